@@ -1,0 +1,1 @@
+"""Reading and checking the termly safeguarding return. Imports nothing else of ours."""

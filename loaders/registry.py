@@ -1,0 +1,349 @@
+"""The termly return's contract (RETURN_TEMPLATE.md, version 1) as data.
+
+Every other part of the product learns from here what a return holds: which sheets, which
+rows and columns, their labels, the type of each cell and the rules between cells. Code walks
+this data; nothing else spells out a measure id by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+TEMPLATE_VERSION = 1
+TERMS = ("Autumn", "Spring", "Summer")
+LEAD_ROLES = (
+    "Designated safeguarding lead",
+    "Deputy DSL",
+    "Designated teacher for looked-after children",
+)
+DSL_ROLE = LEAD_ROLES[0]
+
+# Value types a cell may hold.
+COUNT = "count"  # whole number >= 0
+INTEGER = "integer"  # whole number (the template version)
+TEXT = "text"
+DATE = "date"
+URN = "urn"  # 6-digit Unique Reference Number, kept as a string
+YEAR = "year"  # academic year, normalised to 2025/26
+TERM = "term"  # Autumn, Spring or Summer
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One cell of the return, with the stable id the rest of the product uses."""
+
+    id: str
+    sheet: str  # sheet id
+    row: str  # row id
+    column: str | None  # column id, None on one-value rows
+    label: str  # the row's label as the template prints it
+    type: str
+    required: bool = False  # About fields the return cannot be filed without
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    label: str
+    type: str = COUNT
+    required: bool = False
+    hint: str = ""  # what due/done mean on the Multi-agency sheet, shown in the template
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A sheet of the return.
+
+    kind: "pairs" (label | value), "table" (label | one column per Column), or "leads" (one row
+    per person). ``header`` is the label of the first column, printed in the template.
+    """
+
+    id: str
+    title: str
+    kind: str
+    header: str
+    rows: tuple[Row, ...] = ()
+    columns: tuple[Column, ...] = ()
+    notes_column: bool = False
+    instructions: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``left <= sum(right)``: an error when broken. Each id names a measure."""
+
+    code: str
+    sheet: str
+    left: str
+    right: tuple[str, ...]
+    message: str  # what to tell the DSL, with {left} and {right} filled in
+
+
+def _rows(*pairs: tuple[str, str], **kw) -> tuple[Row, ...]:
+    return tuple(Row(rid, label, **kw) for rid, label in pairs)
+
+
+ABOUT = Sheet(
+    id="about",
+    title="About",
+    kind="pairs",
+    header="Field",
+    columns=(Column("value", "Value"),),
+    instructions="Who this return is from and for which term, the school's context at term end, "
+    "and the dates of three governance checks.",
+    rows=(
+        Row("template_version", "Template version", INTEGER, required=True),
+        Row("urn", "School URN", URN, required=True),
+        Row("school_name", "School name", TEXT, required=True),
+        Row("academic_year", "Academic year", YEAR, required=True),
+        Row("term", "Term", TERM, required=True),
+        Row("completed_by", "Completed by (role)", TEXT),
+        Row("date_completed", "Date completed", DATE),
+        Row("pupils_on_roll", "Pupils on roll", COUNT, required=True),
+        Row("pupils_fsm", "Pupils eligible for free school meals"),
+        Row("pupils_ehcp", "Pupils with an EHC plan"),
+        Row("pupils_sen_support", "Pupils on SEN support"),
+        Row("looked_after", "Looked-after children on roll"),
+        Row("cp_plans", "Children on a child protection plan at term end"),
+        Row("cin", "Children in need at term end"),
+        Row("early_help", "Children open to early help at term end"),
+        Row("cp_policy_reviewed", "Child protection policy last reviewed", DATE),
+        Row("filtering_reviewed", "Filtering and monitoring last reviewed", DATE),
+        Row("central_record_checked", "Single central record last checked", DATE),
+    ),
+)
+
+TRAINING = Sheet(
+    id="training",
+    title="Training",
+    kind="table",
+    header="Training",
+    notes_column=True,
+    instructions="For each course: how many staff it applies to, and how many of them are in date.",
+    columns=(Column("in_scope", "Staff in scope"), Column("in_date", "Staff in date")),
+    rows=_rows(
+        ("whole_staff", "Safeguarding and child protection (all staff)"),
+        ("kcsie_part_one", "Keeping children safe in education part one read"),
+        ("prevent", "Prevent duty"),
+        ("online_safety", "Online safety, including filtering and monitoring"),
+        ("safer_recruitment", "Safer recruitment (interview panel members)"),
+        ("governors", "Governors: safeguarding training"),
+    ),
+)
+
+LEADS = Sheet(
+    id="leads",
+    title="Leads",
+    kind="leads",
+    header="Role",
+    instructions="One row per person: the designated safeguarding lead, each deputy and the "
+    "designated teacher. Names are optional. Leave a date blank if you do not know it.",
+    columns=(
+        Column("name", "Name"),
+        Column("last_full_training", "Last full DSL training"),
+        Column("last_refresher", "Last refresher"),
+    ),
+)
+
+NEGLECT = Sheet(
+    id="neglect",
+    title="Neglect",
+    kind="table",
+    header="Measure",
+    columns=(Column("count", "Count"),),
+    instructions="Counts of children, at term end unless the row says otherwise.",
+    rows=_rows(
+        ("active_flags", "Children with an active neglect flag at term end"),
+        ("new_flags", "New neglect flags this term"),
+        ("chronology_reviewed", "Flagged children whose chronology was reviewed this term"),
+        ("persistently_absent", "Flagged children persistently absent (below 90% attendance)"),
+        ("early_help_plan", "Flagged children with an early help plan"),
+        ("cp_plan_neglect", "Flagged children on a child protection plan under neglect"),
+        ("monitoring_only_2_terms", "Flagged children monitored in school only for two terms or more"),
+    ),
+)
+
+REFERRAL_COLUMNS = (
+    Column("concerns", "Children with concerns recorded"),
+    Column("early_help", "Referred to early help"),
+    Column("social_care", "Referred to children's social care"),
+    Column("police", "Referred to police"),
+    Column("prevent", "Referred to Prevent"),
+    Column("health", "Referred to health, including CAMHS"),
+    Column("not_accepted", "Referrals not accepted"),
+    Column("escalated", "Escalated by school"),
+)
+REFERRAL_ROUTES = ("early_help", "social_care", "police", "prevent", "health")
+
+REFERRALS = Sheet(
+    id="referrals",
+    title="Referrals",
+    kind="table",
+    header="Category",
+    columns=REFERRAL_COLUMNS,
+    instructions="One row per category of concern: how many children had concerns recorded this "
+    "term, and where they were referred.",
+    rows=_rows(
+        ("neglect", "Neglect"),
+        ("physical", "Physical abuse"),
+        ("emotional", "Emotional abuse"),
+        ("sexual", "Sexual abuse"),
+        ("domestic_abuse", "Domestic abuse"),
+        ("cse", "Child sexual exploitation"),
+        ("cce", "Child criminal exploitation, including county lines"),
+        ("child_on_child", "Child-on-child abuse, including harmful sexual behaviour"),
+        ("online", "Online harm"),
+        ("radicalisation", "Radicalisation and extremism"),
+        ("mental_health", "Mental health and self-harm"),
+        ("missing", "Missing from home or care"),
+        ("other", "Other"),
+    ),
+)
+
+INCLUSION = Sheet(
+    id="inclusion",
+    title="Inclusion",
+    kind="table",
+    header="Measure",
+    columns=(Column("count", "Count"),),
+    instructions="Counts of pupils this term.",
+    rows=_rows(
+        ("persistently_absent", "Pupils persistently absent (below 90% attendance)"),
+        ("severely_absent", "Pupils severely absent (below 50% attendance)"),
+        ("suspended", "Pupils suspended this term"),
+        ("permanently_excluded", "Pupils permanently excluded this term"),
+        ("part_time_timetable", "Pupils on a part-time timetable"),
+        ("alternative_provision", "Pupils in alternative provision"),
+        ("cme_reported", "Children missing education reported to the local authority"),
+        ("ehe_removals", "Pupils removed from roll for elective home education"),
+    ),
+)
+
+MULTI_AGENCY = Sheet(
+    id="multi_agency",
+    title="Multi-agency",
+    kind="table",
+    header="Activity",
+    columns=(Column("due", "Due"), Column("done", "Done")),
+    instructions="For each activity this term: how many were due and how many were done.",
+    rows=(
+        Row("cp_conferences", "Child protection conferences", hint="invited / attended"),
+        Row("cp_reports", "Reports for child protection conferences", hint="requested / submitted on time"),
+        Row("core_groups", "Core group meetings", hint="invited / attended"),
+        Row("cin_meetings", "Child in need meetings", hint="invited / attended"),
+        Row("strategy", "Strategy meetings", hint="invited / attended"),
+        Row("early_help_reviews", "Early help reviews", hint="held / attended"),
+        Row("peps", "Personal education plans (looked-after children)", hint="due / completed on time"),
+        Row("lado", "Allegations about staff", hint="received / referred to the LADO"),
+    ),
+)
+
+SHEETS: tuple[Sheet, ...] = (ABOUT, TRAINING, LEADS, NEGLECT, REFERRALS, INCLUSION, MULTI_AGENCY)
+SHEETS_BY_ID = {s.id: s for s in SHEETS}
+
+
+def _measures() -> tuple[Measure, ...]:
+    out: list[Measure] = []
+    for sheet in SHEETS:
+        if sheet.kind == "leads":
+            continue
+        for row in sheet.rows:
+            if sheet.kind == "pairs":
+                out.append(Measure(f"{sheet.id}.{row.id}", sheet.id, row.id, None, row.label, row.type, row.required))
+            elif len(sheet.columns) == 1:
+                # One-value rows (Measure | Count) are `sheet.row`.
+                out.append(Measure(f"{sheet.id}.{row.id}", sheet.id, row.id, None, row.label, row.type))
+            else:
+                for col in sheet.columns:
+                    out.append(
+                        Measure(f"{sheet.id}.{row.id}.{col.id}", sheet.id, row.id, col.id, row.label, row.type)
+                    )
+    return tuple(out)
+
+
+MEASURES: tuple[Measure, ...] = _measures()
+MEASURES_BY_ID: dict[str, Measure] = {m.id: m for m in MEASURES}
+COUNT_IDS: tuple[str, ...] = tuple(m.id for m in MEASURES if m.type == COUNT)
+
+
+def measure_id(sheet: str, row: str, column: str | None = None) -> str:
+    """The id of a cell; one-value rows take no column."""
+    candidate = f"{sheet}.{row}" if column is None else f"{sheet}.{row}.{column}"
+    if candidate not in MEASURES_BY_ID and column is not None and f"{sheet}.{row}" in MEASURES_BY_ID:
+        return f"{sheet}.{row}"
+    if candidate not in MEASURES_BY_ID:
+        raise KeyError(candidate)
+    return candidate
+
+
+def _cross_rules() -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    for row in TRAINING.rows:
+        rules.append(
+            Rule("training_in_date_above_scope", "training", f"training.{row.id}.in_date",
+                 (f"training.{row.id}.in_scope",),
+                 "Staff in date ({left}) is more than staff in scope ({right}). Check both numbers: "
+                 "staff in date can be at most the staff the course applies to.")
+        )
+    for row in NEGLECT.rows:
+        if row.id in ("active_flags", "new_flags"):
+            continue
+        rules.append(
+            Rule("neglect_above_active_flags", "neglect", f"neglect.{row.id}", ("neglect.active_flags",),
+                 "This count ({left}) is more than the children with an active neglect flag ({right}). "
+                 "It counts flagged children, so it can be at most the number flagged.")
+        )
+    for row in REFERRALS.rows:
+        rules.append(
+            Rule("referrals_not_accepted_above_referred", "referrals", f"referrals.{row.id}.not_accepted",
+                 tuple(f"referrals.{row.id}.{c}" for c in REFERRAL_ROUTES),
+                 "Referrals not accepted ({left}) is more than the referrals made in this row ({right}). "
+                 "Check the referral columns for this category.")
+        )
+    rules.append(
+        Rule("inclusion_severe_above_persistent", "inclusion", "inclusion.severely_absent",
+             ("inclusion.persistently_absent",),
+             "Pupils severely absent ({left}) is more than pupils persistently absent ({right}). "
+             "Every severely absent pupil is also persistently absent, so count them in both rows.")
+    )
+    for row in MULTI_AGENCY.rows:
+        rules.append(
+            Rule("multi_agency_done_above_due", "multi_agency", f"multi_agency.{row.id}.done",
+                 (f"multi_agency.{row.id}.due",),
+                 "Done ({left}) is more than due ({right}). Done can be at most the number due.")
+        )
+    return tuple(rules)
+
+
+RULES: tuple[Rule, ...] = _cross_rules()
+
+# Term end dates, for "in date" checks (RETURN_TEMPLATE.md).
+_TERM_END = {"Autumn": (12, 31), "Spring": (3, 31), "Summer": (7, 31)}
+
+
+def term_end(academic_year: str, term: str) -> date:
+    """The last day of a term: Autumn ends in the first calendar year, Spring and Summer in the second."""
+    first = int(academic_year[:4])
+    month, day = _TERM_END[term]
+    return date(first if term == "Autumn" else first + 1, month, day)
+
+
+def term_index(academic_year: str, term: str) -> int:
+    """A sortable number for a term: consecutive terms differ by one."""
+    return int(academic_year[:4]) * 3 + TERMS.index(term)
+
+
+def term_from_index(index: int) -> tuple[str, str]:
+    first, t = divmod(index, 3)
+    return f"{first}/{(first + 1) % 100:02d}", TERMS[t]
+
+
+def previous_term(academic_year: str, term: str) -> tuple[str, str]:
+    return term_from_index(term_index(academic_year, term) - 1)

@@ -1,0 +1,56 @@
+"""Every setting the product reads, in one place.
+
+Each comes from the environment first, then `.streamlit/secrets.toml`, then a default that runs
+on a fresh machine: a SQLite file under the git-ignored `data/` folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
+
+
+@lru_cache(maxsize=1)
+def _secrets() -> dict:
+    try:
+        with SECRETS_FILE.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def get(name: str, default=None):
+    """A setting by its upper-case name: environment, then secrets.toml (either case), then default."""
+    if name in os.environ:
+        return os.environ[name]
+    secrets = _secrets()
+    for key in (name, name.lower()):
+        if key in secrets:
+            return secrets[key]
+    return default
+
+
+def data_dir() -> Path:
+    return Path(get("DATA_DIR", ROOT / "data"))
+
+
+def database_url() -> str:
+    """DATABASE_URL, or the embedded SQLite file in the data folder."""
+    url = get("DATABASE_URL")
+    if url:
+        return str(url)
+    return f"sqlite:///{data_dir() / 'dashboard.db'}"
+
+
+def max_upload_bytes() -> int:
+    """The largest return accepted; a real return is well under 100 KB."""
+    return int(float(get("MAX_UPLOAD_MB", 5)) * 1024 * 1024)
+
+
+def load_sample_on_first_start() -> bool:
+    return str(get("LOAD_SAMPLE", "1")).lower() not in ("0", "false", "no")
