@@ -23,6 +23,14 @@ class Problem:
     message: str
 
     @property
+    def key(self) -> str:
+        """A stable name for this problem within one return, e.g. ``row_blank:Inclusion!B9``.
+
+        Explanations typed against a query are stored under this key.
+        """
+        return f"{self.code}:{self.where}"
+
+    @property
     def where(self) -> str:
         """``Referrals!C7``, ``Referrals``, or ``the file``."""
         if self.sheet and self.cell:
