@@ -1,0 +1,1 @@
+"""From stored values to indicators, fair comparisons and the gaps a board should ask about."""

@@ -1,0 +1,87 @@
+"""Fair comparison of schools of different sizes: confidence intervals and funnel-plot limits.
+
+A school's rate is judged against the trust's pooled rate with control limits that widen as the
+school gets smaller, so a small school is not flagged for noise and a large one cannot hide.
+The methods are the ones England's public-health profiles use: the Wilson score interval for
+proportions, the exact Poisson interval for counts (Byar's approximation where the count is
+large), and limits at 95% (about 2 standard deviations) and 99.8% (about 3).
+"""
+
+from __future__ import annotations
+
+import math
+
+from scipy.special import gammaincinv, ndtri
+
+LEVELS = (0.95, 0.998)
+BYAR_FROM = 389  # exact Poisson below this count; Byar's approximation is within 0.1% above it
+
+
+def z_for(level: float) -> float:
+    """The two-sided normal quantile for a confidence level, e.g. 1.96 for 0.95."""
+    return float(ndtri(1 - (1 - level) / 2))
+
+
+def wilson(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion (Newcombe 1998, method 3)."""
+    if n <= 0:
+        return (math.nan, math.nan)
+    z = z_for(level)
+    p = successes / n
+    centre = 2 * n * p + z * z
+    spread = z * math.sqrt(z * z + 4 * n * p * (1 - p))
+    denom = 2 * (n + z * z)
+    return (max(0.0, (centre - spread) / denom), min(1.0, (centre + spread) / denom))
+
+
+def poisson_exact(count: float, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Garwood) interval for a Poisson count; the count may be an expected, non-whole value."""
+    alpha = 1 - level
+    lower = 0.0 if count <= 0 else float(gammaincinv(count, alpha / 2))
+    upper = float(gammaincinv(count + 1, 1 - alpha / 2))
+    return (lower, upper)
+
+
+def byar(count: float, level: float = 0.95) -> tuple[float, float]:
+    """Byar's approximation to the exact Poisson interval."""
+    z = z_for(level)
+    if count <= 0:
+        lower = 0.0
+    else:
+        lower = count * (1 - 1 / (9 * count) - z / (3 * math.sqrt(count))) ** 3
+    o = count + 1
+    upper = o * (1 - 1 / (9 * o) + z / (3 * math.sqrt(o))) ** 3
+    return (lower, upper)
+
+
+def poisson_interval(count: float, level: float = 0.95) -> tuple[float, float]:
+    return poisson_exact(count, level) if count < BYAR_FROM else byar(count, level)
+
+
+def proportion_limits(pooled: float, n: float, level: float) -> tuple[float, float]:
+    """Funnel limits for a proportion: where a school of base ``n`` would fall by chance alone."""
+    return wilson(pooled * n, n, level)
+
+
+def rate_limits(pooled_rate: float, population: float, level: float, per: float = 100.0) -> tuple[float, float]:
+    """Funnel limits for a rate per ``per``: the exact interval of the expected count, as a rate."""
+    if population <= 0:
+        return (math.nan, math.nan)
+    expected = pooled_rate / per * population
+    lower, upper = poisson_interval(expected, level)
+    return (lower / population * per, upper / population * per)
+
+
+def position(value: float, limits: dict[float, tuple[float, float]]) -> str:
+    """Where a value sits against the funnel: "above_998", "above_95", "within", "below_95", "below_998"."""
+    lo95, hi95 = limits[0.95]
+    lo998, hi998 = limits[0.998]
+    if value > hi998:
+        return "above_998"
+    if value > hi95:
+        return "above_95"
+    if value < lo998:
+        return "below_998"
+    if value < lo95:
+        return "below_95"
+    return "within"

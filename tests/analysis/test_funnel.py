@@ -1,0 +1,70 @@
+"""Intervals and funnel limits checked against published worked examples."""
+
+import math
+
+import pytest
+
+from analysis import funnel
+
+
+@pytest.mark.parametrize(
+    "successes,n,lower,upper",
+    # Newcombe (1998), Statistics in Medicine 17:857-872, table I, method 3 (Wilson score).
+    [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)],
+)
+def test_wilson_matches_newcombe(successes, n, lower, upper):
+    lo, hi = funnel.wilson(successes, n, 0.95)
+    assert lo == pytest.approx(lower, abs=5e-5)
+    assert hi == pytest.approx(upper, abs=5e-5)
+
+
+@pytest.mark.parametrize(
+    "count,lower,upper",
+    # Exact (Garwood) 95% limits for a Poisson count, as tabulated in standard references.
+    [(0, 0.0, 3.689), (1, 0.0253, 5.572), (5, 1.623, 11.668), (10, 4.795, 18.390), (20, 12.217, 30.888)],
+)
+def test_exact_poisson_matches_tables(count, lower, upper):
+    lo, hi = funnel.poisson_exact(count, 0.95)
+    assert lo == pytest.approx(lower, abs=5e-4)
+    assert hi == pytest.approx(upper, abs=5e-4)
+
+
+def test_byar_is_close_to_exact_for_large_counts_and_used_there():
+    exact = funnel.poisson_exact(500, 0.998)
+    approx = funnel.byar(500, 0.998)
+    assert approx[0] == pytest.approx(exact[0], rel=1e-3)
+    assert approx[1] == pytest.approx(exact[1], rel=1e-3)
+    assert funnel.poisson_interval(500, 0.998) == approx
+    assert funnel.poisson_interval(10, 0.998) == funnel.poisson_exact(10, 0.998)
+
+
+def test_z_values():
+    assert funnel.z_for(0.95) == pytest.approx(1.959964, abs=1e-6)
+    assert funnel.z_for(0.998) == pytest.approx(3.090232, abs=1e-6)
+
+
+def test_funnel_narrows_as_schools_grow():
+    small = funnel.rate_limits(5.0, 150, 0.95)
+    large = funnel.rate_limits(5.0, 1500, 0.95)
+    assert small[0] < large[0] < 5.0 < large[1] < small[1]
+    wide = funnel.proportion_limits(0.8, 10, 0.998)
+    narrow = funnel.proportion_limits(0.8, 1000, 0.998)
+    assert wide[0] < narrow[0] < 0.8 < narrow[1] < wide[1]
+
+
+def test_rate_limits_are_the_expected_count_interval_as_a_rate():
+    # 4 per 100 in a school of 250 is an expected count of 10.
+    lo, hi = funnel.rate_limits(4.0, 250, 0.95)
+    assert lo == pytest.approx(4.795 / 250 * 100, abs=1e-3)
+    assert hi == pytest.approx(18.390 / 250 * 100, abs=1e-3)
+    assert all(math.isnan(x) for x in funnel.rate_limits(4.0, 0, 0.95))
+
+
+def test_position_against_limits():
+    limits = {0.95: (2.0, 8.0), 0.998: (1.0, 9.0)}
+    assert funnel.position(5, limits) == "within"
+    assert funnel.position(8.5, limits) == "above_95"
+    assert funnel.position(9.5, limits) == "above_998"
+    assert funnel.position(1.5, limits) == "below_95"
+    assert funnel.position(0.5, limits) == "below_998"
+    assert funnel.position(8.0, limits) == "within"
