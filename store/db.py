@@ -1,0 +1,116 @@
+"""The database connection: one engine per URL, and the single way every write is made.
+
+SQLite (the default, a file in the data folder) and PostgreSQL (``postgresql+psycopg://``) are
+both supported. On SQLite each write takes the database's write lock up front with
+``BEGIN IMMEDIATE``: a plain deferred transaction that reads, then writes, fails with "database
+is locked" when another writer got there first, and a save must never be lost that way.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+
+import settings
+
+# How long a writer waits for another writer's lock before giving up, in seconds. Saves are
+# short (milliseconds), so only a stuck process should ever reach this.
+BUSY_TIMEOUT_S = 30
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """The engine for ``url`` (default: settings.database_url()), made once per URL and reused."""
+    url = str(url or settings.database_url())
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _build(url)
+            _engines[url] = engine
+        return engine
+
+
+def dispose(engine: Engine) -> None:
+    """Close the engine's connections and forget it, so the next make_engine starts afresh."""
+    with _engines_lock:
+        for key, cached in list(_engines.items()):
+            if cached is engine:
+                del _engines[key]
+    engine.dispose()
+
+
+def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
+    return engine_or_conn.dialect.name == "sqlite"
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: committed when the block ends, rolled back whole on any error.
+
+    On SQLite it starts with BEGIN IMMEDIATE (the write lock is taken before the first read, so
+    read-then-write saves queue up instead of failing); on PostgreSQL it is a normal transaction.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(store_writing=True)
+        with conn.begin():
+            yield conn
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table and index that does not exist yet; safe to run on every start."""
+    from store.schema import metadata
+
+    with writing(engine) as conn:
+        metadata.create_all(conn, checkfirst=True)
+
+
+def _build(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        # pre_ping replaces a connection the server dropped instead of failing the next request.
+        return sa.create_engine(url, pool_pre_ping=True)
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if not in_memory:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+    _take_over_sqlite_transactions(engine, wal=not in_memory)
+    return engine
+
+
+def _take_over_sqlite_transactions(engine: Engine, *, wal: bool) -> None:
+    """The pysqlite recipe: the driver stops issuing BEGIN itself and we issue the right one."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        if wal:
+            # WAL lets the dashboard read while a return is being saved; NORMAL sync is safe
+            # with WAL (a crash can lose the last commit, never corrupt or half-write one).
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        writes = conn.get_execution_options().get("store_writing", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def upsert_insert(conn: Connection, table: sa.Table):
+    """An INSERT that can take ON CONFLICT clauses, in the connection's own dialect."""
+    if is_sqlite(conn):
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert(table)

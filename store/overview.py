@@ -1,0 +1,99 @@
+"""What the dashboard reads: the newest version of every school-term, as long-form values and
+as one row per return.
+
+A school-term's newest version is the one that counts; older versions stay in the database for
+the record but never reach a chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from store import values as coding
+from store.schema import return_queries, return_values, returns, schools
+
+VALUE_COLUMNS = ["urn", "academic_year", "term", "measure_id", "value"]
+OVERVIEW_COLUMNS = [
+    "urn", "name", "academic_year", "term", "version", "submitted_at", "date_completed",
+    "n_blank", "n_queries", "n_explained", "return_id",
+]
+
+
+def newest_only(table: sa.Table = returns):
+    """A condition true for a return row when no later version exists for its school-term."""
+    newer = returns.alias("newer")
+    return ~sa.exists().where(
+        newer.c.urn == table.c.urn,
+        newer.c.academic_year == table.c.academic_year,
+        newer.c.term == table.c.term,
+        newer.c.version > table.c.version,
+    )
+
+
+def latest_values(engine: Engine, *, academic_year: str | None = None, term: str | None = None,
+                  urns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Long form (urn, academic_year, term, measure_id, value) from each school-term's newest version.
+
+    Every measure id of the contract appears for every return; a blank cell is None (never 0).
+    Values are typed: counts int, dates date, text str.
+    """
+    query = (
+        sa.select(returns.c.urn, returns.c.academic_year, returns.c.term, return_values.c.measure_id,
+                  return_values.c.value_num, return_values.c.value_text)
+        .join(return_values, return_values.c.return_id == returns.c.id)
+        .where(newest_only())
+        .order_by(returns.c.urn, returns.c.academic_year, returns.c.term, return_values.c.measure_id)
+    )
+    query = _filtered(query, academic_year, term, urns)
+    if query is None:
+        return pd.DataFrame(columns=VALUE_COLUMNS)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    typed = [(u, y, t, m, coding.from_columns(m, num, text)) for u, y, t, m, num, text in rows]
+    return pd.DataFrame(typed, columns=VALUE_COLUMNS, dtype=object)
+
+
+def returns_overview(engine: Engine) -> pd.DataFrame:
+    """One row per school-term (its newest version): who, when, how many blanks and queries."""
+    q = return_queries
+    v = return_values
+    n_blank = (
+        sa.select(sa.func.count()).where(v.c.return_id == returns.c.id, v.c.value_num.is_(None),
+                                         v.c.value_text.is_(None))
+        .scalar_subquery()
+    )
+    n_queries = sa.select(sa.func.count()).where(q.c.return_id == returns.c.id).scalar_subquery()
+    n_explained = (
+        sa.select(sa.func.count()).where(q.c.return_id == returns.c.id, q.c.explanation.is_not(None))
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(
+            returns.c.urn, schools.c.name, returns.c.academic_year, returns.c.term, returns.c.version,
+            returns.c.submitted_at, returns.c.date_completed, n_blank.label("n_blank"),
+            n_queries.label("n_queries"), n_explained.label("n_explained"), returns.c.id.label("return_id"),
+        )
+        .join(schools, schools.c.urn == returns.c.urn)
+        .where(newest_only())
+        .order_by(returns.c.academic_year, returns.c.term, schools.c.name)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
+
+
+def _filtered(query, academic_year, term, urns):
+    if academic_year is not None:
+        query = query.where(returns.c.academic_year == academic_year)
+    if term is not None:
+        query = query.where(returns.c.term == term)
+    if urns is not None:
+        urns = [str(u) for u in urns]
+        if not urns:
+            return None
+        query = query.where(returns.c.urn.in_(urns))
+    return query

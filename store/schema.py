@@ -1,0 +1,118 @@
+"""The tables: schools, returns and their versions, values in long form, leads, queries, drafts
+and the audit trail.
+
+Written in SQLAlchemy Core so the same definitions create the SQLite file and the PostgreSQL
+schema. Timestamps are naive UTC (the same on both databases); dates are dates.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+schools = sa.Table(
+    "schools",
+    metadata,
+    sa.Column("urn", sa.String(6), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),  # from the first return; rename_school changes it
+    sa.Column("phase", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+returns = sa.Table(
+    "returns",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("urn", sa.String(6), sa.ForeignKey("schools.urn"), nullable=False),
+    sa.Column("academic_year", sa.String(7), nullable=False),
+    sa.Column("term", sa.String(6), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="submitted"),
+    sa.Column("submitted_by", sa.Text, nullable=False),
+    sa.Column("submitted_at", sa.DateTime, nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),  # the original file, as uploaded
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("date_completed", sa.Date, nullable=True),
+    sa.UniqueConstraint("urn", "academic_year", "term", "version", name="uq_returns_version"),
+)
+sa.Index("ix_returns_term", returns.c.academic_year, returns.c.term, returns.c.urn)
+
+# One row per measure id of the contract for every return, NULL in both value columns when the
+# cell was blank: a missing row would be ambiguous, a 0 would be a lie.
+return_values = sa.Table(
+    "return_values",
+    metadata,
+    sa.Column("return_id", sa.Integer, sa.ForeignKey("returns.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("urn", sa.String(6), nullable=False),
+    sa.Column("academic_year", sa.String(7), nullable=False),
+    sa.Column("term", sa.String(6), nullable=False),
+    sa.Column("measure_id", sa.String(80), nullable=False),
+    sa.Column("value_num", sa.Float, nullable=True),  # counts and integers
+    sa.Column("value_text", sa.Text, nullable=True),  # text, and dates/URN/year/term as ISO text
+    sa.PrimaryKeyConstraint("return_id", "measure_id", name="pk_return_values"),
+)
+sa.Index("ix_values_term", return_values.c.academic_year, return_values.c.term, return_values.c.measure_id)
+sa.Index("ix_values_urn", return_values.c.urn, return_values.c.measure_id)
+
+leads = sa.Table(
+    "leads",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("return_id", sa.Integer, sa.ForeignKey("returns.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("last_full_training", sa.Date, nullable=True),
+    sa.Column("last_refresher", sa.Date, nullable=True),
+)
+
+return_queries = sa.Table(
+    "return_queries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("return_id", sa.Integer, sa.ForeignKey("returns.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("key", sa.Text, nullable=False),  # Problem.key, what explanations are typed against
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("sheet", sa.Text, nullable=True),
+    sa.Column("cell", sa.Text, nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("explanation", sa.Text, nullable=True),
+)
+
+# Every upload attempt (refused ones included) and every change. Never holds a file's bytes.
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),  # upload, import, rename_school, ...
+    sa.Column("outcome", sa.Text, nullable=False),  # accepted, rejected, refused, failed, done
+    sa.Column("urn", sa.Text, nullable=True),
+    sa.Column("academic_year", sa.Text, nullable=True),
+    sa.Column("term", sa.Text, nullable=True),
+    sa.Column("file_name", sa.Text, nullable=True),
+    sa.Column("sha256", sa.Text, nullable=True),
+    sa.Column("size", sa.Integer, nullable=True),
+    sa.Column("detail", sa.JSON, nullable=True),
+    sa.Column("source", sa.Text, nullable=True),  # web, command line, sample
+)
+sa.Index("ix_audit_at", audit.c.at)
+
+drafts = sa.Table(
+    "drafts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user", sa.Text, nullable=False),
+    sa.Column("urn", sa.Text, nullable=False),
+    sa.Column("academic_year", sa.Text, nullable=False),
+    sa.Column("term", sa.Text, nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("report_json", sa.JSON, nullable=True),
+    sa.Column("explanations_json", sa.JSON, nullable=True),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("user", "urn", "academic_year", "term", name="uq_drafts_school_term"),
+)

@@ -1,0 +1,80 @@
+"""Shared fixtures: a database engine with the schema in place, on SQLite and on PostgreSQL.
+
+``engine`` runs each test twice: on a SQLite file of its own, and on PostgreSQL in a schema of
+its own (dropped afterwards) when TEST_DATABASE_URL is set; otherwise the PostgreSQL run is
+skipped with the reason. ``sqlite_engine`` is the SQLite one alone. ``sample_engine`` is a
+SQLite database holding the sample trust, made once per test session.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from store.db import create_schema, dispose, make_engine  # noqa: E402
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+NO_POSTGRES = "PostgreSQL not configured: set TEST_DATABASE_URL=postgresql+psycopg://... to run these"
+
+
+def _sqlite_url(folder: Path) -> str:
+    return f"sqlite:///{folder / 'test.db'}"
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path):
+    engine = make_engine(_sqlite_url(tmp_path))
+    create_schema(engine)
+    yield engine
+    dispose(engine)
+
+
+@pytest.fixture
+def postgres_engine():
+    """An engine whose search_path points at a fresh schema, dropped after the test."""
+    if not TEST_DATABASE_URL:
+        pytest.skip(NO_POSTGRES)
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(TEST_DATABASE_URL, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        create_schema(engine)
+        yield engine
+    finally:
+        dispose(engine)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request):
+    """The schema in place on each supported database in turn."""
+    return request.getfixturevalue(f"{'sqlite' if request.param == 'sqlite' else 'postgres'}_engine")
+
+
+@pytest.fixture(scope="session")
+def sample_engine(tmp_path_factory):
+    """A SQLite database holding the sample trust (skipped until the sample returns exist)."""
+    from store.sample import ensure_sample, sample_files
+
+    if not sample_files():
+        pytest.skip("no sample returns in sample_data/returns yet")
+    engine = make_engine(_sqlite_url(tmp_path_factory.mktemp("sample_db")))
+    ensure_sample(engine)
+    yield engine
+    dispose(engine)
