@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from scipy.special import gammaincinv, ndtri
 
 LEVELS = (0.95, 0.998)
@@ -85,3 +87,48 @@ def position(value: float, limits: dict[float, tuple[float, float]]) -> str:
     if value < lo95:
         return "below_95"
     return "within"
+
+
+def wilson_array(successes: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised ``wilson``: NaN where n is not positive."""
+    z = z_for(level)
+    n = np.where(n > 0, n, np.nan)
+    p = successes / n
+    centre = 2 * n * p + z * z
+    spread = z * np.sqrt(z * z + 4 * n * p * (1 - p))
+    denom = 2 * (n + z * z)
+    return np.clip((centre - spread) / denom, 0.0, None), np.clip((centre + spread) / denom, None, 1.0)
+
+
+def poisson_array(count: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised ``poisson_interval``: exact below BYAR_FROM, Byar's from there up."""
+    alpha = 1 - level
+    count = np.asarray(count, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        exact_lo = np.where(count > 0, gammaincinv(np.where(count > 0, count, 1.0), alpha / 2), 0.0)
+        exact_hi = gammaincinv(count + 1, 1 - alpha / 2)
+        z = z_for(level)
+        safe = np.where(count > 0, count, 1.0)
+        byar_lo = np.where(count > 0, safe * (1 - 1 / (9 * safe) - z / (3 * np.sqrt(safe))) ** 3, 0.0)
+        o = count + 1
+        byar_hi = o * (1 - 1 / (9 * o) + z / (3 * np.sqrt(o))) ** 3
+    large = count >= BYAR_FROM
+    return np.where(large, byar_lo, exact_lo), np.where(large, byar_hi, exact_hi)
+
+
+def rate_limits_array(pooled_rate: np.ndarray, population: np.ndarray, level: float, per: float = 100.0):
+    """Vectorised ``rate_limits``."""
+    population = np.where(population > 0, population, np.nan)
+    lo, hi = poisson_array(pooled_rate / per * population, level)
+    return lo / population * per, hi / population * per
+
+
+def positions_array(value: np.ndarray, lo95, hi95, lo998, hi998) -> np.ndarray:
+    """Vectorised ``position``; "" where the value or the limits are missing."""
+    out = np.full(value.shape, "within", dtype=object)
+    out[value < lo95] = "below_95"
+    out[value < lo998] = "below_998"
+    out[value > hi95] = "above_95"
+    out[value > hi998] = "above_998"
+    out[np.isnan(value) | np.isnan(lo95) | np.isnan(hi998)] = ""
+    return out

@@ -68,3 +68,30 @@ def test_position_against_limits():
     assert funnel.position(1.5, limits) == "below_95"
     assert funnel.position(0.5, limits) == "below_998"
     assert funnel.position(8.0, limits) == "within"
+
+
+def test_vectorised_limits_match_the_scalar_ones():
+    import numpy as np
+
+    pops = np.array([150.0, 400.0, 1500.0, 0.0, 30000.0])
+    lo, hi = funnel.rate_limits_array(np.full(5, 3.0), pops, 0.998)
+    for i, pop in enumerate(pops):
+        s_lo, s_hi = funnel.rate_limits(3.0, pop, 0.998)
+        if pop == 0:
+            assert np.isnan(lo[i]) and np.isnan(hi[i])
+        else:
+            assert lo[i] == pytest.approx(s_lo) and hi[i] == pytest.approx(s_hi)
+    n = np.array([5.0, 50.0, 500.0])
+    w_lo, w_hi = funnel.wilson_array(0.7 * n, n, 0.95)
+    for i, size in enumerate(n):
+        assert (w_lo[i], w_hi[i]) == pytest.approx(funnel.proportion_limits(0.7, size, 0.95))
+
+
+def test_vectorised_positions_leave_unplaceable_values_blank():
+    import numpy as np
+
+    nan = np.nan
+    value = np.array([5.0, 8.5, 9.5, 1.5, 0.5, nan, 5.0])
+    lo95 = np.array([2.0] * 6 + [nan])
+    out = funnel.positions_array(value, lo95, np.full(7, 8.0), np.full(7, 1.0), np.full(7, 9.0))
+    assert list(out) == ["within", "above_95", "above_998", "below_95", "below_998", "", ""]

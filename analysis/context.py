@@ -1,0 +1,225 @@
+"""One term seen through the trust's data: what the gap rules and pages read.
+
+A ``Dataset`` is everything the store holds that analysis needs (newest version of each
+return). A ``Context`` fixes a term and the thresholds, and hands out ``SchoolTerm`` views:
+one school's numbers for that term, blank kept blank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from analysis.compare import compare
+from analysis.rates import indicator_values, wide_counts
+from analysis.thresholds import resolve
+from loaders.registry import COUNT_IDS, DATE, MEASURES, REFERRALS, term_end, term_from_index, term_index
+
+DATE_IDS = tuple(m.id for m in MEASURES if m.type == DATE)
+CHANGE_QUERY_CODES = ("large_change", "value_three_times_last_term", "more_than_three_times_last_term")
+
+
+@dataclass
+class Dataset:
+    """What the store holds, in long tables (newest version of every return)."""
+
+    schools: pd.DataFrame  # urn, name
+    values: pd.DataFrame  # urn, academic_year, term, measure_id, value
+    returns: pd.DataFrame  # urn, academic_year, term, version, submitted_at
+    leads: pd.DataFrame  # urn, academic_year, term, role, name, last_full_training, last_refresher
+    queries: pd.DataFrame  # urn, academic_year, term, code, sheet, cell, message, explanation
+
+    @cached_property
+    def wide(self) -> pd.DataFrame:
+        return wide_counts(self.values)
+
+    @cached_property
+    def compared(self) -> pd.DataFrame:
+        return compare(indicator_values(self.wide))
+
+    @cached_property
+    def terms(self) -> list[tuple[str, str]]:
+        """Terms with at least one return, oldest first."""
+        pairs = {(y, t) for y, t in zip(self.returns["academic_year"], self.returns["term"])}
+        return sorted(pairs, key=lambda p: term_index(*p))
+
+    def latest_term(self) -> tuple[str, str] | None:
+        return self.terms[-1] if self.terms else None
+
+    @cached_property
+    def school_names(self) -> dict[str, str]:
+        return dict(zip(self.schools["urn"], self.schools["name"]))
+
+    @cached_property
+    def count_rows(self) -> dict[tuple, dict[str, float]]:
+        """(urn, year, term) to its counts, NaN where blank."""
+        cols = [c for c in COUNT_IDS if c in self.wide]
+        return self.wide.set_index(["urn", "academic_year", "term"])[cols].to_dict("index")
+
+    @cached_property
+    def date_rows(self) -> dict[tuple, dict[str, date]]:
+        v = self.values[self.values["measure_id"].isin(DATE_IDS)]
+        out: dict[tuple, dict[str, date]] = {}
+        for r in v.itertuples():
+            d = _as_date(r.value)
+            if d is not None:
+                out.setdefault((r.urn, r.academic_year, r.term), {})[r.measure_id] = d
+        return out
+
+    @cached_property
+    def lead_rows(self) -> dict[tuple, list[dict]]:
+        out: dict[tuple, list[dict]] = {}
+        for r in self.leads.itertuples():
+            out.setdefault((r.urn, r.academic_year, r.term), []).append(
+                {"role": r.role, "name": r.name, "last_full_training": _as_date(r.last_full_training),
+                 "last_refresher": _as_date(r.last_refresher)})
+        return out
+
+    @cached_property
+    def submitted(self) -> dict[tuple, datetime]:
+        """When each school-term was first submitted (a resubmission does not make it late)."""
+        r = self.returns.assign(submitted_at=pd.to_datetime(self.returns["submitted_at"]))
+        first = r.groupby(["urn", "academic_year", "term"])["submitted_at"].min()
+        return first.to_dict()
+
+    @cached_property
+    def returned_by_index(self) -> dict[int, list[str]]:
+        out: dict[int, set[str]] = {}
+        for u, y, t in zip(self.returns["urn"], self.returns["academic_year"], self.returns["term"]):
+            out.setdefault(term_index(y, t), set()).add(u)
+        return {k: sorted(v) for k, v in out.items()}
+
+    @cached_property
+    def change_queries(self) -> dict[tuple, list[dict]]:
+        q = self.queries[self.queries["code"].isin(CHANGE_QUERY_CODES)]
+        out: dict[tuple, list[dict]] = {}
+        for r in q.itertuples():
+            out.setdefault((r.urn, r.academic_year, r.term), []).append(
+                {"sheet": r.sheet, "cell": r.cell, "message": r.message, "explanation": r.explanation})
+        return out
+
+    @cached_property
+    def first_return(self) -> dict[str, int]:
+        idx = [term_index(y, t) for y, t in zip(self.returns["academic_year"], self.returns["term"])]
+        return pd.Series(idx, index=self.returns["urn"].to_numpy()).groupby(level=0).min().to_dict()
+
+
+@dataclass
+class SchoolTerm:
+    urn: str
+    name: str
+    academic_year: str
+    term: str
+    returned: bool
+    counts: dict[str, float | None] = field(default_factory=dict)
+    dates: dict[str, date | None] = field(default_factory=dict)
+    leads: list[dict] = field(default_factory=list)
+    days_late: int | None = None
+    blank_share: float | None = None
+    unexplained_changes: list[dict] = field(default_factory=list)
+
+    @property
+    def end(self) -> date:
+        return term_end(self.academic_year, self.term)
+
+    def count(self, measure_id: str) -> float | None:
+        return self.counts.get(measure_id)
+
+    def date(self, measure_id: str) -> date | None:
+        return self.dates.get(measure_id)
+
+    def total_of(self, column: str, rows: tuple[str, ...]) -> float | None:
+        """Sum of a Referrals column over some rows; missing when any of them is blank."""
+        parts = [self.count(f"referrals.{r}.{column}") for r in rows]
+        return None if any(p is None for p in parts) else float(sum(parts))
+
+    def total(self, column: str) -> float | None:
+        return self.total_of(column, tuple(r.id for r in REFERRALS.rows))
+
+
+def _as_date(v) -> date | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    try:
+        return date.fromisoformat(str(v)[:10])
+    except ValueError:
+        return None
+
+
+class Context:
+    def __init__(self, data: Dataset, academic_year: str, term: str, thresholds: dict | None = None):
+        self.data = data
+        self.academic_year = academic_year
+        self.term = term
+        self.index = term_index(academic_year, term)
+        self.t = resolve(thresholds)
+        self._cache: dict[str, SchoolTerm] = {}
+
+    def compared_term(self) -> pd.DataFrame:
+        c = self.data.compared
+        return c[c["term_index"] == self.index]
+
+    def _returned_urns(self, index: int) -> list[str]:
+        return self.data.returned_by_index.get(index, [])
+
+    def returned(self) -> list[SchoolTerm]:
+        return [self.school_term(u) for u in self._returned_urns(self.index)]
+
+    def expected(self) -> list[SchoolTerm]:
+        """Schools that should have returned this term: every school whose first return is no later."""
+        first = self.data.first_return
+        urns = [u for u in self.data.schools["urn"] if first.get(u, -1) <= self.index]
+        return [self.school_term(u) for u in sorted(urns)]
+
+    def school_term(self, urn: str, index: int | None = None) -> SchoolTerm:
+        index = self.index if index is None else index
+        key = f"{urn}:{index}"
+        if key not in self._cache:
+            self._cache[key] = self._build(urn, index)
+        return self._cache[key]
+
+    def year_so_far(self) -> dict[str, list[SchoolTerm]]:
+        """Each school's returned terms of this academic year up to this term."""
+        start = term_index(self.academic_year, "Autumn")
+        out: dict[str, list[SchoolTerm]] = {}
+        for i in range(start, self.index + 1):
+            for urn in self._returned_urns(i):
+                out.setdefault(urn, []).append(self.school_term(urn, i))
+        return out
+
+    def _build(self, urn: str, index: int) -> SchoolTerm:
+        year, term = term_from_index(index)
+        key = (urn, year, term)
+        name = self.data.school_names.get(urn, urn)
+        row = self.data.count_rows.get(key)
+        if row is None:
+            return SchoolTerm(urn, name, year, term, returned=False)
+        counts = {m: (None if _missing(v) else float(v)) for m, v in row.items()}
+        st = SchoolTerm(urn, name, year, term, returned=True, counts=counts,
+                        dates=self.data.date_rows.get(key, {}), leads=self.data.lead_rows.get(key, []))
+        st.blank_share = sum(v is None for v in counts.values()) / len(counts)
+        submitted = self.data.submitted.get(key)
+        if submitted is not None:
+            due = term_end(year, term) + timedelta(days=int(self.t["return_due_days"]))
+            st.days_late = (submitted.date() - due).days
+        st.unexplained_changes = self._unexplained(key)
+        return st
+
+    def _unexplained(self, key: tuple) -> list[dict]:
+        return [
+            {"where": f"{q['sheet']}!{q['cell']}" if q["cell"] else (q["sheet"] or ""), "message": q["message"]}
+            for q in self.data.change_queries.get(key, [])
+            if not (isinstance(q["explanation"], str) and q["explanation"].strip())
+        ]
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v))

@@ -1,0 +1,389 @@
+"""The gap rules: each a small named function that reads one term's data and returns the gaps it
+finds, each with the finding in one sentence, the question a trustee could ask, and the learning
+from the reviews behind it.
+
+Severity: ``red`` or ``amber`` only where the indicator has a polarity (higher or lower is
+clearly better); ``note`` for a difference with no judgement in it, raised as a question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import pandas as pd
+
+from analysis.context import Context, SchoolTerm
+from analysis.indicators import INDICATORS_BY_ID, NO_JUDGEMENT, PER_100
+from analysis.themes import KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, COMPLEXITY, THEMES_BY_ID, Source
+from loaders.registry import DSL_ROLE, TRAINING
+
+SEVERITY_ORDER = {"red": 0, "amber": 1, "note": 2}
+
+
+@dataclass(frozen=True)
+class Gap:
+    urn: str
+    school: str
+    academic_year: str
+    term: str
+    theme: str
+    indicator: str
+    rule: str
+    severity: str
+    finding: str
+    question: str
+    learning: str
+    source: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+RULES: list[Callable[[Context], list[Gap]]] = []
+
+
+def rule(fn: Callable[[Context], list[Gap]]) -> Callable[[Context], list[Gap]]:
+    RULES.append(fn)
+    return fn
+
+
+def _gap(st: SchoolTerm, theme: str, indicator: str, rule_name: str, severity: str, finding: str,
+         question: str, learning: str, source: Source) -> Gap:
+    return Gap(st.urn, st.name, st.academic_year, st.term, theme, indicator, rule_name, severity,
+               finding, question, learning, str(source))
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.0f}%"
+
+
+def _n(x: float) -> str:
+    return f"{int(round(x)):,}"
+
+
+def _below(share: float, amber: float, red: float) -> str | None:
+    return "red" if share < red else "amber" if share < amber else None
+
+
+# ---- Workforce, leadership and KCSIE -------------------------------------------------------
+
+@rule
+def training_below_threshold(ctx: Context) -> list[Gap]:
+    gaps = []
+    for st in ctx.returned():
+        for row in TRAINING.rows:
+            scope, done = st.count(f"training.{row.id}.in_scope"), st.count(f"training.{row.id}.in_date")
+            if scope is None or done is None or scope == 0:
+                continue
+            severity = _below(done / scope, ctx.t["training_amber"], ctx.t["training_red"])
+            if severity:
+                gaps.append(_gap(
+                    st, "workforce", f"training_{row.id}", "training_below_threshold", severity,
+                    f"{_n(done)} of {_n(scope)} staff in scope ({_pct(done / scope)}) are in date for "
+                    f"{row.label.lower()}.",
+                    f"What is stopping the other {_n(scope - done)} completing it, and by when will they?",
+                    "KCSIE expects every member of staff trained at induction and updated at least annually.",
+                    KCSIE))
+    return gaps
+
+
+def _years_before(d: date | None, end: date) -> float | None:
+    return None if d is None else (end - d).days / 365.25
+
+
+@rule
+def dsl_training_out_of_date(ctx: Context) -> list[Gap]:
+    gaps = []
+    for st in ctx.returned():
+        for lead in st.leads:
+            if lead["role"] != DSL_ROLE and lead["role"] != "Deputy DSL":
+                continue
+            who = "the designated safeguarding lead" if lead["role"] == DSL_ROLE else "a deputy DSL"
+            severity = "red" if lead["role"] == DSL_ROLE else "amber"
+            for field, limit_key, what in (
+                ("last_full_training", "dsl_full_years", "full DSL training"),
+                ("last_refresher", "dsl_refresher_years", "refresher"),
+            ):
+                age = _years_before(lead[field], st.end)
+                limit = ctx.t[limit_key]
+                if age is None:
+                    finding = f"The date of {who}'s last {what} was not given."
+                    sev = "amber"
+                elif age > limit:
+                    finding = (f"{who[0].upper()}{who[1:]}'s last {what} was on {lead[field]:%d %B %Y}, "
+                               f"{age:.1f} years before the end of term (due every {limit:g} year"
+                               f"{'s' if limit != 1 else ''}).")
+                    sev = severity
+                else:
+                    continue
+                gaps.append(_gap(st, "workforce", "dsl_training", "dsl_training_out_of_date", sev, finding,
+                                 f"When is {who}'s {what} booked, and who covers the role meanwhile?",
+                                 "KCSIE: the DSL and deputies are trained every two years and refresh their "
+                                 "knowledge at least annually.", KCSIE))
+    return gaps
+
+
+@rule
+def no_dsl_named(ctx: Context) -> list[Gap]:
+    return [
+        _gap(st, "workforce", "dsl_named", "no_dsl_named", "red",
+             "The return names no designated safeguarding lead.",
+             "Who is the school's designated safeguarding lead, and why is no one recorded?",
+             "KCSIE requires a designated safeguarding lead from the senior leadership team.", KCSIE)
+        for st in ctx.returned() if not any(lead["role"] == DSL_ROLE for lead in st.leads)
+    ]
+
+
+GOVERNANCE_DATES = (
+    ("about.cp_policy_reviewed", "The child protection policy", "policy_reviewed"),
+    ("about.filtering_reviewed", "The filtering and monitoring review", "filtering_reviewed"),
+    ("about.central_record_checked", "The single central record check", "central_record_checked"),
+)
+
+
+@rule
+def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
+    gaps = []
+    months = ctx.t["governance_months"]
+    for st in ctx.returned():
+        for mid, what, indicator in GOVERNANCE_DATES:
+            when = st.date(mid)
+            if when is None:
+                finding, sev = f"{what} date was not given.", "amber"
+            else:
+                age = (st.end.year - when.year) * 12 + st.end.month - when.month - (st.end.day < when.day)
+                if age < months:
+                    continue
+                finding, sev = f"{what} was last done on {when:%d %B %Y}, {age} months before the end of term.", "red"
+            gaps.append(_gap(st, "workforce", indicator, "governance_checks_out_of_date", sev, finding,
+                             f"When will {what[0].lower()}{what[1:]} be done, and who signs it off?",
+                             "KCSIE expects the policy and the filtering and monitoring arrangements reviewed "
+                             "at least annually and the single central record kept up to date.", KCSIE))
+    return gaps
+
+
+# ---- Neglect ------------------------------------------------------------------------------
+
+@rule
+def neglect_drift(ctx: Context) -> list[Gap]:
+    gaps = []
+    for st in ctx.returned():
+        flags, drift = st.count("neglect.active_flags"), st.count("neglect.monitoring_only_2_terms")
+        if not flags or drift is None:
+            continue
+        share = drift / flags
+        sev = "red" if share >= ctx.t["drift_red"] else "amber" if share >= ctx.t["drift_amber"] else None
+        if sev:
+            gaps.append(_gap(st, "neglect", "neglect_drift", "neglect_drift", sev,
+                             f"{_n(drift)} of {_n(flags)} children with a neglect flag ({_pct(share)}) have been "
+                             "monitored in school only for two terms or more.",
+                             "What would move these children on to early help or a referral, and who decides?",
+                             "The reviews found neglect builds up slowly and professionals get used to it; "
+                             "monitoring without a plan lets it drift.", SCIE_NEGLECT))
+    return gaps
+
+
+@rule
+def chronologies_not_reviewed(ctx: Context) -> list[Gap]:
+    gaps = []
+    for st in ctx.returned():
+        flags, done = st.count("neglect.active_flags"), st.count("neglect.chronology_reviewed")
+        if not flags or done is None:
+            continue
+        sev = _below(done / flags, ctx.t["chronology_amber"], ctx.t["chronology_red"])
+        if sev:
+            gaps.append(_gap(st, "neglect", "neglect_chronology", "chronologies_not_reviewed", sev,
+                             f"Chronologies were reviewed this term for {_n(done)} of {_n(flags)} flagged "
+                             f"children ({_pct(done / flags)}).",
+                             "How does the DSL see the pattern for a flagged child if the chronology is not reviewed?",
+                             "Poor use of chronologies was a recurring finding: single incidents looked minor "
+                             "while the pattern was serious.", COMPLEXITY))
+    return gaps
+
+
+@rule
+def absent_without_early_help(ctx: Context) -> list[Gap]:
+    gaps = []
+    for st in ctx.returned():
+        absent, help_, cp = (st.count(m) for m in ("neglect.persistently_absent", "neglect.early_help_plan",
+                                                     "neglect.cp_plan_neglect"))
+        if absent is None or help_ is None or cp is None or absent <= help_ + cp:
+            continue
+        gaps.append(_gap(st, "neglect", "neglect_absent", "absent_without_early_help", "amber",
+                         f"{_n(absent)} flagged children are persistently absent, but only {_n(help_ + cp)} "
+                         "flagged children have an early help or child protection plan.",
+                         "Are the flagged children who are missing school getting help beyond the school?",
+                         "Poor attendance was one of the signs of neglect the reviews kept finding.", SCIE_NEGLECT))
+    return gaps
+
+
+# ---- Multi-agency working ------------------------------------------------------------------
+
+@rule
+def meetings_without_school(ctx: Context) -> list[Gap]:
+    gaps = []
+    for st in ctx.returned():
+        for row, what in (("cp_conferences", "child protection conferences"), ("strategy", "strategy meetings")):
+            due, done = st.count(f"multi_agency.{row}.due"), st.count(f"multi_agency.{row}.done")
+            if not due or done is None:
+                continue
+            sev = _below(done / due, ctx.t["attendance_amber"], ctx.t["attendance_red"])
+            if sev:
+                gaps.append(_gap(st, "multi_agency", f"ma_{row}", "meetings_without_school", sev,
+                                 f"The school attended {_n(done)} of the {_n(due)} {what} it was invited to "
+                                 f"({_pct(done / due)}).",
+                                 f"Who goes to {what} for the school, and what happens when they cannot?",
+                                 "The reviews ask for an education representative at every conference and "
+                                 "strategy discussion.", SCIE_MULTI))
+    return gaps
+
+
+@rule
+def late_reports(ctx: Context) -> list[Gap]:
+    gaps = []
+    for st in ctx.returned():
+        due, done = st.count("multi_agency.cp_reports.due"), st.count("multi_agency.cp_reports.done")
+        if not due or done is None:
+            continue
+        sev = _below(done / due, ctx.t["reports_amber"], ctx.t["reports_red"])
+        if sev:
+            gaps.append(_gap(st, "multi_agency", "ma_cp_reports", "late_reports", sev,
+                             f"{_n(done)} of {_n(due)} reports for child protection conferences "
+                             f"({_pct(done / due)}) were submitted on time.",
+                             "What gets in the way of conference reports being on time?",
+                             "Conferences decide best with the school's account in front of them, in plain "
+                             "descriptive language.", SCIE_MULTI))
+    return gaps
+
+
+@rule
+def allegations_not_referred(ctx: Context) -> list[Gap]:
+    gaps = []
+    for st in ctx.returned():
+        due, done = st.count("multi_agency.lado.due"), st.count("multi_agency.lado.done")
+        if due and done is not None and done < due:
+            gaps.append(_gap(st, "multi_agency", "ma_lado", "allegations_not_referred", "red",
+                             f"{_n(due - done)} of {_n(due)} allegations about staff were not referred to the LADO.",
+                             "Why were these allegations not referred, and who made that decision?",
+                             "KCSIE: allegations that may meet the harm threshold are referred to the local "
+                             "authority designated officer.", KCSIE))
+    return gaps
+
+
+@rule
+def not_accepted_never_escalated(ctx: Context) -> list[Gap]:
+    gaps = []
+    for st in ctx.returned():
+        refused, escalated = st.total("not_accepted"), st.total("escalated")
+        if refused is None or escalated is None or refused == 0 or escalated > 0:
+            continue
+        gaps.append(_gap(st, "multi_agency", "escalation", "not_accepted_never_escalated", "amber",
+                         f"{_n(refused)} referrals were not accepted this term and none was escalated.",
+                         "When a referral is turned down and the school is still worried, how does it challenge?",
+                         "The reviews ask schools to challenge and escalate when they disagree with a decision.",
+                         SCIE_MULTI))
+    return gaps
+
+
+# ---- Statistical differences (no judgement) and identification ------------------------------
+
+@rule
+def statistical_outliers(ctx: Context) -> list[Gap]:
+    """Beyond the 99.8% funnel limit on an indicator with no polarity: a question, not a failing."""
+    gaps = []
+    rows = ctx.compared_term()
+    rows = rows[rows["position"].isin(["above_998", "below_998"])]
+    for r in rows.itertuples():
+        ind = INDICATORS_BY_ID[r.indicator]
+        if ind.polarity != NO_JUDGEMENT:
+            continue
+        st = ctx.school_term(r.urn)
+        side = "higher" if r.position == "above_998" else "lower"
+        fmt = (lambda v: f"{v:.1f} per 100 pupils") if ind.unit == PER_100 else _pct
+        gaps.append(_gap(st, ind.theme, ind.id, "statistical_outlier", "note",
+                         f"{ind.label}: {fmt(r.value)} ({_n(r.numerator)} of {_n(r.denominator)}), {side} than "
+                         f"the trust's {fmt(r.trust)}, beyond what chance would explain for a school this size.",
+                         f"What lies behind this school's {side} figure: the children, or how concerns are "
+                         "noticed and recorded?",
+                         THEMES_BY_ID[ind.theme].learning.split(". ")[0] + ".", THEMES_BY_ID[ind.theme].sources[0]))
+    return gaps
+
+
+@rule
+def no_exploitation_identified(ctx: Context) -> list[Gap]:
+    gaps = []
+    for urn, year_rows in ctx.year_so_far().items():
+        st = ctx.school_term(urn)
+        if st is None or (st.count("about.pupils_on_roll") or 0) < ctx.t["large_school"]:
+            continue
+        for cols, what in ((("cse", "cce"), "exploitation"), (("child_on_child",), "child-on-child abuse")):
+            totals = [st_.total_of("concerns", cols) for st_ in year_rows]
+            if any(t is None for t in totals) or sum(totals) > 0:
+                continue
+            gaps.append(_gap(st, "adolescents", "exploitation_concerns" if what == "exploitation" else
+                             "child_on_child_concerns", "no_exploitation_identified", "note",
+                             f"A school of {_n(st.count('about.pupils_on_roll'))} pupils recorded no {what} concerns "
+                             f"in any of the {len(totals)} terms of {st.academic_year} returned so far.",
+                             f"How confident are we that staff would recognise {what} and record it?",
+                             "The reviews warn more often of harm that went unnoticed than of over-reporting.",
+                             SCIE_ADOLESCENTS))
+    return gaps
+
+
+# ---- Oversight and data quality ------------------------------------------------------------
+
+@rule
+def missing_or_late_return(ctx: Context) -> list[Gap]:
+    gaps = []
+    for st in ctx.expected():
+        if not st.returned:
+            gaps.append(_gap(st, "oversight", "return", "missing_return", "red",
+                             f"No return has been received for {st.term} {st.academic_year}.",
+                             "Why has this school not returned, and when will it?",
+                             "A board can only ask about what it can see.", COMPLEXITY))
+        elif st.days_late and st.days_late > 0:
+            gaps.append(_gap(st, "oversight", "return", "late_return", "amber",
+                             f"The return arrived {st.days_late} days after it was due.",
+                             "What got in the way of returning on time?",
+                             "A board can only ask about what it can see, when it needs to.", COMPLEXITY))
+    return gaps
+
+
+@rule
+def many_blanks(ctx: Context) -> list[Gap]:
+    gaps = []
+    for st in ctx.returned():
+        share = st.blank_share
+        if share is not None and share >= ctx.t["blank_share"]:
+            gaps.append(_gap(st, "oversight", "completeness", "many_blanks", "amber",
+                             f"{_pct(share)} of the counts in the return were left blank (not known).",
+                             "Which numbers can the school not see, and what would it take to know them?",
+                             "Warning signs were often there in records no one was reading together.", COMPLEXITY))
+    return gaps
+
+
+@rule
+def unexplained_change(ctx: Context) -> list[Gap]:
+    gaps = []
+    for st in ctx.returned():
+        for q in st.unexplained_changes:
+            gaps.append(_gap(st, "oversight", "change", "unexplained_change", "amber",
+                             f"{q['where']}: {q['message']} No explanation was given.",
+                             "What changed at the school this term to move this number so far?",
+                             "A sudden change can be the first sign of a problem, or of a recording change.",
+                             COMPLEXITY))
+    return gaps
+
+
+def find_gaps(ctx: Context) -> list[Gap]:
+    """Every gap for the context's term, worst first, then by school and theme."""
+    gaps = [g for fn in RULES for g in fn(ctx)]
+    theme_order = {t: i for i, t in enumerate(THEMES_BY_ID)}
+    return sorted(gaps, key=lambda g: (SEVERITY_ORDER[g.severity], g.school, theme_order[g.theme], g.indicator))
+
+
+def gaps_frame(gaps: list[Gap]) -> pd.DataFrame:
+    cols = list(Gap.__dataclass_fields__)
+    return pd.DataFrame([g.as_dict() for g in gaps], columns=cols)

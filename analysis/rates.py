@@ -1,0 +1,101 @@
+"""Indicator values per school and term, with the numbers behind them, and the trust's pooled value.
+
+Input is the store's long table (urn, academic_year, term, measure_id, value). A derived figure
+is missing whenever any number it needs is missing: blank never becomes zero here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.indicators import INDICATORS, PER_100, Indicator
+from loaders.registry import COUNT, INTEGER, MEASURES_BY_ID, term_index
+
+KEYS = ["urn", "academic_year", "term"]
+NUMERIC_TYPES = (COUNT, INTEGER)
+
+
+def wide_counts(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per school-term, one float column per count measure (NaN where blank)."""
+    numeric = [m for m, spec in MEASURES_BY_ID.items() if spec.type in NUMERIC_TYPES]
+    if long.empty:
+        frame = pd.DataFrame(columns=KEYS + numeric)
+    else:
+        rows = long[long["measure_id"].isin(numeric)]
+        # unstack, unlike pivot_table, makes no rows for school-terms that never returned
+        frame = (
+            rows.assign(value=pd.to_numeric(rows["value"], errors="coerce").astype(float))
+            .set_index(KEYS + ["measure_id"])["value"]
+            .unstack("measure_id")
+            .reset_index()
+        )
+        frame.columns.name = None
+    for m in numeric:
+        if m not in frame:
+            frame[m] = np.nan
+    frame["term_index"] = [term_index(y, t) for y, t in zip(frame["academic_year"], frame["term"])]
+    return frame
+
+
+def _strict_sum(frame: pd.DataFrame, ids: tuple[str, ...]) -> pd.Series:
+    """Sum across columns, missing when any input is missing."""
+    return frame[list(ids)].sum(axis=1, min_count=len(ids)).where(frame[list(ids)].notna().all(axis=1))
+
+
+def indicator_values(wide: pd.DataFrame, indicators: tuple[Indicator, ...] = INDICATORS) -> pd.DataFrame:
+    """Long table: urn, academic_year, term, term_index, indicator, numerator, denominator, value.
+
+    ``value`` is per 100 pupils for rates and a share (0 to 1) for proportions; missing when the
+    numerator or denominator is missing or the denominator is 0.
+    """
+    parts = []
+    for ind in indicators:
+        num = _strict_sum(wide, ind.numerator)
+        den = _strict_sum(wide, ind.denominator)
+        scale = 100.0 if ind.unit == PER_100 else 1.0
+        value = (num / den.where(den > 0)) * scale
+        parts.append(
+            pd.DataFrame(
+                {
+                    "urn": wide["urn"].to_numpy(),
+                    "academic_year": wide["academic_year"].to_numpy(),
+                    "term": wide["term"].to_numpy(),
+                    "term_index": wide["term_index"].to_numpy(),
+                    "indicator": ind.id,
+                    "numerator": num.to_numpy(),
+                    "denominator": den.to_numpy(),
+                    "value": value.to_numpy(),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=KEYS + ["term_index", "indicator", "numerator", "denominator", "value"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def pooled(values: pd.DataFrame) -> pd.DataFrame:
+    """The trust's pooled value per indicator and term: total numerator over total denominator,
+    over the schools where both are known. Columns: indicator, term_index, numerator,
+    denominator, value, schools."""
+    known = values.dropna(subset=["numerator", "denominator"])
+    known = known[known["denominator"] > 0]
+    grouped = known.groupby(["indicator", "term_index"], as_index=False).agg(
+        numerator=("numerator", "sum"), denominator=("denominator", "sum"), schools=("urn", "nunique")
+    )
+    scale = grouped["indicator"].map(lambda i: 100.0 if INDICATORS_UNIT[i] == PER_100 else 1.0)
+    grouped["value"] = grouped["numerator"] / grouped["denominator"] * scale
+    return grouped
+
+
+INDICATORS_UNIT = {i.id: i.unit for i in INDICATORS}
+
+
+def with_changes(values: pd.DataFrame) -> pd.DataFrame:
+    """Add each value's change from last term and from the same term last year (same school)."""
+    frame = values.copy()
+    index = frame.set_index(["urn", "indicator", "term_index"])["value"]
+    for col, back in (("change_term", 1), ("change_year", 3)):
+        earlier = pd.MultiIndex.from_arrays([frame["urn"], frame["indicator"], frame["term_index"] - back])
+        frame[col] = frame["value"].to_numpy() - index.reindex(earlier).to_numpy()
+    return frame

@@ -1,0 +1,83 @@
+"""The gap rules' thresholds, with documented defaults a trust leader can change.
+
+Changes are stored (and audited) by the store; this module only declares what may be set, the
+default, and what it means, so the settings page and the About page read from one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Threshold:
+    id: str
+    label: str
+    default: float
+    unit: str  # "share", "pupils", "days", "terms", "times"
+    meaning: str
+    minimum: float = 0.0
+    maximum: float | None = None
+
+
+THRESHOLDS: tuple[Threshold, ...] = (
+    Threshold("training_amber", "Training: amber below", 1.0, "share",
+              "A course with fewer staff in date than this share is amber.", maximum=1.0),
+    Threshold("training_red", "Training: red below", 0.9, "share",
+              "A course with fewer staff in date than this share is red.", maximum=1.0),
+    Threshold("dsl_full_years", "DSL full training valid for (years)", 2, "years",
+              "Full DSL training older than this at term end is out of date (KCSIE: every two years).", 1, 5),
+    Threshold("dsl_refresher_years", "DSL refresher valid for (years)", 1, "years",
+              "A refresher older than this at term end is out of date (KCSIE: at least annually).", 1, 3),
+    Threshold("governance_months", "Policy and checks valid for (months)", 12, "months",
+              "The child protection policy, the filtering and monitoring review and the single central "
+              "record check are out of date when older than this at term end.", 1, 36),
+    Threshold("drift_amber", "Neglect drift: amber from", 0.15, "share",
+              "Share of flagged children on monitoring only for two terms or more that is amber.", maximum=1.0),
+    Threshold("drift_red", "Neglect drift: red from", 0.3, "share",
+              "Share of flagged children on monitoring only for two terms or more that is red.", maximum=1.0),
+    Threshold("chronology_amber", "Chronologies reviewed: amber below", 0.9, "share",
+              "Share of flagged children whose chronology was reviewed this term, below which it is amber.", maximum=1.0),
+    Threshold("chronology_red", "Chronologies reviewed: red below", 0.75, "share",
+              "Share of flagged children whose chronology was reviewed this term, below which it is red.", maximum=1.0),
+    Threshold("attendance_amber", "Meetings attended: amber below", 0.95, "share",
+              "Share of child protection conferences and strategy meetings attended, below which it is amber.", maximum=1.0),
+    Threshold("attendance_red", "Meetings attended: red below", 0.8, "share",
+              "Share of child protection conferences and strategy meetings attended, below which it is red.", maximum=1.0),
+    Threshold("reports_amber", "Reports on time: amber below", 0.9, "share",
+              "Share of conference reports submitted on time, below which it is amber.", maximum=1.0),
+    Threshold("reports_red", "Reports on time: red below", 0.7, "share",
+              "Share of conference reports submitted on time, below which it is red.", maximum=1.0),
+    Threshold("large_school", "A large school has at least (pupils)", 600, "pupils",
+              "A school this size recording no exploitation or child-on-child concerns all year is asked about.", 50),
+    Threshold("return_due_days", "Return due (days after term end)", 14, "days",
+              "A return submitted later than this is late.", 0, 90),
+    Threshold("blank_share", "Many blanks: from", 0.2, "share",
+              "A return with at least this share of its counts blank is raised for oversight.", maximum=1.0),
+    Threshold("change_times", "Large change: more than (times last term)", 3, "times",
+              "A count this many times last term's, left unexplained, is raised for oversight.", 1.5, 20),
+)
+
+THRESHOLDS_BY_ID = {t.id: t for t in THRESHOLDS}
+DEFAULTS: dict[str, float] = {t.id: t.default for t in THRESHOLDS}
+
+
+def resolve(overrides: dict[str, float] | None = None) -> dict[str, float]:
+    """The defaults with the trust's stored changes laid over them (unknown names ignored)."""
+    out = dict(DEFAULTS)
+    for key, value in (overrides or {}).items():
+        if key in out and value is not None:
+            out[key] = float(value)
+    return out
+
+
+def validate(key: str, value: float) -> str | None:
+    """A plain sentence when a proposed value is not allowed, else None."""
+    spec = THRESHOLDS_BY_ID.get(key)
+    if spec is None:
+        return f"There is no setting called {key}."
+    if value < spec.minimum or (spec.maximum is not None and value > spec.maximum):
+        if spec.maximum is None:
+            return f"{spec.label} must be at least {spec.minimum:g}."
+        return f"{spec.label} must be between {spec.minimum:g} and {spec.maximum:g}."
+    return None
