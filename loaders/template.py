@@ -1,0 +1,384 @@
+"""The return workbook a DSL fills in: the blank template, or a filled one for the sample trust.
+
+Everything is laid out by walking ``registry.SHEETS``, so the template can never drift from the
+contract the loader checks against. Input cells are shaded, unlocked and validated; labels are
+locked (no password) so a busy DSL cannot overwrite them by accident.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from io import BytesIO
+from typing import BinaryIO
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from loaders import registry
+from loaders.report import Lead
+
+INSTRUCTIONS_TITLE = "Instructions"
+HEADER_ROW = 4  # a title line and the sheet's instructions sit above the table
+FIRST_ROW = HEADER_ROW + 1
+LEAD_ROWS = 8
+NOTES_LABEL = "Notes"
+HINT_LABEL = "What due and done mean"
+ABOUT_HINT_LABEL = "How to fill it in"
+DATE_FORMAT = "dd/mm/yyyy"
+
+_INPUT_FILL = PatternFill("solid", start_color="FFF4DD")
+_HEADER_FILL = PatternFill("solid", start_color="DCE6F0")
+_THIN = Side(style="thin", color="A6A6A6")
+_INPUT_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_UNLOCKED = Protection(locked=False)
+_BOLD = Font(bold=True)
+_TITLE_FONT = Font(bold=True, size=14)
+_NOTE_FONT = Font(italic=True, color="404040")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
+
+# Excel serial numbers bounding a sensible date: 01/01/2000 to 31/12/2099.
+_FIRST_DATE, _LAST_DATE = "36526", "73050"
+
+# The keyword arguments that pre-fill About, by the row type they fill (one row of each type).
+_ABOUT_ARGS = {"urn": registry.URN, "school_name": registry.TEXT, "year": registry.YEAR, "term": registry.TERM}
+
+_ABOUT_HINTS = {
+    registry.INTEGER: "Leave as it is.",
+    registry.URN: "The school's 6-digit URN.",
+    registry.YEAR: "For example 2025/26.",
+    registry.TERM: "Pick Autumn, Spring or Summer.",
+    registry.DATE: "A date, for example 14/01/2026.",
+    registry.COUNT: "A whole number at term end. 0 means none; leave blank if not known.",
+    registry.TEXT: "",
+}
+
+INSTRUCTIONS = (
+    ("What this is", "The termly safeguarding return. Once a term the designated safeguarding lead "
+     "(DSL) fills in this workbook for the school and uploads it to the trust's safeguarding "
+     "dashboard. The trust board reads it beside the lessons of serious case reviews, to see where "
+     "practice or data may leave a gap."),
+    ("Which cells", "Fill in the shaded cells only. Everything else is locked so that the labels "
+     "stay as the dashboard expects them. You may widen columns and rows."),
+    ("Blank or 0", "A blank cell means not known. 0 means none. Never enter 0 for a number you do "
+     "not know, and never type words such as n/a or nil in a number cell: leave it blank."),
+    ("What to count", "Count children, not incidents, unless the row says otherwise. A child with "
+     "several concerns in one category counts once in that row."),
+    ("No child's details", "Never enter a child's name, UPN or date of birth anywhere in this "
+     "workbook, on any sheet. The return holds counts only. A file that holds details about "
+     "individual children is refused and not kept. Staff names go on the Leads sheet only, and "
+     "are optional."),
+    ("Dates", "Type dates as dates, for example 14/01/2026. Leave a date blank if you do not "
+     "know it."),
+    ("When", "Fill it in at the end of each term (Autumn ends 31 December, Spring 31 March, "
+     "Summer 31 July) and upload it within two weeks of the end of term."),
+    ("How to upload", "Save the workbook as an Excel Workbook (.xlsx), not macro-enabled. Sign in "
+     "to the dashboard, open Upload and choose the file. It is checked at once: errors must be "
+     "fixed before it can be stored; queries let it in and ask you for a sentence of explanation. "
+     "Uploading again for the same term makes a new version, and the newest counts."),
+)
+
+
+def write_template(target: str | BinaryIO, *, urn=None, school_name=None, year=None, term=None,
+                   values: dict[str, object] | None = None, leads: list[Lead] | None = None) -> None:
+    """Write the return workbook to ``target`` (a path or a binary file-like).
+
+    Without ``values`` it is the blank template (About pre-filled with whatever of URN, school
+    name, year and term is given). With ``values`` (measure id -> value, None left blank) and
+    ``leads`` it is a filled return, as the sample trust's are made.
+    """
+    book = build_workbook(urn=urn, school_name=school_name, year=year, term=term, values=values, leads=leads)
+    book.save(target)
+
+
+def template_bytes(**kwargs) -> bytes:
+    """The same workbook as ``write_template`` writes, as bytes (for a download button)."""
+    buffer = BytesIO()
+    write_template(buffer, **kwargs)
+    return buffer.getvalue()
+
+
+def build_workbook(*, urn=None, school_name=None, year=None, term=None,
+                   values: dict[str, object] | None = None, leads: list[Lead] | None = None) -> Workbook:
+    """The workbook itself, for callers that want to change it before saving (the sample's
+    deliberately broken files)."""
+    filled = dict(values or {})
+    given = {"urn": urn, "school_name": school_name, "year": year, "term": term}
+    for arg, row_type in _ABOUT_ARGS.items():
+        if given[arg] is not None:
+            row = next(r for r in registry.ABOUT.rows if r.type == row_type)
+            filled[f"{registry.ABOUT.id}.{row.id}"] = given[arg]
+
+    book = Workbook()
+    _write_instructions(book.active)
+    for sheet in registry.SHEETS:
+        ws = book.create_sheet(sheet.title)
+        _write_title(ws, sheet)
+        if sheet.kind == "pairs":
+            _write_pairs(ws, sheet, filled)
+        elif sheet.kind == "leads":
+            _write_leads(ws, sheet, leads or [])
+        else:
+            _write_table(ws, sheet, filled)
+        _finish(ws)
+    book.properties.creator = "Safeguarding governance dashboard"
+    book.properties.title = "Termly safeguarding return"
+    return book
+
+
+# --- sheets -------------------------------------------------------------------------------
+
+
+def _write_instructions(ws: Worksheet) -> None:
+    ws.title = INSTRUCTIONS_TITLE
+    ws["A1"] = "Termly safeguarding return: instructions"
+    ws["A1"].font = _TITLE_FONT
+    row = 3
+    for heading, text in INSTRUCTIONS:
+        ws.cell(row, 1, heading).font = _BOLD
+        _wrapped(ws.cell(row, 2, text))
+        row += 1
+        if heading == "Which cells":
+            legend = ws.cell(row, 2, "A shaded cell like this one is for you to fill in.")
+            legend.fill, legend.border = _INPUT_FILL, _INPUT_BORDER
+            row += 1
+    row += 1
+    ws.cell(row, 1, "The sheets").font = _BOLD
+    row += 1
+    for sheet in registry.SHEETS:
+        ws.cell(row, 1, sheet.title)
+        _wrapped(ws.cell(row, 2, sheet.instructions))
+        row += 1
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 95
+    _protect(ws)
+    _print_setup(ws, landscape=False)
+
+
+def _write_title(ws: Worksheet, sheet: registry.Sheet) -> None:
+    # The title must not read as the sheet's header label, so the loader cannot mistake it.
+    ws.cell(1, 1, f"Termly safeguarding return: {sheet.title}").font = _TITLE_FONT
+    note = sheet.instructions + " Fill in the shaded cells."
+    if sheet.kind != "leads":
+        note += " Blank means not known; 0 means none."
+    ws.cell(2, 1, note).font = _NOTE_FONT
+
+
+def _write_pairs(ws: Worksheet, sheet: registry.Sheet, filled: dict) -> None:
+    _header(ws, [sheet.header, sheet.columns[0].label, ABOUT_HINT_LABEL])
+    validations = _Validations(ws)
+    for i, row in enumerate(sheet.rows):
+        r = FIRST_ROW + i
+        ws.cell(r, 1, row.label)
+        cell = ws.cell(r, 2)
+        value = filled.get(f"{sheet.id}.{row.id}")
+        if row.type == registry.INTEGER:
+            # The template version is ours to set, not the DSL's: pre-filled and locked.
+            cell.value = registry.TEMPLATE_VERSION if value is None else value
+        else:
+            _put(cell, _about_value(row.type, value), row.type)
+            _mark_input(cell)
+            validations.add(row, cell.coordinate)
+        ws.cell(r, 3, _ABOUT_HINTS[row.type]).font = _NOTE_FONT
+    _widths(ws, [_label_width(sheet), 22, 60])
+    ws.freeze_panes = ws.cell(FIRST_ROW, 2)
+
+
+def _write_table(ws: Worksheet, sheet: registry.Sheet, filled: dict) -> None:
+    extra = [NOTES_LABEL] if sheet.notes_column else []
+    hints = any(row.hint for row in sheet.rows)
+    if hints:
+        extra.append(HINT_LABEL)
+    _header(ws, [sheet.header, *(c.label for c in sheet.columns), *extra])
+    validations = _Validations(ws)
+    n = len(sheet.columns)
+    for i, row in enumerate(sheet.rows):
+        r = FIRST_ROW + i
+        ws.cell(r, 1, row.label)
+        for j, col in enumerate(sheet.columns):
+            cell = ws.cell(r, 2 + j)
+            _put(cell, filled.get(registry.measure_id(sheet.id, row.id, col.id)), row.type)
+            _mark_input(cell)
+            validations.add(row, cell.coordinate)
+        if sheet.notes_column:
+            notes = ws.cell(r, 2 + n)
+            _mark_input(notes)
+            notes.alignment = _WRAP
+        if hints:
+            ws.cell(r, 2 + n + len(extra) - 1, row.hint).font = _NOTE_FONT
+    value_width = 15 if n > 2 else 16
+    _widths(ws, [_label_width(sheet), *([value_width] * n), *([36] * len(extra))])
+    ws.freeze_panes = ws.cell(FIRST_ROW, 2)
+
+
+def _write_leads(ws: Worksheet, sheet: registry.Sheet, leads: list[Lead]) -> None:
+    _header(ws, [sheet.header, *(c.label for c in sheet.columns)])
+    roles = DataValidation(type="list", formula1=_list_formula(registry.LEAD_ROLES), allow_blank=True,
+                           showErrorMessage=True, showInputMessage=True,
+                           promptTitle="Role", prompt="Pick the person's role from the list.",
+                           errorTitle="Role", error="Pick one of the roles in the list.")
+    dates = _date_validation()
+    ws.add_data_validation(roles)
+    ws.add_data_validation(dates)
+    for i in range(max(LEAD_ROWS, len(leads))):
+        r = FIRST_ROW + i
+        lead = leads[i] if i < len(leads) else None
+        cells = [ws.cell(r, c) for c in range(1, 5)]
+        if lead is not None:
+            _put(cells[0], lead.role, registry.TEXT)
+            _put(cells[1], lead.name, registry.TEXT)
+            _put(cells[2], lead.last_full_training, registry.DATE)
+            _put(cells[3], lead.last_refresher, registry.DATE)
+        for cell in cells:
+            _mark_input(cell)
+        cells[2].number_format = cells[3].number_format = DATE_FORMAT
+        roles.add(cells[0].coordinate)
+        dates.add(f"{cells[2].coordinate}:{cells[3].coordinate}")
+    _widths(ws, [44, 30, 24, 18])
+    ws.freeze_panes = ws.cell(FIRST_ROW, 1)
+
+
+# --- cells --------------------------------------------------------------------------------
+
+
+class _Validations:
+    """One data validation per kind of cell on a sheet, created when first needed."""
+
+    def __init__(self, ws: Worksheet):
+        self.ws = ws
+        self.by_kind: dict[str, DataValidation] = {}
+
+    def add(self, row: registry.Row, coordinate: str) -> None:
+        kind = "roll" if row.required and row.type == registry.COUNT else row.type
+        maker = _VALIDATION_MAKERS.get(kind)
+        if maker is None:
+            return
+        if kind not in self.by_kind:
+            self.by_kind[kind] = maker()
+            self.ws.add_data_validation(self.by_kind[kind])
+        self.by_kind[kind].add(coordinate)
+
+
+def _count_validation(minimum: int = 0) -> DataValidation:
+    what = "a whole number of 1 or more" if minimum else "a whole number, 0 or more"
+    return DataValidation(
+        type="whole", operator="greaterThanOrEqual", formula1=str(minimum), allow_blank=True,
+        showErrorMessage=True, showInputMessage=True,
+        promptTitle="A number", prompt=f"Enter {what}. Leave blank if not known; 0 means none.",
+        errorTitle="Whole numbers only",
+        error=f"This cell takes {what}. Words such as n/a are not allowed: leave the cell blank "
+              "if the number is not known.",
+    )
+
+
+def _date_validation() -> DataValidation:
+    return DataValidation(
+        type="date", operator="between", formula1=_FIRST_DATE, formula2=_LAST_DATE, allow_blank=True,
+        showErrorMessage=True, showInputMessage=True,
+        promptTitle="A date", prompt="Enter a date, for example 14/01/2026. Leave blank if not known.",
+        errorTitle="Dates only", error="This cell takes a date, for example 14/01/2026.",
+    )
+
+
+def _term_validation() -> DataValidation:
+    return DataValidation(
+        type="list", formula1=_list_formula(registry.TERMS), allow_blank=True,
+        showErrorMessage=True, showInputMessage=True, promptTitle="Term",
+        prompt="Pick the term this return is for.", errorTitle="Term",
+        error="Pick Autumn, Spring or Summer from the list.",
+    )
+
+
+def _urn_validation() -> DataValidation:
+    return DataValidation(
+        type="whole", operator="between", formula1="100000", formula2="999999", allow_blank=True,
+        showErrorMessage=True, showInputMessage=True, promptTitle="School URN",
+        prompt="The school's 6-digit Unique Reference Number.", errorTitle="School URN",
+        error="A URN is a 6-digit number.",
+    )
+
+
+_VALIDATION_MAKERS = {
+    registry.COUNT: _count_validation,
+    "roll": lambda: _count_validation(1),
+    registry.DATE: _date_validation,
+    registry.TERM: _term_validation,
+    registry.URN: _urn_validation,
+}
+
+
+def _list_formula(options) -> str:
+    assert all("," not in o for o in options), "a drop-down option cannot hold a comma"
+    return '"' + ",".join(options) + '"'
+
+
+def _about_value(row_type: str, value):
+    # A URN is typed as a number by DSLs; write it the same way so the validation agrees.
+    if row_type == registry.URN and isinstance(value, str) and value.isdigit() and not value.startswith("0"):
+        return int(value)
+    return value
+
+
+def _put(cell, value, row_type: str) -> None:
+    if row_type == registry.DATE:
+        cell.number_format = DATE_FORMAT
+    elif row_type in (registry.YEAR, registry.TEXT, registry.TERM):
+        cell.number_format = "@"  # "2025/26" must stay text, never become a date
+    if value is None:
+        return
+    if isinstance(value, datetime):
+        value = value.date()
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"  # text a DSL typed, never a formula
+
+
+def _mark_input(cell) -> None:
+    cell.fill, cell.border, cell.protection = _INPUT_FILL, _INPUT_BORDER, _UNLOCKED
+
+
+def _wrapped(cell) -> None:
+    cell.alignment = _WRAP
+
+
+def _header(ws: Worksheet, labels: list[str]) -> None:
+    for c, label in enumerate(labels, start=1):
+        cell = ws.cell(HEADER_ROW, c, label)
+        cell.font, cell.fill, cell.alignment = _BOLD, _HEADER_FILL, _HEADER_ALIGN
+    ws.row_dimensions[HEADER_ROW].height = 45 if len(labels) > 5 else 30
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+
+
+def _label_width(sheet: registry.Sheet) -> float:
+    return min(64, max(len(sheet.header), *(len(r.label) for r in sheet.rows)) + 4)
+
+
+def _widths(ws: Worksheet, widths: list[float]) -> None:
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+
+
+def _finish(ws: Worksheet) -> None:
+    _protect(ws)
+    _print_setup(ws, landscape=ws.max_column > 4)
+
+
+def _protect(ws: Worksheet) -> None:
+    # Protection keeps labels safe; no password, and DSLs may still resize columns and rows.
+    protection = ws.protection
+    protection.sheet = True
+    protection.formatColumns = False
+    protection.formatRows = False
+    protection.selectLockedCells = False
+    protection.selectUnlockedCells = False
+
+
+def _print_setup(ws: Worksheet, *, landscape: bool) -> None:
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
