@@ -1,0 +1,109 @@
+"""Importing files from disk: checked, stored in term order, compared with last term, all audited."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from loaders import registry
+from store.importer import import_paths
+from store.returns import previous_values, versions
+from store.schema import audit, returns
+
+
+@pytest.fixture
+def check_return():
+    loaders = pytest.importorskip("loaders")
+    if not hasattr(loaders, "check_return"):
+        pytest.skip("loaders.check_return is not there yet")
+    return loaders.check_return
+
+
+@pytest.fixture
+def write(tmp_path, report_factory):
+    """Write a filled return through the real template into tmp_path; returns its path."""
+    from loaders.template import template_bytes
+
+    def write_one(urn="149001", year="2025/26", term="Autumn", *, seed=1, change=None):
+        report, _ = report_factory(urn, year, term, seed=seed)
+        values = {**report.values, **(change or {})}
+        data = template_bytes(urn=urn, school_name=values["about.school_name"], year=year, term=term,
+                              values=values, leads=report.leads)
+        path = tmp_path / f"{urn}_{year.replace('/', '-')}_{term}.xlsx"
+        path.write_bytes(data)
+        return path
+
+    return write_one
+
+
+def _audits(engine):
+    with engine.connect() as conn:
+        return conn.execute(sa.select(audit).order_by(audit.c.id)).all()
+
+
+def test_files_are_stored_in_term_order_and_compared_with_last_term(engine, check_return, write, tmp_path):
+    autumn = write(term="Autumn", change={"inclusion.suspended": 2})
+    spring = write(term="Spring", change={"inclusion.suspended": 9})
+    outcomes = import_paths([str(spring), str(autumn)], engine=engine)
+    assert [o.file for o in outcomes] == [str(spring), str(autumn)]  # the order given
+    assert all(o.saved is not None for o in outcomes), [o.report.problems for o in outcomes]
+    assert [o.saved.term for o in outcomes] == ["Spring", "Autumn"]
+    # Spring was checked against Autumn, exactly as the loader would with the previous values.
+    previous = previous_values(engine, "149001", "2025/26", "Spring")
+    with_previous = check_return(spring.read_bytes(), spring.name, previous=previous)
+    without = check_return(spring.read_bytes(), spring.name)
+    assert with_previous.problems != without.problems  # the comparison found something to ask
+    assert outcomes[0].report.problems == with_previous.problems
+    assert [a.outcome for a in _audits(engine)] == ["accepted", "accepted"]
+    assert {a.action for a in _audits(engine)} == {"import"}
+
+
+def test_the_same_file_twice_is_two_versions(engine, check_return, write, tmp_path):
+    path = write()
+    first, second = import_paths([str(path), str(path)], engine=engine, user="data officer")
+    assert (first.saved.version, second.saved.version) == (1, 2)
+    assert [v["submitted_by"] for v in versions(engine, "149001", "2025/26", "Autumn")] == ["data officer"] * 2
+
+
+def test_missing_unreadable_and_invalid_files_are_outcomes_not_exceptions(engine, check_return, write, tmp_path):
+    (tmp_path / "folder").mkdir()
+    not_a_sheet = tmp_path / "notes.xlsx"
+    not_a_sheet.write_bytes(b"just some text, not a workbook")
+    bad = write(change={"training.prevent.in_date": 50, "training.prevent.in_scope": 10})
+    paths = [str(tmp_path / "nowhere.xlsx"), str(tmp_path / "folder"), str(not_a_sheet), str(bad)]
+    outcomes = import_paths(paths, engine=engine)
+    assert [o.saved for o in outcomes] == [None] * 4
+    assert all(o.report.errors for o in outcomes)
+    assert "no file" in outcomes[0].report.errors[0].message.lower()
+    assert outcomes[2].report.refused
+    assert any(p.cell for p in outcomes[3].report.errors)  # points at the broken cell
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(returns)).scalar() == 0
+    outcomes_seen = sorted(a.outcome for a in _audits(engine))
+    assert outcomes_seen == ["refused", "refused", "refused", "rejected"]
+
+
+def test_submitted_at_can_come_from_the_date_completed(engine, check_return, write, tmp_path):
+    winter = write(term="Autumn", change={"about.date_completed": date(2026, 1, 9)})
+    summer = write(term="Summer", change={"about.date_completed": date(2026, 8, 20)})
+    import_paths([str(winter), str(summer)], engine=engine, submitted_at_from_return=True)
+    at = {t: versions(engine, "149001", "2025/26", t)[0]["submitted_at"] for t in ("Autumn", "Summer")}
+    # 09:00 in the UK, stored as UTC: the same hour in winter, an hour earlier in summer time.
+    assert at == {"Autumn": datetime(2026, 1, 9, 9, 0), "Summer": datetime(2026, 8, 20, 8, 0)}
+
+
+def test_an_import_by_url_creates_the_tables(check_return, write, tmp_path):
+    from store.db import dispose, make_engine
+
+    path = write()
+    url = f"sqlite:///{tmp_path / 'fresh' / 'new.db'}"
+    (outcome,) = import_paths([str(path)], url)
+    engine = make_engine(url)
+    try:
+        assert outcome.saved.version == 1
+        assert versions(engine, "149001", "2025/26", "Autumn")[0]["submitted_by"] == "command line"
+        assert set(registry.MEASURES_BY_ID) <= set(previous_values(engine, "149001", "2025/26", "Spring"))
+    finally:
+        dispose(engine)

@@ -1,0 +1,67 @@
+"""The sample trust loads once into an empty database, and `python -m store init` sets it all up."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+from store.__main__ import main
+from store.sample import ensure_sample, sample_files
+from store.schema import returns
+
+
+def _n_returns(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(returns)).scalar()
+
+
+@pytest.fixture
+def sample_folder():
+    files = sample_files()
+    if not files:
+        pytest.skip("no sample returns in sample_data/returns yet")
+    if not hasattr(pytest.importorskip("loaders"), "check_return"):
+        pytest.skip("loaders.check_return is not there yet")
+    return files
+
+
+def test_ensure_sample_imports_every_return_once(engine, sample_folder):
+    imported = ensure_sample(engine)
+    assert imported == len(sample_folder)
+    assert _n_returns(engine) == imported
+    assert ensure_sample(engine) == 0
+    assert _n_returns(engine) == imported
+
+
+def test_ensure_sample_leaves_a_database_with_returns_alone(sqlite_engine, report_factory, sample_folder):
+    from store.returns import save_return
+
+    report, content = report_factory()
+    save_return(sqlite_engine, report, content, user="u")
+    assert ensure_sample(sqlite_engine) == 0
+    assert _n_returns(sqlite_engine) == 1
+
+
+def test_ensure_sample_from_a_folder(sqlite_engine, tmp_path, sample_folder):
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    for f in sample_folder[:3]:
+        shutil.copy(f, folder)
+    assert ensure_sample(sqlite_engine, folder) == 3
+
+
+def test_init_creates_the_tables_and_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LOAD_SAMPLE", "0")
+    url = f"sqlite:///{tmp_path / 'data' / 'dashboard.db'}"
+    assert main(["init", "--db", url]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("Database ready") and out.count("\n") == 0 and "0 returns" in out
+    assert main(["init", "--db", url]) == 0  # a second start changes nothing
+
+
+def test_init_with_a_bad_url_says_so_in_one_line(capsys):
+    assert main(["init", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Could not set up the database") and "\n" not in err
