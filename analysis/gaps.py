@@ -63,7 +63,8 @@ def _n(x: float) -> str:
     return f"{int(round(x)):,}"
 
 
-def _below(share: float, amber: float, red: float) -> str | None:
+def level_below(share: float, amber: float, red: float) -> str | None:
+    """"red" below the red line, "amber" below the amber line, else None."""
     return "red" if share < red else "amber" if share < amber else None
 
 
@@ -77,7 +78,7 @@ def training_below_threshold(ctx: Context) -> list[Gap]:
             scope, done = st.count(f"training.{row.id}.in_scope"), st.count(f"training.{row.id}.in_date")
             if scope is None or done is None or scope == 0:
                 continue
-            severity = _below(done / scope, ctx.t["training_amber"], ctx.t["training_red"])
+            severity = level_below(done / scope, ctx.t["training_amber"], ctx.t["training_red"])
             if severity:
                 gaps.append(_gap(
                     st, "workforce", f"training_{row.id}", "training_below_threshold", severity,
@@ -87,6 +88,11 @@ def training_below_threshold(ctx: Context) -> list[Gap]:
                     "KCSIE expects every member of staff trained at induction and updated at least annually.",
                     KCSIE))
     return gaps
+
+
+def months_before(end: date, when: date) -> int:
+    """Whole months from ``when`` to ``end``."""
+    return (end.year - when.year) * 12 + end.month - when.month - (end.day < when.day)
 
 
 def _years_before(d: date | None, end: date) -> float | None:
@@ -153,7 +159,7 @@ def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
             if when is None:
                 finding, sev = f"{what} date was not given.", "amber"
             else:
-                age = (st.end.year - when.year) * 12 + st.end.month - when.month - (st.end.day < when.day)
+                age = months_before(st.end, when)
                 if age < months:
                     continue
                 finding, sev = f"{what} was last done on {when:%d %B %Y}, {age} months before the end of term.", "red"
@@ -192,7 +198,7 @@ def chronologies_not_reviewed(ctx: Context) -> list[Gap]:
         flags, done = st.count("neglect.active_flags"), st.count("neglect.chronology_reviewed")
         if not flags or done is None:
             continue
-        sev = _below(done / flags, ctx.t["chronology_amber"], ctx.t["chronology_red"])
+        sev = level_below(done / flags, ctx.t["chronology_amber"], ctx.t["chronology_red"])
         if sev:
             gaps.append(_gap(st, "neglect", "neglect_chronology", "chronologies_not_reviewed", sev,
                              f"Chronologies were reviewed this term for {_n(done)} of {_n(flags)} flagged "
@@ -229,7 +235,7 @@ def meetings_without_school(ctx: Context) -> list[Gap]:
             due, done = st.count(f"multi_agency.{row}.due"), st.count(f"multi_agency.{row}.done")
             if not due or done is None:
                 continue
-            sev = _below(done / due, ctx.t["attendance_amber"], ctx.t["attendance_red"])
+            sev = level_below(done / due, ctx.t["attendance_amber"], ctx.t["attendance_red"])
             if sev:
                 gaps.append(_gap(st, "multi_agency", f"ma_{row}", "meetings_without_school", sev,
                                  f"The school attended {_n(done)} of the {_n(due)} {what} it was invited to "
@@ -247,7 +253,7 @@ def late_reports(ctx: Context) -> list[Gap]:
         due, done = st.count("multi_agency.cp_reports.due"), st.count("multi_agency.cp_reports.done")
         if not due or done is None:
             continue
-        sev = _below(done / due, ctx.t["reports_amber"], ctx.t["reports_red"])
+        sev = level_below(done / due, ctx.t["reports_amber"], ctx.t["reports_red"])
         if sev:
             gaps.append(_gap(st, "multi_agency", "ma_cp_reports", "late_reports", sev,
                              f"{_n(done)} of {_n(due)} reports for child protection conferences "

@@ -1,0 +1,22 @@
+"""How numbers read on a chart or in a table: one place, so every page says them the same way."""
+
+from __future__ import annotations
+
+import math
+
+from analysis.indicators import PER_100
+
+
+def fmt_value(value, unit: str) -> str:
+    """"2.4 per 100" or "85%"; "no data" when missing (blank is never shown as 0)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "no data"
+    if unit == PER_100:
+        return f"{value:.1f} per 100"
+    return f"{value * 100:.0f}%"
+
+
+def fmt_count(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "no data"
+    return f"{int(round(value)):,}"

@@ -1,0 +1,97 @@
+"""A funnel plot for one indicator and term: each school's value against its size, inside the
+limits chance alone would give around the trust's pooled value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from analysis import funnel as limits
+from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, PER_100
+from charts import Chart
+from charts.format import fmt_value
+from charts.palette import AMBER, ENGLAND, GREEN, HIGHER, INK, LOWER, RED, TRUST, layout
+
+POSITION_WORDS = {
+    "above_998": "well above the trust (beyond 99.8% limit)",
+    "above_95": "above the trust (beyond 95% limit)",
+    "within": "within the range expected by chance",
+    "below_95": "below the trust (beyond 95% limit)",
+    "below_998": "well below the trust (beyond 99.8% limit)",
+    "": "not compared",
+}
+
+
+def _style(position: str, polarity: str) -> tuple[str, str]:
+    """(colour, marker symbol): traffic lights only when the indicator has a polarity."""
+    if not position or position == "within":
+        return INK, "circle-open"
+    high = position.startswith("above")
+    if polarity == "none":
+        return (HIGHER, "triangle-up") if high else (LOWER, "triangle-down")
+    good = high == (polarity == HIGHER_BETTER)
+    if good:
+        return GREEN, "triangle-up" if high else "triangle-down"
+    return (RED if position.endswith("998") else AMBER), "x"
+
+
+def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, england: float | None = None) -> Chart:
+    """``rows``: compared values of one indicator and term (analysis.compare output)."""
+    ind = INDICATORS_BY_ID[indicator]
+    data = rows.dropna(subset=["value", "denominator"])
+    data = data[data["denominator"] > 0]
+    fig = go.Figure()
+    trust = float(data["trust"].iloc[0]) if len(data) and pd.notna(data["trust"].iloc[0]) else None
+    base_word = "pupils on roll" if ind.unit == PER_100 else "children or staff counted"
+    if trust is not None and len(data):
+        grid = np.linspace(max(1.0, data["denominator"].min() * 0.8), data["denominator"].max() * 1.1, 80)
+        for level, dash, word in ((0.95, "dash", "95% limits"), (0.998, "dot", "99.8% limits")):
+            if ind.unit == PER_100:
+                lo, hi = limits.rate_limits_array(np.full(grid.shape, trust), grid, level)
+            else:
+                lo, hi = limits.wilson_array(trust * grid, grid, level)
+            for i, ys in enumerate((lo, hi)):
+                fig.add_scatter(x=grid, y=ys, mode="lines", line=dict(color=ENGLAND, dash=dash, width=1.5),
+                                name=word, legendgroup=word, showlegend=i == 0, hoverinfo="skip")
+        fig.add_hline(y=trust, line=dict(color=TRUST, width=2),
+                      annotation_text=f"Trust {fmt_value(trust, ind.unit)}", annotation_position="top left")
+    if england is not None:
+        fig.add_hline(y=england, line=dict(color=ENGLAND, width=2, dash="longdash"),
+                      annotation_text=f"England {fmt_value(england, ind.unit)}", annotation_position="bottom right")
+    styles = [_style(p, ind.polarity) for p in data["position"]]
+    fig.add_scatter(
+        x=data["denominator"], y=data["value"], mode="markers+text",
+        text=[names.get(u, u) for u in data["urn"]], textposition="top center", textfont=dict(size=11),
+        marker=dict(size=12, color=[s[0] for s in styles], symbol=[s[1] for s in styles], line=dict(width=2)),
+        customdata=np.stack([[names.get(u, u) for u in data["urn"]], data["numerator"],
+                             [POSITION_WORDS[p] for p in data["position"]]], axis=-1) if len(data) else None,
+        hovertemplate="<b>%{customdata[0]}</b><br>%{y:.3g} (%{customdata[1]:.0f} of %{x:.0f})"
+                      "<br>%{customdata[2]}<extra></extra>",
+        name="Schools", showlegend=False,
+    )
+    fig.update_layout(**layout(f"{ind.label}: each school against the trust", height=460,
+                               legend=dict(orientation="h", y=-0.2)))
+    fig.update_xaxes(title=f"Size of school ({base_word})", gridcolor="#eee")
+    fig.update_yaxes(title=ind.unit if ind.unit == PER_100 else "share", gridcolor="#eee",
+                     tickformat=".0%" if ind.unit != PER_100 else None, rangemode="tozero")
+    table = pd.DataFrame({
+        "School": [names.get(u, u) for u in data["urn"]],
+        "Count": data["numerator"].astype("Int64"),
+        "Base": data["denominator"].astype("Int64"),
+        "Value": [fmt_value(v, ind.unit) for v in data["value"]],
+        "Trust": [fmt_value(v, ind.unit) for v in data["trust"]],
+        "Against the trust": [POSITION_WORDS[p] for p in data["position"]],
+    })
+    return Chart(fig, table, _summary(ind, data, names, trust))
+
+
+def _summary(ind, data, names, trust) -> str:
+    if data.empty or trust is None:
+        return f"{ind.label}: not enough returns this term to compare schools."
+    out = data[data["position"].isin(["above_998", "below_998", "above_95", "below_95"])]
+    text = f"{ind.label}: the trust's figure is {fmt_value(trust, ind.unit)} across {len(data)} schools."
+    if out.empty:
+        return text + " Every school is within the range chance alone would give."
+    parts = [f"{names.get(r.urn, r.urn)} {POSITION_WORDS[r.position].split(' (')[0]}" for r in out.itertuples()]
+    return text + " Outside the 95% limits: " + "; ".join(parts) + "."

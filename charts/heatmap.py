@@ -1,0 +1,81 @@
+"""The theme heatmap: schools down the side, SCR themes across, each cell the worst gap found."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analysis.themes import THEMES
+from charts import Chart
+from charts.palette import SEVERITY_COLOUR, SEVERITY_SYMBOL, SEVERITY_WORD, layout
+
+LEVELS = ["clear", "note", "amber", "red", "no data"]  # the order of the colour scale
+
+
+def _cell(gaps: pd.DataFrame, returned: bool) -> tuple[str, str]:
+    """(level, hover text) for one school and theme."""
+    if gaps.empty:
+        return ("clear", "No gap found") if returned else ("no data", "No return for this term")
+    for level in ("red", "amber", "note"):
+        hit = gaps[gaps["severity"] == level]
+        if not hit.empty:
+            lines = [f"• {f}" for f in gaps["finding"].head(4)]
+            more = len(gaps) - 4
+            return level, "<br>".join(lines + ([f"…and {more} more"] if more > 0 else []))
+    return "clear", "No gap found"
+
+
+def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str]) -> Chart:
+    """``gaps``: the gap frame for one term; ``schools``: urn, name of every school expected."""
+    themes = [t for t in THEMES]
+    rows, table = [], []
+    ordered = schools.sort_values("name")
+    for s in ordered.itertuples():
+        mine = gaps[gaps["urn"] == s.urn] if not gaps.empty else gaps
+        row = []
+        for t in themes:
+            theme_gaps = mine[mine["theme"] == t.id] if not mine.empty else mine
+            level, hover = _cell(theme_gaps, s.urn in returned or t.id == "oversight")
+            counts = theme_gaps["severity"].value_counts().to_dict() if not theme_gaps.empty else {}
+            row.append((level, hover, counts))
+        rows.append(row)
+        table.append({"School": s.name, "URN": s.urn, **{t.short: _label(c[0], c[2]) for t, c in zip(themes, row)}})
+    z = [[LEVELS.index(c[0]) for c in r] for r in rows]
+    text = [[_label(c[0], c[2]) for c in r] for r in rows]
+    hover = [[c[1] for c in r] for r in rows]
+    n = len(LEVELS)
+    scale = []
+    for i, level in enumerate(LEVELS):
+        scale += [[i / n, SEVERITY_COLOUR[level]], [(i + 1) / n, SEVERITY_COLOUR[level]]]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z, x=[t.short for t in themes], y=[r.name for r in ordered.itertuples()],
+            text=text, texttemplate="%{text}", textfont=dict(size=14), customdata=hover,
+            hovertemplate="<b>%{y}</b> — %{x}<br>%{customdata}<extra></extra>",
+            colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3,
+        )
+    )
+    fig.update_layout(**layout("Where the reviews' themes show a gap, by school",
+                               height=max(260, 46 * len(rows) + 120)))
+    fig.update_yaxes(autorange="reversed", ticks="", showgrid=False)
+    fig.update_xaxes(side="top", ticks="", showgrid=False)
+    frame = pd.DataFrame(table, columns=["School", "URN", *[t.short for t in themes]])
+    return Chart(fig, frame, _summary(rows, ordered, themes))
+
+
+def _label(level: str, counts: dict) -> str:
+    if level in ("clear", "no data"):
+        return f"{SEVERITY_SYMBOL[level]} {SEVERITY_WORD[level]}"
+    parts = [f"{counts[lv]} {SEVERITY_WORD[lv].lower()}" for lv in ("red", "amber", "note") if counts.get(lv)]
+    return f"{SEVERITY_SYMBOL[level]} " + ", ".join(parts)
+
+
+def _summary(rows, schools, themes) -> str:
+    reds = sum(1 for r in rows for c in r if c[0] == "red")
+    ambers = sum(1 for r in rows for c in r if c[0] == "amber")
+    worst = [(s.name, sum(1 for c in r if c[0] == "red")) for s, r in zip(schools.itertuples(), rows)]
+    worst = [w for w in sorted(worst, key=lambda w: -w[1]) if w[1] > 0][:3]
+    lead = f"Across {len(rows)} schools and {len(themes)} themes, {reds} cells show a red gap and {ambers} an amber one."
+    if worst:
+        lead += " Most red themes: " + "; ".join(f"{n} ({k})" for n, k in worst) + "."
+    return lead

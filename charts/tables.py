@@ -1,0 +1,67 @@
+"""Grid charts: training and KCSIE compliance by school, and the returns tracker by term."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from charts import Chart
+from charts.palette import AMBER, GREEN, NO_DATA, RED, SEVERITY_SYMBOL, layout
+
+LEVEL_COLOUR = {"red": RED, "amber": AMBER, "clear": GREEN, "no data": NO_DATA}
+LEVELS = ["clear", "amber", "red", "no data"]
+
+
+def _grid(z_levels, text, hover, x, y, title) -> go.Figure:
+    n = len(LEVELS)
+    scale = []
+    for i, level in enumerate(LEVELS):
+        scale += [[i / n, LEVEL_COLOUR[level]], [(i + 1) / n, LEVEL_COLOUR[level]]]
+    fig = go.Figure(go.Heatmap(
+        z=[[LEVELS.index(v) for v in row] for row in z_levels], x=x, y=y, text=text, texttemplate="%{text}",
+        customdata=hover, hovertemplate="<b>%{y}</b> — %{x}<br>%{customdata}<extra></extra>",
+        colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3, textfont=dict(size=13)))
+    fig.update_layout(**layout(title, height=max(260, 44 * len(y) + 130)))
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    fig.update_xaxes(side="top", showgrid=False, tickangle=0)
+    return fig
+
+
+def compliance_grid(cells: pd.DataFrame) -> Chart:
+    """``cells``: school, item, level (clear/amber/red/no data), label (e.g. "38 of 40, 95%"), detail."""
+    schools = list(dict.fromkeys(cells["school"]))
+    items = list(dict.fromkeys(cells["item"]))
+    pivot = {(r.school, r.item): r for r in cells.itertuples()}
+    z, text, hover = [], [], []
+    for s in schools:
+        row = [pivot.get((s, i)) for i in items]
+        z.append([r.level if r is not None else "no data" for r in row])
+        text.append([f"{SEVERITY_SYMBOL[r.level]} {r.label}" if r is not None else "–" for r in row])
+        hover.append([r.detail if r is not None else "no data" for r in row])
+    fig = _grid(z, text, hover, items, schools, "Training and KCSIE checks, by school")
+    table = pd.DataFrame([[s, *[t for t in row]] for s, row in zip(schools, text)], columns=["School", *items])
+    reds = sum(v == "red" for row in z for v in row)
+    ambers = sum(v == "amber" for row in z for v in row)
+    summary = (f"{len(schools)} schools, {len(items)} checks: {reds} red and {ambers} amber; "
+               f"the rest in date or not reported.")
+    return Chart(fig, table, summary)
+
+
+def returns_tracker(cells: pd.DataFrame) -> Chart:
+    """``cells``: school, term_label, level (clear/amber/red), label ("on time", "12 days late", "missing")."""
+    schools = list(dict.fromkeys(cells["school"]))
+    terms = list(dict.fromkeys(cells["term_label"]))
+    pivot = {(r.school, r.term_label): r for r in cells.itertuples()}
+    z, text, hover = [], [], []
+    for s in schools:
+        row = [pivot.get((s, t)) for t in terms]
+        z.append([r.level if r is not None else "no data" for r in row])
+        text.append([f"{SEVERITY_SYMBOL[r.level]} {r.label}" if r is not None else "–" for r in row])
+        hover.append([r.label if r is not None else "not expected" for r in row])
+    fig = _grid(z, text, hover, terms, schools, "Returns received, by school and term")
+    table = pd.DataFrame([[s, *row] for s, row in zip(schools, text)], columns=["School", *terms])
+    last = terms[-1] if terms else ""
+    missing = sum(1 for s in schools if pivot.get((s, last)) is not None and pivot[(s, last)].level == "red")
+    late = sum(1 for s in schools if pivot.get((s, last)) is not None and pivot[(s, last)].level == "amber")
+    summary = f"For {last}: {len(schools) - missing} of {len(schools)} schools have returned, {late} late, {missing} missing."
+    return Chart(fig, table, summary)
