@@ -1,0 +1,177 @@
+"""Check one termly return from its bytes: the single entry point the product and the command line use.
+
+The stages run in order and each may stop the file: the door (guard), reading the sheets
+(workbook), the child-data scan (personal), finding the tables (tables), reading each value
+(values), then every check between cells (checks). Problems are collected, never raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from . import checks, guard, personal, registry, tables, values, workbook
+from .report import ERROR, Lead, Problem, ReturnReport
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+ROLE_NAMES = {tables.normalise(role): role for role in registry.LEAD_ROLES}
+ROLE_NAMES.update({
+    tables.normalise(alias): role for alias, role in (
+        ("DSL", registry.LEAD_ROLES[0]), ("Designated safeguarding lead (DSL)", registry.LEAD_ROLES[0]),
+        ("Lead DSL", registry.LEAD_ROLES[0]), ("Designated lead", registry.LEAD_ROLES[0]),
+        ("Designated safeguarding officer", registry.LEAD_ROLES[0]), ("DSO", registry.LEAD_ROLES[0]),
+        ("Deputy", registry.LEAD_ROLES[1]), ("DDSL", registry.LEAD_ROLES[1]),
+        ("Deputy designated safeguarding lead", registry.LEAD_ROLES[1]),
+        ("Deputy safeguarding lead", registry.LEAD_ROLES[1]), ("Deputy lead", registry.LEAD_ROLES[1]),
+        ("Designated teacher", registry.LEAD_ROLES[2]), ("Designated teacher for LAC", registry.LEAD_ROLES[2]),
+        ("Designated teacher for CLA", registry.LEAD_ROLES[2]),
+        ("Designated teacher for looked after children and previously looked after children",
+         registry.LEAD_ROLES[2]),
+        ("Designated teacher for children looked after", registry.LEAD_ROLES[2]),
+    )
+})
+
+
+def check_return(data: bytes, filename: str, *, previous: dict[str, object] | None = None,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> ReturnReport:
+    """Every problem in one return, the values read (every measure id) and the leads named."""
+    report = ReturnReport(file=filename, sha256=hashlib.sha256(data).hexdigest())
+    screened = guard.screen(data, max_bytes)
+    if screened.problem:
+        return _refuse(report, screened.problem)
+    book, problem = workbook.read_workbook(data, screened.kind, screened.biff)
+    if problem:
+        return _refuse(report, problem)
+    problem = personal.find_child_data(book)
+    if problem:
+        report.keep_bytes = False
+        return _refuse(report, problem)
+
+    found = tables.locate(book)
+    places = checks.Places(found)
+    problems = list(found.problems)
+    problems += _missing_sheets(found)
+    read, unreadable, value_problems = _read_values(found, book.flagged)
+    problems += value_problems
+    leads, lead_problems = _read_leads(found, book.flagged)
+    problems += lead_problems
+    problems += checks.check_required(read, places, unreadable)
+    problems += checks.check_rules(read, places)
+    problems += checks.check_shape(read, places, unreadable)
+    problems += checks.check_roll(read, places)
+    problems += checks.check_growth(read, places, previous)
+    problems += checks.check_no_concerns(read, places)
+    problems += checks.check_leads(leads, places)
+    problems += checks.check_dates(read, places)
+    report.values, report.leads, report.problems = read, leads, problems
+    return report
+
+
+def check_file(path, *, previous: dict[str, object] | None = None,
+               max_bytes: int = DEFAULT_MAX_BYTES) -> ReturnReport:
+    """Read a file from disk (never more than max_bytes of it) and check it."""
+    path = Path(path)
+    name = path.name
+    try:
+        size = os.stat(path).st_size
+        if not path.is_file():
+            return _refuse(ReturnReport(file=name), guard.refusal("not_a_file", f"{path} is not a file."))
+        if size > max_bytes:
+            return _refuse(ReturnReport(file=name, sha256=_digest(path)), guard.too_large(size, max_bytes))
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        return _refuse(ReturnReport(file=name), guard.refusal("file_not_found", f"There is no file at {path}."))
+    except OSError as exc:
+        return _refuse(ReturnReport(file=name),
+                       guard.refusal("file_unreadable", f"{path} could not be opened ({exc.strerror or exc})."))
+    return check_return(data, name, previous=previous, max_bytes=max_bytes)
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def _refuse(report: ReturnReport, problem: Problem) -> ReturnReport:
+    report.refused = True
+    report.problems = [problem]
+    return report
+
+
+def _missing_sheets(found: tables.Located) -> list[Problem]:
+    return [Problem("sheet_missing", ERROR, spec.title, None,
+                    f"The sheet '{spec.title}' is missing. Add it back (a new template has it) and fill it "
+                    "in, then upload again.")
+            for spec in registry.SHEETS if found.sheets.get(spec.id) is None]
+
+
+def _flag(cell: tables.Cell, flagged: dict) -> Problem | None:
+    """The error for a cell calamine read as blank but the file shows as a formula or an Excel error."""
+    mark = flagged.get(cell.sheet, {}).get((cell.row, cell.col))
+    if mark is None:
+        return None
+    if mark == workbook.UNSAVED:
+        message = (f"{cell.sheet}!{cell.ref} holds a formula with no saved value: open and save the file "
+                   "in Excel (or LibreOffice), then upload again.")
+        return Problem("formula_without_value", ERROR, cell.sheet, cell.ref, message)
+    bad = values.excel_error(mark)
+    return Problem(bad.code, ERROR, cell.sheet, cell.ref, f"{cell.sheet}!{cell.ref} holds {mark}. {bad.advice}")
+
+
+def _read_values(found: tables.Located, flagged: dict) -> tuple[dict, set[str], list[Problem]]:
+    """Every measure id -> its value (None when blank or missing); the ids whose cells were unusable."""
+    read: dict[str, object] = {}
+    unreadable: set[str] = set()
+    problems: list[Problem] = []
+    for m in registry.MEASURES:
+        cell = found.cells.get(m.id)
+        read[m.id] = None
+        if cell is None:
+            continue
+        problem = _flag(cell, flagged)
+        result = values.read(m.type, cell.value) if problem is None else None
+        if isinstance(result, values.Bad):
+            problem = _bad_value(cell, result)
+        if problem:
+            problems.append(problem)
+            unreadable.add(m.id)
+            continue
+        read[m.id] = result
+    return read, unreadable, problems
+
+
+def _bad_value(cell: tables.Cell, bad: values.Bad) -> Problem:
+    return Problem(bad.code, ERROR, cell.sheet, cell.ref,
+                   f"{cell.sheet}!{cell.ref} holds {values.describe(cell.value)}. {bad.advice}")
+
+
+def _read_leads(found: tables.Located, flagged: dict) -> tuple[list[Lead], list[Problem]]:
+    leads, problems = [], []
+    allowed = ", ".join(registry.LEAD_ROLES)
+    for row in found.leads:
+        role_cell = row["role"]
+        role = ROLE_NAMES.get(tables.normalise(role_cell.value)) if not values.is_blank(role_cell.value) else None
+        if role is None:
+            what = "no role" if values.is_blank(role_cell.value) else values.describe(role_cell.value)
+            problems.append(Problem(
+                "unknown_role", ERROR, role_cell.sheet, role_cell.ref,
+                f"{role_cell.sheet}!{role_cell.ref} holds {what}. The role must be one of: {allowed}."))
+        dates = {}
+        for key in ("last_full_training", "last_refresher"):
+            cell = row.get(key)
+            problem = _flag(cell, flagged) if cell else None
+            result = values.read_date(cell.value) if cell and not problem else None
+            if isinstance(result, values.Bad):
+                problem, result = _bad_value(cell, result), None
+            if problem:
+                problems.append(problem)
+            dates[key] = result
+        if role is not None:
+            name = values.read_text(row["name"].value) if "name" in row else None
+            leads.append(Lead(role, name, dates["last_full_training"], dates["last_refresher"]))
+    return leads, problems

@@ -1,0 +1,193 @@
+"""The checks between cells, once every value has been read: each returns all its problems.
+
+Errors (the return cannot be filed): a required About field missing, pupils on roll of 0, a
+broken rule from the registry. Queries (filed, and the DSL is asked to explain): a row missing
+or left blank, a count above the pupils on roll, a count more than three times last term's, a
+large school recording no concerns, no designated safeguarding lead, dates that do not fit the
+term. A rule or query whose inputs are blank is skipped: blank is not zero.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from . import registry
+from .report import ERROR, QUERY, Lead, Problem
+from .tables import Located
+from .values import describe
+
+REQUIRED_ADVICE = {
+    "template_version": "Enter 1, or download a new template.",
+    "urn": "Enter the school's 6-digit URN (Unique Reference Number).",
+    "school_name": "Enter the school's name.",
+    "academic_year": "Enter the academic year, e.g. 2025/26.",
+    "term": "Enter the term: Autumn, Spring or Summer.",
+    "pupils_on_roll": "Enter the number of pupils on roll at the end of the term.",
+}
+BLANK_ADVICE = {
+    registry.COUNT: "If none, enter 0; leave blank only if not known.",
+    registry.DATE: "Enter the date; leave blank only if not known.",
+    registry.TEXT: "Fill it in if you can.",
+}
+GROWTH_FACTOR = 3
+NO_CONCERNS_ROLL = 200
+# The first day of each term, for "completed before the term began" (Summer after Easter at the earliest).
+TERM_START = {"Autumn": (0, 9, 1), "Spring": (1, 1, 1), "Summer": (1, 4, 1)}
+GOVERNANCE_DATES = ("about.cp_policy_reviewed", "about.filtering_reviewed", "about.central_record_checked")
+ROLL = "about.pupils_on_roll"
+
+
+class Places:
+    """Where each measure sits in the file, for pointing problems at the right cell."""
+
+    def __init__(self, found: Located):
+        self.found = found
+
+    def of(self, measure_id: str) -> tuple[str, str | None]:
+        cell = self.found.cells.get(measure_id)
+        if cell is not None:
+            return cell.sheet, cell.ref
+        return self.found.title(registry.MEASURES_BY_ID[measure_id].sheet), None
+
+    def problem(self, code: str, severity: str, measure_id: str, message: str) -> Problem:
+        sheet, ref = self.of(measure_id)
+        return Problem(code, severity, sheet, ref, message)
+
+    def name(self, measure_id: str) -> str:
+        sheet, ref = self.of(measure_id)
+        return f"{sheet}!{ref}" if ref else sheet
+
+
+def check_required(values: dict, places: Places, unreadable: set[str]) -> list[Problem]:
+    out = []
+    for m in registry.MEASURES:
+        if not m.required or values.get(m.id) is not None or m.id in unreadable:
+            continue
+        if m.id in places.found.cells:
+            what = f"{places.name(m.id)} ('{m.label}') is blank."
+        else:
+            what = f"{places.found.title(m.sheet)} has no row for '{m.label}'."
+        out.append(places.problem("required_missing", ERROR, m.id, f"{what} {REQUIRED_ADVICE[m.row]}"))
+    if values.get(ROLL) == 0:
+        out.append(places.problem("roll_zero", ERROR, ROLL, f"{places.name(ROLL)} (pupils on roll) is 0. "
+                                  "Enter the number of pupils on roll at the end of the term."))
+    return out
+
+
+def check_rules(values: dict, places: Places) -> list[Problem]:
+    out = []
+    for rule in registry.RULES:
+        ids = (rule.left, *rule.right)
+        if any(values.get(i) is None for i in ids):
+            continue
+        left, right = values[rule.left], sum(values[i] for i in rule.right)
+        if left > right:
+            label = registry.MEASURES_BY_ID[rule.left].label
+            message = rule.message.format(left=left, right=right)
+            out.append(places.problem(rule.code, ERROR, rule.left, f"{places.name(rule.left)} ({label}): {message}"))
+    return out
+
+
+def check_shape(values: dict, places: Places, unreadable: set[str]) -> list[Problem]:
+    """Rows missing from a sheet that is there, and rows present but left wholly blank."""
+    out = []
+    found = places.found
+    for sheet_id, row_id in found.missing_rows:
+        sheet = registry.SHEETS_BY_ID[sheet_id]
+        row = next(r for r in sheet.rows if r.id == row_id)
+        ids = [m.id for m in registry.MEASURES if m.sheet == sheet_id and m.row == row_id]
+        if any(registry.MEASURES_BY_ID[i].required for i in ids):
+            continue  # reported as an error by check_required
+        out.append(places.problem("row_missing", QUERY, ids[0],
+                                  f"{found.title(sheet_id)} has no row for '{row.label}', so its figures are "
+                                  "treated as not known. Add the row back (a new template has it) if you "
+                                  "have the figures."))
+    rows: dict[tuple[str, str], list[str]] = {}
+    for m in registry.MEASURES:
+        if m.id in found.cells:
+            rows.setdefault((m.sheet, m.row), []).append(m)
+    for ids in rows.values():
+        if any(values.get(m.id) is not None or m.id in unreadable or m.required for m in ids):
+            continue
+        first, last = ids[0], ids[-1]
+        advice = BLANK_ADVICE.get(first.type, BLANK_ADVICE[registry.COUNT])
+        if len(ids) == 1:
+            what = f"{places.name(first.id)} ('{first.label}') is blank."
+        else:
+            what = (f"The row '{first.label}' on {places.of(first.id)[0]} ({places.of(first.id)[1]} to "
+                    f"{places.of(last.id)[1]}) is blank.")
+        out.append(places.problem("row_blank", QUERY, first.id, f"{what} {advice}"))
+    return out
+
+
+def check_roll(values: dict, places: Places) -> list[Problem]:
+    """Counts of children above the pupils on roll. Training counts staff, so it is not compared."""
+    roll = values.get(ROLL)
+    if not roll:
+        return []
+    out = []
+    for mid in registry.COUNT_IDS:
+        v = values.get(mid)
+        if mid == ROLL or v is None or registry.MEASURES_BY_ID[mid].sheet == "training" or v <= roll:
+            continue
+        out.append(places.problem("count_above_roll", QUERY, mid,
+                                  f"{places.name(mid)} holds {v}, more than the {roll} pupils on roll. Check "
+                                  "the number; if it is right, explain why."))
+    return out
+
+
+def check_growth(values: dict, places: Places, previous: dict | None) -> list[Problem]:
+    if not previous:
+        return []
+    out = []
+    for mid in registry.COUNT_IDS:
+        now, before = values.get(mid), previous.get(mid)
+        if not isinstance(now, int) or not isinstance(before, (int, float)) or isinstance(before, bool):
+            continue
+        if before > 0 and now > GROWTH_FACTOR * before:
+            out.append(places.problem("more_than_three_times", QUERY, mid,
+                                      f"{places.name(mid)} holds {now}, more than three times last term's "
+                                      f"{describe(before)}. Check the number; if it is right, explain why."))
+    return out
+
+
+def check_no_concerns(values: dict, places: Places) -> list[Problem]:
+    roll = values.get(ROLL)
+    ids = [f"referrals.{row.id}.concerns" for row in registry.REFERRALS.rows]
+    if roll is None or roll < NO_CONCERNS_ROLL or any(values.get(i) != 0 for i in ids):
+        return []
+    return [places.problem("no_concerns", QUERY, ids[0],
+                           f"A school of {roll} pupils has recorded no concerns in any category this term "
+                           "(every 'Children with concerns recorded' cell is 0). Check the Referrals sheet; "
+                           "if it is right, explain it.")]
+
+
+def check_leads(leads: list[Lead], places: Places) -> list[Problem]:
+    if places.found.sheets.get("leads") is None or any(lead.role == registry.DSL_ROLE for lead in leads):
+        return []
+    return [Problem("no_dsl", QUERY, places.found.title("leads"), None,
+                    "No row names a Designated safeguarding lead. Add a row with the role "
+                    "'Designated safeguarding lead' (the name is optional).")]
+
+
+def check_dates(values: dict, places: Places) -> list[Problem]:
+    """Dates after the return was completed, and a completion date before the term began."""
+    done = values.get("about.date_completed")
+    if not isinstance(done, date):
+        return []
+    out = []
+    for mid in GOVERNANCE_DATES:
+        when = values.get(mid)
+        if isinstance(when, date) and when > done:
+            out.append(places.problem("date_after_completed", QUERY, mid,
+                                      f"{places.name(mid)} is {describe(when)}, after the return was completed "
+                                      f"({describe(done)}). Check the date."))
+    year, term = values.get("about.academic_year"), values.get("about.term")
+    if year and term:
+        offset, month, day = TERM_START[term]
+        began = date(int(year[:4]) + offset, month, day)
+        if done < began:
+            out.append(places.problem("completed_before_term", QUERY, "about.date_completed",
+                                      f"{places.name('about.date_completed')} is {describe(done)}, before the "
+                                      f"{term} {year} term began. Check the date and the term."))
+    return out

@@ -1,0 +1,359 @@
+"""The door: turn away files that are too big, not a spreadsheet, locked, macro-enabled or hostile.
+
+Nothing here parses a spreadsheet. It looks only at the container (a zip for .xlsx/.ods, an
+OLE2 compound file for .xls) with fixed caps on size, entry count and expansion, so a crafted
+file is refused in milliseconds and bounded memory before any parser sees it.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from io import BytesIO
+
+from .report import ERROR, Problem
+
+XLSX, ODS, XLS = "xlsx", "ods", "xls"
+
+MAX_ENTRIES = 1000  # a workbook holds a few dozen parts
+MAX_TOTAL_UNCOMPRESSED = 50 * 1024 * 1024
+MAX_RATIO = 100  # expansion allowed for any part bigger than RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024
+MAX_BIFF_RECORDS = 500_000
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+AGAIN = "save the return as .xlsx from Excel or LibreOffice and upload that"
+
+
+@dataclass
+class Screen:
+    """What the door found: the format, or the reason the file was turned away."""
+
+    kind: str | None = None
+    problem: Problem | None = None
+    biff: bytes | None = None  # the .xls workbook stream, read once here
+
+
+def refusal(code: str, message: str) -> Problem:
+    return Problem(code, ERROR, None, None, message)
+
+
+def screen(data: bytes, max_bytes: int) -> Screen:
+    """Sniff the format from the bytes (never the name) and apply every cap."""
+    if len(data) > max_bytes:
+        return Screen(problem=too_large(len(data), max_bytes))
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return _screen_zip(data)
+    if data[:8] == OLE_MAGIC:
+        return _screen_ole(data)
+    return Screen(problem=not_a_spreadsheet(_looks_like(data)))
+
+
+def too_large(size: int, max_bytes: int) -> Problem:
+    return refusal(
+        "file_too_large",
+        f"The file is {_size(size)}; a return is normally under 100 KB and the largest accepted is "
+        f"{_size(max_bytes)}. Check it is the return (not a report or a photo), delete pictures "
+        "and extra sheets if there are any, and upload again.",
+    )
+
+
+def not_a_spreadsheet(looks_like: str = "") -> Problem:
+    seen = f" (it looks like {looks_like})" if looks_like else ""
+    return refusal("not_a_spreadsheet",
+                   f"This file is not a spreadsheet{seen}: save it as .xlsx from Excel or LibreOffice "
+                   "and upload that.")
+
+
+def damaged() -> Problem:
+    return refusal("damaged",
+                   "This file is damaged or incomplete (perhaps it did not finish downloading): open it "
+                   "in Excel or LibreOffice, save it again as .xlsx and upload that.")
+
+
+def _password() -> Problem:
+    return refusal("password_protected",
+                   "This file is password-protected: remove the password (File > Info > Protect "
+                   "Workbook) and upload again.")
+
+
+def _macros() -> Problem:
+    return refusal("macro_enabled",
+                   "This file is macro-enabled; save as .xlsx (Excel Workbook) and upload that. "
+                   "Files carrying macros are never opened here.")
+
+
+def _hostile(code: str, what: str) -> Problem:
+    return refusal(code, f"This file {what}, which no spreadsheet program writes, so it has been "
+                         f"refused. If it is a real return, {AGAIN}.")
+
+
+# ----------------------------------------------------------------------------- zip (.xlsx, .ods)
+
+def _screen_zip(data: bytes) -> Screen:
+    counted = _central_directory_size(data)
+    if counted is None:
+        return Screen(problem=damaged())
+    entries, cd_size = counted
+    if entries > MAX_ENTRIES or cd_size > MAX_ENTRIES * 400:
+        return Screen(problem=_hostile("too_many_parts", f"holds {entries:,} parts (a spreadsheet holds a few dozen)"))
+    try:
+        zf = zipfile.ZipFile(BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, struct.error):
+        return Screen(problem=damaged())
+    if len(infos) > MAX_ENTRIES:
+        return Screen(problem=_hostile("too_many_parts", f"holds {len(infos):,} parts (a spreadsheet holds a few dozen)"))
+    problem = _check_layout(data, zf, infos) or _check_sizes(data, infos)
+    if problem:
+        return Screen(problem=problem)
+    names = {i.filename for i in infos}
+    lower = {n.lower() for n in names}
+    if any("vbaproject" in n for n in lower) or any(n.startswith("basic/") for n in lower):
+        return Screen(problem=_macros())
+    if "[Content_Types].xml" in names:
+        types = zf.read("[Content_Types].xml").lower()
+        if b"macroenabled" in types or b"vbaproject" in types:
+            return Screen(problem=_macros())
+        if "xl/workbook.bin" in lower:
+            return Screen(problem=refusal("unsupported_format",
+                                          "This is an Excel binary workbook (.xlsb): save it as .xlsx "
+                                          "(Excel Workbook) and upload that."))
+        if "xl/workbook.xml" in lower:
+            return Screen(kind=XLSX)
+        if "word/document.xml" in lower:
+            return Screen(problem=not_a_spreadsheet("a Word document"))
+        return Screen(problem=not_a_spreadsheet())
+    if "mimetype" in names and zf.read("mimetype").strip() == ODS_MIME:
+        manifest = zf.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
+        if b"encryption-data" in manifest:
+            return Screen(problem=_password())
+        return Screen(kind=ODS)
+    return Screen(problem=not_a_spreadsheet("a zip archive"))
+
+
+def _central_directory_size(data: bytes) -> tuple[int, int] | None:
+    """(entries, directory bytes) from the end record, read before anything trusts the directory."""
+    at = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+    if at < 0 or at + 22 > len(data):
+        return None
+    entries, cd_size = struct.unpack_from("<HI", data, at + 10)
+    if entries == 0xFFFF or cd_size == 0xFFFFFFFF:  # zip64: the true counts are in another record
+        loc = at - 20
+        if loc < 0 or data[loc:loc + 4] != b"PK\x06\x07":
+            return None
+        (z64,) = struct.unpack_from("<Q", data, loc + 8)
+        if z64 + 56 > len(data) or data[z64:z64 + 4] != b"PK\x06\x06":
+            return None
+        entries, cd_size = struct.unpack_from("<QQ", data, z64 + 32)
+    return entries, cd_size
+
+
+def _check_layout(data: bytes, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Problem | None:
+    """Refuse entries whose stored bytes overlap (the overlapped zip bomb) or run off the end."""
+    spans = []
+    seen_names = set()
+    for info in infos:
+        if info.filename in seen_names:
+            return _hostile("overlapping_parts", "names the same part twice")
+        seen_names.add(info.filename)
+        if info.flag_bits & 0x1:
+            return _password()
+        start = info.header_offset
+        if start + 30 > len(data) or data[start:start + 4] != b"PK\x03\x04":
+            return damaged()
+        name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
+        end = start + 30 + name_len + extra_len + info.compress_size
+        if end > len(data):
+            return damaged()
+        spans.append((start, end))
+    spans.sort()
+    for (_, end), (next_start, _) in zip(spans, spans[1:]):
+        if end > next_start:
+            return _hostile("overlapping_parts", "has parts stored on top of one another")
+    if spans and spans[-1][1] > getattr(zf, "start_dir", len(data)):
+        return _hostile("overlapping_parts", "has parts stored on top of its own index")
+    return None
+
+
+def _check_sizes(data: bytes, infos: list[zipfile.ZipInfo]) -> Problem | None:
+    """Cap the declared sizes, then inflate every part (discarding output) to prove them true."""
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_TOTAL_UNCOMPRESSED:
+        return _hostile("zip_bomb", f"expands to {_size(declared)} from {_size(len(data))}")
+    for info in infos:
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            return _hostile("zip_bomb", f"expands {info.file_size // max(info.compress_size, 1):,} times "
+                                        f"over (part {info.filename})")
+    for info in infos:
+        if not _inflates_as_declared(data, info):
+            return _hostile("zip_bomb", f"holds a part ({info.filename}) larger than it declares")
+    return None
+
+
+def _inflates_as_declared(data: bytes, info: zipfile.ZipInfo) -> bool:
+    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    raw = memoryview(data)[start:start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        return info.compress_size == info.file_size
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        return False
+    inflater = zlib.decompressobj(-15)
+    produced = 0
+    chunk = 64 * 1024
+    try:
+        for at in range(0, len(raw), chunk):
+            piece = raw[at:at + chunk]
+            while piece:
+                produced += len(inflater.decompress(piece, chunk))
+                if produced > info.file_size:
+                    return False
+                piece = inflater.unconsumed_tail
+        produced += len(inflater.flush())
+    except zlib.error:
+        return False
+    return produced == info.file_size
+
+
+# ----------------------------------------------------------------------------- OLE2 (.xls)
+
+def _screen_ole(data: bytes) -> Screen:
+    try:
+        ole = Compound(data)
+        names = ole.names()
+        if "encryptedpackage" in names or "encryptioninfo" in names:
+            return Screen(problem=_password())
+        if "_vba_project_cur" in names or "vba" in names:
+            return Screen(problem=_macros())
+        stream = names.get("workbook") or names.get("book")
+        if stream is None:
+            looks = "a Word document" if "worddocument" in names else "an Outlook or Office file"
+            return Screen(problem=not_a_spreadsheet(looks))
+        biff = ole.read(stream)
+    except (ValueError, IndexError, struct.error):
+        return Screen(problem=damaged())
+    if _biff_encrypted(biff):
+        return Screen(problem=_password())
+    return Screen(kind=XLS, biff=biff)
+
+
+def _biff_encrypted(biff: bytes) -> bool:
+    """A FILEPASS record in the workbook globals means the sheets are encrypted."""
+    pos = 0
+    for _ in range(MAX_BIFF_RECORDS):
+        if pos + 4 > len(biff):
+            return False
+        kind, length = struct.unpack_from("<HH", biff, pos)
+        if kind == 0x002F:
+            return True
+        if kind == 0x000A:  # EOF of the globals
+            return False
+        pos += 4 + length
+    return False
+
+
+class Compound:
+    """Just enough of the OLE2 compound file format to list its streams and read one."""
+
+    END = 0xFFFFFFFE
+
+    def __init__(self, data: bytes):
+        if len(data) < 512:
+            raise ValueError("short header")
+        self.data = data
+        shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+        if shift not in (9, 12) or mini_shift != 6:
+            raise ValueError("odd sector size")
+        self.size = 1 << shift
+        n_fat, first_dir = struct.unpack_from("<II", data, 0x2C)
+        self.cutoff, first_mini, _, first_difat, n_difat = struct.unpack_from("<IIIII", data, 0x38)
+        fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s < 0xFFFFFFFA]
+        per = self.size // 4 - 1
+        sector = first_difat
+        for _ in range(min(n_difat, len(data) // self.size + 1)):
+            if sector >= 0xFFFFFFFA:
+                break
+            cells = struct.unpack_from(f"<{per + 1}I", self._sector(sector))
+            fat_sectors += [s for s in cells[:per] if s < 0xFFFFFFFA]
+            sector = cells[per]
+        fat_sectors = fat_sectors[:n_fat]
+        self.fat = []
+        for s in fat_sectors:
+            self.fat.extend(struct.unpack_from(f"<{self.size // 4}I", self._sector(s)))
+        self.entries = self._directory(self._chain_bytes(first_dir))
+        root = self.entries[0] if self.entries else None
+        self.mini_stream = self._chain_bytes(root[1])[:root[2]] if root else b""
+        minifat_bytes = self._chain_bytes(first_mini) if first_mini < 0xFFFFFFFA else b""
+        self.minifat = struct.unpack_from(f"<{len(minifat_bytes) // 4}I", minifat_bytes)
+
+    def _sector(self, sector: int) -> bytes:
+        start = (sector + 1) * self.size
+        if start + self.size > len(self.data):
+            raise ValueError("sector past the end")
+        return self.data[start:start + self.size]
+
+    def _chain(self, start: int, table) -> list[int]:
+        out, seen = [], set()
+        while start < 0xFFFFFFFA:
+            if start in seen or start >= len(table):
+                raise ValueError("broken chain")
+            seen.add(start)
+            out.append(start)
+            start = table[start]
+        return out
+
+    def _chain_bytes(self, start: int) -> bytes:
+        return b"".join(self._sector(s) for s in self._chain(start, self.fat))
+
+    @staticmethod
+    def _directory(raw: bytes) -> list[tuple[str, int, int, int]]:
+        entries = []
+        for at in range(0, len(raw) - 127, 128):
+            name_len = struct.unpack_from("<H", raw, at + 64)[0]
+            kind = raw[at + 66]
+            start, size = struct.unpack_from("<II", raw, at + 116)
+            name = raw[at:at + max(0, min(name_len, 64) - 2)].decode("utf-16-le", "replace")
+            entries.append((name, start, size, kind))
+        return entries
+
+    def names(self) -> dict[str, tuple[str, int, int, int]]:
+        return {e[0].lower(): e for e in self.entries if e[3] in (1, 2)}
+
+    def read(self, entry: tuple[str, int, int, int]) -> bytes:
+        _, start, size, _ = entry
+        if size < self.cutoff:
+            mini = b"".join(self.mini_stream[s * 64:(s + 1) * 64] for s in self._chain(start, self.minifat))
+            return mini[:size]
+        return self._chain_bytes(start)[:size]
+
+
+# ----------------------------------------------------------------------------- wording
+
+_SIGNATURES = (
+    (b"%PDF", "a PDF"), (b"\x89PNG", "a picture"), (b"\xff\xd8\xff", "a picture"), (b"GIF8", "a picture"),
+    (b"{\\rtf", "a Word document"), (b"<html", "a web page"), (b"<!doctype", "a web page"),
+)
+
+
+def _looks_like(data: bytes) -> str:
+    if not data:
+        return "an empty file"
+    head = data[:64].lstrip().lower()
+    for magic, what in _SIGNATURES:
+        if head.startswith(magic.lower()):
+            return what
+    sample = data[:2048]
+    if b"\x00" not in sample and re.search(rb"[,;\t]", sample):
+        return "a CSV or text file"
+    return ""
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MB"
+    return f"{max(1, round(n / 1024))} KB"

@@ -1,0 +1,212 @@
+"""Find the return's sheets, rows and columns by their labels, wherever the DSL has moved them.
+
+Labels are compared after normalising (case, spacing, punctuation, ``_``/``-`` and a trailing
+"(…)" hint ignored), and a row or sheet may also be named by its id. Title rows, spacer rows,
+extra columns and extra sheets are simply not matched. Every value found keeps the A1 address
+of its cell so a problem can point at it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from . import registry
+from .report import ERROR, Problem
+from .workbook import Grid, Workbook, a1
+
+LEAD_FIELDS = ("role", "name", "last_full_training", "last_refresher")
+
+
+def normalise(text) -> str:
+    """'Children's social care (CSC):' -> 'childrens social care'."""
+    s = str(text).strip().lower()
+    while True:
+        stripped = re.sub(r"\s*\([^()]*\)\s*$", "", s)
+        if stripped == s or not stripped:
+            break
+        s = stripped
+    s = re.sub(r"['’‘`]", "", s)
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", s).split())
+
+
+@dataclass
+class Cell:
+    value: object
+    sheet: str  # the sheet's name in the file
+    row: int  # counted from 0
+    col: int
+
+    @property
+    def ref(self) -> str:
+        return a1(self.row, self.col)
+
+
+@dataclass
+class Located:
+    """What was found in the file, keyed by the contract's ids."""
+
+    sheets: dict[str, str | None] = field(default_factory=dict)  # sheet id -> name in the file
+    cells: dict[str, Cell] = field(default_factory=dict)  # measure id -> its cell
+    missing_rows: list[tuple[str, str]] = field(default_factory=list)  # (sheet id, row id)
+    lost_columns: set[str] = field(default_factory=set)  # measure ids whose column is missing
+    leads: list[dict[str, Cell]] = field(default_factory=list)  # LEAD_FIELDS -> cell
+    problems: list[Problem] = field(default_factory=list)
+
+    def title(self, sheet_id: str) -> str:
+        return self.sheets.get(sheet_id) or registry.SHEETS_BY_ID[sheet_id].title
+
+
+def locate(book: Workbook) -> Located:
+    found = Located()
+    grids = match_sheets(book.sheets, found)
+    for spec in registry.SHEETS:
+        grid = grids.get(spec.id)
+        if grid is None:
+            continue
+        if spec.kind == "leads":
+            _locate_leads(grid, found)
+        else:
+            _locate_rows(spec, grid, found)
+    return found
+
+
+def match_sheets(grids: list[Grid], found: Located) -> dict[str, Grid]:
+    """Each contract sheet's grid; a visible, exactly named sheet wins over a hidden or "(2)" copy."""
+    keys = {}
+    for spec in registry.SHEETS:
+        keys[normalise(spec.title)] = keys[normalise(spec.id)] = spec.id
+    candidates: dict[str, list[tuple[tuple[int, int], Grid]]] = defaultdict(list)
+    for grid in grids:
+        sheet_id = keys.get(normalise(grid.name))
+        if sheet_id:
+            plain = " ".join(re.sub(r"[^a-z0-9]+", " ", grid.name.lower()).split())
+            exact = plain in (normalise(registry.SHEETS_BY_ID[sheet_id].title), normalise(sheet_id))
+            candidates[sheet_id].append(((0 if grid.visible else 1, 0 if exact else 1), grid))
+    chosen = {}
+    for spec in registry.SHEETS:
+        ranked = sorted(candidates.get(spec.id, []), key=lambda pair: pair[0])
+        found.sheets[spec.id] = ranked[0][1].name if ranked else None
+        if not ranked:
+            continue
+        chosen[spec.id] = ranked[0][1]
+        if len(ranked) > 1 and ranked[1][0] == ranked[0][0]:
+            names = " and ".join(f"'{g.name}'" for _, g in ranked[:2])
+            found.problems.append(Problem(
+                "sheet_twice", ERROR, ranked[0][1].name, None,
+                f"The file has two sheets that look like {spec.title} ({names}). Delete the one you "
+                "do not mean, then upload again."))
+    return chosen
+
+
+def _matches(grid: Grid, lookup: dict[str, str], skip_col: int | None = None) -> list[tuple[int, int, str]]:
+    hits = []
+    for r, c, v in grid.cells():
+        if c != skip_col and isinstance(v, str) and len(v) < 200:
+            key = lookup.get(normalise(v))
+            if key:
+                hits.append((r, c, key))
+    return hits
+
+
+def _label_lookup(items) -> dict[str, str]:
+    lookup = {}
+    for item in items:
+        lookup[normalise(item.id)] = item.id
+        lookup[normalise(item.label)] = item.id
+    return lookup
+
+
+def _header(grid: Grid, lookup: dict[str, str], skip_col: int | None) -> tuple[int | None, dict[str, int]]:
+    """The row naming the most of the wanted columns (the topmost on a tie), and where each is."""
+    by_row: dict[int, dict[str, int]] = defaultdict(dict)
+    for r, c, key in _matches(grid, lookup, skip_col):
+        by_row[r].setdefault(key, c)
+    if not by_row:
+        return None, {}
+    best = max(by_row, key=lambda r: (len(by_row[r]), -r))
+    return best, by_row[best]
+
+
+def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
+    hits = _matches(grid, _label_lookup(spec.rows))
+    label_col = Counter(c for _, c, _ in hits).most_common()
+    label_col = min(c for c, n in label_col if n == label_col[0][1]) if label_col else 0
+    rows: dict[str, list[int]] = defaultdict(list)
+    for r, c, row_id in hits:
+        if c == label_col:
+            rows[row_id].append(r)
+    columns = _columns(spec, grid, label_col, found)
+    for row in spec.rows:
+        where = rows.get(row.id)
+        if not where:
+            found.missing_rows.append((spec.id, row.id))
+            continue
+        if len(where) > 1:
+            found.problems.append(Problem(
+                "row_twice", ERROR, grid.name, a1(where[1], label_col),
+                f"{grid.name} has two rows for '{row.label}' ({a1(where[0], label_col)} and "
+                f"{a1(where[1], label_col)}). Delete one, then upload again."))
+        r = where[0]
+        for col in spec.columns:
+            mid = registry.measure_id(spec.id, row.id, col.id if len(spec.columns) > 1 else None)
+            c = columns.get(col.id)
+            if c is None and spec.kind == "pairs":
+                c = _first_filled_right(grid, r, label_col)
+            if c is None:
+                found.lost_columns.add(mid)
+                continue
+            found.cells[mid] = Cell(grid.value(r, c), grid.name, r, c)
+
+
+def _columns(spec: registry.Sheet, grid: Grid, label_col: int, found: Located) -> dict[str, int]:
+    _, columns = _header(grid, _label_lookup(spec.columns), label_col)
+    if spec.kind == "pairs":
+        return columns  # no "Value" heading: each value is the first filled cell right of its label
+    if len(spec.columns) == 1 and not columns:
+        return {spec.columns[0].id: label_col + 1}  # Measure | Count with the heading row deleted
+    for col in spec.columns:
+        if col.id not in columns:
+            found.problems.append(Problem(
+                "column_missing", ERROR, grid.name, None,
+                f"{grid.name} has no column headed '{col.label}'. Put the heading back above its "
+                "numbers (a new template shows where), then upload again."))
+    return columns
+
+
+def _first_filled_right(grid: Grid, row: int, label_col: int) -> int:
+    width = grid.left + max((len(line) for line in grid.rows), default=0)
+    for c in range(label_col + 1, width):
+        v = grid.value(row, c)
+        if v is not None and v != "":
+            return c
+    return label_col + 1
+
+
+_LEAD_HEADINGS = {
+    "role": ("Role", "Lead role"),
+    "name": ("Name", "Full name", "Staff name"),
+    "last_full_training": ("Last full DSL training", "Last full training", "Full DSL training",
+                           "Last DSL training", "Date of last full DSL training"),
+    "last_refresher": ("Last refresher", "Last refresher training", "Refresher", "Date of last refresher"),
+}
+
+
+def _locate_leads(grid: Grid, found: Located) -> None:
+    lookup = {normalise(key): key for key in LEAD_FIELDS}
+    for key, labels in _LEAD_HEADINGS.items():
+        lookup.update({normalise(label): key for label in labels})
+    header, columns = _header(grid, lookup, None)
+    if header is None or "role" not in columns:
+        found.problems.append(Problem(
+            "leads_heading_missing", ERROR, grid.name, None,
+            f"{grid.name} has no column headed 'Role'. Keep the headings Role, Name, Last full DSL "
+            "training and Last refresher above the list of leads, then upload again."))
+        return
+    last = grid.top + len(grid.rows)
+    for r in range(header + 1, last):
+        row = {key: Cell(grid.value(r, c), grid.name, r, c) for key, c in columns.items()}
+        if all(cell.value is None or str(cell.value).strip() == "" for cell in row.values()):
+            continue  # a spacer row
+        found.leads.append(row)
