@@ -39,12 +39,14 @@ _TITLE_FONT = Font(bold=True, size=14)
 _NOTE_FONT = Font(italic=True, color="404040")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
+_INSTRUCTION_WIDTH = 95
 
 # Excel serial numbers bounding a sensible date: 01/01/2000 to 31/12/2099.
 _FIRST_DATE, _LAST_DATE = "36526", "73050"
 
-# The keyword arguments that pre-fill About, by the row type they fill (one row of each type).
-_ABOUT_ARGS = {"urn": registry.URN, "school_name": registry.TEXT, "year": registry.YEAR, "term": registry.TERM}
+# The keyword arguments that pre-fill About, and the About row each fills.
+_ABOUT_ARGS = {"urn": "urn", "school_name": "school_name", "year": "academic_year", "term": "term"}
+assert set(_ABOUT_ARGS.values()) <= {r.id for r in registry.ABOUT.rows}
 
 _ABOUT_HINTS = {
     registry.INTEGER: "Leave as it is.",
@@ -107,23 +109,23 @@ def build_workbook(*, urn=None, school_name=None, year=None, term=None,
     deliberately broken files)."""
     filled = dict(values or {})
     given = {"urn": urn, "school_name": school_name, "year": year, "term": term}
-    for arg, row_type in _ABOUT_ARGS.items():
+    for arg, row_id in _ABOUT_ARGS.items():
         if given[arg] is not None:
-            row = next(r for r in registry.ABOUT.rows if r.type == row_type)
-            filled[f"{registry.ABOUT.id}.{row.id}"] = given[arg]
+            filled[f"{registry.ABOUT.id}.{row_id}"] = given[arg]
 
     book = Workbook()
     _write_instructions(book.active)
     for sheet in registry.SHEETS:
         ws = book.create_sheet(sheet.title)
-        _write_title(ws, sheet)
         if sheet.kind == "pairs":
             _write_pairs(ws, sheet, filled)
         elif sheet.kind == "leads":
             _write_leads(ws, sheet, leads or [])
         else:
             _write_table(ws, sheet, filled)
-        _finish(ws)
+        _write_title(ws, sheet)  # after the table, to wrap its note across the table's width
+        _protect(ws)
+        _print_setup(ws, landscape=ws.max_column > 4)
     book.properties.creator = "Safeguarding governance dashboard"
     book.properties.title = "Termly safeguarding return"
     return book
@@ -138,8 +140,9 @@ def _write_instructions(ws: Worksheet) -> None:
     ws["A1"].font = _TITLE_FONT
     row = 3
     for heading, text in INSTRUCTIONS:
-        ws.cell(row, 1, heading).font = _BOLD
-        _wrapped(ws.cell(row, 2, text))
+        cell = ws.cell(row, 1, heading)
+        cell.font, cell.alignment = _BOLD, _WRAP
+        _wrapped(ws, row, 2, text, width=_INSTRUCTION_WIDTH)
         row += 1
         if heading == "Which cells":
             legend = ws.cell(row, 2, "A shaded cell like this one is for you to fill in.")
@@ -149,11 +152,11 @@ def _write_instructions(ws: Worksheet) -> None:
     ws.cell(row, 1, "The sheets").font = _BOLD
     row += 1
     for sheet in registry.SHEETS:
-        ws.cell(row, 1, sheet.title)
-        _wrapped(ws.cell(row, 2, sheet.instructions))
+        ws.cell(row, 1, sheet.title).alignment = _WRAP
+        _wrapped(ws, row, 2, sheet.instructions, width=_INSTRUCTION_WIDTH)
         row += 1
     ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["B"].width = 95
+    ws.column_dimensions["B"].width = _INSTRUCTION_WIDTH
     _protect(ws)
     _print_setup(ws, landscape=False)
 
@@ -164,14 +167,16 @@ def _write_title(ws: Worksheet, sheet: registry.Sheet) -> None:
     note = sheet.instructions + " Fill in the shaded cells."
     if sheet.kind != "leads":
         note += " Blank means not known; 0 means none."
-    ws.cell(2, 1, note).font = _NOTE_FONT
+    # Spread over the table's width, wrapped, so it neither spills nor widens the printed page.
+    width = sum(ws.column_dimensions[get_column_letter(c)].width for c in range(1, ws.max_column + 1))
+    _wrapped(ws, 2, 1, note, width=width).font = _NOTE_FONT
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ws.max_column)
 
 
 def _write_pairs(ws: Worksheet, sheet: registry.Sheet, filled: dict) -> None:
     _header(ws, [sheet.header, sheet.columns[0].label, ABOUT_HINT_LABEL])
     validations = _Validations(ws)
-    for i, row in enumerate(sheet.rows):
-        r = FIRST_ROW + i
+    for r, row in enumerate(sheet.rows, start=FIRST_ROW):
         ws.cell(r, 1, row.label)
         cell = ws.cell(r, 2)
         value = filled.get(f"{sheet.id}.{row.id}")
@@ -181,67 +186,82 @@ def _write_pairs(ws: Worksheet, sheet: registry.Sheet, filled: dict) -> None:
         else:
             _put(cell, _about_value(row.type, value), row.type)
             _mark_input(cell)
-            validations.add(row, cell.coordinate)
+            validations.add(_kind(row), cell.coordinate)
         ws.cell(r, 3, _ABOUT_HINTS[row.type]).font = _NOTE_FONT
     _widths(ws, [_label_width(sheet), 22, 60])
     ws.freeze_panes = ws.cell(FIRST_ROW, 2)
 
 
 def _write_table(ws: Worksheet, sheet: registry.Sheet, filled: dict) -> None:
-    extra = [NOTES_LABEL] if sheet.notes_column else []
+    n = len(sheet.columns)
     hints = any(row.hint for row in sheet.rows)
-    if hints:
-        extra.append(HINT_LABEL)
+    extra = [NOTES_LABEL] * sheet.notes_column + [HINT_LABEL] * hints
     _header(ws, [sheet.header, *(c.label for c in sheet.columns), *extra])
     validations = _Validations(ws)
-    n = len(sheet.columns)
-    for i, row in enumerate(sheet.rows):
-        r = FIRST_ROW + i
+    for r, row in enumerate(sheet.rows, start=FIRST_ROW):
         ws.cell(r, 1, row.label)
         for j, col in enumerate(sheet.columns):
             cell = ws.cell(r, 2 + j)
             _put(cell, filled.get(registry.measure_id(sheet.id, row.id, col.id)), row.type)
             _mark_input(cell)
-            validations.add(row, cell.coordinate)
+            validations.add(_kind(row), cell.coordinate)
         if sheet.notes_column:
-            notes = ws.cell(r, 2 + n)
-            _mark_input(notes)
-            notes.alignment = _WRAP
+            _mark_input(ws.cell(r, 2 + n)).alignment = _WRAP
         if hints:
-            ws.cell(r, 2 + n + len(extra) - 1, row.hint).font = _NOTE_FONT
-    value_width = 15 if n > 2 else 16
-    _widths(ws, [_label_width(sheet), *([value_width] * n), *([36] * len(extra))])
+            ws.cell(r, 1 + n + len(extra), row.hint).font = _NOTE_FONT
+    _widths(ws, [_label_width(sheet), *([15] * n), *([36] * len(extra))])
     ws.freeze_panes = ws.cell(FIRST_ROW, 2)
 
 
 def _write_leads(ws: Worksheet, sheet: registry.Sheet, leads: list[Lead]) -> None:
     _header(ws, [sheet.header, *(c.label for c in sheet.columns)])
-    roles = DataValidation(type="list", formula1=_list_formula(registry.LEAD_ROLES), allow_blank=True,
-                           showErrorMessage=True, showInputMessage=True,
-                           promptTitle="Role", prompt="Pick the person's role from the list.",
-                           errorTitle="Role", error="Pick one of the roles in the list.")
-    dates = _date_validation()
-    ws.add_data_validation(roles)
-    ws.add_data_validation(dates)
-    for i in range(max(LEAD_ROWS, len(leads))):
-        r = FIRST_ROW + i
-        lead = leads[i] if i < len(leads) else None
+    validations = _Validations(ws)
+    for i, r in enumerate(range(FIRST_ROW, FIRST_ROW + max(LEAD_ROWS, len(leads)))):
         cells = [ws.cell(r, c) for c in range(1, 5)]
-        if lead is not None:
-            _put(cells[0], lead.role, registry.TEXT)
-            _put(cells[1], lead.name, registry.TEXT)
-            _put(cells[2], lead.last_full_training, registry.DATE)
-            _put(cells[3], lead.last_refresher, registry.DATE)
-        for cell in cells:
+        lead = leads[i] if i < len(leads) else Lead(None, None, None, None)
+        types = (registry.TEXT, registry.TEXT, registry.DATE, registry.DATE)
+        for cell, value, row_type in zip(cells, (lead.role, lead.name, lead.last_full_training,
+                                                 lead.last_refresher), types):
+            _put(cell, value, row_type)
             _mark_input(cell)
-        cells[2].number_format = cells[3].number_format = DATE_FORMAT
-        roles.add(cells[0].coordinate)
-        dates.add(f"{cells[2].coordinate}:{cells[3].coordinate}")
+        validations.add("role", cells[0].coordinate)
+        validations.add(registry.DATE, f"{cells[2].coordinate}:{cells[3].coordinate}")
     _widths(ws, [44, 30, 24, 18])
     ws.freeze_panes = ws.cell(FIRST_ROW, 1)
 
 
 # --- cells --------------------------------------------------------------------------------
+
+
+def _list_formula(options) -> str:
+    assert all("," not in o for o in options), "a drop-down option cannot hold a comma"
+    return '"' + ",".join(options) + '"'
+
+
+_COUNT_HELP = ("Enter a whole number, 0 or more. Leave blank if not known; 0 means none.",
+               "This cell takes a whole number, 0 or more. Words such as n/a are not allowed: leave "
+               "the cell blank if the number is not known.")
+
+# Data validation by kind of cell: type, operator, formula1, formula2, title, prompt, error.
+_VALIDATIONS = {
+    registry.COUNT: ("whole", "greaterThanOrEqual", "0", None, "A number", *_COUNT_HELP),
+    "roll": ("whole", "greaterThanOrEqual", "1", None, "Pupils on roll",
+             "Enter the number of pupils on roll at the end of the term.",
+             "This cell takes a whole number of 1 or more."),
+    registry.DATE: ("date", "between", _FIRST_DATE, _LAST_DATE, "A date",
+                    "Enter a date, for example 14/01/2026. Leave blank if not known.",
+                    "This cell takes a date, for example 14/01/2026."),
+    registry.TERM: ("list", None, _list_formula(registry.TERMS), None, "Term",
+                    "Pick the term this return is for.", "Pick Autumn, Spring or Summer from the list."),
+    registry.URN: ("whole", "between", "100000", "999999", "School URN",
+                   "The school's 6-digit Unique Reference Number.", "A URN is a 6-digit number."),
+    "role": ("list", None, _list_formula(registry.LEAD_ROLES), None, "Role",
+             "Pick the person's role from the list.", "Pick one of the roles in the list."),
+}
+
+
+def _kind(row: registry.Row) -> str:
+    return "roll" if row.required and row.type == registry.COUNT else row.type
 
 
 class _Validations:
@@ -251,68 +271,17 @@ class _Validations:
         self.ws = ws
         self.by_kind: dict[str, DataValidation] = {}
 
-    def add(self, row: registry.Row, coordinate: str) -> None:
-        kind = "roll" if row.required and row.type == registry.COUNT else row.type
-        maker = _VALIDATION_MAKERS.get(kind)
-        if maker is None:
-            return
+    def add(self, kind: str, cells: str) -> None:
+        if kind not in _VALIDATIONS:
+            return  # free text
         if kind not in self.by_kind:
-            self.by_kind[kind] = maker()
+            type_, operator, formula1, formula2, title, prompt, error = _VALIDATIONS[kind]
+            self.by_kind[kind] = DataValidation(
+                type=type_, operator=operator, formula1=formula1, formula2=formula2, allow_blank=True,
+                showErrorMessage=True, showInputMessage=True, promptTitle=title, prompt=prompt,
+                errorTitle=title, error=error)
             self.ws.add_data_validation(self.by_kind[kind])
-        self.by_kind[kind].add(coordinate)
-
-
-def _count_validation(minimum: int = 0) -> DataValidation:
-    what = "a whole number of 1 or more" if minimum else "a whole number, 0 or more"
-    return DataValidation(
-        type="whole", operator="greaterThanOrEqual", formula1=str(minimum), allow_blank=True,
-        showErrorMessage=True, showInputMessage=True,
-        promptTitle="A number", prompt=f"Enter {what}. Leave blank if not known; 0 means none.",
-        errorTitle="Whole numbers only",
-        error=f"This cell takes {what}. Words such as n/a are not allowed: leave the cell blank "
-              "if the number is not known.",
-    )
-
-
-def _date_validation() -> DataValidation:
-    return DataValidation(
-        type="date", operator="between", formula1=_FIRST_DATE, formula2=_LAST_DATE, allow_blank=True,
-        showErrorMessage=True, showInputMessage=True,
-        promptTitle="A date", prompt="Enter a date, for example 14/01/2026. Leave blank if not known.",
-        errorTitle="Dates only", error="This cell takes a date, for example 14/01/2026.",
-    )
-
-
-def _term_validation() -> DataValidation:
-    return DataValidation(
-        type="list", formula1=_list_formula(registry.TERMS), allow_blank=True,
-        showErrorMessage=True, showInputMessage=True, promptTitle="Term",
-        prompt="Pick the term this return is for.", errorTitle="Term",
-        error="Pick Autumn, Spring or Summer from the list.",
-    )
-
-
-def _urn_validation() -> DataValidation:
-    return DataValidation(
-        type="whole", operator="between", formula1="100000", formula2="999999", allow_blank=True,
-        showErrorMessage=True, showInputMessage=True, promptTitle="School URN",
-        prompt="The school's 6-digit Unique Reference Number.", errorTitle="School URN",
-        error="A URN is a 6-digit number.",
-    )
-
-
-_VALIDATION_MAKERS = {
-    registry.COUNT: _count_validation,
-    "roll": lambda: _count_validation(1),
-    registry.DATE: _date_validation,
-    registry.TERM: _term_validation,
-    registry.URN: _urn_validation,
-}
-
-
-def _list_formula(options) -> str:
-    assert all("," not in o for o in options), "a drop-down option cannot hold a comma"
-    return '"' + ",".join(options) + '"'
+        self.by_kind[kind].add(cells)
 
 
 def _about_value(row_type: str, value):
@@ -336,19 +305,25 @@ def _put(cell, value, row_type: str) -> None:
         cell.data_type = "s"  # text a DSL typed, never a formula
 
 
-def _mark_input(cell) -> None:
-    cell.fill, cell.border, cell.protection = _INPUT_FILL, _INPUT_BORDER, _UNLOCKED
-
-
-def _wrapped(cell) -> None:
+def _wrapped(ws: Worksheet, row: int, column: int, text: str, *, width: float):
+    """A wrapped cell with its row made tall enough, since openpyxl cannot measure text."""
+    cell = ws.cell(row, column, text)
     cell.alignment = _WRAP
+    lines = -(-len(text) // max(1, int(width * 1.1)))
+    ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 15 * lines)
+    return cell
+
+
+def _mark_input(cell):
+    cell.fill, cell.border, cell.protection = _INPUT_FILL, _INPUT_BORDER, _UNLOCKED
+    return cell
 
 
 def _header(ws: Worksheet, labels: list[str]) -> None:
     for c, label in enumerate(labels, start=1):
         cell = ws.cell(HEADER_ROW, c, label)
         cell.font, cell.fill, cell.alignment = _BOLD, _HEADER_FILL, _HEADER_ALIGN
-    ws.row_dimensions[HEADER_ROW].height = 45 if len(labels) > 5 else 30
+    ws.row_dimensions[HEADER_ROW].height = 60 if len(labels) > 5 else 30
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
 
@@ -361,24 +336,13 @@ def _widths(ws: Worksheet, widths: list[float]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = width
 
 
-def _finish(ws: Worksheet) -> None:
-    _protect(ws)
-    _print_setup(ws, landscape=ws.max_column > 4)
-
-
 def _protect(ws: Worksheet) -> None:
     # Protection keeps labels safe; no password, and DSLs may still resize columns and rows.
-    protection = ws.protection
-    protection.sheet = True
-    protection.formatColumns = False
-    protection.formatRows = False
-    protection.selectLockedCells = False
-    protection.selectUnlockedCells = False
+    ws.protection.sheet, ws.protection.formatColumns, ws.protection.formatRows = True, False, False
 
 
 def _print_setup(ws: Worksheet, *, landscape: bool) -> None:
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    setup = ws.page_setup
+    setup.orientation, setup.paperSize = ("landscape" if landscape else "portrait"), ws.PAPERSIZE_A4
+    setup.fitToWidth, setup.fitToHeight = 1, 0  # one page wide, as many pages long as it takes
     ws.sheet_properties.pageSetUpPr.fitToPage = True
