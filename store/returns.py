@@ -92,15 +92,14 @@ def previous_values(engine: Engine, urn: str, academic_year: str, term: str) -> 
         .where(returns.c.urn == urn, returns.c.academic_year == prev_year, returns.c.term == prev_term)
         .order_by(returns.c.version.desc())
         .limit(1)
+        .scalar_subquery()
     )
+    query = sa.select(return_values.c.measure_id, return_values.c.value_num, return_values.c.value_text) \
+        .where(return_values.c.return_id == newest)
     with engine.connect() as conn:
-        return_id = conn.execute(newest).scalar()
-        if return_id is None:
-            return None
-        rows = conn.execute(
-            sa.select(return_values.c.measure_id, return_values.c.value_num, return_values.c.value_text)
-            .where(return_values.c.return_id == return_id)
-        ).all()
+        rows = conn.execute(query).all()
+    if not rows:
+        return None
     return {mid: coding.from_columns(mid, num, text) for mid, num, text in rows}
 
 

@@ -53,9 +53,10 @@ return_values = sa.Table(
     sa.Column("value_num", sa.Float, nullable=True),  # counts and integers
     sa.Column("value_text", sa.Text, nullable=True),  # text, and dates/URN/year/term as ISO text
     sa.PrimaryKeyConstraint("return_id", "measure_id", name="pk_return_values"),
+    # On SQLite the rows live in their primary key's order: one B-tree fewer to write per save.
+    sqlite_with_rowid=False,
 )
 sa.Index("ix_values_term", return_values.c.academic_year, return_values.c.term, return_values.c.measure_id)
-sa.Index("ix_values_urn", return_values.c.urn, return_values.c.measure_id)
 
 leads = sa.Table(
     "leads",
