@@ -63,10 +63,10 @@ def too_large(size: int, max_bytes: int) -> Problem:
 
 
 def not_a_spreadsheet(looks_like: str = "") -> Problem:
-    seen = f" (it looks like {looks_like})" if looks_like else ""
+    seen = f" (It looks like {looks_like}.)" if looks_like else ""
     return refusal("not_a_spreadsheet",
-                   f"This file is not a spreadsheet{seen}: save it as .xlsx from Excel or LibreOffice "
-                   "and upload that.")
+                   "This file is not a spreadsheet: save it as .xlsx from Excel or LibreOffice and upload "
+                   f"that.{seen}")
 
 
 def damaged() -> Problem:
@@ -104,13 +104,20 @@ def _screen_zip(data: bytes) -> Screen:
     try:
         zf = zipfile.ZipFile(BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, struct.error):
+    except Exception:  # noqa: BLE001 - zipfile raises many kinds (even NotImplementedError) on junk
         return Screen(problem=damaged())
     if len(infos) > MAX_ENTRIES:
         return Screen(problem=_hostile("too_many_parts", f"holds {len(infos):,} parts (a spreadsheet holds a few dozen)"))
-    problem = _check_layout(data, zf, infos) or _check_sizes(data, infos)
-    if problem:
-        return Screen(problem=problem)
+    try:
+        problem = _check_layout(data, zf, infos) or _check_sizes(data, infos) or None
+        if problem:
+            return Screen(problem=problem)
+        return _sniff_zip(zf, infos)
+    except Exception:  # noqa: BLE001 - a header that lies in some new way is still a damaged file
+        return Screen(problem=damaged())
+
+
+def _sniff_zip(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Screen:
     names = {i.filename for i in infos}
     lower = {n.lower() for n in names}
     if any("vbaproject" in n for n in lower) or any(n.startswith("basic/") for n in lower):
@@ -145,7 +152,7 @@ def _central_directory_size(data: bytes) -> tuple[int, int] | None:
     if entries == 0xFFFF or cd_size == 0xFFFFFFFF:  # zip64: the true counts are in another record
         loc = at - 20
         if loc < 0 or data[loc:loc + 4] != b"PK\x06\x07":
-            return None
+            return entries, cd_size  # no zip64 record: the capped counts still tell
         (z64,) = struct.unpack_from("<Q", data, loc + 8)
         if z64 + 56 > len(data) or data[z64:z64 + 4] != b"PK\x06\x06":
             return None
@@ -230,12 +237,12 @@ def _screen_ole(data: bytes) -> Screen:
             return Screen(problem=_password())
         if "_vba_project_cur" in names or "vba" in names:
             return Screen(problem=_macros())
-        stream = names.get("workbook") or names.get("book")
+        stream = ole.workbook()
         if stream is None:
             looks = "a Word document" if "worddocument" in names else "an Outlook or Office file"
             return Screen(problem=not_a_spreadsheet(looks))
         biff = ole.read(stream)
-    except (ValueError, IndexError, struct.error):
+    except Exception:  # noqa: BLE001 - any inconsistency in the container means it is damaged
         return Screen(problem=damaged())
     if _biff_encrypted(biff):
         return Screen(problem=_password())
@@ -258,9 +265,12 @@ def _biff_encrypted(biff: bytes) -> bool:
 
 
 class Compound:
-    """Just enough of the OLE2 compound file format to list its streams and read one."""
+    """Just enough of the OLE2 compound file format to find the workbook stream and read it.
 
-    END = 0xFFFFFFFE
+    It reads the file the way calamine will (names cut at the first NUL, the first match wins,
+    4096-byte mini-stream cutoff) and refuses anything calamine would size its buffers from
+    without checking: counts beyond the file, chains that loop, streams longer than the file.
+    """
 
     def __init__(self, data: bytes):
         if len(data) < 512:
@@ -270,24 +280,29 @@ class Compound:
         if shift not in (9, 12) or mini_shift != 6:
             raise ValueError("odd sector size")
         self.size = 1 << shift
-        n_fat, first_dir = struct.unpack_from("<II", data, 0x2C)
-        self.cutoff, first_mini, _, first_difat, n_difat = struct.unpack_from("<IIIII", data, 0x38)
+        sectors = len(data) // self.size
+        n_dir, n_fat, first_dir = struct.unpack_from("<III", data, 0x28)
+        cutoff, first_mini, n_mini, first_difat, n_difat = struct.unpack_from("<IIIII", data, 0x38)
+        if cutoff != 4096 or max(n_dir, n_fat, n_mini, n_difat) > sectors:
+            raise ValueError("counts beyond the file")
         fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s < 0xFFFFFFFA]
         per = self.size // 4 - 1
-        sector = first_difat
-        for _ in range(min(n_difat, len(data) // self.size + 1)):
-            if sector >= 0xFFFFFFFA:
-                break
+        sector, seen = first_difat, set()
+        while sector not in (0xFFFFFFFF, 0xFFFFFFFE):
+            if sector in seen or len(seen) > sectors:
+                raise ValueError("looping DIFAT")
+            seen.add(sector)
             cells = struct.unpack_from(f"<{per + 1}I", self._sector(sector))
             fat_sectors += [s for s in cells[:per] if s < 0xFFFFFFFA]
             sector = cells[per]
-        fat_sectors = fat_sectors[:n_fat]
         self.fat = []
-        for s in fat_sectors:
+        for s in fat_sectors[:max(n_fat, 1)]:
             self.fat.extend(struct.unpack_from(f"<{self.size // 4}I", self._sector(s)))
-        self.entries = self._directory(self._chain_bytes(first_dir))
-        root = self.entries[0] if self.entries else None
-        self.mini_stream = self._chain_bytes(root[1])[:root[2]] if root else b""
+        self.entries = self._directory(self._chain_bytes(first_dir), self.size)
+        if not self.entries or any(size > len(data) for _, _, size, _ in self.entries):
+            raise ValueError("a stream longer than the file")
+        root = self.entries[0]
+        self.mini_stream = self._chain_bytes(root[1])[:root[2]] if root[1] < 0xFFFFFFFA else b""
         minifat_bytes = self._chain_bytes(first_mini) if first_mini < 0xFFFFFFFA else b""
         self.minifat = struct.unpack_from(f"<{len(minifat_bytes) // 4}I", minifat_bytes)
 
@@ -299,7 +314,7 @@ class Compound:
 
     def _chain(self, start: int, table) -> list[int]:
         out, seen = [], set()
-        while start < 0xFFFFFFFA:
+        while start != 0xFFFFFFFE:
             if start in seen or start >= len(table):
                 raise ValueError("broken chain")
             seen.add(start)
@@ -311,25 +326,41 @@ class Compound:
         return b"".join(self._sector(s) for s in self._chain(start, self.fat))
 
     @staticmethod
-    def _directory(raw: bytes) -> list[tuple[str, int, int, int]]:
+    def _directory(raw: bytes, sector_size: int) -> list[tuple[str, int, int, int]]:
         entries = []
         for at in range(0, len(raw) - 127, 128):
-            name_len = struct.unpack_from("<H", raw, at + 64)[0]
             kind = raw[at + 66]
-            start, size = struct.unpack_from("<II", raw, at + 116)
-            name = raw[at:at + max(0, min(name_len, 64) - 2)].decode("utf-16-le", "replace")
+            start = struct.unpack_from("<I", raw, at + 116)[0]
+            size = struct.unpack_from("<I" if sector_size == 512 else "<Q", raw, at + 120)[0]
+            name = raw[at:at + 64].decode("utf-16-le", "replace").split("\0", 1)[0]
             entries.append((name, start, size, kind))
         return entries
 
     def names(self) -> dict[str, tuple[str, int, int, int]]:
-        return {e[0].lower(): e for e in self.entries if e[3] in (1, 2)}
+        """Entries by lower-case name, the first of each name only (as calamine looks them up)."""
+        out: dict[str, tuple[str, int, int, int]] = {}
+        for entry in self.entries:
+            out.setdefault(entry[0].lower(), entry)
+        return out
+
+    def workbook(self) -> tuple[str, int, int, int] | None:
+        for wanted in ("Workbook", "Book"):
+            for entry in self.entries:
+                if entry[0] == wanted:
+                    return entry
+        return None
 
     def read(self, entry: tuple[str, int, int, int]) -> bytes:
         _, start, size, _ = entry
-        if size < self.cutoff:
+        if size < 4096:
             mini = b"".join(self.mini_stream[s * 64:(s + 1) * 64] for s in self._chain(start, self.minifat))
+            if len(mini) < size:
+                raise ValueError("short stream")
             return mini[:size]
-        return self._chain_bytes(start)[:size]
+        data = self._chain_bytes(start)
+        if len(data) < size:
+            raise ValueError("short stream")
+        return data[:size]
 
 
 # ----------------------------------------------------------------------------- wording

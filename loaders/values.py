@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from . import registry
 
-DATE_MIN, DATE_MAX = date(1990, 1, 1), date(2100, 12, 31)
+DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2099, 12, 31)  # no return date falls outside
 EXCEL_EPOCH = date(1899, 12, 30)
 SERIAL_MIN, SERIAL_MAX = (DATE_MIN - EXCEL_EPOCH).days, (DATE_MAX - EXCEL_EPOCH).days
 VERSION_ADVICE = "This is not version 1 of the template: download a new one and copy your figures into it."

@@ -75,7 +75,7 @@ def read_workbook(data: bytes, kind: str, biff: bytes | None = None) -> tuple[Wo
             flagged, problem = _scan_ods(data)
         else:
             flagged, problem = {}, _scan_xls(biff or b"")
-    except (zipfile.BadZipFile, KeyError, SyntaxError, ValueError, struct.error, EOFError):
+    except Exception:  # noqa: BLE001 - parts that do not parse mean a damaged file, whatever the error
         return None, damaged()
     if problem:
         return None, problem
@@ -117,27 +117,32 @@ def _too_big(sheet: str, rows: int, cols: int) -> Problem:
 
 # ----------------------------------------------------------------------------- xlsx
 
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*?(/?)>')
-_ANY_CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
-_ROW_REF = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]{1,7})"')
-_HAS_FLAGGABLE = re.compile(rb'<(?:\w+:)?f[\s>/]|\st="e"')
-_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_ATTR_R = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
-_ATTR_T = re.compile(rb'\bt="(\w+)"')
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>(.*?)</(?:\w+:)?v>", re.S)
+# XML allows either quote and spaces around "=": match the way a parser would read them.
+_Q = rb"""\s*=\s*["']"""
+_CELL_REF = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?\br" + _Q + rb"([A-Za-z]{1,3})([0-9]{1,10})[\"'][^>]*?(/?)>")
+_ANY_CELL = re.compile(rb"<(?:[\w.-]+:)?c[\s>/]")
+_ANY_ROW = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
+_ROW_REF = re.compile(rb"<(?:[\w.-]+:)?row\s[^>]*?\br" + _Q + rb"([0-9]{1,10})")
+_HAS_FLAGGABLE = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]|\st" + _Q + rb"e[\"']")
+_CELL = re.compile(rb"<(?:[\w.-]+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?c>)", re.S)
+_ATTR_R = re.compile(rb"\br" + _Q + rb"([A-Za-z]{1,3})([0-9]{1,10})")
+_ATTR_T = re.compile(rb"\bt" + _Q + rb"(\w+)")
+_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]")
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?v(?:\s[^>]*)?>(.*?)</(?:[\w.-]+:)?v>", re.S)
+_UNIQUE_COUNT = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*?\buniqueCount" + _Q + rb"\s*([0-9]+)")
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
 def _col_index(letters: bytes) -> int:
     n = 0
-    for ch in letters:
+    for ch in letters.upper():
         n = n * 26 + ch - 64
     return n - 1
 
 
-def _xlsx_sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
-    """(sheet name, part path) for each worksheet, from workbook.xml and its relationships."""
+def _xlsx_sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Part path -> sheet name, from workbook.xml and its relationships (best effort: it only
+    names the sheets in messages; every part that holds cells is measured whatever it is called)."""
     names = {n.lower(): n for n in zf.namelist()}
     targets = {}
     rels = names.get("xl/_rels/workbook.xml.rels")
@@ -146,39 +151,52 @@ def _xlsx_sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
             if el.tag.endswith("Relationship"):
                 target = el.get("Target", "").lstrip("/")
                 targets[el.get("Id")] = target if target.lower().startswith("xl/") else f"xl/{target}"
-    out = []
+    out = {}
     for el in SafeTree.fromstring(zf.read(names["xl/workbook.xml"])).iter():
         if el.tag.endswith("}sheet") or el.tag == "sheet":
             part = names.get(targets.get(el.get(_REL_NS), "").lower())
-            if part and "worksheets/" in part.lower():
-                out.append((el.get("name", ""), part))
+            if part:
+                out[part] = el.get("name", "")
     return out
 
 
 def _scan_xlsx(data: bytes) -> tuple[dict, Problem | None]:
     flagged: dict[str, dict[tuple[int, int], str]] = {}
     with zipfile.ZipFile(BytesIO(data)) as zf:
-        for sheet, part in _xlsx_sheet_parts(zf):
-            xml = zf.read(part)  # the guard has already capped and proved every part's size
-            rows = cols = 0
-            with_ref = 0
-            for m in _CELL_REF.finditer(xml):
-                with_ref += 1
-                if m.group(3):
-                    continue  # a self-closing cell has no value, and calamine skips it
-                rows = max(rows, int(m.group(2)))
-                cols = max(cols, _col_index(m.group(1)) + 1)
-            total = len(_ANY_CELL.findall(xml))
-            if total > with_ref:  # cells placed by position alone: bound them generously
-                rows = max([rows] + [int(r) for r in _ROW_REF.findall(xml)] + [xml.count(b"<row")])
-                cols = max(cols, total)
+        sheet_names = _xlsx_sheet_names(zf)
+        for part in zf.namelist():  # the guard has already capped and proved every part's size
+            xml = zf.read(part)
+            if "sharedstrings" in part.lower():  # calamine sizes its string table from uniqueCount
+                m = _UNIQUE_COUNT.search(xml)
+                if m and int(m.group(1)) > len(xml) // 4:
+                    return {}, damaged()
+            if b"sheetData" not in xml:
+                continue
+            sheet = sheet_names.get(part, part)
+            rows, cols = _xlsx_extent(xml)
             if rows * cols > MAX_CELLS:
                 return {}, _too_big(sheet, rows, cols)
-            if _HAS_FLAGGABLE.search(xml):
+            if part in sheet_names and _HAS_FLAGGABLE.search(xml):
                 found = _flag_xlsx_cells(xml)
                 if found:
                     flagged[sheet] = found
     return flagged, None
+
+
+def _xlsx_extent(xml: bytes) -> tuple[int, int]:
+    """Rows and columns from A1 to the farthest cell that holds anything."""
+    rows = cols = with_ref = 0
+    for m in _CELL_REF.finditer(xml):
+        with_ref += 1
+        if m.group(3):
+            continue  # a self-closing cell has no value, and calamine skips it
+        rows = max(rows, int(m.group(2)))
+        cols = max(cols, _col_index(m.group(1)) + 1)
+    total = len(_ANY_CELL.findall(xml))
+    if total > with_ref:  # cells placed by position alone: bound them generously
+        rows = max([rows, len(_ANY_ROW.findall(xml))] + [int(r) for r in _ROW_REF.findall(xml)])
+        cols = max(cols, total)
+    return rows, cols
 
 
 def _flag_xlsx_cells(xml: bytes) -> dict[tuple[int, int], str]:
@@ -250,34 +268,69 @@ def _repeat(el, attr: str) -> int:
 # ----------------------------------------------------------------------------- xls
 
 _BIFF_CELLS = {0x0006, 0x0203, 0x027E, 0x00FD, 0x0204, 0x0205, 0x00D6}  # one value each
-_BIFF_MULRK = 0x00BD
 MAX_RECORDS = 300_000  # a return's .xls holds a few thousand records
+MAX_SHEETS = 255
 
 
 def _scan_xls(biff: bytes) -> Problem | None:
-    """Measure each sheet's used area from its cell records (BIFF8)."""
-    names: dict[int, str] = {}
-    pos, rows, cols, current = 0, 0, 0, None
-    for _ in range(MAX_RECORDS):
-        if pos + 4 > len(biff):
-            return None
+    """Walk the records exactly where calamine will: the globals, then each sheet from its
+    BOUNDSHEET offset. Refuse sizes calamine would reserve memory for without checking (the
+    shared-string count, a sheet's DIMENSIONS) and any sheet whose cells span too much."""
+    budget = [MAX_RECORDS]
+    sheets: list[tuple[int, str]] = []
+    for kind, body in _records(biff, 0, budget):
+        if kind == 0x0085 and len(body) >= 8:  # BOUNDSHEET: where a sheet starts, and its name
+            sheets.append((struct.unpack_from("<I", body)[0], _biff_name(body)))
+        elif kind == 0x00FC and len(body) >= 8:  # SST: calamine sizes its string table from this count
+            unique = struct.unpack_from("<i", body, 4)[0]
+            if not 0 <= unique <= len(biff) // 3:
+                return damaged()
+    if len(sheets) > MAX_SHEETS:
+        return damaged()
+    for pos, name in sheets:
+        rows = cols = 0
+        for kind, body in _records(biff, pos, budget):
+            if kind == 0x0200:  # DIMENSIONS: calamine reserves rows x cols cells from it
+                area = _dimensions_area(body)
+                if area is not None and area > MAX_CELLS:
+                    return _too_big(name, area, 1)
+            elif kind in _BIFF_CELLS and len(body) >= 4:
+                r, c = struct.unpack_from("<HH", body)
+                rows, cols = max(rows, r + 1), max(cols, c + 1)
+            elif kind == 0x00BD and len(body) >= 6:  # MULRK: a run of cells in one row
+                r, = struct.unpack_from("<H", body)
+                rows, cols = max(rows, r + 1), max(cols, struct.unpack_from("<H", body, len(body) - 2)[0] + 1)
+            if rows * cols > MAX_CELLS:
+                return _too_big(name, rows, cols)
+    if budget[0] <= 0:
+        return refusal("sheet_too_large", "This file holds far more records than a return ever does, so it "
+                                          "has been refused. Save the return as .xlsx and upload that.")
+    return None
+
+
+def _records(biff: bytes, pos: int, budget: list[int]):
+    """(type, body) of each record from pos to the substream's EOF, within a shared budget."""
+    while pos + 4 <= len(biff) and budget[0] > 0:
+        budget[0] -= 1
         kind, length = struct.unpack_from("<HH", biff, pos)
-        body = biff[pos + 4:pos + 4 + length]
-        if kind == 0x0085 and length >= 8:  # BOUNDSHEET: where a sheet starts, and its name
-            names[struct.unpack_from("<I", body)[0]] = _biff_name(body)
-        elif kind == 0x0809:  # BOF: a new substream
-            current, rows, cols = pos, 0, 0
-        elif kind in _BIFF_CELLS and length >= 4:
-            r, c = struct.unpack_from("<HH", body)
-            rows, cols = max(rows, r + 1), max(cols, c + 1)
-        elif kind == _BIFF_MULRK and length >= 6:
-            r, = struct.unpack_from("<H", body)
-            rows, cols = max(rows, r + 1), max(cols, struct.unpack_from("<H", body, length - 2)[0] + 1)
-        if rows * cols > MAX_CELLS:
-            return _too_big(names.get(current, "?"), rows, cols)
+        yield kind, biff[pos + 4:pos + 4 + length]
+        if kind == 0x000A:
+            return
         pos += 4 + length
-    return refusal("sheet_too_large", "This file holds far more records than a return ever does, so it has "
-                                      "been refused. Save the return as .xlsx and upload that.")
+
+
+def _dimensions_area(body: bytes) -> int | None:
+    if len(body) == 14:
+        first_row, last_row, first_col, last_col = struct.unpack_from("<IIHH", body)
+    elif len(body) == 10:
+        first_row, last_row, first_col, last_col = struct.unpack_from("<HHHH", body)
+    else:
+        return None
+    if last_row < 1 or last_col < 1:
+        return 1
+    rows = ((last_row - 1) - first_row + 1) % 2**32  # calamine's u32 arithmetic wraps
+    cols = ((last_col - 1) - first_col + 1) % 2**32
+    return rows * cols
 
 
 def _biff_name(body: bytes) -> str:

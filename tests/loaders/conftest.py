@@ -29,6 +29,14 @@ from loaders.workbook import a1  # noqa: E402
 FIXTURES = ROOT / "tests" / "fixtures"
 BLANK = object()  # a value override meaning "leave the cell empty"
 
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell; ``saved`` is the value a spreadsheet program stored with it (None: none)."""
+
+    text: str
+    saved: float | None = None
+
 ABOUT = {
     "template_version": 1, "urn": 999001, "school_name": "Otterbrook Fictional Primary Academy",
     "academic_year": "2025/26", "term": "Spring", "completed_by": "DSL", "date_completed": date(2026, 3, 27),
@@ -141,7 +149,18 @@ def build_return(*, values: dict | None = None, leads: list | None = None, fmt: 
     for name, rows in (hidden_sheets or {}).items():
         sheets.append((name, rows, "hidden"))
     writer = {"xlsx": write_xlsx, "xls": write_xls, "ods": write_ods}[fmt]
-    return Built(writer(sheets), cells, names, lead_cells)
+    data = writer(sheets)
+    if fmt == "xlsx":  # openpyxl saves no formula results: add them as Excel would have
+        for name, rows, _ in sheets:
+            saved = {a1(r, c): _number(v.saved) for r, line in enumerate(rows) for c, v in enumerate(line)
+                     if isinstance(v, Formula) and v.saved is not None}
+            if saved:
+                data = set_saved_values(data, name, saved)
+    return Built(data, cells, names, lead_cells)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
 
 
 def _shift_up(ref: str) -> str:
@@ -162,6 +181,8 @@ def _date(value, style: str):
 def _cell(value, kind: str, text_numbers: bool, date_style: str):
     if value is BLANK or value is None:
         return None
+    if isinstance(value, Formula):
+        return value
     if kind == registry.DATE and isinstance(value, date):
         return _date(value, date_style)
     if text_numbers and kind == registry.COUNT and isinstance(value, int):
@@ -178,7 +199,9 @@ def write_xlsx(sheets) -> bytes:
         ws = wb.create_sheet(name)
         for r, line in enumerate(rows, 1):
             for c, v in enumerate(line, 1):
-                if v is not None and v != "":
+                if isinstance(v, Formula):
+                    ws.cell(r, c, "=" + v.text)
+                elif v is not None and v != "":
                     ws.cell(r, c, v)
                     if isinstance(v, (date, datetime)):
                         ws.cell(r, c).number_format = "dd/mm/yyyy"
@@ -222,6 +245,9 @@ def write_ods(sheets) -> bytes:
             for v in line:
                 if v is None or v == "":
                     tr.addElement(TableCell())
+                elif isinstance(v, Formula):
+                    kw = {} if v.saved is None else {"valuetype": "float", "value": v.saved}
+                    tr.addElement(TableCell(formula="of:=" + v.text, **kw))
                 elif isinstance(v, date):
                     tr.addElement(_ods_cell(TableCell(valuetype="date", datevalue=v.isoformat()), v.strftime("%d/%m/%Y"), P))
                 elif isinstance(v, (int, float)) and not isinstance(v, bool):

@@ -1,0 +1,92 @@
+""".xlsx, .xls and .ods all load the same, as our writers and as LibreOffice really writes them;
+formula cells count by their saved value, and a formula with none is an error at its cell."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FIXTURES, Formula, build_return, valid_values
+
+from loaders import check_file, check_return
+
+
+def expected() -> dict[str, object]:
+    want = valid_values()
+    want["about.urn"] = str(want["about.urn"])
+    return want
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_each_format_reads_the_same_values(fmt):
+    report = check_return(build_return(fmt=fmt).data, f"return.{fmt}")
+    assert report.valid, report.problems
+    assert report.values == expected()
+    assert len(report.leads) == 3
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_messy_files_in_other_formats(fmt):
+    built = build_return(fmt=fmt, reverse_rows=True, spacer_rows=True, notes_column_first=True,
+                         lower_sheet_names=True, text_numbers=True, date_style="text_uk")
+    report = check_return(built.data, f"return.{fmt}")
+    assert report.valid, report.problems
+    assert report.values == expected()
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_problems_point_at_the_right_cell_in_other_formats(fmt):
+    built = build_return(fmt=fmt, values={"referrals.cse.concerns": "five"}, reverse_rows=True)
+    (problem,) = check_return(built.data, f"return.{fmt}").errors
+    assert (problem.sheet, problem.cell) == built.cells["referrals.cse.concerns"]
+
+
+@pytest.mark.parametrize("name", ["libreoffice_valid.xlsx", "libreoffice_valid.xls", "libreoffice_valid.ods",
+                                  "libreoffice_formulas.xlsx", "libreoffice_formulas.ods"])
+def test_files_as_libreoffice_writes_them(name):
+    report = check_file(FIXTURES / name)
+    assert report.valid, report.problems
+    assert report.problems == []
+    assert report.values == expected()
+    assert report.file == name and len(report.sha256) == 64
+
+
+def test_an_xlsx_formula_with_a_saved_value_counts_as_that_value():
+    built = build_return(values={"neglect.active_flags": Formula("5+6", 11), "about.pupils_on_roll": Formula("400+20", 420)})
+    report = check_return(built.data, "return.xlsx")
+    assert report.valid and report.problems == []
+    assert report.values["neglect.active_flags"] == 11 and report.values["about.pupils_on_roll"] == 420
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_formula_with_no_saved_value_is_an_error_at_its_cell(fmt):
+    built = build_return(fmt=fmt, values={"neglect.chronology_reviewed": Formula("4+5")})
+    report = check_return(built.data, f"return.{fmt}")
+    (problem,) = report.errors
+    assert problem.code == "formula_without_value"
+    assert (problem.sheet, problem.cell) == built.cells["neglect.chronology_reviewed"]
+    assert "formula with no saved value: open and save the file in Excel" in problem.message
+    assert report.values["neglect.chronology_reviewed"] is None
+
+
+def test_an_unsaved_formula_in_a_required_field_is_one_error_not_two():
+    built = build_return(values={"about.pupils_on_roll": Formula("400+20")})
+    assert [p.code for p in check_return(built.data, "r.xlsx").errors] == ["formula_without_value"]
+
+
+def test_an_unsaved_formula_outside_the_return_is_ignored():
+    built = build_return(extra_sheets={"Workings": [["Total", Formula("1+2")]]})
+    assert check_return(built.data, "r.xlsx").valid
+
+
+def test_an_excel_error_value_is_an_error_not_a_blank():
+    built = build_return(values={"inclusion.suspended": "#DIV/0!"})
+    report = check_return(built.data, "return.xlsx")
+    (problem,) = report.errors
+    assert problem.code == "excel_error" and "#DIV/0!" in problem.message
+    assert (problem.sheet, problem.cell) == built.cells["inclusion.suspended"]
+
+
+def test_dates_survive_every_format_as_dates():
+    for fmt in ("xlsx", "xls", "ods"):
+        report = check_return(build_return(fmt=fmt).data, f"r.{fmt}")
+        assert report.values["about.date_completed"].isoformat() == "2026-03-27"
+        assert report.leads[0].last_full_training.isoformat() == "2024-10-01"

@@ -1,0 +1,94 @@
+"""Child-level data anywhere in the file refuses it whole and drops its bytes; template labels never do."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import build_return
+
+from loaders import check_return, registry
+
+PUPIL_LIST = [["Pupil name", "Date of birth", "Concern"], ["Ada Notreal", "01/02/2015", "neglect"]]
+
+
+def refused_for_children(report, sheet: str, cell: str, heading: str | None = None):
+    assert report.refused and not report.keep_bytes and not report.valid
+    (problem,) = report.problems
+    assert (problem.code, problem.sheet, problem.cell) == ("personal_data", sheet, cell)
+    assert problem.message.startswith("This file appears to hold information about individual children")
+    assert problem.message.endswith("remove that column and upload again. The file has not been kept.")
+    if heading:
+        assert f"{sheet}!{cell} is headed '{heading}'" in problem.message
+    assert report.values == {} and report.leads == []
+
+
+@pytest.mark.parametrize("heading", ["Name", "Pupil name", "Child's name", "First name", "Forename", "Surname",
+                                     "Last name", "Full name", "Legal name", "UPN", "Unique pupil number", "ULN",
+                                     "Date of birth", "DOB", "D.O.B.", "Birth date", "Address", "Home address",
+                                     "Postcode", "NHS number", "date_of_birth", "Date of birth (dd/mm/yyyy)"])
+def test_a_heading_naming_a_child_refuses_the_file(heading):
+    report = check_return(build_return(extra_sheets={"Working": [["Concern", heading]]}).data, "r.xlsx")
+    refused_for_children(report, "Working", "B1", heading)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_a_hidden_sheet_with_a_date_of_birth_column_is_refused(fmt):
+    built = build_return(fmt=fmt, hidden_sheets={"Lookup": PUPIL_LIST})
+    refused_for_children(check_return(built.data, f"r.{fmt}"), "Lookup", "A1", "Pupil name")
+
+
+def test_a_very_hidden_sheet_is_scanned_too():
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(build_return().data))
+    ws = wb.create_sheet("zz")
+    ws["C3"] = "Date of birth"
+    ws.sheet_state = "veryHidden"
+    out = io.BytesIO()
+    wb.save(out)
+    refused_for_children(check_return(out.getvalue(), "r.xlsx"), "zz", "C3", "Date of birth")
+
+
+@pytest.mark.parametrize("text", ["A123456789012", " B987654321098 ", "Referred: K123456789012 on Monday",
+                                  "T12345678901Z"])
+def test_a_cell_shaped_like_a_upn_refuses_the_file(text):
+    built = build_return(extra_sheets={"Notes": [["Notes"], [text]]})
+    report = check_return(built.data, "r.xlsx")
+    refused_for_children(report, "Notes", "A2")
+    assert text.strip() not in report.problems[0].message  # the identifier itself is never echoed
+
+
+@pytest.mark.parametrize("text", ["A12345678901", "AB123456789012", "1234567890123", "A1234567890123"])
+def test_near_misses_are_not_upns(text):
+    assert check_return(build_return(extra_sheets={"Notes": [[text]]}).data, "r.xlsx").valid
+
+
+def test_a_name_column_is_allowed_on_leads_only():
+    assert check_return(build_return().data, "r.xlsx").valid  # Leads has its Name heading
+    report = check_return(build_return(extra_sheets={"Staff": [["Name"]]}).data, "r.xlsx")
+    refused_for_children(report, "Staff", "A1", "Name")
+
+
+def test_a_date_of_birth_column_on_leads_is_still_refused():
+    leads = [("Designated safeguarding lead", "Date of birth", None, None)]
+    report = check_return(build_return(leads=leads).data, "r.xlsx")
+    assert report.refused and not report.keep_bytes
+
+
+def test_no_label_or_heading_of_the_contract_looks_like_child_data():
+    texts = [s.title for s in registry.SHEETS] + [s.header for s in registry.SHEETS]
+    texts += [r.label for s in registry.SHEETS for r in s.rows]
+    texts += [c.label for s in registry.SHEETS for c in s.columns if s.id != "leads"]  # its Name is for staff
+    rows = [[t] for t in texts]
+    assert check_return(build_return(extra_sheets={"Every label": rows}).data, "r.xlsx").valid
+
+
+def test_the_blank_template_is_not_mistaken_for_child_data():
+    import io
+
+    template = pytest.importorskip("loaders.template")
+    out = io.BytesIO()
+    template.write_template(out)
+    report = check_return(out.getvalue(), "blank.xlsx")
+    assert not report.refused, report.problems[:1]
