@@ -17,9 +17,10 @@ MIN_SCHOOLS = 3  # a trust value pooled from fewer schools is no fair yardstick
 
 
 def compare(values: pd.DataFrame) -> pd.DataFrame:
-    """Add to each school-term-indicator row: trust (pooled value), the 95% and 99.8% limits, and
-    position ("above_998", "above_95", "within", "below_95", "below_998", or "" when it cannot be
-    placed: value missing, indicator not funnel-compared, or fewer than three schools pooled)."""
+    """Add to each school-term-indicator row: trust (pooled value), the 95% and 99.8% limits to
+    draw, and position ("above_998", "above_95", "within", "below_95", "below_998", or "" when it
+    cannot be placed: value missing, indicator not funnel-compared, or fewer than three schools
+    pooled), judged by the exact tail of the school's count (see funnel.exact_positions)."""
     pool = pooled(values).rename(columns={"value": "trust", "schools": "trust_schools"})
     frame = values.merge(
         pool[["indicator", "term_index", "trust", "trust_schools"]], on=["indicator", "term_index"], how="left"
@@ -39,7 +40,7 @@ def compare(values: pd.DataFrame) -> pd.DataFrame:
         prop_lo, prop_hi = funnel.wilson_array(prop_trust * den, den, level)
         frame[f"lo{tag}"] = np.where(per_100, rate_lo, prop_lo)
         frame[f"hi{tag}"] = np.where(per_100, rate_hi, prop_hi)
-    frame["position"] = funnel.positions_array(
-        frame["value"].to_numpy(dtype=float), *(frame[c].to_numpy() for c in ("lo95", "hi95", "lo998", "hi998"))
+    frame["position"] = funnel.exact_positions(
+        frame["numerator"].to_numpy(dtype=float), den, trust, per_100
     )
     return frame

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from scipy.special import gammaincinv, ndtri
+from scipy.special import bdtr, bdtrc, gammaincinv, ndtri, pdtr, pdtrc
 
 LEVELS = (0.95, 0.998)
 BYAR_FROM = 389  # exact Poisson below this count; Byar's approximation is within 0.1% above it
@@ -131,4 +131,32 @@ def positions_array(value: np.ndarray, lo95, hi95, lo998, hi998) -> np.ndarray:
     out[value > hi95] = "above_95"
     out[value > hi998] = "above_998"
     out[np.isnan(value) | np.isnan(lo95) | np.isnan(hi998)] = ""
+    return out
+
+
+def exact_positions(count: np.ndarray, base: np.ndarray, pooled_value: np.ndarray, per_100: np.ndarray) -> np.ndarray:
+    """Where each school sits, judged by the exact tail probability of its count.
+
+    The drawn limits are continuous curves; a count is whole. At small expected counts a count
+    of 0 can fall below a curve that lies just above 0 while being entirely ordinary (with 0.5
+    children expected, seeing none happens more often than not), so the verdict comes from the
+    exact Poisson (rates) or binomial (proportions) tail: a school is beyond the 95% or 99.8%
+    limit only when a count at least that extreme has less than a 2.5% or 0.1% chance.
+    """
+    count = np.asarray(count, dtype=float)
+    base = np.asarray(base, dtype=float)
+    ok = ~(np.isnan(count) | np.isnan(base) | np.isnan(pooled_value)) & (base > 0)
+    c = np.where(ok, np.round(count), 0.0)
+    n = np.where(ok, np.round(base), 1.0)
+    expected = np.where(ok, pooled_value / 100.0 * base, 0.0)
+    share = np.clip(np.where(ok & ~per_100, pooled_value, 0.0), 0.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(per_100, pdtr(c, expected), bdtr(c, n.astype(int), share))
+        high = np.where(c >= 1, np.where(per_100, pdtrc(c - 1, expected), bdtrc(c - 1, n.astype(int), share)), 1.0)
+    out = np.full(count.shape, "within", dtype=object)
+    for level, above, below in ((0.95, "above_95", "below_95"), (0.998, "above_998", "below_998")):
+        tail = (1 - level) / 2
+        out[low < tail] = below
+        out[high < tail] = above
+    out[~ok] = ""
     return out

@@ -72,21 +72,29 @@ def level_below(share: float, amber: float, red: float) -> str | None:
 
 @rule
 def training_below_threshold(ctx: Context) -> list[Gap]:
+    """One gap per school, naming every course below the line, at the worst course's severity."""
     gaps = []
     for st in ctx.returned():
+        short = []
         for row in TRAINING.rows:
             scope, done = st.count(f"training.{row.id}.in_scope"), st.count(f"training.{row.id}.in_date")
             if scope is None or done is None or scope == 0:
                 continue
             severity = level_below(done / scope, ctx.t["training_amber"], ctx.t["training_red"])
             if severity:
-                gaps.append(_gap(
-                    st, "workforce", f"training_{row.id}", "training_below_threshold", severity,
-                    f"{_n(done)} of {_n(scope)} staff in scope ({_pct(done / scope)}) are in date for "
-                    f"{row.label.lower()}.",
-                    f"What is stopping the other {_n(scope - done)} completing it, and by when will they?",
-                    "KCSIE expects every member of staff trained at induction and updated at least annually.",
-                    KCSIE))
+                short.append((severity, done / scope, f"{row.label.lower()} {_pct(done / scope)} "
+                                                       f"({_n(done)} of {_n(scope)})"))
+        if not short:
+            continue
+        short.sort(key=lambda s: (SEVERITY_ORDER[s[0]], s[1]))
+        courses = "; ".join(s[2] for s in short)
+        noun = "course is" if len(short) == 1 else "courses are"
+        gaps.append(_gap(
+            st, "workforce", "training", "training_below_threshold", short[0][0],
+            f"{len(short)} safeguarding {noun} below the trust's line for staff in date: {courses}.",
+            "What is stopping the remaining staff completing their training, and by when will they?",
+            "KCSIE expects every member of staff trained at induction and updated at least annually.",
+            KCSIE))
     return gaps
 
 
@@ -286,7 +294,8 @@ def not_accepted_never_escalated(ctx: Context) -> list[Gap]:
         if refused is None or escalated is None or refused == 0 or escalated > 0:
             continue
         gaps.append(_gap(st, "multi_agency", "escalation", "not_accepted_never_escalated", "amber",
-                         f"{_n(refused)} referrals were not accepted this term and none was escalated.",
+                         f"{_n(refused)} referral{'s were' if refused != 1 else ' was'} not accepted this term "
+                         "and none was escalated.",
                          "When a referral is turned down and the school is still worried, how does it challenge?",
                          "The reviews ask schools to challenge and escalate when they disagree with a decision.",
                          SCIE_MULTI))
@@ -303,10 +312,10 @@ def statistical_outliers(ctx: Context) -> list[Gap]:
     rows = rows[rows["position"].isin(["above_998", "below_998"])]
     for r in rows.itertuples():
         ind = INDICATORS_BY_ID[r.indicator]
-        if ind.polarity != NO_JUDGEMENT:
+        side = "higher" if r.position == "above_998" else "lower"
+        if ind.polarity != NO_JUDGEMENT or ind.ask not in ("both", side):
             continue
         st = ctx.school_term(r.urn)
-        side = "higher" if r.position == "above_998" else "lower"
         fmt = (lambda v: f"{v:.1f} per 100 pupils") if ind.unit == PER_100 else _pct
         gaps.append(_gap(st, ind.theme, ind.id, "statistical_outlier", "note",
                          f"{ind.label}: {fmt(r.value)} ({_n(r.numerator)} of {_n(r.denominator)}), {side} than "

@@ -37,6 +37,10 @@ class Indicator:
     benchmark: str | None = None  # id in sample_data/benchmarks.csv, when England has a comparable figure
     benchmark_scale: float = 1.0  # to turn the benchmark's unit into this indicator's (annual to termly)
     funnel: bool = True  # compare schools with funnel limits
+    # For an indicator without a polarity, which side of the trust is worth a trustee's question:
+    # a low rate of concerns may mean harm unnoticed, a high one what lies behind it ("both");
+    # for exclusions, absence and removals from roll only the high side is ("higher").
+    ask: str = "both"
 
     @property
     def judges(self) -> bool:
@@ -71,10 +75,10 @@ NEGLECT = (
            amber=0.15, red=0.3),
     _share("neglect_absent", "neglect", "Flagged children persistently absent",
            ["neglect.persistently_absent"], ["neglect.active_flags"], NO_JUDGEMENT,
-           "Share of flagged children below 90% attendance: attendance is a sign of neglect the reviews name."),
+           "Share of flagged children below 90% attendance: attendance is a sign of neglect the reviews name.", ask="higher"),
     _share("neglect_early_help", "neglect", "Flagged children with an early help plan",
            ["neglect.early_help_plan"], ["neglect.active_flags"], NO_JUDGEMENT,
-           "Share of flagged children with an early help plan."),
+           "Share of flagged children with an early help plan.", ask="lower"),
     _share("neglect_cp_plan", "neglect", "Flagged children on a CP plan for neglect",
            ["neglect.cp_plan_neglect"], ["neglect.active_flags"], NO_JUDGEMENT,
            "Share of flagged children on a child protection plan under the neglect category."),
@@ -95,22 +99,22 @@ ADOLESCENTS = (
     _rate("mental_health_concerns", "adolescents", "Children with mental health or self-harm concerns",
           _concerns(("mental_health",)), "Children with a mental health or self-harm concern this term, per 100 pupils."),
     _rate("suspensions", "adolescents", "Pupils suspended", ["inclusion.suspended"],
-          "Pupils suspended this term, per 100 pupils.", benchmark="suspensions_rate", benchmark_scale=1 / 3),
+          "Pupils suspended this term, per 100 pupils.", benchmark="suspensions_rate", benchmark_scale=1 / 3, ask="higher"),
     _rate("permanent_exclusions", "adolescents", "Pupils permanently excluded", ["inclusion.permanently_excluded"],
           "Pupils permanently excluded this term, per 100 pupils.", benchmark="permanent_exclusions_rate",
-          benchmark_scale=1 / 3),
+          benchmark_scale=1 / 3, ask="higher"),
     _rate("part_time", "adolescents", "Pupils on a part-time timetable", ["inclusion.part_time_timetable"],
-          "Pupils on a part-time timetable, per 100 pupils."),
+          "Pupils on a part-time timetable, per 100 pupils.", ask="higher"),
     _rate("alternative_provision", "adolescents", "Pupils in alternative provision", ["inclusion.alternative_provision"],
-          "Pupils placed in alternative provision, per 100 pupils."),
+          "Pupils placed in alternative provision, per 100 pupils.", ask="higher"),
     _rate("cme", "adolescents", "Children missing education reported", ["inclusion.cme_reported"],
-          "Children reported to the local authority as missing education this term, per 100 pupils."),
+          "Children reported to the local authority as missing education this term, per 100 pupils.", ask="higher"),
     _rate("ehe", "adolescents", "Removed from roll for home education", ["inclusion.ehe_removals"],
-          "Pupils removed from roll for elective home education this term, per 100 pupils."),
+          "Pupils removed from roll for elective home education this term, per 100 pupils.", ask="higher"),
     _share("persistent_absence", "adolescents", "Pupils persistently absent", ["inclusion.persistently_absent"], ROLL,
-           NO_JUDGEMENT, "Share of pupils below 90% attendance.", benchmark="persistent_absence"),
+           NO_JUDGEMENT, "Share of pupils below 90% attendance.", benchmark="persistent_absence", ask="higher"),
     _share("severe_absence", "adolescents", "Pupils severely absent", ["inclusion.severely_absent"], ROLL,
-           NO_JUDGEMENT, "Share of pupils below 50% attendance.", benchmark="severe_absence"),
+           NO_JUDGEMENT, "Share of pupils below 50% attendance.", benchmark="severe_absence", ask="higher"),
 )
 
 _MA_WORDS = {

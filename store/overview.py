@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from store import values as coding
-from store.schema import return_queries, return_values, returns, schools
+from store.schema import leads, return_queries, return_values, returns, schools
 
 VALUE_COLUMNS = ["urn", "academic_year", "term", "measure_id", "value"]
 OVERVIEW_COLUMNS = [
@@ -97,3 +97,51 @@ def _filtered(query, academic_year, term, urns):
             return None
         query = query.where(returns.c.urn.in_(urns))
     return query
+
+
+LEAD_COLUMNS = ["urn", "academic_year", "term", "role", "name", "last_full_training", "last_refresher"]
+QUERY_COLUMNS = ["urn", "academic_year", "term", "code", "sheet", "cell", "message", "explanation"]
+SUBMISSION_COLUMNS = ["urn", "academic_year", "term", "version", "submitted_at"]
+
+
+def latest_leads(engine: Engine) -> pd.DataFrame:
+    """The safeguarding leads named in each school-term's newest version."""
+    query = (
+        sa.select(returns.c.urn, returns.c.academic_year, returns.c.term, leads.c.role, leads.c.name,
+                  leads.c.last_full_training, leads.c.last_refresher)
+        .join(leads, leads.c.return_id == returns.c.id)
+        .where(newest_only())
+        .order_by(returns.c.urn, returns.c.academic_year, returns.c.term, leads.c.id)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=LEAD_COLUMNS)
+
+
+def latest_queries(engine: Engine) -> pd.DataFrame:
+    """The queries raised on each school-term's newest version, with the DSL's explanation."""
+    q = return_queries
+    query = (
+        sa.select(returns.c.urn, returns.c.academic_year, returns.c.term, q.c.code, q.c.sheet, q.c.cell,
+                  q.c.message, q.c.explanation)
+        .join(q, q.c.return_id == returns.c.id)
+        .where(newest_only())
+        .order_by(returns.c.urn, returns.c.academic_year, returns.c.term, q.c.id)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=QUERY_COLUMNS)
+
+
+def submissions(engine: Engine) -> pd.DataFrame:
+    """Every version ever stored, without its bytes: when each school-term first arrived, and how
+    often it was resubmitted."""
+    query = sa.select(*(returns.c[c] for c in SUBMISSION_COLUMNS)).order_by(
+        returns.c.urn, returns.c.academic_year, returns.c.term, returns.c.version)
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=SUBMISSION_COLUMNS)
+
+
+def data_version(engine: Engine) -> tuple[int, int]:
+    """Changes whenever a return is stored: the pages' caches are keyed on it."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(sa.func.count(), sa.func.max(returns.c.id))).one()
+    return int(row[0]), int(row[1] or 0)

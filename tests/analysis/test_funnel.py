@@ -95,3 +95,25 @@ def test_vectorised_positions_leave_unplaceable_values_blank():
     lo95 = np.array([2.0] * 6 + [nan])
     out = funnel.positions_array(value, lo95, np.full(7, 8.0), np.full(7, 1.0), np.full(7, 9.0))
     assert list(out) == ["within", "above_95", "above_998", "below_95", "below_998", "", ""]
+
+
+def test_exact_positions_do_not_flag_an_ordinary_zero():
+    import numpy as np
+
+    # 0.2 per 100 in a school of 241 expects about half a child: seeing none is ordinary.
+    # 14% of 6 flagged children expects 0.84: none is ordinary too.
+    out = funnel.exact_positions(np.array([0.0, 0.0, 0.0]), np.array([241.0, 6.0, 5000.0]),
+                                 np.array([0.2, 0.14, 0.2]), np.array([True, False, True]))
+    assert list(out[:2]) == ["within", "within"]
+    # But 0 where 10 were expected is well below: P(X=0 | 10) is about 0.00005.
+    assert out[2] == "below_998"
+
+
+def test_exact_positions_follow_the_tails():
+    import numpy as np
+
+    # Poisson with 10 expected: P(X >= 17) = 0.027, P(X >= 18) = 0.014, P(X >= 21) = 0.0016,
+    # P(X >= 22) = 0.0007; P(X <= 3) = 0.010, P(X <= 1) = 0.0005.
+    counts = np.array([17.0, 18.0, 21.0, 22.0, 3.0, 1.0, np.nan])
+    out = funnel.exact_positions(counts, np.full(7, 1000.0), np.full(7, 1.0), np.full(7, True))
+    assert list(out) == ["within", "above_95", "above_95", "above_998", "below_95", "below_998", ""]

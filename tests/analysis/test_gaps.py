@@ -35,11 +35,11 @@ def test_no_rule_fires_on_clean_schools(trust, fn):
 
 def test_training_below_threshold_red_and_amber(trust):
     ctx = three_clean(trust, changes={"training.prevent.in_date": 30, "training.governors.in_date": 38}).context()
-    found = {x.indicator: x for x in g.training_below_threshold(ctx)}
-    assert found["training_prevent"].severity == "red"
-    assert "30 of 40 staff" in found["training_prevent"].finding and "75%" in found["training_prevent"].finding
-    assert found["training_governors"].severity == "amber"
-    assert all(x.urn == "100001" and x.theme == "workforce" for x in found.values())
+    (found,) = g.training_below_threshold(ctx)
+    assert (found.urn, found.theme, found.severity) == ("100001", "workforce", "red")
+    assert found.finding.startswith("2 safeguarding courses are below")
+    # worst first, each with the numbers behind it
+    assert found.finding.index("prevent duty 75% (30 of 40)") < found.finding.index("governors: safeguarding training 95% (38 of 40)")
 
 
 def test_training_rule_skips_blank_counts(trust):
@@ -143,6 +143,15 @@ def test_not_accepted_never_escalated(trust):
 def test_not_accepted_rule_needs_every_row_known(trust):
     ctx = three_clean(trust, changes={"referrals.neglect.escalated": 0, "referrals.other.escalated": None}).context()
     assert g.not_accepted_never_escalated(ctx) == []
+
+
+def test_outliers_only_on_the_side_worth_asking_about(trust):
+    trust.add("100001", pupils=1000, changes={"inclusion.suspended": 0})
+    trust.add("100002", pupils=1000, changes={"inclusion.suspended": 90})
+    for i in range(3, 10):
+        trust.add(f"10000{i}", pupils=1000, changes={"inclusion.suspended": 25})
+    found = [x for x in g.statistical_outliers(trust.context()) if x.indicator == "suspensions"]
+    assert [x.urn for x in found] == ["100002"]
 
 
 def test_statistical_outlier_is_a_note_not_a_failing(trust):
