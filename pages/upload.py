@@ -1,0 +1,297 @@
+"""Upload a return: get the template, upload the filled file, fix what the check reports,
+explain the queries, submit, and see the versions already stored for that school and term.
+
+A checked upload is kept as a draft in the database as soon as it is read, so a dropped
+connection or a closed laptop loses nothing: the DSL comes back to it here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from loaders import check_return
+from loaders.registry import TERMS, term_end
+from loaders.report import ERROR, ReturnReport
+from loaders.template import template_bytes
+from pages import common
+from store import drafts, returns
+
+ACCEPTED_TYPES = ["xlsx", "xls", "ods", "xlsm"]
+
+eng = common.engine()
+user = common.current_user()
+state = st.session_state
+state.setdefault("upload_round", 0)  # bumped after a submit, to clear the uploader
+state.setdefault("audited", set())  # files whose attempt is on record this session
+
+
+def current_term(today: date | None = None) -> tuple[str, str]:
+    """The term a DSL is most likely returning: the first whose end is no more than 30 days past."""
+    today = today or date.today()
+    start = today.year - 1 if today.month < 9 else today.year
+    for first in (start - 1, start):
+        year = f"{first}/{(first + 1) % 100:02d}"
+        for term in TERMS:
+            if term_end(year, term) >= today - timedelta(days=30):
+                return year, term
+    return f"{start}/{(start + 1) % 100:02d}", "Summer"
+
+
+def year_choices(latest: str) -> list[str]:
+    first = int(latest[:4])
+    return [f"{y}/{(y + 1) % 100:02d}" for y in range(first, first - 4, -1)]
+
+
+def template_section() -> None:
+    st.subheader("1. Download the template")
+    schools = returns.schools(eng)
+    options = {f"{r.name} ({r.urn})": (r.urn, r.name) for r in schools.itertuples()}
+    other = "Another school: enter its URN"
+    year_now, term_now = current_term()
+    left, mid, right = st.columns([3, 1, 1])
+    choice = left.selectbox("School", [*options, other], key="tpl_school")
+    year = mid.selectbox("Academic year", year_choices(year_now), key="tpl_year")
+    term = right.selectbox("Term", TERMS, index=TERMS.index(term_now), key="tpl_term")
+    if choice == other:
+        a, b = st.columns([1, 3])
+        urn = a.text_input("URN (6 digits)", max_chars=6, key="tpl_urn").strip()
+        name = b.text_input("School name", key="tpl_name").strip()
+        if urn and not (urn.isdigit() and len(urn) == 6):
+            st.warning("A URN is the school's 6-digit Unique Reference Number, for example 149001.")
+            urn = ""
+    else:
+        urn, name = options[choice]
+    label = f"Download the {term} {year} return" + (f" for {name}" if name else "")
+    st.download_button(
+        label,
+        data=lambda: template_bytes(urn=urn or None, school_name=name or None, year=year, term=term),
+        file_name=f"safeguarding_return_{urn or 'school'}_{year.replace('/', '-')}_{term}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    st.caption(
+        "Fill in the shaded cells. Leave a cell blank only when the number is not known; "
+        "enter 0 when there were none. Never enter a child's name, UPN or date of birth."
+    )
+
+
+def drafts_section() -> None:
+    saved = drafts.load_drafts(eng, user)
+    if not saved:
+        return
+    st.markdown("**Unfinished uploads**: checked but not yet submitted. Carry on where you left off.")
+    for d in saved:
+        cols = st.columns([6, 1, 1])
+        cols[0].info(
+            f"**{d.file_name}** for URN {d.urn}, {d.term} {d.academic_year}: checked "
+            f"{d.updated_at:%d %b %Y %H:%M}, not yet submitted.",
+            icon=":material/pending:",
+        )
+        if cols[1].button("Continue", key=f"resume-{d.urn}-{d.academic_year}-{d.term}"):
+            state["resumed"] = {"file_name": d.file_name, "content": bytes(d.content)}
+            state["upload_round"] += 1
+            st.rerun()
+        if cols[2].button("Discard", key=f"discard-{d.urn}-{d.academic_year}-{d.term}"):
+            drafts.discard_draft(eng, user=user, urn=d.urn, academic_year=d.academic_year, term=d.term)
+            state.pop("resumed", None)
+            st.rerun()
+
+
+def check(name: str, content: bytes) -> ReturnReport:
+    """Check once without history, then again against the school's previous term if there is one."""
+    report = check_return(content, name)
+    urn, year, term = report.school_term
+    if report.refused or not (urn and year and term):
+        return report
+    previous = returns.previous_values(eng, urn, year, term)
+    return check_return(content, name, previous=previous) if previous else report
+
+
+def record_once(report: ReturnReport, content: bytes) -> None:
+    """Put the attempt on record (refusals and rejections) and keep a valid one as a draft."""
+    if report.sha256 in state["audited"]:
+        return
+    urn, year, term = report.school_term
+    if report.valid:
+        drafts.save_draft(
+            eng, user=user, urn=urn, academic_year=year, term=term, file_name=report.file,
+            content=content, report_json=report.as_json(), explanations=saved_explanations(report),
+        )
+    else:
+        outcome = "refused" if report.refused else "rejected"
+        returns.record_attempt(eng, report, user=user, size=len(content), outcome=outcome)
+    state["audited"].add(report.sha256)
+
+
+def saved_explanations(report: ReturnReport) -> dict[str, str]:
+    urn, year, term = report.school_term
+    for d in drafts.load_drafts(eng, user):
+        if (d.urn, d.academic_year, d.term) == (urn, year, term):
+            return dict(d.explanations or {})
+    return {}
+
+
+def problems_frame(report: ReturnReport) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Severity": "Error: fix it" if p.severity == ERROR else "Query: explain it",
+                "Sheet": p.sheet or "",
+                "Cell": p.cell or "",
+                "What we found and what to do": p.message,
+            }
+            for p in report.problems
+        ],
+        columns=["Severity", "Sheet", "Cell", "What we found and what to do"],
+    )
+
+
+def verdict(report: ReturnReport) -> None:
+    line = report.verdict()
+    if report.refused or report.errors:
+        st.error(line, icon=":material/block:")
+    elif report.queries:
+        st.warning(line, icon=":material/help:")
+    else:
+        st.success(line, icon=":material/check_circle:")
+
+
+def report_section(report: ReturnReport) -> None:
+    verdict(report)
+    if report.refused:
+        return
+    urn, year, term = report.school_term
+    name = report.values.get("about.school_name")
+    if urn and year and term:
+        st.markdown(f"**{name or 'School'}** (URN {urn}), **{term} {year}**")
+    if report.problems:
+        frame = problems_frame(report)
+        # A static table wraps long messages; a data grid would cut them off.
+        st.table(frame, hide_index=True, border="horizontal")
+        st.download_button(
+            "Download these problems (CSV)",
+            frame.to_csv(index=False).encode("utf-8"),
+            file_name=f"{report.file.rsplit('.', 1)[0]}_problems.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
+
+def explanations_section(report: ReturnReport) -> dict[str, str]:
+    """One box per query; each change is saved to the draft at once."""
+    if not report.queries:
+        return {}
+    st.subheader("3. Explain the queries")
+    st.caption("A query does not stop the return. A sentence for each helps the trust read your numbers.")
+    urn, year, term = report.school_term
+    saved = saved_explanations(report)
+    typed: dict[str, str] = {}
+    for i, q in enumerate(report.queries):
+        key = f"explain-{report.sha256[:12]}-{i}"
+        if key not in state:
+            state[key] = saved.get(q.key, "")
+        typed[q.key] = st.text_area(
+            q.message if q.where in q.message else f"{q.where}: {q.message}",
+            key=key,
+            on_change=_save_explanation,
+            args=(urn, year, term, q.key, key),
+            height=68,
+        ).strip()
+    return {k: v for k, v in typed.items() if v}
+
+
+def _save_explanation(urn: str, year: str, term: str, query_key: str, widget_key: str) -> None:
+    common.run_safely(
+        "saving your explanation",
+        drafts.update_explanations,
+        eng, user=user, urn=urn, academic_year=year, term=term,
+        explanations={query_key: state[widget_key].strip()},
+    )
+
+
+def submit_section(report: ReturnReport, content: bytes, explanations: dict[str, str]) -> None:
+    st.subheader("4. Submit")
+    if not report.valid:
+        st.button("Submit the return", disabled=True, help="Fix the errors above first.")
+        return
+    if st.button("Submit the return", type="primary", icon=":material/send:"):
+        saved = common.run_safely(
+            "storing your return",
+            returns.save_return, eng, report, content, user=user, explanations=explanations,
+        )
+        if saved:
+            state["submitted"] = (
+                f"Stored as version {saved.version} of the {saved.term} {saved.academic_year} "
+                f"return for URN {saved.urn}. Thank you."
+            )
+            state.pop("resumed", None)
+            state["upload_round"] += 1
+            st.rerun()
+
+
+def versions_section(urn: str, year: str, term: str) -> None:
+    stored = returns.versions(eng, urn, year, term)
+    st.subheader(f"Versions stored for URN {urn}, {term} {year}")
+    if not stored:
+        st.caption("None yet: this will be the first.")
+        return
+    frame = pd.DataFrame(stored)
+    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"]).dt.strftime("%d %b %Y %H:%M")
+    frame = frame.rename(
+        columns={
+            "version": "Version", "submitted_at": "Submitted", "submitted_by": "By",
+            "file_name": "File", "n_queries": "Queries", "n_explained": "Explained",
+        }
+    )
+    shown = [c for c in ["Version", "Submitted", "By", "File", "Queries", "Explained"] if c in frame]
+    st.dataframe(frame[shown], hide_index=True, width="stretch")
+    st.caption("The newest version is the one the dashboard uses; earlier ones are kept.")
+
+
+def upload_section() -> None:
+    st.subheader("2. Upload your completed return")
+    uploaded = st.file_uploader(
+        "Your return (.xlsx, .xls or .ods)",
+        type=ACCEPTED_TYPES,
+        key=f"uploader-{state['upload_round']}",
+        help="The file is checked at once; nothing is stored until you submit.",
+    )
+    if uploaded is not None:
+        name, content = uploaded.name, uploaded.getvalue()
+        state.pop("resumed", None)
+    elif "resumed" in state:
+        name, content = state["resumed"]["file_name"], state["resumed"]["content"]
+        st.caption(f"Continuing with **{name}**.")
+    else:
+        drafts_section()
+        return
+    report = common.run_safely("checking your file", check, name, content)
+    if report is None:
+        return
+    with common.apology("keeping a record of this upload"):
+        record_once(report, content)
+    report_section(report)
+    if report.refused:
+        return
+    explanations = explanations_section(report)
+    submit_section(report, content, explanations)
+    urn, year, term = report.school_term
+    if urn and year and term:
+        versions_section(urn, year, term)
+
+
+st.title("Upload a termly return")
+st.markdown(
+    "For designated safeguarding leads: download the template, fill it in, upload it here and "
+    "fix anything the check reports. Errors must be fixed before you submit; queries need only a "
+    "sentence of explanation."
+)
+if "submitted" in state:
+    st.success(state.pop("submitted"), icon=":material/task_alt:")
+template_section()
+upload_section()
