@@ -40,7 +40,7 @@ def check_return(data: bytes, filename: str, *, previous: dict[str, object] | No
     screened = guard.screen(data, max_bytes)
     if screened.problem:
         return _refuse(report, screened.problem)
-    book, problem = workbook.read_workbook(data, screened.kind, screened.biff)
+    book, problem = workbook.read_workbook(data, screened)
     if problem:
         return _refuse(report, problem)
     problem = personal.find_child_data(book)

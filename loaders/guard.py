@@ -36,6 +36,7 @@ class Screen:
     kind: str | None = None
     problem: Problem | None = None
     biff: bytes | None = None  # the .xls workbook stream, read once here
+    parts: dict[str, bytes] | None = None  # every part of a zip, inflated once here (sizes proven)
 
 
 def refusal(code: str, message: str) -> Problem:
@@ -109,21 +110,28 @@ def _screen_zip(data: bytes) -> Screen:
     if len(infos) > MAX_ENTRIES:
         return Screen(problem=_hostile("too_many_parts", f"holds {len(infos):,} parts (a spreadsheet holds a few dozen)"))
     try:
-        problem = _check_layout(data, zf, infos) or _check_sizes(data, infos) or None
+        problem = _check_layout(data, zf, infos) or _check_declared(data, infos)
         if problem:
             return Screen(problem=problem)
-        return _sniff_zip(zf, infos)
+        parts = {}
+        for info in infos:
+            body = _inflate(data, info)
+            if body is None:
+                return Screen(problem=_hostile("zip_bomb", f"holds a part ({info.filename}) larger than it declares"))
+            parts[info.filename] = body
+        screened = _sniff_zip(parts)
+        screened.parts = parts if screened.kind else None
+        return screened
     except Exception:  # noqa: BLE001 - a header that lies in some new way is still a damaged file
         return Screen(problem=damaged())
 
 
-def _sniff_zip(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Screen:
-    names = {i.filename for i in infos}
-    lower = {n.lower() for n in names}
+def _sniff_zip(parts: dict[str, bytes]) -> Screen:
+    lower = {n.lower() for n in parts}
     if any("vbaproject" in n for n in lower) or any(n.startswith("basic/") for n in lower):
         return Screen(problem=_macros())
-    if "[Content_Types].xml" in names:
-        types = zf.read("[Content_Types].xml").lower()
+    if "[Content_Types].xml" in parts:
+        types = parts["[Content_Types].xml"].lower()
         if b"macroenabled" in types or b"vbaproject" in types:
             return Screen(problem=_macros())
         if "xl/workbook.bin" in lower:
@@ -135,9 +143,8 @@ def _sniff_zip(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Screen:
         if "word/document.xml" in lower:
             return Screen(problem=not_a_spreadsheet("a Word document"))
         return Screen(problem=not_a_spreadsheet())
-    if "mimetype" in names and zf.read("mimetype").strip() == ODS_MIME:
-        manifest = zf.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
-        if b"encryption-data" in manifest:
+    if parts.get("mimetype", b"").strip() == ODS_MIME:
+        if b"encryption-data" in parts.get("META-INF/manifest.xml", b""):
             return Screen(problem=_password())
         return Screen(kind=ODS)
     return Screen(problem=not_a_spreadsheet("a zip archive"))
@@ -187,8 +194,8 @@ def _check_layout(data: bytes, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]
     return None
 
 
-def _check_sizes(data: bytes, infos: list[zipfile.ZipInfo]) -> Problem | None:
-    """Cap the declared sizes, then inflate every part (discarding output) to prove them true."""
+def _check_declared(data: bytes, infos: list[zipfile.ZipInfo]) -> Problem | None:
+    """Cap the declared sizes before inflating anything."""
     declared = sum(i.file_size for i in infos)
     if declared > MAX_TOTAL_UNCOMPRESSED:
         return _hostile("zip_bomb", f"expands to {_size(declared)} from {_size(len(data))}")
@@ -196,35 +203,38 @@ def _check_sizes(data: bytes, infos: list[zipfile.ZipInfo]) -> Problem | None:
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             return _hostile("zip_bomb", f"expands {info.file_size // max(info.compress_size, 1):,} times "
                                         f"over (part {info.filename})")
-    for info in infos:
-        if not _inflates_as_declared(data, info):
-            return _hostile("zip_bomb", f"holds a part ({info.filename}) larger than it declares")
     return None
 
 
-def _inflates_as_declared(data: bytes, info: zipfile.ZipInfo) -> bool:
+def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """The part's bytes, or None if it inflates to more (or less) than it declares.
+
+    Output is requested in bounded pieces and counted, so a part that lies about its size costs
+    no more than its declared size plus one piece.
+    """
     name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
     start = info.header_offset + 30 + name_len + extra_len
-    raw = memoryview(data)[start:start + info.compress_size]
+    raw = data[start:start + info.compress_size]
     if info.compress_type == zipfile.ZIP_STORED:
-        return info.compress_size == info.file_size
+        return raw if len(raw) == info.file_size else None
     if info.compress_type != zipfile.ZIP_DEFLATED:
-        return False
+        return None
     inflater = zlib.decompressobj(-15)
-    produced = 0
-    chunk = 64 * 1024
+    out, produced, piece = [], 0, 64 * 1024
     try:
-        for at in range(0, len(raw), chunk):
-            piece = raw[at:at + chunk]
-            while piece:
-                produced += len(inflater.decompress(piece, chunk))
-                if produced > info.file_size:
-                    return False
-                piece = inflater.unconsumed_tail
-        produced += len(inflater.flush())
+        pending = raw
+        while pending:
+            chunk = inflater.decompress(pending, piece)
+            produced += len(chunk)
+            if produced > info.file_size:
+                return None
+            out.append(chunk)
+            pending = inflater.unconsumed_tail
+        out.append(inflater.flush())
     except zlib.error:
-        return False
-    return produced == info.file_size
+        return None
+    body = b"".join(out)
+    return body if len(body) == info.file_size else None
 
 
 # ----------------------------------------------------------------------------- OLE2 (.xls)

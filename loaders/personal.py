@@ -34,16 +34,16 @@ def find_child_data(book: Workbook) -> Problem | None:
     """The first sign of child-level data, as a refusal; None when the file holds counts only."""
     for grid in book.sheets:
         allowed = STAFF_NAME_HEADINGS if normalise(grid.name) in LEADS_KEYS else set()
-        for r, c, v in grid.cells():
-            if not isinstance(v, str):
-                continue
-            text = v.strip()
+        texts = grid.texts
+        for r, c, text in texts:
             if len(text) <= 60:
                 key = normalise(text).replace(" ", "")
                 if key in CHILD_HEADINGS and key not in allowed:
                     return _refusal(grid.name, a1(r, c), f"is headed '{text}'")
-            if UPN.search(text):
-                return _refusal(grid.name, a1(r, c), "holds what looks like a Unique Pupil Number")
+        # One search over the whole sheet's text; only on a hit look for the cell that holds it.
+        if UPN.search("\n".join(text for _, _, text in texts)):
+            r, c = next((r, c) for r, c, text in texts if UPN.search(text))
+            return _refusal(grid.name, a1(r, c), "holds what looks like a Unique Pupil Number")
     return None
 
 

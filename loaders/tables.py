@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import registry
 from .report import ERROR, Problem
@@ -19,16 +20,21 @@ from .workbook import Grid, Workbook, a1
 LEAD_FIELDS = ("role", "name", "last_full_training", "last_refresher")
 
 
+_HINT = re.compile(r"\s*\([^()]*\)\s*$")
+_QUOTES = re.compile(r"['’‘`]")
+_PUNCTUATION = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=8192, typed=True)  # the same few hundred labels arrive in every return
 def normalise(text) -> str:
     """'Children's social care (CSC):' -> 'childrens social care'."""
     s = str(text).strip().lower()
     while True:
-        stripped = re.sub(r"\s*\([^()]*\)\s*$", "", s)
+        stripped = _HINT.sub("", s)
         if stripped == s or not stripped:
             break
         s = stripped
-    s = re.sub(r"['’‘`]", "", s)
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", s).split())
+    return " ".join(_PUNCTUATION.sub(" ", _QUOTES.sub("", s)).split())
 
 
 @dataclass
@@ -102,15 +108,16 @@ def match_sheets(grids: list[Grid], found: Located) -> dict[str, Grid]:
 
 def _matches(grid: Grid, lookup: dict[str, str], skip_col: int | None = None) -> list[tuple[int, int, str]]:
     hits = []
-    for r, c, v in grid.cells():
-        if c != skip_col and isinstance(v, str) and len(v) < 200:
-            key = lookup.get(normalise(v))
+    for r, c, text in grid.texts:
+        if c != skip_col and len(text) < 200:
+            key = lookup.get(normalise(text))
             if key:
                 hits.append((r, c, key))
     return hits
 
 
-def _label_lookup(items) -> dict[str, str]:
+@lru_cache(maxsize=64)
+def _label_lookup(items: tuple) -> dict[str, str]:
     lookup = {}
     for item in items:
         lookup[normalise(item.id)] = item.id

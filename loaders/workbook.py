@@ -9,16 +9,17 @@ otherwise hand back as blank.
 
 from __future__ import annotations
 
+import html
 import re
 import struct
-import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from io import BytesIO
 
 import python_calamine
 from defusedxml import ElementTree as SafeTree
 
-from .guard import ODS, XLS, XLSX, damaged, refusal
+from .guard import ODS, XLSX, Screen, damaged, refusal
 from .report import Problem
 
 MAX_CELLS = 1_000_000  # rows x columns of one sheet's used area; a return fills a few hundred
@@ -41,12 +42,11 @@ class Grid:
             return self.rows[r][c]
         return None
 
-    def cells(self):
-        """(row, col, value) of every non-blank cell, in reading order."""
-        for r, line in enumerate(self.rows, self.top):
-            for c, v in enumerate(line, self.left):
-                if v is not None and v != "":
-                    yield r, c, v
+    @cached_property
+    def texts(self) -> list[tuple[int, int, str]]:
+        """(row, col, text stripped) of every cell holding text, in reading order; labels live here."""
+        return [(r, c, v.strip()) for r, line in enumerate(self.rows, self.top)
+                for c, v in enumerate(line, self.left) if isinstance(v, str) and v]
 
 
 @dataclass
@@ -66,15 +66,15 @@ def a1(row: int, col: int) -> str:
     return f"{letters}{row + 1}"
 
 
-def read_workbook(data: bytes, kind: str, biff: bytes | None = None) -> tuple[Workbook | None, Problem | None]:
+def read_workbook(data: bytes, screen: Screen) -> tuple[Workbook | None, Problem | None]:
     """The workbook, or the reason it could not be read (a whole-file problem)."""
     try:
-        if kind == XLSX:
-            flagged, problem = _scan_xlsx(data)
-        elif kind == ODS:
-            flagged, problem = _scan_ods(data)
+        if screen.kind == XLSX:
+            flagged, problem = _scan_xlsx(screen.parts or {})
+        elif screen.kind == ODS:
+            flagged, problem = _scan_ods(screen.parts or {})
         else:
-            flagged, problem = {}, _scan_xls(biff or b"")
+            flagged, problem = {}, _scan_xls(screen.biff or b"")
     except Exception:  # noqa: BLE001 - parts that do not parse mean a damaged file, whatever the error
         return None, damaged()
     if problem:
@@ -120,17 +120,19 @@ def _too_big(sheet: str, rows: int, cols: int) -> Problem:
 # XML allows either quote and spaces around "=": match the way a parser would read them.
 _Q = rb"""\s*=\s*["']"""
 _CELL_REF = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?\br" + _Q + rb"([A-Za-z]{1,3})([0-9]{1,10})[\"'][^>]*?(/?)>")
+_REF = re.compile(rb"\sr" + _Q + rb"([A-Za-z]{1,3})([0-9]{1,10})[\"']")  # only cells have a letter in r
+# Every cell start tag; the reference too when spelt <c r="A1" (as Excel, LibreOffice and openpyxl do).
+_PLAIN_CELL = re.compile(rb'<c r="([A-Za-z]{1,3})([0-9]{1,10})"|<c[\s>/]')
 _ANY_CELL = re.compile(rb"<(?:[\w.-]+:)?c[\s>/]")
 _ANY_ROW = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
 _ROW_REF = re.compile(rb"<(?:[\w.-]+:)?row\s[^>]*?\br" + _Q + rb"([0-9]{1,10})")
-_HAS_FLAGGABLE = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]|\st" + _Q + rb"e[\"']")
+_ERROR_TYPE = re.compile(rb"\st" + _Q + rb"e[\"']")
 _CELL = re.compile(rb"<(?:[\w.-]+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?c>)", re.S)
 _ATTR_R = re.compile(rb"\br" + _Q + rb"([A-Za-z]{1,3})([0-9]{1,10})")
 _ATTR_T = re.compile(rb"\bt" + _Q + rb"(\w+)")
 _FORMULA = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]")
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v(?:\s[^>]*)?>(.*?)</(?:[\w.-]+:)?v>", re.S)
 _UNIQUE_COUNT = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*?\buniqueCount" + _Q + rb"\s*([0-9]+)")
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
 def _col_index(letters: bytes) -> int:
@@ -140,63 +142,100 @@ def _col_index(letters: bytes) -> int:
     return n - 1
 
 
-def _xlsx_sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+_SHEET_TAG = re.compile(rb"<(?:[\w.-]+:)?sheet\s([^>]*)>")
+_REL_TAG = re.compile(rb"<(?:[\w.-]+:)?Relationship\s([^>]*)>")
+_ATTR = re.compile(rb"""([\w.:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _attrs(text: bytes) -> dict[str, str]:
+    return {m.group(1).decode("utf-8", "replace"): html.unescape((m.group(2) or m.group(3) or b"").decode("utf-8", "replace"))
+            for m in _ATTR.finditer(text)}
+
+
+def _xlsx_sheet_names(parts: dict[str, bytes]) -> dict[str, str]:
     """Part path -> sheet name, from workbook.xml and its relationships (best effort: it only
     names the sheets in messages; every part that holds cells is measured whatever it is called)."""
-    names = {n.lower(): n for n in zf.namelist()}
+    names = {n.lower(): n for n in parts}
     targets = {}
-    rels = names.get("xl/_rels/workbook.xml.rels")
-    if rels:
-        for el in SafeTree.fromstring(zf.read(rels)).iter():
-            if el.tag.endswith("Relationship"):
-                target = el.get("Target", "").lstrip("/")
-                targets[el.get("Id")] = target if target.lower().startswith("xl/") else f"xl/{target}"
+    for m in _REL_TAG.finditer(parts.get(names.get("xl/_rels/workbook.xml.rels", ""), b"")):
+        attrs = _attrs(m.group(1))
+        target = attrs.get("Target", "").lstrip("/")
+        targets[attrs.get("Id")] = target if target.lower().startswith("xl/") else f"xl/{target}"
     out = {}
-    for el in SafeTree.fromstring(zf.read(names["xl/workbook.xml"])).iter():
-        if el.tag.endswith("}sheet") or el.tag == "sheet":
-            part = names.get(targets.get(el.get(_REL_NS), "").lower())
-            if part:
-                out[part] = el.get("name", "")
+    for m in _SHEET_TAG.finditer(parts[names["xl/workbook.xml"]]):
+        attrs = _attrs(m.group(1))
+        rel = next((v for k, v in attrs.items() if k.endswith(":id") or k == "id"), "")
+        part = names.get(targets.get(rel, "").lower())
+        if part:
+            out[part] = attrs.get("name", "")
     return out
 
 
-def _scan_xlsx(data: bytes) -> tuple[dict, Problem | None]:
+def _scan_xlsx(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
     flagged: dict[str, dict[tuple[int, int], str]] = {}
-    with zipfile.ZipFile(BytesIO(data)) as zf:
-        sheet_names = _xlsx_sheet_names(zf)
-        for part in zf.namelist():  # the guard has already capped and proved every part's size
-            xml = zf.read(part)
-            if "sharedstrings" in part.lower():  # calamine sizes its string table from uniqueCount
-                m = _UNIQUE_COUNT.search(xml)
-                if m and int(m.group(1)) > len(xml) // 4:
-                    return {}, damaged()
-            if b"sheetData" not in xml:
-                continue
-            sheet = sheet_names.get(part, part)
-            rows, cols = _xlsx_extent(xml)
-            if rows * cols > MAX_CELLS:
-                return {}, _too_big(sheet, rows, cols)
-            if part in sheet_names and _HAS_FLAGGABLE.search(xml):
-                found = _flag_xlsx_cells(xml)
-                if found:
-                    flagged[sheet] = found
+    sheet_names = _xlsx_sheet_names(parts)
+    for part, xml in parts.items():  # every part, whatever its name: calamine follows the relationships
+        if "sharedstrings" in part.lower():  # calamine sizes its string table from uniqueCount
+            m = _UNIQUE_COUNT.search(xml)
+            if m and int(m.group(1)) > len(xml) // 4:
+                return {}, damaged()
+        if b"sheetData" not in xml:
+            continue
+        sheet = sheet_names.get(part, part)
+        prefixed = b":c" in xml  # cells written <x:c ...>: take the slower, careful path
+        rows, cols = _xlsx_extent(xml, prefixed)
+        if rows * cols > MAX_CELLS:
+            return {}, _too_big(sheet, rows, cols)
+        if part in sheet_names and _flaggable(xml, prefixed):
+            found = _flag_xlsx_cells(xml)
+            if found:
+                flagged[sheet] = found
     return flagged, None
 
 
-def _xlsx_extent(xml: bytes) -> tuple[int, int]:
-    """Rows and columns from A1 to the farthest cell that holds anything."""
-    rows = cols = with_ref = 0
-    for m in _CELL_REF.finditer(xml):
-        with_ref += 1
-        if m.group(3):
-            continue  # a self-closing cell has no value, and calamine skips it
-        rows = max(rows, int(m.group(2)))
-        cols = max(cols, _col_index(m.group(1)) + 1)
+def _flaggable(xml: bytes, prefixed: bool) -> bool:
+    """Whether a sheet may hold a formula or an error cell (substring tests first: they are fast)."""
+    at = xml.find(b"<f")
+    while at >= 0:
+        if xml[at + 2:at + 3] in (b">", b" ", b"/", b"\t", b"\n", b"\r"):  # <f>, not <formula1>
+            return True
+        at = xml.find(b"<f", at + 2)
+    if b't="e"' in xml:
+        return True
+    return prefixed and bool(_FORMULA.search(xml) or _ERROR_TYPE.search(xml))
+
+
+def _xlsx_extent(xml: bytes, prefixed: bool) -> tuple[int, int]:
+    """Rows and columns from A1 to the farthest cell that holds anything (an upper bound)."""
+    if not prefixed:
+        found = _PLAIN_CELL.findall(xml)
+        refs = [ref for ref in found if ref[0]]
+        if len(refs) == len(found):  # every cell is spelt <c r="A1": the fast count is exact
+            rows, cols = _farthest(refs)
+            if rows * cols <= MAX_CELLS:
+                return rows, cols
+    return _careful_extent(xml)
+
+
+def _careful_extent(xml: bytes) -> tuple[int, int]:
+    """The same bound for any spelling XML allows: prefixes, either quote, spaces round "=",
+    cells with no reference (placed by position), and empty self-closing cells left out."""
+    refs = _REF.findall(xml)
+    rows, cols = _farthest(refs)
+    if rows * cols > MAX_CELLS:  # look again, leaving out empty self-closing cells calamine skips
+        rows, cols = _farthest([(c, r) for c, r, closed in _CELL_REF.findall(xml) if not closed])
     total = len(_ANY_CELL.findall(xml))
-    if total > with_ref:  # cells placed by position alone: bound them generously
+    if total > len(_CELL_REF.findall(xml)):  # cells placed by position alone: bound them generously
         rows = max([rows, len(_ANY_ROW.findall(xml))] + [int(r) for r in _ROW_REF.findall(xml)])
         cols = max(cols, total)
     return rows, cols
+
+
+def _farthest(refs: list[tuple[bytes, bytes]]) -> tuple[int, int]:
+    if not refs:
+        return 0, 0
+    letters, numbers = zip(*refs)
+    return max(map(int, set(numbers))), max(_col_index(c) for c in set(letters)) + 1
 
 
 def _flag_xlsx_cells(xml: bytes) -> dict[tuple[int, int], str]:
@@ -224,9 +263,9 @@ _T = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _O = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
 
-def _scan_ods(data: bytes) -> tuple[dict, Problem | None]:
+def _scan_ods(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
     flagged: dict[str, dict[tuple[int, int], str]] = {}
-    with zipfile.ZipFile(BytesIO(data)) as zf, zf.open("content.xml") as fh:
+    with BytesIO(parts["content.xml"]) as fh:
         row = col = 0
         rows = cols = 0
         row_filled = False
