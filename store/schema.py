@@ -117,3 +117,14 @@ drafts = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("user", "urn", "academic_year", "term", name="uq_drafts_school_term"),
 )
+
+# The gap rules' thresholds the trust has changed from the defaults (declared in analysis); a
+# threshold with no row here is at its default. Every change is also an audit row.
+thresholds = sa.Table(
+    "thresholds",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("changed_by", sa.Text, nullable=False),
+    sa.Column("changed_at", sa.DateTime, nullable=False),
+)
