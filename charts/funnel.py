@@ -55,14 +55,16 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
                 fig.add_scatter(x=grid, y=ys, mode="lines", line=dict(color=ENGLAND, dash=dash, width=1.5),
                                 name=word, legendgroup=word, showlegend=i == 0, hoverinfo="skip")
         fig.add_hline(y=trust, line=dict(color=TRUST, width=2),
-                      annotation_text=f"Trust {fmt_value(trust, ind.unit)}", annotation_position="top left")
+                      annotation_text=f"Trust {fmt_value(trust, ind.unit)}", annotation_position="top right")
     if england is not None:
         fig.add_hline(y=england, line=dict(color=ENGLAND, width=2, dash="longdash"),
                       annotation_text=f"England {fmt_value(england, ind.unit)}", annotation_position="bottom right")
     styles = [_style(p, ind.polarity) for p in data["position"]]
     fig.add_scatter(
         x=data["denominator"], y=data["value"], mode="markers+text",
-        text=[names.get(u, u) for u in data["urn"]], textposition="top center", textfont=dict(size=11),
+        # Name only the schools outside the limits; the rest are a hover away, so labels never pile up.
+        text=[names.get(u, u) if p not in ("", "within") else "" for u, p in zip(data["urn"], data["position"])],
+        textposition="top center", textfont=dict(size=12),
         marker=dict(size=12, color=[s[0] for s in styles], symbol=[s[1] for s in styles], line=dict(width=2)),
         customdata=np.stack([[names.get(u, u) for u in data["urn"]], data["numerator"],
                              [POSITION_WORDS[p] for p in data["position"]]], axis=-1) if len(data) else None,

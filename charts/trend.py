@@ -12,6 +12,10 @@ from charts.palette import ENGLAND, GRID, SERIES, TRUST, layout
 from loaders.registry import term_from_index
 
 
+MAX_COLOURED = 5
+QUIET = "#BBBBBB"
+
+
 def term_label(index: int) -> str:
     year, term = term_from_index(index)
     return f"{term[:3]} {year}"
@@ -25,13 +29,17 @@ def trend_chart(values: pd.DataFrame, pooled: pd.DataFrame, names: dict[str, str
     terms = sorted(set(values["term_index"]) | set(pooled["term_index"]))
     labels = [term_label(i) for i in terms]
     urns = highlight if highlight else sorted(values["urn"].unique(), key=lambda u: names.get(u, u))
-    scale = 100.0 if ind.unit == PER_100 else 100.0
+    scale = 100.0
+    # A few schools get a colour and a legend entry each; many are drawn as quiet grey lines (named
+    # on hover) so the trust's line stays readable.
+    quiet = len(urns) > MAX_COLOURED
     for k, urn in enumerate(urns):
         mine = values[values["urn"] == urn].set_index("term_index").reindex(terms)
         y = mine["value"] * (1 if ind.unit == PER_100 else scale)
-        fig.add_scatter(x=labels, y=y, mode="lines+markers", name=names.get(urn, urn),
-                        line=dict(color=SERIES[k % len(SERIES)], width=2.5 if highlight else 1.5),
-                        marker=dict(size=8, symbol=["circle", "square", "diamond", "triangle-up", "x"][k % 5]),
+        fig.add_scatter(x=labels, y=y, mode="lines+markers", name=names.get(urn, urn), showlegend=not quiet,
+                        line=dict(color=QUIET if quiet else SERIES[k % len(SERIES)], width=1.2 if quiet else 2.5),
+                        marker=dict(size=5 if quiet else 8,
+                                    symbol=["circle", "square", "diamond", "triangle-up", "x"][k % 5]),
                         connectgaps=False,
                         hovertemplate="%{x}: %{y:.1f}" + ("" if ind.unit == PER_100 else "%") + "<extra>%{fullData.name}</extra>")
     trust = pooled.set_index("term_index").reindex(terms)["value"] * (1 if ind.unit == PER_100 else scale)

@@ -13,7 +13,11 @@ from contextlib import contextmanager
 import streamlit as st
 
 import settings
-from store import db, sample
+from analysis.context import Context
+from analysis.dataset import load_dataset
+from analysis.gaps import find_gaps, gaps_frame
+from loaders.registry import TERMS
+from store import db, overview, sample
 
 log = logging.getLogger("dashboard")
 
@@ -58,3 +62,73 @@ def run_safely(action: str, fn: Callable, *args, **kwargs):
     with apology(action):
         return fn(*args, **kwargs)
     return None
+
+
+# ---- The trust's data, cached until a return is stored ---------------------------------------
+
+@st.cache_resource(max_entries=3, show_spinner="Reading the returns…")
+def _dataset(url: str, version: tuple[int, int]):
+    return load_dataset(engine())
+
+
+def dataset():
+    """Everything analysis needs, read once per change to the stored returns."""
+    return _dataset(settings.database_url(), overview.data_version(engine()))
+
+
+def thresholds() -> dict[str, float]:
+    try:
+        from store.thresholds import load_thresholds
+    except ImportError:  # settings not yet stored anywhere: the documented defaults apply
+        return {}
+    return load_thresholds(engine())
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _gaps(url: str, version: tuple[int, int], year: str, term: str, limits: tuple):
+    ctx = Context(dataset(), year, term, dict(limits))
+    return ctx, gaps_frame(find_gaps(ctx))
+
+
+def term_gaps(year: str, term: str):
+    """(Context, gap frame) for a term, under the trust's thresholds."""
+    limits = tuple(sorted(thresholds().items()))
+    return _gaps(settings.database_url(), overview.data_version(engine()), year, term, limits)
+
+
+# ---- The shared sidebar: academic year, term and schools, kept in the URL ---------------------
+
+def sidebar() -> None:
+    """Draw the choice of term and schools; pages read it with ``selection()``."""
+    data = dataset()
+    if not data.terms:
+        st.sidebar.info("No returns stored yet.")
+        return
+    latest_year, latest_term = data.terms[-1]
+    years = sorted({y for y, _ in data.terms}, reverse=True)
+    st.sidebar.selectbox("Academic year", years, index=years.index(latest_year), key="year", bind="query-params")
+    st.sidebar.selectbox("Term", TERMS, index=TERMS.index(latest_term), key="term", bind="query-params")
+    names = data.school_names
+    st.sidebar.multiselect(
+        "Schools", sorted(names, key=names.get), format_func=lambda u: names.get(u, u), key="schools",
+        bind="query-params", placeholder="All schools",
+        help="Leave empty to see every school. The page address keeps your choice, so a link shares this view.",
+    )
+
+
+def selection() -> tuple[str, str, list[str]]:
+    """(academic year, term, chosen URNs, or every school when none is chosen)."""
+    data = dataset()
+    latest = data.latest_term() or (None, None)
+    year = st.session_state.get("year") or latest[0]
+    term = st.session_state.get("term") or latest[1]
+    chosen = list(st.session_state.get("schools") or [])
+    return year, term, chosen or list(data.school_names)
+
+
+def show_chart(chart, *, key: str) -> None:
+    """A figure with its one-sentence summary and, a click away, the table of its numbers."""
+    st.plotly_chart(chart.figure, width="stretch", key=key, config={"displaylogo": False})
+    st.caption(chart.summary)
+    with st.expander("The numbers behind this chart"):
+        st.dataframe(chart.table, hide_index=True, width="stretch")

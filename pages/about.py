@@ -1,0 +1,79 @@
+"""About the data: every indicator's definition, polarity, method and source, and how schools
+are compared, in plain words."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analysis.benchmarks import england
+from analysis.indicators import HIGHER_BETTER, INDICATORS, LOWER_BETTER, PER_100
+from analysis.themes import THEMES, THEMES_BY_ID
+from analysis.thresholds import THRESHOLDS
+from pages import common
+
+POLARITY_WORDS = {HIGHER_BETTER: "Higher is better", LOWER_BETTER: "Lower is better", "none": "No judgement"}
+
+st.title("About the data")
+st.markdown(
+    """
+Every figure here comes from the schools' termly returns: counts of children and staff, never a
+child's name or details. A blank cell in a return means *not known* and stays blank on every
+chart and table ("no data"); it is never counted as zero.
+
+**How schools are compared.** Schools differ in size, so the dashboard compares rates (per 100
+pupils on roll) and shares (of flagged children, of staff in scope, of meetings due), and always
+shows the numbers behind them. The trust's figure is pooled: all the schools' counts added up
+and divided by all their bases. Each school is then placed on a *funnel plot*: around the trust's
+figure, two pairs of lines mark where a school of that size would fall by chance alone, 95% and
+99.8% of the time. The lines are wide for small schools and narrow for large ones, so a small
+school is not singled out for a few children and a large school cannot hide behind its size.
+A school is called higher or lower than the trust only when its count would happen by chance
+less than 1 time in 40 (95%) or 1 in 1,000 (99.8%), judged on the exact Poisson distribution for
+rates and the binomial for shares; the lines are drawn with the exact Poisson interval for rates
+and the Wilson score interval for shares, the methods England's public-health profiles use.
+
+**When colour judges.** Red, amber and green appear only where a measure has a clear better
+direction: training in date, checks done, meetings attended, reports on time. Counts of concerns,
+flags and referrals have no better direction: a school that notices and refers more is often the
+safer school. Those are shown as higher or lower than the trust, in blue and purple, and raised
+as a question, not a failing. Every colour carries a symbol and a word, so the pages read in
+black and white and for colour-blind readers.
+"""
+)
+
+st.subheader("The themes")
+for t in THEMES:
+    st.markdown(f"**{t.title}.** {t.learning}")
+    st.caption("Sources: " + "; ".join(str(s) for s in t.sources))
+
+st.subheader("Every indicator")
+rows = []
+for ind in INDICATORS:
+    bench = england(ind.id)
+    lines = ""
+    if ind.judges and ind.amber is not None:
+        lines = f"amber {'below' if ind.polarity == HIGHER_BETTER else 'from'} {ind.amber:.0%}, " \
+                f"red {'below' if ind.polarity == HIGHER_BETTER else 'from'} {ind.red:.0%}"
+    rows.append({
+        "Theme": THEMES_BY_ID[ind.theme].short,
+        "Indicator": ind.label,
+        "Definition": ind.definition,
+        "Unit": "per 100 pupils a term" if ind.unit == PER_100 else "share",
+        "Polarity": POLARITY_WORDS[ind.polarity],
+        "Compared by funnel": "yes" if ind.funnel else "no",
+        "England": bench[1].citation if bench else "",
+    })
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.caption("England's suspension and permanent exclusion figures count suspensions and exclusions in a year "
+           "per 100 pupils; the dashboard shows a third of them beside pupils suspended or excluded in a "
+           "term, so read them as a rough guide, not a like-for-like comparison.")
+
+st.subheader("The lines the gap list draws")
+current = common.thresholds()
+st.dataframe(pd.DataFrame([{
+    "Setting": t.label, "Meaning": t.meaning,
+    "Default": f"{t.default:.0%}" if t.unit == "share" else f"{t.default:g}",
+    "This trust": (f"{current.get(t.id, t.default):.0%}" if t.unit == "share" else f"{current.get(t.id, t.default):g}"),
+} for t in THRESHOLDS]), hide_index=True, width="stretch")
+st.caption("A trust leader can change these on the Settings page; every change is recorded.")

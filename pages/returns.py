@@ -1,0 +1,60 @@
+"""Returns: which schools have returned, on time or late, how complete each return is, the queries
+still open, and every version stored."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analysis.views import tracker_cells
+from charts.tables import returns_tracker
+from loaders.registry import MEASURES, term_index
+from pages import common
+from store import overview
+
+year, term, urns = common.selection()
+data = common.dataset()
+st.title("Returns")
+if not data.terms:
+    st.info("No returns are stored yet.")
+    st.stop()
+
+cells = tracker_cells(data, common.thresholds(), last=max(term_index(year, term), term_index(*data.terms[-1])))
+cells = cells[cells["urn"].isin(urns)]
+st.subheader("Received, by school and term")
+st.caption("✔ on time, ▲ late (with how late), ✖ missing. A return is due "
+           f"{int(common.thresholds().get('return_due_days', 14))} days after the end of term.")
+common.show_chart(returns_tracker(cells), key="tracker")
+
+st.subheader(f"Completeness and queries, {term} {year}")
+ret = overview.returns_overview(common.engine())
+ret = ret[(ret["academic_year"] == year) & (ret["term"] == term) & ret["urn"].isin(urns)]
+subs = data.returns
+versions = subs[(subs["academic_year"] == year) & (subs["term"] == term)].groupby("urn")["version"].max()
+if ret.empty:
+    st.info(f"No returns for {term} {year}.")
+else:
+    n_measures = len(MEASURES)
+    st.dataframe(pd.DataFrame({
+        "School": ret["name"],
+        "Cells filled": [f"{1 - b / n_measures:.0%}" for b in ret["n_blank"]],
+        "Blank (not known)": ret["n_blank"],
+        "Queries": ret["n_queries"],
+        "Explained": ret["n_explained"],
+        "Open": ret["n_queries"] - ret["n_explained"],
+        "Versions": [int(versions.get(u, 1)) for u in ret["urn"]],
+        "Latest submitted": pd.to_datetime(ret["submitted_at"]).dt.strftime("%d %b %Y"),
+    }), hide_index=True, width="stretch")
+
+st.subheader("Queries still open")
+q = data.queries
+open_q = q[(q["academic_year"] == year) & (q["term"] == term) & q["urn"].isin(urns)
+           & ~q["explanation"].fillna("").astype(str).str.strip().astype(bool)]
+if open_q.empty:
+    st.success("Every query this term has an explanation.", icon=":material/check_circle:")
+else:
+    st.table(pd.DataFrame({
+        "School": [data.school_names.get(u, u) for u in open_q["urn"]],
+        "Where": [f"{s}!{c}" if c else s for s, c in zip(open_q["sheet"], open_q["cell"])],
+        "Query": open_q["message"],
+    }), hide_index=True, border="horizontal")

@@ -1,0 +1,128 @@
+"""School profile: one school across every theme and term, set against the trust, with its DSL's
+explanations beside the numbers they explain."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analysis.benchmarks import england
+from analysis.indicators import INDICATORS, INDICATORS_BY_ID
+from analysis.rates import pooled
+from analysis.themes import THEMES, THEMES_BY_ID
+from charts.format import fmt_value
+from charts.funnel import POSITION_WORDS
+from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
+from charts.trend import trend_chart
+from loaders.registry import term_index
+from pages import common
+
+year, term, urns = common.selection()
+data = common.dataset()
+names = data.school_names
+
+st.title("School profile")
+if not names:
+    st.info("No schools yet: they appear with their first return.")
+    st.stop()
+
+options = sorted(urns, key=lambda u: names.get(u, u))
+urn = st.selectbox("School", options, format_func=lambda u: f"{names.get(u, u)} ({u})", key="school",
+                   bind="query-params")
+ctx, gaps = common.term_gaps(year, term)
+mine = ctx.school_term(urn)
+index = term_index(year, term)
+
+
+def header() -> None:
+    st.header(f"{names.get(urn, urn)}, {term} {year}")
+    if not mine.returned:
+        st.warning(f"No return from this school for {term} {year}.", icon=":material/warning:")
+        return
+    cols = st.columns(4)
+    cols[0].metric("Pupils on roll", fmt_count(mine.count("about.pupils_on_roll")))
+    dsl = [lead for lead in mine.leads if lead["role"] == "Designated safeguarding lead"]
+    cols[1].metric("Designated safeguarding lead", (dsl[0]["name"] or "named") if dsl else "none named")
+    cols[2].metric("Return", "late" if (mine.days_late or 0) > 0 else "on time",
+                   help=f"{mine.days_late} days after it was due" if (mine.days_late or 0) > 0 else None)
+    cols[3].metric("Counts left blank", f"{(mine.blank_share or 0):.0%}")
+
+
+def fmt_count(v) -> str:
+    return "no data" if v is None else f"{v:,.0f}"
+
+
+def school_gaps() -> None:
+    st.subheader("Gaps raised this term")
+    here = gaps[gaps["urn"] == urn]
+    if here.empty:
+        st.success("Nothing raised for this school this term.", icon=":material/check_circle:")
+        return
+    st.table(pd.DataFrame({
+        "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in here["severity"]],
+        "Theme": [THEMES_BY_ID[t].short for t in here["theme"]],
+        "What we found": here["finding"],
+        "A question to ask": here["question"],
+    }), hide_index=True, border="horizontal")
+
+
+def measures() -> None:
+    st.subheader("Every measure against the trust")
+    c = data.compared
+    rows = c[(c["urn"] == urn) & (c["term_index"] == index)].set_index("indicator")
+    prev = c[(c["urn"] == urn) & (c["term_index"] == index - 1)].set_index("indicator")["value"]
+    table = []
+    for ind in INDICATORS:
+        if ind.id not in rows.index:
+            continue
+        r = rows.loc[ind.id]
+        bench = england(ind.id)
+        numbers = "" if pd.isna(r["numerator"]) or pd.isna(r["denominator"]) else \
+            f"{r['numerator']:.0f} of {r['denominator']:.0f}"
+        table.append({
+            "Theme": THEMES_BY_ID[ind.theme].short, "Measure": ind.label,
+            "This school": fmt_value(r["value"], ind.unit), "Numbers": numbers,
+            "Last term": fmt_value(prev.get(ind.id), ind.unit),
+            "Trust": fmt_value(r["trust"], ind.unit),
+            "England": fmt_value(bench[0], ind.unit) if bench else "",
+            "Against the trust": POSITION_WORDS[r["position"]],
+        })
+    frame = pd.DataFrame(table)
+    theme = st.pills("Theme", [t.short for t in THEMES if t.id != "oversight"], key="school_theme",
+                     default=None, help="Choose one to narrow the table.")
+    if theme:
+        frame = frame[frame["Theme"] == theme]
+    st.dataframe(frame, hide_index=True, width="stretch", height=min(600, 36 * (len(frame) + 1) + 4))
+
+
+def explanations() -> None:
+    st.subheader("The DSL's explanations")
+    q = data.queries
+    here = q[(q["urn"] == urn) & (q["academic_year"] == year) & (q["term"] == term)]
+    if here.empty:
+        st.caption("The return raised no queries this term.")
+        return
+    st.table(pd.DataFrame({
+        "Where": [f"{s}!{c}" if c else s for s, c in zip(here["sheet"], here["cell"])],
+        "The check asked": here["message"],
+        "The DSL explained": [e if isinstance(e, str) and e.strip() else "— not explained —"
+                              for e in here["explanation"]],
+    }), hide_index=True, border="horizontal")
+
+
+def trend() -> None:
+    st.subheader("Term by term")
+    chosen = st.selectbox("Measure", [i.id for i in INDICATORS], format_func=lambda i: INDICATORS_BY_ID[i].label,
+                          key="school_measure")
+    c = data.compared[data.compared["indicator"] == chosen]
+    bench = england(chosen)
+    common.show_chart(trend_chart(c[c["urn"] == urn], pooled(c), names, chosen, highlight=[urn],
+                                  england=bench[0] if bench else None), key="school_trend")
+
+
+header()
+school_gaps()
+if mine.returned:
+    measures()
+    explanations()
+trend()

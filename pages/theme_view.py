@@ -1,0 +1,82 @@
+"""What every theme page shows: the learning from the reviews, the theme's charts, its gaps.
+
+Not a page itself: pages/neglect.py and its siblings call ``render`` with their theme's id.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analysis.benchmarks import england
+from analysis.indicators import INDICATORS, INDICATORS_BY_ID
+from analysis.rates import pooled
+from analysis.themes import THEMES_BY_ID
+from charts.funnel import funnel_plot
+from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
+from charts.trend import trend_chart
+from loaders.registry import term_index
+from pages import common
+
+
+def render(theme_id: str, *, extra=None) -> None:
+    theme = THEMES_BY_ID[theme_id]
+    year, term, urns = common.selection()
+    data = common.dataset()
+    st.title(theme.title)
+    learning(theme)
+    if not data.terms:
+        st.info("No returns are stored yet.")
+        return
+    ctx, gaps = common.term_gaps(year, term)
+    if extra is not None:
+        extra(ctx, urns)
+    indicator_section(theme_id, year, term, urns)
+    gap_section(gaps[(gaps["theme"] == theme_id) & gaps["urn"].isin(urns)], year, term)
+
+
+def learning(theme) -> None:
+    with st.container(border=True):
+        st.markdown(f"**What the reviews found.** {theme.learning}")
+        st.markdown(f"**The question for the board:** {theme.question}")
+        st.caption("Sources: " + "; ".join(str(s) for s in theme.sources))
+
+
+def indicator_section(theme_id: str, year: str, term: str, urns: list[str]) -> None:
+    options = [i.id for i in INDICATORS if i.theme == theme_id]
+    if not options:
+        return
+    st.subheader(f"Schools compared, {term} {year}")
+    chosen = st.selectbox("Measure", options, format_func=lambda i: INDICATORS_BY_ID[i].label,
+                          key=f"measure_{theme_id}")
+    ind = INDICATORS_BY_ID[chosen]
+    st.caption(ind.definition + ("" if ind.judges else " A difference here is a question, not a failing: "
+                                 "it is shown as higher or lower than the trust, never red."))
+    data = common.dataset()
+    compared = data.compared[(data.compared["indicator"] == chosen) & data.compared["urn"].isin(urns)]
+    bench = england(chosen)
+    now = compared[compared["term_index"] == term_index(year, term)]
+    if now["value"].notna().sum() == 0:
+        st.info("No school reported the numbers for this measure this term.")
+    else:
+        common.show_chart(funnel_plot(now, data.school_names, chosen, bench[0] if bench else None),
+                          key=f"funnel_{chosen}")
+    trust_line = pooled(data.compared[data.compared["indicator"] == chosen])
+    common.show_chart(trend_chart(compared, trust_line, data.school_names, chosen,
+                                  england=bench[0] if bench else None), key=f"trend_{chosen}")
+    if bench:
+        st.caption(f"England: {bench[1].citation}.")
+
+
+def gap_section(gaps: pd.DataFrame, year: str, term: str) -> None:
+    st.subheader(f"Gaps on this theme, {term} {year}")
+    if gaps.empty:
+        st.success("Nothing raised on this theme for the schools chosen.", icon=":material/check_circle:")
+        return
+    st.table(pd.DataFrame({
+        "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]],
+        "School": gaps["school"],
+        "What we found": gaps["finding"],
+        "A question to ask": gaps["question"],
+    }), hide_index=True, border="horizontal")
+    st.caption("Behind these: " + "; ".join(sorted(set(gaps["source"]))))

@@ -1,0 +1,24 @@
+"""The workforce, leadership and KCSIE theme: training and checks by school, then the measures
+compared and the theme's gaps."""
+
+import streamlit as st
+
+from analysis.views import compliance_cells
+from charts.tables import compliance_grid
+from pages import common
+from pages.theme_view import render
+
+
+def checks(ctx, urns) -> None:
+    st.subheader(f"Training and checks, {ctx.term} {ctx.academic_year}")
+    cells = compliance_cells(ctx)
+    cells = cells[cells["urn"].isin(urns)]
+    if cells.empty:
+        st.info("No returns for this term.")
+        return
+    st.caption("Each cell: ✔ in date, ▲ amber, ✖ red against the trust's thresholds, with the share of staff "
+               "in date or the date of the last check.")
+    common.show_chart(compliance_grid(cells), key="compliance")
+
+
+render("workforce", extra=checks)
