@@ -1,0 +1,228 @@
+"""The gap list on the command line, for data officers and scripts.
+
+    python -m analysis gaps [--db URL] [--year 2025/26 --term Spring] [--json]
+
+Every gap the rules find for one term (the latest with any return, unless --year and --term name
+another), worst first, each with the question a trustee could ask. The thresholds are the trust's
+stored ones over the defaults. Exit 0 when the list was made (empty or not), 1 when it could not
+be (no database, no returns, none for that term), 2 on bad usage. Never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+OK, FAILED, USAGE = 0, 1, 2
+NO_RETURNS = "No returns stored yet: import some with python -m loaders import FILE..."
+SEVERITY_LABEL = {"red": "RED", "amber": "AMBER", "note": "NOTE"}
+
+
+class Unavailable(Exception):
+    """Why the gap list cannot be made, as a plain sentence for the person at the terminal."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, gaps_parser = _parser()
+    args = parser.parse_args(argv)
+    year, term = _term_asked(args, gaps_parser)
+    try:
+        result = gap_list(args.db, year, term)
+    except Unavailable as exc:
+        print(exc, file=sys.stderr)
+        return FAILED
+    except Exception:  # noqa: BLE001 - a bug of ours: one line, no traceback
+        print("Sorry: something went wrong on our side while making the gap list. Nothing was changed; "
+              "please report this.", file=sys.stderr)
+        return FAILED
+    if args.json:
+        print(json.dumps([g.as_dict() for g in result.gaps], indent=2, ensure_ascii=False))
+    else:
+        print(render(result))
+    return OK
+
+
+def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description="The gaps a trust board "
+                                     "should ask about, from the returns in the database.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{gaps}")
+    gaps = commands.add_parser("gaps", help="list the gaps for a term, worst first")
+    gaps.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
+    gaps.add_argument("--year", help="academic year, e.g. 2025/26 (with --term)")
+    gaps.add_argument("--term", help="Autumn, Spring or Summer (with --year)")
+    gaps.add_argument("--json", action="store_true", help="print a JSON list, one object a gap")
+    return parser, gaps
+
+
+def _term_asked(args, parser: argparse.ArgumentParser) -> tuple[str | None, str | None]:
+    """(year, term) as the store writes them, or (None, None) for the latest term."""
+    from loaders import values
+
+    if (args.year is None) != (args.term is None):
+        parser.error("--year and --term go together: give both (e.g. --year 2025/26 --term Spring), "
+                     "or neither for the latest term.")
+    if args.year is None:
+        return None, None
+    year, term = values.read_year(args.year.strip()), values.read_term(args.term)
+    for flag, raw, result in (("--year", args.year, year), ("--term", args.term, term)):
+        if result is None or isinstance(result, values.Bad):
+            advice = result.advice if isinstance(result, values.Bad) else "It is blank."
+            parser.error(f"{flag} {raw!r}: {advice}")
+    return year, term
+
+
+class GapList:
+    """The gaps of one term, and what a reader needs to know about how they were found."""
+
+    def __init__(self, gaps, year: str, term: str, returned: int, expected: int, changed: dict[str, float]):
+        self.gaps, self.year, self.term = gaps, year, term
+        self.returned, self.expected, self.changed = returned, expected, changed
+
+
+def gap_list(url: str | None, year: str | None, term: str | None) -> GapList:
+    """Find the gaps for a term (default: the latest with a return). Unavailable says why not."""
+    from analysis.context import Context
+    from analysis.dataset import load_dataset
+    from analysis.gaps import find_gaps
+    from analysis.thresholds import THRESHOLDS_BY_ID
+    from store.thresholds import load_thresholds
+
+    engine = open_database(url)
+    data = load_dataset(engine)
+    if not data.terms:
+        raise Unavailable(NO_RETURNS)
+    if year is None:
+        year, term = data.latest_term()
+    elif (year, term) not in data.terms:
+        shown = ", ".join(f"{t} {y}" for y, t in data.terms)
+        raise Unavailable(f"No returns are stored for {term} {year}. Terms with returns: {shown}.")
+    changed = {k: v for k, v in load_thresholds(engine).items() if k in THRESHOLDS_BY_ID}
+    ctx = Context(data, year, term, changed)
+    return GapList(find_gaps(ctx), year, term, len(ctx.returned()), len(ctx.expected()), changed)
+
+
+def open_database(url: str | None):
+    """An engine on a database that holds returns; Unavailable (a plain sentence) otherwise."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    import settings
+    from store.db import make_engine
+    from store.schema import returns
+
+    url = url or settings.database_url()
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise Unavailable(f"{url!r} is not a database URL: give one such as sqlite:///data/dashboard.db "
+                          "or postgresql+psycopg://user@host/dbname.") from None
+    shown = parsed.render_as_string(hide_password=True)
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database and not database.startswith(("file:", ":memory:")):
+        if not Path(database).expanduser().is_file():
+            raise Unavailable(f"There is no database at {database}. Start the dashboard once (make run), "
+                              "or run python -m store init, to create it.")
+    try:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            stored = sa.inspect(conn).has_table(returns.name) and conn.execute(
+                sa.select(returns.c.id).limit(1)).first() is not None
+    except (SQLAlchemyError, ImportError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise Unavailable(f"Could not open the database at {shown}: {reason[0] if reason else type(exc).__name__}"
+                          .rstrip(".") + ".") from None
+    if not stored:
+        raise Unavailable(NO_RETURNS)
+    return engine
+
+
+# ---- the table for a terminal -----------------------------------------------------------------
+
+def render(result: GapList, width: int | None = None) -> str:
+    """A heading, one wrapped row a gap, and a closing count."""
+    width = width or max(60, min(160, shutil.get_terminal_size((100, 24)).columns))
+    lines = [heading(result), ""]
+    if result.gaps:
+        lines += table(result.gaps, width)
+    lines.append(count_line(result))
+    return "\n".join(lines)
+
+
+def heading(result: GapList) -> str:
+    from analysis.thresholds import THRESHOLDS_BY_ID
+
+    line = (f"Gap list for {result.term} {result.year}: {result.returned} of {result.expected} "
+            f"schools returned.")
+    if not result.changed:
+        return line + " Thresholds: the defaults."
+    own = ", ".join(f"{THRESHOLDS_BY_ID[k].label.lower()} {_threshold(k, v)}" for k, v in sorted(result.changed.items()))
+    return f"{line} Thresholds: the defaults, except the trust's own for {own}."
+
+
+def _threshold(key: str, value: float) -> str:
+    from analysis.thresholds import THRESHOLDS_BY_ID
+
+    return f"{value * 100:g}%" if THRESHOLDS_BY_ID[key].unit == "share" else f"{value:g}"
+
+
+def count_line(result: GapList) -> str:
+    n = len(result.gaps)
+    when = f"{result.term} {result.year}"
+    if not n:
+        return f"No gaps found for {when}."
+    by = Counter(g.severity for g in result.gaps)
+    parts = [f"{by[s]} {s}" + ("s" if s == "note" and by[s] != 1 else "") for s in SEVERITY_LABEL if by[s]]
+    schools = len({g.urn for g in result.gaps})
+    return (f"{n} gap{'s' if n != 1 else ''} for {when} ({', '.join(parts)}), "
+            f"naming {schools} school{'s' if schools != 1 else ''}.")
+
+
+def table(gaps, width: int) -> list[str]:
+    """Columns sized to the terminal; long text wrapped inside its column; a blank line between rows."""
+    from analysis.themes import THEMES_BY_ID
+
+    gap_ = "  "
+    severity_w, theme_w = len("Severity"), max(len(t.short) for t in THEMES_BY_ID.values())
+    flexible = max(36, width - severity_w - theme_w - 4 * len(gap_))
+    school_w = max(14, flexible // 5)
+    finding_w = max(12, (flexible - school_w) * 11 // 20)
+    question_w = max(10, flexible - school_w - finding_w)
+    widths = (severity_w, school_w, theme_w, finding_w, question_w)
+    out = [_row(("Severity", "School", "Theme", "Finding", "Question"), widths, gap_),
+           gap_.join("-" * w for w in widths)]
+    for g in gaps:
+        cells = (SEVERITY_LABEL.get(g.severity, g.severity), f"{g.school} ({g.urn})",
+                 THEMES_BY_ID[g.theme].short if g.theme in THEMES_BY_ID else g.theme, g.finding, g.question)
+        out += [_row(cells, widths, gap_), ""]
+    return out
+
+
+def _row(cells, widths, gap_: str) -> str:
+    wrapped = [textwrap.wrap(str(c), w, break_on_hyphens=False) or [""] for c, w in zip(cells, widths)]
+    height = max(len(w) for w in wrapped)
+    lines = []
+    for i in range(height):
+        parts = [(w[i] if i < len(w) else "").ljust(width) for w, width in zip(wrapped, widths)]
+        lines.append(gap_.join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def run() -> int:
+    try:
+        return main()
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): not an error worth a trace
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stop Python complaining again at exit
+        return OK
+    except KeyboardInterrupt:
+        return FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(run())
