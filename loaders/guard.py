@@ -82,7 +82,7 @@ def _password() -> Problem:
                    "Workbook) and upload again.")
 
 
-def _macros() -> Problem:
+def macro_enabled() -> Problem:
     return refusal("macro_enabled",
                    "This file is macro-enabled; save as .xlsx (Excel Workbook) and upload that. "
                    "Files carrying macros are never opened here.")
@@ -116,8 +116,10 @@ def _screen_zip(data: bytes) -> Screen:
         parts = {}
         for info in infos:
             body = _inflate(data, info)
-            if body is None:
+            if body is TOO_BIG:
                 return Screen(problem=_hostile("zip_bomb", f"holds a part ({info.filename}) larger than it declares"))
+            if body is None:
+                return Screen(problem=damaged())
             parts[info.filename] = body
         screened = _sniff_zip(parts)
         screened.parts = parts if screened.kind else None
@@ -128,12 +130,12 @@ def _screen_zip(data: bytes) -> Screen:
 
 def _sniff_zip(parts: dict[str, bytes]) -> Screen:
     lower = {n.lower() for n in parts}
-    if any("vbaproject" in n for n in lower) or any(n.startswith("basic/") for n in lower):
-        return Screen(problem=_macros())
+    if any("vbaproject" in n or "macrosheets/" in n or n.startswith("basic/") for n in lower):
+        return Screen(problem=macro_enabled())
     if "[Content_Types].xml" in parts:
         types = parts["[Content_Types].xml"].lower()
-        if b"macroenabled" in types or b"vbaproject" in types:
-            return Screen(problem=_macros())
+        if b"macroenabled" in types or b"vbaproject" in types or b"macrosheet" in types:
+            return Screen(problem=macro_enabled())
         if "xl/workbook.bin" in lower:
             return Screen(problem=refusal("unsupported_format",
                                           "This is an Excel binary workbook (.xlsb): save it as .xlsx "
@@ -206,8 +208,11 @@ def _check_declared(data: bytes, infos: list[zipfile.ZipInfo]) -> Problem | None
     return None
 
 
+TOO_BIG = b"<larger than declared>"
+
+
 def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
-    """The part's bytes, or None if it inflates to more (or less) than it declares.
+    """The part's bytes; TOO_BIG if it inflates to more than it declares; None if it is corrupt.
 
     Output is requested in bounded pieces and counted, so a part that lies about its size costs
     no more than its declared size plus one piece.
@@ -227,13 +232,15 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
             chunk = inflater.decompress(pending, piece)
             produced += len(chunk)
             if produced > info.file_size:
-                return None
+                return TOO_BIG
             out.append(chunk)
             pending = inflater.unconsumed_tail
         out.append(inflater.flush())
     except zlib.error:
         return None
     body = b"".join(out)
+    if len(body) > info.file_size:
+        return TOO_BIG
     return body if len(body) == info.file_size else None
 
 
@@ -246,7 +253,7 @@ def _screen_ole(data: bytes) -> Screen:
         if "encryptedpackage" in names or "encryptioninfo" in names:
             return Screen(problem=_password())
         if "_vba_project_cur" in names or "vba" in names:
-            return Screen(problem=_macros())
+            return Screen(problem=macro_enabled())
         stream = ole.workbook()
         if stream is None:
             looks = "a Word document" if "worddocument" in names else "an Outlook or Office file"

@@ -19,7 +19,7 @@ from io import BytesIO
 import python_calamine
 from defusedxml import ElementTree as SafeTree
 
-from .guard import ODS, XLSX, Screen, damaged, refusal
+from .guard import ODS, XLSX, Screen, damaged, macro_enabled, refusal
 from .report import Problem
 
 MAX_CELLS = 1_000_000  # rows x columns of one sheet's used area; a return fills a few hundred
@@ -319,6 +319,8 @@ def _scan_xls(biff: bytes) -> Problem | None:
     sheets: list[tuple[int, str]] = []
     for kind, body in _records(biff, 0, budget):
         if kind == 0x0085 and len(body) >= 8:  # BOUNDSHEET: where a sheet starts, and its name
+            if body[5] == 0x01:  # an Excel 4.0 macro sheet
+                return macro_enabled()
             sheets.append((struct.unpack_from("<I", body)[0], _biff_name(body)))
         elif kind == 0x00FC and len(body) >= 8:  # SST: calamine sizes its string table from this count
             unique = struct.unpack_from("<i", body, 4)[0]

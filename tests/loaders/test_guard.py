@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import struct
 import subprocess
 import sys
@@ -193,6 +194,19 @@ def test_a_macro_enabled_content_type_is_refused():
     refused(rezip(data, replace={"[Content_Types].xml": types}), "macro_enabled", "macro-enabled")
 
 
+def test_an_excel_4_macro_sheet_is_macro_enabled():
+    data = rezip(build_return().data, add={"xl/macrosheets/sheet1.xml": b"<xm:macrosheet/>"})
+    refused(data, "macro_enabled", "macro-enabled")
+
+
+def test_an_xls_with_an_excel_4_macro_sheet_is_refused():
+    data = bytearray(build_return(fmt="xls").data)
+    # The first BOUNDSHEET record: type 0x85, a short length, the sheet's offset, visible, worksheet.
+    at = re.search(rb"\x85\x00[\x08-\xff]\x00....\x00\x00", bytes(data), re.S).start()
+    data[at + 9] = 0x01  # its sheet-type byte: an Excel 4.0 macro sheet
+    refused(bytes(data), "macro_enabled", "macro-enabled")
+
+
 def ole_file(streams: dict[str, bytes]) -> bytes:
     """A minimal OLE2 compound file (512-byte sectors) holding the named streams."""
     sector = 512
@@ -334,6 +348,33 @@ with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
         z.writestr(n, body)
 data = out.getvalue()
 """
+PREFIXED_XLSX = """
+import io, re, zipfile, openpyxl
+wb = openpyxl.Workbook(); ws = wb.active; ws['A1'] = 1; ws['B2'] = 'x'
+buf = io.BytesIO(); wb.save(buf); src = zipfile.ZipFile(buf)
+out = io.BytesIO()
+with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
+    for n in src.namelist():
+        body = src.read(n)
+        if n == 'xl/worksheets/sheet1.xml':  # every element written with a namespace prefix
+            body = body.replace(b'</sheetData>', b'<row r="1048576"><c r="XFD1048576"><v>3</v></c></row></sheetData>')
+            body = re.sub(rb'<(/?)(\\w+)', rb'<\\1x:\\2', body).replace(b'<x:worksheet xmlns=', b'<x:worksheet xmlns:x=')
+        z.writestr(n, body)
+data = out.getvalue()
+"""
+POSITIONAL_XLSX = """
+import io, zipfile, openpyxl
+wb = openpyxl.Workbook(); ws = wb.active; ws['A1'] = 1
+buf = io.BytesIO(); wb.save(buf); src = zipfile.ZipFile(buf)
+out = io.BytesIO()
+with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
+    for n in src.namelist():
+        body = src.read(n)
+        if n == 'xl/worksheets/sheet1.xml':  # cells with no reference, placed by position in a far row
+            body = body.replace(b'</sheetData>', b'<row r="1048576">' + b'<c><v>1</v></c>' * 200 + b'</row></sheetData>')
+        z.writestr(n, body)
+data = out.getvalue()
+"""
 CHECK_IN_CHILD = """
 import resource, time
 resource.setrlimit(resource.RLIMIT_AS, (1500 * 1024 * 1024, 1500 * 1024 * 1024))
@@ -344,7 +385,7 @@ print(report.refused, report.problems[0].code, round(time.perf_counter() - start
 """
 CRAFTED = {"xlsx": SPARSE_XLSX, "xls": SPARSE_XLS, "ods": REPEATED_ODS, "xlsx_odd_part": ODD_XLSX,
            "xlsx_shared_strings": LYING_SHARED_STRINGS, "xls_dimensions": LYING_XLS_COUNTS,
-           "xls_sst": LYING_SST_COUNT}
+           "xls_sst": LYING_SST_COUNT, "xlsx_prefixed": PREFIXED_XLSX, "xlsx_positional": POSITIONAL_XLSX}
 
 
 @pytest.mark.parametrize("name", CRAFTED)
