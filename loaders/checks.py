@@ -60,9 +60,10 @@ class Places:
 
 def check_required(values: dict, places: Places, unreadable: set[str]) -> list[Problem]:
     out = []
+    absent = {s for s, name in places.found.sheets.items() if name is None} | places.found.unrecognised
     for m in registry.MEASURES:
-        if not m.required or values.get(m.id) is not None or m.id in unreadable:
-            continue
+        if not m.required or values.get(m.id) is not None or m.id in unreadable or m.sheet in absent:
+            continue  # (a missing sheet is one error of its own, not one per field)
         if m.id in places.found.cells:
             what = f"{places.name(m.id)} ('{m.label}') is blank."
         else:
@@ -93,6 +94,8 @@ def check_shape(values: dict, places: Places, unreadable: set[str]) -> list[Prob
     out = []
     found = places.found
     for sheet_id, row_id in found.missing_rows:
+        if sheet_id in found.unrecognised:
+            continue  # one error for the whole sheet says it already
         sheet = registry.SHEETS_BY_ID[sheet_id]
         row = next(r for r in sheet.rows if r.id == row_id)
         ids = [m.id for m in registry.MEASURES if m.sheet == sheet_id and m.row == row_id]

@@ -56,7 +56,7 @@ class Located:
     sheets: dict[str, str | None] = field(default_factory=dict)  # sheet id -> name in the file
     cells: dict[str, Cell] = field(default_factory=dict)  # measure id -> its cell
     missing_rows: list[tuple[str, str]] = field(default_factory=list)  # (sheet id, row id)
-    lost_columns: set[str] = field(default_factory=set)  # measure ids whose column is missing
+    unrecognised: set[str] = field(default_factory=set)  # sheet ids present but with none of their rows
     leads: list[dict[str, Cell]] = field(default_factory=list)  # LEAD_FIELDS -> cell
     problems: list[Problem] = field(default_factory=list)
 
@@ -138,6 +138,14 @@ def _header(grid: Grid, lookup: dict[str, str], skip_col: int | None) -> tuple[i
 
 def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
     hits = _matches(grid, _label_lookup(spec.rows))
+    if not hits:  # a sheet of that name, but none of the return's rows: as good as missing
+        found.unrecognised.add(spec.id)
+        found.missing_rows += [(spec.id, row.id) for row in spec.rows]
+        found.problems.append(Problem(
+            "sheet_unrecognised", ERROR, grid.name, None,
+            f"{grid.name} holds none of the return's rows (such as '{spec.rows[0].label}'). Copy the "
+            "figures into the same sheet of a new template, then upload again."))
+        return
     label_col = Counter(c for _, c, _ in hits).most_common()
     label_col = min(c for c, n in label_col if n == label_col[0][1]) if label_col else 0
     rows: dict[str, list[int]] = defaultdict(list)
@@ -162,8 +170,7 @@ def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
             if c is None and spec.kind == "pairs":
                 c = _first_filled_right(grid, r, label_col)
             if c is None:
-                found.lost_columns.add(mid)
-                continue
+                continue  # its column is missing: one error for the column says so
             found.cells[mid] = Cell(grid.value(r, c), grid.name, r, c)
 
 

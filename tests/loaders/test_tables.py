@@ -111,11 +111,13 @@ def test_a_row_given_twice_is_an_error():
 
 
 def test_a_renamed_column_heading_is_an_error_not_a_silent_gap():
-    rows = [["Category", "Children with concerns recorded", "Sent to early help"]]
+    rows = [["Category", "Children with concerns recorded", "Sent to early help"], ["Neglect", 3, 1]]
     data = build_return(drop_sheets=["referrals"], extra_sheets={"Referrals": rows}).data
     report = check_return(data, "return.xlsx")
     missing = [p for p in report.errors if p.code == "column_missing"]
     assert any("Referred to early help" in p.message for p in missing)
+    assert report.values["referrals.neglect.concerns"] == 3
+    assert report.values["referrals.neglect.early_help"] is None
 
 
 def test_a_one_value_sheet_without_its_heading_row_still_reads():
@@ -184,3 +186,15 @@ def test_a_blank_about_value_stays_blank_though_a_note_sits_beside_it():
     report = check_return(build_return(drop_sheets=["about"], extra_sheets={"About": about}).data, "r.xlsx")
     assert report.values["about.looked_after"] is None
     assert report.values["about.pupils_fsm"] == 1
+
+
+def test_a_sheet_holding_none_of_its_rows_is_one_error_not_a_query_per_row():
+    rows = [["Measure", "Count"], ["Something else entirely", 3]]
+    report = check_return(build_return(drop_sheets=["neglect"], extra_sheets={"Neglect": rows}).data, "r.xlsx")
+    assert [p.code for p in report.problems] == ["sheet_unrecognised"]
+    assert all(report.values[m.id] is None for m in registry.MEASURES if m.sheet == "neglect")
+
+
+def test_a_missing_about_sheet_is_one_error():
+    report = check_return(build_return(drop_sheets=["about"]).data, "r.xlsx")
+    assert [p.code for p in report.errors] == ["sheet_missing"]
