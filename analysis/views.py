@@ -12,6 +12,7 @@ from analysis.gaps import GOVERNANCE_DATES, level_below, months_before
 from analysis.thresholds import resolve
 from loaders.registry import DSL_ROLE, TRAINING, term_end, term_from_index, term_index
 
+DSL_ITEM = "DSL<br>training"
 CELL_COLUMNS = ["school", "urn", "item", "level", "label", "detail"]
 
 
@@ -38,10 +39,10 @@ def compliance_cells(ctx: Context) -> pd.DataFrame:
 def _short(label: str) -> str:
     return {
         "Safeguarding and child protection (all staff)": "All staff",
-        "Keeping children safe in education part one read": "KCSIE part one",
+        "Keeping children safe in education part one read": "KCSIE<br>part one",
         "Prevent duty": "Prevent",
-        "Online safety, including filtering and monitoring": "Online safety",
-        "Safer recruitment (interview panel members)": "Safer recruitment",
+        "Online safety, including filtering and monitoring": "Online<br>safety",
+        "Safer recruitment (interview panel members)": "Safer<br>recruitment",
         "Governors: safeguarding training": "Governors",
     }.get(label, label)
 
@@ -49,27 +50,27 @@ def _short(label: str) -> str:
 def _dsl_cell(ctx: Context, st) -> tuple:
     dsl = [lead for lead in st.leads if lead["role"] == DSL_ROLE]
     if not dsl:
-        return (st.name, st.urn, "DSL training", "red", "no DSL", "No designated safeguarding lead named")
+        return (st.name, st.urn, DSL_ITEM, "red", "no DSL", "No designated safeguarding lead named")
     lead = dsl[0]
     full, ref = lead["last_full_training"], lead["last_refresher"]
     if full is None or ref is None:
-        return (st.name, st.urn, "DSL training", "amber", "date missing", "A DSL training date was not given")
+        return (st.name, st.urn, DSL_ITEM, "amber", "no date", "A DSL training date was not given")
     full_age = (st.end - full).days / 365.25
     ref_age = (st.end - ref).days / 365.25
     late = full_age > ctx.t["dsl_full_years"] or ref_age > ctx.t["dsl_refresher_years"]
     detail = f"Full training {full:%d %b %Y}, refresher {ref:%d %b %Y}"
-    return (st.name, st.urn, "DSL training", "red" if late else "clear", "out of date" if late else "in date", detail)
+    return (st.name, st.urn, DSL_ITEM, "red" if late else "clear", "lapsed" if late else "in date", detail)
 
 
 def _date_cell(ctx: Context, st, mid: str, what: str) -> tuple:
-    item = {"about.cp_policy_reviewed": "CP policy", "about.filtering_reviewed": "Filtering review",
-            "about.central_record_checked": "Central record"}[mid]
+    item = {"about.cp_policy_reviewed": "CP<br>policy", "about.filtering_reviewed": "Filtering<br>review",
+            "about.central_record_checked": "Central<br>record"}[mid]
     when = st.date(mid)
     if when is None:
         return (st.name, st.urn, item, "amber", "no date", f"{what}: no date given")
     months = months_before(st.end, when)
     level = "red" if months >= ctx.t["governance_months"] else "clear"
-    return (st.name, st.urn, item, level, f"{when:%b %Y}", f"{what}: {when:%d %B %Y} ({months} months before term end)")
+    return (st.name, st.urn, item, level, f"{when:%b %y}", f"{what}: {when:%d %B %Y} ({months} months before term end)")
 
 
 TRACKER_COLUMNS = ["school", "urn", "academic_year", "term", "term_label", "level", "label", "days_late"]

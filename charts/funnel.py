@@ -14,11 +14,11 @@ from charts.format import fmt_value
 from charts.palette import AMBER, ENGLAND, GREEN, HIGHER, INK, LOWER, RED, TRUST, layout
 
 POSITION_WORDS = {
-    "above_998": "well above the trust (beyond 99.8% limit)",
-    "above_95": "above the trust (beyond 95% limit)",
-    "within": "within the range expected by chance",
-    "below_95": "below the trust (beyond 95% limit)",
-    "below_998": "well below the trust (beyond 99.8% limit)",
+    "above_998": "well above the trust (99.8%)",
+    "above_95": "above the trust (95%)",
+    "within": "as expected by chance",
+    "below_95": "below the trust (95%)",
+    "below_998": "well below the trust (99.8%)",
     "": "not compared",
 }
 
@@ -76,7 +76,8 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
                                legend=dict(orientation="h", y=-0.2)))
     fig.update_xaxes(title=f"Size of school ({base_word})", gridcolor="#eee")
     fig.update_yaxes(title=ind.unit if ind.unit == PER_100 else "share", gridcolor="#eee",
-                     tickformat=".0%" if ind.unit != PER_100 else None, rangemode="tozero")
+                     tickformat=".0%" if ind.unit != PER_100 else None,
+                     rangemode="tozero" if ind.unit == PER_100 else "normal")
     table = pd.DataFrame({
         "School": [names.get(u, u) for u in data["urn"]],
         "Count": data["numerator"].astype("Int64"),

@@ -21,7 +21,7 @@ def _grid(z_levels, text, hover, x, y, title) -> go.Figure:
         z=[[LEVELS.index(v) for v in row] for row in z_levels], x=x, y=y, text=text, texttemplate="%{text}",
         customdata=hover, hovertemplate="<b>%{y}</b> — %{x}<br>%{customdata}<extra></extra>",
         colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3, textfont=dict(size=13)))
-    fig.update_layout(**layout(title, height=max(260, 44 * len(y) + 130)))
+    fig.update_layout(**layout(title, height=max(260, 44 * len(y) + 150), margin=dict(l=10, r=10, t=110, b=20)))
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_xaxes(side="top", showgrid=False, tickangle=0)
     return fig
@@ -39,7 +39,8 @@ def compliance_grid(cells: pd.DataFrame) -> Chart:
         text.append([f"{SEVERITY_SYMBOL[r.level]} {r.label}" if r is not None else "–" for r in row])
         hover.append([r.detail if r is not None else "no data" for r in row])
     fig = _grid(z, text, hover, items, schools, "Training and KCSIE checks, by school")
-    table = pd.DataFrame([[s, *[t for t in row]] for s, row in zip(schools, text)], columns=["School", *items])
+    plain = [i.replace("<br>", " ") for i in items]
+    table = pd.DataFrame([[s, *[t for t in row]] for s, row in zip(schools, text)], columns=["School", *plain])
     reds = sum(v == "red" for row in z for v in row)
     ambers = sum(v == "amber" for row in z for v in row)
     summary = (f"{len(schools)} schools, {len(items)} checks: {reds} red and {ambers} amber; "

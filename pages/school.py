@@ -14,7 +14,7 @@ from charts.format import fmt_value
 from charts.funnel import POSITION_WORDS
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from charts.trend import trend_chart
-from loaders.registry import term_index
+from loaders.registry import DSL_ROLE, term_index
 from pages import common
 
 year, term, urns = common.selection()
@@ -41,8 +41,10 @@ def header() -> None:
         return
     cols = st.columns(4)
     cols[0].metric("Pupils on roll", fmt_count(mine.count("about.pupils_on_roll")))
-    dsl = [lead for lead in mine.leads if lead["role"] == "Designated safeguarding lead"]
-    cols[1].metric("Designated safeguarding lead", (dsl[0]["name"] or "named") if dsl else "none named")
+    dsl = [lead for lead in mine.leads if lead["role"] == DSL_ROLE]
+    cols[1].metric("Designated safeguarding lead", "named" if dsl else "none named")
+    if dsl and dsl[0]["name"]:
+        cols[1].caption(dsl[0]["name"])
     cols[2].metric("Return", "late" if (mine.days_late or 0) > 0 else "on time",
                    help=f"{mine.days_late} days after it was due" if (mine.days_late or 0) > 0 else None)
     cols[3].metric("Counts left blank", f"{(mine.blank_share or 0):.0%}")

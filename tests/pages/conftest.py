@@ -24,14 +24,47 @@ def app_env(tmp_path, monkeypatch):
     st.cache_data.clear()
 
 
-def open_page(page: str, *, timeout: float = 30) -> AppTest:
-    """The app as a user meets it, switched to one page (e.g. "pages/upload.py")."""
+DEFAULT_PAGE = "pages/overview.py"
+
+
+def open_page(page: str, *, timeout: float = 30, state: dict | None = None) -> AppTest:
+    """The app as a user meets it, on one page (e.g. "pages/upload.py").
+
+    AppTest drops the sidebar of any page reached by switch_page, so a sidebar choice on such a
+    page is given as ``state`` (what the sidebar's widgets would hold); on the default page the
+    sidebar is there to use.
+    """
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=timeout)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
     at.run()
-    at.switch_page(page)
-    at.run()
+    if page != DEFAULT_PAGE:
+        at.switch_page(page)
+        at.run()
     return at
 
 
 def assert_no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture(scope="session")
+def sample_db_file(tmp_path_factory):
+    """The sample trust in a SQLite file, made once; tests copy it so each starts the same."""
+    from store import db, sample
+
+    path = tmp_path_factory.mktemp("sample_app") / "sample.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.create_schema(engine)
+    sample.ensure_sample(engine)
+    db.dispose(engine)
+    return path
+
+
+@pytest.fixture
+def sample_app(app_env, sample_db_file, monkeypatch):
+    """The app over a copy of the sample trust."""
+    import shutil
+
+    shutil.copy(sample_db_file, app_env / "app.db")
+    return app_env

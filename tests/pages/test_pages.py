@@ -1,0 +1,84 @@
+"""Every page of the dashboard opens on the sample trust without an exception and shows what it
+is for: its charts, its tables, and the numbers behind them."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import assert_no_exception, open_page
+
+PAGES = {
+    "pages/overview.py": {"charts": 1, "text": "Trust overview"},
+    "pages/school.py": {"charts": 1, "text": "School profile"},
+    "pages/neglect.py": {"charts": 2, "text": "Neglect"},
+    "pages/adolescents.py": {"charts": 2, "text": "Adolescents and risk outside the home"},
+    "pages/multi_agency.py": {"charts": 2, "text": "Multi-agency working"},
+    "pages/workforce.py": {"charts": 3, "text": "Workforce, leadership and KCSIE"},
+    "pages/returns.py": {"charts": 1, "text": "Returns"},
+    "pages/about.py": {"charts": 0, "text": "About the data"},
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_opens_with_its_charts(sample_app, page):
+    at = open_page(page)
+    assert_no_exception(at)
+    assert at.title[0].value == PAGES[page]["text"] or at.title[0].value.startswith(PAGES[page]["text"])
+    assert len(at.get("plotly_chart")) == PAGES[page]["charts"]
+    # every chart comes with its numbers a click away
+    assert len(at.expander) >= PAGES[page]["charts"]
+
+
+def test_overview_shows_the_heatmap_gap_list_and_returns(sample_app):
+    at = open_page("pages/overview.py")
+    assert_no_exception(at)
+    assert "Summer 2025/26" in at.title[0].value  # the latest term by default
+    gap_table = at.table[0].value
+    assert list(gap_table.columns) == ["", "School", "Theme", "What we found", "A question to ask"]
+    assert gap_table[""].str.contains("Red").any()
+    assert all(q.endswith("?") for q in gap_table["A question to ask"])
+    assert [m.label for m in at.metric][0] == "Returns in"
+    assert any("Returns for this term" in h.value for h in at.subheader)
+
+
+def test_the_term_choice_changes_what_the_overview_shows(sample_app):
+    at = open_page("pages/overview.py")
+    at.selectbox(key="term").set_value("Autumn").run()
+    assert_no_exception(at)
+    assert at.title[0].value == "Trust overview: Autumn 2025/26"
+
+
+def test_choosing_schools_narrows_the_gap_list(sample_app):
+    at = open_page("pages/overview.py")
+    everyone = set(at.table[0].value["School"])
+    first = at.multiselect(key="schools").options[0]
+    at.multiselect(key="schools").select(first).run()
+    assert_no_exception(at)
+    shown = set(at.table[0].value["School"]) if at.table else set()
+    assert shown <= everyone and len(shown) <= 1
+
+
+def test_empty_database_pages_say_so_plainly(app_env):
+    for page in PAGES:
+        at = open_page(page)
+        assert_no_exception(at)
+
+
+def test_school_profile_shows_the_dsls_explanations_beside_the_numbers(sample_app):
+    from loaders import check_file
+    from store import db, returns
+
+    from .conftest import SAMPLE
+
+    report = check_file(SAMPLE / "invalid" / "queries_blank_row_no_dsl.xlsx")
+    urn, year, term = report.school_term
+    engine = db.make_engine(f"sqlite:///{sample_app / 'app.db'}")
+    first = report.queries[0]
+    returns.save_return(engine, report, (SAMPLE / "invalid" / "queries_blank_row_no_dsl.xlsx").read_bytes(),
+                        user="dsl@example.org", explanations={first.key: "We run no part-time timetables."})
+    at = open_page("pages/school.py", state={"school": urn, "year": year, "term": term})
+    assert_no_exception(at)
+    assert any(term in h.value and year in h.value for h in at.header)
+    explained = at.table[-1].value
+    assert "We run no part-time timetables." in list(explained["The DSL explained"])
+    assert "— not explained —" in list(explained["The DSL explained"])
