@@ -157,10 +157,11 @@ def _read_leads(found: tables.Located, flagged: dict) -> tuple[list[Lead], list[
         role_cell = row["role"]
         role = ROLE_NAMES.get(tables.normalise(role_cell.value)) if not values.is_blank(role_cell.value) else None
         if role is None:
-            what = "no role" if values.is_blank(role_cell.value) else values.describe(role_cell.value)
-            problems.append(Problem(
-                "unknown_role", ERROR, role_cell.sheet, role_cell.ref,
-                f"{role_cell.sheet}!{role_cell.ref} holds {what}. The role must be one of: {allowed}."))
+            where = f"{role_cell.sheet}!{role_cell.ref}"
+            what = (f"{where} is blank, though the rest of its row is filled in" if values.is_blank(role_cell.value)
+                    else f"{where} holds {values.describe(role_cell.value)}")
+            problems.append(Problem("unknown_role", ERROR, role_cell.sheet, role_cell.ref,
+                                    f"{what}. The role must be one of: {allowed}."))
         dates = {}
         for key in ("last_full_training", "last_refresher"):
             cell = row.get(key)
