@@ -10,6 +10,7 @@ term. A rule or query whose inputs are blank is skipped: blank is not zero.
 from __future__ import annotations
 
 from datetime import date
+from numbers import Number
 
 from . import registry
 from .report import ERROR, QUERY, Lead, Problem
@@ -145,12 +146,13 @@ def check_growth(values: dict, places: Places, previous: dict | None) -> list[Pr
     out = []
     for mid in registry.COUNT_IDS:
         now, before = values.get(mid), previous.get(mid)
-        if not isinstance(now, int) or not isinstance(before, (int, float)) or isinstance(before, bool):
+        # Last term's figure may come back from the database as int, float or Decimal.
+        if not isinstance(now, int) or not isinstance(before, Number) or isinstance(before, bool):
             continue
         if before > 0 and now > GROWTH_FACTOR * before:
             out.append(places.problem("more_than_three_times", QUERY, mid,
                                       f"{places.name(mid)} holds {now}, more than three times last term's "
-                                      f"{describe(before)}. Check the number; if it is right, explain why."))
+                                      f"{describe(float(before))}. Check the number; if it is right, explain why."))
     return out
 
 

@@ -122,6 +122,15 @@ def test_growth_needs_a_positive_previous_number(before):
     assert report.problems == []
 
 
+def test_last_terms_figure_may_arrive_as_a_decimal_or_float():
+    from decimal import Decimal
+
+    for before in (Decimal(3), 3.0):
+        _, report = check(previous={"neglect.active_flags": before})
+        assert [q.code for q in report.queries] == ["more_than_three_times"]
+        assert "last term's 3." in report.queries[0].message
+
+
 def test_no_previous_term_means_no_comparison():
     _, report = check(previous=None, values={"neglect.active_flags": 11})
     assert report.problems == []
