@@ -17,12 +17,12 @@ from functools import cached_property
 from io import BytesIO
 
 import python_calamine
-from defusedxml import ElementTree as SafeTree
 
 from .guard import ODS, XLSX, Screen, damaged, macro_enabled, refusal
 from .report import Problem
 
 MAX_CELLS = 1_000_000  # rows x columns of one sheet's used area; a return fills a few hundred
+MAX_TEXT = 32 * 1024 * 1024  # bytes of text once repeats and shared strings are copied into cells
 UNSAVED = "unsaved formula"
 
 
@@ -108,6 +108,13 @@ def _read_sheets(data: bytes) -> list[Grid]:
     return grids
 
 
+def too_much_text() -> Problem:
+    return refusal("too_much_text",
+                   "This file repeats far more text than a return holds (it would fill more than 32 MB "
+                   "once read), so it has been refused. Save the return as .xlsx from Excel or "
+                   "LibreOffice and upload that.")
+
+
 def _too_big(sheet: str, rows: int, cols: int) -> Problem:
     return refusal("sheet_too_large",
                    f"Sheet '{sheet}' stretches over {rows:,} rows and {cols:,} columns; a return fills a "
@@ -174,23 +181,48 @@ def _xlsx_sheet_names(parts: dict[str, bytes]) -> dict[str, str]:
 def _scan_xlsx(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
     flagged: dict[str, dict[tuple[int, int], str]] = {}
     sheet_names = _xlsx_sheet_names(parts)
+    shared, sheets, cells = b"", [], 0
     for part, xml in parts.items():  # every part, whatever its name: calamine follows the relationships
         if "sharedstrings" in part.lower():  # calamine sizes its string table from uniqueCount
             m = _UNIQUE_COUNT.search(xml)
             if m and int(m.group(1)) > len(xml) // 4:
                 return {}, damaged()
+            shared = max(shared, xml, key=len)
         if b"sheetData" not in xml:
             continue
         sheet = sheet_names.get(part, part)
         prefixed = b":c" in xml  # cells written <x:c ...>: take the slower, careful path
-        rows, cols = _xlsx_extent(xml, prefixed)
+        rows, cols, count = _xlsx_extent(xml, prefixed)
         if rows * cols > MAX_CELLS:
             return {}, _too_big(sheet, rows, cols)
+        sheets.append(xml)
+        cells += count
         if part in sheet_names and _flaggable(xml, prefixed):
             found = _flag_xlsx_cells(xml)
             if found:
                 flagged[sheet] = found
+    # calamine copies a shared string into every cell that uses it: bound the copies' total size.
+    if len(shared) * cells > MAX_TEXT and _shared_text(shared, sheets) > MAX_TEXT:
+        return {}, too_much_text()
     return flagged, None
+
+
+_SI = re.compile(rb"<(?:[\w.-]+:)?si[\s>/].*?(?:</(?:[\w.-]+:)?si>|/>)", re.S)
+
+
+def _shared_text(shared: bytes, sheets: list[bytes]) -> int:
+    """Bytes of shared text all the cells would hold (an unreadable index counts as the longest)."""
+    lengths = [len(m) for m in _SI.findall(shared)]
+    longest = max(lengths, default=0)
+    total = 0
+    for xml in sheets:
+        for m in _CELL.finditer(xml):
+            kind = _ATTR_T.search(m.group(1))
+            if kind and kind.group(1) == b"s":
+                value = _VALUE.search(m.group(2) or b"")
+                index = value.group(1).strip() if value else b""
+                total += lengths[int(index)] if index.isdigit() and int(index) < len(lengths) else longest
+    return total
 
 
 def _flaggable(xml: bytes, prefixed: bool) -> bool:
@@ -205,19 +237,20 @@ def _flaggable(xml: bytes, prefixed: bool) -> bool:
     return prefixed and bool(_FORMULA.search(xml) or _ERROR_TYPE.search(xml))
 
 
-def _xlsx_extent(xml: bytes, prefixed: bool) -> tuple[int, int]:
-    """Rows and columns from A1 to the farthest cell that holds anything (an upper bound)."""
+def _xlsx_extent(xml: bytes, prefixed: bool) -> tuple[int, int, int]:
+    """Rows and columns from A1 to the farthest cell that holds anything (an upper bound), and
+    how many cells there are."""
     if not prefixed:
         found = _PLAIN_CELL.findall(xml)
         refs = [ref for ref in found if ref[0]]
         if len(refs) == len(found):  # every cell is spelt <c r="A1": the fast count is exact
             rows, cols = _farthest(refs)
             if rows * cols <= MAX_CELLS:
-                return rows, cols
+                return rows, cols, len(found)
     return _careful_extent(xml)
 
 
-def _careful_extent(xml: bytes) -> tuple[int, int]:
+def _careful_extent(xml: bytes) -> tuple[int, int, int]:
     """The same bound for any spelling XML allows: prefixes, either quote, spaces round "=",
     cells with no reference (placed by position), and empty self-closing cells left out."""
     refs = _REF.findall(xml)
@@ -228,7 +261,7 @@ def _careful_extent(xml: bytes) -> tuple[int, int]:
     if total > len(_CELL_REF.findall(xml)):  # cells placed by position alone: bound them generously
         rows = max([rows, len(_ANY_ROW.findall(xml))] + [int(r) for r in _ROW_REF.findall(xml)])
         cols = max(cols, total)
-    return rows, cols
+    return rows, cols, total
 
 
 def _farthest(refs: list[tuple[bytes, bytes]]) -> tuple[int, int]:
@@ -259,49 +292,92 @@ def _flag_xlsx_cells(xml: bytes) -> dict[tuple[int, int], str]:
 
 # ----------------------------------------------------------------------------- ods
 
-_T = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_O = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+# calamine matches these qualified names literally, so the scan does too.
+_ODS_TAG = re.compile(rb"<(/?)(table:table-row|table:table-cell|table:covered-table-cell|table:table|text:s)"
+                      rb"(?=[\s/>])([^>]*)>")
+_ODS_NAME = re.compile(rb"""table:name\s*=\s*["']([^"']*)""")
+
+
+_COLS_REPEATED = re.compile(rb"""table:number-columns-repeated\s*=\s*["']\s*([0-9]+)""")
+_ROWS_REPEATED = re.compile(rb"""table:number-rows-repeated\s*=\s*["']\s*([0-9]+)""")
+_SPACES = re.compile(rb"""text:c\s*=\s*["']\s*([0-9]+)""")
+
+
+def _ods_number(attrs: bytes, pattern: re.Pattern) -> int:
+    m = pattern.search(attrs) if b"=" in attrs else None
+    return max(1, int(m.group(1))) if m else 1
+
+
+class _OdsTable:
+    """One table's running position, extent and repeated text while its tags stream past."""
+
+    def __init__(self, name: str):
+        self.name, self.row, self.col, self.rows, self.cols = name, 0, 0, 0, 0
+        self.row_repeat, self.row_filled, self.text = 1, False, 0
+        self.flags: dict[tuple[int, int], str] = {}
+
+    def cell(self, attrs: bytes, content: int) -> None:
+        """A cell (maybe repeated across columns) whose every copy holds ``content`` bytes."""
+        repeat = _ods_number(attrs, _COLS_REPEATED) if b"repeated" in attrs else 1
+        valued = b"office:" in attrs or b"table:formula" in attrs
+        if valued or content:
+            self.cols = max(self.cols, self.col + repeat)
+            self.row_filled = True
+            self.text += (len(attrs) + content) * repeat * self.row_repeat  # calamine copies each repeat
+            if b"table:formula" in attrs and b"office:" not in attrs:
+                self.flags[(self.row, self.col)] = UNSAVED
+        self.col += repeat
+
+    def start_row(self, attrs: bytes) -> None:
+        self.row_repeat = _ods_number(attrs, _ROWS_REPEATED) if b"repeated" in attrs else 1
+
+    def end_row(self) -> None:
+        if self.row_filled:
+            self.rows = self.row + self.row_repeat
+        self.row, self.col, self.row_filled = self.row + self.row_repeat, 0, False
 
 
 def _scan_ods(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
+    """Walk content.xml's table tags as calamine reads them: repeats expand, empty cells do not."""
+    xml = parts["content.xml"]
     flagged: dict[str, dict[tuple[int, int], str]] = {}
-    with BytesIO(parts["content.xml"]) as fh:
-        row = col = 0
-        rows = cols = 0
-        row_filled = False
-        for _, el in SafeTree.iterparse(fh, events=("end",)):
-            tag = el.tag
-            if tag in (_T + "table-cell", _T + "covered-table-cell"):
-                repeat = _repeat(el, "number-columns-repeated")
-                has_value = el.get(_O + "value-type") is not None
-                if has_value or len(el):
-                    cols = max(cols, col + repeat)
-                    row_filled = True
-                if el.get(_T + "formula") is not None and not has_value:
-                    flagged.setdefault("", {})[(row, col)] = UNSAVED
-                col += repeat
-            elif tag == _T + "table-row":
-                repeat = _repeat(el, "number-rows-repeated")
-                if row_filled:
-                    rows = row + repeat
-                row, col, row_filled = row + repeat, 0, False
-                el.clear()
-            elif tag == _T + "table":
-                name = el.get(_T + "name", "")
-                if rows * cols > MAX_CELLS:
-                    return {}, _too_big(name, rows, cols)
-                if "" in flagged:
-                    flagged[name] = flagged.pop("")
-                row = col = rows = cols = 0
-                el.clear()
+    table, done_text = _OdsTable(""), 0
+    open_cell: tuple[bytes, int] | None = None  # (attrs, where its content starts)
+    spaces = 0  # <text:s text:c="n"/> in the open cell stands for n spaces
+    for m in _ODS_TAG.finditer(xml, max(0, xml.find(b"<office:body"))):
+        closing, tag, attrs = m.groups()
+        if tag == b"table:table-cell" or tag == b"table:covered-table-cell":
+            if not closing:
+                if attrs.endswith(b"/"):
+                    table.cell(attrs, 0)
+                else:
+                    open_cell, spaces = (attrs, m.end()), 0
+                continue
+            if open_cell:
+                table.cell(open_cell[0], m.start() - open_cell[1] + spaces)
+                open_cell = None
+        elif tag == b"text:s":
+            spaces += _ods_number(attrs, _SPACES) if open_cell else 0
+        elif tag == b"table:table-row":
+            if closing:
+                table.end_row()
+            else:
+                table.start_row(attrs)
+                if attrs.endswith(b"/"):
+                    table.end_row()
+        elif closing:  # </table:table>
+            if table.rows * table.cols > MAX_CELLS:
+                return {}, _too_big(table.name, table.rows, table.cols)
+            done_text += table.text
+            if table.flags:
+                flagged[table.name] = table.flags
+            table = _OdsTable("")
+        else:
+            name = _ODS_NAME.search(attrs)
+            table = _OdsTable(html.unescape(name.group(1).decode("utf-8", "replace")) if name else "")
+        if done_text + table.text > MAX_TEXT:
+            return {}, too_much_text()
     return flagged, None
-
-
-def _repeat(el, attr: str) -> int:
-    try:
-        return max(1, int(el.get(_T + attr, "1")))
-    except ValueError:
-        return 1
 
 
 # ----------------------------------------------------------------------------- xls
@@ -317,6 +393,7 @@ def _scan_xls(biff: bytes) -> Problem | None:
     shared-string count, a sheet's DIMENSIONS) and any sheet whose cells span too much."""
     budget = [MAX_RECORDS]
     sheets: list[tuple[int, str]] = []
+    shared, previous, labels = 0, 0, 0
     for kind, body in _records(biff, 0, budget):
         if kind == 0x0085 and len(body) >= 8:  # BOUNDSHEET: where a sheet starts, and its name
             if body[5] == 0x01:  # an Excel 4.0 macro sheet
@@ -326,6 +403,10 @@ def _scan_xls(biff: bytes) -> Problem | None:
             unique = struct.unpack_from("<i", body, 4)[0]
             if not 0 <= unique <= len(biff) // 3:
                 return damaged()
+            shared = len(body)
+        elif kind == 0x003C and shared and previous in (0x00FC, 0x003C):  # CONTINUE of the SST
+            shared += len(body)
+        previous = kind
     if len(sheets) > MAX_SHEETS:
         return damaged()
     for pos, name in sheets:
@@ -338,6 +419,9 @@ def _scan_xls(biff: bytes) -> Problem | None:
             elif kind in _BIFF_CELLS and len(body) >= 4:
                 r, c = struct.unpack_from("<HH", body)
                 rows, cols = max(rows, r + 1), max(cols, c + 1)
+                labels += kind == 0x00FD  # LABELSST: a copy of a shared string
+                if shared * labels > MAX_TEXT:  # calamine copies the string into each such cell
+                    return too_much_text()
             elif kind == 0x00BD and len(body) >= 6:  # MULRK: a run of cells in one row
                 r, = struct.unpack_from("<H", body)
                 rows, cols = max(rows, r + 1), max(cols, struct.unpack_from("<H", body, len(body) - 2)[0] + 1)

@@ -375,6 +375,40 @@ with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
         z.writestr(n, body)
 data = out.getvalue()
 """
+SHARED_COPIES_XLSX = """
+import io, re, zipfile, openpyxl
+wb = openpyxl.Workbook(); ws = wb.active; ws['A1'] = 'x'
+buf = io.BytesIO(); wb.save(buf); src = zipfile.ZipFile(buf)
+sst = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="3000" uniqueCount="1">'
+       b'<si><t>' + b'A' * 1_000_000 + b'</t></si></sst>')  # one long string, used by 3,000 cells
+cells = b''.join(b'<row r="%d"><c r="A%d" t="s"><v>0</v></c></row>' % (i, i) for i in range(1, 3001))
+out = io.BytesIO()
+with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
+    for n in src.namelist():
+        body = src.read(n)
+        if n == 'xl/worksheets/sheet1.xml':
+            body = re.sub(rb'<sheetData>.*</sheetData>', b'<sheetData>' + cells + b'</sheetData>', body, flags=re.S)
+        if n == '[Content_Types].xml':
+            body = body.replace(b'</Types>', b'<Override PartName="/xl/sharedStrings.xml" ContentType='
+                                b'"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+        if n == 'xl/_rels/workbook.xml.rels':
+            body = body.replace(b'</Relationships>', b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/'
+                                b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        z.writestr(n, body)
+    z.writestr('xl/sharedStrings.xml', sst)
+data = out.getvalue()
+"""
+REPEATED_TEXT_ODS = REPEATED_ODS.replace(  # a row of 1,000 copies of a megabyte of text, three times
+    'table:number-rows-repeated="100000"', 'table:number-rows-repeated="3"').replace(
+    """office:value-type="float" office:value="1" table:number-columns-repeated="1000"><text:p>1</text:p>""",
+    """office:value-type="string" table:number-columns-repeated="1000"><text:p>' + 'x' * 1_000_000 + '</text:p>""")
+SHARED_COPIES_XLS = """
+import io, xlwt
+wb = xlwt.Workbook(); ws = wb.add_sheet('About')
+for r in range(5000):  # one 30,000-character string in 5,000 cells: xlwt stores it once
+    ws.write(r, 0, 'y' * 30_000)
+buf = io.BytesIO(); wb.save(buf); data = buf.getvalue()
+"""
 CHECK_IN_CHILD = """
 import resource, time
 resource.setrlimit(resource.RLIMIT_AS, (1500 * 1024 * 1024, 1500 * 1024 * 1024))
@@ -385,16 +419,18 @@ print(report.refused, report.problems[0].code, round(time.perf_counter() - start
 """
 CRAFTED = {"xlsx": SPARSE_XLSX, "xls": SPARSE_XLS, "ods": REPEATED_ODS, "xlsx_odd_part": ODD_XLSX,
            "xlsx_shared_strings": LYING_SHARED_STRINGS, "xls_dimensions": LYING_XLS_COUNTS,
-           "xls_sst": LYING_SST_COUNT, "xlsx_prefixed": PREFIXED_XLSX, "xlsx_positional": POSITIONAL_XLSX}
+           "xls_sst": LYING_SST_COUNT, "xlsx_prefixed": PREFIXED_XLSX, "xlsx_positional": POSITIONAL_XLSX,
+           "xlsx_shared_copies": SHARED_COPIES_XLSX, "ods_repeated_text": REPEATED_TEXT_ODS,
+           "xls_shared_copies": SHARED_COPIES_XLS}
 
 
 @pytest.mark.parametrize("name", CRAFTED)
 def test_a_tiny_file_that_would_make_the_reader_allocate_gigabytes_is_refused(name):
-    """Unguarded, most of these make calamine ask for tens of gigabytes and abort the whole process
-    (the rest cost it hundreds of megabytes); each is a few kilobytes."""
+    """Unguarded, most of these make calamine ask for gigabytes and abort the whole process (the
+    rest cost it hundreds of megabytes), though none is bigger than a couple of hundred kilobytes."""
     run = subprocess.run([sys.executable, "-c", CRAFTED[name] + CHECK_IN_CHILD], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
     assert run.returncode == 0, run.stderr[-2000:]
     was_refused, code, took, size = run.stdout.split()
-    assert was_refused == "True" and code in {"sheet_too_large", "damaged"}
-    assert int(size) < 20_000 and float(took) < FAST
+    assert was_refused == "True" and code in {"sheet_too_large", "damaged", "too_much_text"}
+    assert int(size) < 250_000 and float(took) < FAST
