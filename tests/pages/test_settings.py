@@ -1,0 +1,140 @@
+"""The settings page as a trust leader uses it: see every threshold, change one, have a bad value
+refused in a plain sentence, put one back to its default, and see each change on record."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, validate
+from pages.common import DEMO_USER
+from store import db
+from store.audit import audit_log
+from store.thresholds import load_thresholds, set_threshold
+
+from .conftest import ROOT, assert_no_exception
+
+
+def open_settings() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "settings.py"), default_timeout=30)
+    at.run()
+    assert_no_exception(at)
+    return at
+
+
+def engine_of(env):
+    engine = db.make_engine(f"sqlite:///{env / 'app.db'}")
+    db.create_schema(engine)
+    return engine
+
+
+def field(at, key):
+    return next(n for n in at.number_input if n.key.startswith(f"threshold-{key}-"))
+
+
+def buttons(at, label):
+    return [b for b in at.button if b.label == label]
+
+
+def save(at):
+    buttons(at, "Save changes")[0].click().run()
+    assert_no_exception(at)
+    return at
+
+
+def markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_every_threshold_is_listed_with_its_default_and_value_now(app_env):
+    at = open_settings()
+    assert at.title[0].value == "Settings"
+    assert len(at.number_input) == len(THRESHOLDS)
+    text = markdown(at)
+    captions = "\n".join(c.value for c in at.caption)
+    for spec in THRESHOLDS:
+        assert f"**{spec.label}**" in text
+        assert spec.meaning in captions
+        shown = field(at, spec.id).value
+        assert shown == (spec.default * 100 if spec.unit == "share" else spec.default), spec.id
+    assert "Default  \n90%" in text and "Default  \n600 pupils" in text
+    assert buttons(at, "Back to the default") == []
+    assert any("No threshold has been changed yet" in c.value for c in at.caption)
+
+
+def test_a_change_is_stored_audited_and_shown(app_env):
+    at = open_settings()
+    field(at, "training_red").set_value(85)
+    field(at, "large_school").set_value(450)
+    at = save(at)
+
+    engine = engine_of(app_env)
+    assert load_thresholds(engine) == {"training_red": 0.85, "large_school": 450.0}
+    log = audit_log(engine)
+    assert set(log["action"]) == {"set_threshold"} and set(log["actor"]) == {DEMO_USER}
+    assert {"key": "training_red", "old": None, "new": 0.85} in list(log["detail"])
+    successes = [s.value for s in at.success]
+    assert "Saved. Training: red below: 90% to 85%." in successes
+    assert "Saved. A large school has at least (pupils): 600 pupils to 450 pupils." in successes
+    assert field(at, "training_red").value == 85
+    assert "Now  \n**85%** (changed)" in markdown(at)
+    assert len(buttons(at, "Back to the default")) == 2
+    recent = at.table[0].value
+    assert list(recent.columns) == ["When (UTC)", "Who", "What changed"]
+    assert set(recent["Who"]) == {DEMO_USER}
+    assert "Training: red below: the default (90%) to 85%." in list(recent["What changed"])
+
+
+def test_a_bad_value_is_refused_with_the_plain_sentence(app_env):
+    at = open_settings()
+    field(at, "training_red").set_value(150)
+    field(at, "large_school").set_value(10)
+    field(at, "return_due_days").set_value(21)
+    at = save(at)
+
+    engine = engine_of(app_env)
+    assert load_thresholds(engine) == {"return_due_days": 21.0}, "the good change is kept, the bad ones not"
+    errors = [e.value for e in at.error]
+    assert len(errors) == 2
+    assert any(validate("training_red", 1.5) in e and "You entered 150%" in e for e in errors)
+    assert any(validate("large_school", 10) in e and "You entered 10." in e for e in errors)
+    # The refused value stays in its box to be corrected; the stored one shows as stored.
+    assert field(at, "training_red").value == 150
+    assert "Now  \n**21 days** (changed)" in markdown(at)
+    assert list(audit_log(engine)["detail"]) == [{"key": "return_due_days", "old": None, "new": 21.0}]
+
+
+def test_back_to_the_default_removes_the_change_and_is_audited(app_env):
+    engine = engine_of(app_env)
+    set_threshold(engine, "drift_red", 0.25, user="coo@trust")
+    at = open_settings()
+    assert field(at, "drift_red").value == 25
+    (reset,) = buttons(at, "Back to the default")
+    reset.click().run()
+    assert_no_exception(at)
+
+    assert load_thresholds(engine) == {}
+    last = audit_log(engine).iloc[0]
+    assert (last["action"], last["actor"]) == ("reset_threshold", DEMO_USER)
+    assert last["detail"] == {"key": "drift_red", "old": 0.25, "new": None}
+    assert field(at, "drift_red").value == THRESHOLDS_BY_ID["drift_red"].default * 100
+    assert buttons(at, "Back to the default") == []
+    assert any("back to the default, 30%" in s.value for s in at.success)
+    whats = list(at.table[0].value["What changed"])
+    assert whats[0] == "Neglect drift: red from: back to the default (30%) from 25%."
+    assert "coo@trust" in set(at.table[0].value["Who"])
+
+
+def test_typing_the_default_again_is_the_same_as_going_back_to_it(app_env):
+    engine = engine_of(app_env)
+    set_threshold(engine, "training_red", 0.85, user="coo@trust")
+    at = open_settings()
+    field(at, "training_red").set_value(90)
+    save(at)
+    assert load_thresholds(engine) == {}
+    assert audit_log(engine).iloc[0]["action"] == "reset_threshold"
+
+
+def test_saving_with_nothing_changed_stores_nothing(app_env):
+    at = save(open_settings())
+    assert any("Nothing to save" in i.value for i in at.info)
+    assert audit_log(engine_of(app_env)).empty
