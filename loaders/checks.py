@@ -94,18 +94,17 @@ def check_shape(values: dict, places: Places, unreadable: set[str]) -> list[Prob
     """Rows missing from a sheet that is there, and rows present but left wholly blank."""
     out = []
     found = places.found
+    missing: dict[str, list[str]] = {}  # one query a sheet, so each has a key of its own
     for sheet_id, row_id in found.missing_rows:
-        if sheet_id in found.unrecognised:
-            continue  # one error for the whole sheet says it already
-        sheet = registry.SHEETS_BY_ID[sheet_id]
-        row = next(r for r in sheet.rows if r.id == row_id)
-        ids = [m.id for m in registry.MEASURES if m.sheet == sheet_id and m.row == row_id]
-        if any(registry.MEASURES_BY_ID[i].required for i in ids):
-            continue  # reported as an error by check_required
-        out.append(places.problem("row_missing", QUERY, ids[0],
-                                  f"{found.title(sheet_id)} has no row for '{row.label}', so its figures are "
-                                  "treated as not known. Add the row back (a new template has it) if you "
-                                  "have the figures."))
+        row = next(r for r in registry.SHEETS_BY_ID[sheet_id].rows if r.id == row_id)
+        if sheet_id not in found.unrecognised and not row.required:  # those are errors already
+            missing.setdefault(sheet_id, []).append(f"'{row.label}'")
+    for sheet_id, labels in missing.items():
+        listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        them = "its figures are" if len(labels) == 1 else "their figures are"
+        out.append(Problem("row_missing", QUERY, found.title(sheet_id), None,
+                           f"{found.title(sheet_id)} has no row for {listed}, so {them} treated as not "
+                           "known. Add the rows back (a new template has them) if you have the figures."))
     rows: dict[tuple[str, str], list[str]] = {}
     for m in registry.MEASURES:
         if m.id in found.cells:

@@ -180,12 +180,13 @@ def _columns(spec: registry.Sheet, grid: Grid, label_col: int, found: Located) -
         return columns  # no "Value" heading: each value is the first filled cell right of its label
     if len(spec.columns) == 1 and not columns:
         return {spec.columns[0].id: label_col + 1}  # Measure | Count with the heading row deleted
-    for col in spec.columns:
-        if col.id not in columns:
-            found.problems.append(Problem(
-                "column_missing", ERROR, grid.name, None,
-                f"{grid.name} has no column headed '{col.label}'. Put the heading back above its "
-                "numbers (a new template shows where), then upload again."))
+    lost = [f"'{col.label}'" for col in spec.columns if col.id not in columns]
+    if lost:  # one error a sheet, naming every missing heading
+        listed = lost[0] if len(lost) == 1 else ", ".join(lost[:-1]) + " and " + lost[-1]
+        found.problems.append(Problem(
+            "column_missing", ERROR, grid.name, None,
+            f"{grid.name} has no column headed {listed}. Put the heading back above its numbers "
+            "(a new template shows where), then upload again."))
     return columns
 
 

@@ -174,6 +174,20 @@ def test_a_return_completed_before_its_term_began_is_a_query():
     assert codes(report.queries) == ["completed_before_term"]
 
 
+def test_every_problem_has_a_key_of_its_own_even_in_a_very_messy_return():
+    columns = [["Category", "Children with concerns recorded"], ["Neglect", 2], ["Other", 1]]
+    _, report = check(drop_rows=[("inclusion", "suspended"), ("inclusion", "ehe_removals"), ("neglect", "new_flags")],
+                      drop_sheets=["referrals"], extra_sheets={"Referrals": columns},
+                      values={"training.prevent.in_scope": BLANK, "training.prevent.in_date": BLANK,
+                              "multi_agency.lado.due": BLANK, "multi_agency.lado.done": BLANK})
+    keys = [p.key for p in report.problems]
+    assert len(keys) == len(set(keys))
+    (inclusion,) = [q for q in report.queries if q.code == "row_missing" and q.sheet == "Inclusion"]
+    assert "'Pupils suspended this term' and 'Pupils removed from roll" in inclusion.message
+    (columns_missing,) = [p for p in report.errors if p.code == "column_missing"]
+    assert "'Referred to early help', " in columns_missing.message
+
+
 def test_problem_keys_are_unique_within_a_return():
     _, report = check(values={f"referrals.{r.id}.concerns": 500 for r in registry.REFERRALS.rows})
     keys = [p.key for p in report.problems]
