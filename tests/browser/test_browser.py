@@ -1,0 +1,129 @@
+"""The dashboard in a real browser, as a trustee meets it: start the app on the sample trust, open
+every page in headless Chromium, see no error, and keep a screenshot of each for people to read.
+
+Screenshots go to test-artifacts/screens/. Needs Debian's Chromium at /usr/bin/chromium (CI
+installs it); elsewhere the test is skipped with the reason, except under CI, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "test-artifacts" / "screens"
+PAGES = {
+    "overview": "",
+    "school": "school",
+    "neglect": "neglect",
+    "adolescents": "adolescents",
+    "multi_agency": "multi-agency",
+    "workforce": "workforce",
+    "returns": "returns",
+    "upload": "upload",
+    "about": "about",
+}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync", "--disable-quic"]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium before the tests")
+    pytest.skip(f"no browser at {CHROMIUM}: apt-get install chromium to run this test", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """The dashboard on the sample trust, started the way `make run` starts it."""
+    data = tmp_path_factory.mktemp("browser_data")
+    port = _free_port()
+    env = {**os.environ, "DATA_DIR": str(data), "LOAD_SAMPLE": "1"}
+    env.pop("DATABASE_URL", None)
+    log = open(data / "app.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("the dashboard did not start: " + (data / "app.log").read_text()[-2000:])
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, url: str, name: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector("h1", timeout=60_000)
+    # Wait until the script has finished: Streamlit shows a status widget while it runs.
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    # Charts and some widgets load their code on first use and show a placeholder meanwhile.
+    page.wait_for_function("!document.querySelector('[data-testid^=\"stSkeleton\"]')", timeout=60_000)
+    page.wait_for_timeout(500)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    return page
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_opens_without_an_error(app_url, browser, name):
+    page = _open(browser, f"{app_url}/{PAGES[name]}", name)
+    try:
+        assert page.locator('[data-testid="stException"]').count() == 0
+        text = page.inner_text("body")
+        assert "Traceback" not in text and "Sorry: something went wrong" not in text
+        assert page.locator("h1").first.is_visible()
+    finally:
+        page.close()
+
+
+def test_overview_shows_the_heatmap_and_the_gap_list(app_url, browser):
+    from playwright.sync_api import expect
+
+    page = _open(browser, app_url, "overview_check")
+    try:
+        heatmap = page.locator(".js-plotly-plot").first
+        expect(heatmap).to_be_visible(timeout=30_000)
+        expect(heatmap).to_contain_text("Neglect", timeout=30_000)
+        expect(heatmap).to_contain_text("Workforce")
+        body = page.inner_text("body")
+        assert "A question to ask" in body
+        assert "Kestrel Vale Primary School" in body  # a school with a planted lapse
+    finally:
+        page.close()
