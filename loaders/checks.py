@@ -149,7 +149,7 @@ def check_growth(values: dict, places: Places, previous: dict | None) -> list[Pr
         if not isinstance(now, int) or not isinstance(before, Number) or isinstance(before, bool):
             continue
         if before > 0 and now > GROWTH_FACTOR * before:
-            out.append(places.problem("more_than_three_times", QUERY, mid,
+            out.append(places.problem("more_than_three_times_last_term", QUERY, mid,
                                       f"{places.name(mid)} holds {now}, more than three times last term's "
                                       f"{describe(float(before))}. Check the number; if it is right, explain why."))
     return out

@@ -113,7 +113,7 @@ def test_a_count_equal_to_pupils_on_roll_and_staff_counts_are_not_queried():
 def test_more_than_three_times_last_term_is_a_query():
     built, report = check(previous={"neglect.active_flags": 3, "inclusion.suspended": 2})
     assert [(q.code, q.cell) for q in report.queries] == [
-        ("more_than_three_times", built.cells["neglect.active_flags"][1])]  # 11 > 9; 6 is not > 6
+        ("more_than_three_times_last_term", built.cells["neglect.active_flags"][1])]  # 11 > 9; 6 is not > 6
 
 
 @pytest.mark.parametrize("before", [0, None, 4, "4"])
@@ -127,7 +127,7 @@ def test_last_terms_figure_may_arrive_as_a_decimal_or_float():
 
     for before in (Decimal(3), 3.0):
         _, report = check(previous={"neglect.active_flags": before})
-        assert [q.code for q in report.queries] == ["more_than_three_times"]
+        assert [q.code for q in report.queries] == ["more_than_three_times_last_term"]
         assert "last term's 3." in report.queries[0].message
 
 
