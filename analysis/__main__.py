@@ -17,11 +17,20 @@ import shutil
 import sys
 import textwrap
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+
+from analysis.themes import THEMES_BY_ID
+from analysis.thresholds import THRESHOLDS_BY_ID
+from loaders import values
+
+# pandas, SQLAlchemy and the store are imported only once the gap list is wanted, so that a
+# usage mistake is answered at once.
 
 OK, FAILED, USAGE = 0, 1, 2
 NO_RETURNS = "No returns stored yet: import some with python -m loaders import FILE..."
 SEVERITY_LABEL = {"red": "RED", "amber": "AMBER", "note": "NOTE"}
+TABLE_MIN_WIDTH = 90  # narrower than this, five columns wrap into slivers: one paragraph a gap instead
 
 
 class Unavailable(Exception):
@@ -33,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     year, term = _term_asked(args, gaps_parser)
     try:
-        result = gap_list(args.db, year, term)
+        result = seplist(args.db, year, term)
     except Unavailable as exc:
         print(exc, file=sys.stderr)
         return FAILED
@@ -62,8 +71,6 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
 def _term_asked(args, parser: argparse.ArgumentParser) -> tuple[str | None, str | None]:
     """(year, term) as the store writes them, or (None, None) for the latest term."""
-    from loaders import values
-
     if (args.year is None) != (args.term is None):
         parser.error("--year and --term go together: give both (e.g. --year 2025/26 --term Spring), "
                      "or neither for the latest term.")
@@ -77,20 +84,23 @@ def _term_asked(args, parser: argparse.ArgumentParser) -> tuple[str | None, str 
     return year, term
 
 
+@dataclass(frozen=True)
 class GapList:
     """The gaps of one term, and what a reader needs to know about how they were found."""
 
-    def __init__(self, gaps, year: str, term: str, returned: int, expected: int, changed: dict[str, float]):
-        self.gaps, self.year, self.term = gaps, year, term
-        self.returned, self.expected, self.changed = returned, expected, changed
+    gaps: list
+    year: str
+    term: str
+    returned: int  # schools with a return for the term
+    expected: int  # schools that should have returned by then
+    changed: dict[str, float]  # the trust's own thresholds in force
 
 
-def gap_list(url: str | None, year: str | None, term: str | None) -> GapList:
+def seplist(url: str | None, year: str | None, term: str | None) -> GapList:
     """Find the gaps for a term (default: the latest with a return). Unavailable says why not."""
     from analysis.context import Context
     from analysis.dataset import load_dataset
     from analysis.gaps import find_gaps
-    from analysis.thresholds import THRESHOLDS_BY_ID
     from store.thresholds import load_thresholds
 
     engine = open_database(url)
@@ -147,17 +157,15 @@ def open_database(url: str | None):
 
 def render(result: GapList, width: int | None = None) -> str:
     """A heading, one wrapped row a gap, and a closing count."""
-    width = width or max(60, min(160, shutil.get_terminal_size((100, 24)).columns))
-    lines = [heading(result), ""]
+    width = width or max(40, min(160, shutil.get_terminal_size((100, 24)).columns))
+    lines = [textwrap.fill(heading(result), width), ""]
     if result.gaps:
-        lines += table(result.gaps, width)
-    lines.append(count_line(result))
+        lines += table(result.gaps, width) if width >= TABLE_MIN_WIDTH else stacked(result.gaps, width)
+    lines.append(textwrap.fill(count_line(result), width))
     return "\n".join(lines)
 
 
 def heading(result: GapList) -> str:
-    from analysis.thresholds import THRESHOLDS_BY_ID
-
     line = (f"Gap list for {result.term} {result.year}: {result.returned} of {result.expected} "
             f"schools returned.")
     if not result.changed:
@@ -167,8 +175,6 @@ def heading(result: GapList) -> str:
 
 
 def _threshold(key: str, value: float) -> str:
-    from analysis.thresholds import THRESHOLDS_BY_ID
-
     return f"{value * 100:g}%" if THRESHOLDS_BY_ID[key].unit == "share" else f"{value:g}"
 
 
@@ -186,31 +192,42 @@ def count_line(result: GapList) -> str:
 
 def table(gaps, width: int) -> list[str]:
     """Columns sized to the terminal; long text wrapped inside its column; a blank line between rows."""
-    from analysis.themes import THEMES_BY_ID
-
-    gap_ = "  "
+    sep = "  "
     severity_w, theme_w = len("Severity"), max(len(t.short) for t in THEMES_BY_ID.values())
-    flexible = max(36, width - severity_w - theme_w - 4 * len(gap_))
-    school_w = max(14, flexible // 5)
-    finding_w = max(12, (flexible - school_w) * 11 // 20)
-    question_w = max(10, flexible - school_w - finding_w)
+    flexible = width - severity_w - theme_w - 4 * len(sep)
+    school_w = flexible // 5
+    finding_w = (flexible - school_w) * 11 // 20
+    question_w = flexible - school_w - finding_w
     widths = (severity_w, school_w, theme_w, finding_w, question_w)
-    out = [_row(("Severity", "School", "Theme", "Finding", "Question"), widths, gap_),
-           gap_.join("-" * w for w in widths)]
+    out = [_row(("Severity", "School", "Theme", "Finding", "Question"), widths, sep),
+           sep.join("-" * w for w in widths)]
     for g in gaps:
         cells = (SEVERITY_LABEL.get(g.severity, g.severity), f"{g.school} ({g.urn})",
                  THEMES_BY_ID[g.theme].short if g.theme in THEMES_BY_ID else g.theme, g.finding, g.question)
-        out += [_row(cells, widths, gap_), ""]
+        out += [_row(cells, widths, sep), ""]
     return out
 
 
-def _row(cells, widths, gap_: str) -> str:
+def stacked(gaps, width: int) -> list[str]:
+    """For a narrow terminal: each gap as a short paragraph instead of a row of columns."""
+    out = []
+    for g in gaps:
+        theme = THEMES_BY_ID[g.theme].short if g.theme in THEMES_BY_ID else g.theme
+        out.append(textwrap.fill(f"{SEVERITY_LABEL.get(g.severity, g.severity)}  {g.school} ({g.urn}), {theme}",
+                                 width, subsequent_indent="    "))
+        out.append(textwrap.fill(g.finding, width, initial_indent="    ", subsequent_indent="    "))
+        out.append(textwrap.fill(f"Ask: {g.question}", width, initial_indent="    ", subsequent_indent="         "))
+        out.append("")
+    return out
+
+
+def _row(cells, widths, sep: str) -> str:
     wrapped = [textwrap.wrap(str(c), w, break_on_hyphens=False) or [""] for c, w in zip(cells, widths)]
     height = max(len(w) for w in wrapped)
     lines = []
     for i in range(height):
         parts = [(w[i] if i < len(w) else "").ljust(width) for w, width in zip(wrapped, widths)]
-        lines.append(gap_.join(parts).rstrip())
+        lines.append(sep.join(parts).rstrip())
     return "\n".join(lines)
 
 

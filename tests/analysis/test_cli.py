@@ -108,16 +108,28 @@ def test_the_table_is_wrapped_to_the_terminal_and_ends_with_a_count(sample_url, 
     lines = done.stdout.rstrip("\n").splitlines()
     year, term = dataset.latest_term()
     gaps = expected(dataset, year, term)
-    assert lines[0].startswith(f"Gap list for {term} {year}")
+    assert " ".join(lines[:lines.index("")]).startswith(f"Gap list for {term} {year}: ")
     header = next(line for line in lines if line.startswith("Severity"))
     assert header.split() == ["Severity", "School", "Theme", "Finding", "Question"]
-    assert max(len(line) for line in lines[1:-1]) <= WIDTH
+    assert max(len(line) for line in lines) <= WIDTH
     reds = sum(g["severity"] == "red" for g in gaps)
-    assert lines[-1].startswith(f"{len(gaps)} gaps for {term} {year} ({reds} red")
-    assert f"naming {len({g['urn'] for g in gaps})} schools" in lines[-1]
+    last_blank = len(lines) - 1 - lines[::-1].index("")
+    closing = " ".join(lines[last_blank + 1:])  # the count, however it was wrapped
+    assert closing.startswith(f"{len(gaps)} gaps for {term} {year} ({reds} red")
+    assert closing.endswith(f"naming {len({g['urn'] for g in gaps})} schools.")
     assert sum(line.startswith(("RED ", "AMBER ", "NOTE ")) for line in lines) == len(gaps)
     first_red = next(g for g in gaps if g["severity"] == "red")
     assert first_red["finding"].split()[0] in done.stdout and first_red["urn"] in done.stdout
+
+
+def test_a_narrow_terminal_gets_one_paragraph_a_gap(sample_url, dataset):
+    done = run("gaps", db=sample_url, env={"COLUMNS": "60"})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    gaps = expected(dataset, *dataset.latest_term())
+    assert max(len(line) for line in lines) <= 60
+    assert sum(line.startswith(("RED ", "AMBER ", "NOTE ")) for line in lines) == len(gaps)
+    assert sum(line.startswith("    Ask: ") for line in lines) == len(gaps)
 
 
 def test_the_trusts_stored_thresholds_are_used(tmp_path, dataset):
@@ -130,8 +142,9 @@ def test_the_trusts_stored_thresholds_are_used(tmp_path, dataset):
 
     gaps = json.loads(run("gaps", "--json", db=url).stdout)
     assert gaps and not any(g["rule"] == "no_exploitation_identified" for g in gaps)
-    table = run("gaps", db=url).stdout
-    assert "except the trust's own for a large school has at least (pupils) 5000" in table.splitlines()[0]
+    lines = run("gaps", db=url).stdout.splitlines()
+    heading = " ".join(lines[:lines.index("")])
+    assert "except the trust's own for a large school has at least (pupils) 5000." in heading
 
 
 def test_an_empty_database_says_how_to_fill_it(tmp_path):
