@@ -132,6 +132,18 @@ def test_a_narrow_terminal_gets_one_paragraph_a_gap(sample_url, dataset):
     assert sum(line.startswith("    Ask: ") for line in lines) == len(gaps)
 
 
+def test_the_gap_list_reads_postgresql_too(postgres_engine):
+    ensure_sample(postgres_engine)
+    set_threshold(postgres_engine, "training_red", 0.5, user="ceo@trust")
+    data = load_dataset(postgres_engine)
+    year, term = data.latest_term()
+    done = run("gaps", "--json", db=postgres_engine.url.render_as_string(hide_password=False))
+    assert done.returncode == 0, done.stderr
+    with_threshold = [g.as_dict() for g in find_gaps(Context(data, year, term, {"training_red": 0.5}))]
+    assert with_threshold != [g.as_dict() for g in find_gaps(Context(data, year, term))]
+    assert json.loads(done.stdout) == with_threshold
+
+
 def test_the_trusts_stored_thresholds_are_used(tmp_path, dataset):
     url = sample_db(tmp_path)
     engine = make_engine(url)
