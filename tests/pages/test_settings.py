@@ -138,3 +138,19 @@ def test_saving_with_nothing_changed_stores_nothing(app_env):
     at = save(open_settings())
     assert any("Nothing to save" in i.value for i in at.info)
     assert audit_log(engine_of(app_env)).empty
+
+
+def test_a_failure_on_our_side_is_an_apology_not_a_traceback(app_env, monkeypatch):
+    import store.thresholds
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store.thresholds, "set_threshold", broken)
+    at = open_settings()
+    field(at, "training_red").set_value(85)
+    at = save(at)
+    assert any(e.value.startswith("Sorry: something went wrong on our side while saving the settings")
+               for e in at.error)
+    assert not at.success
+    assert load_thresholds(engine_of(app_env)) == {}
