@@ -17,6 +17,7 @@ st.set_page_config(
 )
 
 common.engine()
+common.frame_started()
 
 
 def page(path: str, title: str, icon: str, **kw) -> st.Page:
@@ -38,6 +39,7 @@ PAGES = {
         page("pages/returns.py", "Returns", "fact_check", url_path="returns"),
         page("pages/upload.py", "Upload a return", "upload_file", url_path="upload"),
         page("pages/about.py", "About the data", "info", url_path="about"),
+        page("pages/settings.py", "Settings", "tune", url_path="settings"),
     ],
 }
 

@@ -12,6 +12,8 @@ from analysis.themes import THEMES, THEMES_BY_ID
 from analysis.thresholds import THRESHOLDS
 from pages import common
 
+common.require_frame()
+
 POLARITY_WORDS = {HIGHER_BETTER: "Higher is better", LOWER_BETTER: "Lower is better", "none": "No judgement"}
 
 st.title("About the data")

@@ -1,5 +1,8 @@
 """The adolescents and risk outside the home theme: the reviews' learning, schools compared, the theme's gaps."""
 
 from pages.theme_view import render
+from pages import common
+
+common.require_frame()
 
 render("adolescents")

@@ -10,7 +10,10 @@ import logging
 from collections.abc import Callable
 from contextlib import contextmanager
 
+from pathlib import Path
+
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import settings
 from analysis.context import Context
@@ -18,10 +21,30 @@ from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps, gaps_frame
 from loaders.registry import TERMS
 from store import db, overview, sample
+from store.thresholds import load_thresholds
 
 log = logging.getLogger("dashboard")
 
 DEMO_USER = "demo user"
+ENTRY = "dashboard.py"
+
+# Set by dashboard.py before it builds the page list. Until the first session of a fresh server
+# has run dashboard.py, Streamlit would serve a link straight into a page from the pages/ folder
+# without the frame (page settings, navigation, and later sign-in); ``require_frame`` sends such
+# a request through the frame first.
+_frame = {"started": False}
+
+
+def frame_started() -> None:
+    _frame["started"] = True
+
+
+def require_frame() -> None:
+    if _frame["started"]:
+        return
+    ctx = get_script_run_ctx()
+    if ctx is not None and Path(ctx.main_script_path).name == ENTRY:
+        st.switch_page(ENTRY)
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -77,10 +100,7 @@ def dataset():
 
 
 def thresholds() -> dict[str, float]:
-    try:
-        from store.thresholds import load_thresholds
-    except ImportError:  # settings not yet stored anywhere: the documented defaults apply
-        return {}
+    """The thresholds the trust has changed from the documented defaults."""
     return load_thresholds(engine())
 
 

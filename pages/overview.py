@@ -6,12 +6,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import settings
 from analysis.themes import THEMES, THEMES_BY_ID
 from analysis.views import tracker_cells
 from charts.heatmap import theme_heatmap
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import term_index
 from pages import common
+from store.overview import data_version
+
+common.require_frame()
 
 year, term, urns = common.selection()
 data = common.dataset()
@@ -25,8 +29,13 @@ if not data.terms:
 
 ctx, gaps = common.term_gaps(year, term)
 gaps = gaps[gaps["urn"].isin(urns)]
-expected = [s for s in ctx.expected() if s.urn in urns]
+chosen = set(urns)
+expected = [s for s in ctx.expected() if s.urn in chosen]
 returned = {s.urn for s in expected if s.returned}
+# What the heatmap, gap list and returns lists are made from besides the stored returns: built
+# once per change to any of it, so a click costs only the drawing, however many schools.
+view_key = (settings.database_url(), data_version(common.engine()), year, term,
+            tuple(sorted(common.thresholds().items())), tuple(st.session_state.get("schools") or ()))
 
 if not returned and not expected:
     st.info(f"No school was due to return for {term} {year}. Choose another term in the sidebar.")
@@ -46,11 +55,32 @@ def headline() -> None:
         col.caption(f"in {hit['urn'].nunique()} of {len(expected)} schools")
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _heatmap_chart(key: tuple, _gaps: pd.DataFrame, _expected: list, _returned: set):
+    schools = pd.DataFrame({"urn": [s.urn for s in _expected], "name": [s.name for s in _expected]})
+    return theme_heatmap(_gaps, schools, _returned)
+
+
 def heatmap() -> None:
     st.caption("Each cell is the most serious gap for that school and theme: ✖ red and ▲ amber where a "
                "measure has a clear better direction, ? a difference worth a question, ✔ nothing raised.")
-    schools = pd.DataFrame({"urn": [s.urn for s in expected], "name": [s.name for s in expected]})
-    common.show_chart(theme_heatmap(gaps, schools, returned), key="heatmap")
+    common.show_chart(_heatmap_chart(view_key, gaps, expected, returned), key="heatmap")
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _gap_table(key: tuple, levels: tuple, themes: tuple, _gaps: pd.DataFrame):
+    """The gap list as shown, and as the CSV to download; None when no gap is of the kinds chosen."""
+    shown = _gaps[_gaps["severity"].isin(levels) & _gaps["theme"].isin(themes)]
+    if shown.empty:
+        return None
+    table = pd.DataFrame({
+        "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in shown["severity"]],
+        "School": shown["school"],
+        "Theme": [THEMES_BY_ID[t].short for t in shown["theme"]],
+        "What we found": shown["finding"],
+        "A question to ask": shown["question"],
+    })
+    return table, shown.to_csv(index=False).encode("utf-8")
 
 
 def gap_list() -> None:
@@ -60,31 +90,32 @@ def gap_list() -> None:
                         format_func=lambda lv: f"{SEVERITY_SYMBOL[lv]} {SEVERITY_WORD[lv]}", key="ov_levels")
     themes = right.pills("Themes", [t.id for t in THEMES], default=[t.id for t in THEMES], selection_mode="multi",
                          format_func=lambda t: THEMES_BY_ID[t].short, key="ov_themes")
-    shown = gaps[gaps["severity"].isin(levels or []) & gaps["theme"].isin(themes or [])]
-    if shown.empty:
+    made = _gap_table(view_key, tuple(levels or ()), tuple(themes or ()), gaps)
+    if made is None:
         st.success("No gap of the kinds chosen for the schools chosen.", icon=":material/check_circle:")
         return
-    table = pd.DataFrame({
-        "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in shown["severity"]],
-        "School": shown["school"],
-        "Theme": [THEMES_BY_ID[t].short for t in shown["theme"]],
-        "What we found": shown["finding"],
-        "A question to ask": shown["question"],
-    })
+    table, csv = made
     st.table(table, hide_index=True, border="horizontal")
-    st.download_button("Download the gap list (CSV)", shown.to_csv(index=False).encode("utf-8"),
+    st.download_button("Download the gap list (CSV)", csv,
                        file_name=f"gaps_{year.replace('/', '-')}_{term}.csv", mime="text/csv",
                        icon=":material/download:", on_click="ignore")
 
 
-def returns_status() -> None:
-    st.subheader("Returns for this term")
-    cells = tracker_cells(data, common.thresholds(), last=term_index(year, term))
-    cells = cells[(cells["academic_year"] == year) & (cells["term"] == term) & cells["urn"].isin(urns)]
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _returns_groups(key: tuple, year: str, term: str, _data, _thresholds: dict, _urns: list) -> dict[str, list[str]]:
+    """The schools chosen, by whether their return for the term is missing, late or on time."""
+    cells = tracker_cells(_data, _thresholds, last=term_index(year, term))
+    cells = cells[(cells["academic_year"] == year) & (cells["term"] == term) & cells["urn"].isin(_urns)]
     groups = {"missing": [], "late": [], "on time": []}
     for r in cells.itertuples():
-        key = "missing" if r.level == "red" else "late" if r.level == "amber" else "on time"
-        groups[key].append(r.school + (f" ({r.label})" if key == "late" else ""))
+        group = "missing" if r.level == "red" else "late" if r.level == "amber" else "on time"
+        groups[group].append(r.school + (f" ({r.label})" if group == "late" else ""))
+    return groups
+
+
+def returns_status() -> None:
+    st.subheader("Returns for this term")
+    groups = _returns_groups(view_key, year, term, data, dict(view_key[4]), urns)
     cols = st.columns(3)
     for col, (word, names) in zip(cols, groups.items()):
         col.markdown(f"**{word.capitalize()}: {len(names)}**")

@@ -12,6 +12,8 @@ from loaders.registry import MEASURES, term_index
 from pages import common
 from store import overview
 
+common.require_frame()
+
 year, term, urns = common.selection()
 data = common.dataset()
 st.title("Returns")

@@ -17,6 +17,8 @@ from charts.trend import trend_chart
 from loaders.registry import DSL_ROLE, term_index
 from pages import common
 
+common.require_frame()
+
 year, term, urns = common.selection()
 data = common.dataset()
 names = data.school_names

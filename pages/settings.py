@@ -13,6 +13,8 @@ from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, Threshold, resolve
 from pages import common
 from store import thresholds as stored
 
+common.require_frame()
+
 eng = common.engine()
 user = common.current_user()
 state = st.session_state

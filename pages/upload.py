@@ -19,6 +19,8 @@ from loaders.template import template_bytes
 from pages import common
 from store import drafts, returns
 
+common.require_frame()
+
 ACCEPTED_TYPES = ["xlsx", "xls", "ods", "xlsm"]
 
 eng = common.engine()

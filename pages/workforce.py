@@ -8,6 +8,8 @@ from charts.tables import compliance_grid
 from pages import common
 from pages.theme_view import render
 
+common.require_frame()
+
 
 def checks(ctx, urns) -> None:
     st.subheader(f"Training and checks, {ctx.term} {ctx.academic_year}")

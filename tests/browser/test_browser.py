@@ -30,6 +30,7 @@ PAGES = {
     "returns": "returns",
     "upload": "upload",
     "about": "about",
+    "settings": "settings",
 }
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync", "--disable-quic"]
@@ -49,7 +50,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     """The dashboard on the sample trust, started the way `make run` starts it."""
-    data = tmp_path_factory.mktemp("browser_data")
+    yield from _serve(tmp_path_factory.mktemp("browser_data"))
+
+
+def _serve(data: Path):
     port = _free_port()
     env = {**os.environ, "DATA_DIR": str(data), "LOAD_SAMPLE": "1"}
     env.pop("DATABASE_URL", None)
@@ -127,3 +131,18 @@ def test_overview_shows_the_heatmap_and_the_gap_list(app_url, browser):
         assert "Kestrel Vale Primary School" in body  # a school with a planted lapse
     finally:
         page.close()
+
+
+def test_a_link_into_a_page_of_a_fresh_server_still_goes_through_the_frame(tmp_path, browser):
+    """The very first request to a new server is a deep link: it must not be served a page from
+    the pages/ folder on its own, without the navigation and the sidebar of the frame."""
+    server = _serve(tmp_path)
+    url = next(server)
+    try:
+        page = _open(browser, f"{url}/upload", "deep_link")
+        nav = page.inner_text('[data-testid="stSidebar"]')
+        assert "Signed in as" in nav
+        assert "theme view" not in nav.lower() and "common" not in nav.lower()
+        page.close()
+    finally:
+        server.close()

@@ -16,6 +16,7 @@ PAGES = {
     "pages/workforce.py": {"charts": 3, "text": "Workforce, leadership and KCSIE"},
     "pages/returns.py": {"charts": 1, "text": "Returns"},
     "pages/about.py": {"charts": 0, "text": "About the data"},
+    "pages/settings.py": {"charts": 0, "text": "Settings"},
 }
 
 
