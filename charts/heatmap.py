@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -12,17 +14,28 @@ from charts.palette import SEVERITY_COLOUR, SEVERITY_SYMBOL, SEVERITY_WORD, layo
 LEVELS = ["clear", "note", "amber", "red", "no data"]  # the order of the colour scale
 
 
-def _cell(gaps: pd.DataFrame, returned: bool) -> tuple[str, str]:
-    """(level, hover text) for one school and theme."""
-    if gaps.empty:
+def _cell(gaps: list[tuple[str, str]], returned: bool) -> tuple[str, str]:
+    """(level, hover text) for one school and theme, from its gaps' (severity, finding) in order."""
+    if not gaps:
         return ("clear", "No gap found") if returned else ("no data", "No return for this term")
+    found = {severity for severity, _ in gaps}
     for level in ("red", "amber", "note"):
-        hit = gaps[gaps["severity"] == level]
-        if not hit.empty:
-            lines = [f"• {f}" for f in gaps["finding"].head(4)]
+        if level in found:
+            lines = [f"• {finding}" for _, finding in gaps[:4]]
             more = len(gaps) - 4
             return level, "<br>".join(lines + ([f"…and {more} more"] if more > 0 else []))
     return "clear", "No gap found"
+
+
+def _by_cell(gaps: pd.DataFrame) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """Each (school, theme)'s gaps as (severity, finding), in the gap list's order: one pass over
+    the gaps instead of a filter per cell, which a trust of a thousand schools would feel."""
+    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    if gaps.empty:
+        return out
+    for urn, theme, severity, finding in zip(gaps["urn"], gaps["theme"], gaps["severity"], gaps["finding"]):
+        out.setdefault((urn, theme), []).append((severity, finding))
+    return out
 
 
 def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str]) -> Chart:
@@ -30,14 +43,13 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str])
     themes = [t for t in THEMES]
     rows, table = [], []
     ordered = schools.sort_values("name")
+    cells = _by_cell(gaps)
     for s in ordered.itertuples():
-        mine = gaps[gaps["urn"] == s.urn] if not gaps.empty else gaps
         row = []
         for t in themes:
-            theme_gaps = mine[mine["theme"] == t.id] if not mine.empty else mine
+            theme_gaps = cells.get((s.urn, t.id), [])
             level, hover = _cell(theme_gaps, s.urn in returned or t.id == "oversight")
-            counts = theme_gaps["severity"].value_counts().to_dict() if not theme_gaps.empty else {}
-            row.append((level, hover, counts))
+            row.append((level, hover, Counter(severity for severity, _ in theme_gaps)))
         rows.append(row)
         table.append({"School": s.name, "URN": s.urn, **{t.short: _label(c[0], c[2]) for t, c in zip(themes, row)}})
     z = [[LEVELS.index(c[0]) for c in r] for r in rows]
