@@ -27,7 +27,7 @@ CHANGE_QUERY_CODES = ("large_change", "value_three_times_last_term", "more_than_
 class Dataset:
     """What the store holds, in long tables (newest version of every return)."""
 
-    schools: pd.DataFrame  # urn, name
+    schools: pd.DataFrame  # urn, name, phase (optional)
     values: pd.DataFrame  # urn, academic_year, term, measure_id, value
     returns: pd.DataFrame  # urn, academic_year, term, version, submitted_at
     leads: pd.DataFrame  # urn, academic_year, term, role, name, last_full_training, last_refresher
@@ -53,6 +53,13 @@ class Dataset:
     @cached_property
     def school_names(self) -> dict[str, str]:
         return dict(zip(self.schools["urn"], self.schools["name"]))
+
+    @cached_property
+    def school_phases(self) -> dict[str, str]:
+        """Phase where the trust has recorded one (returns do not carry it)."""
+        if "phase" not in self.schools:
+            return {}
+        return {u: p for u, p in zip(self.schools["urn"], self.schools["phase"]) if isinstance(p, str) and p}
 
     @cached_property
     def count_rows(self) -> dict[tuple, dict[str, float]]:

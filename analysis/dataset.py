@@ -11,7 +11,7 @@ from store.returns import schools
 
 def load_dataset(engine: Engine) -> Dataset:
     return Dataset(
-        schools=schools(engine)[["urn", "name"]],
+        schools=schools(engine)[["urn", "name", "phase"]],
         values=overview.latest_values(engine),
         returns=overview.submissions(engine),
         leads=overview.latest_leads(engine),

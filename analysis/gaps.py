@@ -227,7 +227,8 @@ def absent_without_early_help(ctx: Context) -> list[Gap]:
             continue
         gaps.append(_gap(st, "neglect", "neglect_absent", "absent_without_early_help", "amber",
                          f"{_n(absent)} flagged children are persistently absent, but only {_n(help_ + cp)} "
-                         "flagged children have an early help or child protection plan.",
+                         f"flagged {'child has' if help_ + cp == 1 else 'children have'} an early help or "
+                         "child protection plan.",
                          "Are the flagged children who are missing school getting help beyond the school?",
                          "Poor attendance was one of the signs of neglect the reviews kept finding.", SCIE_NEGLECT))
     return gaps
@@ -326,12 +327,19 @@ def statistical_outliers(ctx: Context) -> list[Gap]:
     return gaps
 
 
+def _primary(ctx: Context, urn: str) -> bool:
+    """Exploitation and child-on-child abuse are asked of schools with older pupils; a school the
+    trust has recorded as primary (or infant, junior, first) is left out, whatever its size."""
+    phase = (ctx.data.school_phases.get(urn) or "").lower()
+    return any(word in phase for word in ("primary", "infant", "junior", "first"))
+
+
 @rule
 def no_exploitation_identified(ctx: Context) -> list[Gap]:
     gaps = []
     for urn, year_rows in ctx.year_so_far().items():
         st = ctx.school_term(urn)
-        if st is None or (st.count("about.pupils_on_roll") or 0) < ctx.t["large_school"]:
+        if (st.count("about.pupils_on_roll") or 0) < ctx.t["large_school"] or _primary(ctx, urn):
             continue
         for cols, what in ((("cse", "cce"), "exploitation"), (("child_on_child",), "child-on-child abuse")):
             totals = [st_.total_of("concerns", cols) for st_ in year_rows]

@@ -54,8 +54,6 @@ THRESHOLDS: tuple[Threshold, ...] = (
               "A return submitted later than this is late.", 0, 90),
     Threshold("blank_share", "Many blanks: from", 0.2, "share",
               "A return with at least this share of its counts blank is raised for oversight.", maximum=1.0),
-    Threshold("change_times", "Large change: more than (times last term)", 3, "times",
-              "A count this many times last term's, left unexplained, is raised for oversight.", 1.5, 20),
 )
 
 THRESHOLDS_BY_ID = {t.id: t for t in THRESHOLDS}
@@ -68,6 +66,24 @@ def resolve(overrides: dict[str, float] | None = None) -> dict[str, float]:
     for key, value in (overrides or {}).items():
         if key in out and value is not None:
             out[key] = float(value)
+    return out
+
+
+# Pairs where the red line must sit beyond the amber one.
+BELOW_PAIRS = (("training_amber", "training_red"), ("chronology_amber", "chronology_red"),
+               ("attendance_amber", "attendance_red"), ("reports_amber", "reports_red"))
+ABOVE_PAIRS = (("drift_amber", "drift_red"),)
+
+
+def conflicts(values: dict[str, float]) -> list[str]:
+    """Plain sentences for red and amber lines set the wrong way round."""
+    out = []
+    for amber, red in BELOW_PAIRS:
+        if values[red] > values[amber]:
+            out.append(f"{THRESHOLDS_BY_ID[red].label} must not be above {THRESHOLDS_BY_ID[amber].label.lower()}.")
+    for amber, red in ABOVE_PAIRS:
+        if values[red] < values[amber]:
+            out.append(f"{THRESHOLDS_BY_ID[red].label} must not be below {THRESHOLDS_BY_ID[amber].label.lower()}.")
     return out
 
 

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, Threshold, resolve, validate
+from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, Threshold, conflicts, resolve, validate
 from pages import common
 from store import thresholds as stored
 
@@ -94,6 +94,14 @@ def refusal(spec: Threshold, value: float, problem: str) -> str:
 def save(current: dict[str, float]) -> tuple[list[str], list[str], bool]:
     """Store each threshold whose input differs from its value now: (saved, refused, all stored)."""
     saved, refused, whole = [], [], True
+    proposed = dict(current)
+    for spec in THRESHOLDS:
+        typed = state.get(input_key(spec))
+        if typed is not None and validate(spec.id, from_entered(spec, typed)) is None:
+            proposed[spec.id] = from_entered(spec, typed)
+    wrong_way = conflicts(proposed)
+    if wrong_way:  # a red line inside its amber one would judge backwards: store none of it
+        return [], [f"Not saved: {line}" for line in wrong_way], True
     for spec in THRESHOLDS:
         typed = state.get(input_key(spec))
         if typed is None or same(from_entered(spec, typed), current[spec.id]):

@@ -222,3 +222,23 @@ def test_find_gaps_orders_worst_first(trust):
     assert found[0].severity == "red"
     for x in found:
         assert x.question.endswith("?") and x.source and x.finding
+
+
+def test_exploitation_rule_leaves_out_a_large_primary(trust):
+    zero = {"referrals.cse.concerns": 0, "referrals.cce.concerns": 0, "referrals.child_on_child.concerns": 0}
+    for urn in ("100001", "100002", "100003"):
+        trust.add(urn, pupils=900, changes=zero)
+    data = trust.dataset()
+    data.schools["phase"] = ["Primary", "Secondary", None]
+    from analysis.context import Context
+
+    found = g.no_exploitation_identified(Context(data, YEAR, TERM))
+    assert {x.urn for x in found} == {"100002", "100003"}
+
+
+def test_red_and_amber_lines_the_wrong_way_round_are_named():
+    from analysis.thresholds import conflicts, resolve
+
+    assert conflicts(resolve()) == []
+    wrong = conflicts(resolve({"training_red": 0.99, "training_amber": 0.95, "drift_red": 0.1}))
+    assert len(wrong) == 2 and "Training: red below" in wrong[0]

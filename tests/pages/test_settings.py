@@ -154,3 +154,12 @@ def test_a_failure_on_our_side_is_an_apology_not_a_traceback(app_env, monkeypatc
                for e in at.error)
     assert not at.success
     assert load_thresholds(engine_of(app_env)) == {}
+
+
+def test_red_and_amber_the_wrong_way_round_is_refused_whole(app_env):
+    at = open_settings()
+    field(at, "training_red").set_value(99)  # red below 99% while amber is below 100%: fine
+    field(at, "training_amber").set_value(95)  # amber below 95% would put red inside amber
+    at = save(at)
+    assert load_thresholds(engine_of(app_env)) == {}
+    assert any("must not be above" in e.value for e in at.error)
