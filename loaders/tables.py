@@ -28,7 +28,18 @@ _PUNCTUATION = re.compile(r"[^a-z0-9]+")
 @lru_cache(maxsize=8192, typed=True)  # the same few hundred labels arrive in every return
 def normalise(text) -> str:
     """'Children's social care (CSC):' -> 'childrens social care'."""
-    s = str(text).strip().lower()
+    s = str(text)
+    # The same labels arrive in every return: remember the short ones (a bounded cache).
+    return _normalise_short(s) if len(s) <= 120 else _normalise(s)
+
+
+@lru_cache(maxsize=8192)
+def _normalise_short(text: str) -> str:
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
+    s = text.strip().lower()
     while True:
         stripped = _HINT.sub("", s)
         if stripped == s or not stripped:
