@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.compare import compare
-from analysis.rates import indicator_values, wide_counts
+from analysis.rates import indicator_values, wide_counts, with_changes
 from analysis.thresholds import resolve
 from loaders.registry import COUNT_IDS, DATE, MEASURES, REFERRALS, term_end, term_from_index, term_index
 
@@ -39,7 +39,7 @@ class Dataset:
 
     @cached_property
     def compared(self) -> pd.DataFrame:
-        return compare(indicator_values(self.wide))
+        return compare(with_changes(indicator_values(self.wide)))
 
     @cached_property
     def terms(self) -> list[tuple[str, str]]:

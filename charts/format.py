@@ -20,3 +20,12 @@ def fmt_count(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "no data"
     return f"{int(round(value)):,}"
+
+
+def fmt_change(change, unit: str) -> str:
+    """"+0.4 per 100" or "-5 points"; "no data" when either term is missing."""
+    if change is None or (isinstance(change, float) and math.isnan(change)):
+        return "no data"
+    if unit == PER_100:
+        return f"{change:+.1f} per 100"
+    return f"{change * 100:+.0f} points"

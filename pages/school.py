@@ -10,7 +10,7 @@ from analysis.benchmarks import england
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID
 from analysis.rates import pooled
 from analysis.themes import THEMES, THEMES_BY_ID
-from charts.format import fmt_value
+from charts.format import fmt_change, fmt_value
 from charts.funnel import POSITION_WORDS
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from charts.trend import trend_chart
@@ -74,7 +74,6 @@ def measures() -> None:
     st.subheader("Every measure against the trust")
     c = data.compared
     rows = c[(c["urn"] == urn) & (c["term_index"] == index)].set_index("indicator")
-    prev = c[(c["urn"] == urn) & (c["term_index"] == index - 1)].set_index("indicator")["value"]
     table = []
     for ind in INDICATORS:
         if ind.id not in rows.index:
@@ -86,7 +85,8 @@ def measures() -> None:
         table.append({
             "Theme": THEMES_BY_ID[ind.theme].short, "Measure": ind.label,
             "This school": fmt_value(r["value"], ind.unit), "Numbers": numbers,
-            "Last term": fmt_value(prev.get(ind.id), ind.unit),
+            "Change on last term": fmt_change(r["change_term"], ind.unit),
+            "On a year ago": fmt_change(r["change_year"], ind.unit),
             "Trust": fmt_value(r["trust"], ind.unit),
             "England": fmt_value(bench[0], ind.unit) if bench else "",
             "Against the trust": POSITION_WORDS[r["position"]],

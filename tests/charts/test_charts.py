@@ -1,0 +1,90 @@
+"""Figures carry their numbers and a summary, and colour judges only where a measure has a polarity."""
+
+from __future__ import annotations
+
+
+import pandas as pd
+import pytest
+
+from analysis.context import Context
+from analysis.gaps import find_gaps, gaps_frame
+from analysis.views import compliance_cells, tracker_cells
+from charts.format import fmt_change, fmt_count, fmt_value
+from charts.funnel import funnel_plot
+from charts.heatmap import theme_heatmap
+from charts.palette import AMBER, GREEN, RED
+from charts.tables import compliance_grid, returns_tracker
+from charts.trend import trend_chart
+from tests.analysis.conftest import TrustBuilder
+
+
+@pytest.fixture
+def trust_ctx():
+    t = TrustBuilder()
+    t.add("100001", pupils=1000, changes={"referrals.online.concerns": 90, "multi_agency.cp_conferences.done": 1,
+                                          "training.prevent.in_date": 30})
+    for i in range(2, 8):
+        t.add(f"10000{i}", pupils=1000, changes={"referrals.online.concerns": 10 + i % 3,
+                                                 "multi_agency.cp_conferences.done": 4 if i != 7 else 0})
+    return Context(t.dataset(), "2025/26", "Spring")
+
+
+def test_formats_keep_blank_as_no_data():
+    assert fmt_value(float("nan"), "per 100 pupils") == "no data"
+    assert fmt_value(None, "share") == "no data"
+    assert fmt_value(2.345, "per 100 pupils") == "2.3 per 100"
+    assert fmt_value(0.756, "share") == "76%"
+    assert fmt_count(float("nan")) == "no data" and fmt_count(1234) == "1,234"
+    assert fmt_change(-0.05, "share") == "-5 points" and fmt_change(0.42, "per 100 pupils") == "+0.4 per 100"
+
+
+def test_heatmap_cells_say_the_worst_gap_in_words_and_count(trust_ctx):
+    gaps = gaps_frame(find_gaps(trust_ctx))
+    schools = trust_ctx.data.schools
+    chart = theme_heatmap(gaps, schools, set(schools["urn"]))
+    row = chart.table.set_index("URN").loc["100001"]
+    assert row["Multi-agency"].startswith("✖") and "red" in row["Multi-agency"]
+    assert row["Workforce"].startswith("✖")
+    assert chart.table.set_index("URN").loc["100002", "Neglect"] == "✔ No gap"
+    assert "schools and 5 themes" in chart.summary
+    heat = chart.figure.data[0]
+    assert len(heat.y) == len(schools) and list(heat.x) == ["Neglect", "Adolescents", "Multi-agency", "Workforce",
+                                                           "Oversight"]
+
+
+def test_funnel_for_a_measure_without_polarity_never_uses_red_amber_or_green(trust_ctx):
+    c = trust_ctx.compared_term()
+    chart = funnel_plot(c[c["indicator"] == "online_concerns"], trust_ctx.data.school_names, "online_concerns")
+    colours = set(chart.figure.data[-1].marker.color)
+    assert not colours & {RED, AMBER, GREEN}
+    outlier = chart.table[chart.table["School"] == "School 100001"].iloc[0]
+    assert outlier["Count"] == 90 and outlier["Base"] == 1000 and "above" in outlier["Against the trust"]
+    assert "School 100001" in chart.summary
+
+
+def test_funnel_for_a_compliance_measure_judges_the_low_side(trust_ctx):
+    c = trust_ctx.compared_term()
+    chart = funnel_plot(c[c["indicator"] == "ma_cp_conferences"], trust_ctx.data.school_names, "ma_cp_conferences")
+    colours = list(chart.figure.data[-1].marker.color)
+    assert RED in colours or AMBER in colours
+
+
+def test_trend_table_shows_numbers_behind_each_value(trust_ctx):
+    c = trust_ctx.data.compared
+    online = c[c["indicator"] == "online_concerns"]
+    from analysis.rates import pooled
+
+    chart = trend_chart(online, pooled(online), trust_ctx.data.school_names, "online_concerns", highlight=["100001"])
+    assert chart.table.iloc[0]["School 100001"] == "9.0 per 100 (90 of 1000)"
+    assert "Trust" in [d.name for d in chart.figure.data]
+
+
+def test_compliance_grid_and_tracker(trust_ctx):
+    cells = compliance_cells(trust_ctx)
+    prevent = cells[(cells["urn"] == "100001") & (cells["item"] == "Prevent")].iloc[0]
+    assert prevent.level == "red" and prevent.label == "75%" and "30 of 40" in prevent.detail
+    chart = compliance_grid(cells)
+    assert "red" in chart.summary and len(chart.table) == 7
+    tracker = tracker_cells(trust_ctx.data)
+    assert set(tracker["label"]) == {"on time"}
+    assert "7 of 7 schools have returned" in returns_tracker(tracker).summary
