@@ -1,0 +1,32 @@
+"""`make bench`: how fast the product is where people wait, each figure against its goal.
+
+Prints, from one run, each with its goal and "ok" or "OVER GOAL":
+- the median time to check one return, against the raw parse of the same file (goal: within 3x);
+- the time to import 1,000 returns into SQLite (goal: under 15 s);
+- the median rerun of the Overview page in Streamlit's AppTest, on the sample trust, on a made-up
+  trust of 150 schools over 9 terms (goal: under 100 ms) and of 1,500 schools (goal: within 4x
+  of the 150-school figure), with each first run and how the trusts' databases were made.
+
+The made-up trusts' databases are kept under data/bench/ and reused by the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from bench import dashboard, returns
+
+
+def main() -> int:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Machine: {os.cpu_count()} CPUs, load average {load} (other work running slows every figure)")
+    for line in returns.lines():
+        print(line, flush=True)
+    for line in dashboard.lines():
+        print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The benchmark's building blocks on a tiny trust: the bulk store lays down what the store's own
+save would, the trust's database is made once and reused, and the Overview can be timed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from bench import dashboard, trusts
+from loaders.report import ERROR, Problem
+from sample_data import large
+from store import db, overview
+from store.returns import save_return
+from store.schema import audit, returns
+
+
+@pytest.fixture
+def tiny_plan():
+    return large.large_trust(3, 3, seed=2)
+
+
+def _engine(path):
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.create_schema(engine)
+    return engine
+
+
+def _stored(engine) -> dict[str, pd.DataFrame]:
+    """Everything the dashboard reads, in a comparable order (return ids aside)."""
+    overview_cols = [c for c in overview.OVERVIEW_COLUMNS if c != "return_id"]
+    with engine.connect() as conn:
+        audit_rows = pd.DataFrame(conn.execute(
+            sa.select(audit.c.actor, audit.c.action, audit.c.outcome, audit.c.urn, audit.c.academic_year,
+                      audit.c.term, audit.c.file_name, audit.c.sha256, audit.c.size, audit.c.detail)
+            .order_by(audit.c.urn, audit.c.academic_year, audit.c.term)).all())
+        versions = pd.DataFrame(conn.execute(
+            sa.select(returns.c.urn, returns.c.academic_year, returns.c.term, returns.c.version, returns.c.sha256,
+                      returns.c.submitted_at, returns.c.content)
+            .order_by(returns.c.urn, returns.c.academic_year, returns.c.term)).all())
+    audit_rows["detail"] = [{k: v for k, v in d.items() if k != "return_id"} for d in audit_rows["detail"]]
+    return {
+        "values": overview.latest_values(engine),
+        "leads": overview.latest_leads(engine),
+        "queries": overview.latest_queries(engine),
+        "overview": overview.returns_overview(engine)[overview_cols]
+        .sort_values(["urn", "academic_year", "term"], ignore_index=True),
+        "versions": versions,
+        "audit": audit_rows,
+    }
+
+
+def test_the_bulk_store_lays_down_what_save_return_would(tmp_path, tiny_plan):
+    items = [(report, content, trusts.submitted_at(report)) for _, report, content in large.iter_reports(tiny_plan)]
+    items[0][0].values.update({"inclusion.ehe_removals": None, "about.filtering_reviewed": None})
+    bulk, one_by_one = _engine(tmp_path / "bulk.db"), _engine(tmp_path / "saved.db")
+    assert trusts.store_bulk(bulk, items) == len(items) > 0
+    for report, content, at in items:
+        save_return(one_by_one, report, content, user=trusts.BENCH_USER, submitted_at=at, action="import",
+                    source=trusts.BENCH_SOURCE)
+    got, want = _stored(bulk), _stored(one_by_one)
+    for name in want:
+        pd.testing.assert_frame_equal(got[name], want[name], obj=name)
+    blank = got["values"][got["values"]["value"].isna()]
+    assert set(blank["measure_id"]) == {"inclusion.ehe_removals", "about.filtering_reviewed"}, \
+        "blank cells come back blank, and nothing else does"
+    # storing again makes each school-term's second version, as a resubmission would
+    trusts.store_bulk(bulk, items[:1])
+    assert _stored(bulk)["versions"]["version"].max() == 2
+
+
+def test_a_report_with_errors_stops_the_whole_bulk_write(tmp_path, tiny_plan):
+    items = [(report, content, None) for _, report, content in large.iter_reports(tiny_plan)]
+    items[-1][0].problems.append(Problem("neglect_above_active_flags", ERROR, "Neglect", "B5", "broken"))
+    engine = _engine(tmp_path / "bulk.db")
+    with pytest.raises(ValueError):
+        trusts.store_bulk(engine, items)
+    assert overview.data_version(engine) == (0, 0), "nothing half-stored"
+
+
+def test_a_trust_database_is_built_once_then_reused(tmp_path):
+    stale = tmp_path / "trust_3x3_seed2_gen0_0123456789.db"
+    stale.write_bytes(b"made by older code")
+    first = trusts.large_database(3, 3, seed=2, folder=tmp_path)
+    assert not stale.exists(), "a file made by older code is not kept"
+    assert not first.reused and first.schools == 3 and first.returns > 0 and first.seconds > 0
+    again = trusts.large_database(3, 3, seed=2, folder=tmp_path)
+    assert again.reused and again.path == first.path and again.returns == first.returns
+    assert again.seconds == pytest.approx(first.seconds, abs=0.01)
+    assert not list(tmp_path.glob("*.building*")), "no half-built file left behind"
+
+
+def test_the_overview_of_a_three_school_trust_can_be_timed(tmp_path):
+    base = trusts.large_database(3, 3, seed=2, folder=tmp_path)
+    timing = dashboard.time_overview(base.url, reruns=1)
+    assert timing.cold > 0 and len(timing.reruns) == 1 and len(timing.cpu) == 1
+    assert timing.median == timing.reruns[0]
