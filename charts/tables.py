@@ -27,20 +27,26 @@ def _grid(z_levels, text, hover, x, y, title) -> go.Figure:
     return fig
 
 
-def compliance_grid(cells: pd.DataFrame) -> Chart:
-    """``cells``: school, item, level (clear/amber/red/no data), label (e.g. "38 of 40, 95%"), detail."""
+def _pivot(cells: pd.DataFrame, across: str, hover: str, empty: str):
+    """Schools down, ``across`` along: the levels, the cell texts (symbol and label), the hovers."""
     schools = list(dict.fromkeys(cells["school"]))
-    items = list(dict.fromkeys(cells["item"]))
-    pivot = {(r.school, r.item): r for r in cells.itertuples()}
-    z, text, hover = [], [], []
+    columns = list(dict.fromkeys(cells[across]))
+    found = {(r.school, getattr(r, across)): r for r in cells.itertuples()}
+    z, text, tips = [], [], []
     for s in schools:
-        row = [pivot.get((s, i)) for i in items]
+        row = [found.get((s, c)) for c in columns]
         z.append([r.level if r is not None else "no data" for r in row])
         text.append([f"{SEVERITY_SYMBOL[r.level]} {r.label}" if r is not None else "–" for r in row])
-        hover.append([r.detail if r is not None else "no data" for r in row])
-    fig = _grid(z, text, hover, items, schools, "Training and KCSIE checks, by school")
+        tips.append([getattr(r, hover) if r is not None else empty for r in row])
+    return schools, columns, z, text, tips
+
+
+def compliance_grid(cells: pd.DataFrame) -> Chart:
+    """``cells``: school, item, level (clear/amber/red/no data), label (e.g. "95%"), detail."""
+    schools, items, z, text, tips = _pivot(cells, "item", "detail", "no data")
+    fig = _grid(z, text, tips, items, schools, "Training and KCSIE checks, by school")
     plain = [i.replace("<br>", " ") for i in items]
-    table = pd.DataFrame([[s, *[t for t in row]] for s, row in zip(schools, text)], columns=["School", *plain])
+    table = pd.DataFrame([[s, *row] for s, row in zip(schools, text)], columns=["School", *plain])
     reds = sum(v == "red" for row in z for v in row)
     ambers = sum(v == "amber" for row in z for v in row)
     summary = (f"{len(schools)} schools, {len(items)} checks: {reds} red and {ambers} amber; "
@@ -50,19 +56,11 @@ def compliance_grid(cells: pd.DataFrame) -> Chart:
 
 def returns_tracker(cells: pd.DataFrame) -> Chart:
     """``cells``: school, term_label, level (clear/amber/red), label ("on time", "12 days late", "missing")."""
-    schools = list(dict.fromkeys(cells["school"]))
-    terms = list(dict.fromkeys(cells["term_label"]))
-    pivot = {(r.school, r.term_label): r for r in cells.itertuples()}
-    z, text, hover = [], [], []
-    for s in schools:
-        row = [pivot.get((s, t)) for t in terms]
-        z.append([r.level if r is not None else "no data" for r in row])
-        text.append([f"{SEVERITY_SYMBOL[r.level]} {r.label}" if r is not None else "–" for r in row])
-        hover.append([r.label if r is not None else "not expected" for r in row])
-    fig = _grid(z, text, hover, terms, schools, "Returns received, by school and term")
+    schools, terms, z, text, tips = _pivot(cells, "term_label", "label", "not expected")
+    fig = _grid(z, text, tips, terms, schools, "Returns received, by school and term")
     table = pd.DataFrame([[s, *row] for s, row in zip(schools, text)], columns=["School", *terms])
-    last = terms[-1] if terms else ""
-    missing = sum(1 for s in schools if pivot.get((s, last)) is not None and pivot[(s, last)].level == "red")
-    late = sum(1 for s in schools if pivot.get((s, last)) is not None and pivot[(s, last)].level == "amber")
-    summary = f"For {last}: {len(schools) - missing} of {len(schools)} schools have returned, {late} late, {missing} missing."
+    last = [row[-1] for row in z] if terms else []
+    missing, late, on_time = last.count("red"), last.count("amber"), last.count("clear")
+    summary = (f"For {terms[-1] if terms else 'this term'}: {on_time + late} of {on_time + late + missing} "
+               f"schools expected have returned, {late} late, {missing} missing.")
     return Chart(fig, table, summary)

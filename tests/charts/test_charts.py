@@ -87,4 +87,4 @@ def test_compliance_grid_and_tracker(trust_ctx):
     assert "red" in chart.summary and len(chart.table) == 7
     tracker = tracker_cells(trust_ctx.data)
     assert set(tracker["label"]) == {"on time"}
-    assert "7 of 7 schools have returned" in returns_tracker(tracker).summary
+    assert "7 of 7 schools expected have returned, 0 late, 0 missing" in returns_tracker(tracker).summary
