@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import settings
+from analysis.exports import to_csv_bytes
 from analysis.themes import THEMES, THEMES_BY_ID
 from analysis.views import tracker_cells
 from charts.heatmap import theme_heatmap
@@ -80,7 +81,7 @@ def _gap_table(key: tuple, levels: tuple, themes: tuple, _gaps: pd.DataFrame):
         "What we found": shown["finding"],
         "A question to ask": shown["question"],
     })
-    return table, shown.to_csv(index=False).encode("utf-8")
+    return table, to_csv_bytes(shown)
 
 
 def gap_list() -> None:

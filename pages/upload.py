@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from analysis.exports import to_csv_bytes
 from loaders import check_return
 from loaders.registry import TERMS, term_end
 from loaders.report import ERROR, ReturnReport
@@ -176,7 +177,7 @@ def report_section(report: ReturnReport) -> None:
         st.table(frame, hide_index=True, border="horizontal")
         st.download_button(
             "Download these problems (CSV)",
-            frame.to_csv(index=False).encode("utf-8"),
+            to_csv_bytes(frame),
             file_name=f"{report.file.rsplit('.', 1)[0]}_problems.csv",
             mime="text/csv",
             icon=":material/download:",
