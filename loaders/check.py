@@ -11,7 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from . import checks, guard, personal, registry, tables, values, workbook
+from . import checks, guard, personal, registry, scan, tables, values, workbook
 from .report import ERROR, Lead, Problem, ReturnReport
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -115,7 +115,7 @@ def _flag(cell: tables.Cell, flagged: dict) -> Problem | None:
     mark = flagged.get(cell.sheet, {}).get((cell.row, cell.col))
     if mark is None:
         return None
-    if mark == workbook.UNSAVED:
+    if mark == scan.UNSAVED:
         message = (f"{cell.sheet}!{cell.ref} holds a formula with no saved value: open and save the file "
                    "in Excel (or LibreOffice), then upload again.")
         return Problem("formula_without_value", ERROR, cell.sheet, cell.ref, message)

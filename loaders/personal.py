@@ -12,7 +12,8 @@ import re
 
 from .report import ERROR, Problem
 from .tables import normalise
-from .workbook import Workbook, a1
+from .scan import a1
+from .workbook import Workbook
 
 # Compared with spaces removed, so "D.O.B.", "First_Name" and "date-of-birth" all match.
 CHILD_HEADINGS = {

@@ -7,7 +7,7 @@ this data; nothing else spells out a measure id by hand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 TEMPLATE_VERSION = 1

@@ -15,7 +15,8 @@ from functools import lru_cache
 
 from . import registry
 from .report import ERROR, Problem
-from .workbook import Grid, Workbook, a1
+from .scan import a1
+from .workbook import Grid, Workbook
 
 LEAD_FIELDS = ("role", "name", "last_full_training", "last_refresher")
 

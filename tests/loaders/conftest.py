@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from loaders import registry  # noqa: E402
-from loaders.workbook import a1  # noqa: E402
+from loaders.scan import a1  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 BLANK = object()  # a value override meaning "leave the cell empty"
