@@ -40,6 +40,7 @@ PAGES = {
         page("pages/upload.py", "Upload a return", "upload_file", url_path="upload"),
         page("pages/about.py", "About the data", "info", url_path="about"),
         page("pages/settings.py", "Settings", "tune", url_path="settings"),
+        page("pages/audit.py", "Record of changes", "history", url_path="record"),
     ],
 }
 

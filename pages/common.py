@@ -152,3 +152,16 @@ def show_chart(chart, *, key: str) -> None:
     st.caption(chart.summary)
     with st.expander("The numbers behind this chart"):
         st.dataframe(chart.table, hide_index=True, width="stretch")
+
+
+def describe_detail(detail) -> str:
+    """An audit row's detail in a line: problem codes and cells, counts, old and new values."""
+    if not isinstance(detail, dict) or not detail:
+        return ""
+    parts = []
+    for key, value in detail.items():
+        if isinstance(value, list):
+            value = ", ".join(str(v if not isinstance(v, dict) else v.get("code", v)) for v in value[:6]) + \
+                ("…" if len(value) > 6 else "")
+        parts.append(f"{key.replace('_', ' ')}: {value}")
+    return "; ".join(parts)

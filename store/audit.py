@@ -86,11 +86,22 @@ def record_attempt(engine: Engine, report: ReturnReport, *, user: str, size: int
         )
 
 
-def audit_log(engine: Engine, *, limit: int = 500, urn: str | None = None) -> pd.DataFrame:
-    """The newest audit rows first (all columns), optionally for one school."""
+def audit_log(engine: Engine, *, limit: int = 500, urn: str | None = None, actor: str | None = None,
+              actions: list[str] | None = None, since: datetime | None = None,
+              until: datetime | None = None) -> pd.DataFrame:
+    """The newest audit rows first (all columns), optionally narrowed to a school, a person,
+    some actions and a time window (``until`` exclusive)."""
     query = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
     if urn is not None:
         query = query.where(audit.c.urn == urn)
+    if actor:
+        query = query.where(audit.c.actor == actor)
+    if actions:
+        query = query.where(audit.c.action.in_(actions))
+    if since is not None:
+        query = query.where(audit.c.at >= as_utc(since))
+    if until is not None:
+        query = query.where(audit.c.at < as_utc(until))
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
     return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in audit.columns])
@@ -99,3 +110,11 @@ def audit_log(engine: Engine, *, limit: int = 500, urn: str | None = None) -> pd
 def _text_or_none(value) -> str | None:
     # A report of an unreadable file may hold odd types here; the audit keeps plain text only.
     return None if value is None else str(value)
+
+
+def audit_facets(engine: Engine) -> dict[str, list[str]]:
+    """The people and actions on record, for the audit page's filters."""
+    with engine.connect() as conn:
+        actors = conn.execute(sa.select(audit.c.actor).distinct().order_by(audit.c.actor)).scalars().all()
+        actions = conn.execute(sa.select(audit.c.action).distinct().order_by(audit.c.action)).scalars().all()
+    return {"actors": list(actors), "actions": list(actions)}

@@ -31,6 +31,7 @@ PAGES = {
     "upload": "upload",
     "about": "about",
     "settings": "settings",
+    "record": "record",
 }
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync", "--disable-quic"]

@@ -17,6 +17,7 @@ PAGES = {
     "pages/returns.py": {"charts": 1, "text": "Returns"},
     "pages/about.py": {"charts": 0, "text": "About the data"},
     "pages/settings.py": {"charts": 0, "text": "Settings"},
+    "pages/audit.py": {"charts": 0, "text": "Record of changes"},
 }
 
 
@@ -83,3 +84,13 @@ def test_school_profile_shows_the_dsls_explanations_beside_the_numbers(sample_ap
     explained = at.table[-1].value
     assert "We run no part-time timetables." in list(explained["The DSL explained"])
     assert "— not explained —" in list(explained["The DSL explained"])
+
+
+def test_the_record_of_changes_lists_uploads_and_filters_by_school(sample_app):
+    at = open_page("pages/audit.py")
+    assert_no_exception(at)
+    record = at.dataframe[0].value
+    assert {"When (UTC)", "Who", "What", "Outcome", "School"} <= set(record.columns)
+    assert (record["What"] == "Import").sum() == 71  # the sample trust, imported on first start
+    at = open_page("pages/audit.py", state={"audit_school": "990002"})
+    assert set(at.dataframe[0].value["School"]) == {"Kestrel Vale Primary School"}

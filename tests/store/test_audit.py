@@ -61,3 +61,21 @@ def test_a_file_with_child_level_data_leaves_no_bytes_and_no_quoted_cells(engine
 
 def test_audit_has_no_column_for_file_contents():
     assert not any(isinstance(c.type, sa.LargeBinary) for c in audit.columns)
+
+
+def test_the_record_narrows_to_a_person_an_action_and_a_window(sqlite_engine):
+    from datetime import UTC, datetime, timedelta
+
+    from store.audit import audit_facets, audit_log, write_audit
+    from store.db import writing
+
+    with writing(sqlite_engine) as conn:
+        write_audit(conn, actor="a@example.org", action="upload", outcome="accepted", urn="990001")
+        write_audit(conn, actor="b@example.org", action="set_threshold", outcome="done")
+    assert set(audit_log(sqlite_engine, actor="a@example.org")["action"]) == {"upload"}
+    assert set(audit_log(sqlite_engine, actions=["set_threshold"])["actor"]) == {"b@example.org"}
+    now = datetime.now(UTC).replace(tzinfo=None)
+    assert len(audit_log(sqlite_engine, since=now - timedelta(minutes=5), until=now + timedelta(minutes=5))) == 2
+    assert audit_log(sqlite_engine, until=now - timedelta(days=1)).empty
+    facets = audit_facets(sqlite_engine)
+    assert facets == {"actors": ["a@example.org", "b@example.org"], "actions": ["set_threshold", "upload"]}
