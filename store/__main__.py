@@ -1,8 +1,21 @@
-"""``python -m store init [--db URL]``: create the tables and, on first start, load the sample trust."""
+"""``python -m store``: set up the database, and manage who may sign in.
+
+    python -m store init [--db URL]
+    python -m store users add EMAIL --role trust_leader|trustee|dsl [--name NAME] [--school URN ...]
+                              [--password-stdin] [--db URL]
+    python -m store users list [--db URL]
+    python -m store users remove EMAIL [--db URL]
+    python -m store users set-role EMAIL ROLE [--school URN ...] [--db URL]
+
+A password is never taken on the command line (it would stay in the shell's history and show in
+the process list): it is read from standard input with --password-stdin, or asked for when run
+at a terminal. Exit 0 when done, 1 when it could not be done, 2 on bad usage.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 
 import sqlalchemy as sa
@@ -12,14 +25,24 @@ import settings
 from store.db import create_schema, make_engine
 from store.schema import returns
 
+OK, FAILED = 0, 1  # argparse itself exits 2 on bad usage
+ACTOR = "command line"
+ROLE_CHOICES = ("trust_leader", "trustee", "dsl")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m store", description="Set up the dashboard's database.")
     commands = parser.add_subparsers(dest="command", required=True)
     init = commands.add_parser("init", help="create the tables and load the sample trust into an empty database")
     init.add_argument("--db", help="database URL (default: DATABASE_URL or the SQLite file in the data folder)")
+    _add_users_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "users":
+        return _users(args)
+    return _init(args)
 
+
+def _init(args) -> int:
     url = args.db or settings.database_url()
     shown = make_url(url).render_as_string(hide_password=True)
     try:
@@ -41,5 +64,123 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _add_users_parser(commands) -> None:
+    users = commands.add_parser("users", help="add, list, remove users or change their role")
+    actions = users.add_subparsers(dest="action", required=True, metavar="{add,list,remove,set-role}")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
+    add = actions.add_parser("add", parents=[db], help="add a user")
+    add.add_argument("email", metavar="EMAIL")
+    add.add_argument("--role", required=True, choices=ROLE_CHOICES)
+    add.add_argument("--name", help="the person's name as the pages show it")
+    add.add_argument("--school", dest="schools", action="append", default=[], metavar="URN",
+                     help="a school a DSL holds (repeat for several)")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read a local password from standard input (otherwise asked for at a terminal; "
+                          "none: the user signs in through single sign-on)")
+    actions.add_parser("list", parents=[db], help="list every user")
+    remove = actions.add_parser("remove", parents=[db], help="remove a user (they can no longer sign in)")
+    remove.add_argument("email", metavar="EMAIL")
+    role = actions.add_parser("set-role", parents=[db], help="change a user's role")
+    role.add_argument("email", metavar="EMAIL")
+    role.add_argument("role", choices=ROLE_CHOICES)
+    role.add_argument("--school", dest="schools", action="append", default=None, metavar="URN",
+                      help="the schools a DSL holds (repeat for several; default: keep a DSL's schools)")
+
+
+def _users(args) -> int:
+    from store import users
+
+    try:
+        password = _password(args.password_stdin) if args.action == "add" else None
+    except (EOFError, KeyboardInterrupt):
+        print("\nNo user added: the password was not given.", file=sys.stderr)
+        return FAILED
+    except ValueError as exc:
+        print(f"{exc} No user added.", file=sys.stderr)
+        return FAILED
+    url = args.db or settings.database_url()
+    try:
+        engine = make_engine(url)
+        create_schema(engine)  # a database set up before users existed gains their tables
+        return _run(users, engine, args, password)
+    except users.UserError as exc:
+        print(str(exc), file=sys.stderr)
+        return FAILED
+    except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback
+        shown = make_url(url).render_as_string(hide_password=True)
+        print(f"Could not change the users at {shown}: {type(exc).__name__}: {exc}".splitlines()[0],
+              file=sys.stderr)
+        return FAILED
+
+
+def _run(users, engine, args, password) -> int:
+    if args.action == "list":
+        print(render_users(users.list_users(engine)))
+    elif args.action == "add":
+        user = users.add_user(engine, args.email, role=args.role, name=args.name, urns=args.schools,
+                              password=password, actor=ACTOR, source=ACTOR)
+        how = "with a local password" if password is not None else "signing in through single sign-on"
+        print(f"Added {user.email} as {_role_words(user)}, {how}.")
+    elif args.action == "remove":
+        users.remove_user(engine, args.email, actor=ACTOR, source=ACTOR)
+        print(f"Removed {args.email.strip().lower()}: they can no longer sign in.")
+    else:
+        user = users.set_role(engine, args.email, args.role, urns=args.schools, actor=ACTOR, source=ACTOR)
+        print(f"{user.email} is now {_role_words(user)}.")
+    return OK
+
+
+def _password(from_stdin: bool) -> str | None:
+    """The new user's password, or None for single sign-on. Never from the command line itself."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise ValueError("No password on standard input: give it as one line, or leave out --password-stdin.")
+        return password
+    if not sys.stdin.isatty():  # a script without --password-stdin adds a single sign-on user
+        return None
+    first = getpass.getpass("Password (leave empty for single sign-on): ")
+    if not first:
+        return None
+    if getpass.getpass("The same password again: ") != first:
+        raise ValueError("The two passwords differ.")
+    return first
+
+
+def render_users(frame) -> str:
+    """One line per user: email, role, schools, how they sign in, and whether removed."""
+    if frame.empty:
+        return "No users yet: add one with `python -m store users add EMAIL --role trust_leader`."
+    lines = []
+    for row in frame.itertuples(index=False):
+        schools = f" for {', '.join(row.urns)}" if row.urns else ""
+        name = f" ({row.name})" if row.name else ""
+        how = "removed" if row.disabled else ("local password" if row.password else "single sign-on")
+        lines.append(f"{row.email}{name}: {_role_label(row.role)}{schools}; {how}")
+    return "\n".join(lines)
+
+
+def _role_words(user) -> str:
+    schools = f" for {', '.join(user.urns)}" if user.urns else ""
+    return f"{_role_label(user.role)}{schools}"
+
+
+def _role_label(role: str) -> str:
+    from store.access import ROLES
+
+    return ROLES.get(role, role)
+
+
+def run() -> int:
+    try:
+        return main()
+    except KeyboardInterrupt:
+        return FAILED
+    except Exception:  # noqa: BLE001
+        print("Sorry: something went wrong on our side; nothing was changed. Please report this.", file=sys.stderr)
+        return FAILED
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

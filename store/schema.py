@@ -128,3 +128,42 @@ thresholds = sa.Table(
     sa.Column("changed_by", sa.Text, nullable=False),
     sa.Column("changed_at", sa.DateTime, nullable=False),
 )
+
+# People who may sign in. The email is the key, always lower-cased. A removed user is kept,
+# disabled, so the audit trail's names still lead somewhere; single sign-on users have no hash.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("email", sa.String(254), primary_key=True),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("role", sa.String(16), nullable=False),  # trust_leader, trustee, dsl
+    sa.Column("password_hash", sa.Text, nullable=True),  # scrypt$n$r$p$salt$hash, never the password
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+# The schools a DSL holds (one or several). No foreign key to schools: a DSL is often set up
+# before their school's first return has been stored.
+user_schools = sa.Table(
+    "user_schools",
+    metadata,
+    sa.Column("email", sa.String(254), sa.ForeignKey("users.email", ondelete="CASCADE"), nullable=False),
+    sa.Column("urn", sa.String(6), nullable=False),
+    sa.PrimaryKeyConstraint("email", "urn", name="pk_user_schools"),
+)
+
+# Every sign-in attempt, for rate limiting. ``refused`` attempts were turned away unchecked
+# (too many failures) and do not extend the lock; the audit keeps the lasting record.
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("source", sa.Text, nullable=True),  # the address the attempt came from, when known
+    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Column("refused", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+sa.Index("ix_login_attempts_email", login_attempts.c.email, login_attempts.c.at)
+sa.Index("ix_login_attempts_source", login_attempts.c.source, login_attempts.c.at)
+sa.Index("ix_login_attempts_at", login_attempts.c.at)
