@@ -1,14 +1,17 @@
-"""The dashboard's frame: page settings, the database, the page list and the shared sidebar.
+"""The dashboard's frame: page settings, sign-in, the page list for the user's role and the
+shared sidebar.
 
 Run with `make run` (or `streamlit run dashboard.py`). Pages live in pages/ and only render;
-everything they show comes from loaders, store, analysis and charts.
+everything they show comes from loaders, store, analysis and charts, read within the signed-in
+user's scope (pages/common.py).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages import common
+from pages import common, identity
+from store.access import DSL, ROLES, TRUSTEE
 
 st.set_page_config(
     page_title="Safeguarding governance",
@@ -16,36 +19,50 @@ st.set_page_config(
     layout="wide",
 )
 
-common.engine()
+engine = common.engine()
 common.frame_started()
+if identity.mode(engine) == "demo":
+    identity.demo_role_switcher(common.all_school_names())
+user = identity.gate(engine)
 
 
 def page(path: str, title: str, icon: str, **kw) -> st.Page:
     return st.Page(path, title=title, icon=f":material/{icon}:", **kw)
 
 
-PAGES = {
-    "Trust": [
-        page("pages/overview.py", "Overview", "dashboard", default=True),
-        page("pages/school.py", "School profile", "school", url_path="school"),
-    ],
-    "Themes": [
-        page("pages/neglect.py", "Neglect", "child_care", url_path="neglect"),
-        page("pages/adolescents.py", "Adolescents and risk outside the home", "directions_walk", url_path="adolescents"),
-        page("pages/multi_agency.py", "Multi-agency working", "diversity_3", url_path="multi-agency"),
-        page("pages/workforce.py", "Workforce and KCSIE", "badge", url_path="workforce"),
-    ],
-    "Data": [
-        page("pages/returns.py", "Returns", "fact_check", url_path="returns"),
-        page("pages/upload.py", "Upload a return", "upload_file", url_path="upload"),
-        page("pages/about.py", "About the data", "info", url_path="about"),
-        page("pages/settings.py", "Settings", "tune", url_path="settings"),
-        page("pages/audit.py", "Record of changes", "history", url_path="record"),
-    ],
-}
+def pages_for(role: str) -> dict[str, list[st.Page]]:
+    """The page list for a role. Hiding a page is for tidiness only: each page and every read of
+    data checks the user's scope itself."""
+    data = [page("pages/returns.py", "Returns", "fact_check", url_path="returns")]
+    if role != TRUSTEE:
+        data.append(page("pages/upload.py", "Upload a return", "upload_file", url_path="upload"))
+    data.append(page("pages/about.py", "About the data", "info", url_path="about"))
+    if role not in (TRUSTEE, DSL):
+        data += [page("pages/settings.py", "Settings", "tune", url_path="settings"),
+                 page("pages/audit.py", "Record of changes", "history", url_path="record")]
+    data.append(page("pages/privacy.py", "Privacy", "lock", url_path="privacy"))
+    return {
+        "Trust" if role != DSL else "Your school": [
+            page("pages/overview.py", "Overview", "dashboard", default=True),
+            page("pages/school.py", "School profile", "school", url_path="school"),
+        ],
+        "Themes": [
+            page("pages/neglect.py", "Neglect", "child_care", url_path="neglect"),
+            page("pages/adolescents.py", "Adolescents and risk outside the home", "directions_walk",
+                 url_path="adolescents"),
+            page("pages/multi_agency.py", "Multi-agency working", "diversity_3", url_path="multi-agency"),
+            page("pages/workforce.py", "Workforce and KCSIE", "badge", url_path="workforce"),
+        ],
+        "Data": data,
+    }
 
-current = st.navigation(PAGES)
+
+current = st.navigation(pages_for(user.role))
 with st.sidebar:
     common.sidebar()
-    st.caption(f"Signed in as **{common.current_user()}**")
+    st.caption(f"Signed in as **{user.name or user.email}** ({ROLES.get(user.role, user.role)})")
+    if identity.mode(engine) == "local":
+        st.button("Sign out", on_click=identity.sign_out, icon=":material/logout:")
+    elif identity.mode(engine) == "sso":
+        st.button("Sign out", on_click=st.logout, icon=":material/logout:")
 current.run()

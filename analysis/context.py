@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.compare import compare
-from analysis.rates import indicator_values, wide_counts, with_changes
+from analysis.rates import indicator_values, pooled, wide_counts, with_changes
 from analysis.thresholds import resolve
 from loaders.registry import COUNT_IDS, DATE, MEASURES, REFERRALS, term_end, term_from_index, term_index
 
@@ -40,6 +40,11 @@ class Dataset:
     @cached_property
     def compared(self) -> pd.DataFrame:
         return compare(with_changes(indicator_values(self.wide)))
+
+    @cached_property
+    def pooled(self) -> pd.DataFrame:
+        """The trust's pooled value per indicator and term (indicator, term_index, value, ...)."""
+        return pooled(self.compared)
 
     @cached_property
     def terms(self) -> list[tuple[str, str]]:
@@ -230,3 +235,16 @@ class Context:
 
 def _missing(v) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v))
+
+
+def restrict(data: Dataset, scope) -> Dataset:
+    """The part of the trust a scope may see: its schools' rows only, with the trust's pooled
+    figures (computed over every school first) kept for comparison."""
+    if scope.active and scope.urns is None:
+        return data
+    part = Dataset(**{name: scope.filter(getattr(data, name)) for name in
+                      ("schools", "values", "returns", "leads", "queries")})
+    part.__dict__["compared"] = scope.filter(data.compared)
+    part.__dict__["pooled"] = data.pooled
+    part.__dict__["terms"] = data.terms
+    return part

@@ -10,6 +10,7 @@ memory never slows the next one's reruns.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -66,11 +67,28 @@ def _database(url: str):
                 os.environ[key] = value
 
 
+@contextlib.contextmanager
+def _trust_leader():
+    """A trust leader is signed in (the benchmark's trusts are not the sample, so the dashboard
+    would otherwise ask for a sign-in); the sign-in itself is the same either way."""
+    from pages import identity
+    from store.users import User
+
+    leader = User("bench@example.invalid", "Benchmark", "trust_leader", ())
+    saved = identity.mode, identity.signed_in_user
+    identity.mode = lambda engine: "local"
+    identity.signed_in_user = lambda engine: leader
+    try:
+        yield
+    finally:
+        identity.mode, identity.signed_in_user = saved
+
+
 def time_overview(url: str, reruns: int = RERUNS, *, timeout: float = 600) -> PageTiming:
     """Open the dashboard on ``url`` and time its first run, then ``reruns`` reruns."""
     from streamlit.testing.v1 import AppTest
 
-    with _database(url):
+    with _database(url), _trust_leader():
         at = AppTest.from_file(str(settings.ROOT / "dashboard.py"), default_timeout=timeout)
         start = time.perf_counter()
         at.run()

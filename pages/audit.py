@@ -13,6 +13,7 @@ from pages import common
 from store.audit import audit_facets, audit_log
 
 common.require_frame()
+common.require_manager()
 
 LIMIT = 5000
 ACTION_WORDS = {

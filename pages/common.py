@@ -20,12 +20,14 @@ from analysis.context import Context
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps, gaps_frame
 from loaders.registry import TERMS
+from analysis.context import restrict
+from pages import identity
 from store import db, overview, sample
+from store.access import Scope, scope_for
 from store.thresholds import load_thresholds
 
 log = logging.getLogger("dashboard")
 
-DEMO_USER = "demo user"
 ENTRY = "dashboard.py"
 
 # Set by dashboard.py before it builds the page list. Until the first session of a fresh server
@@ -57,14 +59,31 @@ def engine():
     return eng
 
 
+def user():
+    """The signed-in user (see pages/identity.py), or None."""
+    return identity.signed_in_user(engine())
+
+
 def current_user() -> str:
-    """The signed-in person's email, or the demo user when no sign-in is configured."""
-    try:
-        if st.user.is_logged_in:
-            return str(st.user.email)
-    except Exception:  # no [auth] section configured: st.user has nothing to say
-        pass
-    return DEMO_USER
+    """The signed-in person's email, as the record of changes names them."""
+    who = user()
+    return who.email if who is not None else "nobody signed in"
+
+
+def scope() -> Scope:
+    """What the signed-in user may see: every read of the trust's data below goes through it."""
+    who = user()
+    if who is None:
+        return Scope("none", "", frozenset(), suppress=True, active=False)
+    return scope_for(who)
+
+
+def require_manager() -> None:
+    """Stop a page that only trust leaders may use, with a plain sentence for anyone else."""
+    if not scope().can_manage:
+        st.warning("Only the trust's leaders (the CEO, the safeguarding lead and the data officer) use "
+                   "this page.", icon=":material/lock:")
+        st.stop()
 
 
 @contextmanager
@@ -95,8 +114,8 @@ def _dataset(url: str, version: tuple[int, int]):
 
 
 def dataset():
-    """Everything analysis needs, read once per change to the stored returns."""
-    return _dataset(settings.database_url(), overview.data_version(engine()))
+    """The part of the trust the signed-in user may see, read once per change to the returns."""
+    return restrict(_dataset(settings.database_url(), overview.data_version(engine())), scope())
 
 
 def thresholds() -> dict[str, float]:
@@ -105,15 +124,17 @@ def thresholds() -> dict[str, float]:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _gaps(url: str, version: tuple[int, int], year: str, term: str, limits: tuple):
+def _gaps(url: str, version: tuple[int, int], year: str, term: str, limits: tuple, urns):
     ctx = Context(dataset(), year, term, dict(limits))
     return ctx, gaps_frame(find_gaps(ctx))
 
 
 def term_gaps(year: str, term: str):
-    """(Context, gap frame) for a term, under the trust's thresholds."""
+    """(Context, gap frame) for a term, under the trust's thresholds, within the user's scope."""
     limits = tuple(sorted(thresholds().items()))
-    return _gaps(settings.database_url(), overview.data_version(engine()), year, term, limits)
+    seen = scope()
+    urns = "all" if seen.urns is None and seen.active else tuple(sorted(seen.urns or ()))
+    return _gaps(settings.database_url(), overview.data_version(engine()), year, term, limits, urns)
 
 
 # ---- The shared sidebar: academic year, term and schools, kept in the URL ---------------------
@@ -165,3 +186,8 @@ def describe_detail(detail) -> str:
                 ("…" if len(value) > 6 else "")
         parts.append(f"{key.replace('_', ' ')}: {value}")
     return "; ".join(parts)
+
+
+def all_school_names() -> dict[str, str]:
+    """Every school's name, for the demonstration's role switcher only (the sample trust)."""
+    return _dataset(settings.database_url(), overview.data_version(engine())).school_names

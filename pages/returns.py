@@ -29,7 +29,7 @@ st.caption("✔ on time, ▲ late (with how late), ✖ missing. A return is due 
 common.show_chart(returns_tracker(cells), key="tracker")
 
 st.subheader(f"Completeness and queries, {term} {year}")
-ret = overview.returns_overview(common.engine())
+ret = common.scope().filter(overview.returns_overview(common.engine()))
 ret = ret[(ret["academic_year"] == year) & (ret["term"] == term) & ret["urn"].isin(urns)]
 subs = data.returns
 versions = subs[(subs["academic_year"] == year) & (subs["term"] == term)].groupby("urn")["version"].max()

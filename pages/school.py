@@ -8,7 +8,6 @@ import streamlit as st
 
 from analysis.benchmarks import england
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID
-from analysis.rates import pooled
 from analysis.themes import THEMES, THEMES_BY_ID
 from charts.format import fmt_change, fmt_value
 from charts.funnel import POSITION_WORDS
@@ -120,7 +119,8 @@ def trend() -> None:
                           key="school_measure")
     c = data.compared[data.compared["indicator"] == chosen]
     bench = england(chosen)
-    common.show_chart(trend_chart(c[c["urn"] == urn], pooled(c), names, chosen, highlight=[urn],
+    trust = data.pooled[data.pooled["indicator"] == chosen]
+    common.show_chart(trend_chart(c[c["urn"] == urn], trust, names, chosen, highlight=[urn],
                                   england=bench[0] if bench else None), key="school_trend")
 
 

@@ -14,6 +14,7 @@ from pages import common
 from store import thresholds as stored
 
 common.require_frame()
+common.require_manager()
 
 eng = common.engine()
 user = common.current_user()

@@ -10,7 +10,6 @@ import streamlit as st
 
 from analysis.benchmarks import england
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID
-from analysis.rates import pooled
 from analysis.themes import THEMES_BY_ID
 from charts.funnel import funnel_plot
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
@@ -61,7 +60,7 @@ def indicator_section(theme_id: str, year: str, term: str, urns: list[str]) -> N
     else:
         common.show_chart(funnel_plot(now, data.school_names, chosen, bench[0] if bench else None),
                           key=f"funnel_{chosen}")
-    trust_line = pooled(data.compared[data.compared["indicator"] == chosen])
+    trust_line = data.pooled[data.pooled["indicator"] == chosen]
     common.show_chart(trend_chart(compared, trust_line, data.school_names, chosen,
                                   england=bench[0] if bench else None), key=f"trend_{chosen}")
     if bench:

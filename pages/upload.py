@@ -19,6 +19,7 @@ from loaders.report import ERROR, ReturnReport
 from loaders.template import template_bytes
 from pages import common
 from store import drafts, returns
+from store.access import TRUSTEE
 
 common.require_frame()
 
@@ -26,6 +27,7 @@ ACCEPTED_TYPES = ["xlsx", "xls", "ods", "xlsm"]
 
 eng = common.engine()
 user = common.current_user()
+scope = common.scope()
 state = st.session_state
 state.setdefault("upload_round", 0)  # bumped after a submit, to clear the uploader
 state.setdefault("audited", set())  # files whose attempt is on record this session
@@ -50,12 +52,15 @@ def year_choices(latest: str) -> list[str]:
 
 def template_section() -> None:
     st.subheader("1. Download the template")
-    schools = returns.schools(eng)
+    schools = scope.filter(returns.schools(eng))
     options = {f"{r.name} ({r.urn})": (r.urn, r.name) for r in schools.itertuples()}
-    other = "Another school: enter its URN"
+    other = "Another school: enter its URN" if scope.urns is None else None
     year_now, term_now = current_term()
     left, mid, right = st.columns([3, 1, 1])
-    choice = left.selectbox("School", [*options, other], key="tpl_school")
+    choice = left.selectbox("School", [*options, *([other] if other else [])], key="tpl_school")
+    if choice is None:
+        st.info("No school is linked to your account yet: ask your trust's data officer.")
+        return
     year = mid.selectbox("Academic year", year_choices(year_now), key="tpl_year")
     term = right.selectbox("Term", TERMS, index=TERMS.index(term_now), key="tpl_term")
     if choice == other:
@@ -108,10 +113,25 @@ def check(name: str, content: bytes) -> ReturnReport:
     """Check once without history, then again against the school's previous term if there is one."""
     report = check_return(content, name)
     urn, year, term = report.school_term
-    if report.refused or not (urn and year and term):
-        return report
+    if report.refused or not (urn and year and term) or not scope.can_upload(urn):
+        return report  # another school's history is never read for someone who cannot see it
     previous = returns.previous_values(eng, urn, year, term)
     return check_return(content, name, previous=previous) if previous else report
+
+
+def not_yours(report: ReturnReport) -> bool:
+    """A return for a school outside the user's scope: refused with a sentence, and on record."""
+    urn = report.school_term[0]
+    if report.refused or urn is None or scope.can_upload(urn):
+        return False
+    st.error(f"This return is for URN {urn}, which is not a school you upload for, so it has not been "
+             "checked or kept. If it should be, ask your trust's data officer to add the school to your "
+             "account.", icon=":material/block:")
+    if report.sha256 not in state["audited"]:
+        returns.record_attempt(eng, report, user=user, size=None, outcome="refused",
+                               detail={"reason": "not a school this user uploads for"})
+        state["audited"].add(report.sha256)
+    return True
 
 
 def record_once(report: ReturnReport, content: bytes) -> None:
@@ -274,7 +294,7 @@ def upload_section() -> None:
         drafts_section()
         return
     report = common.run_safely("checking your file", check, name, content)
-    if report is None:
+    if report is None or not_yours(report):
         return
     with common.apology("keeping a record of this upload"):
         record_once(report, content)
@@ -289,6 +309,9 @@ def upload_section() -> None:
 
 
 st.title("Upload a termly return")
+if not scope.active or scope.role == TRUSTEE:
+    st.warning("Trustees read the returns; the schools' DSLs upload them.", icon=":material/lock:")
+    st.stop()
 st.markdown(
     "For designated safeguarding leads: download the template, fill it in, upload it here and "
     "fix anything the check reports. Errors must be fixed before you submit; queries need only a "

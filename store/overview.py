@@ -145,3 +145,13 @@ def data_version(engine: Engine) -> tuple[int, int]:
     with engine.connect() as conn:
         row = conn.execute(sa.select(sa.func.count(), sa.func.max(returns.c.id))).one()
     return int(row[0]), int(row[1] or 0)
+
+
+SAMPLE_USER = "sample data"  # who the sample trust's returns are stored as
+
+
+def only_sample(engine: Engine) -> bool:
+    """True while every stored return is the sample trust's (or none is stored)."""
+    with engine.connect() as conn:
+        real = conn.execute(sa.select(returns.c.id).where(returns.c.submitted_by != SAMPLE_USER).limit(1)).first()
+    return real is None

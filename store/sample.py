@@ -18,7 +18,7 @@ from store.importer import import_paths
 from store.schema import returns, schools
 
 SAMPLE_DIR = settings.ROOT / "sample_data"
-SAMPLE_USER = "sample data"
+from store.overview import SAMPLE_USER
 
 
 def sample_files(folder: Path | None = None) -> list[Path]:

@@ -68,3 +68,18 @@ def sample_app(app_env, sample_db_file, monkeypatch):
 
     shutil.copy(sample_db_file, app_env / "app.db")
     return app_env
+
+
+@pytest.fixture
+def sign_in(monkeypatch):
+    """Stand in for the sign-in: ``sign_in("dsl", ["990002"])`` makes the app see that user."""
+    from pages import identity
+    from store.users import User
+
+    def as_user(role: str = "trust_leader", urns=(), email: str = "leader@example.org") -> User:
+        user = User(email, f"Test {role}", role, tuple(urns))
+        monkeypatch.setattr(identity, "mode", lambda engine: "local")
+        monkeypatch.setattr(identity, "signed_in_user", lambda engine: user)
+        return user
+
+    return as_user

@@ -66,7 +66,8 @@ def test_empty_database_pages_say_so_plainly(app_env):
         assert_no_exception(at)
 
 
-def test_school_profile_shows_the_dsls_explanations_beside_the_numbers(sample_app):
+def test_school_profile_shows_the_dsls_explanations_beside_the_numbers(sample_app, sign_in):
+    sign_in()
     from loaders import check_file
     from store import db, returns
 

@@ -30,7 +30,8 @@ def rows(env, table):
         return conn.execute(sa.select(table)).mappings().all()
 
 
-def test_page_opens_with_template_download_and_uploader(app_env):
+def test_page_opens_with_template_download_and_uploader(app_env, sign_in):
+    sign_in()
     at = open_page("pages/upload.py")
     assert_no_exception(at)
     assert at.title[0].value == "Upload a termly return"
@@ -38,7 +39,8 @@ def test_page_opens_with_template_download_and_uploader(app_env):
     assert any("Download the" in b.proto.label for b in at.get("download_button"))
 
 
-def test_a_clean_return_is_submitted_and_listed_as_a_version(app_env):
+def test_a_clean_return_is_submitted_and_listed_as_a_version(app_env, sign_in):
+    sign_in()
     at = upload(open_page("pages/upload.py"), CLEAN)
     assert "Ready to submit" in at.success[0].value
     assert rows(app_env, drafts), "a checked return is kept as a draft until it is submitted"
@@ -53,7 +55,8 @@ def test_a_clean_return_is_submitted_and_listed_as_a_version(app_env):
     assert len(at.dataframe[-1].value) == 1
 
 
-def test_errors_block_submission_and_are_listed_by_cell(app_env):
+def test_errors_block_submission_and_are_listed_by_cell(app_env, sign_in):
+    sign_in()
     at = upload(open_page("pages/upload.py"), SAMPLE / "invalid" / "invalid_count_in_words.xlsx")
     assert "Not ready" in at.error[0].value
     problems = at.table[0].value
@@ -64,7 +67,8 @@ def test_errors_block_submission_and_are_listed_by_cell(app_env):
     assert [r["outcome"] for r in rows(app_env, audit)] == ["rejected"]
 
 
-def test_a_file_with_child_data_is_refused_and_not_kept(app_env):
+def test_a_file_with_child_data_is_refused_and_not_kept(app_env, sign_in):
+    sign_in()
     at = upload(open_page("pages/upload.py"), SAMPLE / "invalid" / "invalid_child_names.xlsx")
     assert "Refused" in at.error[0].value
     assert not [b for b in at.button if b.label == "Submit the return"]
@@ -73,7 +77,8 @@ def test_a_file_with_child_data_is_refused_and_not_kept(app_env):
     assert rows(app_env, returns) == [] and rows(app_env, drafts) == []
 
 
-def test_explanations_survive_a_new_session_and_are_stored_with_the_return(app_env):
+def test_explanations_survive_a_new_session_and_are_stored_with_the_return(app_env, sign_in):
+    sign_in()
     at = upload(open_page("pages/upload.py"), SAMPLE / "invalid" / "queries_blank_row_no_dsl.xlsx")
     assert "queries to explain" in at.warning[0].value or "query to explain" in at.warning[0].value
     box = at.text_area[0]
@@ -91,7 +96,8 @@ def test_explanations_survive_a_new_session_and_are_stored_with_the_return(app_e
     assert explained == ["The school was closed for two weeks."]
 
 
-def test_something_that_is_not_a_spreadsheet_gets_a_plain_sentence(app_env):
+def test_something_that_is_not_a_spreadsheet_gets_a_plain_sentence(app_env, sign_in):
+    sign_in()
     at = open_page("pages/upload.py")
     at.get("file_uploader")[0].set_value(("notes.xlsx", b"Dear trust, here are our numbers", XLSX))
     at.run()

@@ -1,0 +1,49 @@
+"""Privacy: what the dashboard holds, what it refuses, who sees what, how long returns are kept and
+how a school's data is deleted, in plain words for DSLs, trustees and the trust's data protection
+officer."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+
+common.require_frame()
+
+st.title("Privacy")
+st.markdown(
+    """
+**What the dashboard holds.** Each school's termly return: counts of children and staff (how
+many children were flagged for neglect, how many staff are in date with their training, how many
+conferences the school attended), the school's URN and name, three governance dates, and for the
+school's safeguarding leads their role, optionally their name, and the dates of their training.
+It keeps the file exactly as it was uploaded, with a fingerprint (SHA-256) of it, so the trust can
+show what was submitted and when. It keeps the explanations DSLs type against queries, and a
+record of every upload, sign-in and change: who, when, what.
+
+**What it refuses.** Anything about a named child. A file with a column headed like a child's
+name, UPN, date of birth or address, or a cell shaped like a Unique Pupil Number, on any sheet,
+hidden sheets included, is refused whole. Its contents are not kept: the record of the attempt
+holds only the file name, its fingerprint and where the problem was found.
+
+**Who sees what.**
+- *Trust leaders* (the CEO, the trust safeguarding lead, the data officer) see every school,
+  manage users and settings, and read the record of changes.
+- *Trustees* see the whole trust, read-only.
+- *DSLs* upload for their own school and see their own school's figures beside the trust's
+  pooled figures, never another school's.
+
+**How long returns are kept.** Every version of every return is kept while the school is in the
+trust, so that trends over years can be read and any figure traced back to the file it came from.
+A trust sets its own retention period in its records policy; when a school leaves the trust, or
+its returns pass that period, a trust leader deletes them.
+
+**Deleting a school's data.** A trust leader can delete a school's returns, values, leads,
+explanations and files. The deletion is recorded (who, when, which school), and nothing of the
+deleted returns remains in the dashboard.
+
+**Where it lives.** On the trust's own server: a database file on that machine, or the trust's
+PostgreSQL database. Nothing is sent anywhere else.
+"""
+)
+st.caption("Questions about this dashboard's data go to the trust's data protection officer.")
