@@ -24,11 +24,6 @@ def _secrets() -> dict:
         return {}
 
 
-def secrets() -> dict:
-    """The parsed `.streamlit/secrets.toml` (empty when there is none)."""
-    return _secrets()
-
-
 def get(name: str, default=None):
     """A setting by its upper-case name: environment, then secrets.toml (either case), then default."""
     if name in os.environ:

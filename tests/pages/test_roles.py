@@ -139,3 +139,18 @@ def test_local_accounts_sign_in_with_a_password(sample_app):
     at.button[0].click().run()
     assert_no_exception(at)
     assert at.get("plotly_chart")
+
+
+def test_single_sign_on_offers_the_sign_in_button_and_nothing_else(sample_app):
+    from streamlit.testing.v1 import AppTest
+
+    from .conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=30)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "id", "client_secret": "secret",
+                          "server_metadata_url": "https://login.example.org/.well-known/openid-configuration"}
+    at.run()
+    assert_no_exception(at)
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.get("plotly_chart") and not at.table
