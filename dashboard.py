@@ -60,7 +60,10 @@ def pages_for(role: str) -> dict[str, list[st.Page]]:
 current = st.navigation(pages_for(user.role))
 with st.sidebar:
     common.sidebar()
-    st.caption(f"Signed in as **{user.name or user.email}** ({ROLES.get(user.role, user.role)})")
+    if identity.mode(engine) == "demo":
+        st.caption(f"Trying it as **{user.name}**")
+    else:
+        st.caption(f"Signed in as **{user.name or user.email}** ({ROLES.get(user.role, user.role)})")
     if identity.mode(engine) == "local":
         st.button("Sign out", on_click=identity.sign_out, icon=":material/logout:")
     elif identity.mode(engine) == "sso":

@@ -34,9 +34,11 @@ chosen = set(urns)
 expected = [s for s in ctx.expected() if s.urn in chosen]
 returned = {s.urn for s in expected if s.returned}
 # What the heatmap, gap list and returns lists are made from besides the stored returns: built
-# once per change to any of it, so a click costs only the drawing, however many schools.
+# once per change to any of it, so a click costs only the drawing, however many schools. The
+# schools in the key are the ones this user may see and chose, so one person's view is never
+# served to another.
 view_key = (settings.database_url(), data_version(common.engine()), year, term,
-            tuple(sorted(common.thresholds().items())), tuple(st.session_state.get("schools") or ()))
+            tuple(sorted(common.thresholds().items())), tuple(sorted(urns)))
 
 if not returned and not expected:
     st.info(f"No school was due to return for {term} {year}. Choose another term in the sidebar.")

@@ -154,3 +154,14 @@ def test_single_sign_on_offers_the_sign_in_button_and_nothing_else(sample_app):
     assert_no_exception(at)
     assert [b.label for b in at.button] == ["Sign in"]
     assert not at.get("plotly_chart") and not at.table
+
+
+def test_a_view_cached_for_a_trust_leader_is_never_served_to_a_dsl(sample_app, sign_in):
+    sign_in("trust_leader")
+    leader = every_text(open_page("pages/overview.py"))
+    assert "Wrenhaven Academy" in leader
+    sign_in("dsl", [MINE], email="dsl@kestrel.example.org")
+    for page in PAGES:
+        text = every_text(open_page(page))
+        leaked = [n for n in other_schools(f"sqlite:///{sample_app / 'app.db'}") if n in text]
+        assert leaked == [], page
