@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.compare import compare
+from analysis.privacy import hide_small, hide_small_pooled
 from analysis.rates import indicator_values, pooled, wide_counts, with_changes
 from analysis.thresholds import resolve
 from loaders.registry import COUNT_IDS, DATE, MEASURES, REFERRALS, term_end, term_from_index, term_index
@@ -32,6 +33,7 @@ class Dataset:
     returns: pd.DataFrame  # urn, academic_year, term, version, submitted_at
     leads: pd.DataFrame  # urn, academic_year, term, role, name, last_full_training, last_refresher
     queries: pd.DataFrame  # urn, academic_year, term, code, sheet, cell, message, explanation
+    suppress: bool = False  # small numbers hidden from this reader (analysis.privacy)
 
     @cached_property
     def wide(self) -> pd.DataFrame:
@@ -240,11 +242,15 @@ def _missing(v) -> bool:
 def restrict(data: Dataset, scope) -> Dataset:
     """The part of the trust a scope may see: its schools' rows only, with the trust's pooled
     figures (computed over every school first) kept for comparison."""
-    if scope.active and scope.urns is None:
+    if scope.active and scope.urns is None and not scope.suppress:
         return data
     part = Dataset(**{name: scope.filter(getattr(data, name)) for name in
                       ("schools", "values", "returns", "leads", "queries")})
-    part.__dict__["compared"] = scope.filter(data.compared)
-    part.__dict__["pooled"] = data.pooled
+    compared, trust = scope.filter(data.compared), data.pooled
+    if scope.suppress:
+        compared, trust = hide_small(compared), hide_small_pooled(trust)
+    part.__dict__["compared"] = compared
+    part.__dict__["pooled"] = trust
     part.__dict__["terms"] = data.terms
+    part.suppress = scope.suppress
     return part

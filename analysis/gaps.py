@@ -17,6 +17,7 @@ import pandas as pd
 from analysis.context import Context, SchoolTerm
 from analysis.indicators import INDICATORS_BY_ID, NO_JUDGEMENT, PER_100
 from analysis.themes import KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, COMPLEXITY, THEMES_BY_ID, Source
+from analysis.suppression import fewer_than, suppression_threshold
 from loaders.registry import DSL_ROLE, TRAINING
 
 SEVERITY_ORDER = {"red": 0, "amber": 1, "note": 2}
@@ -57,6 +58,22 @@ def _gap(st: SchoolTerm, theme: str, indicator: str, rule_name: str, severity: s
 
 def _pct(x: float) -> str:
     return f"{x * 100:.0f}%"
+
+
+def _hidden(ctx: Context, x: float) -> bool:
+    """A count of children a reader with small numbers suppressed must not see."""
+    return ctx.data.suppress and 1 <= x < suppression_threshold()
+
+
+def _c(ctx: Context, x: float) -> str:
+    """A count of children, as this reader may see it."""
+    return fewer_than(suppression_threshold()) if _hidden(ctx, x) else _n(x)
+
+
+def _of(ctx: Context, part: float, whole: float, noun: str) -> str:
+    """"6 of 9 flagged children (67%)"; the share is left out when either count is hidden."""
+    share = "" if _hidden(ctx, part) or _hidden(ctx, whole) else f" ({_pct(part / whole)})"
+    return f"{_c(ctx, part)} of {_c(ctx, whole)}{noun}{share}"
 
 
 def _n(x: float) -> str:
@@ -191,8 +208,8 @@ def neglect_drift(ctx: Context) -> list[Gap]:
         sev = "red" if share >= ctx.t["drift_red"] else "amber" if share >= ctx.t["drift_amber"] else None
         if sev:
             gaps.append(_gap(st, "neglect", "neglect_drift", "neglect_drift", sev,
-                             f"{_n(drift)} of {_n(flags)} children with a neglect flag ({_pct(share)}) have been "
-                             "monitored in school only for two terms or more.",
+                             f"{_of(ctx, drift, flags, ' children with a neglect flag')} have been monitored in "
+                             "school only for two terms or more.",
                              "What would move these children on to early help or a referral, and who decides?",
                              "The reviews found neglect builds up slowly and professionals get used to it; "
                              "monitoring without a plan lets it drift.", SCIE_NEGLECT))
@@ -209,8 +226,7 @@ def chronologies_not_reviewed(ctx: Context) -> list[Gap]:
         sev = level_below(done / flags, ctx.t["chronology_amber"], ctx.t["chronology_red"])
         if sev:
             gaps.append(_gap(st, "neglect", "neglect_chronology", "chronologies_not_reviewed", sev,
-                             f"Chronologies were reviewed this term for {_n(done)} of {_n(flags)} flagged "
-                             f"children ({_pct(done / flags)}).",
+                             f"Chronologies were reviewed this term for {_of(ctx, done, flags, ' flagged children')}.",
                              "How does the DSL see the pattern for a flagged child if the chronology is not reviewed?",
                              "Poor use of chronologies was a recurring finding: single incidents looked minor "
                              "while the pattern was serious.", COMPLEXITY))
@@ -226,8 +242,9 @@ def absent_without_early_help(ctx: Context) -> list[Gap]:
         if absent is None or help_ is None or cp is None or absent <= help_ + cp:
             continue
         gaps.append(_gap(st, "neglect", "neglect_absent", "absent_without_early_help", "amber",
-                         f"{_n(absent)} flagged children are persistently absent, but only {_n(help_ + cp)} "
-                         f"flagged {'child has' if help_ + cp == 1 else 'children have'} an early help or "
+                         f"{_c(ctx, absent)} flagged children are persistently absent, but only "
+                         f"{_c(ctx, help_ + cp)} flagged "
+                         f"{'child has' if help_ + cp == 1 and not _hidden(ctx, 1) else 'children have'} an early help or "
                          "child protection plan.",
                          "Are the flagged children who are missing school getting help beyond the school?",
                          "Poor attendance was one of the signs of neglect the reviews kept finding.", SCIE_NEGLECT))
@@ -247,8 +264,7 @@ def meetings_without_school(ctx: Context) -> list[Gap]:
             sev = level_below(done / due, ctx.t["attendance_amber"], ctx.t["attendance_red"])
             if sev:
                 gaps.append(_gap(st, "multi_agency", f"ma_{row}", "meetings_without_school", sev,
-                                 f"The school attended {_n(done)} of the {_n(due)} {what} it was invited to "
-                                 f"({_pct(done / due)}).",
+                                 f"The school attended {_of(ctx, done, due, f' {what} it was invited to')}.",
                                  f"Who goes to {what} for the school, and what happens when they cannot?",
                                  "The reviews ask for an education representative at every conference and "
                                  "strategy discussion.", SCIE_MULTI))
@@ -265,8 +281,8 @@ def late_reports(ctx: Context) -> list[Gap]:
         sev = level_below(done / due, ctx.t["reports_amber"], ctx.t["reports_red"])
         if sev:
             gaps.append(_gap(st, "multi_agency", "ma_cp_reports", "late_reports", sev,
-                             f"{_n(done)} of {_n(due)} reports for child protection conferences "
-                             f"({_pct(done / due)}) were submitted on time.",
+                             f"{_of(ctx, done, due, ' reports for child protection conferences')} were "
+                             "submitted on time.",
                              "What gets in the way of conference reports being on time?",
                              "Conferences decide best with the school's account in front of them, in plain "
                              "descriptive language.", SCIE_MULTI))
@@ -280,7 +296,7 @@ def allegations_not_referred(ctx: Context) -> list[Gap]:
         due, done = st.count("multi_agency.lado.due"), st.count("multi_agency.lado.done")
         if due and done is not None and done < due:
             gaps.append(_gap(st, "multi_agency", "ma_lado", "allegations_not_referred", "red",
-                             f"{_n(due - done)} of {_n(due)} allegations about staff were not referred to the LADO.",
+                             f"{_of(ctx, due - done, due, ' allegations about staff')} were not referred to the LADO.",
                              "Why were these allegations not referred, and who made that decision?",
                              "KCSIE: allegations that may meet the harm threshold are referred to the local "
                              "authority designated officer.", KCSIE))
@@ -295,7 +311,8 @@ def not_accepted_never_escalated(ctx: Context) -> list[Gap]:
         if refused is None or escalated is None or refused == 0 or escalated > 0:
             continue
         gaps.append(_gap(st, "multi_agency", "escalation", "not_accepted_never_escalated", "amber",
-                         f"{_n(refused)} referral{'s were' if refused != 1 else ' was'} not accepted this term "
+                         f"{_c(ctx, refused)} referral{' was' if refused == 1 and not _hidden(ctx, 1) else 's were'} "
+                         "not accepted this term "
                          "and none was escalated.",
                          "When a referral is turned down and the school is still worried, how does it challenge?",
                          "The reviews ask schools to challenge and escalate when they disagree with a decision.",
@@ -319,8 +336,7 @@ def statistical_outliers(ctx: Context) -> list[Gap]:
         st = ctx.school_term(r.urn)
         fmt = (lambda v: f"{v:.1f} per 100 pupils") if ind.unit == PER_100 else _pct
         gaps.append(_gap(st, ind.theme, ind.id, "statistical_outlier", "note",
-                         f"{ind.label}: {fmt(r.value)} ({_n(r.numerator)} of {_n(r.denominator)}), {side} than "
-                         f"the trust's {fmt(r.trust)}, beyond what chance would explain for a school this size.",
+                         _outlier_finding(ind, r, side, fmt),
                          f"What lies behind this school's {side} figure: the children, or how concerns are "
                          "noticed and recorded?",
                          THEMES_BY_ID[ind.theme].learning.split(". ")[0] + ".", THEMES_BY_ID[ind.theme].sources[0]))
@@ -332,6 +348,15 @@ def _primary(ctx: Context, urn: str) -> bool:
     trust has recorded as primary (or infant, junior, first) is left out, whatever its size."""
     phase = (ctx.data.school_phases.get(urn) or "").lower()
     return any(word in phase for word in ("primary", "infant", "junior", "first"))
+
+
+def _outlier_finding(ind, r, side: str, fmt) -> str:
+    chance = "beyond what chance would explain for a school this size."
+    if getattr(r, "hidden", False):  # small numbers hidden from this reader: the direction, not the count
+        trust = "" if pd.isna(r.trust) else f"'s {fmt(r.trust)}"
+        return f"{ind.label}: {side} than the trust{trust}, {chance}"
+    return (f"{ind.label}: {fmt(r.value)} ({_n(r.numerator)} of {_n(r.denominator)}), {side} than the trust's "
+            f"{fmt(r.trust)}, {chance}")
 
 
 @rule

@@ -29,3 +29,14 @@ def fmt_change(change, unit: str) -> str:
     if unit == PER_100:
         return f"{change:+.1f} per 100"
     return f"{change * 100:+.0f} points"
+
+
+def fmt_numbers(numerator, denominator, num_note: str = "", den_note: str = "") -> str:
+    """"9 of 241", with "fewer than 5" or "not shown" where a count is hidden; "" when unknown."""
+    num = num_note or ("" if _missing(numerator) else f"{numerator:,.0f}")
+    den = den_note or ("" if _missing(denominator) else f"{denominator:,.0f}")
+    return f"{num} of {den}" if num and den else ""
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from analysis import funnel as limits
 from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, PER_100
 from charts import Chart
-from charts.format import fmt_value
+from charts.format import fmt_count, fmt_value
 from charts.palette import AMBER, ENGLAND, GREEN, HIGHER, INK, LOWER, RED, TRUST, layout
 
 POSITION_WORDS = {
@@ -78,13 +78,17 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
     fig.update_yaxes(title=ind.unit if ind.unit == PER_100 else "share", gridcolor="#eee",
                      tickformat=".0%" if ind.unit != PER_100 else None,
                      rangemode="tozero" if ind.unit == PER_100 else "normal")
+    listed = rows[rows["denominator"].gt(0) | rows.get("hidden", pd.Series(False, index=rows.index))]
+    notes = {c: listed.get(f"{c}_note", pd.Series("", index=listed.index)).fillna("") for c in ("numerator",
+                                                                                            "denominator")}
     table = pd.DataFrame({
-        "School": [names.get(u, u) for u in data["urn"]],
-        "Count": data["numerator"].astype("Int64"),
-        "Base": data["denominator"].astype("Int64"),
-        "Value": [fmt_value(v, ind.unit) for v in data["value"]],
-        "Trust": [fmt_value(v, ind.unit) for v in data["trust"]],
-        "Against the trust": [POSITION_WORDS[p] for p in data["position"]],
+        "School": [names.get(u, u) for u in listed["urn"]],
+        "Count": [n or fmt_count(v) for v, n in zip(listed["numerator"], notes["numerator"])],
+        "Base": [n or fmt_count(v) for v, n in zip(listed["denominator"], notes["denominator"])],
+        "Value": ["not shown" if (n or d) else fmt_value(v, ind.unit)
+                  for v, n, d in zip(listed["value"], notes["numerator"], notes["denominator"])],
+        "Trust": [fmt_value(v, ind.unit) for v in listed["trust"]],
+        "Against the trust": [POSITION_WORDS[p] for p in listed["position"]],
     })
     return Chart(fig, table, _summary(ind, data, names, trust))
 

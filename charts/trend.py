@@ -54,9 +54,10 @@ def trend_chart(values: pd.DataFrame, pooled: pd.DataFrame, names: dict[str, str
                                                     for v in trust]})
     for urn in urns:
         mine = values[values["urn"] == urn].set_index("term_index").reindex(terms)
+        hidden = mine["hidden"].fillna(False) if "hidden" in mine else pd.Series(False, index=mine.index)
         table[names.get(urn, urn)] = [
-            f"{fmt_value(v, ind.unit)} ({n:.0f} of {d:.0f})" if pd.notna(v) else "no data"
-            for v, n, d in zip(mine["value"], mine["numerator"], mine["denominator"])
+            "not shown" if h else f"{fmt_value(v, ind.unit)} ({n:.0f} of {d:.0f})" if pd.notna(v) else "no data"
+            for v, n, d, h in zip(mine["value"], mine["numerator"], mine["denominator"], hidden)
         ]
     return Chart(fig, table, _summary(ind, trust, labels))
 

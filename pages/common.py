@@ -124,7 +124,7 @@ def thresholds() -> dict[str, float]:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _gaps(url: str, version: tuple[int, int], year: str, term: str, limits: tuple, urns):
+def _gaps(url: str, version: tuple[int, int], year: str, term: str, limits: tuple, seen: tuple):
     ctx = Context(dataset(), year, term, dict(limits))
     return ctx, gaps_frame(find_gaps(ctx))
 
@@ -134,7 +134,8 @@ def term_gaps(year: str, term: str):
     limits = tuple(sorted(thresholds().items()))
     seen = scope()
     urns = "all" if seen.urns is None and seen.active else tuple(sorted(seen.urns or ()))
-    return _gaps(settings.database_url(), overview.data_version(engine()), year, term, limits, urns)
+    return _gaps(settings.database_url(), overview.data_version(engine()), year, term, limits,
+                 (urns, seen.suppress))
 
 
 # ---- The shared sidebar: academic year, term and schools, kept in the URL ---------------------

@@ -38,7 +38,7 @@ returned = {s.urn for s in expected if s.returned}
 # schools in the key are the ones this user may see and chose, so one person's view is never
 # served to another.
 view_key = (settings.database_url(), data_version(common.engine()), year, term,
-            tuple(sorted(common.thresholds().items())), tuple(sorted(urns)))
+            tuple(sorted(common.thresholds().items())), tuple(sorted(urns)), common.scope().suppress)
 
 if not returned and not expected:
     st.info(f"No school was due to return for {term} {year}. Choose another term in the sidebar.")

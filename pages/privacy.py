@@ -29,7 +29,10 @@ holds only the file name, its fingerprint and where the problem was found.
 **Who sees what.**
 - *Trust leaders* (the CEO, the trust safeguarding lead, the data officer) see every school,
   manage users and settings, and read the record of changes.
-- *Trustees* see the whole trust, read-only.
+- *Trustees* see the whole trust, read-only. Small numbers are hidden from them: a count of
+  children from 1 to 4 shows as "fewer than 5", a rate built on it is not shown, and where one
+  hidden count could be worked out from the trust's total another is hidden too. The gaps are
+  still raised ("higher than the trust"); only the small counts go.
 - *DSLs* upload for their own school and see their own school's figures beside the trust's
   pooled figures, never another school's.
 

@@ -8,8 +8,9 @@ import streamlit as st
 
 from analysis.benchmarks import england
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID
+from analysis.privacy import mask_small
 from analysis.themes import THEMES, THEMES_BY_ID
-from charts.format import fmt_change, fmt_value
+from charts.format import fmt_change, fmt_numbers, fmt_value
 from charts.funnel import POSITION_WORDS
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from charts.trend import trend_chart
@@ -79,11 +80,12 @@ def measures() -> None:
             continue
         r = rows.loc[ind.id]
         bench = england(ind.id)
-        numbers = "" if pd.isna(r["numerator"]) or pd.isna(r["denominator"]) else \
-            f"{r['numerator']:.0f} of {r['denominator']:.0f}"
+        numbers = fmt_numbers(r["numerator"], r["denominator"], r.get("numerator_note", ""),
+                              r.get("denominator_note", ""))
+        hidden = bool(r.get("hidden", False))
         table.append({
             "Theme": THEMES_BY_ID[ind.theme].short, "Measure": ind.label,
-            "This school": fmt_value(r["value"], ind.unit), "Numbers": numbers,
+            "This school": "not shown" if hidden else fmt_value(r["value"], ind.unit), "Numbers": numbers,
             "Change on last term": fmt_change(r["change_term"], ind.unit),
             "On a year ago": fmt_change(r["change_year"], ind.unit),
             "Trust": fmt_value(r["trust"], ind.unit),
@@ -105,10 +107,11 @@ def explanations() -> None:
     if here.empty:
         st.caption("The return raised no queries this term.")
         return
+    shown = mask_small if common.scope().suppress else (lambda text: text)
     st.table(pd.DataFrame({
         "Where": [f"{s}!{c}" if c else s for s, c in zip(here["sheet"], here["cell"])],
-        "The check asked": here["message"],
-        "The DSL explained": [e if isinstance(e, str) and e.strip() else "— not explained —"
+        "The check asked": [shown(m) for m in here["message"]],
+        "The DSL explained": [shown(e) if isinstance(e, str) and e.strip() else "— not explained —"
                               for e in here["explanation"]],
     }), hide_index=True, border="horizontal")
 

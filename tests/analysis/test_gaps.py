@@ -119,7 +119,7 @@ def test_absent_without_early_help(trust):
 def test_meetings_without_school(trust):
     ctx = three_clean(trust, changes={"multi_agency.cp_conferences.done": 2}).context()
     (found,) = g.meetings_without_school(ctx)
-    assert found.severity == "red" and found.indicator == "ma_cp_conferences" and "2 of the 4" in found.finding
+    assert found.severity == "red" and found.indicator == "ma_cp_conferences" and "2 of 4" in found.finding
 
 
 def test_late_reports(trust):

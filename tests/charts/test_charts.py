@@ -58,7 +58,7 @@ def test_funnel_for_a_measure_without_polarity_never_uses_red_amber_or_green(tru
     colours = set(chart.figure.data[-1].marker.color)
     assert not colours & {RED, AMBER, GREEN}
     outlier = chart.table[chart.table["School"] == "School 100001"].iloc[0]
-    assert outlier["Count"] == 90 and outlier["Base"] == 1000 and "above" in outlier["Against the trust"]
+    assert outlier["Count"] == "90" and outlier["Base"] == "1,000" and "above" in outlier["Against the trust"]
     assert "School 100001" in chart.summary
 
 
@@ -88,3 +88,17 @@ def test_compliance_grid_and_tracker(trust_ctx):
     tracker = tracker_cells(trust_ctx.data)
     assert set(tracker["label"]) == {"on time"}
     assert "7 of 7 schools expected have returned, 0 late, 0 missing" in returns_tracker(tracker).summary
+
+
+def test_a_trustee_sees_fewer_than_5_never_the_small_count(trust_ctx):
+    from analysis.privacy import hide_small
+
+    c = trust_ctx.compared_term()
+    c = c.assign(numerator=c["numerator"].where(c["urn"] != "100002", 3))  # a small count at one school
+    hidden = hide_small(c[c["indicator"] == "online_concerns"], threshold=5)
+    chart = funnel_plot(hidden, trust_ctx.data.school_names, "online_concerns")
+    row = chart.table.set_index("School").loc["School 100002"]
+    assert row["Count"] == "fewer than 5" and row["Value"] == "not shown"
+    # secondary suppression: one more school hidden, so the trust's total cannot give the 3 away
+    assert (chart.table["Count"] == "not shown").sum() >= 1
+    assert "3" not in " ".join(chart.table["Count"])

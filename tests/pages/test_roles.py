@@ -165,3 +165,25 @@ def test_a_view_cached_for_a_trust_leader_is_never_served_to_a_dsl(sample_app, s
         text = every_text(open_page(page))
         leaked = [n for n in other_schools(f"sqlite:///{sample_app / 'app.db'}") if n in text]
         assert leaked == [], page
+
+
+def test_a_trustee_sees_small_counts_as_fewer_than_5_everywhere(sample_app, sign_in):
+    import re
+
+    small = re.compile(r"(?<![\d,.])[1-4] of ")
+    sign_in("trust_leader")
+    leader = open_page("pages/overview.py").table[0].value
+    sign_in("trustee", email="trustee@example.org")
+    trustee = open_page("pages/overview.py").table[0].value
+    assert list(leader["School"]) == list(trustee["School"])  # the same gaps, still raised
+    pairs = list(zip(leader["What we found"], trustee["What we found"]))
+    assert any(small.search(mine) for mine, _ in pairs), "the sample should hold some small counts"
+    for mine, theirs in pairs:
+        assert not small.search(theirs), theirs
+        if small.search(mine):
+            assert "fewer than 5" in theirs
+    at = open_page("pages/neglect.py")
+    assert_no_exception(at)
+    counts = at.dataframe[0].value["Count"]
+    assert not counts.isin(["1", "2", "3", "4"]).any()
+    assert counts.isin(["fewer than 5", "not shown"]).any()
