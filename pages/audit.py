@@ -17,7 +17,9 @@ common.require_manager()
 
 LIMIT = 5000
 ACTION_WORDS = {
-    "upload": "Upload", "import": "Import", "rename_school": "School renamed", "set_threshold": "Threshold changed",
+    "upload": "Upload", "import": "Import", "export": "Export", "explain": "Explanation", "sign_in": "Sign-in",
+    "add_user": "User added", "set_role": "Role changed", "remove_user": "User removed",
+    "set_password": "Password set", "rename_school": "School renamed", "set_threshold": "Threshold changed",
     "reset_threshold": "Threshold reset", "delete_school": "School deleted",
 }
 
@@ -64,4 +66,5 @@ shown = pd.DataFrame({
 st.caption(f"{len(shown):,} entries" + (f" (the newest {LIMIT:,})" if len(shown) == LIMIT else ""))
 st.dataframe(shown, hide_index=True, width="stretch")
 st.download_button("Download the record (CSV)", to_csv_bytes(shown), file_name=f"record_of_changes_{today}.csv",
-                   mime="text/csv", icon=":material/download:", on_click="ignore")
+                   mime="text/csv", icon=":material/download:", on_click=common.record, args=("export",),
+                   kwargs={"detail": {"what": "record of changes", "rows": len(shown)}})

@@ -24,6 +24,7 @@ from analysis.context import restrict
 from pages import identity
 from store import db, overview, sample
 from store.access import Scope, scope_for
+from store.audit import write_audit
 from store.thresholds import load_thresholds
 
 log = logging.getLogger("dashboard")
@@ -192,3 +193,17 @@ def describe_detail(detail) -> str:
 def all_school_names() -> dict[str, str]:
     """Every school's name, for the demonstration's role switcher only (the sample trust)."""
     return _dataset(settings.database_url(), overview.data_version(engine())).school_names
+
+
+def where_from() -> str:
+    """Where a request came from, for the record of changes: the address, or "web"."""
+    return identity.request_source() or "web"
+
+
+def record(action: str, *, outcome: str = "done", urn: str | None = None, detail: dict | None = None) -> None:
+    """Put an action of the signed-in user on record (an export, an explanation, a sign-in)."""
+    def write():
+        with db.writing(engine()) as conn:
+            write_audit(conn, actor=current_user(), action=action, outcome=outcome, urn=urn, detail=detail,
+                        source=where_from())
+    run_safely("keeping a record of this", write)

@@ -62,6 +62,8 @@ def gate(engine) -> users.User:
     if user is not None and not user.disabled:
         if how == "demo":
             demo_banner(engine)
+        elif how == "sso" and not st.session_state.get("sign_in_recorded"):
+            _record_sso_sign_in(engine, user.email)
         return user
     st.title("Safeguarding governance")
     if how == "locked":
@@ -74,6 +76,17 @@ def gate(engine) -> users.User:
     else:
         local_sign_in(engine)
     st.stop()
+
+
+def _record_sso_sign_in(engine, email: str) -> None:
+    """Single sign-on happens at the provider; the dashboard records the first visit of a session."""
+    from store.audit import write_audit
+    from store.db import writing
+
+    with writing(engine) as conn:
+        write_audit(conn, actor=email, action="sign_in", outcome="accepted", detail={"by": "single sign-on"},
+                    source=request_source())
+    st.session_state["sign_in_recorded"] = True
 
 
 def sso_sign_in(engine) -> None:
@@ -95,7 +108,7 @@ def local_sign_in(engine) -> None:
     if not pressed:
         return
     try:
-        user = users.verify_password(engine, email, password, source=_source())
+        user = users.verify_password(engine, email, password, source=request_source())
     except users.TooManyAttempts as exc:
         st.error(str(exc), icon=":material/timer:")
         return
@@ -131,7 +144,7 @@ def demo_role_switcher(schools: dict[str, str]) -> None:
     st.session_state["demo_user"] = users.User(DEMO_EMAIL, word(choice), role, (urn,) if urn else ())
 
 
-def _source() -> str | None:
+def request_source() -> str | None:
     try:
         address = st.context.ip_address
     except Exception:  # noqa: BLE001 - not every server tells us where a request came from

@@ -101,7 +101,8 @@ def gap_list() -> None:
     st.table(table, hide_index=True, border="horizontal")
     st.download_button("Download the gap list (CSV)", csv,
                        file_name=f"gaps_{year.replace('/', '-')}_{term}.csv", mime="text/csv",
-                       icon=":material/download:", on_click="ignore")
+                       icon=":material/download:", on_click=common.record, args=("export",),
+                       kwargs={"detail": {"what": "gap list", "term": f"{term} {year}"}})
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -128,7 +128,7 @@ def not_yours(report: ReturnReport) -> bool:
              "checked or kept. If it should be, ask your trust's data officer to add the school to your "
              "account.", icon=":material/block:")
     if report.sha256 not in state["audited"]:
-        returns.record_attempt(eng, report, user=user, size=None, outcome="refused",
+        returns.record_attempt(eng, report, user=user, size=None, outcome="refused", source=common.where_from(),
                                detail={"reason": "not a school this user uploads for"})
         state["audited"].add(report.sha256)
     return True
@@ -146,7 +146,8 @@ def record_once(report: ReturnReport, content: bytes) -> None:
         )
     else:
         outcome = "refused" if report.refused else "rejected"
-        returns.record_attempt(eng, report, user=user, size=len(content), outcome=outcome)
+        returns.record_attempt(eng, report, user=user, size=len(content), outcome=outcome,
+                               source=common.where_from())
     state["audited"].add(report.sha256)
 
 
@@ -201,7 +202,7 @@ def report_section(report: ReturnReport) -> None:
             file_name=f"{report.file.rsplit('.', 1)[0]}_problems.csv",
             mime="text/csv",
             icon=":material/download:",
-            on_click="ignore",
+            on_click=common.record, args=("export",), kwargs={"detail": {"what": "check report", "file": report.file}},
         )
 
 
@@ -235,6 +236,8 @@ def _save_explanation(urn: str, year: str, term: str, query_key: str, widget_key
         eng, user=user, urn=urn, academic_year=year, term=term,
         explanations={query_key: state[widget_key].strip()},
     )
+    common.record("explain", urn=urn, detail={"term": f"{term} {year}", "query": query_key,
+                                              "explained": bool(state[widget_key].strip())})
 
 
 def submit_section(report: ReturnReport, content: bytes, explanations: dict[str, str]) -> None:
@@ -246,6 +249,7 @@ def submit_section(report: ReturnReport, content: bytes, explanations: dict[str,
         saved = common.run_safely(
             "storing your return",
             returns.save_return, eng, report, content, user=user, explanations=explanations,
+            source=common.where_from(),
         )
         if saved:
             state["submitted"] = (

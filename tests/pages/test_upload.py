@@ -84,6 +84,7 @@ def test_explanations_survive_a_new_session_and_are_stored_with_the_return(app_e
     box = at.text_area[0]
     box.input("The school was closed for two weeks.").run()
     assert_no_exception(at)
+    assert [r["action"] for r in rows(app_env, audit)].count("explain") == 1  # on record as typed
     # The connection drops: a new session finds the unfinished upload and carries on.
     again = open_page("pages/upload.py")
     assert any(b.label == "Continue" for b in again.button)
