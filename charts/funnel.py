@@ -97,7 +97,9 @@ def _summary(ind, data, names, trust) -> str:
     if data.empty or trust is None:
         return f"{ind.label}: not enough returns this term to compare schools."
     out = data[data["position"].isin(["above_998", "below_998", "above_95", "below_95"])]
-    text = f"{ind.label}: the trust's figure is {fmt_value(trust, ind.unit)} across {len(data)} schools."
+    pooled_from = int(data["trust_schools"].max()) if "trust_schools" in data and data["trust_schools"].notna().any() \
+        else len(data)
+    text = f"{ind.label}: the trust's figure is {fmt_value(trust, ind.unit)}, pooled across {pooled_from} schools."
     if out.empty:
         return text + " Every school is within the range chance alone would give."
     parts = [f"{names.get(r.urn, r.urn)} {POSITION_WORDS[r.position].split(' (')[0]}" for r in out.itertuples()]

@@ -139,7 +139,7 @@ def demo_role_switcher(schools: dict[str, str]) -> None:
             return f"DSL at {schools.get(choice.split(':', 1)[1], choice)}"
         return ROLES[choice]
 
-    choice = st.sidebar.selectbox("Try it as", choices, format_func=word, key="demo_role")
+    choice = st.sidebar.selectbox("Try it as", choices, format_func=word, key="demo_role", bind="query-params")
     role, _, urn = choice.partition(":")
     st.session_state["demo_user"] = users.User(DEMO_EMAIL, word(choice), role, (urn,) if urn else ())
 

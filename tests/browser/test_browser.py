@@ -147,3 +147,24 @@ def test_a_link_into_a_page_of_a_fresh_server_still_goes_through_the_frame(tmp_p
         page.close()
     finally:
         server.close()
+
+
+OTHER_SCHOOLS = ["Larkspur Hill Primary School", "Lanternbrook Learning Centre", "Marrowby High School",
+                 "Ottersby Primary School", "Pellow Ridge Academy", "Quillfield Primary School",
+                 "Saltwhistle Lane Primary School", "Skylark Fold School", "Thornmere Primary School",
+                 "Tillowby Junior School", "Wrenhaven Academy"]
+DSL_PAGES = {name: path for name, path in PAGES.items() if name not in ("settings", "record")}
+
+
+def test_a_dsl_finds_no_other_schools_name_anywhere(app_url, browser):
+    """Trying the demonstration as the DSL of Kestrel Vale (the role is in the page address, as a
+    shared link would carry it), every page and every chart names that school alone."""
+    for name, path in DSL_PAGES.items():
+        page = _open(browser, f"{app_url}/{path}?demo_role=DSL+at+Kestrel+Vale+Primary+School", f"dsl_{name}")
+        try:
+            shown = page.inner_text("body") + page.content()
+            assert "Trying it as DSL at Kestrel Vale Primary School" in shown, name
+            leaked = [school for school in OTHER_SCHOOLS if school in shown]
+            assert leaked == [], f"{name}: {leaked}"
+        finally:
+            page.close()

@@ -59,7 +59,7 @@ def test_funnel_for_a_measure_without_polarity_never_uses_red_amber_or_green(tru
     assert not colours & {RED, AMBER, GREEN}
     outlier = chart.table[chart.table["School"] == "School 100001"].iloc[0]
     assert outlier["Count"] == "90" and outlier["Base"] == "1,000" and "above" in outlier["Against the trust"]
-    assert "School 100001" in chart.summary
+    assert "School 100001" in chart.summary and "pooled across 7 schools" in chart.summary
 
 
 def test_funnel_for_a_compliance_measure_judges_the_low_side(trust_ctx):
