@@ -39,6 +39,7 @@ def pages_for(role: str) -> dict[str, list[st.Page]]:
     data.append(page("pages/about.py", "About the data", "info", url_path="about"))
     if role not in (TRUSTEE, DSL):
         data += [page("pages/settings.py", "Settings", "tune", url_path="settings"),
+                 page("pages/schools.py", "Schools", "domain", url_path="schools"),
                  page("pages/audit.py", "Record of changes", "history", url_path="record")]
     data.append(page("pages/privacy.py", "Privacy", "lock", url_path="privacy"))
     return {

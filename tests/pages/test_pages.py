@@ -18,6 +18,7 @@ PAGES = {
     "pages/about.py": {"charts": 0, "text": "About the data"},
     "pages/settings.py": {"charts": 0, "text": "Settings"},
     "pages/audit.py": {"charts": 0, "text": "Record of changes"},
+    "pages/schools.py": {"charts": 0, "text": "Schools"},
 }
 
 
@@ -95,3 +96,18 @@ def test_the_record_of_changes_lists_uploads_and_filters_by_school(sample_app):
     assert (record["What"] == "Import").sum() == 71  # the sample trust, imported on first start
     at = open_page("pages/audit.py", state={"audit_school": "990002"})
     assert set(at.dataframe[0].value["School"]) == {"Kestrel Vale Primary School"}
+
+
+def test_a_trust_leader_deletes_a_schools_data_after_typing_its_urn(sample_app):
+    from store import db
+    from store.returns import schools
+
+    at = open_page("pages/schools.py", state={"schools_pick": "990002"})
+    assert_no_exception(at)
+    delete = next(b for b in at.button if b.label == "Delete this school's data")
+    assert delete.disabled  # nothing happens until the URN is typed
+    at.text_input(key="confirm-990002").input("990002").run()
+    next(b for b in at.button if b.label == "Delete this school's data").click().run()
+    assert_no_exception(at)
+    assert any("Deleted Kestrel Vale Primary School" in s.value for s in at.success)
+    assert "990002" not in set(schools(db.make_engine(f"sqlite:///{sample_app / 'app.db'}"))["urn"])

@@ -1,0 +1,49 @@
+"""Schools, for trust leaders: rename a school, or delete everything stored for one (a school that
+has left the trust, or whose returns are past the trust's retention period)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+from store.deletion import delete_school
+from store.returns import rename_school, schools
+
+common.require_frame()
+common.require_manager()
+
+eng = common.engine()
+user = common.current_user()
+state = st.session_state
+
+st.title("Schools")
+for line in state.pop("schools_done", []):
+    st.success(line, icon=":material/check_circle:")
+
+known = common.run_safely("reading the schools", schools, eng)
+if known is None or known.empty:
+    st.info("No schools yet: a school is added with its first return.")
+    st.stop()
+names = dict(zip(known["urn"], known["name"]))
+urn = st.selectbox("School", sorted(names, key=names.get), format_func=lambda u: f"{names[u]} ({u})",
+                   key="schools_pick")
+
+st.subheader("Rename")
+new_name = st.text_input("Name as the dashboard shows it", value=names[urn], key=f"rename-{urn}")
+if st.button("Save the name", key="rename") and new_name.strip() != names[urn]:
+    renamed = common.run_safely("renaming the school",
+                                lambda: rename_school(eng, urn, new_name, user=user) or True)
+    if renamed:
+        state["schools_done"] = [f"Renamed {names[urn]} to {new_name.strip()}."]
+        st.rerun()
+
+st.subheader("Delete everything stored for this school")
+st.markdown(f"Every return **{names[urn]}** has sent (every version, with its file), its values, leads, "
+            "queries and explanations, and any unfinished upload, will be deleted for good. The record of "
+            "changes keeps only the fact of the deletion.")
+typed = st.text_input(f"To confirm, type the school's URN ({urn})", key=f"confirm-{urn}")
+if st.button("Delete this school's data", type="primary", disabled=typed.strip() != urn, key="delete"):
+    counts = common.run_safely("deleting the school's data", delete_school, eng, urn, user=user)
+    if counts is not None:
+        state["schools_done"] = [f"Deleted {names[urn]}: {counts['returns']} returns and everything with them."]
+        st.rerun()
