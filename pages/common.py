@@ -23,6 +23,7 @@ from loaders.registry import TERMS
 from analysis.context import restrict
 from pages import identity
 from store import db, overview, sample
+from store import returns as store_returns
 from store.access import Scope, scope_for
 from store.audit import write_audit
 from store.thresholds import load_thresholds
@@ -207,3 +208,13 @@ def record(action: str, *, outcome: str = "done", urn: str | None = None, detail
             write_audit(conn, actor=current_user(), action=action, outcome=outcome, urn=urn, detail=detail,
                         source=where_from())
     run_safely("keeping a record of this", write)
+
+
+def returns_overview():
+    """One row per return the user may see (newest versions), from the store."""
+    return scope().filter(overview.returns_overview(engine()))
+
+
+def schools():
+    """The schools the user may see: urn, name, phase."""
+    return scope().filter(store_returns.schools(engine()))

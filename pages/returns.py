@@ -11,7 +11,6 @@ from analysis.views import tracker_cells
 from charts.tables import returns_tracker
 from loaders.registry import MEASURES, term_index
 from pages import common
-from store import overview
 
 common.require_frame()
 
@@ -30,7 +29,7 @@ st.caption("✔ on time, ▲ late (with how late), ✖ missing. A return is due 
 common.show_chart(returns_tracker(cells), key="tracker")
 
 st.subheader(f"Completeness and queries, {term} {year}")
-ret = common.scope().filter(overview.returns_overview(common.engine()))
+ret = common.returns_overview()
 ret = ret[(ret["academic_year"] == year) & (ret["term"] == term) & ret["urn"].isin(urns)]
 subs = data.returns
 versions = subs[(subs["academic_year"] == year) & (subs["term"] == term)].groupby("urn")["version"].max()

@@ -52,7 +52,7 @@ def year_choices(latest: str) -> list[str]:
 
 def template_section() -> None:
     st.subheader("1. Download the template")
-    schools = scope.filter(returns.schools(eng))
+    schools = common.schools()
     options = {f"{r.name} ({r.urn})": (r.urn, r.name) for r in schools.itertuples()}
     other = "Another school: enter its URN" if scope.urns is None else None
     year_now, term_now = current_term()
