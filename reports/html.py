@@ -1,0 +1,142 @@
+"""The board pack as one HTML file that works offline and prints cleanly.
+
+plotly.js is inlined once, in the first figure; every other figure uses it. Nothing in the file
+asks for another address when opened: no stylesheet, font, image or script from elsewhere. Every
+chart has the table of its numbers under it, so the printed pack carries the figures too.
+Every word that comes from the data (a school's name, a finding) is escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import pandas as pd
+
+from analysis.themes import THEMES_BY_ID
+from charts import Chart
+from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
+from reports.pack import Pack, definitions, methods
+
+CSS = """
+body { font-family: "DejaVu Sans", Arial, sans-serif; color: #222; margin: 2em auto; max-width: 60em; line-height: 1.4; }
+h1 { font-size: 1.8em; } h2 { border-bottom: 2px solid #222; padding-bottom: .2em; margin-top: 2em; }
+table { border-collapse: collapse; width: 100%; margin: .5em 0 1.5em; font-size: .85em; }
+th, td { border: 1px solid #ccc; padding: .25em .4em; text-align: left; vertical-align: top; }
+th { background: #f0f0f0; }
+.cover { text-align: left; margin-top: 4em; }
+.learning { border-left: 4px solid #0072B2; padding-left: 1em; }
+.summary, .sources { color: #444; font-size: .9em; }
+.chart { break-inside: avoid; page-break-inside: avoid; }
+figure { margin: 0; }
+nav ol { columns: 2; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10pt; }
+  section { break-before: page; page-break-before: always; }
+  nav { display: none; }
+  thead { display: table-header-group; }
+  tr { break-inside: avoid; page-break-inside: avoid; }
+  a { color: inherit; text-decoration: none; }
+}
+@page { size: A4; margin: 15mm; }
+"""
+
+
+class _Figures:
+    """Each figure as HTML: the first carries plotly.js itself, the rest reuse it."""
+
+    def __init__(self) -> None:
+        self.first = True
+
+    def __call__(self, chart: Chart) -> str:
+        include = self.first
+        self.first = False
+        return chart.figure.to_html(include_plotlyjs=include, full_html=False,
+                                    config={"displaylogo": False, "displayModeBar": False, "responsive": True})
+
+
+def render_html(pack: Pack) -> str:
+    """The whole pack as one HTML document."""
+    figure = _Figures()
+    parts = [f"<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
+             f"<title>{escape(pack.title)}</title><style>{CSS}</style></head><body>",
+             _cover(pack), _summary(pack, figure)]
+    parts += [_section(i, s, pack, figure) for i, s in enumerate(pack.sections, 1)]
+    parts += [_appendix(pack), "</body></html>"]
+    return "\n".join(parts)
+
+
+def _cover(pack: Pack) -> str:
+    as_at = pack.data_as_at.strftime("%d %B %Y, %H:%M") if pack.data_as_at else "no return yet"
+    reader = ("For trustees: counts of children below five are shown as \"fewer than 5\"."
+              if pack.for_trustees else "For the trust's leaders: every figure in full.")
+    contents = "".join(f'<li><a href="#theme-{escape(s.theme.id)}">{escape(s.theme.title)}</a></li>'
+                       for s in pack.sections)
+    return (f'<header class="cover"><p>{escape(pack.trust)}</p><h1>{escape(pack.title)}</h1>'
+            f"<p>Made on {pack.made.strftime('%d %B %Y')}. Data as at {escape(as_at)} "
+            f"(the newest return behind these figures).</p><p>{escape(reader)}</p></header>"
+            f'<nav><h2>Contents</h2><ol><li><a href="#summary">Summary</a></li>{contents}'
+            f'<li><a href="#appendix">Definitions and methods</a></li></ol></nav>')
+
+
+def _summary(pack: Pack, figure: _Figures) -> str:
+    top = pack.top_gaps
+    gap_table = _gap_table(top, with_theme=True) if len(top) else "<p>No gap was found this term.</p>"
+    return (f'<section id="summary"><h2>Summary: {escape(pack.term)} {escape(pack.academic_year)}</h2>'
+            f"<p>Returns in: <strong>{pack.returned} of {pack.expected}</strong> schools expected. "
+            f"Gaps found: {len(pack.gaps)}.</p>"
+            f"{_chart(pack.heatmap, figure)}"
+            f"<h3>The {min(len(top), len(pack.gaps))} gaps that most need a question</h3>{gap_table}</section>")
+
+
+def _section(number: int, s, pack: Pack, figure: _Figures) -> str:
+    theme = s.theme
+    sources = "; ".join(escape(str(src)) for src in theme.sources)
+    charts = "".join(f"<h3>{escape(title)}</h3>{_chart(chart, figure)}" for title, chart in s.charts)
+    if not s.charts:
+        charts = "<p>No figures for this theme this term.</p>"
+    if s.gaps.empty:
+        gaps = "<p>Nothing raised on this theme this term.</p>"
+    else:
+        behind = "; ".join(escape(x) for x in sorted(set(s.gaps["source"])))
+        gaps = _gap_table(s.gaps) + f'<p class="sources">Behind these: {behind}</p>'
+    return (f'<section id="theme-{escape(theme.id)}"><h2>{number}. {escape(theme.title)}</h2>'
+            f'<div class="learning"><p><strong>What the reviews found.</strong> {escape(theme.learning)}</p>'
+            f"<p><strong>The question for the board:</strong> {escape(theme.question)}</p>"
+            f'<p class="sources">Sources: {sources}</p></div>'
+            f"<h3>Gaps on this theme</h3>{gaps}{charts}</section>")
+
+
+def _appendix(pack: Pack) -> str:
+    items = "".join(f"<li>{escape(line)}</li>" for line in methods(pack))
+    return (f'<section id="appendix"><h2>Appendix: definitions and methods</h2><h3>Methods</h3><ul>{items}</ul>'
+            f"<h3>Definitions</h3>{_table(definitions())}</section>")
+
+
+def _chart(chart: Chart, figure: _Figures) -> str:
+    return (f'<div class="chart"><figure>{figure(chart)}<figcaption class="summary">{escape(chart.summary)}'
+            f"</figcaption></figure></div><details open><summary>The numbers behind this chart</summary>"
+            f"{_table(chart.table)}</details>")
+
+
+def _gap_table(gaps: pd.DataFrame, with_theme: bool = False) -> str:
+    frame = pd.DataFrame({
+        "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]],
+        "School": gaps["school"],
+        **({"Theme": [THEMES_BY_ID[t].short if t in THEMES_BY_ID else t for t in gaps["theme"]]} if with_theme else {}),
+        "What we found": gaps["finding"],
+        "A question to ask": gaps["question"],
+    })
+    return _table(frame)
+
+
+def _table(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f"<td>{escape(_text(v))}</td>" for v in row) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _text(v) -> str:
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return ""
+    return str(v)

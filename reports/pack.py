@@ -1,0 +1,210 @@
+"""Gathering the board pack: one term's gaps, charts and tables, for a trust leader or a trustee.
+
+The pack is read through the same scope as the dashboard: for trustees the Dataset is restricted
+with a trustee's scope, so small counts of children are already "fewer than 5" before any chart
+or table is made from them. Every figure comes from charts/, every number from analysis/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+
+import settings
+from analysis.__main__ import NO_RETURNS, Unavailable, open_database
+from analysis.benchmarks import england
+from analysis.context import Context, Dataset, restrict
+from analysis.dataset import load_dataset
+from analysis.gaps import find_gaps, gaps_frame
+from analysis.indicators import INDICATORS, PER_100
+from analysis.suppression import suppression_threshold
+from analysis.themes import THEMES, Theme
+from analysis.views import compliance_cells, tracker_cells
+from charts import Chart
+from charts.funnel import POSITION_WORDS, funnel_plot
+from charts.heatmap import theme_heatmap
+from charts.tables import compliance_grid, returns_tracker
+from charts.trend import trend_chart
+from store.access import TRUST_LEADER, TRUSTEE, scope_for
+from store.thresholds import load_thresholds
+from store.users import User
+
+__all__ = ["Pack", "Section", "Unavailable", "build_pack", "pack_from_dataset", "ROLES", "TOP_GAPS"]
+
+TOP_GAPS = 5
+ROLES = ("leader", "trustee")
+PACK_USER = User("pack@local", "Board pack", TRUSTEE, ())
+POLARITY_WORDS = {"higher_better": "higher is better", "lower_better": "lower is better",
+                  "none": "no better direction: a difference is a question"}
+
+
+@dataclass
+class Section:
+    """One review theme: its learning, its charts (title, Chart) and the gaps raised on it."""
+
+    theme: Theme
+    charts: list[tuple[str, Chart]]
+    gaps: pd.DataFrame
+    measures: pd.DataFrame  # every school's figure on each of the theme's measures this term
+
+
+@dataclass
+class Pack:
+    trust: str
+    academic_year: str
+    term: str
+    made: date
+    data_as_at: datetime | None
+    for_trustees: bool
+    returned: int
+    expected: int
+    heatmap: Chart
+    gaps: pd.DataFrame
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def top_gaps(self) -> pd.DataFrame:
+        """The gaps that most need a question: the worst first, as the gap list orders them."""
+        return self.gaps.head(TOP_GAPS)
+
+    @property
+    def title(self) -> str:
+        return f"Safeguarding board pack: {self.term} {self.academic_year}"
+
+
+def build_pack(url: str | None = None, year: str | None = None, term: str | None = None, *,
+               role: str = "leader", today: date | None = None) -> Pack:
+    """The pack from the database at ``url`` (default: the configured one) for a term (default:
+    the latest with a return). Unavailable, with a plain sentence, when it cannot be made."""
+    engine = open_database(url)
+    try:
+        data = load_dataset(engine)
+        thresholds = load_thresholds(engine)
+    finally:
+        engine.dispose()
+    return pack_from_dataset(data, year, term, role=role, thresholds=thresholds, today=today)
+
+
+def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None = None, *,
+                      role: str = "leader", thresholds: dict | None = None, today: date | None = None) -> Pack:
+    if role not in ROLES:
+        raise ValueError(f"{role!r} is not a pack reader: use one of {', '.join(ROLES)}.")
+    if not data.terms:
+        raise Unavailable(NO_RETURNS)
+    if year is None:
+        year, term = data.latest_term()
+    elif (year, term) not in data.terms:
+        shown = ", ".join(f"{t} {y}" for y, t in data.terms)
+        raise Unavailable(f"No returns are stored for {term} {year}. Terms with returns: {shown}.")
+    if role == "trustee":
+        data = restrict(data, scope_for(PACK_USER))
+    ctx = Context(data, year, term, thresholds)
+    gaps = gaps_frame(find_gaps(ctx))
+    expected = ctx.expected()
+    returned = {s.urn for s in expected if s.returned}
+    schools = pd.DataFrame({"urn": [s.urn for s in expected], "name": [s.name for s in expected]})
+    pack = Pack(
+        trust=str(settings.get("TRUST_NAME", "The trust")), academic_year=year, term=term,
+        made=today or date.today(), data_as_at=_as_at(data), for_trustees=data.suppress,
+        returned=len(returned), expected=len(expected),
+        heatmap=theme_heatmap(gaps, schools, returned), gaps=gaps,
+    )
+    pack.sections = [_section(theme, ctx, gaps, thresholds) for theme in THEMES]
+    return pack
+
+
+def _as_at(data: Dataset) -> datetime | None:
+    """The newest submission behind the pack: the data are as at this moment."""
+    if data.returns.empty:
+        return None
+    newest = pd.to_datetime(data.returns["submitted_at"]).max()
+    return None if pd.isna(newest) else newest.to_pydatetime()
+
+
+def _section(theme: Theme, ctx: Context, gaps: pd.DataFrame, thresholds: dict | None) -> Section:
+    data = ctx.data
+    charts: list[tuple[str, Chart]] = []
+    if theme.id == "workforce":
+        cells = compliance_cells(ctx)
+        if not cells.empty:
+            charts.append(("Training and checks", compliance_grid(cells)))
+    if theme.id == "oversight":
+        cells = tracker_cells(data, thresholds, last=ctx.index)
+        if not cells.empty:
+            charts.append(("Returns received", returns_tracker(cells)))
+    measures = []
+    for ind in (i for i in INDICATORS if i.theme == theme.id):
+        rows = data.compared[data.compared["indicator"] == ind.id]
+        now = rows[rows["term_index"] == ctx.index]
+        bench = england(ind.id)
+        line = bench[0] if bench else None
+        if now["value"].notna().any():
+            charts.append((f"{ind.label}: schools compared", funnel_plot(now, data.school_names, ind.id, line)))
+        trust_line = data.pooled[data.pooled["indicator"] == ind.id]
+        if len(rows):
+            charts.append((f"{ind.label}: term by term", trend_chart(rows, trust_line, data.school_names, ind.id,
+                                                                       england=line)))
+        measures.append(_measure_rows(ind, now, data.school_names))
+    table = pd.concat(measures, ignore_index=True) if measures else pd.DataFrame(columns=MEASURE_COLUMNS)
+    return Section(theme, charts, gaps[gaps["theme"] == theme.id].reset_index(drop=True), table)
+
+
+MEASURE_COLUMNS = ["Measure", "School", "URN", "Count", "Base", "Value", "Unit", "Trust", "Against the trust"]
+
+
+def _measure_rows(ind, now: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """One row a school: counts as numbers, or the words that stand for a hidden one; the value
+    as a number (a share from 0 to 1, or a rate per 100 pupils); blank stays blank."""
+    rows = []
+    for r in now.sort_values("urn").itertuples():
+        num_note = getattr(r, "numerator_note", "") or ""
+        den_note = getattr(r, "denominator_note", "") or ""
+        hidden = bool(num_note or den_note)
+        rows.append({
+            "Measure": ind.label, "School": names.get(r.urn, r.urn), "URN": r.urn,
+            "Count": num_note or _number(r.numerator), "Base": den_note or _number(r.denominator),
+            "Value": "not shown" if hidden else _number(r.value, 4),
+            "Unit": "per 100 pupils" if ind.unit == PER_100 else "share (1 = 100%)",
+            "Trust": _number(r.trust, 4), "Against the trust": POSITION_WORDS.get(getattr(r, "position", ""), ""),
+        })
+    return pd.DataFrame(rows, columns=MEASURE_COLUMNS)
+
+
+def _number(v, digits: int | None = None):
+    if v is None or pd.isna(v):
+        return None
+    return round(float(v), digits) if digits is not None else float(v)
+
+
+def definitions() -> pd.DataFrame:
+    """The appendix: every measure the pack shows, what it divides by what, and how to read it."""
+    titles = {t.id: t.title for t in THEMES}
+    return pd.DataFrame({
+        "Theme": [titles.get(i.theme, i.theme) for i in INDICATORS],
+        "Measure": [i.label for i in INDICATORS],
+        "Definition": [i.definition for i in INDICATORS],
+        "Unit": [i.unit for i in INDICATORS],
+        "Direction": [POLARITY_WORDS.get(i.polarity, i.polarity) for i in INDICATORS],
+    })
+
+
+def methods(pack: Pack) -> list[str]:
+    """How the figures were made, in plain sentences, for the appendix."""
+    lines = [
+        "Each school's figure is its own count divided by its base (pupils on roll, or the children "
+        "or staff counted), from the newest version of its return for the term.",
+        "The trust's figure pools every school's counts; schools are compared with it on funnel "
+        "plots, whose 95% and 99.8% limits show the range chance alone would give a school of that size.",
+        "Measures with a better direction (training, checks in date) are red or amber against the "
+        "trust's thresholds; counts of concerns, flags and referrals have none, and a difference is "
+        "shown only as higher or lower than the trust, as a question to ask.",
+        "A blank in a return stays blank: it is never counted as zero.",
+    ]
+    if pack.for_trustees:
+        t = suppression_threshold()
+        lines.append(f"This pack is for trustees: counts of children from 1 to {t - 1} are shown as "
+                     f"\"fewer than {t}\", with a further figure \"not shown\" where the trust's total "
+                     "would give one away, and rates built on them are not shown.")
+    return lines

@@ -1,0 +1,73 @@
+"""The board pack as an Excel workbook: a summary, the gap list, one sheet per review theme and
+the definitions, each with a frozen header row and filters.
+
+Written through analysis.exports.to_xlsx_bytes, so no cell is ever a formula, whatever a school
+typed into its return. Counts and values stay numbers; a hidden count is the words that stand
+for it ("fewer than 5", "not shown"), never a number.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.exports import to_xlsx_bytes
+from analysis.themes import THEMES_BY_ID
+from charts.palette import SEVERITY_WORD
+from reports.pack import Pack, definitions, methods
+
+SUMMARY, GAPS, DEFINITIONS = "Summary", "Gaps", "Definitions"
+GAP_COLUMNS = {"severity": "Severity", "school": "School", "urn": "URN", "theme": "Theme",
+               "finding": "What we found", "question": "A question to ask", "learning": "The learning behind it",
+               "source": "Source"}
+
+
+def render_xlsx(pack: Pack) -> bytes:
+    sheets = {SUMMARY: _summary(pack), GAPS: _gaps(pack.gaps)}
+    for s in pack.sections:
+        sheets[s.theme.short] = _theme(s)
+    sheets[DEFINITIONS] = _definitions(pack)
+    return to_xlsx_bytes(sheets)
+
+
+def _summary(pack: Pack) -> pd.DataFrame:
+    as_at = pack.data_as_at.strftime("%d/%m/%Y %H:%M") if pack.data_as_at else "no return yet"
+    rows = [
+        ("Trust", pack.trust),
+        ("Pack", pack.title),
+        ("Term", f"{pack.term} {pack.academic_year}"),
+        ("Made on", pack.made.strftime("%d/%m/%Y")),
+        ("Data as at", as_at),
+        ("For", "Trustees: counts of children below five shown as \"fewer than 5\"" if pack.for_trustees
+         else "The trust's leaders: every figure in full"),
+        ("Schools expected", pack.expected),
+        ("Returns in", pack.returned),
+        ("Gaps found", len(pack.gaps)),
+    ]
+    for level in ("red", "amber", "note"):
+        rows.append((f"Gaps: {SEVERITY_WORD[level]}", int((pack.gaps["severity"] == level).sum())))
+    for i, g in enumerate(pack.top_gaps.itertuples(), 1):
+        rows.append((f"Top gap {i}", f"{g.school}: {g.finding} Ask: {g.question}"))
+    return pd.DataFrame(rows, columns=["Item", "Value"])
+
+
+def _gaps(gaps: pd.DataFrame) -> pd.DataFrame:
+    out = gaps[list(GAP_COLUMNS)].copy()
+    out["severity"] = [SEVERITY_WORD.get(s, s) for s in out["severity"]]
+    out["theme"] = [THEMES_BY_ID[t].title if t in THEMES_BY_ID else t for t in out["theme"]]
+    return out.rename(columns=GAP_COLUMNS)
+
+
+def _theme(section) -> pd.DataFrame:
+    """The theme's measures, one row a school and measure; a theme with none (oversight) has the
+    table of its own chart instead."""
+    if not section.measures.empty:
+        return section.measures
+    if section.charts:
+        return section.charts[0][1].table
+    return pd.DataFrame({"Note": ["No figures for this theme this term."]})
+
+
+def _definitions(pack: Pack) -> pd.DataFrame:
+    frame = definitions()
+    notes = pd.DataFrame({"Theme": "Method", "Measure": "", "Definition": methods(pack), "Unit": "", "Direction": ""})
+    return pd.concat([frame, notes], ignore_index=True)

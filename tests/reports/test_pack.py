@@ -1,0 +1,76 @@
+"""Gathering the pack: the same term, gaps and suppression as the dashboard."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from analysis.context import Context, restrict
+from analysis.gaps import find_gaps
+from analysis.themes import THEMES
+from reports.pack import TOP_GAPS, Unavailable, pack_from_dataset
+from store.access import Scope
+
+SMALL = re.compile(r"(?<![\d,.])[1-4] of ")
+
+
+def test_the_pack_is_for_the_latest_term_with_every_theme(leader_pack, sample_data):
+    assert (leader_pack.academic_year, leader_pack.term) == sample_data.latest_term()
+    assert [s.theme.id for s in leader_pack.sections] == [t.id for t in THEMES]
+    assert not leader_pack.for_trustees
+    ctx = Context(sample_data, leader_pack.academic_year, leader_pack.term)
+    assert leader_pack.returned == len(ctx.returned())
+    assert leader_pack.expected == len(ctx.expected())
+
+
+def test_the_gaps_are_the_gap_lists_worst_first(leader_pack, sample_data):
+    ctx = Context(sample_data, leader_pack.academic_year, leader_pack.term)
+    expected = find_gaps(ctx)
+    assert list(leader_pack.gaps["finding"]) == [g.finding for g in expected]
+    assert list(leader_pack.top_gaps["school"]) == [g.school for g in expected[:TOP_GAPS]]
+    for section in leader_pack.sections:
+        assert set(section.gaps["theme"]) <= {section.theme.id}
+    assert sum(len(s.gaps) for s in leader_pack.sections) == len(expected)
+
+
+def test_the_trustees_pack_words_small_counts_as_fewer_than_5(leader_pack, trustee_pack):
+    assert trustee_pack.for_trustees
+    assert list(leader_pack.gaps["school"]) == list(trustee_pack.gaps["school"])
+    pairs = list(zip(leader_pack.gaps["finding"], trustee_pack.gaps["finding"]))
+    assert any(SMALL.search(mine) for mine, _ in pairs), "the sample should hold some small counts"
+    for mine, theirs in pairs:
+        assert not SMALL.search(theirs), theirs
+        if SMALL.search(mine):
+            assert "fewer than 5" in theirs
+
+
+def test_the_trustees_measures_hide_small_counts_of_children(leader_pack, trustee_pack):
+    def counts(pack):
+        frames = [s.measures for s in pack.sections if s.theme.id != "workforce"]
+        return pd.concat(frames)["Count"].tolist()
+
+    small = [c for c in counts(leader_pack) if isinstance(c, float) and 1 <= c <= 4]
+    assert small, "the sample should hold some small counts"
+    theirs = counts(trustee_pack)
+    assert not [c for c in theirs if isinstance(c, float) and 1 <= c <= 4]
+    assert "fewer than 5" in theirs
+
+
+def test_a_term_without_returns_is_unavailable_with_the_terms_there_are(sample_data):
+    with pytest.raises(Unavailable, match="Terms with returns"):
+        pack_from_dataset(sample_data, "2001/02", "Spring")
+
+
+def test_an_empty_trust_is_unavailable(sample_data):
+    nobody = Scope("trust_leader", "x@example.org", frozenset(), suppress=False)
+    empty = restrict(sample_data, nobody)
+    empty.__dict__["terms"] = []
+    with pytest.raises(Unavailable, match="No returns"):
+        pack_from_dataset(empty)
+
+
+def test_an_unknown_reader_is_refused(sample_data):
+    with pytest.raises(ValueError):
+        pack_from_dataset(sample_data, role="governor")
