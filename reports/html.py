@@ -15,7 +15,7 @@ import pandas as pd
 from analysis.themes import THEMES_BY_ID
 from charts import Chart
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
-from reports.pack import Pack, definitions, methods
+from reports.pack import Pack, definitions, methods, reader_note
 
 CSS = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; color: #222; margin: 2em auto; max-width: 60em; line-height: 1.4; }
@@ -67,8 +67,7 @@ def render_html(pack: Pack) -> str:
 
 def _cover(pack: Pack) -> str:
     as_at = pack.data_as_at.strftime("%d %B %Y, %H:%M") if pack.data_as_at else "no return yet"
-    reader = ("For trustees: counts of children below five are shown as \"fewer than 5\"."
-              if pack.for_trustees else "For the trust's leaders: every figure in full.")
+    reader = reader_note(pack)
     contents = "".join(f'<li><a href="#theme-{escape(s.theme.id)}">{escape(s.theme.title)}</a></li>'
                        for s in pack.sections)
     return (f'<header class="cover"><p>{escape(pack.trust)}</p><h1>{escape(pack.title)}</h1>'

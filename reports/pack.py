@@ -19,7 +19,7 @@ from analysis.context import Context, Dataset, restrict
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps, gaps_frame
 from analysis.indicators import INDICATORS, PER_100
-from analysis.suppression import suppression_threshold
+from analysis.suppression import fewer_than, suppression_threshold
 from analysis.themes import THEMES, Theme
 from analysis.views import compliance_cells, tracker_cells
 from charts import Chart
@@ -27,11 +27,13 @@ from charts.funnel import POSITION_WORDS, funnel_plot
 from charts.heatmap import theme_heatmap
 from charts.tables import compliance_grid, returns_tracker
 from charts.trend import trend_chart
-from store.access import TRUST_LEADER, TRUSTEE, scope_for
+from loaders.registry import term_index
+from store.access import TRUSTEE, scope_for
 from store.thresholds import load_thresholds
 from store.users import User
 
-__all__ = ["Pack", "Section", "Unavailable", "build_pack", "pack_from_dataset", "ROLES", "TOP_GAPS"]
+__all__ = ["Pack", "Section", "Unavailable", "build_pack", "pack_from_dataset", "definitions", "methods",
+           "reader_note", "ROLES", "TOP_GAPS"]
 
 TOP_GAPS = 5
 ROLES = ("leader", "trustee")
@@ -107,7 +109,7 @@ def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None =
     schools = pd.DataFrame({"urn": [s.urn for s in expected], "name": [s.name for s in expected]})
     pack = Pack(
         trust=str(settings.get("TRUST_NAME", "The trust")), academic_year=year, term=term,
-        made=today or date.today(), data_as_at=_as_at(data), for_trustees=data.suppress,
+        made=today or date.today(), data_as_at=_as_at(data, ctx.index), for_trustees=data.suppress,
         returned=len(returned), expected=len(expected),
         heatmap=theme_heatmap(gaps, schools, returned), gaps=gaps,
     )
@@ -115,11 +117,13 @@ def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None =
     return pack
 
 
-def _as_at(data: Dataset) -> datetime | None:
-    """The newest submission behind the pack: the data are as at this moment."""
-    if data.returns.empty:
+def _as_at(data: Dataset, index: int) -> datetime | None:
+    """The newest submission behind the pack (returns for its term and the terms before it)."""
+    r = data.returns
+    behind = r[[term_index(y, t) <= index for y, t in zip(r["academic_year"], r["term"])]]
+    if behind.empty:
         return None
-    newest = pd.to_datetime(data.returns["submitted_at"]).max()
+    newest = pd.to_datetime(behind["submitted_at"]).max()
     return None if pd.isna(newest) else newest.to_pydatetime()
 
 
@@ -135,14 +139,17 @@ def _section(theme: Theme, ctx: Context, gaps: pd.DataFrame, thresholds: dict | 
         if not cells.empty:
             charts.append(("Returns received", returns_tracker(cells)))
     measures = []
+    # a pack for an earlier term shows the trend up to that term, as the board would have seen it
+    upto = data.compared[data.compared["term_index"] <= ctx.index]
+    pooled = data.pooled[data.pooled["term_index"] <= ctx.index]
     for ind in (i for i in INDICATORS if i.theme == theme.id):
-        rows = data.compared[data.compared["indicator"] == ind.id]
+        rows = upto[upto["indicator"] == ind.id]
         now = rows[rows["term_index"] == ctx.index]
         bench = england(ind.id)
         line = bench[0] if bench else None
         if now["value"].notna().any():
             charts.append((f"{ind.label}: schools compared", funnel_plot(now, data.school_names, ind.id, line)))
-        trust_line = data.pooled[data.pooled["indicator"] == ind.id]
+        trust_line = pooled[pooled["indicator"] == ind.id]
         if len(rows):
             charts.append((f"{ind.label}: term by term", trend_chart(rows, trust_line, data.school_names, ind.id,
                                                                        england=line)))
@@ -188,6 +195,14 @@ def definitions() -> pd.DataFrame:
         "Unit": [i.unit for i in INDICATORS],
         "Direction": [POLARITY_WORDS.get(i.polarity, i.polarity) for i in INDICATORS],
     })
+
+
+def reader_note(pack: Pack) -> str:
+    """Who the pack is for, and what that hides, in a sentence for its cover."""
+    if not pack.for_trustees:
+        return "For the trust's leaders: every figure in full."
+    t = suppression_threshold()
+    return f"For trustees: counts of children from 1 to {t - 1} are shown as \"{fewer_than(t)}\"."
 
 
 def methods(pack: Pack) -> list[str]:

@@ -13,7 +13,7 @@ import pandas as pd
 from analysis.exports import to_xlsx_bytes
 from analysis.themes import THEMES_BY_ID
 from charts.palette import SEVERITY_WORD
-from reports.pack import Pack, definitions, methods
+from reports.pack import Pack, definitions, methods, reader_note
 
 SUMMARY, GAPS, DEFINITIONS = "Summary", "Gaps", "Definitions"
 GAP_COLUMNS = {"severity": "Severity", "school": "School", "urn": "URN", "theme": "Theme",
@@ -37,8 +37,7 @@ def _summary(pack: Pack) -> pd.DataFrame:
         ("Term", f"{pack.term} {pack.academic_year}"),
         ("Made on", pack.made.strftime("%d/%m/%Y")),
         ("Data as at", as_at),
-        ("For", "Trustees: counts of children below five shown as \"fewer than 5\"" if pack.for_trustees
-         else "The trust's leaders: every figure in full"),
+        ("For", reader_note(pack)),
         ("Schools expected", pack.expected),
         ("Returns in", pack.returned),
         ("Gaps found", len(pack.gaps)),

@@ -74,3 +74,19 @@ def test_an_empty_trust_is_unavailable(sample_data):
 def test_an_unknown_reader_is_refused(sample_data):
     with pytest.raises(ValueError):
         pack_from_dataset(sample_data, role="governor")
+
+
+def test_a_pack_for_an_earlier_term_stops_at_that_term(sample_data):
+    from charts.trend import term_label
+    from loaders.registry import term_index
+
+    year, term = sample_data.terms[1]
+    pack = pack_from_dataset(sample_data, year, term)
+    assert (pack.academic_year, pack.term) == (year, term)
+    later = {term_label(term_index(y, t)) for y, t in sample_data.terms[2:]}
+    shown = {t for s in pack.sections for title, chart in s.charts if title.endswith("term by term")
+             for t in chart.table["Term"]}
+    assert shown and not shown & later
+    behind = sample_data.returns[[term_index(y, t) <= term_index(year, term) for y, t in
+                                  zip(sample_data.returns["academic_year"], sample_data.returns["term"])]]
+    assert pack.data_as_at == pd.to_datetime(behind["submitted_at"]).max()
