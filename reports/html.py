@@ -27,12 +27,16 @@ th { background: #f0f0f0; }
 .learning { border-left: 4px solid #0072B2; padding-left: 1em; }
 .summary, .sources { color: #444; font-size: .9em; }
 .chart { break-inside: avoid; page-break-inside: avoid; }
+.scroll { overflow-x: auto; }
+h2, h3 { break-after: avoid; page-break-after: avoid; }
 figure { margin: 0; }
 nav ol { columns: 2; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
   section { break-before: page; page-break-before: always; }
   nav { display: none; }
+  .scroll { overflow: visible; }
+  table { font-size: 8pt; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; page-break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
@@ -90,7 +94,7 @@ def _summary(pack: Pack, figure: _Figures) -> str:
 def _section(number: int, s, pack: Pack, figure: _Figures) -> str:
     theme = s.theme
     sources = "; ".join(escape(str(src)) for src in theme.sources)
-    charts = "".join(f"<h3>{escape(title)}</h3>{_chart(chart, figure)}" for title, chart in s.charts)
+    charts = "".join(_chart(chart, figure, title) for title, chart in s.charts)
     if not s.charts:
         charts = "<p>No figures for this theme this term.</p>"
     if s.gaps.empty:
@@ -111,17 +115,19 @@ def _appendix(pack: Pack) -> str:
             f"<h3>Definitions</h3>{_table(definitions())}</section>")
 
 
-def _chart(chart: Chart, figure: _Figures) -> str:
-    return (f'<div class="chart"><figure>{figure(chart)}<figcaption class="summary">{escape(chart.summary)}'
-            f"</figcaption></figure></div><details open><summary>The numbers behind this chart</summary>"
-            f"{_table(chart.table)}</details>")
+def _chart(chart: Chart, figure: _Figures, title: str = "") -> str:
+    """The heading and figure kept on one printed page, its table of numbers open under it."""
+    heading = f"<h3>{escape(title)}</h3>" if title else ""
+    return (f'<div class="chart">{heading}<figure>{figure(chart)}'
+            f'<figcaption class="summary">{escape(chart.summary)}</figcaption></figure></div>'
+            f"<details open><summary>The numbers behind this chart</summary>{_table(chart.table)}</details>")
 
 
 def _gap_table(gaps: pd.DataFrame, with_theme: bool = False) -> str:
     frame = pd.DataFrame({
         "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]],
         "School": gaps["school"],
-        **({"Theme": [THEMES_BY_ID[t].short if t in THEMES_BY_ID else t for t in gaps["theme"]]} if with_theme else {}),
+        **({"Theme": [_short(t) for t in gaps["theme"]]} if with_theme else {}),
         "What we found": gaps["finding"],
         "A question to ask": gaps["question"],
     })
@@ -132,7 +138,11 @@ def _table(frame: pd.DataFrame) -> str:
     head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
     body = "".join("<tr>" + "".join(f"<td>{escape(_text(v))}</td>" for v in row) + "</tr>"
                    for row in frame.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _short(theme_id: str) -> str:
+    return THEMES_BY_ID[theme_id].short if theme_id in THEMES_BY_ID else theme_id
 
 
 def _text(v) -> str:
