@@ -90,3 +90,13 @@ def test_a_pack_for_an_earlier_term_stops_at_that_term(sample_data):
     behind = sample_data.returns[[term_index(y, t) <= term_index(year, term) for y, t in
                                   zip(sample_data.returns["academic_year"], sample_data.returns["term"])]]
     assert pack.data_as_at == pd.to_datetime(behind["submitted_at"]).max()
+
+
+def test_no_small_count_hides_in_the_trustees_figures(leader_pack, trustee_pack):
+    """The figures' hover texts and data travel inside the HTML file too."""
+    def found(pack):
+        charts = [pack.heatmap] + [c for s in pack.sections if s.theme.id != "workforce" for _, c in s.charts]
+        return [m.group(0) for c in charts for m in SMALL.finditer(c.figure.to_json())]
+
+    assert found(leader_pack), "the sample should hold some small counts"
+    assert found(trustee_pack) == []
