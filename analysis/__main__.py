@@ -18,8 +18,8 @@ import sys
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
+from analysis.dataset import NO_RETURNS, Unavailable, open_database
 from analysis.themes import THEMES_BY_ID
 from analysis.thresholds import THRESHOLDS_BY_ID
 from loaders import values
@@ -28,13 +28,8 @@ from loaders import values
 # usage mistake is answered at once.
 
 OK, FAILED, USAGE = 0, 1, 2
-NO_RETURNS = "No returns stored yet: import some with python -m loaders import FILE..."
 SEVERITY_LABEL = {"red": "RED", "amber": "AMBER", "note": "NOTE"}
 TABLE_MIN_WIDTH = 90  # narrower than this, five columns wrap into slivers: one paragraph a gap instead
-
-
-class Unavailable(Exception):
-    """Why the gap list cannot be made, as a plain sentence for the person at the terminal."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     year, term = _term_asked(args, gaps_parser)
     try:
-        result = seplist(args.db, year, term)
+        result = gaps_for_term(args.db, year, term)
     except Unavailable as exc:
         print(exc, file=sys.stderr)
         return FAILED
@@ -96,7 +91,7 @@ class GapList:
     changed: dict[str, float]  # the trust's own thresholds in force
 
 
-def seplist(url: str | None, year: str | None, term: str | None) -> GapList:
+def gaps_for_term(url: str | None, year: str | None, term: str | None) -> GapList:
     """Find the gaps for a term (default: the latest with a return). Unavailable says why not."""
     from analysis.context import Context
     from analysis.dataset import load_dataset
@@ -115,42 +110,6 @@ def seplist(url: str | None, year: str | None, term: str | None) -> GapList:
     changed = {k: v for k, v in load_thresholds(engine).items() if k in THRESHOLDS_BY_ID}
     ctx = Context(data, year, term, changed)
     return GapList(find_gaps(ctx), year, term, len(ctx.returned()), len(ctx.expected()), changed)
-
-
-def open_database(url: str | None):
-    """An engine on a database that holds returns; Unavailable (a plain sentence) otherwise."""
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
-    import settings
-    from store.db import make_engine
-    from store.schema import returns
-
-    url = url or settings.database_url()
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise Unavailable(f"{url!r} is not a database URL: give one such as sqlite:///data/dashboard.db "
-                          "or postgresql+psycopg://user@host/dbname.") from None
-    shown = parsed.render_as_string(hide_password=True)
-    database = parsed.database or ""
-    if parsed.get_backend_name() == "sqlite" and database and not database.startswith(("file:", ":memory:")):
-        if not Path(database).expanduser().is_file():
-            raise Unavailable(f"There is no database at {database}. Start the dashboard once (make run), "
-                              "or run python -m store init, to create it.")
-    try:
-        engine = make_engine(url)
-        with engine.connect() as conn:
-            stored = sa.inspect(conn).has_table(returns.name) and conn.execute(
-                sa.select(returns.c.id).limit(1)).first() is not None
-    except (SQLAlchemyError, ImportError, OSError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        raise Unavailable(f"Could not open the database at {shown}: {reason[0] if reason else type(exc).__name__}"
-                          .rstrip(".") + ".") from None
-    if not stored:
-        raise Unavailable(NO_RETURNS)
-    return engine
 
 
 # ---- the table for a terminal -----------------------------------------------------------------

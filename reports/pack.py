@@ -13,7 +13,7 @@ from datetime import date, datetime
 import pandas as pd
 
 import settings
-from analysis.__main__ import NO_RETURNS, Unavailable, open_database
+from analysis.dataset import NO_RETURNS, Unavailable, open_database
 from analysis.benchmarks import england
 from analysis.context import Context, Dataset, restrict
 from analysis.dataset import load_dataset
