@@ -19,10 +19,9 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass
 
-from analysis.dataset import NO_RETURNS, Unavailable, open_database
+from analysis.dataset import Unavailable, chosen_term, open_database, term_asked
 from analysis.themes import THEMES_BY_ID
 from analysis.thresholds import THRESHOLDS_BY_ID
-from loaders import values
 
 # pandas, SQLAlchemy and the store are imported only once the gap list is wanted, so that a
 # usage mistake is answered at once.
@@ -35,7 +34,7 @@ TABLE_MIN_WIDTH = 90  # narrower than this, five columns wrap into slivers: one 
 def main(argv: list[str] | None = None) -> int:
     parser, gaps_parser = _parser()
     args = parser.parse_args(argv)
-    year, term = _term_asked(args, gaps_parser)
+    year, term = term_asked(args, gaps_parser)
     try:
         result = gaps_for_term(args.db, year, term)
     except Unavailable as exc:
@@ -64,21 +63,6 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return parser, gaps
 
 
-def _term_asked(args, parser: argparse.ArgumentParser) -> tuple[str | None, str | None]:
-    """(year, term) as the store writes them, or (None, None) for the latest term."""
-    if (args.year is None) != (args.term is None):
-        parser.error("--year and --term go together: give both (e.g. --year 2025/26 --term Spring), "
-                     "or neither for the latest term.")
-    if args.year is None:
-        return None, None
-    year, term = values.read_year(args.year.strip()), values.read_term(args.term)
-    for flag, raw, result in (("--year", args.year, year), ("--term", args.term, term)):
-        if result is None or isinstance(result, values.Bad):
-            advice = result.advice if isinstance(result, values.Bad) else "It is blank."
-            parser.error(f"{flag} {raw!r}: {advice}")
-    return year, term
-
-
 @dataclass(frozen=True)
 class GapList:
     """The gaps of one term, and what a reader needs to know about how they were found."""
@@ -100,13 +84,7 @@ def gaps_for_term(url: str | None, year: str | None, term: str | None) -> GapLis
 
     engine = open_database(url)
     data = load_dataset(engine)
-    if not data.terms:
-        raise Unavailable(NO_RETURNS)
-    if year is None:
-        year, term = data.latest_term()
-    elif (year, term) not in data.terms:
-        shown = ", ".join(f"{t} {y}" for y, t in data.terms)
-        raise Unavailable(f"No returns are stored for {term} {year}. Terms with returns: {shown}.")
+    year, term = chosen_term(data, year, term)
     changed = {k: v for k, v in load_thresholds(engine).items() if k in THRESHOLDS_BY_ID}
     ctx = Context(data, year, term, changed)
     return GapList(find_gaps(ctx), year, term, len(ctx.returned()), len(ctx.expected()), changed)

@@ -63,3 +63,32 @@ def open_database(url: str | None):
     if not stored:
         raise Unavailable(NO_RETURNS)
     return engine
+
+
+def chosen_term(data: Dataset, year: str | None, term: str | None) -> tuple[str, str]:
+    """The term asked for, or the latest with a return; Unavailable when there is none."""
+    if not data.terms:
+        raise Unavailable(NO_RETURNS)
+    if year is None:
+        return data.latest_term()
+    if (year, term) not in data.terms:
+        shown = ", ".join(f"{t} {y}" for y, t in data.terms)
+        raise Unavailable(f"No returns are stored for {term} {year}. Terms with returns: {shown}.")
+    return year, term
+
+
+def term_asked(args, parser) -> tuple[str | None, str | None]:
+    """--year and --term from a command line, as the store writes them; (None, None) for the latest."""
+    from loaders import values
+
+    if (args.year is None) != (args.term is None):
+        parser.error("--year and --term go together: give both (e.g. --year 2025/26 --term Spring), "
+                     "or neither for the latest term.")
+    if args.year is None:
+        return None, None
+    year, term = values.read_year(args.year.strip()), values.read_term(args.term)
+    for flag, raw, result in (("--year", args.year, year), ("--term", args.term, term)):
+        if result is None or isinstance(result, values.Bad):
+            advice = result.advice if isinstance(result, values.Bad) else "It is blank."
+            parser.error(f"{flag} {raw!r}: {advice}")
+    return year, term

@@ -18,7 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from loaders import values
+from analysis.dataset import term_asked
+
 
 OK, FAILED, USAGE = 0, 1, 2
 FORMATS = ("html", "xlsx", "pdf")
@@ -28,7 +29,7 @@ NO_PDF = "PDF is not available yet; use html and print it to PDF from a browser.
 def main(argv: list[str] | None = None) -> int:
     parser, pack_parser = _parser()
     args = parser.parse_args(argv)
-    year, term = _term_asked(args, pack_parser)
+    year, term = term_asked(args, pack_parser)
     fmt = args.format or Path(args.output).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         pack_parser.error("--format is needed (html or xlsx) when the file name does not end in .html or .xlsx.")
@@ -77,21 +78,6 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     pack.add_argument("--role", choices=("leader", "trustee"), default="leader",
                       help="who the pack is for: trustee hides small counts of children (default: leader)")
     return parser, pack
-
-
-def _term_asked(args, parser: argparse.ArgumentParser) -> tuple[str | None, str | None]:
-    """(year, term) as the store writes them, or (None, None) for the latest term."""
-    if (args.year is None) != (args.term is None):
-        parser.error("--year and --term go together: give both (e.g. --year 2025/26 --term Spring), "
-                     "or neither for the latest term.")
-    if args.year is None:
-        return None, None
-    year, term = values.read_year(args.year.strip()), values.read_term(args.term)
-    for flag, raw, result in (("--year", args.year, year), ("--term", args.term, term)):
-        if result is None or isinstance(result, values.Bad):
-            advice = result.advice if isinstance(result, values.Bad) else "It is blank."
-            parser.error(f"{flag} {raw!r}: {advice}")
-    return year, term
 
 
 def _write(path: Path, content: bytes) -> None:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import pandas as pd
 
 import settings
-from analysis.dataset import NO_RETURNS, Unavailable, open_database
+from analysis.dataset import Unavailable, chosen_term, open_database
 from analysis.benchmarks import england
 from analysis.context import Context, Dataset, restrict
 from analysis.dataset import load_dataset
@@ -93,13 +93,7 @@ def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None =
                       role: str = "leader", thresholds: dict | None = None, today: date | None = None) -> Pack:
     if role not in ROLES:
         raise ValueError(f"{role!r} is not a pack reader: use one of {', '.join(ROLES)}.")
-    if not data.terms:
-        raise Unavailable(NO_RETURNS)
-    if year is None:
-        year, term = data.latest_term()
-    elif (year, term) not in data.terms:
-        shown = ", ".join(f"{t} {y}" for y, t in data.terms)
-        raise Unavailable(f"No returns are stored for {term} {year}. Terms with returns: {shown}.")
+    year, term = chosen_term(data, year, term)
     if role == "trustee":
         data = restrict(data, scope_for(PACK_USER))
     ctx = Context(data, year, term, thresholds)
