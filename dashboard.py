@@ -23,7 +23,7 @@ engine = common.engine()
 common.frame_started()
 if identity.mode(engine) == "demo":
     identity.demo_role_switcher(common.all_school_names())
-user = identity.gate(engine)
+user = identity.gate(engine)  # nothing below runs for someone not signed in
 
 
 def page(path: str, title: str, icon: str, **kw) -> st.Page:

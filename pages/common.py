@@ -44,11 +44,14 @@ def frame_started() -> None:
 
 
 def require_frame() -> None:
-    if _frame["started"]:
-        return
-    ctx = get_script_run_ctx()
-    if ctx is not None and Path(ctx.main_script_path).name == ENTRY:
-        st.switch_page(ENTRY)
+    """Send a request that skipped the frame through it; stop a page nobody signed in may see."""
+    if not _frame["started"]:
+        ctx = get_script_run_ctx()
+        if ctx is not None and Path(ctx.main_script_path).name == ENTRY:
+            st.switch_page(ENTRY)
+    if user() is None:  # the frame's gate stops this first; a page never relies on that alone
+        st.warning("Please sign in to see this page.", icon=":material/lock:")
+        st.stop()
 
 
 @st.cache_resource(show_spinner="Opening the database…")

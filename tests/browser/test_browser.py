@@ -170,3 +170,57 @@ def test_a_dsl_finds_no_other_schools_name_anywhere(app_url, browser):
             assert leaked == [], f"{name}: {leaked}"
         finally:
             page.close()
+
+
+@pytest.fixture(scope="module")
+def signed_in_app(tmp_path_factory):
+    """The dashboard with the sample trust and one local account: a DSL at Kestrel Vale."""
+    from store import db, sample
+    from store.users import add_user
+
+    data = tmp_path_factory.mktemp("browser_accounts")
+    engine = db.make_engine(f"sqlite:///{data / 'dashboard.db'}")
+    db.create_schema(engine)
+    sample.ensure_sample(engine)
+    add_user(engine, "dsl@kestrel.example.org", role="dsl", urns=("990002",), password=DSL_PASSWORD, actor="test")
+    db.dispose(engine)
+    yield from _serve(data)
+
+
+DSL_PASSWORD = "correct horse battery staple"
+NAV = {"school": "School profile", "neglect": "Neglect", "adolescents": "Adolescents",
+       "multi_agency": "Multi-agency", "workforce": "Workforce", "returns": "Returns", "upload": "Upload",
+       "about": "About the data", "privacy": "Privacy"}
+TITLES = {"overview": "Trust overview", "school": "School profile", "neglect": "Neglect",
+          "adolescents": "Adolescents", "multi_agency": "Multi-agency", "workforce": "Workforce",
+          "returns": "Returns", "upload": "Upload", "about": "About the data", "privacy": "Privacy"}
+
+
+def test_a_dsl_signs_in_and_finds_no_other_schools_name_anywhere(signed_in_app, browser):
+    """Signed in with a local account as the DSL of Kestrel Vale, every page and every chart
+    names that school alone."""
+    for name, path in DSL_PAGES.items():
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        try:
+            page.goto(f"{signed_in_app}/{path}", wait_until="domcontentloaded")
+            page.get_by_label("Email").fill("dsl@kestrel.example.org")
+            page.get_by_label("Password", exact=True).first.fill(DSL_PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_function("document.body.innerText.includes('Signed in as')", timeout=60_000)
+            page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+            if name != "overview":  # signed in, the DSL lands on the overview and goes on from there
+                page.locator('[data-testid="stSidebarNav"] a').filter(has_text=NAV[name]).first.click()
+                page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                                       timeout=60_000)
+            page.wait_for_timeout(1500)
+            page.wait_for_function("!document.querySelector('[data-testid^=\"stSkeleton\"]')", timeout=60_000)
+            page.wait_for_timeout(700)
+            title = TITLES[name]
+            assert title in page.inner_text("h1"), name
+            page.screenshot(path=str(SHOTS / f"signed_in_dsl_{name}.png"), full_page=True)
+            shown = page.inner_text("body") + page.content()
+            assert "(DSL)" in shown, name
+            leaked = [school for school in OTHER_SCHOOLS if school in shown]
+            assert leaked == [], f"{name}: {leaked}"
+        finally:
+            page.close()
