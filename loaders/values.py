@@ -60,6 +60,12 @@ def read(kind: str, raw):
 
 
 def read_count(raw):
+    # The usual spelling first: a plain whole number, as calamine hands most counts back.
+    kind = type(raw)
+    if kind is int and raw >= 0:
+        return raw
+    if kind is float and raw >= 0 and raw.is_integer() and raw != math.inf:
+        return int(raw)
     if is_blank(raw):
         return None
     if isinstance(raw, bool):
