@@ -13,6 +13,7 @@ from analysis.indicators import INDICATORS, PER_100, Indicator
 from loaders.registry import COUNT, INTEGER, MEASURES_BY_ID, term_index
 
 KEYS = ["urn", "academic_year", "term"]
+INDICATORS_UNIT = {i.id: i.unit for i in INDICATORS}
 NUMERIC_TYPES = (COUNT, INTEGER)
 
 
@@ -87,8 +88,6 @@ def pooled(values: pd.DataFrame) -> pd.DataFrame:
     grouped["value"] = grouped["numerator"] / grouped["denominator"] * scale
     return grouped
 
-
-INDICATORS_UNIT = {i.id: i.unit for i in INDICATORS}
 
 
 def with_changes(values: pd.DataFrame) -> pd.DataFrame:

@@ -118,9 +118,15 @@ def _dataset(url: str, version: tuple[int, int]):
     return load_dataset(engine())
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _scoped(url: str, version: tuple[int, int], seen: Scope):
+    return restrict(_dataset(url, version), seen)
+
+
 def dataset():
-    """The part of the trust the signed-in user may see, read once per change to the returns."""
-    return restrict(_dataset(settings.database_url(), overview.data_version(engine())), scope())
+    """The part of the trust the signed-in user may see, made once per change to the returns and
+    per kind of reader (filtering and suppression are not redone on every click)."""
+    return _scoped(settings.database_url(), overview.data_version(engine()), scope())
 
 
 def thresholds() -> dict[str, float]:

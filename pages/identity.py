@@ -37,7 +37,7 @@ def mode(engine) -> str:
     """"sso", "local", "demo" or "locked" (real data, nobody set up to sign in)."""
     if sso_configured():
         return "sso"
-    if not users.list_users(engine).empty:
+    if users.has_users(engine):
         return "local"
     return "demo" if only_sample(engine) else "locked"
 

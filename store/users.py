@@ -176,6 +176,12 @@ def get_user(engine: Engine, email: str) -> User | None:
         return None if row is None else _user(conn, row)
 
 
+def has_users(engine: Engine) -> bool:
+    """Whether anyone has been added (disabled users count: once accounts exist, sign-in is on)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(users.c.email).limit(1)).first() is not None
+
+
 def list_users(engine: Engine) -> pd.DataFrame:
     """Every user by email: email, name, role, urns (a tuple), password (a local one is set),
     disabled, created_at. Never the hash."""
