@@ -167,3 +167,35 @@ login_attempts = sa.Table(
 sa.Index("ix_login_attempts_email", login_attempts.c.email, login_attempts.c.at)
 sa.Index("ix_login_attempts_source", login_attempts.c.source, login_attempts.c.at)
 sa.Index("ix_login_attempts_at", login_attempts.c.at)
+
+# The board's challenge log: a question the board asked about a gap, the answer, the action and
+# who owns it, kept from term to term until closed. The gap is named by its school, theme, rule
+# and measure, and the term it was raised in; its finding is kept as the board saw it. Every
+# change is also an audit row.
+challenges = sa.Table(
+    "challenges",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("urn", sa.String(6), sa.ForeignKey("schools.urn"), nullable=False),
+    sa.Column("theme", sa.String(32), nullable=False),
+    sa.Column("rule", sa.String(64), nullable=False),
+    sa.Column("indicator", sa.String(80), nullable=False, server_default=""),
+    sa.Column("academic_year", sa.String(7), nullable=False),  # the term the question was raised in
+    sa.Column("term", sa.String(6), nullable=False),
+    sa.Column("finding", sa.Text, nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("asked_by", sa.Text, nullable=False),
+    sa.Column("meeting_date", sa.Date, nullable=False),
+    sa.Column("answer", sa.Text, nullable=True),
+    sa.Column("answered_by", sa.Text, nullable=True),
+    sa.Column("action", sa.Text, nullable=True),
+    sa.Column("owner", sa.Text, nullable=True),
+    sa.Column("due_date", sa.Date, nullable=True),
+    sa.Column("status", sa.String(8), nullable=False, server_default="open"),  # open, answered, closed
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_by", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("closed_at", sa.DateTime, nullable=True),
+)
+sa.Index("ix_challenges_school", challenges.c.urn, challenges.c.theme)
