@@ -12,10 +12,11 @@ from html import escape
 
 import pandas as pd
 
+from analysis.challenges import table as board_table
 from analysis.themes import THEMES_BY_ID
 from charts import Chart
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
-from reports.pack import Pack, definitions, methods, reader_note
+from reports.pack import Pack, board_since_words, definitions, methods, reader_note
 
 CSS = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; color: #222; margin: 2em auto; max-width: 60em; line-height: 1.4; }
@@ -65,7 +66,7 @@ def render_html(pack: Pack) -> str:
              f"<title>{escape(pack.title)}</title><style>{CSS}</style></head><body>",
              _cover(pack), _summary(pack, figure)]
     parts += [_section(i, s, pack, figure) for i, s in enumerate(pack.sections, 1)]
-    parts += [_appendix(pack), "</body></html>"]
+    parts += [_board_log(pack), _appendix(pack), "</body></html>"]
     return "\n".join(parts)
 
 
@@ -78,6 +79,7 @@ def _cover(pack: Pack) -> str:
             f"<p>Made on {pack.made.strftime('%d %B %Y')}. Data as at {escape(as_at)} "
             f"(the newest return behind these figures).</p><p>{escape(reader)}</p></header>"
             f'<nav><h2>Contents</h2><ol><li><a href="#summary">Summary</a></li>{contents}'
+            f'<li><a href="#challenge-log">The board\'s questions</a></li>'
             f'<li><a href="#appendix">Definitions and methods</a></li></ol></nav>')
 
 
@@ -86,7 +88,7 @@ def _summary(pack: Pack, figure: _Figures) -> str:
     gap_table = _gap_table(top, with_theme=True) if len(top) else "<p>No gap was found this term.</p>"
     return (f'<section id="summary"><h2>Summary: {escape(pack.term)} {escape(pack.academic_year)}</h2>'
             f"<p>Returns in: <strong>{pack.returned} of {pack.expected}</strong> schools expected. "
-            f"Gaps found: {len(pack.gaps)}.</p>"
+            f"Gaps found: {len(pack.gaps)}. {_board_count(pack)}</p>"
             f"{_chart(pack.heatmap, figure)}"
             f"<h3>The {min(len(top), len(pack.gaps))} gaps that most need a question</h3>{gap_table}</section>")
 
@@ -107,6 +109,36 @@ def _section(number: int, s, pack: Pack, figure: _Figures) -> str:
             f"<p><strong>The question for the board:</strong> {escape(theme.question)}</p>"
             f'<p class="sources">Sources: {sources}</p></div>'
             f"<h3>Gaps on this theme</h3>{gaps}{charts}</section>")
+
+
+def _board_count(pack: Pack) -> str:
+    if pack.board_open.empty:
+        return "The board has no question open."
+    overdue = int(pack.board_open["overdue"].sum())
+    return (f'The board\'s questions: <a href="#challenge-log">{len(pack.board_open)} open or answered</a>'
+            + (f", {overdue} overdue." if overdue else "."))
+
+
+def _board_log(pack: Pack) -> str:
+    """The challenge log: every question still open or answered, carried from earlier terms, and
+    those closed since the last pack, each with whether the gap it was raised on is still found."""
+    names = {s.theme.id: s.theme.short for s in pack.sections}
+    if pack.board_open.empty:
+        live = "<p>No question of the board's is open.</p>"
+    else:
+        overdue = int(pack.board_open["overdue"].sum())
+        live = (f"<p>{len(pack.board_open)} open or answered, {overdue} with an action past its due date "
+                f"(marked &#9888; Overdue).</p>{_table(board_table(pack.board_open, names))}")
+    since = escape(board_since_words(pack))
+    if pack.board_closed.empty:
+        closed = f"<p>None closed {since}.</p>"
+    else:
+        closed = _table(board_table(pack.board_closed, names))
+    return (f'<section id="challenge-log"><h2>The board\'s questions</h2>'
+            f"<p>Questions the board asked about gaps, with the answers and actions, carried from term to term "
+            f"until closed. \"The gap now\" says whether the gap a question was raised on is still found "
+            f"in {escape(pack.term)} {escape(pack.academic_year)}.</p>"
+            f"<h3>Open and answered</h3>{live}<h3>Closed {since}</h3>{closed}</section>")
 
 
 def _appendix(pack: Pack) -> str:

@@ -15,6 +15,7 @@ import pandas as pd
 import settings
 from analysis.dataset import Unavailable, chosen_term, open_database
 from analysis.benchmarks import england
+from analysis.challenges import CLOSED, closed_since, for_term, with_state
 from analysis.context import Context, Dataset, restrict
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps, gaps_frame
@@ -27,13 +28,15 @@ from charts.funnel import POSITION_WORDS, funnel_plot
 from charts.heatmap import theme_heatmap
 from charts.tables import compliance_grid, returns_tracker
 from charts.trend import trend_chart
-from loaders.registry import term_index
+from loaders.registry import previous_term, term_end, term_index
 from store.access import TRUSTEE, scope_for
+from store.challenges import list_challenges
+from store.packs import last_pack_before
 from store.thresholds import load_thresholds
 from store.users import User
 
-__all__ = ["Pack", "Section", "Unavailable", "build_pack", "pack_from_dataset", "definitions", "methods",
-           "reader_note", "ROLES", "TOP_GAPS"]
+__all__ = ["Pack", "Section", "Unavailable", "board_since_words", "build_pack", "pack_from_dataset", "definitions",
+           "methods", "reader_note", "ROLES", "TOP_GAPS"]
 
 TOP_GAPS = 5
 ROLES = ("leader", "trustee")
@@ -65,6 +68,11 @@ class Pack:
     heatmap: Chart
     gaps: pd.DataFrame
     sections: list[Section] = field(default_factory=list)
+    # the board's questions: those still open or answered, and those closed since the last pack,
+    # each with whether the gap it was raised on is still found this term
+    board_open: pd.DataFrame = field(default_factory=pd.DataFrame)
+    board_closed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    last_pack: datetime | None = None  # when the pack for an earlier term was last made
 
     @property
     def top_gaps(self) -> pd.DataFrame:
@@ -84,13 +92,21 @@ def build_pack(url: str | None = None, year: str | None = None, term: str | None
     try:
         data = load_dataset(engine)
         thresholds = load_thresholds(engine)
+        log = list_challenges(engine)
+        year, term = chosen_term(data, year, term)
+        last = last_pack_before(engine, year, term)
     finally:
         engine.dispose()
-    return pack_from_dataset(data, year, term, role=role, thresholds=thresholds, today=today)
+    return pack_from_dataset(data, year, term, role=role, thresholds=thresholds, today=today,
+                             challenges=log, last_pack=last)
 
 
 def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None = None, *,
-                      role: str = "leader", thresholds: dict | None = None, today: date | None = None) -> Pack:
+                      role: str = "leader", thresholds: dict | None = None, today: date | None = None,
+                      challenges: pd.DataFrame | None = None, last_pack: datetime | None = None) -> Pack:
+    """The pack from a loaded dataset. ``challenges`` is the board's log (store.challenges'
+    columns) and ``last_pack`` when the pack for an earlier term was made: items closed after it
+    are reported as closed since the last pack (after the previous term's end when None)."""
     if role not in ROLES:
         raise ValueError(f"{role!r} is not a pack reader: use one of {', '.join(ROLES)}.")
     year, term = chosen_term(data, year, term)
@@ -108,7 +124,32 @@ def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None =
         heatmap=theme_heatmap(gaps, schools, returned), gaps=gaps,
     )
     pack.sections = [_section(theme, ctx, gaps, thresholds) for theme in THEMES]
+    _board_log(pack, challenges, gaps, returned, last_pack)
     return pack
+
+
+def _board_log(pack: Pack, log: pd.DataFrame | None, gaps: pd.DataFrame, returned: set[str],
+               last_pack: datetime | None) -> None:
+    """The board's questions as this term sees them: still open or answered, and closed since the
+    last pack (or since the previous term ended, when no earlier pack is on record)."""
+    pack.last_pack = last_pack
+    if log is None or log.empty:
+        return
+    year, term = pack.academic_year, pack.term
+    live = with_state(for_term(log, year, term), gaps, year, term, returned, pack.made)
+    pack.board_open = live[live["status"] != CLOSED].reset_index(drop=True)
+    since = last_pack or datetime.combine(term_end(*previous_term(year, term)), datetime.max.time())
+    raised = [term_index(y, t) <= term_index(year, term) for y, t in zip(log["academic_year"], log["term"])]
+    closed = closed_since(log[raised], since)
+    pack.board_closed = with_state(closed, gaps, year, term, returned, pack.made).reset_index(drop=True)
+
+
+def board_since_words(pack: Pack) -> str:
+    """What "since the last pack" means in this pack, in words."""
+    if pack.last_pack is not None:
+        return f"since the last pack was made, on {pack.last_pack.strftime('%d %B %Y')}"
+    prev = term_end(*previous_term(pack.academic_year, pack.term))
+    return f"since the end of the previous term, {prev.strftime('%d %B %Y')} (no earlier pack is on record)"
 
 
 def _as_at(data: Dataset, index: int) -> datetime | None:

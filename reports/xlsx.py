@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.challenges import table as board_table
 from analysis.exports import to_xlsx_bytes
 from analysis.themes import THEMES_BY_ID
 from charts.palette import SEVERITY_WORD
-from reports.pack import Pack, definitions, methods, reader_note
+from reports.pack import Pack, board_since_words, definitions, methods, reader_note
 
-SUMMARY, GAPS, DEFINITIONS = "Summary", "Gaps", "Definitions"
+SUMMARY, GAPS, BOARD, DEFINITIONS = "Summary", "Gaps", "Board questions", "Definitions"
 GAP_COLUMNS = {"severity": "Severity", "school": "School", "urn": "URN", "theme": "Theme",
                "finding": "What we found", "question": "A question to ask", "learning": "The learning behind it",
                "source": "Source"}
@@ -25,6 +26,7 @@ def render_xlsx(pack: Pack) -> bytes:
     sheets = {SUMMARY: _summary(pack), GAPS: _gaps(pack.gaps)}
     for s in pack.sections:
         sheets[s.theme.short] = _theme(s)
+    sheets[BOARD] = _board(pack)
     sheets[DEFINITIONS] = _definitions(pack)
     return to_xlsx_bytes(sheets)
 
@@ -44,6 +46,9 @@ def _summary(pack: Pack) -> pd.DataFrame:
     ]
     for level in ("red", "amber", "note"):
         rows.append((f"Gaps: {SEVERITY_WORD[level]}", int((pack.gaps["severity"] == level).sum())))
+    rows.append(("Board questions open or answered", len(pack.board_open)))
+    rows.append(("Board questions overdue", int(pack.board_open["overdue"].sum()) if len(pack.board_open) else 0))
+    rows.append(("Board questions closed since the last pack", len(pack.board_closed)))
     for i, g in enumerate(pack.top_gaps.itertuples(), 1):
         rows.append((f"Top gap {i}", f"{g.school}: {g.finding} Ask: {g.question}"))
     return pd.DataFrame(rows, columns=["Item", "Value"])
@@ -64,6 +69,19 @@ def _theme(section) -> pd.DataFrame:
     if section.charts:
         return section.charts[0][1].table
     return pd.DataFrame({"Note": ["No figures for this theme this term."]})
+
+
+def _board(pack: Pack) -> pd.DataFrame:
+    """The challenge log: open and answered items, then those closed since the last pack, one row each."""
+    names = {s.theme.id: s.theme.short for s in pack.sections}
+    parts = []
+    for frame, word in ((pack.board_open, "Open or answered"), (pack.board_closed, f"Closed {board_since_words(pack)}")):
+        if not frame.empty:
+            parts.append(board_table(frame, names).assign(**{"In this pack as": word}))
+    if not parts:
+        return pd.DataFrame({"Note": ["The board has no question open, and none was closed since the last pack."]})
+    out = pd.concat(parts, ignore_index=True)
+    return out[["In this pack as", *[c for c in out.columns if c != "In this pack as"]]]
 
 
 def _definitions(pack: Pack) -> pd.DataFrame:

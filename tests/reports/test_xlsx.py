@@ -35,7 +35,8 @@ def trustee_book(trustee_pack):
 
 
 def test_one_sheet_a_theme_between_the_summary_and_the_definitions(leader_book):
-    assert leader_book.sheetnames == ["Summary", "Gaps", *[t.short for t in THEMES], "Definitions"]
+    assert leader_book.sheetnames == ["Summary", "Gaps", *[t.short for t in THEMES], "Board questions",
+                                    "Definitions"]
 
 
 def test_no_cell_is_a_formula_and_every_header_is_frozen_with_filters(leader_book, trustee_book):
