@@ -21,8 +21,9 @@ STATUS_WORDS = {OPEN: "Open", ANSWERED: "Answered", CLOSED: "Closed"}
 STATUS_SYMBOL = {OPEN: "●", ANSWERED: "◐", CLOSED: "○"}
 OVERDUE_WORD = "⚠ Overdue"
 RAISED_NOW, STILL, GONE, UNKNOWN = "raised this term", "still found", "no longer found", "no return: cannot tell"
+LATER = "raised later"
 GAP_WORDS = {RAISED_NOW: "Raised this term", STILL: "Gap still found", GONE: "Gap no longer found",
-             UNKNOWN: "No return this term: cannot tell"}
+             UNKNOWN: "No return this term: cannot tell", LATER: "Raised after this term"}
 STATE_COLUMNS = ["carried", "overdue", "gap_now"]
 
 
@@ -41,7 +42,8 @@ def for_term(log: pd.DataFrame, year: str, term: str) -> pd.DataFrame:
 def with_state(log: pd.DataFrame, gaps: pd.DataFrame, year: str, term: str, returned: set[str],
                today: date | None = None) -> pd.DataFrame:
     """``log`` with three columns more: carried (raised in an earlier term), overdue (a due date
-    passed and not closed) and gap_now (one of RAISED_NOW, STILL, GONE, UNKNOWN for ``term``)."""
+    passed and not closed) and gap_now (one of RAISED_NOW, STILL, GONE, UNKNOWN for ``term``, or
+    LATER for an item raised after it)."""
     out = log.copy()
     if out.empty:
         for col in STATE_COLUMNS:
@@ -56,7 +58,9 @@ def with_state(log: pd.DataFrame, gaps: pd.DataFrame, year: str, term: str, retu
                       for due, status in zip(out["due_date"], out["status"])]
     states = []
     for r, urn, rule, indicator in zip(raised, out["urn"], out["rule"], out["indicator"].fillna("")):
-        if r == now:
+        if r > now:
+            states.append(LATER)
+        elif r == now:
             states.append(RAISED_NOW)
         elif (urn, rule, indicator) in found:
             states.append(STILL)

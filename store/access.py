@@ -57,6 +57,12 @@ class Scope:
         return self.role != TRUSTEE and self.allows(urn)
 
     @property
+    def can_challenge(self) -> bool:
+        """The board's questions and the pack: trust leaders and trustees; a DSL reads their own
+        school's questions but does not record them."""
+        return self.active and self.role in (TRUST_LEADER, TRUSTEE)
+
+    @property
     def can_manage(self) -> bool:
         """Users, schools, thresholds and the audit: trust leaders only."""
         return self.active and self.role == TRUST_LEADER

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from analysis.challenges import (GONE, RAISED_NOW, STILL, UNKNOWN, beside_gaps, closed_since, for_term, table,
+from analysis.challenges import (GONE, LATER, RAISED_NOW, STILL, UNKNOWN, beside_gaps, closed_since, for_term, table,
                                  with_state)
 from analysis.context import Context
 from analysis.dataset import load_dataset
@@ -50,13 +50,14 @@ def test_a_closed_item_shows_for_the_term_it_was_closed_in_then_drops_out():
 
 
 def test_the_state_of_the_gap_each_item_was_raised_on():
-    log = _log(_item(1), _item(2, urn="990002"), _item(3, urn="990003"), _item(4, urn="990004", term="Spring"))
+    log = _log(_item(1), _item(2, urn="990002"), _item(3, urn="990003"), _item(4, urn="990004", term="Spring"),
+               _item(5, term="Summer"))
     gaps = _gaps(("990001", "neglect_drift", "ind"), ("990002", "neglect_drift", "other measure"),
                  ("990004", "neglect_drift", "ind"))
     state = with_state(log, gaps, "2025/26", "Spring", returned={"990001", "990002", "990004"},
                        today=date(2026, 3, 1))
-    assert list(state["gap_now"]) == [STILL, GONE, UNKNOWN, RAISED_NOW]
-    assert list(state["carried"]) == [True, True, True, False]
+    assert list(state["gap_now"]) == [STILL, GONE, UNKNOWN, RAISED_NOW, LATER]
+    assert list(state["carried"]) == [True, True, True, False, False]
 
 
 def test_overdue_means_a_due_date_passed_and_not_closed():
