@@ -123,25 +123,29 @@ def _flag(cell: tables.Cell, flagged: dict) -> Problem | None:
     return Problem(bad.code, ERROR, cell.sheet, cell.ref, f"{cell.sheet}!{cell.ref} holds {mark}. {bad.advice}")
 
 
+_READERS = tuple((m.id, values.READERS[m.type]) for m in registry.MEASURES)
+
+
 def _read_values(found: tables.Located, flagged: dict) -> tuple[dict, set[str], list[Problem]]:
     """Every measure id -> its value (None when blank or missing); the ids whose cells were unusable."""
     read: dict[str, object] = {}
     unreadable: set[str] = set()
     problems: list[Problem] = []
-    for m in registry.MEASURES:
-        cell = found.cells.get(m.id)
-        read[m.id] = None
+    cells = found.cells
+    for mid, reader in _READERS:
+        cell = cells.get(mid)
+        read[mid] = None
         if cell is None:
             continue
-        problem = _flag(cell, flagged)
-        result = values.read(m.type, cell.value) if problem is None else None
+        problem = _flag(cell, flagged) if flagged else None
+        result = reader(cell.value) if problem is None else None
         if isinstance(result, values.Bad):
             problem = _bad_value(cell, result)
         if problem:
             problems.append(problem)
-            unreadable.add(m.id)
+            unreadable.add(mid)
             continue
-        read[m.id] = result
+        read[mid] = result
     return read, unreadable, problems
 
 

@@ -36,6 +36,21 @@ NO_CONCERNS_ROLL = 200
 TERM_START = {"Autumn": (0, 9, 1), "Spring": (1, 1, 1), "Summer": (1, 4, 1)}
 GOVERNANCE_DATES = ("about.cp_policy_reviewed", "about.filtering_reviewed", "about.central_record_checked")
 ROLL = "about.pupils_on_roll"
+# Drawn from the contract once: the measures each check walks.
+_REQUIRED = tuple(m for m in registry.MEASURES if m.required)
+_ROLL_COMPARED = tuple(mid for mid in registry.COUNT_IDS
+                       if mid != ROLL and registry.MEASURES_BY_ID[mid].sheet != "training")
+_CONCERNS = tuple(f"referrals.{row.id}.concerns" for row in registry.REFERRALS.rows)
+
+
+def _rows_of_measures() -> tuple[tuple[registry.Measure, ...], ...]:
+    rows: dict[tuple[str, str], list[registry.Measure]] = {}
+    for m in registry.MEASURES:
+        rows.setdefault((m.sheet, m.row), []).append(m)
+    return tuple(tuple(ms) for ms in rows.values())
+
+
+_MEASURE_ROWS = _rows_of_measures()
 
 
 class Places:
@@ -62,8 +77,8 @@ class Places:
 def check_required(values: dict, places: Places, unreadable: set[str]) -> list[Problem]:
     out = []
     absent = {s for s, name in places.found.sheets.items() if name is None} | places.found.unrecognised
-    for m in registry.MEASURES:
-        if not m.required or values.get(m.id) is not None or m.id in unreadable or m.sheet in absent:
+    for m in _REQUIRED:
+        if values.get(m.id) is not None or m.id in unreadable or m.sheet in absent:
             continue  # (a missing sheet is one error of its own, not one per field)
         if m.id in places.found.cells:
             what = f"{places.name(m.id)} ('{m.label}') is blank."
@@ -78,11 +93,15 @@ def check_required(values: dict, places: Places, unreadable: set[str]) -> list[P
 
 def check_rules(values: dict, places: Places) -> list[Problem]:
     out = []
+    get = values.get
     for rule in registry.RULES:
-        ids = (rule.left, *rule.right)
-        if any(values.get(i) is None for i in ids):
+        left = get(rule.left)
+        if left is None:
             continue
-        left, right = values[rule.left], sum(values[i] for i in rule.right)
+        parts = [get(i) for i in rule.right]
+        if None in parts:
+            continue
+        right = sum(parts)
         if left > right:
             label = registry.MEASURES_BY_ID[rule.left].label
             message = rule.message.format(left=left, right=right)
@@ -105,12 +124,10 @@ def check_shape(values: dict, places: Places, unreadable: set[str]) -> list[Prob
         out.append(Problem("row_missing", QUERY, found.title(sheet_id), None,
                            f"{found.title(sheet_id)} has no row for {listed}, so {them} treated as not "
                            "known. Add the rows back (a new template has them) if you have the figures."))
-    rows: dict[tuple[str, str], list[str]] = {}
-    for m in registry.MEASURES:
-        if m.id in found.cells:
-            rows.setdefault((m.sheet, m.row), []).append(m)
-    for ids in rows.values():
-        if any(values.get(m.id) is not None or m.id in unreadable or m.required for m in ids):
+    cells = found.cells
+    for row in _MEASURE_ROWS:
+        ids = [m for m in row if m.id in cells]
+        if not ids or any(values.get(m.id) is not None or m.id in unreadable or m.required for m in ids):
             continue
         first, last = ids[0], ids[-1]
         advice = BLANK_ADVICE.get(first.type, BLANK_ADVICE[registry.COUNT])
@@ -129,9 +146,9 @@ def check_roll(values: dict, places: Places) -> list[Problem]:
     if not roll:
         return []
     out = []
-    for mid in registry.COUNT_IDS:
+    for mid in _ROLL_COMPARED:
         v = values.get(mid)
-        if mid == ROLL or v is None or registry.MEASURES_BY_ID[mid].sheet == "training" or v <= roll:
+        if v is None or v <= roll:
             continue
         out.append(places.problem("count_above_roll", QUERY, mid,
                                   f"{places.name(mid)} holds {v}, more than the {roll} pupils on roll. Check "
@@ -157,7 +174,7 @@ def check_growth(values: dict, places: Places, previous: dict | None) -> list[Pr
 
 def check_no_concerns(values: dict, places: Places) -> list[Problem]:
     roll = values.get(ROLL)
-    ids = [f"referrals.{row.id}.concerns" for row in registry.REFERRALS.rows]
+    ids = _CONCERNS
     if roll is None or roll < NO_CONCERNS_ROLL or any(values.get(i) != 0 for i in ids):
         return []
     return [places.problem("no_concerns", QUERY, ids[0],

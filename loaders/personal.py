@@ -9,9 +9,10 @@ Staff names belong on the Leads sheet, so a plain "Name" heading is allowed ther
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 
+from .labels import normalise
 from .report import ERROR, Problem
-from .tables import normalise
 from .scan import a1
 from .workbook import Workbook
 
@@ -30,19 +31,37 @@ LEADS_KEYS = {normalise("Leads"), "lead", "leads"}
 # A UPN is a check letter then 12 digits; a temporary UPN ends in a letter instead.
 UPN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z](?:\d{12}|\d{11}[A-Za-z])(?![A-Za-z0-9])")
 
+# Texts already found to be neither a child heading nor to hold a UPN on any sheet (the template's
+# labels and instructions, most of all), so each return looks again only at text it has not seen.
+# Bounded: emptied when full, and long texts are never kept.
+_CLEAN: set[str] = set()
+_CLEAN_MAX, _CLEAN_LONGEST = 20_000, 1_000
+_TEXT = itemgetter(2)
+
 
 def find_child_data(book: Workbook) -> Problem | None:
     """The first sign of child-level data, as a refusal; None when the file holds counts only."""
     for grid in book.sheets:
-        allowed = STAFF_NAME_HEADINGS if normalise(grid.name) in LEADS_KEYS else set()
         texts = grid.texts
-        for r, c, text in texts:
-            if len(text) <= 60:
-                key = normalise(text).replace(" ", "")
-                if key in CHILD_HEADINGS and key not in allowed:
-                    return _refusal(grid.name, a1(r, c), f"is headed '{text}'")
-        # One search over the whole sheet's text; only on a hit look for the cell that holds it.
-        if UPN.search("\n".join(text for _, _, text in texts)):
+        unseen = set(map(_TEXT, texts)) - _CLEAN
+        if not unseen:
+            continue
+        allowed = STAFF_NAME_HEADINGS if normalise(grid.name) in LEADS_KEYS else set()
+        headed, upns = set(), set()
+        for text in unseen:
+            key = normalise(text).replace(" ", "") if len(text) <= 60 else ""
+            if key in CHILD_HEADINGS and key not in allowed:
+                headed.add(text)
+            elif UPN.search(text):
+                upns.add(text)
+            elif key not in CHILD_HEADINGS and len(text) <= _CLEAN_LONGEST:
+                if len(_CLEAN) >= _CLEAN_MAX:
+                    _CLEAN.clear()
+                _CLEAN.add(text)
+        if headed:
+            r, c, text = next(cell for cell in texts if cell[2] in headed)
+            return _refusal(grid.name, a1(r, c), f"is headed '{text}'")
+        if upns:
             r, c = next((r, c) for r, c, text in texts if UPN.search(text))
             return _refusal(grid.name, a1(r, c), "holds what looks like a Unique Pupil Number")
     return None

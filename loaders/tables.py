@@ -8,12 +8,11 @@ of its cell so a problem can point at it.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from . import registry
+from .labels import PUNCTUATION, normalise
 from .report import ERROR, Problem
 from .scan import a1
 from .workbook import Grid, Workbook
@@ -21,35 +20,7 @@ from .workbook import Grid, Workbook
 LEAD_FIELDS = ("role", "name", "last_full_training", "last_refresher")
 
 
-_HINT = re.compile(r"\s*\([^()]*\)\s*$")
-_QUOTES = re.compile(r"['’‘`]")
-_PUNCTUATION = re.compile(r"[^a-z0-9]+")
-
-
-@lru_cache(maxsize=8192, typed=True)  # the same few hundred labels arrive in every return
-def normalise(text) -> str:
-    """'Children's social care (CSC):' -> 'childrens social care'."""
-    s = str(text)
-    # The same labels arrive in every return: remember the short ones (a bounded cache).
-    return _normalise_short(s) if len(s) <= 120 else _normalise(s)
-
-
-@lru_cache(maxsize=8192)
-def _normalise_short(text: str) -> str:
-    return _normalise(text)
-
-
-def _normalise(text: str) -> str:
-    s = text.strip().lower()
-    while True:
-        stripped = _HINT.sub("", s)
-        if stripped == s or not stripped:
-            break
-        s = stripped
-    return " ".join(_PUNCTUATION.sub(" ", _QUOTES.sub("", s)).split())
-
-
-@dataclass
+@dataclass(slots=True)
 class Cell:
     value: object
     sheet: str  # the sheet's name in the file
@@ -90,17 +61,25 @@ def locate(book: Workbook) -> Located:
     return found
 
 
-def match_sheets(grids: list[Grid], found: Located) -> dict[str, Grid]:
-    """Each contract sheet's grid; a visible, exactly named sheet wins over a hidden or "(2)" copy."""
+def _sheet_keys() -> dict[str, str]:
     keys = {}
     for spec in registry.SHEETS:
         keys[normalise(spec.title)] = keys[normalise(spec.id)] = spec.id
+    return keys
+
+
+_SHEET_KEYS = _sheet_keys()
+_EXACT = {spec.id: (normalise(spec.title), normalise(spec.id)) for spec in registry.SHEETS}
+
+
+def match_sheets(grids: list[Grid], found: Located) -> dict[str, Grid]:
+    """Each contract sheet's grid; a visible, exactly named sheet wins over a hidden or "(2)" copy."""
     candidates: dict[str, list[tuple[tuple[int, int], Grid]]] = defaultdict(list)
     for grid in grids:
-        sheet_id = keys.get(normalise(grid.name))
+        sheet_id = _SHEET_KEYS.get(normalise(grid.name))
         if sheet_id:
-            plain = " ".join(re.sub(r"[^a-z0-9]+", " ", grid.name.lower()).split())
-            exact = plain in (normalise(registry.SHEETS_BY_ID[sheet_id].title), normalise(sheet_id))
+            plain = " ".join(PUNCTUATION.sub(" ", grid.name.lower()).split())
+            exact = plain in _EXACT[sheet_id]
             candidates[sheet_id].append(((0 if grid.visible else 1, 0 if exact else 1), grid))
     chosen = {}
     for spec in registry.SHEETS:
@@ -119,22 +98,24 @@ def match_sheets(grids: list[Grid], found: Located) -> dict[str, Grid]:
 
 
 def _matches(grid: Grid, lookup: dict[str, str], skip_col: int | None = None) -> list[tuple[int, int, str]]:
-    hits = []
-    for r, c, text in grid.texts:
-        if c != skip_col and len(text) < 200:
-            key = lookup.get(normalise(text))
-            if key:
-                hits.append((r, c, key))
-    return hits
+    return [(r, c, lookup[key]) for r, c, key in grid.labels if key in lookup and c != skip_col]
 
 
-@lru_cache(maxsize=64)
 def _label_lookup(items: tuple) -> dict[str, str]:
+    """Normalised label or id -> id, for a sheet's rows or columns (made once for the contract's)."""
+    known = _LOOKUPS.get(id(items))
+    if known is not None and known[0] is items:
+        return known[1]
     lookup = {}
     for item in items:
         lookup[normalise(item.id)] = item.id
         lookup[normalise(item.label)] = item.id
+    if len(_LOOKUPS) < 64:
+        _LOOKUPS[id(items)] = (items, lookup)
     return lookup
+
+
+_LOOKUPS: dict[int, tuple[tuple, dict[str, str]]] = {}
 
 
 def _header(grid: Grid, lookup: dict[str, str], skip_col: int | None) -> tuple[int | None, dict[str, int]]:
@@ -146,6 +127,17 @@ def _header(grid: Grid, lookup: dict[str, str], skip_col: int | None) -> tuple[i
         return None, {}
     best = max(by_row, key=lambda r: (len(by_row[r]), -r))
     return best, by_row[best]
+
+
+def _cells_of(spec: registry.Sheet) -> tuple[tuple[registry.Row, tuple[tuple[str, str], ...]], ...]:
+    """Each row of a table sheet with (column id, measure id) for every cell it holds."""
+    one = len(spec.columns) == 1
+    return tuple((row, tuple((col.id, registry.measure_id(spec.id, row.id, None if one else col.id))
+                             for col in spec.columns))
+                 for row in spec.rows)
+
+
+_CELLS_OF = {spec.id: (spec, _cells_of(spec)) for spec in registry.SHEETS}
 
 
 def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
@@ -165,25 +157,30 @@ def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
         if c == label_col:
             rows[row_id].append(r)
     columns = _columns(spec, grid, label_col, found)
-    for row in spec.rows:
+    known, layout = _CELLS_OF.get(spec.id, (None, None))
+    if known is not spec:
+        layout = _cells_of(spec)
+    pairs, name, top, left, lines = spec.kind == "pairs", grid.name, grid.top, grid.left, grid.rows
+    for row, cells in layout:
         where = rows.get(row.id)
         if not where:
             found.missing_rows.append((spec.id, row.id))
             continue
         if len(where) > 1:
             found.problems.append(Problem(
-                "row_twice", ERROR, grid.name, a1(where[1], label_col),
-                f"{grid.name} has two rows for '{row.label}' ({a1(where[0], label_col)} and "
+                "row_twice", ERROR, name, a1(where[1], label_col),
+                f"{name} has two rows for '{row.label}' ({a1(where[0], label_col)} and "
                 f"{a1(where[1], label_col)}). Delete one, then upload again."))
         r = where[0]
-        for col in spec.columns:
-            mid = registry.measure_id(spec.id, row.id, col.id if len(spec.columns) > 1 else None)
-            c = columns.get(col.id)
-            if c is None and spec.kind == "pairs":
+        line = lines[r - top] if 0 <= r - top < len(lines) else ()
+        for col_id, mid in cells:
+            c = columns.get(col_id)
+            if c is None and pairs:
                 c = _first_filled_right(grid, r, label_col)
             if c is None:
                 continue  # its column is missing: one error for the column says so
-            found.cells[mid] = Cell(grid.value(r, c), grid.name, r, c)
+            at = c - left
+            found.cells[mid] = Cell(line[at] if 0 <= at < len(line) else None, name, r, c)
 
 
 def _columns(spec: registry.Sheet, grid: Grid, label_col: int, found: Located) -> dict[str, int]:
@@ -220,11 +217,18 @@ _LEAD_HEADINGS = {
 }
 
 
-def _locate_leads(grid: Grid, found: Located) -> None:
+def _lead_lookup() -> dict[str, str]:
     lookup = {normalise(key): key for key in LEAD_FIELDS}
     for key, labels in _LEAD_HEADINGS.items():
         lookup.update({normalise(label): key for label in labels})
-    header, columns = _header(grid, lookup, None)
+    return lookup
+
+
+_LEAD_LOOKUP = _lead_lookup()
+
+
+def _locate_leads(grid: Grid, found: Located) -> None:
+    header, columns = _header(grid, _LEAD_LOOKUP, None)
     if header is None or "role" not in columns:
         found.problems.append(Problem(
             "leads_heading_missing", ERROR, grid.name, None,

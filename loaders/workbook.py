@@ -17,6 +17,7 @@ import python_calamine
 
 from .biff import scan_xls
 from .guard import ODS, XLSX, Screen, damaged, refusal
+from .labels import normalise
 from .report import Problem
 from .scan import scan_ods, scan_xlsx
 
@@ -42,6 +43,12 @@ class Grid:
         """(row, col, text stripped) of every cell holding text, in reading order; labels live here."""
         return [(r, c, v.strip()) for r, line in enumerate(self.rows, self.top)
                 for c, v in enumerate(line, self.left) if isinstance(v, str) and v]
+
+    @cached_property
+    def labels(self) -> list[tuple[int, int, str]]:
+        """(row, col, normalised text) of every text cell short enough to be a label, worked out
+        once however many tables look for their labels in the sheet."""
+        return [(r, c, normalise(text)) for r, c, text in self.texts if len(text) < 200]
 
 
 @dataclass
