@@ -38,6 +38,8 @@ class Screen:
     problem: Problem | None = None
     biff: bytes | None = None  # the .xls workbook stream, read once here
     parts: dict[str, bytes] | None = None  # every part of a zip, inflated once here (sizes proven)
+    # for each part, in the order of ``parts``: its name as the zip spells it, CRC-32 and name flag
+    names: list[tuple[bytes, int, int]] | None = None
 
 
 def refusal(code: str, message: str) -> Problem:
@@ -114,7 +116,7 @@ def _screen_zip(data: bytes) -> Screen:
         problem = _check_layout(data, zf, infos) or _check_declared(data, infos)
         if problem:
             return Screen(problem=problem)
-        parts = {}
+        parts, names = {}, []
         for info in infos:
             body = _inflate(data, info)
             if body is TOO_BIG:
@@ -122,8 +124,11 @@ def _screen_zip(data: bytes) -> Screen:
             if body is None:
                 return Screen(problem=damaged())
             parts[info.filename] = body
+            utf8 = info.flag_bits & UTF8_NAME
+            names.append((info.orig_filename.encode("utf-8" if utf8 else "cp437"), info.CRC, utf8))
         screened = _sniff_zip(parts)
-        screened.parts = parts if screened.kind else None
+        if screened.kind:
+            screened.parts, screened.names = parts, names
         return screened
     except Exception:  # noqa: BLE001 - a header that lies in some new way is still a damaged file
         return Screen(problem=damaged())
@@ -243,6 +248,32 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     if len(body) > info.file_size:
         return TOO_BIG
     return body if len(body) == info.file_size else None
+
+
+UTF8_NAME = 0x800  # the general-purpose flag saying a part's name is UTF-8
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+
+
+def unpacked(screen: Screen) -> bytes:
+    """The screened zip again with every part stored as the door inflated it, for the reader.
+
+    Each part is inflated once, here at the door, where its size is proven. Names, order and
+    each part's declared CRC-32 are kept, so the reader sees the same parts and still notices a
+    part whose bytes do not match its checksum.
+    """
+    pieces, central, offset = [], [], 0
+    for body, (name, crc, flag) in zip(screen.parts.values(), screen.names):
+        size = len(body)
+        pieces += (_LOCAL.pack(0x04034B50, 20, flag, 0, 0, 0x21, crc, size, size, len(name), 0), name, body)
+        central += (_CENTRAL.pack(0x02014B50, 20, 20, flag, 0, 0, 0x21, crc, size, size, len(name), 0, 0, 0, 0, 0,
+                                  offset), name)
+        offset += _LOCAL.size + len(name) + size
+    directory = b"".join(central)
+    count = len(screen.names)
+    pieces += (directory, _END.pack(0x06054B50, 0, 0, count, count, len(directory), offset, 0))
+    return b"".join(pieces)
 
 
 # ----------------------------------------------------------------------------- OLE2 (.xls)

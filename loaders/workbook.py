@@ -4,7 +4,8 @@ Before calamine sees the file, each sheet's extent is measured from the raw XML 
 records: calamine builds a dense grid from the first to the last cell, so two cells at A1 and
 XFD1048576 would ask for hundreds of gigabytes. The same pass finds .xlsx/.ods formula cells
 that carry no saved value and .xlsx cells holding an Excel error, both of which calamine would
-otherwise hand back as blank.
+otherwise hand back as blank. calamine is handed the parts the door has already inflated (stored,
+not compressed again), so each part is inflated once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from io import BytesIO
 import python_calamine
 
 from .biff import scan_xls
-from .guard import ODS, XLSX, Screen, damaged, refusal
+from .guard import ODS, XLSX, Screen, damaged, refusal, unpacked
 from .labels import normalise
 from .report import Problem
 from .scan import scan_ods, scan_xlsx
@@ -72,7 +73,7 @@ def read_workbook(data: bytes, screen: Screen) -> tuple[Workbook | None, Problem
     if problem:
         return None, problem
     try:
-        sheets = _read_sheets(data)
+        sheets = _read_sheets(unpacked(screen) if screen.parts is not None else data)
     except Exception:  # noqa: BLE001 - calamine raises many kinds; every one means "cannot read"
         return None, unreadable()
     except BaseException as exc:  # a panic inside calamine's Rust arrives as BaseException
