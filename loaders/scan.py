@@ -102,7 +102,7 @@ def _xlsx_sheet_names(parts: dict[str, bytes]) -> dict[str, str]:
 
 def scan_xlsx(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
     flagged: dict[str, dict[tuple[int, int], str]] = {}
-    sheet_names = _xlsx_sheet_names(parts)
+    sheet_names = None  # part -> sheet name, read from the workbook only when a message or a flag needs it
     shared, sheets, cells = b"", [], 0
     for part, xml in parts.items():  # every part, whatever its name: calamine follows the relationships
         if "sharedstrings" in part.lower():  # calamine sizes its string table from uniqueCount
@@ -112,17 +112,19 @@ def scan_xlsx(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
             shared = max(shared, xml, key=len)
         if b"sheetData" not in xml:
             continue
-        sheet = sheet_names.get(part, part)
         prefixed = b":c" in xml  # cells written <x:c ...>: take the slower, careful path
         rows, cols, count = _xlsx_extent(xml, prefixed)
         if rows * cols > MAX_CELLS:
-            return {}, _too_big(sheet, rows, cols)
+            sheet_names = sheet_names if sheet_names is not None else _xlsx_sheet_names(parts)
+            return {}, _too_big(sheet_names.get(part, part), rows, cols)
         sheets.append(xml)
         cells += count
-        if part in sheet_names and _flaggable(xml, prefixed):
-            found = _flag_xlsx_cells(xml)
-            if found:
-                flagged[sheet] = found
+        if _flaggable(xml, prefixed):
+            sheet_names = sheet_names if sheet_names is not None else _xlsx_sheet_names(parts)
+            if part in sheet_names:
+                found = _flag_xlsx_cells(xml)
+                if found:
+                    flagged[sheet_names[part]] = found
     # calamine copies a shared string into every cell that uses it: bound the copies' total size.
     if len(shared) * cells > MAX_TEXT and _shared_text(shared, sheets) > MAX_TEXT:
         return {}, too_much_text()
@@ -164,12 +166,16 @@ def _xlsx_extent(xml: bytes, prefixed: bool) -> tuple[int, int, int]:
     how many cells there are."""
     if not prefixed:
         found = _PLAIN_CELL.findall(xml)
-        refs = [ref for ref in found if ref[0]]
-        if len(refs) == len(found):  # every cell is spelt <c r="A1": the fast count is exact
-            rows, cols = _farthest(refs)
+        if found and not found.count(_NO_REF):  # every cell is spelt <c r="A1": the fast count is exact
+            rows, cols = _farthest(found)
             if rows * cols <= MAX_CELLS:
                 return rows, cols, len(found)
+        elif not found:
+            return 0, 0, 0
     return _careful_extent(xml)
+
+
+_NO_REF = (b"", b"")  # a cell start tag _PLAIN_CELL matched without its reference
 
 
 def _careful_extent(xml: bytes) -> tuple[int, int, int]:
