@@ -42,10 +42,14 @@ def pages_for(role: str) -> dict[str, list[st.Page]]:
                  page("pages/schools.py", "Schools", "domain", url_path="schools"),
                  page("pages/audit.py", "Record of changes", "history", url_path="record")]
     data.append(page("pages/privacy.py", "Privacy", "lock", url_path="privacy"))
+    board = [page("pages/challenges.py", "Board questions", "record_voice_over", url_path="board-questions")]
+    if role != DSL:
+        board.append(page("pages/pack.py", "Board pack", "picture_as_pdf", url_path="pack"))
     return {
         "Trust" if role != DSL else "Your school": [
             page("pages/overview.py", "Overview", "dashboard", default=True),
             page("pages/school.py", "School profile", "school", url_path="school"),
+            *board,
         ],
         "Themes": [
             page("pages/neglect.py", "Neglect", "child_care", url_path="neglect"),

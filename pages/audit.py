@@ -21,6 +21,8 @@ ACTION_WORDS = {
     "add_user": "User added", "set_role": "Role changed", "remove_user": "User removed",
     "set_password": "Password set", "rename_school": "School renamed", "set_threshold": "Threshold changed",
     "reset_threshold": "Threshold reset", "delete_school": "School deleted",
+    "add_challenge": "Board question raised", "update_challenge": "Board question changed",
+    "board_pack": "Board pack made",
 }
 
 eng = common.engine()

@@ -13,7 +13,7 @@ from analysis.views import tracker_cells
 from charts.heatmap import theme_heatmap
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import term_index
-from pages import common
+from pages import common, questions
 from store.overview import data_version
 
 common.require_frame()
@@ -98,7 +98,8 @@ def gap_list() -> None:
         st.success("No gap of the kinds chosen for the schools chosen.", icon=":material/check_circle:")
         return
     table, csv = made
-    st.table(table, hide_index=True, border="horizontal")
+    shown = gaps[gaps["severity"].isin(levels or ()) & gaps["theme"].isin(themes or ())]
+    st.table(questions.beside(table, shown, items), hide_index=True, border="horizontal")
     st.download_button("Download the gap list (CSV)", csv,
                        file_name=f"gaps_{year.replace('/', '-')}_{term}.csv", mime="text/csv",
                        icon=":material/download:", on_click=common.record, args=("export",),
@@ -126,7 +127,18 @@ def returns_status() -> None:
         col.markdown("\n".join(f"- {n}" for n in names) if names else "None")
 
 
+def board_questions() -> None:
+    """The board's questions on these schools still open or answered, carried from earlier terms
+    too, with whether their gap is still found; and, for leaders and trustees, the form to add one."""
+    live = items[items["status"] != "closed"] if len(items) else items
+    questions.show(live, heading=f"The board's questions still open, as at {term} {year}",
+                   empty="The board has no question open on these schools.")
+    questions.raise_form(gaps, year, term, key="overview")
+
+
+items = questions.state(year, term, gaps, returned, urns)
 headline()
 heatmap()
 gap_list()
+board_questions()
 returns_status()

@@ -15,7 +15,7 @@ from charts.funnel import POSITION_WORDS
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from charts.trend import trend_chart
 from loaders.registry import DSL_ROLE, term_index
-from pages import common
+from pages import common, questions
 
 common.require_frame()
 
@@ -59,15 +59,19 @@ def fmt_count(v) -> str:
 def school_gaps() -> None:
     st.subheader("Gaps raised this term")
     here = gaps[gaps["urn"] == urn]
+    items = questions.state(year, term, gaps, {urn} if mine.returned else set(), [urn])
     if here.empty:
         st.success("Nothing raised for this school this term.", icon=":material/check_circle:")
-        return
-    st.table(pd.DataFrame({
-        "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in here["severity"]],
-        "Theme": [THEMES_BY_ID[t].short for t in here["theme"]],
-        "What we found": here["finding"],
-        "A question to ask": here["question"],
-    }), hide_index=True, border="horizontal")
+    else:
+        st.table(questions.beside(pd.DataFrame({
+            "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in here["severity"]],
+            "Theme": [THEMES_BY_ID[t].short for t in here["theme"]],
+            "What we found": here["finding"],
+            "A question to ask": here["question"],
+        }), here, items), hide_index=True, border="horizontal")
+    questions.show(items, heading="The board's questions on this school", with_school=False,
+                   empty="No question of the board's is open on this school.")
+    questions.raise_form(here, year, term, key="school")
 
 
 def measures() -> None:

@@ -15,7 +15,7 @@ from charts.funnel import funnel_plot
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from charts.trend import trend_chart
 from loaders.registry import term_index
-from pages import common
+from pages import common, questions
 
 
 def render(theme_id: str, *, extra=None) -> None:
@@ -31,7 +31,14 @@ def render(theme_id: str, *, extra=None) -> None:
     if extra is not None:
         extra(ctx, urns)
     indicator_section(theme_id, year, term, urns)
-    gap_section(gaps[(gaps["theme"] == theme_id) & gaps["urn"].isin(urns)], year, term)
+    mine = gaps[(gaps["theme"] == theme_id) & gaps["urn"].isin(urns)]
+    returned = {s.urn for s in ctx.expected() if s.returned}
+    items = questions.state(year, term, gaps, returned, urns, theme=theme_id)
+    gap_section(mine, year, term, items)
+    live = items[items["status"] != "closed"] if len(items) else items
+    questions.show(live, heading="The board's questions on this theme still open",
+                   empty="The board has no question open on this theme.")
+    questions.raise_form(mine, year, term, key=f"theme_{theme_id}")
 
 
 def learning(theme) -> None:
@@ -67,15 +74,15 @@ def indicator_section(theme_id: str, year: str, term: str, urns: list[str]) -> N
         st.caption(f"England: {bench[1].citation}.")
 
 
-def gap_section(gaps: pd.DataFrame, year: str, term: str) -> None:
+def gap_section(gaps: pd.DataFrame, year: str, term: str, items: pd.DataFrame) -> None:
     st.subheader(f"Gaps on this theme, {term} {year}")
     if gaps.empty:
         st.success("Nothing raised on this theme for the schools chosen.", icon=":material/check_circle:")
         return
-    st.table(pd.DataFrame({
+    st.table(questions.beside(pd.DataFrame({
         "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]],
         "School": gaps["school"],
         "What we found": gaps["finding"],
         "A question to ask": gaps["question"],
-    }), hide_index=True, border="horizontal")
+    }), gaps, items), hide_index=True, border="horizontal")
     st.caption("Behind these: " + "; ".join(sorted(set(gaps["source"]))))

@@ -19,6 +19,8 @@ PAGES = {
     "pages/settings.py": {"charts": 0, "text": "Settings"},
     "pages/audit.py": {"charts": 0, "text": "Record of changes"},
     "pages/schools.py": {"charts": 0, "text": "Schools"},
+    "pages/challenges.py": {"charts": 0, "text": "The board's questions"},
+    "pages/pack.py": {"charts": 0, "text": "Board pack"},
 }
 
 

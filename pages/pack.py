@@ -1,0 +1,106 @@
+"""The board pack: the term's safeguarding papers for the board, made in one click as a PDF to
+circulate, one offline web page to project, and an Excel workbook of the numbers.
+
+Trust leaders choose whether the pack is for trustees (small counts of children shown as "fewer
+than 5") or for the leadership (every figure); a trustee's pack is always the trustees' one.
+Every pack made is put on record, which is how the next term's pack knows what was closed since.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+import settings
+from analysis.dataset import load_dataset
+from pages import common
+from reports.pack import Unavailable, pack_from_dataset
+from store import overview
+from store.challenges import list_challenges
+from store.packs import last_pack_before, record_pack
+
+common.require_frame()
+seen = common.scope()
+if not seen.can_challenge:
+    st.warning("The board pack is made by the trust's leaders and trustees.", icon=":material/lock:")
+    st.stop()
+
+year, term, _ = common.selection()
+if not common.dataset().terms:
+    st.title("Board pack")
+    st.info("No returns are stored yet, so there is no pack to make.", icon=":material/info:")
+    st.stop()
+st.title(f"Board pack: {term} {year}")
+st.caption("A cover, a one-page summary (returns in, the theme heatmap, the five gaps that most need a question), "
+           "a section per review theme with its charts, gaps and questions, the board's questions carried from "
+           "term to term, and the definitions and methods. The term is the one chosen in the sidebar.")
+
+FORMATS = {
+    "pdf": ("PDF, to circulate", "application/pdf", ":material/picture_as_pdf:"),
+    "html": ("Web page, to project (works offline)", "text/html", ":material/web:"),
+    "xlsx": ("Excel workbook of the numbers", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             ":material/table_view:"),
+}
+READERS = {"trustee": "Trustees: counts of children from 1 to 4 shown as \"fewer than 5\"",
+           "leader": "The trust's leaders: every figure in full"}
+
+if seen.can_manage:
+    reader = st.radio("Who is the pack for?", list(READERS), format_func=READERS.get, key="pack_reader",
+                      help="A pack that leaves the leadership team should be the trustees' one.")
+else:
+    reader = "trustee"
+    st.caption(READERS["trustee"] + ".")
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)
+def _trust(url: str, version: tuple[int, int]):
+    """The whole trust's data for the pack; the pack itself restricts it for trustees."""
+    return load_dataset(common.engine())
+
+
+def build(fmt: str) -> tuple[bytes, str] | None:
+    engine = common.engine()
+    data = _trust(settings.database_url(), overview.data_version(engine))
+    try:
+        pack = pack_from_dataset(data, year, term, role=reader, thresholds=common.thresholds(),
+                                 challenges=list_challenges(engine), last_pack=last_pack_before(engine, year, term))
+    except Unavailable as exc:
+        st.info(str(exc), icon=":material/info:")
+        return None
+    if fmt == "html":
+        from reports.html import render_html
+        content = render_html(pack).encode("utf-8")
+    elif fmt == "xlsx":
+        from reports.xlsx import render_xlsx
+        content = render_xlsx(pack)
+    else:
+        from reports.pdf import PdfUnavailable, render_pdf
+        try:
+            content = render_pdf(pack)
+        except PdfUnavailable as exc:
+            st.warning(str(exc), icon=":material/warning:")
+            return None
+    record_pack(engine, user=common.current_user(), academic_year=pack.academic_year, term=pack.term, fmt=fmt,
+                reader=reader, source=common.where_from())
+    name = f"board_pack_{pack.academic_year.replace('/', '-')}_{pack.term}_{reader}.{fmt}"
+    return content, name
+
+
+cols = st.columns(3)
+for col, (fmt, (label, mime, icon)) in zip(cols, FORMATS.items()):
+    with col.container(border=True):
+        st.markdown(f"**{label}**")
+        key = (fmt, year, term, reader)
+        if st.button("Make it", key=f"make_{fmt}", icon=icon):
+            started = time.perf_counter()
+            with st.spinner("Making the pack…"):
+                made = common.run_safely("making the board pack", build, fmt)
+            if made is not None:
+                st.session_state[f"pack_{fmt}"] = (key, *made, time.perf_counter() - started)
+        held = st.session_state.get(f"pack_{fmt}")
+        if held and held[0] == key:
+            _, content, name, took = held
+            st.download_button(f"Download {name}", content, file_name=name, mime=mime,
+                               icon=":material/download:", key=f"get_{fmt}")
+            st.caption(f"{len(content) / 1024:,.0f} KB, made in {took:.1f} s.")

@@ -1,0 +1,158 @@
+"""The board's questions beside the gaps, the Board questions page and the Board pack page, as
+trust leaders, trustees and DSLs meet them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from store import db
+from store.audit import audit_log
+from store.challenges import add_challenge, list_challenges
+
+from .conftest import assert_no_exception, open_page
+
+MINE = "990002"  # Kestrel Vale Primary School in the sample trust
+
+
+def _engine(app):
+    return db.make_engine(f"sqlite:///{app / 'app.db'}")
+
+
+def _board_table(at):
+    """The table of the board's questions on the page (other tables hold charts' numbers)."""
+    return next(d.value for d in at.dataframe if "The board asked" in d.value.columns)
+
+
+def _raise_on_first_gap(app, *, urn=None, **kw):
+    """A question recorded straight in the store on a gap of the latest term; returns (id, gap)."""
+    from analysis.context import Context
+    from analysis.dataset import load_dataset
+    from analysis.gaps import find_gaps
+
+    engine = _engine(app)
+    data = load_dataset(engine)
+    year, term = data.latest_term()
+    gaps = [g for g in find_gaps(Context(data, year, term)) if urn is None or g.urn == urn]
+    g = gaps[0]
+    item = add_challenge(engine, urn=g.urn, theme=g.theme, rule=g.rule, indicator=g.indicator,
+                         academic_year=year, term=term, finding=g.finding,
+                         question=kw.pop("question", "Why is this so?"), asked_by="Chair",
+                         meeting_date=date(2026, 7, 10), user="chair@example.org", **kw)
+    return item, g
+
+
+def test_a_trust_leader_records_the_boards_question_beside_a_gap_on_the_overview(sample_app, sign_in):
+    sign_in("trust_leader", email="ceo@example.org")
+    at = open_page("pages/overview.py")
+    assert_no_exception(at)
+    first_gap = at.table[0].value.iloc[0]
+    assert "The board's questions" not in at.table[0].value.columns  # none asked yet
+    at.text_area(key="q_overview").input("What has the school done since the last meeting?")
+    at.text_input(key="by_overview").input("Chair")
+    at.text_input(key="a_overview").input("Report to the next meeting")
+    at.text_input(key="o_overview").input("Trust safeguarding lead")
+    next(b for b in at.button if b.label == "Record the question").click().run()
+    assert_no_exception(at)
+    assert any("Recorded the board's question" in s.value for s in at.success)
+
+    table = at.table[0].value
+    assert table.iloc[0]["The board's questions"] == "● 1 open"  # beside the gap it was raised on
+    assert table.iloc[0]["School"] == first_gap["School"]
+    shown = _board_table(at)
+    assert "What has the school done since the last meeting? (Chair" in shown.iloc[0]["The board asked"]
+    assert shown.iloc[0]["Action"] == "Report to the next meeting (owner: Trust safeguarding lead)"
+
+    log = list_challenges(_engine(sample_app))
+    assert len(log) == 1 and log.iloc[0]["created_by"] == "ceo@example.org"
+    assert list(audit_log(_engine(sample_app), actions=["add_challenge"])["actor"]) == ["ceo@example.org"]
+
+
+def test_a_question_without_who_asked_is_refused_with_a_sentence(sample_app, sign_in):
+    sign_in("trustee", email="trustee@example.org")
+    at = open_page("pages/overview.py")
+    next(b for b in at.button if b.label == "Record the question").click().run()
+    assert_no_exception(at)
+    assert any("Say who asked the question" in e.value for e in at.error)
+    assert list_challenges(_engine(sample_app)).empty
+
+
+def test_the_board_questions_page_lists_filters_and_brings_a_question_up_to_date(sample_app, sign_in):
+    item, gap = _raise_on_first_gap(sample_app, action="Check every plan", owner="Head",
+                                    due_date=date.today() - timedelta(days=3))
+    _raise_on_first_gap(sample_app, question="A second question, not overdue.")
+    sign_in("trustee", email="trustee@example.org")
+    at = open_page("pages/challenges.py")
+    assert_no_exception(at)
+    assert at.title[0].value == "The board's questions"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["● Open"] == "2" and metrics["⚠ Overdue"] == "1"
+    table = _board_table(at)
+    assert list(table["No."]) == [item, item + 1]
+    assert "⚠ Overdue" in table.iloc[0]["Status"] and "Overdue" not in table.iloc[1]["Status"]
+    assert table.iloc[0]["School"] == gap.school and table.iloc[0]["The gap now"] == "Raised this term"
+
+    at.toggle(key="cl_overdue").set_value(True).run()
+    assert list(_board_table(at)["No."]) == [item]
+
+    # answered, with who gave the answer: saved, audited, and the history says what changed
+    at.selectbox(key="cl_pick").set_value(item).run()
+    at.text_area(key=f"cl_answer_{item}").input("Every plan was checked on 1 July.")
+    at.text_input(key=f"cl_answered_by_{item}").input("Headteacher")
+    at.selectbox(key=f"cl_status_{item}").set_value("answered")
+    next(b for b in at.button if b.label == "Save the changes").click().run()
+    assert_no_exception(at)
+    assert any(f"Saved question No. {item}" in s.value for s in at.success)
+    row = list_challenges(_engine(sample_app)).set_index("id").loc[item]
+    assert (row["status"], row["answer"], row["answered_by"]) == ("answered", "Every plan was checked on 1 July.",
+                                                                  "Headteacher")
+    changes = audit_log(_engine(sample_app), actions=["update_challenge"])
+    assert list(changes["actor"]) == ["trustee@example.org"]
+    assert changes.iloc[0]["detail"]["changes"]["status"] == ["open", "answered"]
+
+
+def test_a_dsl_reads_only_their_own_schools_questions_and_changes_none(sample_app, sign_in):
+    _raise_on_first_gap(sample_app, urn=MINE, question="A question about Kestrel Vale.")
+    other, _ = _raise_on_first_gap(sample_app, urn="990001", question="A question about another school.")
+    sign_in("dsl", [MINE], email="dsl@kestrel.example.org")
+    at = open_page("pages/challenges.py")
+    assert_no_exception(at)
+    asked = " ".join(_board_table(at)["The board asked"])
+    assert "Kestrel Vale" in asked and "another school" not in asked
+    assert not any(b.label == "Save the changes" for b in at.button)
+    assert any("recorded and updated by the trust's leaders and trustees" in c.value for c in at.caption)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        open_page("pages/pack.py")  # not in a DSL's page list
+    at = open_page("pages/overview.py")
+    assert not any(b.label == "Record the question" for b in at.button)
+
+
+def test_the_board_pack_page_makes_the_html_and_the_workbook_and_puts_them_on_record(sample_app, sign_in):
+    _raise_on_first_gap(sample_app, question="Carried into the pack?")
+    sign_in("trustee", email="trustee@example.org")
+    at = open_page("pages/pack.py")
+    assert_no_exception(at)
+    assert at.title[0].value.startswith("Board pack: Summer 2025/26")
+    assert not at.radio  # a trustee's pack is always the trustees' one
+    next(b for b in at.button if b.key == "make_html").click().run()
+    assert_no_exception(at)
+    next(b for b in at.button if b.key == "make_xlsx").click().run()
+    assert_no_exception(at)
+    downloads = [d for d in at.get("download_button")]
+    assert len(downloads) == 2
+    made = audit_log(_engine(sample_app), actions=["board_pack"])
+    assert sorted(d["format"] for d in made["detail"]) == ["html", "xlsx"]
+    assert {d["for"] for d in made["detail"]} == {"trustee"} and set(made["actor"]) == {"trustee@example.org"}
+
+
+def test_a_trust_leader_chooses_who_the_pack_is_for(sample_app, sign_in):
+    sign_in("trust_leader", email="ceo@example.org")
+    at = open_page("pages/pack.py")
+    assert_no_exception(at)
+    assert at.radio[0].value == "trustee"
+    at.radio[0].set_value("leader").run()
+    next(b for b in at.button if b.key == "make_html").click().run()
+    assert_no_exception(at)
+    made = audit_log(_engine(sample_app), actions=["board_pack"])
+    assert made.iloc[0]["detail"] == {"format": "html", "for": "leader"}
