@@ -215,13 +215,17 @@ def _check_declared(data: bytes, infos: list[zipfile.ZipInfo]) -> Problem | None
 
 
 TOO_BIG = b"<larger than declared>"
+# A part stored in at most this many bytes is inflated in one call: no deflate stream expands more
+# than 1,032 times (a length and a distance take two bits at least, for 258 bytes), so even a part
+# that lies about its size costs no more than about 8 MB, well under what a file may declare.
+ONE_GO = 8 * 1024
 
 
 def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     """The part's bytes; TOO_BIG if it inflates to more than it declares; None if it is corrupt.
 
-    Output is requested in bounded pieces and counted, so a part that lies about its size costs
-    no more than its declared size plus one piece.
+    A small part is inflated in one call (see ONE_GO). Any other is inflated in bounded pieces,
+    counted, so a part that lies about its size costs no more than its declared size plus one piece.
     """
     name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
     start = info.header_offset + 30 + name_len + extra_len
@@ -230,6 +234,15 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
         return raw if len(raw) == info.file_size else None
     if info.compress_type != zipfile.ZIP_DEFLATED:
         return None
+    if len(raw) <= ONE_GO:  # small: even a lying part could not reach more than ONE_GO * 1032 bytes
+        try:
+            body = zlib.decompress(raw, -15, info.file_size)
+        except zlib.error:
+            pass  # truncated or corrupt: the careful way below tells which
+        else:
+            if len(body) > info.file_size:
+                return TOO_BIG
+            return body if len(body) == info.file_size else None
     inflater = zlib.decompressobj(-15)
     out, produced, piece = [], 0, 64 * 1024
     try:
