@@ -131,20 +131,20 @@ def _read_values(found: tables.Located, flagged: dict) -> tuple[dict, set[str], 
     read: dict[str, object] = {}
     unreadable: set[str] = set()
     problems: list[Problem] = []
-    cells = found.cells
+    cells, bad = found.cells, values.Bad
     for mid, reader in _READERS:
         cell = cells.get(mid)
-        read[mid] = None
         if cell is None:
+            read[mid] = None
             continue
         problem = _flag(cell, flagged) if flagged else None
         result = reader(cell.value) if problem is None else None
-        if isinstance(result, values.Bad):
+        if isinstance(result, bad):
             problem = _bad_value(cell, result)
         if problem:
             problems.append(problem)
             unreadable.add(mid)
-            continue
+            result = None
         read[mid] = result
     return read, unreadable, problems
 

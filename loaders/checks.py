@@ -43,14 +43,15 @@ _ROLL_COMPARED = tuple(mid for mid in registry.COUNT_IDS
 _CONCERNS = tuple(f"referrals.{row.id}.concerns" for row in registry.REFERRALS.rows)
 
 
-def _rows_of_measures() -> tuple[tuple[registry.Measure, ...], ...]:
+def _optional_rows() -> tuple[tuple[tuple[registry.Measure, str], ...], ...]:
+    """Each row's measures (with their ids) in the contract's order, required rows left out."""
     rows: dict[tuple[str, str], list[registry.Measure]] = {}
     for m in registry.MEASURES:
         rows.setdefault((m.sheet, m.row), []).append(m)
-    return tuple(tuple(ms) for ms in rows.values())
+    return tuple(tuple((m, m.id) for m in ms) for ms in rows.values() if not any(m.required for m in ms))
 
 
-_MEASURE_ROWS = _rows_of_measures()
+_OPTIONAL_ROWS = _optional_rows()
 
 
 class Places:
@@ -124,10 +125,9 @@ def check_shape(values: dict, places: Places, unreadable: set[str]) -> list[Prob
         out.append(Problem("row_missing", QUERY, found.title(sheet_id), None,
                            f"{found.title(sheet_id)} has no row for {listed}, so {them} treated as not "
                            "known. Add the rows back (a new template has them) if you have the figures."))
-    cells = found.cells
-    for row in _MEASURE_ROWS:
-        ids = [m for m in row if m.id in cells]
-        if not ids or any(values.get(m.id) is not None or m.id in unreadable or m.required for m in ids):
+    for row in _OPTIONAL_ROWS:
+        ids = _blank_row(row, values, found.cells, unreadable)
+        if not ids:
             continue
         first, last = ids[0], ids[-1]
         advice = BLANK_ADVICE.get(first.type, BLANK_ADVICE[registry.COUNT])
@@ -138,6 +138,18 @@ def check_shape(values: dict, places: Places, unreadable: set[str]) -> list[Prob
                     f"{places.of(last.id)[1]}) is blank.")
         out.append(places.problem("row_blank", QUERY, first.id, f"{what} {advice}"))
     return out
+
+
+def _blank_row(row: tuple[tuple[registry.Measure, str], ...], values: dict, cells: dict,
+               unreadable: set[str]) -> list[registry.Measure]:
+    """The row's measures that are in the file when every one of them is blank; else none."""
+    ids = []
+    for m, mid in row:
+        if mid in cells:
+            if values.get(mid) is not None or mid in unreadable:
+                return []  # something is in the row
+            ids.append(m)
+    return ids
 
 
 def check_roll(values: dict, places: Places) -> list[Problem]:

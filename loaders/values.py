@@ -64,7 +64,7 @@ def read_count(raw):
     kind = type(raw)
     if kind is int and raw >= 0:
         return raw
-    if kind is float and raw >= 0 and raw.is_integer() and raw != math.inf:
+    if kind is float and raw >= 0 and raw.is_integer():  # (never true of inf or nan)
         return int(raw)
     if is_blank(raw):
         return None
