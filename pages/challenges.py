@@ -62,7 +62,7 @@ if shown.empty:
 else:
     table = board.table(shown, questions.THEME_NAMES)
     table.insert(0, "No.", shown["id"].astype(int).to_numpy())
-    st.dataframe(questions.highlight(table), hide_index=True, width="stretch")
+    st.table(questions.highlight(table), hide_index=True, border="horizontal")
     st.download_button("Download these questions (CSV)", to_csv_bytes(table),
                        file_name=f"board_questions_{date.today()}.csv", mime="text/csv",
                        icon=":material/download:", on_click=common.record, args=("export",),

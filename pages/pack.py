@@ -37,10 +37,10 @@ st.caption("A cover, a one-page summary (returns in, the theme heatmap, the five
            "term to term, and the definitions and methods. The term is the one chosen in the sidebar.")
 
 FORMATS = {
-    "pdf": ("PDF, to circulate", "application/pdf", ":material/picture_as_pdf:"),
-    "html": ("Web page, to project (works offline)", "text/html", ":material/web:"),
-    "xlsx": ("Excel workbook of the numbers", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             ":material/table_view:"),
+    "pdf": ("PDF, to circulate", "Make the PDF", "application/pdf", ":material/picture_as_pdf:"),
+    "html": ("Web page, to project (works offline)", "Make the web page", "text/html", ":material/web:"),
+    "xlsx": ("Excel workbook of the numbers", "Make the workbook",
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ":material/table_view:"),
 }
 READERS = {"trustee": "Trustees: counts of children from 1 to 4 shown as \"fewer than 5\"",
            "leader": "The trust's leaders: every figure in full"}
@@ -88,11 +88,11 @@ def build(fmt: str) -> tuple[bytes, str] | None:
 
 
 cols = st.columns(3)
-for col, (fmt, (label, mime, icon)) in zip(cols, FORMATS.items()):
+for col, (fmt, (label, verb, mime, icon)) in zip(cols, FORMATS.items()):
     with col.container(border=True):
         st.markdown(f"**{label}**")
         key = (fmt, year, term, reader)
-        if st.button("Make it", key=f"make_{fmt}", icon=icon):
+        if st.button(verb, key=f"make_{fmt}", icon=icon):
             started = time.perf_counter()
             with st.spinner("Making the pack…"):
                 made = common.run_safely("making the board pack", build, fmt)

@@ -59,7 +59,7 @@ def show(items: pd.DataFrame, *, heading: str, with_school: bool = True, empty: 
         return
     st.markdown(f"**{heading}**")
     frame = board.table(items, THEME_NAMES, with_school=with_school)
-    st.dataframe(highlight(frame), hide_index=True, width="stretch")
+    st.table(highlight(frame), hide_index=True, border="horizontal")
 
 
 def highlight(frame: pd.DataFrame):
@@ -67,7 +67,7 @@ def highlight(frame: pd.DataFrame):
     def shade(row):
         late = board.OVERDUE_WORD in str(row.get("Status", ""))
         return ["background-color: #fde0c5; font-weight: 600" if late else "" for _ in row]
-    return frame.style.apply(shade, axis=1)
+    return frame.style.apply(shade, axis=1).hide(axis="index")
 
 
 def raise_form(gaps: pd.DataFrame, year: str, term: str, *, key: str) -> None:

@@ -108,6 +108,8 @@ def list_challenges(engine: Engine, *, urns: list[str] | None = None) -> pd.Data
     frame = pd.DataFrame([dict(r) for r in rows], columns=COLUMNS).astype({"id": "Int64"})
     for col in ("meeting_date", "due_date"):
         frame[col] = [_as_date(v) for v in frame[col]]
+    for col in ("answer", "answered_by", "action", "owner"):  # blank stays None, never NaN
+        frame[col] = pd.Series([v if isinstance(v, str) else None for v in frame[col]], index=frame.index, dtype=object)
     return frame
 
 

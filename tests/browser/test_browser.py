@@ -34,6 +34,8 @@ PAGES = {
     "record": "record",
     "schools": "schools",
     "privacy": "privacy",
+    "board_questions": "board-questions",
+    "pack": "pack",
 }
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync", "--disable-quic"]
@@ -155,7 +157,7 @@ OTHER_SCHOOLS = ["Larkspur Hill Primary School", "Lanternbrook Learning Centre",
                  "Ottersby Primary School", "Pellow Ridge Academy", "Quillfield Primary School",
                  "Saltwhistle Lane Primary School", "Skylark Fold School", "Thornmere Primary School",
                  "Tillowby Junior School", "Wrenhaven Academy"]
-DSL_PAGES = {name: path for name, path in PAGES.items() if name not in ("settings", "record", "schools")}
+DSL_PAGES = {name: path for name, path in PAGES.items() if name not in ("settings", "record", "schools", "pack")}
 
 
 def test_a_dsl_finds_no_other_schools_name_anywhere(app_url, browser):
@@ -183,6 +185,15 @@ def signed_in_app(tmp_path_factory):
     db.create_schema(engine)
     sample.ensure_sample(engine)
     add_user(engine, "dsl@kestrel.example.org", role="dsl", urns=("990002",), password=DSL_PASSWORD, actor="test")
+    # the board's questions on every school: a DSL's pages must show only their own school's
+    from datetime import date
+
+    from store.challenges import add_challenge
+    from store.returns import schools
+    for urn in schools(engine)["urn"]:
+        add_challenge(engine, urn=urn, theme="neglect", rule="neglect_drift", indicator="", academic_year="2025/26",
+                      term="Summer", finding="Flags stay on monitoring.", question="What is the plan?",
+                      asked_by="Chair", meeting_date=date(2026, 7, 10), user="test")
     db.dispose(engine)
     yield from _serve(data)
 
@@ -190,10 +201,11 @@ def signed_in_app(tmp_path_factory):
 DSL_PASSWORD = "correct horse battery staple"
 NAV = {"school": "School profile", "neglect": "Neglect", "adolescents": "Adolescents",
        "multi_agency": "Multi-agency", "workforce": "Workforce", "returns": "Returns", "upload": "Upload",
-       "about": "About the data", "privacy": "Privacy"}
+       "about": "About the data", "privacy": "Privacy", "board_questions": "Board questions"}
 TITLES = {"overview": "Trust overview", "school": "School profile", "neglect": "Neglect",
           "adolescents": "Adolescents", "multi_agency": "Multi-agency", "workforce": "Workforce",
-          "returns": "Returns", "upload": "Upload", "about": "About the data", "privacy": "Privacy"}
+          "returns": "Returns", "upload": "Upload", "about": "About the data", "privacy": "Privacy",
+          "board_questions": "The board's questions"}
 
 
 def test_a_dsl_signs_in_and_finds_no_other_schools_name_anywhere(signed_in_app, browser):

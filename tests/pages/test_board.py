@@ -22,7 +22,11 @@ def _engine(app):
 
 def _board_table(at):
     """The table of the board's questions on the page (other tables hold charts' numbers)."""
-    return next(d.value for d in at.dataframe if "The board asked" in d.value.columns)
+    return next(_data(t.value) for t in at.table if "The board asked" in _data(t.value).columns)
+
+
+def _data(value):
+    return value.data if hasattr(value, "data") else value  # a styled table's frame
 
 
 def _raise_on_first_gap(app, *, urn=None, **kw):

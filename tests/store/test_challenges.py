@@ -140,3 +140,12 @@ def test_a_database_from_before_the_log_reads_as_an_empty_log(engine):
     with engine.begin() as conn:
         challenges.drop(conn)
     assert list_challenges(engine).empty
+
+
+def test_a_blank_field_reads_back_as_none_beside_filled_ones(school):
+    first = _raise(school)
+    _raise(school, urn="990002", action="Audit the flags", owner="Head")
+    update_challenge(school, first, user="x", answer="Done.", answered_by="Head", status="answered")
+    log = list_challenges(school).set_index("id")
+    assert log.loc[first, "action"] is None and log.loc[first, "owner"] is None
+    assert log.loc[first + 1, "answer"] is None and log.loc[first + 1, "answered_by"] is None
