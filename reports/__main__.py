@@ -4,10 +4,12 @@
                            [--role trustee]
 
 One term (the latest with any return, unless --year and --term name another) as a single offline
-HTML file or an Excel workbook. ``--role trustee`` makes the pack a trustee would see, with small
-counts of children shown as "fewer than 5". Exit 0 when the file was written, 1 when the pack could
-not be made (no database, no returns, none for that term, the file cannot be written), 2 on bad
-usage, and for PDF, which is not available yet. Never a traceback.
+HTML file, an Excel workbook or a PDF; the format comes from the file name when --format is not
+given. The PDF is the HTML pack printed by Chromium (found as the CHROMIUM_PATH setting, else on
+the PATH), which starts while the pack is gathered. ``--role trustee`` makes the pack a trustee
+would see, with small counts of children shown as "fewer than 5". Exit 0 when the file was written,
+1 when the pack could not be made (no database, no returns, none for that term, no Chromium for a
+PDF, the file cannot be written), 2 on bad usage. Never a traceback.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from analysis.dataset import term_asked
+from analysis.dataset import Unavailable, term_asked
+from reports.pdf import PdfUnavailable, Printer
 
 
 OK, FAILED, USAGE = 0, 1, 2
 FORMATS = ("html", "xlsx", "pdf")
-NO_PDF = "PDF is not available yet; use html and print it to PDF from a browser."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,24 +34,19 @@ def main(argv: list[str] | None = None) -> int:
     year, term = term_asked(args, pack_parser)
     fmt = args.format or Path(args.output).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        pack_parser.error("--format is needed (html or xlsx) when the file name does not end in .html or .xlsx.")
-    if fmt == "pdf":
-        print(NO_PDF, file=sys.stderr)
-        return USAGE
-    # the analysis and the figures are imported only once a pack is wanted, so that a usage
-    # mistake is answered at once
-    from reports.pack import Unavailable, build_pack
-
+        pack_parser.error("--format is needed (html, xlsx or pdf) when the file name does not end in .html, "
+                          ".xlsx or .pdf.")
+    printer = None
     try:
+        if fmt == "pdf":
+            printer = Printer()  # Chromium starts while the pack is gathered
+        # the analysis and the figures are imported only once a pack is wanted, so that a usage
+        # mistake is answered at once
+        from reports.pack import build_pack
+
         pack = build_pack(args.db, year, term, role=args.role)
-        if fmt == "html":
-            from reports.html import render_html
-            content = render_html(pack).encode("utf-8")
-        else:
-            from reports.xlsx import render_xlsx
-            content = render_xlsx(pack)
-        _write(Path(args.output), content)
-    except Unavailable as exc:
+        _write(Path(args.output), _render(pack, fmt, printer))
+    except (Unavailable, PdfUnavailable) as exc:
         print(exc, file=sys.stderr)
         return FAILED
     except OSError as exc:
@@ -59,9 +56,23 @@ def main(argv: list[str] | None = None) -> int:
         print("Sorry: something went wrong on our side while making the board pack. Nothing was written; "
               "please report this.", file=sys.stderr)
         return FAILED
+    finally:
+        if printer is not None:
+            printer.close()
     reader = "trustees" if args.role == "trustee" else "the trust's leaders"
     print(f"Board pack for {pack.term} {pack.academic_year}, for {reader}, written to {args.output}.")
     return OK
+
+
+def _render(pack, fmt: str, printer) -> bytes:
+    if fmt == "html":
+        from reports.html import render_html
+        return render_html(pack).encode("utf-8")
+    if fmt == "pdf":
+        from reports.html import render_html
+        return printer.print_html(render_html(pack))
+    from reports.xlsx import render_xlsx
+    return render_xlsx(pack)
 
 
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -72,8 +83,8 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     pack.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
     pack.add_argument("--year", help="academic year, e.g. 2025/26 (with --term)")
     pack.add_argument("--term", help="Autumn, Spring or Summer (with --year)")
-    pack.add_argument("--format", choices=FORMATS, help="html (one file, works offline) or xlsx; "
-                      "default: from the file name")
+    pack.add_argument("--format", choices=FORMATS, help="html (one file, works offline), xlsx "
+                      "or pdf (printed by Chromium); default: from the file name")
     pack.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
     pack.add_argument("--role", choices=("leader", "trustee"), default="leader",
                       help="who the pack is for: trustee hides small counts of children (default: leader)")

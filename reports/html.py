@@ -41,8 +41,16 @@ nav ol { columns: 2; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; page-break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
+  /* each figure is drawn as on the widest screen (60em) and printed at A4's width less margins (180mm) */
+  figure > div { width: 960px !important; zoom: 0.7083; }
+  /* no table is wider than the page: one with a column a school is smaller, in equal columns */
+  table:has(th:nth-child(8)) { table-layout: fixed; font-size: 6.5pt; }
+  table:has(th:nth-child(8)) :is(th, td) { padding: .15em .2em; overflow-wrap: break-word; }
 }
-@page { size: A4; margin: 15mm; }
+@page {
+  size: A4; margin: 15mm 15mm 16mm;
+  @bottom-center { content: "Page " counter(page) " of " counter(pages); font: 8pt "DejaVu Sans", Arial, sans-serif; color: #444; }
+}
 """
 
 

@@ -1,29 +1,50 @@
 """python -m reports pack: 0 with the file written, 1 with a plain sentence when the pack cannot be
-made, 2 on bad usage and for PDF."""
+made (a PDF without Chromium too), 2 on bad usage."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from reports.__main__ import main
+from reports.pdf import NO_CHROMIUM, PdfUnavailable, chromium_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "reports", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=300, env={**os.environ, **(env or {})})
 
 
-def test_pdf_is_refused_with_a_plain_sentence(tmp_path):
+def _has_chromium() -> bool:
+    try:
+        return bool(chromium_path())
+    except PdfUnavailable:
+        return False
+
+
+@pytest.mark.skipif(not _has_chromium(), reason="no Chromium: `sudo apt-get install chromium` to make a PDF")
+def test_a_pdf_pack_is_written_and_exits_0(sample_url, tmp_path):
     out = tmp_path / "pack.pdf"
-    done = run("pack", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--format", "pdf", "-o", str(out))
-    assert done.returncode == 2
-    assert "PDF is not available yet; use html and print it to PDF from a browser" in done.stderr
+    done = run("pack", "--db", sample_url, "--format", "pdf", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert f"written to {out}" in done.stdout
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert b"%%EOF" in out.read_bytes()[-1024:]
+    assert [p.name for p in tmp_path.iterdir()] == ["pack.pdf"]  # no temporary file left behind
+
+
+def test_a_pdf_without_chromium_exits_1_with_the_sentence(sample_url, tmp_path):
+    out = tmp_path / "pack.pdf"  # the format from the file name
+    done = run("pack", "--db", sample_url, "-o", str(out), env={"CHROMIUM_PATH": str(tmp_path / "no-chromium")})
+    assert done.returncode == 1
+    assert done.stderr.strip() == NO_CHROMIUM
     assert "Traceback" not in done.stderr
     assert not out.exists()
 

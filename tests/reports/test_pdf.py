@@ -1,0 +1,206 @@
+"""The PDF pack: the HTML pack printed by Chromium, with every theme, gap and question, bookmarks
+and page numbers, nothing cut off, no small count of children in a trustee's copy, and no request
+to the network. Without Chromium the tests that need it are skipped with the reason; the plain
+sentence said when it is missing is tested either way."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from analysis.themes import THEMES
+from reports.pdf import NO_CHROMIUM, PRINT_WIDTH_PX, PdfUnavailable, Printer, PrintLog, chromium_path, \
+    render_pdf, render_pdf_from_html
+
+
+def _chromium() -> str | None:
+    try:
+        return chromium_path()
+    except PdfUnavailable:
+        return None
+
+
+needs_chromium = pytest.mark.skipif(_chromium() is None, reason="no Chromium: `sudo apt-get install chromium` "
+                                    "(or set CHROMIUM_PATH) to run the PDF tests")
+SMALL = re.compile(r"(?<![\d,.])[1-4] of ")
+
+
+def flat(text: str) -> str:
+    """Text as read from a PDF: ligatures undone, every run of white space one space."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def page_texts(path: Path) -> list[str]:
+    """Each page's text in the order Chromium drew it (so a table cell's lines stay together)."""
+    if shutil.which("pdftotext"):  # poppler's reader: much faster on pages full of charts
+        out = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                             check=True).stdout.decode("utf-8")
+        return [flat(p) for p in out.split("\f")[:-1]]
+    return [flat(p.extract_text()) for p in PdfReader(path).pages]
+
+
+def outline_titles(path: Path) -> list[str]:
+    titles: list[str] = []
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                titles.append(item.title)
+
+    walk(PdfReader(path).outline)
+    return titles
+
+
+@pytest.fixture(scope="module")
+def trustee_pdf(trustee_pack, tmp_path_factory):
+    """The sample trust's pack for trustees as a PDF, with what happened while it was printed."""
+    if _chromium() is None:
+        pytest.skip("no Chromium: `sudo apt-get install chromium` (or set CHROMIUM_PATH) to run the PDF tests")
+    log = PrintLog()
+    path = tmp_path_factory.mktemp("pdf") / "trustee.pdf"
+    path.write_bytes(render_pdf(trustee_pack, log=log))
+    return path, log, page_texts(path)
+
+
+@needs_chromium
+def test_the_pdf_has_the_cover_every_theme_and_every_gap_with_its_question(trustee_pack, trustee_pdf):
+    path, _, pages = trustee_pdf
+    assert path.read_bytes().startswith(b"%PDF-")
+    assert trustee_pack.trust in pages[0]
+    assert f"{trustee_pack.term} {trustee_pack.academic_year}" in pages[0]
+    assert "fewer than 5" in pages[0], "the cover says who the pack is for"
+    text = " ".join(pages)
+    for number, theme in enumerate(THEMES, 1):
+        assert f"{number}. {flat(theme.title)}" in text
+        assert flat(theme.question) in text
+    assert len(trustee_pack.gaps) > 0
+    for gap in trustee_pack.gaps.itertuples():
+        assert flat(gap.school) in text
+        assert flat(gap.question) in text
+        assert flat(gap.finding) in text
+    assert "Appendix: definitions and methods" in text
+
+
+@needs_chromium
+def test_headings_are_bookmarks_and_every_page_is_numbered(trustee_pack, trustee_pdf):
+    path, _, pages = trustee_pdf
+    titles = outline_titles(path)
+    for number, theme in enumerate(THEMES, 1):
+        assert f"{number}. {theme.title}" in titles
+    assert f"Summary: {trustee_pack.term} {trustee_pack.academic_year}" in titles
+    assert "Appendix: definitions and methods" in titles
+    for _, chart_title in ((s, t) for s in trustee_pack.sections for t, _ in s.charts):
+        assert chart_title in titles
+    n = len(pages)
+    assert n == len(PdfReader(path).pages)
+    assert 5 <= n <= 200
+    for number, text in enumerate(pages, 1):
+        assert f"Page {number} of {n}" in text
+
+
+@needs_chromium
+def test_every_chart_is_drawn_and_the_page_fits_a4_without_shrinking(trustee_pack, trustee_pdf):
+    _, log, _ = trustee_pdf
+    assert log.figures == 1 + sum(len(s.charts) for s in trustee_pack.sections)
+    assert log.errors == []
+    # wider than A4 less its margins, Chromium would shrink every page to fit, charts and tables too
+    assert log.width_px <= PRINT_WIDTH_PX
+    assert PdfReader(trustee_pdf[0]).pages[0].mediabox.width == pytest.approx(595.3, abs=1)  # A4, in points
+
+
+@needs_chromium
+def test_a_trustees_pdf_shows_no_small_count_of_children(leader_pack, trustee_pack, trustee_pdf):
+    _, _, pages = trustee_pdf
+    text = " ".join(pages)
+    # staff counts (the workforce theme) are not children's and are not hidden
+    workforce = next(i for i, t in enumerate(THEMES, 1) if t.id == "workforce")
+    start = text.index(f"{workforce}. {flat(THEMES[workforce - 1].title)}")
+    end = (text.index(f"{workforce + 1}. {flat(THEMES[workforce].title)}", start) if workforce < len(THEMES)
+           else text.index("Appendix: definitions", start))
+    children = re.sub(r"Page \d+ of \d+", "", text[:start] + text[end:])
+    leader_small = [(mine, theirs) for mine, theirs, theme in
+                    zip(leader_pack.gaps["finding"], trustee_pack.gaps["finding"], leader_pack.gaps["theme"])
+                    if theme != "workforce" and SMALL.search(mine)]
+    assert leader_small, "the sample should hold small counts of children"
+    for mine, theirs in leader_small:
+        small = SMALL.search(mine).group(0) + mine[SMALL.search(mine).end():].split()[0]  # e.g. "3 of 22"
+        assert flat(mine) not in text
+        assert flat(theirs) in text
+        assert "fewer than 5" in theirs
+        assert not re.search(rf"(?<![\d,.]){re.escape(small)}(?![\d,.])", children), small
+    assert not SMALL.search(children), SMALL.search(children)
+    assert "fewer than 5" in children
+
+
+@needs_chromium
+def test_making_the_pack_asks_the_network_for_nothing(trustee_pdf):
+    _, log, _ = trustee_pdf
+    assert log.refused == []
+
+
+@needs_chromium
+def test_a_page_that_asks_for_other_addresses_is_refused_them_and_still_prints(tmp_path):
+    secret = tmp_path / "elsewhere.txt"
+    secret.write_text("not for the pack")
+    html = ("<!DOCTYPE html><html><body><h1>Offline</h1>"
+            '<img src="http://example.invalid/a.png"><link rel="stylesheet" href="https://example.invalid/s.css">'
+            f'<iframe src="{secret.as_uri()}"></iframe>'
+            '<script>fetch("https://example.invalid/f").catch(() => 0);'
+            'try { new WebSocket("ws://127.0.0.1:9/w") } catch (e) {}</script></body></html>')
+    log = PrintLog()
+    pdf = render_pdf_from_html(html, log=log)
+    assert pdf.startswith(b"%PDF-")
+    asked = set(log.refused)
+    assert {"http://example.invalid/a.png", "https://example.invalid/s.css", "https://example.invalid/f",
+            secret.as_uri()} <= asked
+    assert any(u.startswith("ws://127.0.0.1:9") for u in asked)
+    assert all(not u.startswith("file:") or u == secret.as_uri() for u in asked)
+
+
+@needs_chromium
+def test_a_chart_that_never_draws_stops_with_a_plain_sentence():
+    html = '<!DOCTYPE html><html><body><div class="plotly-graph-div"></div></body></html>'
+    with pytest.raises(PdfUnavailable, match="did not finish drawing the pack's charts within 2 seconds"):
+        render_pdf_from_html(html, timeout_s=2)
+
+
+@needs_chromium
+def test_a_browser_that_will_not_start_is_a_plain_sentence():
+    not_a_browser = shutil.which("true")
+    with Printer(not_a_browser) as printer, pytest.raises(PdfUnavailable, match="could not be started"):
+        printer.print_html("<p>x</p>")
+
+
+def test_no_chromium_is_a_plain_sentence(monkeypatch, tmp_path):
+    monkeypatch.setenv("CHROMIUM_PATH", str(tmp_path / "no-such-chromium"))
+    with pytest.raises(PdfUnavailable) as raised:
+        chromium_path()
+    assert str(raised.value) == NO_CHROMIUM
+    with pytest.raises(PdfUnavailable):
+        Printer()
+    monkeypatch.delenv("CHROMIUM_PATH")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no browser of any name on it
+    with pytest.raises(PdfUnavailable, match="PDF needs Chromium"):
+        chromium_path()
+
+
+def test_chromium_is_found_by_the_setting_or_on_the_path(monkeypatch, tmp_path):
+    for name in ("google-chrome", "chromium-browser"):
+        browser = tmp_path / name
+        browser.write_text("#!/bin/sh\n")
+        browser.chmod(0o755)
+    monkeypatch.delenv("CHROMIUM_PATH", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert chromium_path() == str(tmp_path / "chromium-browser"), "chromium-browser before google-chrome"
+    monkeypatch.setenv("CHROMIUM_PATH", str(tmp_path / "google-chrome"))
+    assert chromium_path() == str(tmp_path / "google-chrome")
+    monkeypatch.setenv("CHROMIUM_PATH", "google-chrome")  # a command name, looked up on the PATH
+    assert chromium_path() == str(tmp_path / "google-chrome")
