@@ -4,16 +4,28 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test bench template lint clean-data
+.PHONY: run test bench template lint clean-data browser
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed browser
 	$(PY) -m store init
 	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT)
+
+# PDF board packs are printed by Chromium: Debian's is installed when none is found and it can be
+# (as root, or with sudo); otherwise one sentence says so and the build carries on.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || command -v google-chrome >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo=sudo; else sudo=none; fi; \
+	  if [ "$$sudo" != none ] && command -v apt-get >/dev/null 2>&1 && echo "Installing Chromium for PDF board packs..." \
+	     && $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  then echo "Chromium installed: board packs can be made as PDF."; \
+	  else echo "PDF board packs need Chromium, which could not be installed here: run 'sudo apt-get install chromium' (HTML and Excel packs work without it)."; \
+	  fi; }
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
