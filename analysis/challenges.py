@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from analysis.privacy import mask_small
 from loaders.registry import previous_term, term_end, term_index
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
@@ -25,6 +26,7 @@ LATER = "raised later"
 GAP_WORDS = {RAISED_NOW: "Raised this term", STILL: "Gap still found", GONE: "Gap no longer found",
              UNKNOWN: "No return this term: cannot tell", LATER: "Raised after this term"}
 STATE_COLUMNS = ["carried", "overdue", "gap_now"]
+NOT_SHOWN = "Not shown here: the finding as it was raised may hold small counts of children."
 
 
 def for_term(log: pd.DataFrame, year: str, term: str) -> pd.DataFrame:
@@ -69,6 +71,38 @@ def with_state(log: pd.DataFrame, gaps: pd.DataFrame, year: str, term: str, retu
         else:
             states.append(UNKNOWN)
     out["gap_now"] = states
+    return out
+
+
+def raised_terms(log: pd.DataFrame) -> list[tuple[str, str]]:
+    """The terms the items were raised in, oldest first."""
+    if log.empty:
+        return []
+    return sorted(set(zip(log["academic_year"], log["term"])), key=lambda yt: term_index(*yt))
+
+
+def for_reader(log: pd.DataFrame, suppress: bool, raised_gaps: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
+    """The items as a reader with small counts suppressed may see them: each finding in the words
+    that reader's own gap list used for it in the term it was raised (``raised_gaps`` by term),
+    or withheld when that gap cannot be found; small numbers in the typed question, answer and
+    action written as "fewer than 5". Unchanged for a reader who sees every figure."""
+    if not suppress or log.empty:
+        return log
+    words: dict[tuple, list[str]] = {}
+    for (year, term), gaps in raised_gaps.items():
+        for g in gaps.itertuples():
+            words.setdefault((g.urn, g.rule, g.indicator or "", year, term), []).append(g.finding)
+
+    def reworded(row) -> str:
+        seen = words.get((row.urn, row.rule, row.indicator or "", row.academic_year, row.term), [])
+        # a rule can raise two gaps on one measure (a DSL's full training and refresher): the
+        # one whose words are unchanged is the one raised; otherwise the reader's first
+        return row.finding if row.finding in seen else (seen[0] if seen else NOT_SHOWN)
+
+    out = log.copy()
+    out["finding"] = [reworded(r) for r in out.itertuples()]
+    for col in ("question", "answer", "action"):
+        out[col] = pd.Series([mask_small(_txt(v)) for v in out[col]], index=out.index, dtype=object)
     return out
 
 
@@ -124,8 +158,8 @@ def table(state: pd.DataFrame, theme_names: dict[str, str] | None = None, *, wit
             "Raised": f"{r.term} {r.academic_year}",
             "What we found": r.finding,
             "The board asked": f"{r.question} ({r.asked_by}, {_day(r.meeting_date)})",
-            "Answer": f"{r.answer} ({r.answered_by})" if r.answer and r.answered_by else (r.answer or ""),
-            "Action": f"{r.action} (owner: {r.owner})" if r.action else "",
+            "Answer": _with(_txt(r.answer), _txt(r.answered_by)),
+            "Action": _with(_txt(r.action), _txt(r.owner), "owner: "),
             "Due": _day(r.due_date),
             "The gap now": GAP_WORDS.get(getattr(r, "gap_now", ""), ""),
         }
@@ -133,6 +167,17 @@ def table(state: pd.DataFrame, theme_names: dict[str, str] | None = None, *, wit
     columns = ["Status", *(["School"] if with_school else []), "Theme", "Raised", "What we found", "The board asked",
                "Answer", "Action", "Due", "The gap now"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _txt(value) -> str | None:
+    """Typed text, or None for a blank (which pandas may hand over as NaN)."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _with(text: str | None, who: str | None, lead: str = "") -> str:
+    if not text:
+        return ""
+    return f"{text} ({lead}{who})" if who else text
 
 
 def _day(value) -> str:

@@ -22,10 +22,14 @@ THEME_NAMES = {t: THEMES_BY_ID[t].short for t in THEMES_BY_ID}
 
 
 def log() -> pd.DataFrame:
-    """Every item the user may see (their own schools' for a DSL)."""
+    """Every item the user may see (their own schools' for a DSL), worded for them: for a reader
+    with small counts suppressed, each finding as their own gap list put it."""
     seen = common.scope()
     urns = None if seen.urns is None else sorted(seen.urns)
-    return seen.filter(list_challenges(common.engine(), urns=urns))
+    items = seen.filter(list_challenges(common.engine(), urns=urns))
+    if not seen.suppress:
+        return items
+    return board.for_reader(items, True, {yt: common.term_gaps(*yt)[1] for yt in board.raised_terms(items)})
 
 
 def state(year: str, term: str, gaps: pd.DataFrame, returned: set[str], urns: list[str] | None = None,

@@ -15,7 +15,7 @@ import pandas as pd
 import settings
 from analysis.dataset import Unavailable, chosen_term, open_database
 from analysis.benchmarks import england
-from analysis.challenges import CLOSED, closed_since, for_term, with_state
+from analysis.challenges import CLOSED, closed_since, for_reader, for_term, raised_terms, with_state
 from analysis.context import Context, Dataset, restrict
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps, gaps_frame
@@ -124,18 +124,23 @@ def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None =
         heatmap=theme_heatmap(gaps, schools, returned), gaps=gaps,
     )
     pack.sections = [_section(theme, ctx, gaps, thresholds) for theme in THEMES]
-    _board_log(pack, challenges, gaps, returned, last_pack)
+    _board_log(pack, challenges, ctx, gaps, returned, last_pack)
     return pack
 
 
-def _board_log(pack: Pack, log: pd.DataFrame | None, gaps: pd.DataFrame, returned: set[str],
+def _board_log(pack: Pack, log: pd.DataFrame | None, ctx: Context, gaps: pd.DataFrame, returned: set[str],
                last_pack: datetime | None) -> None:
     """The board's questions as this term sees them: still open or answered, and closed since the
-    last pack (or since the previous term ended, when no earlier pack is on record)."""
+    last pack (or since the previous term ended, when no earlier pack is on record). In a trustees'
+    pack each finding is worded as the trustees' own gap list put it, small counts hidden."""
     pack.last_pack = last_pack
     if log is None or log.empty:
         return
     year, term = pack.academic_year, pack.term
+    if ctx.data.suppress:
+        wording = {yt: gaps if yt == (year, term) else gaps_frame(find_gaps(Context(ctx.data, *yt, ctx.t)))
+                   for yt in raised_terms(log) if term_index(*yt) <= term_index(year, term)}
+        log = for_reader(log, True, wording)
     live = with_state(for_term(log, year, term), gaps, year, term, returned, pack.made)
     pack.board_open = live[live["status"] != CLOSED].reset_index(drop=True)
     since = last_pack or datetime.combine(term_end(*previous_term(year, term)), datetime.max.time())

@@ -131,3 +131,25 @@ def test_carried_forward_on_the_sample_trust(tmp_path):
         assert STILL in set(state["gap_now"]) and {GONE, UNKNOWN} & set(state["gap_now"])
     finally:
         db.dispose(engine)
+
+
+def test_a_reader_with_small_counts_hidden_sees_each_finding_in_their_own_words():
+    from analysis.challenges import NOT_SHOWN, for_reader
+
+    log = _log(_item(1), _item(2, urn="990002"), _item(3, rule="dsl_training", indicator=""))
+    log["finding"] = ["Reviewed for 2 of 3 flagged children (67%).", "Something else of 4 children.",
+                      "Refresher last on 12 June 2024."]
+    log["question"] = ["Why were 2 not reviewed?", "What next?", "When is it booked?"]
+    log["answer"] = pd.Series([None, "3 children now have plans.", None], dtype=object)
+    trustee_gaps = {("2025/26", "Autumn"): pd.DataFrame([
+        {"urn": "990001", "rule": "neglect_drift", "indicator": "ind",
+         "finding": "Reviewed for fewer than 5 of fewer than 5 flagged children."},
+        {"urn": "990001", "rule": "dsl_training", "indicator": "", "finding": "Full training last on 8 Nov 2023."},
+        {"urn": "990001", "rule": "dsl_training", "indicator": "", "finding": "Refresher last on 12 June 2024."},
+    ])}
+    shown = for_reader(log, True, trustee_gaps)
+    assert list(shown["finding"]) == ["Reviewed for fewer than 5 of fewer than 5 flagged children.", NOT_SHOWN,
+                                      "Refresher last on 12 June 2024."]
+    assert list(shown["question"]) == ["Why were fewer than 5 not reviewed?", "What next?", "When is it booked?"]
+    assert shown.iloc[1]["answer"] == "fewer than 5 children now have plans." and shown.iloc[0]["answer"] is None
+    assert for_reader(log, False, trustee_gaps) is log  # a leader reads what was typed

@@ -160,3 +160,30 @@ def test_a_trust_leader_chooses_who_the_pack_is_for(sample_app, sign_in):
     assert_no_exception(at)
     made = audit_log(_engine(sample_app), actions=["board_pack"])
     assert made.iloc[0]["detail"] == {"format": "html", "for": "leader"}
+
+
+def test_a_trustee_never_sees_a_small_count_in_a_question_a_leader_raised(sample_app, sign_in):
+    """A trust leader raises a question on a gap whose words hold small counts; a trustee reads it
+    in the trustees' own words, small numbers as "fewer than 5", on every page that shows it."""
+    import re
+
+    from analysis.context import Context
+    from analysis.dataset import load_dataset
+    from analysis.gaps import find_gaps
+
+    engine = _engine(sample_app)
+    data = load_dataset(engine)
+    year, term = data.latest_term()
+    small = re.compile(r"(?<![\d,.])[1-4] of ")
+    gap = next(g for g in find_gaps(Context(data, year, term)) if small.search(g.finding))
+    add_challenge(engine, urn=gap.urn, theme=gap.theme, rule=gap.rule, indicator=gap.indicator, academic_year=year,
+                  term=term, finding=gap.finding, question="Why were 2 children not seen?", asked_by="CEO",
+                  meeting_date=date(2026, 7, 10), user="ceo@example.org")
+    sign_in("trustee", email="trustee@example.org")
+    for page, state in (("pages/challenges.py", None), ("pages/school.py", {"school": gap.urn})):
+        at = open_page(page, state=state)
+        assert_no_exception(at)
+        row = _board_table(at).iloc[0]
+        assert gap.finding not in row.to_string() and not small.search(row["What we found"])
+        assert "fewer than 5" in row["What we found"]
+        assert row["The board asked"].startswith("Why were fewer than 5 children not seen?")
