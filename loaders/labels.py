@@ -7,24 +7,35 @@ once, for every table and check that looks for labels in it.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 _HINT = re.compile(r"\s*\([^()]*\)\s*$")
 _QUOTES = re.compile(r"['’‘`]")
 PUNCTUATION = re.compile(r"[^a-z0-9]+")
 
+# The same few hundred labels arrive in every return: remember the normalised form of short
+# texts (a bounded memory, emptied when full).
+_KNOWN: dict[str, str] = {}
+KNOWN_MAX, KNOWN_LONGEST = 8192, 200
 
-@lru_cache(maxsize=8192, typed=True)  # the same few hundred labels arrive in every return
+
 def normalise(text) -> str:
     """'Children's social care (CSC):' -> 'childrens social care'."""
-    s = str(text)
-    # The same labels arrive in every return: remember the short ones (a bounded cache).
-    return _normalise_short(s) if len(s) <= 120 else _normalise(s)
+    if type(text) is not str:
+        return _normalise(str(text))
+    key = _KNOWN.get(text)
+    if key is None:
+        key = _normalise(text)
+        if len(text) <= KNOWN_LONGEST:
+            if len(_KNOWN) >= KNOWN_MAX:
+                _KNOWN.clear()
+            _KNOWN[text] = key
+    return key
 
 
-@lru_cache(maxsize=8192)
-def _normalise_short(text: str) -> str:
-    return _normalise(text)
+def keyed(texts: list[tuple[int, int, str]], shorter_than: int) -> list[tuple[int, int, str]]:
+    """(row, col, normalised text) for each (row, col, text) whose text is shorter than given."""
+    known = _KNOWN.get
+    return [(r, c, known(text) or normalise(text)) for r, c, text in texts if len(text) < shorter_than]
 
 
 def _normalise(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from . import registry
 from .labels import PUNCTUATION, normalise
@@ -20,8 +21,7 @@ from .workbook import Grid, Workbook
 LEAD_FIELDS = ("role", "name", "last_full_training", "last_refresher")
 
 
-@dataclass(slots=True)
-class Cell:
+class Cell(NamedTuple):
     value: object
     sheet: str  # the sheet's name in the file
     row: int  # counted from 0
@@ -30,6 +30,9 @@ class Cell:
     @property
     def ref(self) -> str:
         return a1(self.row, self.col)
+
+
+_new = tuple.__new__  # Cell from a tuple of its fields, without the keyword handling: many are made
 
 
 @dataclass
@@ -161,6 +164,7 @@ def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
     if known is not spec:
         layout = _cells_of(spec)
     pairs, name, top, left, lines = spec.kind == "pairs", grid.name, grid.top, grid.left, grid.rows
+    located = found.cells
     for row, cells in layout:
         where = rows.get(row.id)
         if not where:
@@ -173,14 +177,15 @@ def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
                 f"{a1(where[1], label_col)}). Delete one, then upload again."))
         r = where[0]
         line = lines[r - top] if 0 <= r - top < len(lines) else ()
+        width = len(line)
         for col_id, mid in cells:
             c = columns.get(col_id)
-            if c is None and pairs:
-                c = _first_filled_right(grid, r, label_col)
             if c is None:
-                continue  # its column is missing: one error for the column says so
+                if not pairs:
+                    continue  # its column is missing: one error for the column says so
+                c = _first_filled_right(grid, r, label_col)
             at = c - left
-            found.cells[mid] = Cell(line[at] if 0 <= at < len(line) else None, name, r, c)
+            located[mid] = _new(Cell, (line[at] if 0 <= at < width else None, name, r, c))
 
 
 def _columns(spec: registry.Sheet, grid: Grid, label_col: int, found: Located) -> dict[str, int]:

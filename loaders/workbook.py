@@ -18,7 +18,7 @@ import python_calamine
 
 from .biff import scan_xls
 from .guard import ODS, XLSX, Screen, damaged, refusal, unpacked
-from .labels import normalise
+from .labels import keyed
 from .report import Problem
 from .scan import scan_ods, scan_xlsx
 
@@ -49,7 +49,7 @@ class Grid:
     def labels(self) -> list[tuple[int, int, str]]:
         """(row, col, normalised text) of every text cell short enough to be a label, worked out
         once however many tables look for their labels in the sheet."""
-        return [(r, c, normalise(text)) for r, c, text in self.texts if len(text) < 200]
+        return keyed(self.texts, shorter_than=200)
 
 
 @dataclass
