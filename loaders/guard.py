@@ -13,6 +13,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from io import BytesIO
+from typing import NamedTuple
 
 from .compound import Compound
 from .report import ERROR, Problem
@@ -105,15 +106,18 @@ def _screen_zip(data: bytes) -> Screen:
     entries, cd_size = counted
     if entries > MAX_ENTRIES or cd_size > MAX_ENTRIES * 400:
         return Screen(problem=_hostile("too_many_parts", f"holds {entries:,} parts (a spreadsheet holds a few dozen)"))
-    try:
-        zf = zipfile.ZipFile(BytesIO(data))
-        infos = zf.infolist()
-    except Exception:  # noqa: BLE001 - zipfile raises many kinds (even NotImplementedError) on junk
-        return Screen(problem=damaged())
+    read = _plain_directory(data)
+    if read is None:  # anything but the plain layout: zipfile reads it, with all its checks
+        try:
+            zf = zipfile.ZipFile(BytesIO(data))
+            read = zf.infolist(), zf.start_dir
+        except Exception:  # noqa: BLE001 - zipfile raises many kinds (even NotImplementedError) on junk
+            return Screen(problem=damaged())
+    infos, start_dir = read
     if len(infos) > MAX_ENTRIES:
         return Screen(problem=_hostile("too_many_parts", f"holds {len(infos):,} parts (a spreadsheet holds a few dozen)"))
     try:
-        problem = _check_layout(data, zf, infos) or _check_declared(data, infos)
+        problem = _check_layout(data, start_dir, infos) or _check_declared(data, infos)
         if problem:
             return Screen(problem=problem)
         parts, names = {}, []
@@ -175,7 +179,57 @@ def _central_directory_size(data: bytes) -> tuple[int, int] | None:
     return entries, cd_size
 
 
-def _check_layout(data: bytes, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Problem | None:
+class Entry(NamedTuple):
+    """A part as the zip's directory lists it (the ZipInfo fields the door uses)."""
+
+    filename: str
+    orig_filename: str
+    flag_bits: int
+    compress_type: int
+    CRC: int
+    compress_size: int
+    file_size: int
+    header_offset: int
+
+
+_DIRECTORY_ENTRY = struct.Struct("<4s2xBxHH4xIIIHHH8xI")
+
+
+def _plain_directory(data: bytes) -> tuple[list[Entry], int] | None:
+    """The directory of a zip laid out the plain way, as zipfile would read it: the end record
+    last with no comment, no zip64 records, nothing before the first part and no extra fields
+    in the directory. (entries, where the directory starts), or None for any other zip, which is
+    then left to zipfile."""
+    end = len(data) - 22
+    if end < 0 or data[end:end + 4] != b"PK\x05\x06" or data[-2:] != b"\x00\x00":
+        return None
+    if end >= 20 and data[end - 20:end - 16] == b"PK\x06\x07":  # a zip64 locator
+        return None
+    size, start = struct.unpack_from("<II", data, end + 12)
+    if start + size != end:  # something before the first part, or a directory that does not fit
+        return None
+    entries, at, new = [], start, tuple.__new__
+    while at < end:
+        if at + 46 > end:
+            return None
+        (sig, version, flags, method, crc, packed, size, name_len, extra_len, comment_len,
+         offset) = _DIRECTORY_ENTRY.unpack_from(data, at)
+        after = at + 46 + name_len
+        if sig != b"PK\x01\x02" or extra_len or version > zipfile.MAX_EXTRACT_VERSION or \
+                after + comment_len > end:
+            return None
+        try:
+            name = data[at + 46:after].decode("utf-8" if flags & UTF8_NAME else "cp437")
+        except UnicodeDecodeError:
+            return None
+        if "\x00" in name:
+            return None
+        entries.append(new(Entry, (name, name, flags, method, crc, packed, size, offset)))
+        at = after + comment_len
+    return entries, start
+
+
+def _check_layout(data: bytes, start_dir: int, infos: list) -> Problem | None:
     """Refuse entries whose stored bytes overlap (the overlapped zip bomb) or run off the end."""
     spans = []
     seen_names = set()
@@ -197,7 +251,7 @@ def _check_layout(data: bytes, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]
     for (_, end), (next_start, _) in zip(spans, spans[1:]):
         if end > next_start:
             return _hostile("overlapping_parts", "has parts stored on top of one another")
-    if spans and spans[-1][1] > getattr(zf, "start_dir", len(data)):
+    if spans and spans[-1][1] > start_dir:
         return _hostile("overlapping_parts", "has parts stored on top of its own index")
     return None
 

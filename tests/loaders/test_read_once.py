@@ -16,7 +16,7 @@ import zlib
 import pytest
 from conftest import FIXTURES, build_return
 
-from loaders import check_return, personal
+from loaders import check_return, guard, personal
 from loaders.guard import ONE_GO, screen, unpacked
 
 MAX = 5 * 1024 * 1024
@@ -206,3 +206,55 @@ def test_a_sheet_too_large_is_named_in_its_refusal():
     report = check_return(out.getvalue(), "r")
     assert [p.code for p in report.problems] == ["sheet_too_large"]
     assert "Sheet 'Far away' stretches over 2,001 rows and 1,000 columns" in report.problems[0].message
+
+
+# --------------------------------------------------------------------------- the zip's directory, read directly
+
+def zipfile_reading(data: bytes):
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+    except Exception:  # noqa: BLE001 - whatever zipfile refuses
+        return None
+    return [(i.filename, i.orig_filename, i.flag_bits, i.compress_type, i.CRC, i.compress_size, i.file_size,
+             i.header_offset) for i in z.infolist()], z.start_dir
+
+
+def test_a_plain_zip_directory_is_read_as_zipfile_reads_it():
+    data = build_return().data
+    entries, start = guard._plain_directory(data)
+    assert ([tuple(e) for e in entries], start) == zipfile_reading(data)
+
+
+@pytest.mark.parametrize("change", ["comment", "prefix", "extra"])
+def test_any_other_layout_is_left_to_zipfile(change):
+    data = build_return().data
+    if change == "comment":
+        data = data[:-2] + struct.pack("<H", 4) + b"note"
+    elif change == "prefix":
+        data = b"MZ" * 100 + data
+    elif change == "extra":
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for info, body in parts_of(data):
+                info.extra = struct.pack("<HH", 0x5455, 5) + b"\x01\x00\x00\x00\x00"
+                z.writestr(info, body)
+        data = out.getvalue()
+    assert guard._plain_directory(data) is None
+    if change != "prefix":  # (a file that does not start as a zip is no spreadsheet at all)
+        assert check_return(data, "r").valid  # zipfile reads it
+
+
+def test_the_directory_read_directly_agrees_with_zipfile_however_it_is_damaged():
+    base = build_return().data
+    rng = random.Random(17)
+    read_directly = 0
+    for _ in range(1500):
+        data = bytearray(base)
+        for _ in range(rng.randint(1, 3)):  # mostly in the directory and the end record
+            data[rng.randrange(len(data) - 1500, len(data))] = rng.randrange(256)
+        data = bytes(data)
+        mine = guard._plain_directory(data)
+        if mine is not None:
+            read_directly += 1
+            assert ([tuple(e) for e in mine[0]], mine[1]) == zipfile_reading(data)
+    assert read_directly > 100
