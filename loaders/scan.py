@@ -103,7 +103,7 @@ def _xlsx_sheet_names(parts: dict[str, bytes]) -> dict[str, str]:
 def scan_xlsx(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
     flagged: dict[str, dict[tuple[int, int], str]] = {}
     sheet_names = None  # part -> sheet name, read from the workbook only when a message or a flag needs it
-    shared, sheets, cells = b"", [], 0
+    shared, sheets = b"", []  # sheets: (xml, its cell count, None while only counting needs it)
     for part, xml in parts.items():  # every part, whatever its name: calamine follows the relationships
         if "sharedstrings" in part.lower():  # calamine sizes its string table from uniqueCount
             m = _UNIQUE_COUNT.search(xml)
@@ -113,12 +113,13 @@ def scan_xlsx(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
         if b"sheetData" not in xml:
             continue
         prefixed = b":c" in xml  # cells written <x:c ...>: take the slower, careful path
-        rows, cols, count = _xlsx_extent(xml, prefixed)
-        if rows * cols > MAX_CELLS:
-            sheet_names = sheet_names if sheet_names is not None else _xlsx_sheet_names(parts)
-            return {}, _too_big(sheet_names.get(part, part), rows, cols)
-        sheets.append(xml)
-        cells += count
+        count = None
+        if prefixed or not _plainly_small(xml):
+            rows, cols, count = _xlsx_extent(xml, prefixed)
+            if rows * cols > MAX_CELLS:
+                sheet_names = sheet_names if sheet_names is not None else _xlsx_sheet_names(parts)
+                return {}, _too_big(sheet_names.get(part, part), rows, cols)
+        sheets.append((xml, count))
         if _flaggable(xml, prefixed):
             sheet_names = sheet_names if sheet_names is not None else _xlsx_sheet_names(parts)
             if part in sheet_names:
@@ -126,9 +127,25 @@ def scan_xlsx(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
                 if found:
                     flagged[sheet_names[part]] = found
     # calamine copies a shared string into every cell that uses it: bound the copies' total size.
-    if len(shared) * cells > MAX_TEXT and _shared_text(shared, sheets) > MAX_TEXT:
-        return {}, too_much_text()
+    if shared:
+        cells = sum(xml.count(_PLAIN_START) if count is None else count for xml, count in sheets)
+        if len(shared) * cells > MAX_TEXT and _shared_text(shared, [xml for xml, _ in sheets]) > MAX_TEXT:
+            return {}, too_much_text()
     return flagged, None
+
+
+# A cell start tag not spelt <c r="A1" (another spelling, or no reference): the exact scans decide.
+_ODD_CELL = re.compile(rb'<c(?! r="[A-Za-z]{1,3}[0-9]{1,10}")[\s>/]')
+# A reference past column ZZ or row 999: the exact scans decide.
+_FAR_REF = re.compile(rb'<c r="(?:[A-Za-z]{3}|[A-Za-z]{1,2}[0-9]{4})')
+_PLAIN_START = b'<c r="'
+
+
+def _plainly_small(xml: bytes) -> bool:
+    """Whether every cell is spelt <c r="A1" within A1:ZZ999, which fits (702 x 999 cells is
+    under MAX_CELLS): two searches that find nothing, instead of reading every reference.
+    Then each <c r=" starts a cell, so counting them counts the cells."""
+    return _ODD_CELL.search(xml) is None and _FAR_REF.search(xml) is None
 
 
 _SI = re.compile(rb"<(?:[\w.-]+:)?si[\s>/].*?(?:</(?:[\w.-]+:)?si>|/>)", re.S)

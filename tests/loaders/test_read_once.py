@@ -258,3 +258,40 @@ def test_the_directory_read_directly_agrees_with_zipfile_however_it_is_damaged()
             read_directly += 1
             assert ([tuple(e) for e in mine[0]], mine[1]) == zipfile_reading(data)
     assert read_directly > 100
+
+
+# --------------------------------------------------------------------------- sizing sheets by two quick searches
+
+def sheet_parts(cells: bytes, shared: bytes | None = None) -> dict[str, bytes]:
+    parts = {
+        "xl/workbook.xml": b'<workbook><sheets><sheet name="Far" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": b'<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/>'
+                                      b'</Relationships>',
+        "xl/worksheets/sheet1.xml": b"<worksheet><sheetData><row r=\"1\">" + cells + b"</row></sheetData></worksheet>",
+    }
+    if shared is not None:
+        parts["xl/sharedStrings.xml"] = b'<sst uniqueCount="1"><si><t>' + shared + b"</t></si></sst>"
+    return parts
+
+
+@pytest.mark.parametrize("far, refused", [
+    (b"ZZ999", None), (b"zz999", None), (b"AAA2", None), (b"A9999", None),  # 702 x 999; 703 x 2; 1 x 9,999
+    (b"ZZ1500", "1,500 rows and 702 columns"), (b"ABC1000", None), (b"ABC2000", "2,000 rows and 731 columns"),
+    (b"XFD1048576", "1,048,576 rows and 16,384 columns"),
+])
+def test_a_sheet_is_sized_exactly_past_zz999(far, refused):
+    from loaders.scan import scan_xlsx
+
+    _, problem = scan_xlsx(sheet_parts(b'<c r="A1"><v>1</v></c><c r="' + far + b'"><v>2</v></c>'))
+    if refused is None:
+        assert problem is None
+    else:
+        assert problem.code == "sheet_too_large" and f"Sheet 'Far' stretches over {refused}" in problem.message
+
+
+def test_shared_text_copied_into_plainly_spelt_cells_is_still_counted():
+    from loaders.scan import scan_xlsx
+
+    cells = b"".join(b'<c r="A%d" t="s"><v>0</v></c>' % r for r in range(1, 41))  # 40 copies of 1 MB
+    assert scan_xlsx(sheet_parts(cells, b"x" * 1_000_000))[1].code == "too_much_text"
+    assert scan_xlsx(sheet_parts(cells[: len(cells) // 2], b"x" * 1_000_000))[1] is None  # 20 MB is allowed
