@@ -117,12 +117,13 @@ def _screen_zip(data: bytes) -> Screen:
     if len(infos) > MAX_ENTRIES:
         return Screen(problem=_hostile("too_many_parts", f"holds {len(infos):,} parts (a spreadsheet holds a few dozen)"))
     try:
-        problem = _check_layout(data, start_dir, infos) or _check_declared(data, infos)
+        problem, starts = _check_layout(data, start_dir, infos)
+        problem = problem or _check_declared(data, infos)
         if problem:
             return Screen(problem=problem)
         parts, names = {}, []
-        for info in infos:
-            body = _inflate(data, info)
+        for info, start in zip(infos, starts):
+            body = _inflate(data, start, info)
             if body is TOO_BIG:
                 return Screen(problem=_hostile("zip_bomb", f"holds a part ({info.filename}) larger than it declares"))
             if body is None:
@@ -229,31 +230,38 @@ def _plain_directory(data: bytes) -> tuple[list[Entry], int] | None:
     return entries, start
 
 
-def _check_layout(data: bytes, start_dir: int, infos: list) -> Problem | None:
-    """Refuse entries whose stored bytes overlap (the overlapped zip bomb) or run off the end."""
-    spans = []
+def _check_layout(data: bytes, start_dir: int, infos: list) -> tuple[Problem | None, list[int]]:
+    """Refuse entries whose stored bytes overlap (the overlapped zip bomb) or run off the end.
+    Also where each part's stored bytes begin, past its local header."""
+    spans, starts = [], []
     seen_names = set()
+    size = len(data)
     for info in infos:
         if info.filename in seen_names:
-            return _hostile("overlapping_parts", "names the same part twice")
+            return _hostile("overlapping_parts", "names the same part twice"), starts
         seen_names.add(info.filename)
         if info.flag_bits & 0x1:
-            return _password()
+            return _password(), starts
         start = info.header_offset
-        if start + 30 > len(data) or data[start:start + 4] != b"PK\x03\x04":
-            return damaged()
-        name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
-        end = start + 30 + name_len + extra_len + info.compress_size
-        if end > len(data):
-            return damaged()
+        if start + 30 > size or not data.startswith(b"PK\x03\x04", start):
+            return damaged(), starts
+        name_len, extra_len = _LOCAL_NAME.unpack_from(data, start + 26)
+        body = start + 30 + name_len + extra_len
+        end = body + info.compress_size
+        if end > size:
+            return damaged(), starts
         spans.append((start, end))
+        starts.append(body)
     spans.sort()
     for (_, end), (next_start, _) in zip(spans, spans[1:]):
         if end > next_start:
-            return _hostile("overlapping_parts", "has parts stored on top of one another")
+            return _hostile("overlapping_parts", "has parts stored on top of one another"), starts
     if spans and spans[-1][1] > start_dir:
-        return _hostile("overlapping_parts", "has parts stored on top of its own index")
-    return None
+        return _hostile("overlapping_parts", "has parts stored on top of its own index"), starts
+    return None, starts
+
+
+_LOCAL_NAME = struct.Struct("<HH")  # a local header's name and extra field lengths
 
 
 def _check_declared(data: bytes, infos: list[zipfile.ZipInfo]) -> Problem | None:
@@ -275,14 +283,13 @@ TOO_BIG = b"<larger than declared>"
 ONE_GO = 8 * 1024
 
 
-def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
-    """The part's bytes; TOO_BIG if it inflates to more than it declares; None if it is corrupt.
+def _inflate(data: bytes, start: int, info: zipfile.ZipInfo) -> bytes | None:
+    """The part's bytes (stored from ``start``); TOO_BIG if it inflates to more than it declares;
+    None if it is corrupt.
 
     A small part is inflated in one call (see ONE_GO). Any other is inflated in bounded pieces,
     counted, so a part that lies about its size costs no more than its declared size plus one piece.
     """
-    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
-    start = info.header_offset + 30 + name_len + extra_len
     raw = data[start:start + info.compress_size]
     if info.compress_type == zipfile.ZIP_STORED:
         return raw if len(raw) == info.file_size else None
