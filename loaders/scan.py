@@ -134,18 +134,17 @@ def scan_xlsx(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
     return flagged, None
 
 
-# A cell start tag not spelt <c r="A1" (another spelling, or no reference): the exact scans decide.
-_ODD_CELL = re.compile(rb'<c(?! r="[A-Za-z]{1,3}[0-9]{1,10}")[\s>/]')
-# A reference past column ZZ or row 999: the exact scans decide.
-_FAR_REF = re.compile(rb'<c r="(?:[A-Za-z]{3}|[A-Za-z]{1,2}[0-9]{4})')
+# A cell start tag that is not <c r="A1" within ZZ999: another spelling, no reference, or a
+# reference farther away. Then the exact scans decide.
+_NOT_PLAINLY_SMALL = re.compile(rb'<c(?! r="[A-Za-z]{1,2}[0-9]{1,3}")[\s>/]')
 _PLAIN_START = b'<c r="'
 
 
 def _plainly_small(xml: bytes) -> bool:
     """Whether every cell is spelt <c r="A1" within A1:ZZ999, which fits (702 x 999 cells is
-    under MAX_CELLS): two searches that find nothing, instead of reading every reference.
+    under MAX_CELLS): one search that finds nothing, instead of reading every reference.
     Then each <c r=" starts a cell, so counting them counts the cells."""
-    return _ODD_CELL.search(xml) is None and _FAR_REF.search(xml) is None
+    return _NOT_PLAINLY_SMALL.search(xml) is None
 
 
 _SI = re.compile(rb"<(?:[\w.-]+:)?si[\s>/].*?(?:</(?:[\w.-]+:)?si>|/>)", re.S)
