@@ -32,6 +32,21 @@ def normalise(text) -> str:
     return key
 
 
+def plain(text: str) -> str:
+    """The text lower-cased with punctuation as spaces ('Multi-agency' -> 'multi agency'), hint kept."""
+    key = _PLAIN.get(text)
+    if key is None:
+        key = " ".join(PUNCTUATION.sub(" ", text.lower()).split())
+        if len(text) <= KNOWN_LONGEST:
+            if len(_PLAIN) >= KNOWN_MAX:
+                _PLAIN.clear()
+            _PLAIN[text] = key
+    return key
+
+
+_PLAIN: dict[str, str] = {}
+
+
 def keyed(texts: list[tuple[int, int, str]], shorter_than: int) -> list[tuple[int, int, str]]:
     """(row, col, normalised text) for each (row, col, text) whose text is shorter than given."""
     known = _KNOWN.get

@@ -8,12 +8,12 @@ of its cell so a problem can point at it.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import registry
-from .labels import PUNCTUATION, normalise
+from .labels import normalise, plain
 from .report import ERROR, Problem
 from .scan import a1
 from .workbook import Grid, Workbook
@@ -75,18 +75,23 @@ _SHEET_KEYS = _sheet_keys()
 _EXACT = {spec.id: (normalise(spec.title), normalise(spec.id)) for spec in registry.SHEETS}
 
 
+def _rank(pair: tuple[tuple[int, int], Grid]) -> tuple[int, int]:
+    return pair[0]
+
+
 def match_sheets(grids: list[Grid], found: Located) -> dict[str, Grid]:
     """Each contract sheet's grid; a visible, exactly named sheet wins over a hidden or "(2)" copy."""
-    candidates: dict[str, list[tuple[tuple[int, int], Grid]]] = defaultdict(list)
+    candidates: dict[str, list[tuple[tuple[int, int], Grid]]] = {}
     for grid in grids:
         sheet_id = _SHEET_KEYS.get(normalise(grid.name))
         if sheet_id:
-            plain = " ".join(PUNCTUATION.sub(" ", grid.name.lower()).split())
-            exact = plain in _EXACT[sheet_id]
-            candidates[sheet_id].append(((0 if grid.visible else 1, 0 if exact else 1), grid))
+            exact = plain(grid.name) in _EXACT[sheet_id]
+            candidates.setdefault(sheet_id, []).append(((0 if grid.visible else 1, 0 if exact else 1), grid))
     chosen = {}
     for spec in registry.SHEETS:
-        ranked = sorted(candidates.get(spec.id, []), key=lambda pair: pair[0])
+        ranked = candidates.get(spec.id, [])
+        if len(ranked) > 1:
+            ranked.sort(key=_rank)
         found.sheets[spec.id] = ranked[0][1].name if ranked else None
         if not ranked:
             continue
@@ -132,11 +137,10 @@ def _header(grid: Grid, lookup: dict[str, str], skip_col: int | None) -> tuple[i
     return best, by_row[best]
 
 
-def _cells_of(spec: registry.Sheet) -> tuple[tuple[registry.Row, tuple[tuple[str, str], ...]], ...]:
-    """Each row of a table sheet with (column id, measure id) for every cell it holds."""
+def _cells_of(spec: registry.Sheet) -> tuple[tuple[registry.Row, tuple[str, ...]], ...]:
+    """Each row of a table sheet with the measure id of its cell in each of the sheet's columns."""
     one = len(spec.columns) == 1
-    return tuple((row, tuple((col.id, registry.measure_id(spec.id, row.id, None if one else col.id))
-                             for col in spec.columns))
+    return tuple((row, tuple(registry.measure_id(spec.id, row.id, None if one else col.id) for col in spec.columns))
                  for row in spec.rows)
 
 
@@ -153,19 +157,22 @@ def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
             f"{grid.name} holds none of the return's rows (such as '{spec.rows[0].label}'). Copy the "
             "figures into the same sheet of a new template, then upload again."))
         return
-    label_col = Counter(c for _, c, _ in hits).most_common()
-    label_col = min(c for c, n in label_col if n == label_col[0][1]) if label_col else 0
-    rows: dict[str, list[int]] = defaultdict(list)
+    counts: dict[int, int] = {}
+    for _, c, _ in hits:
+        counts[c] = counts.get(c, 0) + 1
+    most = max(counts.values())
+    label_col = min(c for c, n in counts.items() if n == most)  # the most labels; the leftmost on a tie
+    rows: dict[str, list[int]] = {}
     for r, c, row_id in hits:
         if c == label_col:
-            rows[row_id].append(r)
+            rows.setdefault(row_id, []).append(r)
     columns = _columns(spec, grid, label_col, found)
     known, layout = _CELLS_OF.get(spec.id, (None, None))
     if known is not spec:
         layout = _cells_of(spec)
     pairs, name, top, left, lines = spec.kind == "pairs", grid.name, grid.top, grid.left, grid.rows
-    located = found.cells
-    for row, cells in layout:
+    located, places = found.cells, [columns.get(col.id) for col in spec.columns]
+    for row, mids in layout:
         where = rows.get(row.id)
         if not where:
             found.missing_rows.append((spec.id, row.id))
@@ -178,8 +185,7 @@ def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
         r = where[0]
         line = lines[r - top] if 0 <= r - top < len(lines) else ()
         width = len(line)
-        for col_id, mid in cells:
-            c = columns.get(col_id)
+        for mid, c in zip(mids, places):
             if c is None:
                 if not pairs:
                     continue  # its column is missing: one error for the column says so
