@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,8 @@ __all__ = ["PdfUnavailable", "PrintLog", "Printer", "chromium_path", "render_pdf
 
 NO_CHROMIUM = ("PDF needs Chromium: install it with `sudo apt-get install chromium` (see README), or make the "
                "HTML pack and print it from a browser.")
+STOPPED = ("Chromium stopped while printing the pack, so no PDF was made: try again, or make the HTML pack and "
+           "print it from a browser.")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 TIMEOUT_S = 120.0  # a busy two-core machine draws the sample trust's charts in well under a minute
 # The page is laid out as it prints: A4 less the print styles' 15 mm side margins, in CSS pixels
@@ -43,11 +45,9 @@ VIEWPORT = {"width": PRINT_WIDTH_PX, "height": 962}
 LAUNCH_ARGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--disable-default-apps", "--disable-extensions", "--no-first-run",
                "--disable-quic", "--mute-audio"]
-# every figure has drawn once each plotly element holds its SVG
-ALL_DRAWN = """() => {
-  const plots = document.querySelectorAll('.plotly-graph-div, .js-plotly-plot');
-  return Array.from(plots).every(p => p.querySelector('.main-svg'));
-}"""
+# every figure in the page holds its SVG
+ALL_DRAWN = """() => document.readyState === 'complete' && Array.from(
+  document.querySelectorAll('.plotly-graph-div, .js-plotly-plot')).every(p => p.querySelector('.main-svg'))"""
 OWN_SCHEMES = ("data:", "blob:", "about:")
 
 
@@ -115,16 +115,24 @@ class Printer:
         self.executable = executable or chromium_path()
         self.timeout_s = timeout_s
         self._jobs: queue.Queue = queue.Queue()
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="pdf-printer", daemon=True)
         self._thread.start()
 
     def print_html(self, html: str, *, log: PrintLog | None = None) -> bytes:
+        if self._closed or not self._thread.is_alive():
+            raise PdfUnavailable(STOPPED)
         done: Future = Future()
         self._jobs.put((html, log if log is not None else PrintLog(), done))
-        return done.result()
+        try:
+            # the page's own steps each have their deadline; this one covers Chromium going quiet
+            return done.result(timeout=self.timeout_s + 60)
+        except FutureTimeout:
+            raise PdfUnavailable(STOPPED) from None
 
     def close(self) -> None:
-        if self._thread.is_alive():
+        if not self._closed:
+            self._closed = True
             self._jobs.put(None)
             self._thread.join(timeout=30)
 
@@ -193,10 +201,10 @@ def _print(browser, html: str, log: PrintLog, timeout_s: float) -> bytes:
                     log.refused.append(url)
                     route.abort("blockedbyclient")
 
-            page = context.new_page()
-            page.route("**/*", guard)
+            context.route("**/*", guard)
             # a websocket with a handler that never connects it is answered by nobody
-            page.route_web_socket(re.compile(".*"), lambda ws: log.refused.append(ws.url))
+            context.route_web_socket(re.compile(".*"), lambda ws: log.refused.append(ws.url))
+            page = context.new_page()
             page.on("pageerror", lambda exc: log.errors.append(str(exc)))
             page.emulate_media(media="print")
             start = time.perf_counter()
@@ -218,8 +226,7 @@ def _print(browser, html: str, log: PrintLog, timeout_s: float) -> bytes:
             log.print_s = time.perf_counter() - start
             return pdf
     except Error:
-        raise PdfUnavailable("Chromium stopped while printing the pack, so no PDF was made: try again, or make "
-                             "the HTML pack and print it from a browser.") from None
+        raise PdfUnavailable(STOPPED) from None
     finally:
         _quietly(context.close)
 

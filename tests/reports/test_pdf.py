@@ -15,8 +15,8 @@ import pytest
 from pypdf import PdfReader
 
 from analysis.themes import THEMES
-from reports.pdf import NO_CHROMIUM, PRINT_WIDTH_PX, PdfUnavailable, Printer, PrintLog, chromium_path, \
-    render_pdf, render_pdf_from_html
+from reports.pdf import (NO_CHROMIUM, PRINT_WIDTH_PX, PdfUnavailable, Printer, PrintLog,
+                         chromium_path, render_pdf, render_pdf_from_html)
 
 
 def _chromium() -> str | None:
@@ -204,3 +204,11 @@ def test_chromium_is_found_by_the_setting_or_on_the_path(monkeypatch, tmp_path):
     assert chromium_path() == str(tmp_path / "google-chrome")
     monkeypatch.setenv("CHROMIUM_PATH", "google-chrome")  # a command name, looked up on the PATH
     assert chromium_path() == str(tmp_path / "google-chrome")
+
+
+@needs_chromium
+def test_a_closed_printer_refuses_with_a_plain_sentence():
+    printer = Printer()
+    printer.close()
+    with pytest.raises(PdfUnavailable, match="Chromium stopped"):
+        printer.print_html("<p>x</p>")
