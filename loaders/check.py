@@ -138,14 +138,15 @@ def _read_values(found: tables.Located, flagged: dict) -> tuple[dict, set[str], 
             read[mid] = None
             continue
         problem = _flag(cell, flagged) if flagged else None
-        result = reader(cell.value) if problem is None else None
-        if isinstance(result, bad):
+        if problem is None:
+            result = reader(cell.value)
+            if not isinstance(result, bad):
+                read[mid] = result
+                continue
             problem = _bad_value(cell, result)
-        if problem:
-            problems.append(problem)
-            unreadable.add(mid)
-            result = None
-        read[mid] = result
+        problems.append(problem)
+        unreadable.add(mid)
+        read[mid] = None
     return read, unreadable, problems
 
 

@@ -103,7 +103,7 @@ def _xlsx_sheet_names(parts: dict[str, bytes]) -> dict[str, str]:
 def scan_xlsx(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
     flagged: dict[str, dict[tuple[int, int], str]] = {}
     sheet_names = None  # part -> sheet name, read from the workbook only when a message or a flag needs it
-    shared, sheets = b"", []  # sheets: (xml, its cell count, None while only counting needs it)
+    shared, sheets = b"", []  # sheets: (xml, its cell count; None when plainly spelt: counted if needed)
     for part, xml in parts.items():  # every part, whatever its name: calamine follows the relationships
         if "sharedstrings" in part.lower():  # calamine sizes its string table from uniqueCount
             m = _UNIQUE_COUNT.search(xml)
