@@ -35,7 +35,7 @@ UPN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z](?:\d{12}|\d{11}[A-Za-z])(?![A-Za-z0-
 # labels and instructions, most of all), so each return looks again only at text it has not seen.
 # Bounded: emptied when full, and long texts are never kept.
 _CLEAN: set[str] = set()
-_CLEAN_MAX, _CLEAN_LONGEST = 20_000, 1_000
+_CLEAN_MAX, _CLEAN_LONGEST = 10_000, 500  # at most about 5 MB
 _TEXT = itemgetter(2)
 
 
