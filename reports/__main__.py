@@ -9,12 +9,15 @@ given. The PDF is the HTML pack printed by Chromium (found as the CHROMIUM_PATH 
 the PATH), which starts while the pack is gathered. ``--role trustee`` makes the pack a trustee
 would see, with small counts of children shown as "fewer than 5". Exit 0 when the file was written,
 1 when the pack could not be made (no database, no returns, none for that term, no Chromium for a
-PDF, the file cannot be written), 2 on bad usage. Never a traceback.
+PDF, the file cannot be written), 2 on bad usage. Never a traceback. Each pack made is put on the
+record of changes, which is how the next term's pack knows which of the board's questions were
+closed since.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 import tempfile
@@ -61,7 +64,20 @@ def main(argv: list[str] | None = None) -> int:
             printer.close()
     reader = "trustees" if args.role == "trustee" else "the trust's leaders"
     print(f"Board pack for {pack.term} {pack.academic_year}, for {reader}, written to {args.output}.")
+    _put_on_record(args.db, pack, fmt)
     return OK
+
+
+def _put_on_record(url, pack, fmt: str) -> None:
+    """The pack made goes on the record of changes (who: the account running the command); the
+    next term's pack counts the board's questions closed since it. The file is written either way."""
+    from reports.pack import record_made
+
+    try:
+        record_made(url, pack, fmt, user=f"command line ({getpass.getuser()})")
+    except Exception:  # noqa: BLE001 - the pack is written; say what was not kept
+        print("The pack was written, but could not be put on the record of changes (is the database "
+              "read-only?).", file=sys.stderr)
 
 
 def _render(pack, fmt: str, printer) -> bytes:

@@ -157,6 +157,18 @@ def board_since_words(pack: Pack) -> str:
     return f"since the end of the previous term, {prev.strftime('%d %B %Y')} (no earlier pack is on record)"
 
 
+def record_made(url: str | None, pack: Pack, fmt: str, *, user: str, source: str = "command line") -> None:
+    """Put on record that ``pack`` was made, so the next term's pack can say what was closed since."""
+    from store.packs import record_pack
+
+    engine = open_database(url)
+    try:
+        record_pack(engine, user=user, academic_year=pack.academic_year, term=pack.term, fmt=fmt,
+                    reader="trustee" if pack.for_trustees else "leader", source=source)
+    finally:
+        engine.dispose()
+
+
 def _as_at(data: Dataset, index: int) -> datetime | None:
     """The newest submission behind the pack (returns for its term and the terms before it)."""
     r = data.returns

@@ -84,3 +84,25 @@ def test_a_pack_is_written_and_exits_0(sample_url, tmp_path, capsys):
     book = load_workbook(out)
     assert book.sheetnames[0] == "Summary"
     assert [p.name for p in tmp_path.iterdir()] == ["pack.xlsx"]  # no temporary file left behind
+
+
+def test_each_pack_made_is_put_on_the_record_of_changes(sample_engine, tmp_path, capsys):
+    import sqlite3
+
+    from store import db
+    from store.audit import audit_log
+
+    path = tmp_path / "copy.db"
+    with sqlite3.connect(sample_engine.url.database) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+    url = f"sqlite:///{path}"
+    assert main(["pack", "--db", url, "--year", "2025/26", "--term", "Spring", "-o", str(tmp_path / "p.html")]) == 0
+    assert main(["pack", "--db", url, "--role", "trustee", "-o", str(tmp_path / "p.xlsx")]) == 0
+    engine = db.make_engine(url)
+    try:
+        made = audit_log(engine, actions=["board_pack"]).head(2)  # the copy may hold earlier tests' packs
+    finally:
+        db.dispose(engine)
+    assert [(r["academic_year"], r["term"], r["detail"]["format"], r["detail"]["for"]) for _, r in made.iterrows()] \
+        == [("2025/26", "Summer", "xlsx", "trustee"), ("2025/26", "Spring", "html", "leader")]
+    assert all(a.startswith("command line (") for a in made["actor"]) and set(made["source"]) == {"command line"}
