@@ -187,3 +187,17 @@ def test_a_trustee_never_sees_a_small_count_in_a_question_a_leader_raised(sample
         assert gap.finding not in row.to_string() and not small.search(row["What we found"])
         assert "fewer than 5" in row["What we found"]
         assert row["The board asked"].startswith("Why were fewer than 5 children not seen?")
+
+
+@pytest.mark.skipif(not __import__("pathlib").Path("/usr/bin/chromium").exists(),
+                    reason="no Chromium: `sudo apt-get install chromium` to make a PDF")
+def test_the_board_pack_page_makes_the_pdf(sample_app, sign_in):
+    sign_in("trust_leader", email="ceo@example.org")
+    at = open_page("pages/pack.py", timeout=240)
+    next(b for b in at.button if b.key == "make_pdf").click().run(timeout=240)
+    assert_no_exception(at)
+    assert not at.warning, [w.value for w in at.warning]
+    (download,) = at.get("download_button")
+    assert "board_pack_2025-26_Summer_trustee.pdf" in download.proto.label
+    made = audit_log(_engine(sample_app), actions=["board_pack"])
+    assert made.iloc[0]["detail"] == {"format": "pdf", "for": "trustee"}
