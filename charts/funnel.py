@@ -41,9 +41,9 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
     ind = INDICATORS_BY_ID[indicator]
     data = rows.dropna(subset=["value", "denominator"])
     data = data[data["denominator"] > 0]
-    fig = go.Figure()
     trust = float(data["trust"].iloc[0]) if len(data) and pd.notna(data["trust"].iloc[0]) else None
     base_word = "pupils on roll" if ind.unit == PER_100 else "children or staff counted"
+    traces, shapes, notes_on_lines = [], [], []
     if trust is not None and len(data):
         grid = np.linspace(max(1.0, data["denominator"].min() * 0.8), data["denominator"].max() * 1.1, 80)
         for level, dash, word in ((0.95, "dash", "95% limits"), (0.998, "dot", "99.8% limits")):
@@ -52,16 +52,17 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
             else:
                 lo, hi = limits.wilson_array(trust * grid, grid, level)
             for i, ys in enumerate((lo, hi)):
-                fig.add_scatter(x=grid, y=ys, mode="lines", line=dict(color=ENGLAND, dash=dash, width=1.5),
-                                name=word, legendgroup=word, showlegend=i == 0, hoverinfo="skip")
-        fig.add_hline(y=trust, line=dict(color=TRUST, width=2),
-                      annotation_text=f"Trust {fmt_value(trust, ind.unit)}", annotation_position="top right")
+                traces.append(dict(type="scatter", x=grid, y=ys, mode="lines",
+                                   line=dict(color=ENGLAND, dash=dash, width=1.5), name=word, legendgroup=word,
+                                   showlegend=i == 0, hoverinfo="skip"))
+        _level_line(shapes, notes_on_lines, trust, dict(color=TRUST, width=2),
+                    f"Trust {fmt_value(trust, ind.unit)}", above=True)
     if england is not None:
-        fig.add_hline(y=england, line=dict(color=ENGLAND, width=2, dash="longdash"),
-                      annotation_text=f"England {fmt_value(england, ind.unit)}", annotation_position="bottom right")
+        _level_line(shapes, notes_on_lines, england, dict(color=ENGLAND, width=2, dash="longdash"),
+                    f"England {fmt_value(england, ind.unit)}", above=False)
     styles = [_style(p, ind.polarity) for p in data["position"]]
-    fig.add_scatter(
-        x=data["denominator"], y=data["value"], mode="markers+text",
+    traces.append(dict(
+        type="scatter", x=data["denominator"].to_numpy(), y=data["value"].to_numpy(), mode="markers+text",
         # Name only the schools outside the limits; the rest are a hover away, so labels never pile up.
         text=[names.get(u, u) if p not in ("", "within") else "" for u, p in zip(data["urn"], data["position"])],
         textposition="top center", textfont=dict(size=12),
@@ -71,13 +72,17 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
         hovertemplate="<b>%{customdata[0]}</b><br>%{y:.3g} (%{customdata[1]:.0f} of %{x:.0f})"
                       "<br>%{customdata[2]}<extra></extra>",
         name="Schools", showlegend=False,
-    )
-    fig.update_layout(**layout(f"{ind.label}: each school against the trust", height=460,
-                               legend=dict(orientation="h", y=-0.2)))
-    fig.update_xaxes(title=f"Size of school ({base_word})", gridcolor="#eee")
-    fig.update_yaxes(title=ind.unit if ind.unit == PER_100 else "share", gridcolor="#eee",
-                     tickformat=".0%" if ind.unit != PER_100 else None,
-                     rangemode="tozero" if ind.unit == PER_100 else "normal")
+    ))
+    # the whole figure handed over at once: far cheaper than adding its parts one by one
+    fig = go.Figure(data=traces, layout=layout(
+        f"{ind.label}: each school against the trust", height=460, legend=dict(orientation="h", y=-0.2),
+        margin=dict(l=75, r=10, t=60, b=110),
+        shapes=shapes, annotations=notes_on_lines,
+        xaxis=dict(title=dict(text=f"Size of school ({base_word})"), gridcolor="#eee"),
+        yaxis=dict(title=dict(text=ind.unit if ind.unit == PER_100 else "share"), gridcolor="#eee",
+                   tickformat=".0%" if ind.unit != PER_100 else None,
+                   rangemode="tozero" if ind.unit == PER_100 else "normal"),
+    ))
     listed = rows[rows["denominator"].gt(0) | rows.get("hidden", pd.Series(False, index=rows.index))]
     notes = {c: listed.get(f"{c}_note", pd.Series("", index=listed.index)).fillna("") for c in ("numerator",
                                                                                             "denominator")}
@@ -91,6 +96,13 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
         "Against the trust": [POSITION_WORDS[p] for p in listed["position"]],
     })
     return Chart(fig, table, _summary(ind, data, names, trust))
+
+
+def _level_line(shapes: list, notes: list, y: float, line: dict, text: str, *, above: bool) -> None:
+    """A horizontal line across the plot at ``y`` with its label at the right, above or below it."""
+    shapes.append(dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y, line=line))
+    notes.append(dict(text=text, xref="x domain", x=1, yref="y", y=y, xanchor="right",
+                      yanchor="bottom" if above else "top", showarrow=False))
 
 
 def _summary(ind, data, names, trust) -> str:

@@ -69,8 +69,8 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str])
     )
     fig.update_layout(**layout("Where the reviews' themes show a gap, by school",
                                height=max(260, 46 * len(rows) + 120)))
-    fig.update_yaxes(autorange="reversed", ticks="", showgrid=False)
-    fig.update_xaxes(side="top", ticks="", showgrid=False)
+    fig.update_yaxes(autorange="reversed", ticks="", showgrid=False, automargin=True)
+    fig.update_xaxes(side="top", ticks="", showgrid=False, automargin=True)
     frame = pd.DataFrame(table, columns=["School", "URN", *[t.short for t in themes]])
     return Chart(fig, frame, _summary(rows, ordered, themes))
 

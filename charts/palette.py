@@ -26,10 +26,20 @@ SEVERITY_WORD = {"red": "Red", "amber": "Amber", "note": "Question", "clear": "N
 
 FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=14, color=INK)
 
+# What every figure needs of a template, and nothing more: plotly's default template is written
+# into every figure and worked through by the browser for each one, and its self-sizing margins
+# make the browser lay each figure out several times; a board pack of seventy-odd charts draws
+# markedly faster without. Figures whose labels are long names (the heatmap, the grids) ask for
+# self-sizing margins themselves; the others have margins wide enough for their numbers.
+_AXIS = dict(showgrid=True, gridcolor=GRID, linecolor="#BBBBBB", zeroline=False, ticks="outside",
+             tickcolor="#BBBBBB")
+TEMPLATE = dict(layout=dict(colorway=list(SERIES), xaxis=_AXIS, yaxis=_AXIS, hovermode="closest"))
+
 
 def layout(title: str, **extra) -> dict:
     """Base layout: a readable title, white paper, grid lines light enough to print."""
     base = dict(
+        template=TEMPLATE,
         title=dict(text=title, x=0, xanchor="left", font=dict(size=17)),
         font=FONT,
         paper_bgcolor="white",

@@ -22,8 +22,8 @@ def _grid(z_levels, text, hover, x, y, title) -> go.Figure:
         customdata=hover, hovertemplate="<b>%{y}</b> — %{x}<br>%{customdata}<extra></extra>",
         colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3, textfont=dict(size=13)))
     fig.update_layout(**layout(title, height=max(260, 44 * len(y) + 150), margin=dict(l=10, r=10, t=110, b=20)))
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    fig.update_xaxes(side="top", showgrid=False, tickangle=0)
+    fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True)
+    fig.update_xaxes(side="top", showgrid=False, tickangle=0, automargin=True)
     return fig
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -25,36 +26,47 @@ def trend_chart(values: pd.DataFrame, pooled: pd.DataFrame, names: dict[str, str
                 highlight: list[str] | None = None, england: float | None = None) -> Chart:
     """``values``: compared rows of one indicator over terms; ``pooled``: the trust's value per term."""
     ind = INDICATORS_BY_ID[indicator]
-    fig = go.Figure()
     terms = sorted(set(values["term_index"]) | set(pooled["term_index"]))
     labels = [term_label(i) for i in terms]
     urns = highlight if highlight else sorted(values["urn"].unique(), key=lambda u: names.get(u, u))
-    scale = 100.0
+    factor = 1 if ind.unit == PER_100 else 100.0
+    # every school's figures side by side, one row a term (blank where it made no return), made once
+    columns = [c for c in ("value", "numerator", "denominator", "hidden") if c in values]
+    wide = (values.drop_duplicates(["urn", "term_index"]).set_index(["term_index", "urn"])[columns]
+            .unstack("urn").reindex(terms))
+    per = {c: wide[c] for c in columns}
+    blank = np.full(len(terms), np.nan)
+
+    def school(urn) -> dict[str, np.ndarray]:
+        return {c: (per[c][urn].to_numpy(dtype=object if c == "hidden" else float, na_value=None if c == "hidden"
+                                          else np.nan) if urn in per[c].columns else blank) for c in columns}
+
+    by_school = {urn: school(urn) for urn in urns}
+    empty = {c: blank for c in columns}
     # A few schools get a colour and a legend entry each; many are drawn as quiet grey lines (named
-    # on hover) so the trust's line stays readable.
+    # on hover) so the trust's line stays readable. The traces are handed to the figure in one go.
     quiet = len(urns) > MAX_COLOURED
-    for k, urn in enumerate(urns):
-        mine = values[values["urn"] == urn].set_index("term_index").reindex(terms)
-        y = mine["value"] * (1 if ind.unit == PER_100 else scale)
-        fig.add_scatter(x=labels, y=y, mode="lines+markers", name=names.get(urn, urn), showlegend=not quiet,
-                        line=dict(color=QUIET if quiet else SERIES[k % len(SERIES)], width=1.2 if quiet else 2.5),
-                        marker=dict(size=5 if quiet else 8,
-                                    symbol=["circle", "square", "diamond", "triangle-up", "x"][k % 5]),
-                        connectgaps=False,
-                        hovertemplate="%{x}: %{y:.1f}" + ("" if ind.unit == PER_100 else "%") + "<extra>%{fullData.name}</extra>")
-    trust = pooled.set_index("term_index").reindex(terms)["value"] * (1 if ind.unit == PER_100 else scale)
-    fig.add_scatter(x=labels, y=trust, mode="lines+markers", name="Trust", line=dict(color=TRUST, width=4),
-                    marker=dict(size=9, symbol="square"))
+    hover = "%{x}: %{y:.1f}" + ("" if ind.unit == PER_100 else "%") + "<extra>%{fullData.name}</extra>"
+    traces = [dict(type="scatter", x=labels, y=by_school.get(urn, empty)["value"] * factor,
+                   mode="lines+markers", name=names.get(urn, urn), showlegend=not quiet,
+                   line=dict(color=QUIET if quiet else SERIES[k % len(SERIES)], width=1.2 if quiet else 2.5),
+                   marker=dict(size=5 if quiet else 8, symbol=["circle", "square", "diamond", "triangle-up", "x"][k % 5]),
+                   connectgaps=False, hovertemplate=hover)
+              for k, urn in enumerate(urns)]
+    trust = pooled.set_index("term_index").reindex(terms)["value"] * factor
+    traces.append(dict(type="scatter", x=labels, y=trust.to_numpy(), mode="lines+markers", name="Trust",
+                       line=dict(color=TRUST, width=4), marker=dict(size=9, symbol="square")))
     if england is not None:
-        fig.add_scatter(x=labels, y=[england * (1 if ind.unit == PER_100 else scale)] * len(labels), mode="lines",
-                        name="England", line=dict(color=ENGLAND, dash="longdash", width=2))
-    fig.update_layout(**layout(f"{ind.label}, term by term", height=400, legend=dict(orientation="h", y=-0.18)))
-    fig.update_yaxes(title=ind.unit if ind.unit == PER_100 else "%", rangemode="tozero", gridcolor=GRID)
-    table = pd.DataFrame({"Term": labels, "Trust": [fmt_value(v / (1 if ind.unit == PER_100 else scale), ind.unit)
-                                                    for v in trust]})
+        traces.append(dict(type="scatter", x=labels, y=[england * factor] * len(labels), mode="lines",
+                           name="England", line=dict(color=ENGLAND, dash="longdash", width=2)))
+    fig = go.Figure(data=traces, layout=layout(
+        f"{ind.label}, term by term", height=400, legend=dict(orientation="h", y=-0.18),
+        margin=dict(l=75, r=10, t=60, b=90),
+        yaxis=dict(title=dict(text=ind.unit if ind.unit == PER_100 else "%"), rangemode="tozero", gridcolor=GRID)))
+    table = pd.DataFrame({"Term": labels, "Trust": [fmt_value(v / factor, ind.unit) for v in trust]})
     for urn in urns:
-        mine = values[values["urn"] == urn].set_index("term_index").reindex(terms)
-        hidden = mine["hidden"].fillna(False) if "hidden" in mine else pd.Series(False, index=mine.index)
+        mine = by_school.get(urn, empty)
+        hidden = [h is True or h == 1 for h in mine["hidden"]] if "hidden" in mine else [False] * len(terms)
         table[names.get(urn, urn)] = [
             "not shown" if h else f"{fmt_value(v, ind.unit)} ({n:.0f} of {d:.0f})" if pd.notna(v) else "no data"
             for v, n, d, h in zip(mine["value"], mine["numerator"], mine["denominator"], hidden)
