@@ -43,7 +43,7 @@ def pdf_parts(url: str) -> dict[str, float | int]:
     with Printer() as printer:
         pack = build_pack(url)
         gathered = time.perf_counter()
-        html = render_html(pack)
+        html = render_html(pack, static=True)
         written = time.perf_counter()
         pdf = printer.print_html(html, log=log)
     return {"gather": gathered - start, "html": written - gathered, "draw": log.load_s, "print": log.print_s,

@@ -86,7 +86,7 @@ def _render(pack, fmt: str, printer) -> bytes:
         return render_html(pack).encode("utf-8")
     if fmt == "pdf":
         from reports.html import render_html
-        return printer.print_html(render_html(pack))
+        return printer.print_html(render_html(pack, static=True))
     from reports.xlsx import render_xlsx
     return render_xlsx(pack)
 

@@ -90,7 +90,7 @@ def render_pdf(pack, *, log: PrintLog | None = None) -> bytes:
     from reports.html import render_html
 
     with Printer() as printer:
-        return printer.print_html(render_html(pack), log=log)
+        return printer.print_html(render_html(pack, static=True), log=log)
 
 
 def render_pdf_from_html(html: str, *, log: PrintLog | None = None, timeout_s: float = TIMEOUT_S) -> bytes:
@@ -106,7 +106,7 @@ class Printer:
 
         with Printer() as printer:
             pack = build_pack(...)
-            pdf = printer.print_html(render_html(pack))
+            pdf = printer.print_html(render_html(pack, static=True))
 
     Raises PdfUnavailable at once when there is no Chromium to start.
     """
