@@ -12,10 +12,11 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+import settings
 from analysis import challenges as board
 from analysis.themes import THEMES_BY_ID
 from pages import common
-from store.challenges import ChallengeError, add_challenge, list_challenges
+from store.challenges import ChallengeError, add_challenge, list_challenges, log_version
 
 COLUMN = "The board's questions"
 THEME_NAMES = {t: THEMES_BY_ID[t].short for t in THEMES_BY_ID}
@@ -23,13 +24,19 @@ THEME_NAMES = {t: THEMES_BY_ID[t].short for t in THEMES_BY_ID}
 
 def log() -> pd.DataFrame:
     """Every item the user may see (their own schools' for a DSL), worded for them: for a reader
-    with small counts suppressed, each finding as their own gap list put it."""
+    with small counts suppressed, each finding as their own gap list put it. Read once per change
+    to the log and kind of reader, not on every click."""
     seen = common.scope()
-    urns = None if seen.urns is None else sorted(seen.urns)
-    items = seen.filter(list_challenges(common.engine(), urns=urns))
+    urns = None if seen.urns is None else tuple(sorted(seen.urns))
+    items = _log(settings.database_url(), log_version(common.engine()), urns, seen)
     if not seen.suppress:
         return items
     return board.for_reader(items, True, {yt: common.term_gaps(*yt)[1] for yt in board.raised_terms(items)})
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _log(url: str, version: tuple, urns: tuple | None, seen) -> pd.DataFrame:
+    return seen.filter(list_challenges(common.engine(), urns=None if urns is None else list(urns)))
 
 
 def state(year: str, term: str, gaps: pd.DataFrame, returned: set[str], urns: list[str] | None = None,
@@ -81,7 +88,11 @@ def raise_form(gaps: pd.DataFrame, year: str, term: str, *, key: str) -> None:
         st.success(flash, icon=":material/check_circle:")
     if not common.scope().can_challenge or gaps.empty:
         return
-    with st.expander("Record the board's question on a gap", icon=":material/record_voice_over:"):
+    # the form is drawn only when asked for: on a large trust the choice of gaps is long, and a
+    # click elsewhere on the page should not pay for it
+    if not st.toggle("Record the board's question on a gap", key=f"ask_{key}"):
+        return
+    with st.container(border=True):
         rows = gaps.reset_index(drop=True)
         labels = [f"{r.school} · {THEME_NAMES.get(r.theme, r.theme)} · {r.finding}" for r in rows.itertuples()]
         pick = st.selectbox("The gap", range(len(rows)), format_func=labels.__getitem__, key=f"gap_{key}")

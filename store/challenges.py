@@ -102,15 +102,31 @@ def list_challenges(engine: Engine, *, urns: list[str] | None = None) -> pd.Data
     if urns is not None:
         query = query.where(challenges.c.urn.in_(list(urns)))
     with engine.connect() as conn:
-        if not sa.inspect(conn).has_table(challenges.name):  # a database from before the log existed
-            return pd.DataFrame(columns=COLUMNS)
-        rows = conn.execute(query).mappings().all()
+        try:
+            rows = conn.execute(query).mappings().all()
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+            conn.rollback()
+            if sa.inspect(conn).has_table(challenges.name):
+                raise
+            return pd.DataFrame(columns=COLUMNS)  # a database from before the log existed
     frame = pd.DataFrame([dict(r) for r in rows], columns=COLUMNS).astype({"id": "Int64"})
     for col in ("meeting_date", "due_date"):
         frame[col] = [_as_date(v) for v in frame[col]]
     for col in ("answer", "answered_by", "action", "owner"):  # blank stays None, never NaN
         frame[col] = pd.Series([v if isinstance(v, str) else None for v in frame[col]], index=frame.index, dtype=object)
     return frame
+
+
+def log_version(engine: Engine) -> tuple:
+    """Changes whenever a question is raised or changed (or removed with its school): what a
+    reader's cached copy of the log is keyed on."""
+    query = sa.select(sa.func.count(), sa.func.max(challenges.c.updated_at), sa.func.max(challenges.c.id))
+    with engine.connect() as conn:
+        try:
+            count, changed, newest = conn.execute(query).one()
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+            return (0, None, None)  # a database from before the log existed
+    return int(count), str(changed), newest
 
 
 def challenge_history(engine: Engine, item: int) -> pd.DataFrame:

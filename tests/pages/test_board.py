@@ -53,6 +53,8 @@ def test_a_trust_leader_records_the_boards_question_beside_a_gap_on_the_overview
     assert_no_exception(at)
     first_gap = at.table[0].value.iloc[0]
     assert "The board's questions" not in at.table[0].value.columns  # none asked yet
+    assert not at.text_area  # the form is drawn when asked for
+    at.toggle(key="ask_overview").set_value(True).run()
     at.text_area(key="q_overview").input("What has the school done since the last meeting?")
     at.text_input(key="by_overview").input("Chair")
     at.text_input(key="a_overview").input("Report to the next meeting")
@@ -76,6 +78,7 @@ def test_a_trust_leader_records_the_boards_question_beside_a_gap_on_the_overview
 def test_a_question_without_who_asked_is_refused_with_a_sentence(sample_app, sign_in):
     sign_in("trustee", email="trustee@example.org")
     at = open_page("pages/overview.py")
+    at.toggle(key="ask_overview").set_value(True).run()
     next(b for b in at.button if b.label == "Record the question").click().run()
     assert_no_exception(at)
     assert any("Say who asked the question" in e.value for e in at.error)
@@ -130,6 +133,7 @@ def test_a_dsl_reads_only_their_own_schools_questions_and_changes_none(sample_ap
         open_page("pages/pack.py")  # not in a DSL's page list
     at = open_page("pages/overview.py")
     assert not any(b.label == "Record the question" for b in at.button)
+    assert not any(t.key == "ask_overview" for t in at.toggle)  # a DSL is not offered the form
 
 
 def test_the_board_pack_page_makes_the_html_and_the_workbook_and_puts_them_on_record(sample_app, sign_in):

@@ -149,3 +149,17 @@ def test_a_blank_field_reads_back_as_none_beside_filled_ones(school):
     log = list_challenges(school).set_index("id")
     assert log.loc[first, "action"] is None and log.loc[first, "owner"] is None
     assert log.loc[first + 1, "answer"] is None and log.loc[first + 1, "answered_by"] is None
+
+
+def test_the_logs_version_changes_with_every_change_and_only_then(school):
+    from store.challenges import log_version
+
+    empty = log_version(school)
+    item = _raise(school)
+    raised = log_version(school)
+    assert raised != empty and log_version(school) == raised
+    update_challenge(school, item, user="x", owner="Head")
+    assert log_version(school) != raised
+    before = log_version(school)
+    update_challenge(school, item, user="x", owner="Head")  # nothing changed
+    assert log_version(school) == before
