@@ -15,6 +15,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from analysis.privacy import mask_small
+from analysis.themes import THEMES_BY_ID
 from loaders.registry import previous_term, term_end, term_index
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
@@ -106,13 +107,18 @@ def for_reader(log: pd.DataFrame, suppress: bool, raised_gaps: dict[tuple[str, s
     return out
 
 
+def still_open(state: pd.DataFrame) -> pd.DataFrame:
+    """The items not closed: open or answered."""
+    return state[state["status"] != CLOSED] if len(state) else state
+
+
 def beside_gaps(state: pd.DataFrame) -> dict[tuple[str, str], str]:
     """A few words for each school and theme with board questions, to stand beside its gaps:
     "2 open (1 overdue), 1 answered"; closed items are left out."""
     words: dict[tuple[str, str], str] = {}
     if state.empty:
         return words
-    live = state[state["status"] != CLOSED]
+    live = still_open(state)
     for (urn, theme), group in live.groupby(["urn", "theme"], sort=False):
         parts = []
         for status in (OPEN, ANSWERED):
@@ -145,7 +151,7 @@ def status_words(row) -> str:
     return f"{words} · {OVERDUE_WORD}" if getattr(row, "overdue", False) else words
 
 
-def table(state: pd.DataFrame, theme_names: dict[str, str] | None = None, *, with_school: bool = True) -> pd.DataFrame:
+def table(state: pd.DataFrame, *, with_school: bool = True) -> pd.DataFrame:
     """The items as people read them: status (with overdue), school, theme, the question and who
     asked it when, the answer, the action with its owner and due date, and what became of the gap."""
     rows = []
@@ -154,7 +160,7 @@ def table(state: pd.DataFrame, theme_names: dict[str, str] | None = None, *, wit
         if with_school:
             row["School"] = r.school
         row |= {
-            "Theme": (theme_names or {}).get(r.theme, r.theme),
+            "Theme": THEMES_BY_ID[r.theme].short if r.theme in THEMES_BY_ID else r.theme,
             "Raised": f"{r.term} {r.academic_year}",
             "What we found": r.finding,
             "The board asked": f"{r.question} ({r.asked_by}, {_day(r.meeting_date)})",

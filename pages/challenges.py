@@ -60,7 +60,7 @@ if overdue_only:
 if shown.empty:
     st.success("No question of the kinds chosen.", icon=":material/check_circle:")
 else:
-    table = board.table(shown, questions.THEME_NAMES)
+    table = board.table(shown)
     table.insert(0, "No.", shown["id"].astype(int).to_numpy())
     st.table(questions.highlight(table), hide_index=True, border="horizontal")
     st.download_button("Download these questions (CSV)", to_csv_bytes(table),

@@ -200,9 +200,16 @@ def describe_detail(detail) -> str:
     return "; ".join(parts)
 
 
+def whole_trust():
+    """The whole trust's data, unfiltered: only for what filters it itself (the board pack, made
+    for trustees with their suppression) and the demonstration's role switcher. The same cached
+    copy the readers' views are made from, never a second one."""
+    return _dataset(settings.database_url(), overview.data_version(engine()))
+
+
 def all_school_names() -> dict[str, str]:
     """Every school's name, for the demonstration's role switcher only (the sample trust)."""
-    return _dataset(settings.database_url(), overview.data_version(engine())).school_names
+    return whole_trust().school_names
 
 
 def where_from() -> str:

@@ -13,6 +13,7 @@ from analysis.views import tracker_cells
 from charts.heatmap import theme_heatmap
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import term_index
+from analysis import challenges as board
 from pages import common, questions
 from store.overview import data_version
 
@@ -130,8 +131,7 @@ def returns_status() -> None:
 def board_questions() -> None:
     """The board's questions on these schools still open or answered, carried from earlier terms
     too, with whether their gap is still found; and, for leaders and trustees, the form to add one."""
-    live = items[items["status"] != "closed"] if len(items) else items
-    questions.show(live, heading=f"The board's questions still open, as at {term} {year}",
+    questions.show(board.still_open(items), heading=f"The board's questions still open, as at {term} {year}",
                    empty="The board has no question open on these schools.")
     questions.raise_form(gaps, year, term, key="overview")
 

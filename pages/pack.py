@@ -12,11 +12,8 @@ import time
 
 import streamlit as st
 
-import settings
-from analysis.dataset import load_dataset
 from pages import common
 from reports.pack import Unavailable, pack_from_dataset
-from store import overview
 from store.challenges import list_challenges
 from store.packs import last_pack_before, record_pack
 
@@ -53,15 +50,9 @@ else:
     st.caption(READERS["trustee"] + ".")
 
 
-@st.cache_resource(max_entries=3, show_spinner=False)
-def _trust(url: str, version: tuple[int, int]):
-    """The whole trust's data for the pack; the pack itself restricts it for trustees."""
-    return load_dataset(common.engine())
-
-
 def build(fmt: str) -> tuple[bytes, str] | None:
     engine = common.engine()
-    data = _trust(settings.database_url(), overview.data_version(engine))
+    data = common.whole_trust()  # the pack restricts it for trustees itself
     try:
         pack = pack_from_dataset(data, year, term, role=reader, thresholds=common.thresholds(),
                                  challenges=list_challenges(engine), last_pack=last_pack_before(engine, year, term))

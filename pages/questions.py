@@ -69,7 +69,7 @@ def show(items: pd.DataFrame, *, heading: str, with_school: bool = True, empty: 
             st.caption(empty)
         return
     st.markdown(f"**{heading}**")
-    frame = board.table(items, THEME_NAMES, with_school=with_school)
+    frame = board.table(items, with_school=with_school)
     st.table(highlight(frame), hide_index=True, border="horizontal")
 
 

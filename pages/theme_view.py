@@ -15,6 +15,7 @@ from charts.funnel import funnel_plot
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from charts.trend import trend_chart
 from loaders.registry import term_index
+from analysis import challenges as board
 from pages import common, questions
 
 
@@ -35,8 +36,7 @@ def render(theme_id: str, *, extra=None) -> None:
     returned = {s.urn for s in ctx.expected() if s.returned}
     items = questions.state(year, term, gaps, returned, urns, theme=theme_id)
     gap_section(mine, year, term, items)
-    live = items[items["status"] != "closed"] if len(items) else items
-    questions.show(live, heading="The board's questions on this theme still open",
+    questions.show(board.still_open(items), heading="The board's questions on this theme still open",
                    empty="The board has no question open on this theme.")
     questions.raise_form(mine, year, term, key=f"theme_{theme_id}")
 

@@ -134,18 +134,17 @@ def _board_count(pack: Pack) -> str:
 def _board_log(pack: Pack) -> str:
     """The challenge log: every question still open or answered, carried from earlier terms, and
     those closed since the last pack, each with whether the gap it was raised on is still found."""
-    names = {s.theme.id: s.theme.short for s in pack.sections}
     if pack.board_open.empty:
         live = "<p>No question of the board's is open.</p>"
     else:
         overdue = int(pack.board_open["overdue"].sum())
         live = (f"<p>{len(pack.board_open)} open or answered, {overdue} with an action past its due date "
-                f"(marked &#9888; Overdue).</p>{_table(board_table(pack.board_open, names))}")
+                f"(marked &#9888; Overdue).</p>{_table(board_table(pack.board_open))}")
     since = escape(board_since_words(pack))
     if pack.board_closed.empty:
         closed = f"<p>None closed {since}.</p>"
     else:
-        closed = _table(board_table(pack.board_closed, names))
+        closed = _table(board_table(pack.board_closed))
     return (f'<section id="challenge-log"><h2>The board\'s questions</h2>'
             f"<p>Questions the board asked about gaps, with the answers and actions, carried from term to term "
             f"until closed. \"The gap now\" says whether the gap a question was raised on is still found "

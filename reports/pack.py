@@ -15,7 +15,7 @@ import pandas as pd
 import settings
 from analysis.dataset import Unavailable, chosen_term, open_database
 from analysis.benchmarks import england
-from analysis.challenges import CLOSED, closed_since, for_reader, for_term, raised_terms, with_state
+from analysis.challenges import closed_since, still_open, for_reader, for_term, raised_terms, with_state
 from analysis.context import Context, Dataset, restrict
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps, gaps_frame
@@ -142,7 +142,7 @@ def _board_log(pack: Pack, log: pd.DataFrame | None, ctx: Context, gaps: pd.Data
                    for yt in raised_terms(log) if term_index(*yt) <= term_index(year, term)}
         log = for_reader(log, True, wording)
     live = with_state(for_term(log, year, term), gaps, year, term, returned, pack.made)
-    pack.board_open = live[live["status"] != CLOSED].reset_index(drop=True)
+    pack.board_open = still_open(live).reset_index(drop=True)
     since = last_pack or datetime.combine(term_end(*previous_term(year, term)), datetime.max.time())
     raised = [term_index(y, t) <= term_index(year, term) for y, t in zip(log["academic_year"], log["term"])]
     closed = closed_since(log[raised], since)

@@ -73,11 +73,10 @@ def _theme(section) -> pd.DataFrame:
 
 def _board(pack: Pack) -> pd.DataFrame:
     """The challenge log: open and answered items, then those closed since the last pack, one row each."""
-    names = {s.theme.id: s.theme.short for s in pack.sections}
     parts = []
     for frame, word in ((pack.board_open, "Open or answered"), (pack.board_closed, f"Closed {board_since_words(pack)}")):
         if not frame.empty:
-            parts.append(board_table(frame, names).assign(**{"In this pack as": word}))
+            parts.append(board_table(frame).assign(**{"In this pack as": word}))
     if not parts:
         return pd.DataFrame({"Note": ["The board has no question open, and none was closed since the last pack."]})
     out = pd.concat(parts, ignore_index=True)
