@@ -79,6 +79,30 @@ def test_trend_table_shows_numbers_behind_each_value(trust_ctx):
     assert "Trust" in [d.name for d in chart.figure.data]
 
 
+def test_many_schools_trends_are_quiet_grey_lines_each_named_and_none_joined_to_the_next(trust_ctx):
+    c = trust_ctx.data.compared
+    online = c[c["indicator"] == "online_concerns"]
+    from analysis.rates import pooled
+
+    names = trust_ctx.data.school_names
+    chart = trend_chart(online, pooled(online), names, "online_concerns")
+    schools = [d for d in chart.figure.data if d.name == "Schools"]
+    assert len(schools) == 1 and not schools[0].showlegend, "every school's line in one grey trace"
+    lines = schools[0]
+    urns = sorted(online["urn"].unique(), key=lambda u: names.get(u, u))
+    assert len(urns) > 5
+    terms = len(chart.table)
+    assert len(lines.x) == len(lines.y) == len(lines.text) == len(urns) * (terms + 1)
+    for k, urn in enumerate(urns):  # each school's terms, then a blank point that breaks the line
+        mine = slice(k * (terms + 1), (k + 1) * (terms + 1))
+        assert list(lines.text[mine]) == [names[urn]] * terms + [""]
+        assert lines.x[mine][-1] is None and lines.y[mine][-1] is None
+        now = online[(online["urn"] == urn) & (online["term_index"] == online["term_index"].max())]["value"].iloc[0]
+        assert lines.y[mine][terms - 1] == pytest.approx(now)  # a rate per 100, drawn as it is
+    assert lines.connectgaps is False and "%{text}" in lines.hovertemplate
+    assert [d.name for d in chart.figure.data][-1] == "Trust"
+
+
 def test_compliance_grid_and_tracker(trust_ctx):
     cells = compliance_cells(trust_ctx)
     prevent = cells[(cells["urn"] == "100001") & (cells["item"] == "Prevent")].iloc[0]
