@@ -52,26 +52,31 @@ else:
 
 def build(fmt: str) -> tuple[bytes, str] | None:
     engine = common.engine()
-    data = common.whole_trust()  # the pack restricts it for trustees itself
-    try:
-        pack = pack_from_dataset(data, year, term, role=reader, thresholds=common.thresholds(),
+
+    def gather():
+        data = common.whole_trust()  # the pack restricts it for trustees itself
+        return pack_from_dataset(data, year, term, role=reader, thresholds=common.thresholds(),
                                  challenges=list_challenges(engine), last_pack=last_pack_before(engine, year, term))
+
+    try:
+        if fmt == "pdf":
+            from reports.pdf import PdfUnavailable, print_pack
+            try:
+                pack, content = print_pack(gather)  # Chromium starts while the pack is gathered
+            except PdfUnavailable as exc:
+                st.warning(str(exc), icon=":material/warning:")
+                return None
+        elif fmt == "html":
+            from reports.html import render_html
+            pack = gather()
+            content = render_html(pack).encode("utf-8")
+        else:
+            from reports.xlsx import render_xlsx
+            pack = gather()
+            content = render_xlsx(pack)
     except Unavailable as exc:
         st.info(str(exc), icon=":material/info:")
         return None
-    if fmt == "html":
-        from reports.html import render_html
-        content = render_html(pack).encode("utf-8")
-    elif fmt == "xlsx":
-        from reports.xlsx import render_xlsx
-        content = render_xlsx(pack)
-    else:
-        from reports.pdf import PdfUnavailable, render_pdf
-        try:
-            content = render_pdf(pack)
-        except PdfUnavailable as exc:
-            st.warning(str(exc), icon=":material/warning:")
-            return None
     record_pack(engine, user=common.current_user(), academic_year=pack.academic_year, term=pack.term, fmt=fmt,
                 reader=reader, source=common.where_from())
     name = f"board_pack_{pack.academic_year.replace('/', '-')}_{pack.term}_{reader}.{fmt}"

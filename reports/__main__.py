@@ -6,7 +6,8 @@
 One term (the latest with any return, unless --year and --term name another) as a single offline
 HTML file, an Excel workbook or a PDF; the format comes from the file name when --format is not
 given. The PDF is the HTML pack printed by Chromium (found as the CHROMIUM_PATH setting, else on
-the PATH), which starts while the pack is gathered. ``--role trustee`` makes the pack a trustee
+the PATH), which starts while the pack is gathered and draws each theme's charts while the next
+theme's are made. ``--role trustee`` makes the pack a trustee
 would see, with small counts of children shown as "fewer than 5". Exit 0 when the file was written,
 1 when the pack could not be made (no database, no returns, none for that term, no Chromium for a
 PDF, the file cannot be written), 2 on bad usage. Never a traceback. Each pack made is put on the
@@ -23,7 +24,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from analysis.dataset import Unavailable, term_asked
 from reports.pdf import PdfUnavailable, Printer
 
 
@@ -34,19 +34,31 @@ FORMATS = ("html", "xlsx", "pdf")
 def main(argv: list[str] | None = None) -> int:
     parser, pack_parser = _parser()
     args = parser.parse_args(argv)
-    year, term = term_asked(args, pack_parser)
     fmt = args.format or Path(args.output).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         pack_parser.error("--format is needed (html, xlsx or pdf) when the file name does not end in .html, "
                           ".xlsx or .pdf.")
     printer = None
+    if fmt == "pdf":
+        try:
+            printer = Printer(preload=True)  # Chromium starts, and loads plotly.js, while the pack is gathered
+        except PdfUnavailable as exc:
+            print(exc, file=sys.stderr)
+            return FAILED
     try:
-        if fmt == "pdf":
-            printer = Printer()  # Chromium starts while the pack is gathered
-        # the analysis and the figures are imported only once a pack is wanted, so that a usage
-        # mistake is answered at once
-        from reports.pack import build_pack
+        return _make(args, pack_parser, fmt, printer)
+    finally:
+        if printer is not None:
+            printer.close()
 
+
+def _make(args, pack_parser, fmt: str, printer: Printer | None) -> int:
+    # the analysis and the figures are imported once Chromium is starting
+    from analysis.dataset import Unavailable, term_asked
+    from reports.pack import build_pack
+
+    year, term = term_asked(args, pack_parser)
+    try:
         pack = build_pack(args.db, year, term, role=args.role)
         _write(Path(args.output), _render(pack, fmt, printer))
     except (Unavailable, PdfUnavailable) as exc:
@@ -59,9 +71,6 @@ def main(argv: list[str] | None = None) -> int:
         print("Sorry: something went wrong on our side while making the board pack. Nothing was written; "
               "please report this.", file=sys.stderr)
         return FAILED
-    finally:
-        if printer is not None:
-            printer.close()
     reader = "trustees" if args.role == "trustee" else "the trust's leaders"
     print(f"Board pack for {pack.term} {pack.academic_year}, for {reader}, written to {args.output}.")
     _put_on_record(args.db, pack, fmt)
@@ -85,8 +94,8 @@ def _render(pack, fmt: str, printer) -> bytes:
         from reports.html import render_html
         return render_html(pack).encode("utf-8")
     if fmt == "pdf":
-        from reports.html import render_html
-        return printer.print_html(render_html(pack, static=True))
+        from reports.html import html_parts
+        return printer.print_parts(html_parts(pack, static=True, plotlyjs=False))
     from reports.xlsx import render_xlsx
     return render_xlsx(pack)
 

@@ -4,10 +4,14 @@ plotly.js is inlined once, in the first figure; every other figure uses it. Noth
 asks for another address when opened: no stylesheet, font, image or script from elsewhere. Every
 chart has the table of its numbers under it, so the printed pack carries the figures too.
 Every word that comes from the data (a school's name, a finding) is escaped.
+
+The document is also made a part at a time (``html_parts``), each theme's section as it is
+gathered, for a printer that draws one theme's charts while the next is made.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html import escape
 
 import pandas as pd
@@ -55,12 +59,12 @@ nav ol { columns: 2; }
 
 
 class _Figures:
-    """Each figure as HTML: the first carries plotly.js itself, the rest reuse it. For print
-    (``static``) the figures are drawn as plain pictures, without the layers that answer a pointer,
-    which the browser draws markedly faster."""
+    """Each figure as HTML: the first carries plotly.js itself (unless the page that will show it
+    has it already), the rest reuse it. For print (``static``) the figures are drawn as plain
+    pictures, without the layers that answer a pointer, which the browser draws markedly faster."""
 
-    def __init__(self, static: bool = False) -> None:
-        self.first = True
+    def __init__(self, static: bool = False, plotlyjs: bool = True) -> None:
+        self.first = plotlyjs
         self.config = {"displaylogo": False, "displayModeBar": False, "responsive": True}
         if static:
             self.config["staticPlot"] = True
@@ -73,20 +77,29 @@ class _Figures:
 
 def render_html(pack: Pack, *, static: bool = False) -> str:
     """The whole pack as one HTML document; ``static`` for printing (figures without hover)."""
-    figure = _Figures(static)
-    parts = [f"<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
-             f"<title>{escape(pack.title)}</title><style>{CSS}</style></head><body>",
-             _cover(pack), _summary(pack, figure)]
-    parts += [_section(i, s, pack, figure) for i, s in enumerate(pack.sections, 1)]
-    parts += [_board_log(pack), _appendix(pack), "</body></html>"]
-    return "\n".join(parts)
+    return "\n".join(html_parts(pack, static=static))
+
+
+def html_parts(pack: Pack, *, static: bool = False, plotlyjs: bool = True) -> Iterator[str]:
+    """The pack's HTML document in parts, in order, each theme's section made as it is reached.
+    Without ``plotlyjs`` the figures rely on the page that shows them having plotly.js already."""
+    figure = _Figures(static, plotlyjs)
+    yield (f"<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
+           f"<title>{escape(pack.title)}</title><style>{CSS}</style></head><body>")
+    yield _cover(pack)
+    yield _summary(pack, figure)
+    for number, section in enumerate(pack.each_section(), 1):
+        yield _section(number, section, pack, figure)
+    yield _board_log(pack)
+    yield _appendix(pack)
+    yield "</body></html>"
 
 
 def _cover(pack: Pack) -> str:
     as_at = pack.data_as_at.strftime("%d %B %Y, %H:%M") if pack.data_as_at else "no return yet"
     reader = reader_note(pack)
-    contents = "".join(f'<li><a href="#theme-{escape(s.theme.id)}">{escape(s.theme.title)}</a></li>'
-                       for s in pack.sections)
+    contents = "".join(f'<li><a href="#theme-{escape(theme.id)}">{escape(theme.title)}</a></li>'
+                       for theme in pack.themes)
     return (f'<header class="cover"><p>{escape(pack.trust)}</p><h1>{escape(pack.title)}</h1>'
             f"<p>Made on {pack.made.strftime('%d %B %Y')}. Data as at {escape(as_at)} "
             f"(the newest return behind these figures).</p><p>{escape(reader)}</p></header>"
@@ -144,12 +157,12 @@ def _board_log(pack: Pack) -> str:
     if pack.board_closed.empty:
         closed = f"<p>None closed {since}.</p>"
     else:
-        closed = _table(board_table(pack.board_closed))
+        closed = f"<p>{len(pack.board_closed)} closed {since}.</p>{_table(board_table(pack.board_closed))}"
     return (f'<section id="challenge-log"><h2>The board\'s questions</h2>'
             f"<p>Questions the board asked about gaps, with the answers and actions, carried from term to term "
             f"until closed. \"The gap now\" says whether the gap a question was raised on is still found "
             f"in {escape(pack.term)} {escape(pack.academic_year)}.</p>"
-            f"<h3>Open and answered</h3>{live}<h3>Closed {since}</h3>{closed}</section>")
+            f"<h3>Open and answered</h3>{live}<h3>Closed since the last pack</h3>{closed}</section>")
 
 
 def _appendix(pack: Pack) -> str:

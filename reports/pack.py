@@ -7,6 +7,7 @@ or table is made from them. Every figure comes from charts/, every number from a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -67,12 +68,27 @@ class Pack:
     expected: int
     heatmap: Chart
     gaps: pd.DataFrame
-    sections: list[Section] = field(default_factory=list)
+    themes: tuple[Theme, ...] = tuple(THEMES)  # a section each, in this order
     # the board's questions: those still open or answered, and those closed since the last pack,
     # each with whether the gap it was raised on is still found this term
     board_open: pd.DataFrame = field(default_factory=pd.DataFrame)
     board_closed: pd.DataFrame = field(default_factory=pd.DataFrame)
     last_pack: datetime | None = None  # when the pack for an earlier term was last made
+    # each theme's section is made when first asked for, and kept
+    make_section: Callable[[Theme], Section] | None = field(default=None, repr=False, compare=False)
+    _made: list[Section] = field(default_factory=list, repr=False, compare=False)
+
+    def each_section(self) -> Iterator[Section]:
+        """Each theme's section in turn, made as it is reached: a PDF printer draws one theme's
+        charts while the next theme's are made."""
+        for k, theme in enumerate(self.themes):
+            if k == len(self._made):
+                self._made.append(self.make_section(theme))
+            yield self._made[k]
+
+    @property
+    def sections(self) -> list[Section]:
+        return list(self.each_section())
 
     @property
     def top_gaps(self) -> pd.DataFrame:
@@ -122,8 +138,8 @@ def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None =
         made=today or date.today(), data_as_at=_as_at(data, ctx.index), for_trustees=data.suppress,
         returned=len(returned), expected=len(expected),
         heatmap=theme_heatmap(gaps, schools, returned), gaps=gaps,
+        make_section=lambda theme: _section(theme, ctx, gaps, thresholds),
     )
-    pack.sections = [_section(theme, ctx, gaps, thresholds) for theme in THEMES]
     _board_log(pack, challenges, ctx, gaps, returned, last_pack)
     return pack
 

@@ -147,3 +147,20 @@ def test_words_from_a_return_are_escaped(sample_data):
     html = render_html(pack_from_dataset(data))
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Fictional &amp; Co" in html
+
+
+def test_the_parts_for_a_printer_are_the_document_without_plotly_js(leader_pack, leader_html):
+    from reports.html import html_parts
+
+    parts = list(html_parts(leader_pack, plotlyjs=False))
+    assert len(parts) == 3 + len(leader_pack.sections) + 3  # head, cover, summary, themes, log, appendix, end
+    without = "\n".join(parts)
+    assert max(len(s) for s in SCRIPT.findall(without)) < 1_000_000, "no part carries the plotly.js bundle"
+    # the same document otherwise: the same figures (by their titles) and every word around them
+    assert without.count('class="plotly-graph-div"') == leader_html.count('class="plotly-graph-div"')
+    assert _text(SCRIPT.sub("", without)) == _text(SCRIPT.sub("", leader_html))
+
+
+def _text(html: str) -> str:
+    """A document's markup without its figures' generated element ids, each run of spaces one."""
+    return re.sub(r"\s+", " ", re.sub(r'id="[0-9a-f-]{36}"', "", html)).replace("> <", "><")

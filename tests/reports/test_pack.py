@@ -100,3 +100,17 @@ def test_no_small_count_hides_in_the_trustees_figures(leader_pack, trustee_pack)
 
     assert found(leader_pack), "the sample should hold some small counts"
     assert found(trustee_pack) == []
+
+
+def test_each_themes_section_is_made_when_first_reached_and_only_once(sample_data):
+    made = []
+    pack = pack_from_dataset(sample_data)
+    inner = pack.make_section
+    pack.make_section = lambda theme: made.append(theme.id) or inner(theme)
+    assert made == [], "gathering the pack leaves the themes' sections to be made as they are reached"
+    sections = pack.each_section()
+    first = next(sections)
+    assert made == [THEMES[0].id] and first.theme.id == THEMES[0].id
+    assert [s.theme.id for s in pack.sections] == [t.id for t in THEMES]
+    assert made == [t.id for t in THEMES]
+    assert pack.sections[0] is first and made == [t.id for t in THEMES], "made once, then kept"

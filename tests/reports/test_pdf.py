@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 import unicodedata
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from analysis.themes import THEMES
+from reports.html import render_html
 from reports.pdf import (NO_CHROMIUM, PRINT_WIDTH_PX, PdfUnavailable, Printer, PrintLog,
                          chromium_path, render_pdf, render_pdf_from_html)
 
@@ -193,13 +195,20 @@ def test_no_chromium_is_a_plain_sentence(monkeypatch, tmp_path):
 
 
 def test_chromium_is_found_by_the_setting_or_on_the_path(monkeypatch, tmp_path):
-    for name in ("google-chrome", "chromium-browser"):
+    def install(name):
         browser = tmp_path / name
         browser.write_text("#!/bin/sh\n")
         browser.chmod(0o755)
+
+    for name in ("google-chrome", "chromium-browser"):
+        install(name)
     monkeypatch.delenv("CHROMIUM_PATH", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert chromium_path() == str(tmp_path / "chromium-browser"), "chromium-browser before google-chrome"
+    install("chromium")
+    assert chromium_path() == str(tmp_path / "chromium")
+    install("chromium-headless-shell")
+    assert chromium_path() == str(tmp_path / "chromium-headless-shell"), "the headless shell, made for printing, first"
     monkeypatch.setenv("CHROMIUM_PATH", str(tmp_path / "google-chrome"))
     assert chromium_path() == str(tmp_path / "google-chrome")
     monkeypatch.setenv("CHROMIUM_PATH", "google-chrome")  # a command name, looked up on the PATH
@@ -212,3 +221,49 @@ def test_a_closed_printer_refuses_with_a_plain_sentence():
     printer.close()
     with pytest.raises(PdfUnavailable, match="Chromium stopped"):
         printer.print_html("<p>x</p>")
+
+
+@needs_chromium
+def test_the_pack_handed_over_as_it_is_gathered_prints_as_the_whole_document_does(trustee_pack, trustee_pdf,
+                                                                                  tmp_path):
+    streamed, _, pages = trustee_pdf
+    whole = tmp_path / "whole.pdf"
+    log = PrintLog()
+    whole.write_bytes(render_pdf_from_html(render_html(trustee_pack, static=True), log=log))
+    assert page_texts(whole) == pages  # the same words on the same pages, page numbers included
+    assert outline_titles(whole) == outline_titles(streamed)
+    assert log.figures == trustee_pdf[1].figures
+
+
+def _parts(count: int, made: list[int], *, fail_at: int | None = None, pause_s: float = 0.0):
+    yield "<!DOCTYPE html><html><head><title>Parts</title></head><body>"
+    for n in range(count):
+        if n == fail_at:
+            raise ValueError("this part could not be made")
+        time.sleep(pause_s)
+        made.append(n)
+        yield f"<p>Part {n}</p>"
+    yield "</body></html>"
+
+
+@needs_chromium
+def test_a_part_that_cannot_be_made_stops_that_print_and_the_printer_prints_on():
+    made: list[int] = []
+    with Printer(preload=True) as printer:
+        with pytest.raises(ValueError, match="could not be made"):
+            printer.print_parts(_parts(5, made, fail_at=2))
+        assert made == [0, 1]
+        pdf = printer.print_parts(_parts(3, []))
+    assert pdf.startswith(b"%PDF-")
+    from io import BytesIO
+
+    text = flat(PdfReader(BytesIO(pdf)).pages[0].extract_text())
+    assert "Part 0" in text and "Part 2" in text
+
+
+@needs_chromium
+def test_when_chromium_cannot_print_no_further_part_is_made():
+    made: list[int] = []
+    with Printer(shutil.which("true")) as printer, pytest.raises(PdfUnavailable, match="could not be started"):
+        printer.print_parts(_parts(100, made, pause_s=0.05))
+    assert len(made) < 100, "the parts stop being made once Chromium has failed"
