@@ -265,5 +265,5 @@ def test_a_part_that_cannot_be_made_stops_that_print_and_the_printer_prints_on()
 def test_when_chromium_cannot_print_no_further_part_is_made():
     made: list[int] = []
     with Printer(shutil.which("true")) as printer, pytest.raises(PdfUnavailable, match="could not be started"):
-        printer.print_parts(_parts(100, made, pause_s=0.05))
-    assert len(made) < 100, "the parts stop being made once Chromium has failed"
+        printer.print_parts(_parts(200, made, pause_s=0.05))
+    assert len(made) < 200, "the parts stop being made once Chromium has failed"
