@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from analysis.dataset import Unavailable, chosen_term, open_database, term_asked
-from analysis.themes import THEMES_BY_ID
+from analysis.themes import THEMES_BY_ID, short_name
 from analysis.thresholds import THRESHOLDS_BY_ID
 
 # pandas, SQLAlchemy and the store are imported only once the gap list is wanted, so that a
@@ -140,7 +140,7 @@ def table(gaps, width: int) -> list[str]:
            sep.join("-" * w for w in widths)]
     for g in gaps:
         cells = (SEVERITY_LABEL.get(g.severity, g.severity), f"{g.school} ({g.urn})",
-                 THEMES_BY_ID[g.theme].short if g.theme in THEMES_BY_ID else g.theme, g.finding, g.question)
+                 short_name(g.theme), g.finding, g.question)
         out += [_row(cells, widths, sep), ""]
     return out
 
@@ -149,7 +149,7 @@ def stacked(gaps, width: int) -> list[str]:
     """For a narrow terminal: each gap as a short paragraph instead of a row of columns."""
     out = []
     for g in gaps:
-        theme = THEMES_BY_ID[g.theme].short if g.theme in THEMES_BY_ID else g.theme
+        theme = short_name(g.theme)
         out.append(textwrap.fill(f"{SEVERITY_LABEL.get(g.severity, g.severity)}  {g.school} ({g.urn}), {theme}",
                                  width, subsequent_indent="    "))
         out.append(textwrap.fill(g.finding, width, initial_indent="    ", subsequent_indent="    "))

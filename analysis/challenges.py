@@ -15,7 +15,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from analysis.privacy import mask_small
-from analysis.themes import THEMES_BY_ID
+from analysis.themes import short_name
 from loaders.registry import previous_term, term_end, term_index
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
@@ -160,7 +160,7 @@ def table(state: pd.DataFrame, *, with_school: bool = True) -> pd.DataFrame:
         if with_school:
             row["School"] = r.school
         row |= {
-            "Theme": THEMES_BY_ID[r.theme].short if r.theme in THEMES_BY_ID else r.theme,
+            "Theme": short_name(r.theme),
             "Raised": f"{r.term} {r.academic_year}",
             "What we found": r.finding,
             "The board asked": f"{r.question} ({r.asked_by}, {_day(r.meeting_date)})",

@@ -104,3 +104,9 @@ THEMES: tuple[Theme, ...] = (
 
 THEMES_BY_ID = {t.id: t for t in THEMES}
 THEME_IDS = tuple(t.id for t in THEMES)
+
+
+def short_name(theme_id: str) -> str:
+    """A theme's short name for tables and labels; an id that names no theme is shown as it is."""
+    theme = THEMES_BY_ID.get(theme_id)
+    return theme.short if theme else theme_id

@@ -35,18 +35,20 @@ def make(url: str, fmt: str, folder: Path) -> tuple[float, Path, subprocess.Comp
 def pdf_parts(url: str) -> dict[str, float | int]:
     """The PDF's time, part by part, as the command line makes it: Chromium starts and loads
     plotly.js while the pack is gathered, then draws each part as it is handed over, and prints."""
-    from reports.html import html_parts
     from reports.pack import build_pack
-    from reports.pdf import Printer, PrintLog
+    from reports.pdf import PrintLog, make_pdf
 
     log = PrintLog()
-    start = time.perf_counter()
-    with Printer(preload=True) as printer:
+    gathered = []
+
+    def gather():
         pack = build_pack(url)
-        gathered = time.perf_counter()
-        parts = html_parts(pack, static=True, plotlyjs=False)
-        pdf = printer.print_parts(parts, log=log)
-    return {"gather": gathered - start, "ready": log.ready_s, "draw": log.load_s, "waited": log.wait_s,
+        gathered.append(time.perf_counter())
+        return pack
+
+    start = time.perf_counter()
+    _, pdf = make_pdf(gather, log=log)
+    return {"gather": gathered[0] - start, "ready": log.ready_s, "draw": log.load_s, "waited": log.wait_s,
             "print": log.print_s, "total": time.perf_counter() - start, "figures": log.figures,
             "pages": _pages(pdf)}
 

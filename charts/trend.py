@@ -43,16 +43,15 @@ def trend_chart(values: pd.DataFrame, pooled: pd.DataFrame, names: dict[str, str
                                           else np.nan) if urn in per[c].columns else blank) for c in columns}
 
     by_school = {urn: school(urn) for urn in urns}
-    empty = {c: blank for c in columns}
     # A few schools get a colour and a legend entry each; many are drawn as quiet grey lines (named
     # on hover) so the trust's line stays readable. The traces are handed to the figure in one go.
     quiet = len(urns) > MAX_COLOURED
     per_cent = "" if ind.unit == PER_100 else "%"
     if quiet:
-        traces = [_quiet_lines(urns, labels, by_school, empty, names, factor, per_cent)]
+        traces = [_quiet_lines(by_school, labels, names, factor, per_cent)]
     else:
         hover = "%{x}: %{y:.1f}" + per_cent + "<extra>%{fullData.name}</extra>"
-        traces = [dict(type="scatter", x=labels, y=by_school.get(urn, empty)["value"] * factor,
+        traces = [dict(type="scatter", x=labels, y=by_school[urn]["value"] * factor,
                        mode="lines+markers", name=names.get(urn, urn), line=dict(color=SERIES[k % len(SERIES)],
                                                                                  width=2.5),
                        marker=dict(size=8, symbol=SYMBOLS[k % len(SYMBOLS)]), connectgaps=False, hovertemplate=hover)
@@ -69,7 +68,7 @@ def trend_chart(values: pd.DataFrame, pooled: pd.DataFrame, names: dict[str, str
         yaxis=dict(title=dict(text=ind.unit if ind.unit == PER_100 else "%"), rangemode="tozero", gridcolor=GRID)))
     table = pd.DataFrame({"Term": labels, "Trust": [fmt_value(v / factor, ind.unit) for v in trust]})
     for urn in urns:
-        mine = by_school.get(urn, empty)
+        mine = by_school[urn]
         hidden = [h is True or h == 1 for h in mine["hidden"]] if "hidden" in mine else [False] * len(terms)
         table[names.get(urn, urn)] = [
             "not shown" if h else f"{fmt_value(v, ind.unit)} ({n:.0f} of {d:.0f})" if pd.notna(v) else "no data"
@@ -78,13 +77,13 @@ def trend_chart(values: pd.DataFrame, pooled: pd.DataFrame, names: dict[str, str
     return Chart(fig, table, _summary(ind, trust, labels))
 
 
-def _quiet_lines(urns, labels, by_school, empty, names, factor, per_cent) -> dict:
+def _quiet_lines(by_school: dict, labels: list[str], names: dict[str, str], factor: float, per_cent: str) -> dict:
     """Every school's line, grey, as one trace: each school's terms, then a break before the next
     school (a blank point), each point named by its school on hover. One trace draws far faster
     than a trace a school, and looks the same."""
     x, y, text, symbol = [], [], [], []
-    for k, urn in enumerate(urns):
-        values = by_school.get(urn, empty)["value"] * factor
+    for k, (urn, mine) in enumerate(by_school.items()):
+        values = mine["value"] * factor
         name = names.get(urn, urn)
         x += [*labels, None]
         y += [*(None if np.isnan(v) else float(v) for v in values), None]

@@ -11,7 +11,7 @@ import streamlit as st
 
 from analysis import challenges as board
 from analysis.exports import to_csv_bytes
-from analysis.themes import THEMES
+from analysis.themes import THEMES, short_name
 from pages import common, questions
 from store.challenges import LABELS, STATUSES, ChallengeError, challenge_history, update_challenge
 
@@ -51,7 +51,7 @@ left, mid, right = st.columns([2, 3, 1])
 statuses = left.pills("Status", list(STATUSES), default=["open", "answered"], selection_mode="multi",
                       format_func=lambda s: f"{board.STATUS_SYMBOL[s]} {board.STATUS_WORDS[s]}", key="cl_status")
 themes = mid.pills("Themes", [t.id for t in THEMES], default=[t.id for t in THEMES], selection_mode="multi",
-                   format_func=questions.THEME_NAMES.get, key="cl_themes")
+                   format_func=short_name, key="cl_themes")
 overdue_only = right.toggle("Only overdue", key="cl_overdue")
 shown = state[state["status"].isin(statuses or ()) & state["theme"].isin(themes or ())]
 if overdue_only:
@@ -81,7 +81,7 @@ def edit(items: pd.DataFrame) -> None:
         f"No. {i} · {by_id.loc[i, 'school']} · {by_id.loc[i, 'question'][:90]}"))
     row = by_id.loc[pick]
     with st.form(f"cl_edit_{pick}", border=True):
-        st.markdown(f"**{row['school']}**, {questions.THEME_NAMES.get(row['theme'], row['theme'])}, raised "
+        st.markdown(f"**{row['school']}**, {short_name(row['theme'])}, raised "
                     f"{row['term']} {row['academic_year']}: {row['finding']}")
         question = st.text_area("The board's question", value=row["question"], key=f"cl_question_{pick}")
         left, right = st.columns(2)

@@ -7,13 +7,13 @@ import pandas as pd
 import streamlit as st
 
 import settings
+from analysis import challenges as board
 from analysis.exports import to_csv_bytes
 from analysis.themes import THEMES, THEMES_BY_ID
 from analysis.views import tracker_cells
 from charts.heatmap import theme_heatmap
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import term_index
-from analysis import challenges as board
 from pages import common, questions
 from store.overview import data_version
 

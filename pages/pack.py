@@ -60,9 +60,9 @@ def build(fmt: str) -> tuple[bytes, str] | None:
 
     try:
         if fmt == "pdf":
-            from reports.pdf import PdfUnavailable, print_pack
+            from reports.pdf import PdfUnavailable, make_pdf
             try:
-                pack, content = print_pack(gather)  # Chromium starts while the pack is gathered
+                pack, content = make_pdf(gather)  # Chromium starts while the pack is gathered
             except PdfUnavailable as exc:
                 st.warning(str(exc), icon=":material/warning:")
                 return None

@@ -14,12 +14,11 @@ import streamlit as st
 
 import settings
 from analysis import challenges as board
-from analysis.themes import THEMES_BY_ID
+from analysis.themes import short_name
 from pages import common
 from store.challenges import ChallengeError, add_challenge, list_challenges, log_version
 
 COLUMN = "The board's questions"
-THEME_NAMES = {t: THEMES_BY_ID[t].short for t in THEMES_BY_ID}
 
 
 def log() -> pd.DataFrame:
@@ -27,16 +26,16 @@ def log() -> pd.DataFrame:
     with small counts suppressed, each finding as their own gap list put it. Read once per change
     to the log and kind of reader, not on every click."""
     seen = common.scope()
-    urns = None if seen.urns is None else tuple(sorted(seen.urns))
-    items = _log(settings.database_url(), log_version(common.engine()), urns, seen)
+    items = _log(settings.database_url(), log_version(common.engine()), seen)
     if not seen.suppress:
         return items
     return board.for_reader(items, True, {yt: common.term_gaps(*yt)[1] for yt in board.raised_terms(items)})
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _log(url: str, version: tuple, urns: tuple | None, seen) -> pd.DataFrame:
-    return seen.filter(list_challenges(common.engine(), urns=None if urns is None else list(urns)))
+def _log(url: str, version: tuple, seen) -> pd.DataFrame:
+    urns = None if seen.urns is None else sorted(seen.urns)
+    return seen.filter(list_challenges(common.engine(), urns=urns))
 
 
 def state(year: str, term: str, gaps: pd.DataFrame, returned: set[str], urns: list[str] | None = None,
@@ -94,7 +93,7 @@ def raise_form(gaps: pd.DataFrame, year: str, term: str, *, key: str) -> None:
         return
     with st.container(border=True):
         rows = gaps.reset_index(drop=True)
-        labels = [f"{r.school} · {THEME_NAMES.get(r.theme, r.theme)} · {r.finding}" for r in rows.itertuples()]
+        labels = [f"{r.school} · {short_name(r.theme)} · {r.finding}" for r in rows.itertuples()]
         pick = st.selectbox("The gap", range(len(rows)), format_func=labels.__getitem__, key=f"gap_{key}")
         with st.form(f"raise_{key}", clear_on_submit=True, border=False):
             question = st.text_area("The board's question", placeholder=str(rows.iloc[pick]["question"]),

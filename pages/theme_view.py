@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analysis import challenges as board
 from analysis.benchmarks import england
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID
 from analysis.themes import THEMES_BY_ID
@@ -15,7 +16,6 @@ from charts.funnel import funnel_plot
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from charts.trend import trend_chart
 from loaders.registry import term_index
-from analysis import challenges as board
 from pages import common, questions
 
 

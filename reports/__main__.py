@@ -94,8 +94,7 @@ def _render(pack, fmt: str, printer) -> bytes:
         from reports.html import render_html
         return render_html(pack).encode("utf-8")
     if fmt == "pdf":
-        from reports.html import html_parts
-        return printer.print_parts(html_parts(pack, static=True, plotlyjs=False))
+        return printer.print_pack(pack)
     from reports.xlsx import render_xlsx
     return render_xlsx(pack)
 

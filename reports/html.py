@@ -17,7 +17,7 @@ from html import escape
 import pandas as pd
 
 from analysis.challenges import table as board_table
-from analysis.themes import THEMES_BY_ID
+from analysis.themes import short_name
 from charts import Chart
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from reports.pack import Pack, board_since_words, definitions, methods, reader_note
@@ -183,7 +183,7 @@ def _gap_table(gaps: pd.DataFrame, with_theme: bool = False) -> str:
     frame = pd.DataFrame({
         "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]],
         "School": gaps["school"],
-        **({"Theme": [_short(t) for t in gaps["theme"]]} if with_theme else {}),
+        **({"Theme": [short_name(t) for t in gaps["theme"]]} if with_theme else {}),
         "What we found": gaps["finding"],
         "A question to ask": gaps["question"],
     })
@@ -195,10 +195,6 @@ def _table(frame: pd.DataFrame) -> str:
     body = "".join("<tr>" + "".join(f"<td>{escape(_text(v))}</td>" for v in row) + "</tr>"
                    for row in frame.itertuples(index=False))
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
-
-
-def _short(theme_id: str) -> str:
-    return THEMES_BY_ID[theme_id].short if theme_id in THEMES_BY_ID else theme_id
 
 
 def _text(v) -> str:

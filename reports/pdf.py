@@ -42,7 +42,7 @@ import settings
 if TYPE_CHECKING:
     from reports.pack import Pack
 
-__all__ = ["PdfUnavailable", "PrintLog", "Printer", "chromium_path", "print_pack", "render_pdf",
+__all__ = ["PdfUnavailable", "PrintLog", "Printer", "chromium_path", "make_pdf", "render_pdf",
            "render_pdf_from_html", "NO_CHROMIUM"]
 
 NO_CHROMIUM = ("PDF needs Chromium: install it with `sudo apt-get install chromium-headless-shell` (see README), or "
@@ -102,17 +102,15 @@ def chromium_path() -> str:
 
 def render_pdf(pack, *, log: PrintLog | None = None) -> bytes:
     """The whole pack as the bytes of one PDF, each theme's charts drawn as the next is gathered."""
-    return print_pack(lambda: pack, log=log)[1]
+    return make_pdf(lambda: pack, log=log)[1]
 
 
-def print_pack(gather: Callable[[], Pack], *, log: PrintLog | None = None) -> tuple[Pack, bytes]:
+def make_pdf(gather: Callable[[], Pack], *, log: PrintLog | None = None) -> tuple[Pack, bytes]:
     """The pack that ``gather()`` makes, and its PDF: Chromium starts and loads plotly.js while the
     pack is gathered, then draws each theme's charts while the next theme's are made."""
-    from reports.html import html_parts
-
     with Printer(preload=True) as printer:
         pack = gather()
-        return pack, printer.print_parts(html_parts(pack, static=True, plotlyjs=False), log=log)
+        return pack, printer.print_pack(pack, log=log)
 
 
 def render_pdf_from_html(html: str, *, log: PrintLog | None = None, timeout_s: float = TIMEOUT_S) -> bytes:
@@ -131,7 +129,7 @@ class Printer:
 
         with Printer(preload=True) as printer:
             pack = build_pack(...)
-            pdf = printer.print_parts(html_parts(pack, static=True, plotlyjs=False))
+            pdf = printer.print_pack(pack)
 
     ``print_html`` prints a whole document that carries its own scripts. Raises PdfUnavailable at
     once when there is no Chromium to start.
@@ -150,6 +148,13 @@ class Printer:
     def print_html(self, html: str, *, log: PrintLog | None = None) -> bytes:
         """A whole HTML document as the bytes of a PDF."""
         return self._wait(self._submit(_print_whole, html, log))
+
+    def print_pack(self, pack: Pack, *, log: PrintLog | None = None) -> bytes:
+        """A board pack as a PDF: its HTML handed over a part at a time, each theme's section
+        made as it is reached."""
+        from reports.html import html_parts
+
+        return self.print_parts(html_parts(pack, static=True, plotlyjs=False), log=log)
 
     def print_parts(self, parts: Iterable[str], *, log: PrintLog | None = None) -> bytes:
         """A document whose parts are handed to Chromium one by one as they are made (the parts
