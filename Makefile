@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test bench template lint clean-data browser
+.PHONY: run test bench template lint clean-data browser migration
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ bench: $(VENV)/.installed
 
 template: $(VENV)/.installed
 	$(PY) -m loaders template -o data/blank_return.xlsx
+
+# A new schema revision from the difference between store/schema.py and a database at the newest
+# revision: make migration MESSAGE="what changes". Read and finish the file it writes.
+migration: $(VENV)/.installed
+	@test -n "$(MESSAGE)" || { echo 'Say what the revision changes: make migration MESSAGE="..."'; exit 2; }
+	@tmp=$$(mktemp -d) && $(PY) -c "import sys; from store.db import make_engine; from store.upgrades import upgrade, write_revision; \
+	url = 'sqlite:///' + sys.argv[1] + '/head.db'; upgrade(make_engine(url)); print('Wrote', write_revision(sys.argv[2], url))" "$$tmp" "$(MESSAGE)"; \
+	status=$$?; rm -rf "$$tmp"; exit $$status
 
 lint: $(VENV)/.installed
 	$(PY) -m compileall -q dashboard.py pages loaders store settings.py

@@ -38,6 +38,7 @@ def open_database(url: str | None):
     import settings
     from store.db import make_engine
     from store.schema import returns
+    from store.upgrades import SchemaError, upgrade
 
     url = url or settings.database_url()
     try:
@@ -53,9 +54,11 @@ def open_database(url: str | None):
                               "or run python -m store init, to create it.")
     try:
         engine = make_engine(url)
+        upgrade(engine)
         with engine.connect() as conn:
-            stored = sa.inspect(conn).has_table(returns.name) and conn.execute(
-                sa.select(returns.c.id).limit(1)).first() is not None
+            stored = conn.execute(sa.select(returns.c.id).limit(1)).first() is not None
+    except SchemaError as exc:
+        raise Unavailable(str(exc)) from None
     except (SQLAlchemyError, ImportError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         raise Unavailable(f"Could not open the database at {shown}: {reason[0] if reason else type(exc).__name__}"

@@ -17,7 +17,7 @@ from python_calamine import CalamineWorkbook
 
 from loaders import check_return
 from sample_data import generate
-from store import db
+from store import db, upgrades
 from store.importer import import_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +56,7 @@ def bench_import(n: int = 1000) -> tuple[float, int]:
         folder = Path(tmp) / "returns"
         paths = generate.write_many_returns(folder, n)
         engine = db.make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        db.create_schema(engine)
+        upgrades.upgrade(engine)
         start = time.perf_counter()
         outcomes = import_paths([str(p) for p in paths], engine=engine, user="benchmark")
         elapsed = time.perf_counter() - start

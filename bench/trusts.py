@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 import settings
 from loaders.report import ReturnReport
 from sample_data import large
-from store import db, sample
+from store import db, sample, upgrades
 from store import values as coding
 from store.audit import ACCEPTED, as_utc, utcnow
 from store.schema import audit, leads, return_queries, return_values, returns, schools
@@ -108,7 +108,7 @@ def _cached(folder: Path, stem: str, tag: str, label: str, fill) -> BenchDatabas
         start = time.perf_counter()
         engine = db.make_engine(f"sqlite:///{building}")
         try:
-            db.create_schema(engine)
+            upgrades.upgrade(engine)
             fill(engine)
         except BaseException:
             db.dispose(engine)

@@ -93,11 +93,15 @@ def _without_where(message: str, where: str) -> str:
 def _import(files: list[str], db: str | None) -> int:
     try:
         from store.importer import import_paths  # only `import` needs the database
+        from store.upgrades import SchemaError
     except Exception:  # noqa: BLE001
         _apologise(", ".join(files), "opening the database for")
         return FAILED
     try:
         outcomes = import_paths(files, db_url=db, user="command line")
+    except SchemaError as exc:  # a database this release cannot use: the sentence says why
+        print(str(exc), file=sys.stderr)
+        return FAILED
     except Exception:  # noqa: BLE001
         _apologise(", ".join(files), "importing")
         return FAILED

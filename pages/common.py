@@ -22,7 +22,7 @@ from analysis.gaps import find_gaps, gaps_frame
 from loaders.registry import TERMS
 from analysis.context import restrict
 from pages import identity
-from store import db, overview, sample
+from store import db, overview, sample, upgrades
 from store import returns as store_returns
 from store.access import Scope, scope_for
 from store.audit import write_audit
@@ -54,11 +54,20 @@ def require_frame() -> None:
         st.stop()
 
 
-@st.cache_resource(show_spinner="Opening the database…")
 def engine():
-    """One engine per process; the schema made and the sample trust loaded on first start."""
+    """The database, brought to this release's schema; a page that cannot have it says why and stops."""
+    try:
+        return _engine()
+    except upgrades.SchemaError as exc:
+        st.error(str(exc), icon=":material/database:")
+        st.stop()
+
+
+@st.cache_resource(show_spinner="Opening the database…")
+def _engine():
+    """One engine per process; the schema brought up to date and the sample trust loaded on first start."""
     eng = db.make_engine(settings.database_url())
-    db.create_schema(eng)
+    upgrades.upgrade(eng)
     if settings.load_sample_on_first_start():
         sample.ensure_sample(eng)
     return eng

@@ -1,6 +1,8 @@
-"""``python -m store``: set up the database, and manage who may sign in.
+"""``python -m store``: set up, upgrade, back up and restore the database, and manage who may sign in.
 
     python -m store init [--db URL]
+    python -m store backup -o FILE [--db URL]
+    python -m store restore FILE [--db URL]
     python -m store users add EMAIL --role trust_leader|trustee|dsl [--name NAME] [--school URN ...]
                               [--password-stdin] [--db URL]
     python -m store users list [--db URL]
@@ -22,8 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 import settings
-from store.db import create_schema, make_engine
+from store.db import make_engine
 from store.schema import returns
+from store.upgrades import SchemaError, Upgrade, upgrade
 
 OK, FAILED = 0, 1  # argparse itself exits 2 on bad usage
 ACTOR = "command line"
@@ -33,12 +36,21 @@ ROLE_CHOICES = ("trust_leader", "trustee", "dsl")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m store", description="Set up the dashboard's database.")
     commands = parser.add_subparsers(dest="command", required=True)
-    init = commands.add_parser("init", help="create the tables and load the sample trust into an empty database")
-    init.add_argument("--db", help="database URL (default: DATABASE_URL or the SQLite file in the data folder)")
+    db_help = "database URL (default: DATABASE_URL or the SQLite file in the data folder)"
+    init = commands.add_parser("init", help="create or upgrade the tables; load the sample trust into an empty database")
+    init.add_argument("--db", metavar="URL", help=db_help)
+    backup = commands.add_parser("backup", help="write a consistent backup of the database, even while the dashboard runs")
+    backup.add_argument("-o", "--output", required=True, metavar="FILE", help="the backup file to write")
+    backup.add_argument("--db", metavar="URL", help=db_help)
+    restore = commands.add_parser("restore", help="restore a backup into an empty database")
+    restore.add_argument("file", metavar="FILE", help="a backup made by python -m store backup")
+    restore.add_argument("--db", metavar="URL", help=db_help)
     _add_users_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "users":
         return _users(args)
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(args)
     return _init(args)
 
 
@@ -47,7 +59,9 @@ def _init(args) -> int:
     shown = make_url(url).render_as_string(hide_password=True)
     try:
         engine = make_engine(url)
-        create_schema(engine)
+        done = upgrade(engine)
+        if done.changed:
+            print(_upgrade_words(done, shown))
         imported = 0
         if settings.load_sample_on_first_start():
             from store.sample import ensure_sample
@@ -55,13 +69,44 @@ def _init(args) -> int:
             imported = ensure_sample(engine)
         with engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(returns)).scalar()
+    except SchemaError as exc:
+        print(str(exc), file=sys.stderr)
+        return FAILED
     except Exception as exc:  # a one-line reason, never a traceback
         print(f"Could not set up the database at {shown}: {type(exc).__name__}: {exc}".splitlines()[0],
               file=sys.stderr)
-        return 1
+        return FAILED
     extra = f", {imported} sample returns loaded now" if imported else ""
     print(f"Database ready at {shown}: {total} returns stored{extra}.")
-    return 0
+    return OK
+
+
+def _upgrade_words(done: Upgrade, shown: str) -> str:
+    if not done.had_tables:
+        return f"Created the tables at {shown} (schema revision {done.after})."
+    start = (f"revision {done.before}" if done.before else
+             "the schema of a release from before schema versions (recognised, nothing recreated)")
+    kept = f" A copy taken before the upgrade is at {done.backup}." if done.backup else ""
+    return f"Upgraded the database at {shown} from {start} to revision {done.after}.{kept}"
+
+
+def _backup_or_restore(args) -> int:
+    from store import backup
+
+    url = args.db or settings.database_url()
+    try:
+        if args.command == "backup":
+            made = backup.backup(url, args.output)
+            print(f"Backed up {made.database} to {made.file} ({made.file.stat().st_size / 1e6:.1f} MB): "
+                  f"{made.summary()}.")
+            return OK
+        made, done = backup.restore(args.file, url)
+    except (backup.BackupError, SchemaError) as exc:
+        print(str(exc), file=sys.stderr)
+        return FAILED
+    upgraded = f", then upgraded from revision {done.before} to {done.after}" if done.changed else ""
+    print(f"Restored {made.file} into {made.database}{upgraded}: {made.summary()}.")
+    return OK
 
 
 def _add_users_parser(commands) -> None:
@@ -102,9 +147,9 @@ def _users(args) -> int:
     url = args.db or settings.database_url()
     try:
         engine = make_engine(url)
-        create_schema(engine)  # a database set up before users existed gains their tables
+        upgrade(engine)
         return _run(users, engine, args, password)
-    except users.UserError as exc:
+    except (users.UserError, SchemaError) as exc:
         print(str(exc), file=sys.stderr)
         return FAILED
     except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback

@@ -102,13 +102,7 @@ def list_challenges(engine: Engine, *, urns: list[str] | None = None) -> pd.Data
     if urns is not None:
         query = query.where(challenges.c.urn.in_(list(urns)))
     with engine.connect() as conn:
-        try:
-            rows = conn.execute(query).mappings().all()
-        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-            conn.rollback()
-            if sa.inspect(conn).has_table(challenges.name):
-                raise
-            return pd.DataFrame(columns=COLUMNS)  # a database from before the log existed
+        rows = conn.execute(query).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=COLUMNS).astype({"id": "Int64"})
     for col in ("meeting_date", "due_date"):
         frame[col] = [_as_date(v) for v in frame[col]]

@@ -63,14 +63,6 @@ def writing(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-def create_schema(engine: Engine) -> None:
-    """Create every table and index that does not exist yet; safe to run on every start."""
-    from store.schema import metadata
-
-    with writing(engine) as conn:
-        metadata.create_all(conn, checkfirst=True)
-
-
 def _build(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":

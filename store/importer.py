@@ -20,7 +20,8 @@ import settings
 from loaders import checks, registry
 from loaders.report import ERROR, Problem, ReturnReport
 from store.audit import record_attempt
-from store.db import create_schema, make_engine
+from store.db import make_engine
+from store.upgrades import upgrade
 from store.returns import NotStorable, SavedReturn, previous_values, save_return
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def import_paths(paths: list[str], db_url: str | None = None, user: str = "comma
 
     if engine is None:
         engine = make_engine(db_url)
-        create_schema(engine)
+        upgrade(engine)
     max_bytes = settings.max_upload_bytes()
     outcomes: list[ImportOutcome] = []
     contents: list[bytes | None] = []

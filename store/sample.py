@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import settings
-from store.db import create_schema, writing
+from store.db import writing
+from store.upgrades import upgrade
 from store.importer import import_paths
 from store.schema import returns, schools
 
@@ -30,7 +31,7 @@ def ensure_sample(engine: Engine, folder: Path | None = None) -> int:
 
     Does nothing (returns 0) once any return is stored, so it is safe on every start.
     """
-    create_schema(engine)
+    upgrade(engine)
     with engine.connect() as conn:
         if conn.execute(sa.select(returns.c.id).limit(1)).first() is not None:
             return 0

@@ -26,9 +26,6 @@ CHANGE_COLUMNS = ["at", "actor", "action", "key", "old", "new"]
 def load_thresholds(engine: Engine) -> dict[str, float]:
     """The thresholds the trust has changed, by key; those not listed are at their defaults."""
     with engine.connect() as conn:
-        # A database made before thresholds could be changed has none changed.
-        if not sa.inspect(conn).has_table(thresholds.name):
-            return {}
         rows = conn.execute(sa.select(thresholds.c.key, thresholds.c.value)).all()
     return {key: float(value) for key, value in rows}
 

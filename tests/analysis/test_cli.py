@@ -18,7 +18,8 @@ import pytest
 from analysis.context import Context
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps
-from store.db import create_schema, dispose, make_engine
+from store.db import dispose, make_engine
+from store.upgrades import upgrade
 from store.sample import ensure_sample
 from store.thresholds import set_threshold
 
@@ -162,7 +163,7 @@ def test_the_trusts_stored_thresholds_are_used(tmp_path, dataset):
 def test_an_empty_database_says_how_to_fill_it(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     engine = make_engine(url)
-    create_schema(engine)
+    upgrade(engine)
     dispose(engine)
     for args in (("gaps",), ("gaps", "--json")):
         done = run(*args, db=url)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from bench import dashboard, trusts
 from loaders.report import ERROR, Problem
 from sample_data import large
-from store import db, overview
+from store import db, overview, upgrades
 from store.returns import save_return
 from store.schema import audit, returns
 
@@ -22,7 +22,7 @@ def tiny_plan():
 
 def _engine(path):
     engine = db.make_engine(f"sqlite:///{path}")
-    db.create_schema(engine)
+    upgrades.upgrade(engine)
     return engine
 
 

@@ -177,12 +177,12 @@ def test_a_dsl_finds_no_other_schools_name_anywhere(app_url, browser):
 @pytest.fixture(scope="module")
 def signed_in_app(tmp_path_factory):
     """The dashboard with the sample trust and one local account: a DSL at Kestrel Vale."""
-    from store import db, sample
+    from store import db, sample, upgrades
     from store.users import add_user
 
     data = tmp_path_factory.mktemp("browser_accounts")
     engine = db.make_engine(f"sqlite:///{data / 'dashboard.db'}")
-    db.create_schema(engine)
+    upgrades.upgrade(engine)
     sample.ensure_sample(engine)
     add_user(engine, "dsl@kestrel.example.org", role="dsl", urns=("990002",), password=DSL_PASSWORD, actor="test")
     # the board's questions on every school: a DSL's pages must show only their own school's

@@ -51,11 +51,11 @@ def assert_no_exception(at: AppTest) -> None:
 @pytest.fixture(scope="session")
 def sample_db_file(tmp_path_factory):
     """The sample trust in a SQLite file, made once; tests copy it so each starts the same."""
-    from store import db, sample
+    from store import db, sample, upgrades
 
     path = tmp_path_factory.mktemp("sample_app") / "sample.db"
     engine = db.make_engine(f"sqlite:///{path}")
-    db.create_schema(engine)
+    upgrades.upgrade(engine)
     sample.ensure_sample(engine)
     db.dispose(engine)
     return path

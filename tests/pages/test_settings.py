@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, validate
 from pages.identity import DEMO_EMAIL as DEMO_USER
-from store import db
+from store import db, upgrades
 from store.audit import audit_log
 from store.thresholds import load_thresholds, set_threshold
 
@@ -23,7 +23,7 @@ def open_settings() -> AppTest:
 
 def engine_of(env):
     engine = db.make_engine(f"sqlite:///{env / 'app.db'}")
-    db.create_schema(engine)
+    upgrades.upgrade(engine)
     return engine
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from store.audit import utcnow
 from store.challenges import (ChallengeError, add_challenge, challenge_history, list_challenges,
                               update_challenge)
+from store import upgrades
 from store.deletion import delete_school
 from store.schema import audit, challenges, schools
 
@@ -136,9 +137,11 @@ def test_deleting_a_school_takes_its_questions_with_it(school):
     assert list(list_challenges(school)["urn"]) == ["990002"]
 
 
-def test_a_database_from_before_the_log_reads_as_an_empty_log(engine):
+def test_a_database_from_before_the_log_gains_an_empty_one_when_upgraded(engine):
     with engine.begin() as conn:
         challenges.drop(conn)
+        conn.execute(sa.text(f"DROP TABLE {upgrades.VERSION_TABLE}"))
+    assert upgrades.upgrade(engine).before is None
     assert list_challenges(engine).empty
 
 

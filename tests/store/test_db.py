@@ -7,7 +7,8 @@ import time
 
 import sqlalchemy as sa
 
-from store.db import create_schema, dispose, make_engine, writing
+from store.db import dispose, make_engine, writing
+from store.upgrades import upgrade
 from store.schema import metadata
 
 
@@ -16,7 +17,7 @@ def test_engine_is_made_once_per_url_and_sqlite_folder_is_created(tmp_path):
     engine = make_engine(url)
     try:
         assert make_engine(url) is engine
-        create_schema(engine)
+        upgrade(engine)
         assert (tmp_path / "nested" / "deeper" / "x.db").exists()
     finally:
         dispose(engine)
@@ -45,9 +46,9 @@ def test_foreign_keys_are_enforced(engine):
         raise AssertionError("a return for an unknown school was stored")
 
 
-def test_create_schema_is_idempotent(engine):
-    create_schema(engine)
-    create_schema(engine)
+def test_upgrade_is_idempotent(engine):
+    upgrade(engine)
+    upgrade(engine)
     names = set(sa.inspect(engine).get_table_names())
     assert set(metadata.tables) <= names
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from store.__main__ import main
 from store.sample import ensure_sample, sample_files
 from store.schema import returns
+from store.upgrades import head_revision
 
 
 def _n_returns(engine) -> int:
@@ -56,9 +57,12 @@ def test_init_creates_the_tables_and_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LOAD_SAMPLE", "0")
     url = f"sqlite:///{tmp_path / 'data' / 'dashboard.db'}"
     assert main(["init", "--db", url]) == 0
-    out = capsys.readouterr().out.strip()
-    assert out.startswith("Database ready") and out.count("\n") == 0 and "0 returns" in out
-    assert main(["init", "--db", url]) == 0  # a second start changes nothing
+    created, ready = capsys.readouterr().out.strip().splitlines()
+    assert created.startswith("Created the tables") and f"revision {head_revision()}" in created
+    assert ready.startswith("Database ready") and "0 returns" in ready
+    assert main(["init", "--db", url]) == 0  # a second start changes nothing, and says only that it is ready
+    again = capsys.readouterr().out.strip()
+    assert again.startswith("Database ready") and "\n" not in again
 
 
 def test_init_with_a_bad_url_says_so_in_one_line(capsys):

@@ -104,11 +104,3 @@ def test_a_failed_audit_leaves_no_stored_value(engine, monkeypatch):
     assert load_thresholds(engine) == {}
 
 
-def test_a_database_made_before_the_thresholds_table_reads_as_all_defaults(tmp_path):
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE returns (id INTEGER PRIMARY KEY)"))
-        assert load_thresholds(engine) == {}
-    finally:
-        db.dispose(engine)

@@ -1,0 +1,51 @@
+"""The dashboard works on a trust's database made by the release before schema versions: opened
+by this release, upgraded on the way in, every page shows its data; and a database this release
+cannot use stops every page with the sentence saying why, not a traceback."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+from store import upgrades
+from store.db import dispose, make_engine
+
+from ..store.test_upgrades import RELEASE_DB
+from .conftest import assert_no_exception, open_page
+from .test_pages import PAGES
+
+
+@pytest.fixture
+def release_app(app_env, monkeypatch):
+    shutil.copy(RELEASE_DB, app_env / "app.db")
+    monkeypatch.setenv("LOAD_SAMPLE", "1")  # as make run has it: the sample must not be loaded on top
+    return app_env
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_works_on_a_database_from_the_release_before_versions(release_app, sign_in, page):
+    sign_in("trust_leader")
+    at = open_page(page)
+    assert_no_exception(at)
+    assert at.title[0].value.startswith(PAGES[page]["text"])
+    assert len(at.get("plotly_chart")) == PAGES[page]["charts"]
+    engine = make_engine(f"sqlite:///{release_app / 'app.db'}")
+    assert upgrades.current_revision(engine) == upgrades.head_revision()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM returns")).scalar() == 73
+    dispose(engine)
+
+
+def test_a_database_from_a_newer_release_stops_the_page_with_a_sentence(release_app, sign_in):
+    engine = make_engine(f"sqlite:///{release_app / 'app.db'}")
+    upgrades.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {upgrades.VERSION_TABLE} SET version_num = '9999'"))
+    dispose(engine)
+    sign_in("trust_leader")
+    at = open_page("pages/overview.py")
+    assert_no_exception(at)
+    assert [e.value for e in at.error] and "upgraded by a newer release of the dashboard" in at.error[0].value
+    assert not at.get("plotly_chart")
