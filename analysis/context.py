@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.compare import compare
-from analysis.privacy import hide_small, hide_small_pooled
+from analysis.indicators import INDICATORS
+from analysis.privacy import hide_small, hide_small_pooled, mask_small
 from analysis.rates import indicator_values, pooled, wide_counts, with_changes
 from analysis.thresholds import resolve
 from loaders.registry import COUNT_IDS, DATE, MEASURES, REFERRALS, term_end, term_from_index, term_index
@@ -176,6 +177,15 @@ class Context:
         self.index = term_index(academic_year, term)
         self.t = resolve(thresholds)
         self._cache: dict[str, SchoolTerm] = {}
+        self._hidden_counts: dict[int, dict[tuple[str, str], bool]] = {}
+
+    def hidden_count(self, st: SchoolTerm, measure_id: str) -> bool:
+        """Whether this reader's own tables hide a school-term's count of a measure: hidden there
+        (too small, or to protect another), or shown in none of them alone, so unknown."""
+        index = term_index(st.academic_year, st.term)
+        if index not in self._hidden_counts:
+            self._hidden_counts[index] = _hidden_counts(self.data.compared, index)
+        return self._hidden_counts[index].get((st.urn, measure_id), True)
 
     def compared_term(self) -> pd.DataFrame:
         c = self.data.compared
@@ -235,6 +245,23 @@ class Context:
         ]
 
 
+def _hidden_counts(compared: pd.DataFrame, index: int) -> dict[tuple[str, str], bool]:
+    """(urn, measure id) to whether the reader's compared table hides that count, for each count
+    that is some indicator's whole numerator or denominator in the term."""
+    rows = compared[compared["term_index"] == index]
+    out: dict[tuple[str, str], bool] = {}
+    for part, note in (("numerator", "numerator_note"), ("denominator", "denominator_note")):
+        if note not in rows:
+            continue
+        alone = {i.id: getattr(i, part)[0] for i in INDICATORS if len(getattr(i, part)) == 1}
+        for indicator, urn, said in zip(rows["indicator"], rows["urn"], rows[note]):
+            measure = alone.get(indicator)
+            if measure is not None:
+                key = (urn, measure)
+                out[key] = out.get(key, False) or bool(said)
+    return out
+
+
 def _missing(v) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v))
 
@@ -248,7 +275,12 @@ def restrict(data: Dataset, scope) -> Dataset:
                       ("schools", "values", "returns", "leads", "queries")})
     compared, trust = scope.filter(data.compared), data.pooled
     if scope.suppress:
-        compared, trust = hide_small(compared), hide_small_pooled(trust)
+        # Free text reaches the reader with its small counts already gone: the check's words and
+        # the DSL's explanations alike. Pages and reports mask nothing themselves.
+        part.queries = part.queries.assign(message=part.queries["message"].map(mask_small),
+                                           explanation=part.queries["explanation"].map(mask_small))
+        compared = hide_small(compared)
+        trust = hide_small_pooled(trust, hidden_trust=compared)
     part.__dict__["compared"] = compared
     part.__dict__["pooled"] = trust
     part.__dict__["terms"] = data.terms

@@ -4,7 +4,9 @@ Every count of children behind an indicator (numerator, and a denominator that c
 children, such as flagged children) from 1 to 4 is hidden, with secondary suppression within each
 indicator and term so that no hidden count can be worked out from the trust's total; a rate built
 on a hidden count is not shown, nor its change from another term, and neither is a trust figure
-pooled from a small total. Staff counts (training) are not about children and stay.
+pooled from a small total. What each count counts is declared with the contract
+(``loaders.registry``): children and allegations about staff are suppressed; events (meetings,
+reports) and staff totals (training) stay.
 The gap rules still run on the real numbers: a trustee still sees that a school is higher than
 the trust, just not the count (see analysis.gaps, which words its findings through the Context).
 """
@@ -17,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.indicators import INDICATORS_BY_ID
+from loaders.registry import MEASURES_BY_ID
 from analysis.rates import with_changes
 from analysis.suppression import NOT_SHOWN, fewer_than, suppress_counts, suppression_threshold
 
@@ -24,7 +27,10 @@ NOTE_COLUMNS = {"numerator": "numerator_note", "denominator": "denominator_note"
 
 
 def about_children(indicator_id: str) -> bool:
-    return INDICATORS_BY_ID[indicator_id].theme != "workforce"
+    """Whether an indicator is built on counts a trustee must not see small: of children, or of
+    allegations about staff (what each measure counts is declared with the contract)."""
+    ind = INDICATORS_BY_ID[indicator_id]
+    return any(MEASURES_BY_ID[m].suppressed for m in ind.numerator + ind.denominator)
 
 
 def hide_small(compared: pd.DataFrame, threshold: int | None = None) -> pd.DataFrame:
@@ -35,6 +41,9 @@ def hide_small(compared: pd.DataFrame, threshold: int | None = None) -> pd.DataF
     for note in NOTE_COLUMNS.values():
         out[note] = ""
     child = out["indicator"].map(about_children).to_numpy(dtype=bool)
+    # The trust's figure is read from the real counts: a total is as small as the counts that
+    # make it, whatever is hidden afterwards.
+    exposed = small_trust(compared, t)
     if child.any():
         part = out.loc[child, ["indicator", "term_index", "numerator", "denominator"]]
         # a denominator of pupils on roll is never small in a real school, so only counts of
@@ -44,13 +53,17 @@ def hide_small(compared: pd.DataFrame, threshold: int | None = None) -> pd.DataF
         for column, note in NOTE_COLUMNS.items():
             words = shown[column].where(shown[column].isin([fewer_than(t), NOT_SHOWN]), "")
             out.loc[part.index, note] = words.astype(str)
+        # Where no other cell was left to hide, the trust's total is what would give a hidden
+        # count back: that total, and the trust figure made from it, are not shown.
+        for (indicator, term_index), _column in shown.attrs.get("unprotected", []):
+            exposed |= (out["indicator"] == indicator) & (out["term_index"] == term_index)
     hidden_num = out["numerator_note"] != ""
     hidden_den = out["denominator_note"] != ""
     out.loc[hidden_num, "numerator"] = np.nan
     out.loc[hidden_den, "denominator"] = np.nan
     out.loc[hidden_num | hidden_den, "value"] = np.nan
     out["hidden"] = hidden_num | hidden_den
-    out.loc[small_trust(out, t), "trust"] = np.nan
+    out.loc[exposed.to_numpy(dtype=bool), "trust"] = np.nan
     return with_changes(out)
 
 
@@ -61,23 +74,77 @@ def small_trust(compared: pd.DataFrame, threshold: int) -> pd.Series:
     return child & (totals >= 1) & (totals < threshold)
 
 
-def hide_small_pooled(pooled: pd.DataFrame, threshold: int | None = None) -> pd.DataFrame:
+def hide_small_pooled(pooled: pd.DataFrame, threshold: int | None = None,
+                      hidden_trust: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The trust's pooled figures as a trustee may see them: none pooled from a total of 1 to
+    threshold - 1, nor any that ``hide_small`` hid (``hidden_trust``: its output)."""
     t = suppression_threshold() if threshold is None else threshold
     out = pooled.copy()
     child = out["indicator"].map(about_children)
-    out.loc[child & (out["numerator"] >= 1) & (out["numerator"] < t), "value"] = np.nan
+    hide = child & (out["numerator"] >= 1) & (out["numerator"] < t)
+    if hidden_trust is not None and len(hidden_trust):
+        gone = hidden_trust.loc[hidden_trust["trust"].isna(), ["indicator", "term_index"]].drop_duplicates()
+        keys = set(zip(gone["indicator"], gone["term_index"]))
+        hide |= pd.Series([k in keys for k in zip(out["indicator"], out["term_index"])], index=out.index)
+    out.loc[hide, "value"] = np.nan
+    for column in ("numerator", "denominator"):
+        if column in out:
+            out.loc[hide & child, column] = np.nan
     return out
 
 
-# a whole number standing alone: not part of a cell (B7), a date (20/03/2026), a year range
-# (2025-26), a decimal (2.5) or a percentage (10%)
-_WHOLE_NUMBER = re.compile(r"(?<![\w.,/%-])(\d+)(?![\w,/%]|\.\d|-\d)")
+# A number as people type it: digits, perhaps joined to more digits by . , : / or a dash ("3-4",
+# "3/4", "1,250", "20/03/2026", "10:30"), perhaps with a % after. Not part of a word or cell
+# reference ("B7", "3rd", "Y10"), nor a year group or key stage ("Year 3", "Key Stage 2").
+_NUMERIC = re.compile(r"(?<![A-Za-z0-9_.])(?<![Yy]ear )(?<![Ss]tage )\d+(?:[.,:/\-\u2013]\d+)*(?:\s?%)?(?![A-Za-z0-9_])")
+_SEPARATOR = re.compile(r"([.,:/\-\u2013])")
+_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_WORD_VALUES = {word: n for n, word in enumerate(_WORDS, start=1)} | {"couple": 2}
+_NUMBER_WORD = re.compile(r"(?<![\w-])(" + "|".join(_WORDS) + r"|couple(?:\s+of)?)(?![\w-])", re.IGNORECASE)
+_TIMES = re.compile(r"\s*(?:times\b|x\b|-fold\b)", re.IGNORECASE)  # "three times last term's": a ratio
 
 
 def mask_small(text, threshold: int | None = None):
-    """Free text (a query's message, a DSL's explanation) with every whole number from 1 to
-    threshold - 1 written as "fewer than 5": the words stay, the small counts go."""
+    """Free text (a query's message, a DSL's explanation, a board question and its answer) with
+    every count from 1 to threshold - 1 written as "fewer than 5", however it was typed: "3",
+    "3," "3-4", "3/4", "three", "a couple". The words stay; dates, years, times, percentages,
+    decimals, cell references and larger numbers stay as they are."""
     if not isinstance(text, str):
         return text
     t = suppression_threshold() if threshold is None else threshold
-    return _WHOLE_NUMBER.sub(lambda m: fewer_than(t) if 1 <= int(m.group(1)) < t else m.group(1), text)
+    hidden = fewer_than(t)
+    text = _NUMERIC.sub(lambda m: m.group(0) if _TIMES.match(m.string, m.end()) else
+                        _masked_number(m.group(0), t, hidden), text)
+    return _NUMBER_WORD.sub(lambda m: _masked_word(m, t, hidden), text)
+
+
+def _masked_number(token: str, t: int, hidden: str) -> str:
+    if token.endswith("%"):
+        return token
+    parts = _SEPARATOR.split(token)
+    numbers, separators = parts[0::2], set(parts[1::2])
+    if ":" in separators or any(len(n) == 4 for n in numbers):
+        return token  # a time, a date with its year, an academic year
+    if separators == {"."} and len(numbers) == 2:
+        return token  # a decimal: not a count of anyone
+    if separators == {","} and all(len(n) == 3 for n in numbers[1:]):
+        return token  # thousands, so never small
+    def small(n: str) -> bool:
+        return not (len(n) > 1 and n.startswith("0")) and 1 <= int(n) < t
+    if all(small(n) for n in numbers):
+        return hidden  # "3-4", "3/4": one "fewer than 5" says it
+    return "".join(hidden if i % 2 == 0 and small(p) else p for i, p in enumerate(parts))
+
+
+def _masked_word(match: re.Match, t: int, hidden: str) -> str:
+    word = match.group(1)
+    before = match.string[:match.start()].lower()
+    if not 1 <= _WORD_VALUES[word.split()[0].lower()] < t or _TIMES.match(match.string, match.end()):
+        return word
+    if word.lower() == "one" and (before.endswith("no ") or match.string[match.end():].lower().startswith(
+            (" another", " to one", " of the few"))):
+        return word  # "no one", "one to one", "one another" say nothing of how many
+    if word.lower().startswith("couple"):
+        return "few"  # "a couple of children": a few children, not two
+    return hidden[0].upper() + hidden[1:] if word[0].isupper() else hidden

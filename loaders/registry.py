@@ -19,6 +19,14 @@ LEAD_ROLES = (
 )
 DSL_ROLE = LEAD_ROLES[0]
 
+# What a count counts, which decides whether a reader who must not see small numbers (a trustee)
+# sees it: children, and allegations about staff (they can identify a person), are suppressed;
+# events (meetings, reports, courses) and staff totals are not.
+CHILDREN = "children"
+STAFF = "staff allegations"
+EVENTS = "events"
+SUPPRESSED = frozenset({CHILDREN, STAFF})
+
 # Value types a cell may hold.
 COUNT = "count"  # whole number >= 0
 INTEGER = "integer"  # whole number (the template version)
@@ -40,6 +48,12 @@ class Measure:
     label: str  # the row's label as the template prints it
     type: str
     required: bool = False  # About fields the return cannot be filed without
+    counts: str | None = None  # CHILDREN, STAFF or EVENTS for a count; None for anything else
+
+    @property
+    def suppressed(self) -> bool:
+        """Whether a count from 1 to 4 of this measure is hidden from trustees."""
+        return self.counts in SUPPRESSED
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,7 @@ class Row:
     type: str = COUNT
     required: bool = False
     hint: str = ""  # what due/done mean on the Multi-agency sheet, shown in the template
+    counts: str | None = None  # what the row counts, when not what its sheet's rows count
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,7 @@ class Sheet:
     columns: tuple[Column, ...] = ()
     notes_column: bool = False
     instructions: str = ""
+    counts: str | None = None  # what the sheet's count rows count (a row may say otherwise)
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,7 @@ ABOUT = Sheet(
     id="about",
     title="About",
     kind="pairs",
+    counts=CHILDREN,
     header="Field",
     columns=(Column("value", "Value"),),
     instructions="Who this return is from and for which term, the school's context at term end, "
@@ -124,6 +141,7 @@ TRAINING = Sheet(
     id="training",
     title="Training",
     kind="table",
+    counts=EVENTS,
     header="Training",
     notes_column=True,
     instructions="For each course: how many staff it applies to, and how many of them are in date.",
@@ -156,6 +174,7 @@ NEGLECT = Sheet(
     id="neglect",
     title="Neglect",
     kind="table",
+    counts=CHILDREN,
     header="Measure",
     columns=(Column("count", "Count"),),
     instructions="Counts of children, at term end unless the row says otherwise.",
@@ -186,6 +205,7 @@ REFERRALS = Sheet(
     id="referrals",
     title="Referrals",
     kind="table",
+    counts=CHILDREN,
     header="Category",
     columns=REFERRAL_COLUMNS,
     instructions="One row per category of concern: how many children had concerns recorded this "
@@ -211,6 +231,7 @@ INCLUSION = Sheet(
     id="inclusion",
     title="Inclusion",
     kind="table",
+    counts=CHILDREN,
     header="Measure",
     columns=(Column("count", "Count"),),
     instructions="Counts of pupils this term.",
@@ -230,6 +251,7 @@ MULTI_AGENCY = Sheet(
     id="multi_agency",
     title="Multi-agency",
     kind="table",
+    counts=EVENTS,
     header="Activity",
     columns=(Column("due", "Due"), Column("done", "Done")),
     instructions="For each activity this term: how many were due and how many were done.",
@@ -240,8 +262,9 @@ MULTI_AGENCY = Sheet(
         Row("cin_meetings", "Child in need meetings", hint="invited / attended"),
         Row("strategy", "Strategy meetings", hint="invited / attended"),
         Row("early_help_reviews", "Early help reviews", hint="held / attended"),
-        Row("peps", "Personal education plans (looked-after children)", hint="due / completed on time"),
-        Row("lado", "Allegations about staff", hint="received / referred to the LADO"),
+        Row("peps", "Personal education plans (looked-after children)", hint="due / completed on time",
+            counts=CHILDREN),
+        Row("lado", "Allegations about staff", hint="received / referred to the LADO", counts=STAFF),
     ),
 )
 
@@ -255,16 +278,17 @@ def _measures() -> tuple[Measure, ...]:
         if sheet.kind == "leads":
             continue
         for row in sheet.rows:
+            counts = (row.counts or sheet.counts) if row.type == COUNT else None
             if sheet.kind == "pairs":
-                out.append(Measure(f"{sheet.id}.{row.id}", sheet.id, row.id, None, row.label, row.type, row.required))
+                out.append(Measure(f"{sheet.id}.{row.id}", sheet.id, row.id, None, row.label, row.type, row.required,
+                                   counts))
             elif len(sheet.columns) == 1:
                 # One-value rows (Measure | Count) are `sheet.row`.
-                out.append(Measure(f"{sheet.id}.{row.id}", sheet.id, row.id, None, row.label, row.type))
+                out.append(Measure(f"{sheet.id}.{row.id}", sheet.id, row.id, None, row.label, row.type, counts=counts))
             else:
                 for col in sheet.columns:
-                    out.append(
-                        Measure(f"{sheet.id}.{row.id}.{col.id}", sheet.id, row.id, col.id, row.label, row.type)
-                    )
+                    out.append(Measure(f"{sheet.id}.{row.id}.{col.id}", sheet.id, row.id, col.id, row.label, row.type,
+                                       counts=counts))
     return tuple(out)
 
 
