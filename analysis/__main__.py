@@ -1,10 +1,11 @@
 """The gap list on the command line, for data officers and scripts.
 
-    python -m analysis gaps [--db URL] [--year 2025/26 --term Spring] [--json]
+    python -m analysis gaps [--db URL] [--year 2025/26 --term Spring] [--role trustee] [--json]
 
 Every gap the rules find for one term (the latest with any return, unless --year and --term name
 another), worst first, each with the question a trustee could ask. The thresholds are the trust's
-stored ones over the defaults. Exit 0 when the list was made (empty or not), 1 when it could not
+stored ones over the defaults. With ``--role trustee`` the list is exactly the one a trustee sees:
+the same reader's view as the pages and the pack, small counts hidden. Exit 0 when the list was made (empty or not), 1 when it could not
 be (no database, no returns, none for that term), 2 on bad usage. Never a traceback.
 """
 
@@ -28,6 +29,7 @@ from analysis.thresholds import THRESHOLDS_BY_ID
 
 OK, FAILED, USAGE = 0, 1, 2
 SEVERITY_LABEL = {"red": "RED", "amber": "AMBER", "note": "NOTE"}
+ROLES = ("trust_leader", "trustee")
 TABLE_MIN_WIDTH = 90  # narrower than this, five columns wrap into slivers: one paragraph a gap instead
 
 
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     year, term = term_asked(args, gaps_parser)
     try:
-        result = gaps_for_term(args.db, year, term)
+        result = gaps_for_term(args.db, year, term, role=args.role)
     except Unavailable as exc:
         print(exc, file=sys.stderr)
         return FAILED
@@ -59,6 +61,8 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     gaps.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
     gaps.add_argument("--year", help="academic year, e.g. 2025/26 (with --term)")
     gaps.add_argument("--term", help="Autumn, Spring or Summer (with --year)")
+    gaps.add_argument("--role", choices=ROLES, default="trust_leader",
+                      help="whose gap list: a trust leader's (every number) or a trustee's (small counts hidden)")
     gaps.add_argument("--json", action="store_true", help="print a JSON list, one object a gap")
     return parser, gaps
 
@@ -75,15 +79,18 @@ class GapList:
     changed: dict[str, float]  # the trust's own thresholds in force
 
 
-def gaps_for_term(url: str | None, year: str | None, term: str | None) -> GapList:
-    """Find the gaps for a term (default: the latest with a return). Unavailable says why not."""
-    from analysis.context import Context
+def gaps_for_term(url: str | None, year: str | None, term: str | None, role: str = "trust_leader") -> GapList:
+    """Find the gaps for a term (default: the latest with a return) as a reader of ``role`` sees
+    them. Unavailable says why not."""
+    from analysis.context import Context, restrict
     from analysis.dataset import load_dataset
     from analysis.gaps import find_gaps
+    from store.access import scope_for
     from store.thresholds import load_thresholds
+    from store.users import User
 
     engine = open_database(url)
-    data = load_dataset(engine)
+    data = restrict(load_dataset(engine), scope_for(User("command line", None, role, ())))
     year, term = chosen_term(data, year, term)
     changed = {k: v for k, v in load_thresholds(engine).items() if k in THRESHOLDS_BY_ID}
     ctx = Context(data, year, term, changed)

@@ -102,7 +102,7 @@ def for_reader(log: pd.DataFrame, suppress: bool, raised_gaps: dict[tuple[str, s
 
     out = log.copy()
     out["finding"] = [reworded(r) for r in out.itertuples()]
-    for col in ("question", "answer", "action"):
+    for col in ("question", "answer", "action", "asked_by", "answered_by", "owner"):
         out[col] = pd.Series([mask_small(_txt(v)) for v in out[col]], index=out.index, dtype=object)
     return out
 

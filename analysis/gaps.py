@@ -18,9 +18,15 @@ from analysis.context import Context, SchoolTerm
 from analysis.indicators import INDICATORS_BY_ID, NO_JUDGEMENT, PER_100
 from analysis.themes import KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, COMPLEXITY, THEMES_BY_ID, Source
 from analysis.suppression import fewer_than, suppression_threshold
-from loaders.registry import DSL_ROLE, TRAINING
+from loaders.registry import DSL_ROLE, MEASURES_BY_ID, REFERRALS, TRAINING
 
 SEVERITY_ORDER = {"red": 0, "amber": 1, "note": 2}
+FLAGS, DRIFT, REVIEWED = ("neglect.active_flags",), ("neglect.monitoring_only_2_terms",), ("neglect.chronology_reviewed",)
+ABSENT, PLANS = "neglect.persistently_absent", ("neglect.early_help_plan", "neglect.cp_plan_neglect")
+REPORTS_DUE, REPORTS_DONE = ("multi_agency.cp_reports.due",), ("multi_agency.cp_reports.done",)
+LADO = ("multi_agency.lado.due", "multi_agency.lado.done")
+NOT_ACCEPTED = tuple(f"referrals.{r.id}.not_accepted" for r in REFERRALS.rows)
+CHANGED_SHARPLY = "The figure is more than three times last term's."
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ def rule(fn: Callable[[Context], list[Gap]]) -> Callable[[Context], list[Gap]]:
 
 def _gap(st: SchoolTerm, theme: str, indicator: str, rule_name: str, severity: str, finding: str,
          question: str, learning: str, source: Source) -> Gap:
+    finding = finding[:1].upper() + finding[1:]  # "fewer than 5 of ..." opens a sentence too
     return Gap(st.urn, st.name, st.academic_year, st.term, theme, indicator, rule_name, severity,
                finding, question, learning, str(source))
 
@@ -60,20 +67,26 @@ def _pct(x: float) -> str:
     return f"{x * 100:.0f}%"
 
 
-def _hidden(ctx: Context, x: float) -> bool:
-    """A count of children a reader with small numbers suppressed must not see."""
-    return ctx.data.suppress and 1 <= x < suppression_threshold()
+def _shown(ctx: Context, st: SchoolTerm, x: float, *measures: str) -> bool:
+    """Whether this reader may read ``x``, a count of these measures (one, a sum or a
+    difference), exactly. A reader who must not see small numbers reads a count of children or
+    of allegations only when it is 0, or is 5 or more and every measure in it is shown in that
+    reader's own tables (a count hidden there, to protect another, stays hidden here)."""
+    if not ctx.data.suppress or not any(MEASURES_BY_ID[m].suppressed for m in measures):
+        return True
+    if x == 0:
+        return True
+    return x >= suppression_threshold() and not any(ctx.hidden_count(st, m) for m in measures)
 
 
-def _c(ctx: Context, x: float) -> str:
-    """A count of children, as this reader may see it."""
-    return fewer_than(suppression_threshold()) if _hidden(ctx, x) else _n(x)
-
-
-def _of(ctx: Context, part: float, whole: float, noun: str) -> str:
-    """"6 of 9 flagged children (67%)"; the share is left out when either count is hidden."""
-    share = "" if _hidden(ctx, part) or _hidden(ctx, whole) else f" ({_pct(part / whole)})"
-    return f"{_c(ctx, part)} of {_c(ctx, whole)}{noun}{share}"
+def _of(ctx: Context, st: SchoolTerm, part: float, whole: float, noun: str, part_ids: tuple[str, ...],
+        whole_ids: tuple[str, ...]) -> str:
+    """"6 of 9 flagged children (67%)", or, when this reader may not read both counts, the share
+    in words: "under half of the flagged children" (never "all", which would give a count back)."""
+    if _shown(ctx, st, part, *part_ids) and _shown(ctx, st, whole, *whole_ids):
+        return f"{_n(part)} of {_n(whole)}{noun} ({_pct(part / whole)})"
+    band = "under half" if part / whole < 0.5 else "half or more"
+    return f"{band} of the{noun}"
 
 
 def _n(x: float) -> str:
@@ -208,7 +221,8 @@ def neglect_drift(ctx: Context) -> list[Gap]:
         sev = "red" if share >= ctx.t["drift_red"] else "amber" if share >= ctx.t["drift_amber"] else None
         if sev:
             gaps.append(_gap(st, "neglect", "neglect_drift", "neglect_drift", sev,
-                             f"{_of(ctx, drift, flags, ' children with a neglect flag')} have been monitored in "
+                             f"{_of(ctx, st, drift, flags, ' children with a neglect flag', DRIFT, FLAGS)} have "
+                             "been monitored in "
                              "school only for two terms or more.",
                              "What would move these children on to early help or a referral, and who decides?",
                              "The reviews found neglect builds up slowly and professionals get used to it; "
@@ -226,7 +240,8 @@ def chronologies_not_reviewed(ctx: Context) -> list[Gap]:
         sev = level_below(done / flags, ctx.t["chronology_amber"], ctx.t["chronology_red"])
         if sev:
             gaps.append(_gap(st, "neglect", "neglect_chronology", "chronologies_not_reviewed", sev,
-                             f"Chronologies were reviewed this term for {_of(ctx, done, flags, ' flagged children')}.",
+                             "Chronologies were reviewed this term for "
+                             f"{_of(ctx, st, done, flags, ' flagged children', REVIEWED, FLAGS)}.",
                              "How does the DSL see the pattern for a flagged child if the chronology is not reviewed?",
                              "Poor use of chronologies was a recurring finding: single incidents looked minor "
                              "while the pattern was serious.", COMPLEXITY))
@@ -241,11 +256,14 @@ def absent_without_early_help(ctx: Context) -> list[Gap]:
                                                      "neglect.cp_plan_neglect"))
         if absent is None or help_ is None or cp is None or absent <= help_ + cp:
             continue
-        gaps.append(_gap(st, "neglect", "neglect_absent", "absent_without_early_help", "amber",
-                         f"{_c(ctx, absent)} flagged children are persistently absent, but only "
-                         f"{_c(ctx, help_ + cp)} flagged "
-                         f"{'child has' if help_ + cp == 1 and not _hidden(ctx, 1) else 'children have'} an early help or "
-                         "child protection plan.",
+        plans = help_ + cp
+        if _shown(ctx, st, absent, ABSENT) and _shown(ctx, st, plans, *PLANS):
+            finding = (f"{_n(absent)} flagged children are persistently absent, but only {_n(plans)} flagged "
+                       f"{'child has' if plans == 1 else 'children have'} an early help or child protection plan.")
+        else:
+            finding = ("More flagged children are persistently absent than have an early help or child "
+                       "protection plan.")
+        gaps.append(_gap(st, "neglect", "neglect_absent", "absent_without_early_help", "amber", finding,
                          "Are the flagged children who are missing school getting help beyond the school?",
                          "Poor attendance was one of the signs of neglect the reviews kept finding.", SCIE_NEGLECT))
     return gaps
@@ -258,13 +276,14 @@ def meetings_without_school(ctx: Context) -> list[Gap]:
     gaps = []
     for st in ctx.returned():
         for row, what in (("cp_conferences", "child protection conferences"), ("strategy", "strategy meetings")):
-            due, done = st.count(f"multi_agency.{row}.due"), st.count(f"multi_agency.{row}.done")
+            due_id, done_id = f"multi_agency.{row}.due", f"multi_agency.{row}.done"
+            due, done = st.count(due_id), st.count(done_id)
             if not due or done is None:
                 continue
             sev = level_below(done / due, ctx.t["attendance_amber"], ctx.t["attendance_red"])
             if sev:
                 gaps.append(_gap(st, "multi_agency", f"ma_{row}", "meetings_without_school", sev,
-                                 f"The school attended {_of(ctx, done, due, f' {what} it was invited to')}.",
+                                 f"The school attended {_of(ctx, st, done, due, f' {what} it was invited to', (done_id,), (due_id,))}.",
                                  f"Who goes to {what} for the school, and what happens when they cannot?",
                                  "The reviews ask for an education representative at every conference and "
                                  "strategy discussion.", SCIE_MULTI))
@@ -281,8 +300,8 @@ def late_reports(ctx: Context) -> list[Gap]:
         sev = level_below(done / due, ctx.t["reports_amber"], ctx.t["reports_red"])
         if sev:
             gaps.append(_gap(st, "multi_agency", "ma_cp_reports", "late_reports", sev,
-                             f"{_of(ctx, done, due, ' reports for child protection conferences')} were "
-                             "submitted on time.",
+                             f"{_of(ctx, st, done, due, ' reports for child protection conferences', REPORTS_DONE, REPORTS_DUE)} "
+                             "were submitted on time.",
                              "What gets in the way of conference reports being on time?",
                              "Conferences decide best with the school's account in front of them, in plain "
                              "descriptive language.", SCIE_MULTI))
@@ -295,8 +314,12 @@ def allegations_not_referred(ctx: Context) -> list[Gap]:
     for st in ctx.returned():
         due, done = st.count("multi_agency.lado.due"), st.count("multi_agency.lado.done")
         if due and done is not None and done < due:
-            gaps.append(_gap(st, "multi_agency", "ma_lado", "allegations_not_referred", "red",
-                             f"{_of(ctx, due - done, due, ' allegations about staff')} were not referred to the LADO.",
+            if _shown(ctx, st, due - done, *LADO) and _shown(ctx, st, due, LADO[0]):
+                finding = f"{_n(due - done)} of {_n(due)} allegations about staff ({_pct((due - done) / due)}) were " \
+                          "not referred to the LADO."
+            else:  # the count not referred is a difference: shown only if it gives nothing away
+                finding = "Not every allegation about staff received this term was referred to the LADO."
+            gaps.append(_gap(st, "multi_agency", "ma_lado", "allegations_not_referred", "red", finding,
                              "Why were these allegations not referred, and who made that decision?",
                              "KCSIE: allegations that may meet the harm threshold are referred to the local "
                              "authority designated officer.", KCSIE))
@@ -310,10 +333,12 @@ def not_accepted_never_escalated(ctx: Context) -> list[Gap]:
         refused, escalated = st.total("not_accepted"), st.total("escalated")
         if refused is None or escalated is None or refused == 0 or escalated > 0:
             continue
-        gaps.append(_gap(st, "multi_agency", "escalation", "not_accepted_never_escalated", "amber",
-                         f"{_c(ctx, refused)} referral{' was' if refused == 1 and not _hidden(ctx, 1) else 's were'} "
-                         "not accepted this term "
-                         "and none was escalated.",
+        if _shown(ctx, st, refused, *NOT_ACCEPTED):
+            finding = (f"{_n(refused)} referral{' was' if refused == 1 else 's were'} not accepted this term and "
+                       "none was escalated.")
+        else:
+            finding = "Referrals were not accepted this term and none was escalated."
+        gaps.append(_gap(st, "multi_agency", "escalation", "not_accepted_never_escalated", "amber", finding,
                          "When a referral is turned down and the school is still worried, how does it challenge?",
                          "The reviews ask schools to challenge and escalate when they disagree with a decision.",
                          SCIE_MULTI))
@@ -417,8 +442,11 @@ def unexplained_change(ctx: Context) -> list[Gap]:
     gaps = []
     for st in ctx.returned():
         for q in st.unexplained_changes:
+            # The check's own words quote the two counts; a reader who must not see small
+            # numbers is told what happened without them (either could be a hidden count).
+            said = CHANGED_SHARPLY if ctx.data.suppress else q["message"]
             gaps.append(_gap(st, "oversight", "change", "unexplained_change", "amber",
-                             f"{q['where']}: {q['message']} No explanation was given.",
+                             f"{q['where']}: {said} No explanation was given.",
                              "What changed at the school this term to move this number so far?",
                              "A sudden change can be the first sign of a problem, or of a recording change.",
                              COMPLEXITY))

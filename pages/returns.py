@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.privacy import mask_small
 from analysis.views import tracker_cells
 from charts.tables import returns_tracker
 from loaders.registry import MEASURES, term_index
@@ -58,5 +57,5 @@ else:
     st.table(pd.DataFrame({
         "School": [data.school_names.get(u, u) for u in open_q["urn"]],
         "Where": [f"{s}!{c}" if c else s for s, c in zip(open_q["sheet"], open_q["cell"])],
-        "Query": [mask_small(m) if common.scope().suppress else m for m in open_q["message"]],
+        "Query": list(open_q["message"]),
     }), hide_index=True, border="horizontal")

@@ -8,7 +8,6 @@ import streamlit as st
 
 from analysis.benchmarks import england
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID
-from analysis.privacy import mask_small
 from analysis.themes import THEMES, THEMES_BY_ID
 from charts.format import fmt_change, fmt_numbers, fmt_value
 from charts.funnel import POSITION_WORDS
@@ -111,11 +110,10 @@ def explanations() -> None:
     if here.empty:
         st.caption("The return raised no queries this term.")
         return
-    shown = mask_small if common.scope().suppress else (lambda text: text)
     st.table(pd.DataFrame({
         "Where": [f"{s}!{c}" if c else s for s, c in zip(here["sheet"], here["cell"])],
-        "The check asked": [shown(m) for m in here["message"]],
-        "The DSL explained": [shown(e) if isinstance(e, str) and e.strip() else "— not explained —"
+        "The check asked": list(here["message"]),
+        "The DSL explained": [e if isinstance(e, str) and e.strip() else "— not explained —"
                               for e in here["explanation"]],
     }), hide_index=True, border="horizontal")
 

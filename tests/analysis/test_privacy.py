@@ -3,6 +3,8 @@
 import math
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.privacy import hide_small, mask_small
 
@@ -39,3 +41,65 @@ def test_free_text_keeps_its_words_but_not_small_counts():
     text = "Suspended is 12, last term 3. B7 has 4 pupils in 2025/26; 0 excluded; 10% up."
     assert mask_small(text, 5) == ("Suspended is 12, last term fewer than 5. B7 has fewer than 5 pupils in "
                                    "2025/26; 0 excluded; 10% up.")
+
+
+def test_a_trust_figure_made_from_one_hidden_school_is_not_shown():
+    """The only school with any permanent exclusions has 2: the trust's rate times its pupils
+    would give the 2 back, so the trust figure goes too (counted on the real numbers)."""
+    out = hide_small(frame([2, 0, 0, 0], indicator="online_concerns"), threshold=5)
+    assert out["trust"].isna().all() and out["numerator"].isna().sum() == 1
+
+
+def test_a_trust_total_that_is_all_that_protects_a_count_is_not_shown():
+    """1 and 5: the 5 is hidden beside the 1, but a total of 6 from "fewer than 5" and "not shown"
+    (5 or more) can only be 1 + 5, and nothing is left to hide, so the trust figure goes."""
+    out = hide_small(frame([1, 5, 0]), threshold=5)
+    assert out["numerator"].isna().sum() == 2 and out["trust"].isna().all()
+    protected = hide_small(frame([3, 40, 0]), threshold=5)  # 43 could be 1 + 42 ... 4 + 39
+    assert protected["numerator"].isna().sum() == 2 and protected["trust"].notna().all()
+    large = hide_small(frame([30, 40, 50]), threshold=5)
+    assert large["trust"].notna().all()  # nothing small: the trust figure stays
+
+
+SMALL_SPELLINGS = {
+    1: ["1", "one", "One"], 2: ["2", "two", "Two"], 3: ["3", "three", "Three"], 4: ["4", "four", "Four"],
+}
+SAFE = ["pupils", "were", "seen", "on", "14/01/2026", "2025/26", "B7", "10%", "12", "1,250", "10:30", "2.5",
+        "Year 3", "three times", "Y10", "3rd", "no one", "0", "2026-03-01"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(
+    st.sampled_from(SAFE).map(lambda w: (w, w)),
+    st.tuples(st.integers(1, 4), st.sampled_from(["{}", "{},", "({})", "{}.", "{}-{}", "{}/{}"]),
+              st.integers(0, 2)).map(lambda p: _spelt(*p)),
+), min_size=1, max_size=12))
+def test_masked_free_text_keeps_no_count_from_1_to_4_in_any_spelling(tokens):
+    text = " ".join(given_ for given_, _ in tokens)
+    assert mask_small(text, 5) == " ".join(expected for _, expected in tokens)
+
+
+def _spelt(n: int, shape: str, spelling: int) -> tuple[str, str]:
+    word = SMALL_SPELLINGS[n][spelling] if shape == "{}" else str(n)
+    given_ = shape.format(word, n % 4 + 1) if "-" in shape or "/" in shape else shape.format(word)
+    hidden = "Fewer than 5" if word[0].isupper() else "fewer than 5"
+    return given_, shape.format(hidden) if "-" not in shape and "/" not in shape else hidden
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="ascii", exclude_categories=("Cc",)), max_size=80))
+def test_no_small_count_survives_in_any_text(text):
+    masked = mask_small(text, 5)
+    for token in masked.split():
+        bare = token.strip("().,;:!?\"'[]{}")
+        assert bare.lower() not in {"1", "2", "3", "4", "one", "two", "three", "four"} or _allowed(masked, token)
+
+
+def _allowed(text: str, token: str) -> bool:
+    """Left alone on purpose: a multiplier ("3 times"), a year group ("Year 3"), "no one"."""
+    i = text.split().index(token)
+    words = text.split()
+    after = words[i + 1].lower() if i + 1 < len(words) else ""
+    before = words[i - 1].lower() if i else ""
+    return after.startswith(("times", "x")) or before in ("year", "stage", "no") or \
+        (token.lower().startswith("one") and after in ("another", "to"))
