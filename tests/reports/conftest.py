@@ -33,3 +33,24 @@ def trustee_pack(sample_url):
     from reports.pack import build_pack
 
     return build_pack(sample_url, role="trustee")
+
+
+def counts_people(indicator: str) -> bool:
+    """Whether a gap's or chart's indicator counts children or allegations about staff, which a
+    trustee sees suppressed; events (meetings, reports) and staff totals are shown as they are."""
+    from analysis.indicators import INDICATORS_BY_ID
+    from analysis.privacy import about_children
+
+    return indicator not in INDICATORS_BY_ID or about_children(indicator)
+
+
+def event_labels() -> tuple[str, ...]:
+    """The labels of the indicators that count events, as chart titles begin with them."""
+    from analysis.indicators import INDICATORS
+
+    return tuple(i.label for i in INDICATORS if not counts_people(i.id))
+
+
+def event_findings(*packs) -> set[str]:
+    """The findings on events, in each pack's wording: their counts are not suppressed."""
+    return {g.finding for pack in packs for g in pack.gaps.itertuples() if not counts_people(g.indicator)}
