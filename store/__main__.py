@@ -26,7 +26,8 @@ from sqlalchemy.engine import make_url
 import settings
 from store.db import make_engine
 from store.schema import returns
-from store.upgrades import SchemaError, Upgrade, upgrade
+from store.db import checked_url
+from store.upgrades import SchemaError, Upgrade, one_line, upgrade
 
 OK, FAILED = 0, 1  # argparse itself exits 2 on bad usage
 ACTOR = "command line"
@@ -47,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("--db", metavar="URL", help=db_help)
     _add_users_parser(commands)
     args = parser.parse_args(argv)
+    if getattr(args, "db", None):
+        try:
+            checked_url(args.db)
+        except ValueError as exc:
+            parser.error(str(exc))  # exit 2, as for any other usage mistake
     if args.command == "users":
         return _users(args)
     if args.command in ("backup", "restore"):
@@ -72,9 +78,8 @@ def _init(args) -> int:
     except SchemaError as exc:
         print(str(exc), file=sys.stderr)
         return FAILED
-    except Exception as exc:  # a one-line reason, never a traceback
-        print(f"Could not set up the database at {shown}: {type(exc).__name__}: {exc}".splitlines()[0],
-              file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback
+        print(f"Could not set up the database at {shown}: {one_line(exc)}.", file=sys.stderr)
         return FAILED
     extra = f", {imported} sample returns loaded now" if imported else ""
     print(f"Database ready at {shown}: {total} returns stored{extra}.")
@@ -154,8 +159,7 @@ def _users(args) -> int:
         return FAILED
     except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback
         shown = make_url(url).render_as_string(hide_password=True)
-        print(f"Could not change the users at {shown}: {type(exc).__name__}: {exc}".splitlines()[0],
-              file=sys.stderr)
+        print(f"Could not change the users at {shown}: {one_line(exc)}.", file=sys.stderr)
         return FAILED
 
 
@@ -221,6 +225,7 @@ def run() -> int:
     try:
         return main()
     except KeyboardInterrupt:
+        print("\nStopped. Anything half-made was taken away again.", file=sys.stderr)
         return FAILED
     except Exception:  # noqa: BLE001
         print("Sorry: something went wrong on our side; nothing was changed. Please report this.", file=sys.stderr)

@@ -51,33 +51,63 @@ class Outcome:
 
     def summary(self) -> str:
         c = self.counts
-        return (f"{c.get('returns', 0)} returns of {c.get('schools', 0)} schools, {c.get('users', 0)} users, "
-                f"{c.get('challenges', 0)} board questions and {c.get('audit', 0)} entries in the record of changes")
+        return (f"{_n(c.get('returns', 0), 'return')} of {_n(c.get('schools', 0), 'school')}, "
+                f"{_n(c.get('users', 0), 'user')}, {_n(c.get('challenges', 0), 'board question')} and "
+                f"{_n(c.get('audit', 0), 'entry', 'entries')} in the record of changes")
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
 
 
 def backup(url: str, out: Path) -> Outcome:
     """Write a consistent backup of the database at ``url`` to ``out`` (replaced only when whole)."""
     out = Path(out)
-    if out.is_dir():
-        raise BackupError(f"{out} is a folder: give the backup file's name, for example {out / 'dashboard.backup'}.")
-    if not out.parent.is_dir():
-        raise BackupError(f"There is no folder {out.parent} to write the backup into: create it first.")
     source = upgrades.sqlite_file(url)
+    if source is not None and source.resolve() == out.resolve():
+        raise BackupError(f"{out} is the database itself: write the backup to a file of its own, for example "
+                          f"{out.with_suffix('.backup')}.")
+    _check_output(out)
     if make_url(url).get_backend_name() == "sqlite":
         if source is None or not source.is_file():
             raise BackupError(f"There is no database file at {source or url} to back up.")
         try:
             upgrades.copy_sqlite(source, out)
-        except (OSError, sqlite3.Error) as exc:
-            raise BackupError(f"The backup could not be written to {out}: {exc}.") from exc
+        except upgrades.CopyFailed as exc:
+            raise BackupError(f"The database at {source} could not be read ({exc.reason}): no backup was made."
+                              if exc.reading else f"The backup could not be written to {out} ({exc.reason}).") from exc
         return _outcome_of_sqlite(out, shown(url))
     _pg_dump(url, out)
     engine = make_engine(url)
     return Outcome(out, shown(url), upgrades.current_revision(engine), row_counts(engine))
 
 
+def _check_output(out: Path) -> None:
+    """Refuse a folder, a missing folder, a live database and any file that is not a backup."""
+    if out.is_dir():
+        raise BackupError(f"{out} is a folder: give the backup file's name, for example {out / 'dashboard.backup'}.")
+    if not out.parent.is_dir():
+        raise BackupError(f"There is no folder {out.parent} to write the backup into: create it first.")
+    live = [p.name for p in _companions(out) if p.exists()]
+    if live:
+        raise BackupError(f"{out} is a database in use ({', '.join(live)} beside it): write the backup to a file of "
+                          "its own.")
+    if out.exists():
+        try:
+            _kind(out)
+        except BackupError:
+            raise BackupError(f"{out} already exists and is not a backup: nothing was written. Choose another name, "
+                              "or move that file aside.") from None
+
+
+def _companions(path: Path) -> list[Path]:
+    """The files SQLite keeps beside a database while it is open, or after a crash."""
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+
+
 def restore(file: Path, url: str) -> tuple[Outcome, upgrades.Upgrade]:
-    """Restore ``file`` into the empty database at ``url`` and bring it to this release's schema."""
+    """Restore ``file`` into the empty database at ``url`` and bring it to this release's schema.
+    Anything that fails on the way leaves the target as empty as it was."""
     file = Path(file)
     kind = _kind(file)
     target_is_sqlite = make_url(url).get_backend_name() == "sqlite"
@@ -87,22 +117,69 @@ def restore(file: Path, url: str) -> tuple[Outcome, upgrades.Upgrade]:
     if kind == "sqlite":
         _check_sqlite_backup(file)
     _refuse_unless_empty(url)
-    if kind == "postgresql":
-        _pg_restore(file, url)
-    elif target_is_sqlite:
-        target = upgrades.sqlite_file(url)
-        if target is None:
-            raise BackupError("Restore into a SQLite file, not an in-memory database.")
+    try:
+        if kind == "postgresql":
+            _pg_restore(file, url)
+        elif target_is_sqlite:
+            _sqlite_into_sqlite(file, url)
+        else:
+            _copy_into(file, url)
+        engine = make_engine(url)
+        _check_files(engine, file)
+        done = upgrades.upgrade(engine)
+        return Outcome(file, shown(url), done.after, row_counts(engine)), done
+    except BaseException as exc:
+        _empty_again(url)
+        if isinstance(exc, (BackupError, KeyboardInterrupt, SystemExit)):
+            raise
+        if isinstance(exc, upgrades.SchemaError):
+            raise BackupError(f"The backup was restored but could not be brought up to date, so it was taken out "
+                              f"again: {exc}") from exc
+        raise BackupError(f"Nothing was restored into {shown(url)}: {upgrades.one_line(exc)}.") from exc
+
+
+def _sqlite_into_sqlite(file: Path, url: str) -> None:
+    target = upgrades.sqlite_file(url)
+    if target is None:
+        raise BackupError("Restore into a SQLite file, not an in-memory database.")
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            upgrades.copy_sqlite(file, target)
-        except (OSError, sqlite3.Error) as exc:
-            raise BackupError(f"The backup could not be written to {target}: {exc}.") from exc
-    else:
-        _copy_into(file, url)
-    engine = make_engine(url)
-    done = upgrades.upgrade(engine)
-    return Outcome(file, shown(url), done.after, row_counts(engine)), done
+        upgrades.copy_sqlite(file, target)
+    except OSError as exc:
+        reason = exc.reason if isinstance(exc, upgrades.CopyFailed) else (exc.strerror or str(exc))
+        raise BackupError(f"The restored database could not be written to {target} ({reason}): nothing was "
+                          "restored.") from exc
+
+
+def _check_files(engine: Engine, file: Path) -> None:
+    """Every stored original file still hashes to the SHA-256 kept beside it."""
+    import hashlib
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, sha256, content FROM returns"))
+        damaged = [rid for rid, sha, content in rows if hashlib.sha256(bytes(content)).hexdigest() != sha]
+    if damaged:
+        raise BackupError(f"{file} is damaged: {_n(len(damaged), 'stored return')} no longer match their "
+                          f"fingerprints (the first is return {damaged[0]}). Nothing was restored; use an earlier "
+                          "backup.")
+
+
+def _empty_again(url: str) -> None:
+    """Take out whatever a failed restore put in: the target was empty before it began."""
+    path = upgrades.sqlite_file(url)
+    try:
+        if path is not None:
+            dispose(make_engine(url))
+            for leftover in (path, *_companions(path)):
+                leftover.unlink(missing_ok=True)
+            return
+        engine = make_engine(url)
+        with writing(engine) as conn:
+            have = sa.MetaData()
+            have.reflect(conn)
+            have.drop_all(conn)
+    except (OSError, sa.exc.SQLAlchemyError):
+        pass  # said in the sentence that reaches the person: the target may need emptying by hand
 
 
 def row_counts(engine: Engine) -> dict[str, int]:
@@ -160,6 +237,7 @@ def _check_sqlite_backup(file: Path) -> None:
 def _refuse_unless_empty(url: str) -> None:
     path = upgrades.sqlite_file(url)
     if path is not None and not path.exists():
+        _refuse_leftovers(path)
         return
     engine = make_engine(url)
     try:
@@ -176,6 +254,15 @@ def _refuse_unless_empty(url: str) -> None:
         )
     if path is not None:  # an empty SQLite file: let the copy replace it whole
         dispose(engine)
+        _refuse_leftovers(path)
+
+
+def _refuse_leftovers(path: Path) -> None:
+    stale = [p.name for p in _companions(path) if p.exists()]
+    if stale:
+        raise BackupError(f"{', '.join(stale)} {'is' if len(stale) == 1 else 'are'} still beside {path}: left by the "
+                          "database that was there, they would be read into the restored one. Move them aside with "
+                          "it, then restore again.")
 
 
 def _copy_into(file: Path, url: str) -> None:
@@ -236,8 +323,13 @@ def _pg_dump(url: str, out: Path) -> None:
     partial = out.with_name(out.name + ".partial")
     command = [_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}",
                f"--dbname={dsn}"]
-    _run(command, env, f"The backup of {shown(url)} was not made")
-    os.replace(partial, out)
+    try:
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # its owner's alone
+        _run(command, env, f"The backup of {shown(url)} was not made")
+        os.replace(partial, out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _pg_restore(file: Path, url: str) -> None:

@@ -37,6 +37,21 @@ def make_engine(url: str | None = None) -> Engine:
         return engine
 
 
+def checked_url(url: str) -> str:
+    """``url`` when it names a database this product can open; ValueError with a sentence if not."""
+    from sqlalchemy.exc import ArgumentError
+
+    example = "sqlite:///data/dashboard.db or postgresql+psycopg://USER@HOST:5432/DBNAME"
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise ValueError(f"{url!r} is not a database URL: give one such as {example}.") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"{url!r} is a {backend} database; the dashboard keeps its data in SQLite or PostgreSQL "
+                         f"({example}).")
+    return url
+
+
 def dispose(engine: Engine) -> None:
     """Close the engine's connections and forget it, so the next make_engine starts afresh."""
     with _engines_lock:

@@ -222,29 +222,62 @@ def _safety_copy(engine: Engine, folder: Path | None, head: str) -> Path | None:
         folder.mkdir(parents=True, exist_ok=True)
         copy_sqlite(source, target)
     except (OSError, sqlite3.Error) as exc:
+        reason = exc.reason if isinstance(exc, CopyFailed) else one_line(exc)
         raise SchemaError(
             f"The database was not upgraded, because a copy of it could not be taken first into {folder} "
-            f"({one_line(exc)}). Make room there, or set DATA_DIR to a folder with room, and start again."
+            f"({reason}). Nothing was changed. Make room there (the copy is as large as the database), then "
+            "start again."
         ) from exc
     return target
 
 
+class CopyFailed(OSError):
+    """A SQLite copy was not made: ``reading`` says whether the source could not be read (else the
+    copy could not be written); ``reason`` is SQLite's or the system's one line."""
+
+    def __init__(self, reading: bool, reason: str):
+        super().__init__(reason)
+        self.reading, self.reason = reading, reason
+
+
 def copy_sqlite(source: Path, target: Path) -> None:
-    """A consistent copy of a SQLite file, taken page by page while others read and write it;
-    written beside the target and moved into place only when whole."""
+    """A consistent copy of a SQLite file, taken in one step under a read lock while others go on
+    reading and writing it; written beside the target, readable by its owner only (it holds what
+    the database holds), and moved into place only when whole. Nothing is left behind on failure."""
     partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
-        dst = sqlite3.connect(partial)
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens it, or says why not
+    except sqlite3.Error as exc:
+        raise CopyFailed(True, one_line(exc)) from exc
+    try:
+        try:
+            _remove(partial)
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+            dst = sqlite3.connect(partial)
+        except (OSError, sqlite3.Error) as exc:
+            raise CopyFailed(False, one_line(exc)) from exc
         try:
             src.backup(dst)
             dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+        except sqlite3.Error as exc:
+            raise CopyFailed("not a database" in str(exc) or "malformed" in str(exc), one_line(exc)) from exc
         finally:
             dst.close()
+        os.replace(partial, target)
+    except BaseException:
+        _remove(partial)
+        raise
     finally:
         src.close()
-    os.replace(partial, target)
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + "-journal")):
+        try:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def _refuse_unknown(script, revision: str | None) -> None:

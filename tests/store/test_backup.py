@@ -190,3 +190,71 @@ def test_without_pg_dump_the_backup_says_how(pg_database, tmp_path):
     assert done.returncode == 1, done.stderr
     assert "pg_dump, which is not installed here" in done.stderr and "postgresql-client" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "x.backup").exists()
+
+
+def test_a_backup_never_lands_on_a_database_or_a_file_that_is_not_a_backup(trust, tmp_path, capsys):
+    live = upgrades.sqlite_file(trust)
+    before = live.read_bytes()[:100]
+    assert main(["backup", "-o", str(live), "--db", _url(trust)]) == 1
+    assert "is the database itself" in capsys.readouterr().err
+    beside = tmp_path / "other.db"
+    beside.write_bytes(b"")
+    (tmp_path / "other.db-wal").write_bytes(b"")
+    assert main(["backup", "-o", str(beside), "--db", _url(trust)]) == 1
+    assert "is a database in use" in capsys.readouterr().err
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the minutes of the last board meeting")
+    assert main(["backup", "-o", str(notes), "--db", _url(trust)]) == 1
+    assert "already exists and is not a backup" in capsys.readouterr().err
+    assert notes.read_text() == "the minutes of the last board meeting" and live.read_bytes()[:100] == before
+    again = tmp_path / "nightly.backup"  # last week's backup of the same name is replaced, whole
+    backup.backup(_url(trust), again)
+    assert main(["backup", "-o", str(again), "--db", _url(trust)]) == 0
+    assert oct(again.stat().st_mode & 0o777) == "0o600"  # it holds what the database holds
+    assert not list(tmp_path.glob("*.partial*"))
+
+
+def test_a_restore_beside_an_old_databases_leftovers_is_refused(trust, tmp_path, capsys):
+    out = tmp_path / "trust.backup"
+    backup.backup(_url(trust), out)
+    target = tmp_path / "moved" / "dashboard.db"
+    target.parent.mkdir()
+    (target.parent / "dashboard.db-wal").write_bytes(b"pages of the database that was here")
+    assert main(["restore", str(out), "--db", f"sqlite:///{target}"]) == 1
+    assert "dashboard.db-wal is still beside" in capsys.readouterr().err
+    assert not target.exists()
+
+
+def test_a_damaged_stored_file_stops_the_restore_and_leaves_nothing(trust, tmp_path, capsys):
+    with trust.begin() as conn:  # one stored file altered after it was fingerprinted
+        conn.execute(sa.text("UPDATE returns SET content = :c WHERE id = (SELECT MIN(id) FROM returns)"),
+                     {"c": b"not the file that was uploaded"})
+    out = tmp_path / "damaged.backup"
+    backup.backup(_url(trust), out)
+    target = tmp_path / "restored.db"
+    assert main(["restore", str(out), "--db", f"sqlite:///{target}"]) == 1
+    err = capsys.readouterr().err
+    assert "is damaged: 1 stored return no longer match" in err and "Nothing was restored" in err
+    assert not target.exists() and not list(tmp_path.glob("restored.db*"))
+
+
+def test_a_restore_into_postgresql_that_fails_leaves_it_empty(trust, pg_database, tmp_path, capsys):
+    with trust.begin() as conn:  # SQLite keeps what PostgreSQL's column refuses
+        conn.execute(sa.text("UPDATE schools SET urn = 'ten digits' WHERE urn = (SELECT MIN(urn) FROM schools "
+                             "WHERE urn NOT IN (SELECT urn FROM returns))"))
+        conn.execute(sa.text("INSERT INTO schools (urn, name, created_at) VALUES ('1234567890', 'x', '2026-01-01')"))
+    out = tmp_path / "odd.backup"
+    backup.backup(_url(trust), out)
+    assert main(["restore", str(out), "--db", pg_database]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Nothing was restored into") and "Traceback" not in err
+    assert backup.row_counts(make_engine(pg_database)) == {}  # empty again: the restore can simply be retried
+
+
+def test_a_bad_database_url_is_a_usage_mistake(tmp_path, capsys):
+    for url in ("nonsense", str(tmp_path / "x.db"), "mysql://someone@localhost/db"):
+        with pytest.raises(SystemExit) as stopped:
+            main(["backup", "-o", str(tmp_path / "x.backup"), "--db", url])
+        assert stopped.value.code == 2
+        err = capsys.readouterr().err
+        assert "SQLite or PostgreSQL" in err or "is not a database URL" in err
