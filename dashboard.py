@@ -70,7 +70,7 @@ with st.sidebar:
     else:
         st.caption(f"Signed in as **{user.name or user.email}** ({ROLES.get(user.role, user.role)})")
     if identity.mode(engine) == "local":
-        st.button("Sign out", on_click=identity.sign_out, icon=":material/logout:")
+        st.button("Sign out", on_click=identity.sign_out, args=(engine,), icon=":material/logout:")
     elif identity.mode(engine) == "sso":
-        st.button("Sign out", on_click=st.logout, icon=":material/logout:")
+        st.button("Sign out", on_click=identity.sso_sign_out, args=(engine, user.email), icon=":material/logout:")
 current.run()
