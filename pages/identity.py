@@ -17,6 +17,7 @@ until someone is signed in.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -77,8 +78,12 @@ def sso_sign_in_outcome(engine) -> sso.SignIn | None:
     return None if claims is None else sso.resolve(engine, claims)
 
 
-def gate(engine) -> users.User:
-    """The signed-in, active user; otherwise draw the way in (or the refusal) and stop."""
+def gate(engine, *, before_stop: Callable[[], object] | None = None) -> users.User:
+    """The signed-in, active user; otherwise draw the way in (or the refusal) and stop.
+
+    ``before_stop`` runs before the run stops without a user: the frame registers its page list
+    there, hidden, so that a stopped run never falls back to listing the files in pages/.
+    """
     how = mode(engine)
     try:
         user = signed_in_user(engine)
@@ -91,6 +96,8 @@ def gate(engine) -> users.User:
         if how == "demo":
             demo_banner(engine)
         return user
+    if before_stop is not None:
+        before_stop()
     st.title("Safeguarding governance")
     if how == "failed":
         st.error("Sorry: something went wrong on our side while checking who you are. Please reload the "
