@@ -116,8 +116,7 @@ def sso(tmp_path_factory):
 
         url = f"sqlite:///{folder / 'dashboard.db'}"
         engine = db.make_engine(url)
-        db.create_schema(engine)
-        sample.ensure_sample(engine)
+        sample.ensure_sample(engine)  # makes the tables, then loads the sample trust
         for email, role, urns in DASHBOARD_USERS:
             add_user(engine, email, role=role, urns=urns, actor="test")
         db.dispose(engine)
