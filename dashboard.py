@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common, identity
-from store.access import DSL, ROLES, TRUSTEE
+from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
 
 st.set_page_config(
     page_title="Safeguarding governance",
@@ -19,18 +19,11 @@ st.set_page_config(
     layout="wide",
 )
 
-engine = common.engine()
-common.frame_started()
-if identity.mode(engine) == "demo":
-    identity.demo_role_switcher(common.all_school_names())
-user = identity.gate(engine)  # nothing below runs for someone not signed in
-
-
 def page(path: str, title: str, icon: str, **kw) -> st.Page:
     return st.Page(path, title=title, icon=f":material/{icon}:", **kw)
 
 
-def pages_for(role: str) -> dict[str, list[st.Page]]:
+def pages_for(role: str, *, overview_first: bool = True) -> dict[str, list[st.Page]]:
     """The page list for a role. Hiding a page is for tidiness only: each page and every read of
     data checks the user's scope itself."""
     data = [page("pages/returns.py", "Returns", "fact_check", url_path="returns")]
@@ -47,7 +40,7 @@ def pages_for(role: str) -> dict[str, list[st.Page]]:
         board.append(page("pages/pack.py", "Board pack", "picture_as_pdf", url_path="pack"))
     return {
         "Trust" if role != DSL else "Your school": [
-            page("pages/overview.py", "Overview", "dashboard", default=True),
+            page("pages/overview.py", "Overview", "dashboard", default=overview_first),
             page("pages/school.py", "School profile", "school", url_path="school"),
             *board,
         ],
@@ -62,6 +55,24 @@ def pages_for(role: str) -> dict[str, list[st.Page]]:
     }
 
 
+def signing_in() -> None:
+    """Where someone not signed in stands: identity.gate draws the way in."""
+
+
+def not_signed_in() -> None:
+    """The page list for someone not signed in, hidden: the way in at the root address, and every
+    page at its own, so a link into one finds its page. Without it the run would name no pages, and
+    Streamlit would list every file in pages/, helpers included."""
+    everything = [p for section in pages_for(TRUST_LEADER, overview_first=False).values() for p in section]
+    st.navigation([st.Page(signing_in, title="Sign in", url_path="sign-in", default=True), *everything],
+                  position="hidden")
+
+
+engine = common.engine()
+common.frame_started()
+if identity.mode(engine) == "demo":
+    identity.demo_role_switcher(common.all_school_names())
+user = identity.gate(engine, before_stop=not_signed_in)  # nothing below runs for someone not signed in
 current = st.navigation(pages_for(user.role))
 with st.sidebar:
     common.sidebar()
@@ -70,7 +81,7 @@ with st.sidebar:
     else:
         st.caption(f"Signed in as **{user.name or user.email}** ({ROLES.get(user.role, user.role)})")
     if identity.mode(engine) == "local":
-        st.button("Sign out", on_click=identity.sign_out, icon=":material/logout:")
+        st.button("Sign out", on_click=identity.sign_out, args=(engine,), icon=":material/logout:")
     elif identity.mode(engine) == "sso":
-        st.button("Sign out", on_click=st.logout, icon=":material/logout:")
+        st.button("Sign out", on_click=identity.sso_sign_out, args=(engine, user.email), icon=":material/logout:")
 current.run()

@@ -54,3 +54,19 @@ def max_upload_bytes() -> int:
 
 def load_sample_on_first_start() -> bool:
     return str(get("LOAD_SAMPLE", "1")).lower() not in ("0", "false", "no")
+
+
+def allowed_email_domains() -> frozenset[str]:
+    """ALLOWED_EMAIL_DOMAINS: the email domains single sign-on may let in; empty lets in any.
+
+    A guard against a mis-set tenant: an address outside these is refused even when a user with
+    it exists. Commas or spaces between domains (a list in secrets.toml works too); each domain
+    is matched whole, so a subdomain must be listed itself.
+    """
+    value = get("ALLOWED_EMAIL_DOMAINS")
+    auth = _secrets().get("auth")
+    if value is None and isinstance(auth, dict):  # written below the [auth] line: read it there
+        value = auth.get("ALLOWED_EMAIL_DOMAINS", auth.get("allowed_email_domains"))
+    value = "" if value is None else value
+    parts = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
+    return frozenset(d.strip().lstrip("@").lower() for d in map(str, parts) if d.strip().lstrip("@"))

@@ -5,8 +5,9 @@ Not a page. ``signed_in_user`` is the one place the rest of the dashboard learns
 until someone is signed in.
 
 - Single sign-on (OpenID Connect, e.g. Microsoft Entra ID or Google Workspace) when an ``[auth]``
-  section is in `.streamlit/secrets.toml`: the signed-in email must belong to a user the trust
-  has added; anyone else is politely turned away.
+  section is in `.streamlit/secrets.toml`: the address the provider vouches for (store/sso.py says
+  which claim) must belong to a user the trust has added, within ALLOWED_EMAIL_DOMAINS when that
+  is set; anyone else is politely turned away with a sentence saying why.
 - Local accounts otherwise, once any user exists: email and password, attempts rate-limited.
 - A demonstration, with a role switcher and a banner, only while the database holds nothing but
   the sample trust and no user exists. Once a real return is stored the dashboard will not serve
@@ -15,14 +16,23 @@ until someone is signed in.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 import streamlit as st
 
-from store import users
+from store import sso, users
 from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
 from store.overview import only_sample
 
 DEMO_EMAIL = "demo@example.invalid"
 STATE = "signed_in_email"
+SSO_RECORDED = "sign_in_recorded"  # (address, let in) of this session's sign-in put on record
+# What st.user holds besides the provider's claims.
+NOT_CLAIMS = ("is_logged_in", "tokens", "provider")
+MARKDOWN = "\\`*_[]()<>#|~$:"  # what Streamlit would read as formatting, an emoji or an icon
+
+log = logging.getLogger("dashboard")
 
 
 def sso_configured() -> bool:
@@ -48,25 +58,51 @@ def signed_in_user(engine) -> users.User | None:
     if how == "demo":
         return st.session_state.get("demo_user") or users.User(DEMO_EMAIL, "Demonstration", TRUST_LEADER, ())
     if how == "sso":
-        if not getattr(st.user, "is_logged_in", False):
-            return None
-        return users.get_user(engine, str(st.user.email))
+        outcome = sso_sign_in_outcome(engine)
+        return outcome.user if outcome is not None else None
     email = st.session_state.get(STATE)
     return users.get_user(engine, email) if email else None
 
 
-def gate(engine) -> users.User:
-    """The signed-in, active user; otherwise draw the way in (or the refusal) and stop."""
+def sso_claims() -> dict | None:
+    """The provider's claims about the person signed in through it, or None."""
+    info = st.user.to_dict()
+    if not info.get("is_logged_in"):
+        return None
+    return {key: value for key, value in info.items() if key not in NOT_CLAIMS}
+
+
+def sso_sign_in_outcome(engine) -> sso.SignIn | None:
+    """Who single sign-on says is here and whether they may come in; None before signing in."""
+    claims = sso_claims()
+    return None if claims is None else sso.resolve(engine, claims)
+
+
+def gate(engine, *, before_stop: Callable[[], object] | None = None) -> users.User:
+    """The signed-in, active user; otherwise draw the way in (or the refusal) and stop.
+
+    ``before_stop`` runs before the run stops without a user: the frame registers its page list
+    there, hidden, so that a stopped run never falls back to listing the files in pages/.
+    """
     how = mode(engine)
-    user = signed_in_user(engine)
+    try:
+        user = signed_in_user(engine)
+        if how == "sso":
+            _record_sso_sign_in(engine)
+    except Exception:  # noqa: BLE001 - a bug of ours: an apology, never a traceback
+        log.exception("Failed while checking who is signed in")
+        user, how = None, "failed"
     if user is not None and not user.disabled:
         if how == "demo":
             demo_banner(engine)
-        elif how == "sso" and not st.session_state.get("sign_in_recorded"):
-            _record_sso_sign_in(engine, user.email)
         return user
+    if before_stop is not None:
+        before_stop()
     st.title("Safeguarding governance")
-    if how == "locked":
+    if how == "failed":
+        st.error("Sorry: something went wrong on our side while checking who you are. Please reload the "
+                 "page; if it happens again, tell your trust's data officer.", icon=":material/error:")
+    elif how == "locked":
         st.error("This dashboard holds the trust's returns and nobody is set up to sign in yet. A trust "
                  "leader adds the first account on the server with `python -m store users add EMAIL "
                  "--role trust_leader --password-stdin`, or sets up single sign-on in "
@@ -78,25 +114,41 @@ def gate(engine) -> users.User:
     st.stop()
 
 
-def _record_sso_sign_in(engine, email: str) -> None:
-    """Single sign-on happens at the provider; the dashboard records the first visit of a session."""
-    from store.audit import write_audit
-    from store.db import writing
-
-    with writing(engine) as conn:
-        write_audit(conn, actor=email, action="sign_in", outcome="accepted", detail={"by": "single sign-on"},
-                    source=request_source())
-    st.session_state["sign_in_recorded"] = True
+def _record_sso_sign_in(engine) -> None:
+    """Single sign-on happens at the provider; the dashboard records the first visit of a session,
+    let in or turned away (and again should that change within the session)."""
+    claims = sso_claims()
+    if claims is None:
+        return
+    outcome = sso.resolve(engine, claims)
+    seen = (outcome.email, outcome.user is not None)
+    if st.session_state.get(SSO_RECORDED) != seen:
+        sso.record_sign_in(engine, outcome, claims=claims, source=request_source())
+        st.session_state[SSO_RECORDED] = seen
 
 
 def sso_sign_in(engine) -> None:
-    if getattr(st.user, "is_logged_in", False):
-        st.warning(f"You are signed in as {st.user.email}, but that address has no access to this dashboard. "
-                   "Ask your trust's safeguarding lead or data officer to add you.", icon=":material/person_off:")
-        st.button("Sign out", on_click=st.logout)
+    outcome = sso_sign_in_outcome(engine)
+    if outcome is not None:  # signed in at the provider, but not let in
+        icon = ":material/badge:" if outcome.email is None else ":material/person_off:"
+        st.warning(plain(outcome.message), icon=icon)
+        st.button("Sign out", on_click=st.logout, icon=":material/logout:")
         return
     st.write("Sign in with your trust account to see the safeguarding returns.")
     st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:")
+
+
+def sso_sign_out(engine, email: str) -> None:
+    """Sign out here and, where the provider offers an end-session endpoint, there too (Streamlit's
+    logout route sends the browser to it)."""
+    sso.record_sign_out(engine, email, source=request_source())
+    st.session_state.pop(SSO_RECORDED, None)
+    st.logout()
+
+
+def plain(text: str) -> str:
+    """Text shown as it is: what a provider sent is not read as Markdown."""
+    return "".join("\\" + ch if ch in MARKDOWN else ch for ch in text)
 
 
 def local_sign_in(engine) -> None:
@@ -119,9 +171,11 @@ def local_sign_in(engine) -> None:
     st.rerun()
 
 
-def sign_out() -> None:
-    st.session_state.pop(STATE, None)
+def sign_out(engine=None) -> None:
+    email = st.session_state.pop(STATE, None)
     st.session_state.pop("demo_user", None)
+    if engine is not None and email:
+        sso.record_sign_out(engine, email, by="password", source=request_source())
 
 
 def demo_banner(engine) -> None:
