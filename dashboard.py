@@ -68,7 +68,7 @@ def not_signed_in() -> None:
                   position="hidden")
 
 
-engine = common.engine()
+engine = common.engine(before_stop=not_signed_in)
 common.frame_started()
 if identity.mode(engine) == "demo":
     identity.demo_role_switcher(common.all_school_names())

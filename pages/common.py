@@ -54,20 +54,35 @@ def require_frame() -> None:
         st.stop()
 
 
-def engine():
-    """The database, brought to this release's schema; a page that cannot have it says why and stops."""
-    try:
-        return _engine()
-    except upgrades.SchemaError as exc:
-        st.error(str(exc), icon=":material/database:")
+SCHEMA_TROUBLE = ("The dashboard cannot open its database until whoever runs the server has looked at it. "
+                  "Nothing has been changed. (For them: `python -m store init` says what is wrong; once it is "
+                  "put right, restart the dashboard.)")
+
+
+def engine(before_stop: Callable[[], None] | None = None):
+    """The database, brought to this release's schema. When this release cannot use it, every page
+    says so in a sentence for its visitors (the reason, with its paths, goes to the server's log)
+    and stops; ``before_stop`` lets the frame register its hidden page list first."""
+    opened = _engine()
+    if isinstance(opened, upgrades.SchemaError):
+        if before_stop is not None:
+            before_stop()
+        st.error(SCHEMA_TROUBLE, icon=":material/database:")
         st.stop()
+    return opened
 
 
 @st.cache_resource(show_spinner="Opening the database…")
 def _engine():
-    """One engine per process; the schema brought up to date and the sample trust loaded on first start."""
+    """One engine per process; the schema brought up to date and the sample trust loaded on first
+    start. A database this release cannot use is tried once per process, not on every visit (each
+    try of a failing upgrade would copy the database again): the refusal is kept, and logged."""
     eng = db.make_engine(settings.database_url())
-    upgrades.upgrade(eng)
+    try:
+        upgrades.upgrade(eng)
+    except upgrades.SchemaError as exc:
+        log.error("%s", exc)
+        return exc
     if settings.load_sample_on_first_start():
         sample.ensure_sample(eng)
     return eng
