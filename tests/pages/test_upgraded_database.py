@@ -13,7 +13,7 @@ from pages import common
 from store import upgrades
 from store.db import dispose, make_engine
 
-from ..store.test_upgrades import RELEASE_DB
+from ..store.test_upgrades import RELEASE_DB, release_db  # noqa: F401 - a fixture
 from .conftest import assert_no_exception, open_page
 from .test_pages import PAGES
 
@@ -37,6 +37,21 @@ def test_every_page_works_on_a_database_from_the_release_before_versions(release
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM returns")).scalar() == 73
     dispose(engine)
+
+
+@pytest.mark.parametrize("empty_engine", ["postgresql"], indirect=True)
+def test_the_pages_work_on_it_on_postgresql_too(app_env, release_db, sign_in, monkeypatch):
+    """The same database of the release before versions, as it stood on PostgreSQL (see
+    release_db): upgraded by the dashboard's start, its pages show the trust."""
+    monkeypatch.setenv("DATABASE_URL", release_db.url.render_as_string(hide_password=False))
+    sign_in("trust_leader")
+    for page in ("pages/overview.py", "pages/school.py", "pages/challenges.py", "pages/audit.py"):
+        at = open_page(page)
+        assert_no_exception(at)
+        assert at.title[0].value.startswith(PAGES[page]["text"])
+    assert upgrades.current_revision(release_db) == upgrades.head_revision()
+    with release_db.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM returns")).scalar() == 73
 
 
 def test_a_database_from_a_newer_release_stops_the_page_with_a_sentence(release_app, sign_in, caplog):
