@@ -68,20 +68,31 @@ def not_signed_in() -> None:
                   position="hidden")
 
 
-engine = common.engine(before_stop=not_signed_in)
-common.frame_started()
-if identity.mode(engine) == "demo":
-    identity.demo_role_switcher(common.all_school_names())
-user = identity.gate(engine, before_stop=not_signed_in)  # nothing below runs for someone not signed in
-current = st.navigation(pages_for(user.role))
-with st.sidebar:
-    common.sidebar()
+def frame() -> None:
+    """Sign-in, the page list for the user's role, the shared sidebar, then the page itself."""
+    global navigated
+    engine = common.engine(before_stop=not_signed_in)
+    common.frame_started()
     if identity.mode(engine) == "demo":
-        st.caption(f"Trying it as **{user.name}**")
-    else:
-        st.caption(f"Signed in as **{user.name or user.email}** ({ROLES.get(user.role, user.role)})")
-    if identity.mode(engine) == "local":
-        st.button("Sign out", on_click=identity.sign_out, args=(engine,), icon=":material/logout:")
-    elif identity.mode(engine) == "sso":
-        st.button("Sign out", on_click=identity.sso_sign_out, args=(engine, user.email), icon=":material/logout:")
-current.run()
+        identity.demo_role_switcher(common.all_school_names())
+    user = identity.gate(engine, before_stop=not_signed_in)  # nothing below runs for someone not signed in
+    current = st.navigation(pages_for(user.role))
+    navigated = True
+    with st.sidebar:
+        common.sidebar()
+        if identity.mode(engine) == "demo":
+            st.caption(f"Trying it as **{user.name}**")
+        else:
+            st.caption(f"Signed in as **{user.name or user.email}** ({ROLES.get(user.role, user.role)})")
+        if identity.mode(engine) == "local":
+            st.button("Sign out", on_click=identity.sign_out, args=(engine,), icon=":material/logout:")
+        elif identity.mode(engine) == "sso":
+            st.button("Sign out", on_click=identity.sso_sign_out, args=(engine, user.email), icon=":material/logout:")
+    current.run()
+
+
+navigated = False
+try:
+    frame()
+except Exception as exc:  # noqa: BLE001 - a fault of the database is a sentence; anything else re-raised
+    common.database_trouble(exc, before_stop=None if navigated else not_signed_in)

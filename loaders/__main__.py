@@ -93,6 +93,7 @@ def _without_where(message: str, where: str) -> str:
 def _import(files: list[str], db: str | None) -> int:
     try:
         from store.importer import import_paths  # only `import` needs the database
+        from store.db import trouble
         from store.upgrades import SchemaError
     except Exception:  # noqa: BLE001
         _apologise(", ".join(files), "opening the database for")
@@ -102,8 +103,12 @@ def _import(files: list[str], db: str | None) -> int:
     except SchemaError as exc:  # a database this release cannot use: the sentence says why
         print(str(exc), file=sys.stderr)
         return FAILED
-    except Exception:  # noqa: BLE001
-        _apologise(", ".join(files), "importing")
+    except Exception as exc:  # noqa: BLE001 - the database's own fault is a sentence; ours an apology
+        said = trouble(exc)
+        if said is None:
+            _apologise(", ".join(files), "importing")
+        else:
+            print(said, file=sys.stderr)
         return FAILED
     failed = False
     for outcome in outcomes:

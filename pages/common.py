@@ -120,12 +120,28 @@ def apology(action: str):
     """Turn a bug of ours into a short sentence on the page; the detail goes to the log."""
     try:
         yield
-    except Exception:
+    except Exception as exc:
+        said = db.trouble(exc)
+        if said is not None:  # the database's fault, not ours: say what it means for the person
+            log.warning("The database failed while %s: %s", action, upgrades.one_line(exc))
+            st.error(said, icon=":material/database:")
+            return
         log.exception("Failed while %s", action)
         st.error(
             f"Sorry: something went wrong on our side while {action}. Nothing was half-saved. "
             "Please try again; if it happens again, tell your trust's data officer."
         )
+
+
+def database_trouble(exc: BaseException, before_stop: Callable[[], None] | None = None) -> None:
+    """End a run that met a fault of the database itself with its sentence, or re-raise a bug."""
+    said = db.trouble(exc)
+    if said is None:
+        raise exc
+    log.warning("The database failed: %s", upgrades.one_line(exc))
+    if before_stop is not None:
+        before_stop()
+    st.error(said, icon=":material/database:")
 
 
 def run_safely(action: str, fn: Callable, *args, **kwargs):

@@ -23,6 +23,7 @@ import streamlit as st
 
 from store import sso, users
 from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
+from store.db import trouble
 from store.overview import only_sample
 
 DEMO_EMAIL = "demo@example.invalid"
@@ -89,7 +90,9 @@ def gate(engine, *, before_stop: Callable[[], object] | None = None) -> users.Us
         user = signed_in_user(engine)
         if how == "sso":
             _record_sso_sign_in(engine)
-    except Exception:  # noqa: BLE001 - a bug of ours: an apology, never a traceback
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: an apology, never a traceback
+        if trouble(exc) is not None:
+            raise  # the database's own fault: the frame says what it means
         log.exception("Failed while checking who is signed in")
         user, how = None, "failed"
     if user is not None and not user.disabled:

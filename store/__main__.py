@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 import settings
 from store.db import make_engine
 from store.schema import returns
-from store.db import checked_url
+from store.db import checked_url, trouble
 from store.upgrades import SchemaError, Upgrade, one_line, upgrade
 
 OK, FAILED = 0, 1  # argparse itself exits 2 on bad usage
@@ -79,7 +79,7 @@ def _init(args) -> int:
         print(str(exc), file=sys.stderr)
         return FAILED
     except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback
-        print(f"Could not set up the database at {shown}: {one_line(exc)}.", file=sys.stderr)
+        print(trouble(exc) or f"Could not set up the database at {shown}: {one_line(exc)}.", file=sys.stderr)
         return FAILED
     extra = f", {imported} sample returns loaded now" if imported else ""
     print(f"Database ready at {shown}: {total} returns stored{extra}.")
@@ -159,7 +159,7 @@ def _users(args) -> int:
         return FAILED
     except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback
         shown = make_url(url).render_as_string(hide_password=True)
-        print(f"Could not change the users at {shown}: {one_line(exc)}.", file=sys.stderr)
+        print(trouble(exc) or f"Could not change the users at {shown}: {one_line(exc)}.", file=sys.stderr)
         return FAILED
 
 

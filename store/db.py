@@ -52,6 +52,35 @@ def checked_url(url: str) -> str:
     return url
 
 
+# What a fault of the database itself (not of our code) means for the person in front of it.
+READ_ONLY = ("The dashboard's database is read-only just now, so nothing could be saved; nothing already "
+             "stored was lost. Whoever runs the server should check the database's permissions, then try again.")
+FULL = ("The disk that holds the dashboard's database is full, so nothing could be saved; nothing already "
+        "stored was lost. Whoever runs the server should make room, then try again.")
+DOWN = ("The dashboard cannot reach its database just now, so nothing can be shown or saved; nothing was lost. "
+        "Please try again in a few minutes, and if it goes on, tell whoever runs the server.")
+BUSY = ("The dashboard's database is busy with another change that is taking too long; nothing was saved. "
+        "Please try again in a minute.")
+_SIGNS = (
+    (READ_ONLY, ("readonly database", "read-only", "read only transaction", "permission denied")),
+    (FULL, ("database or disk is full", "no space left", "could not extend file", "disk full")),
+    (BUSY, ("database is locked", "lock timeout", "statement timeout")),
+    (DOWN, ("connection refused", "could not connect", "connection failed", "server closed the connection",
+            "terminating connection", "the database system is", "unable to open database file",
+            "name or service not known", "connection timeout", "timeout expired", "no route to host")),
+)
+
+
+def trouble(exc: BaseException) -> str | None:
+    """The sentence for a fault of the database itself (read-only, full, out of reach, locked), or
+    None when the error is something else (a bug of ours, to be apologised for)."""
+    if not isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.InternalError,
+                            sa.exc.ProgrammingError, OSError)):
+        return None
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return next((said for said, signs in _SIGNS if any(sign in text for sign in signs)), None)
+
+
 def dispose(engine: Engine) -> None:
     """Close the engine's connections and forget it, so the next make_engine starts afresh."""
     with _engines_lock:

@@ -20,7 +20,7 @@ import settings
 from loaders import checks, registry
 from loaders.report import ERROR, Problem, ReturnReport
 from store.audit import record_attempt
-from store.db import make_engine
+from store.db import make_engine, trouble
 from store.upgrades import upgrade
 from store.returns import NotStorable, SavedReturn, previous_values, save_return
 
@@ -76,7 +76,7 @@ def import_paths(paths: list[str], db_url: str | None = None, user: str = "comma
             outcome.saved = save_return(engine, outcome.report, data, user=user,
                                         submitted_at=submitted_at, action="import", source=source)
         except (NotStorable, SQLAlchemyError) as exc:
-            message = str(exc) if isinstance(exc, NotStorable) else \
+            message = str(exc) if isinstance(exc, NotStorable) else trouble(exc) or \
                 "The return could not be stored because of a problem on our side; nothing was saved. Try again."
             outcome.report.problems.append(Problem("not_stored", ERROR, None, None, message))
     return outcomes
