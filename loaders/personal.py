@@ -55,6 +55,7 @@ UPN = freetext.UPN
 # labels, instructions and data-validation messages, most of all), so each return looks again
 # only at text it has not seen. Bounded: emptied when full, and long texts are never kept.
 _CLEAN: set[str] = set()
+_CLEAN_LABELS: set[str] = set()  # names (of sheets, of ranges) found clean: read as labels, kept apart
 _CLEAN_MAX, _CLEAN_LONGEST = 10_000, 500  # at most about 5 MB
 _TEXT = itemgetter(2)
 _SPACES = re.compile(r"\s+")
@@ -113,7 +114,7 @@ def find_child_data(book: Workbook, screen: Screen | None = None) -> Problem | N
 
 def _texts(screen: Screen) -> Iterator[Text]:
     if screen.kind == XLSX and screen.parts is not None:
-        return places.xlsx_texts(screen.parts)
+        return places.xlsx_texts(screen.parts, _CLEAN.__contains__)
     if screen.kind == ODS and screen.parts is not None:
         return places_ods.ods_texts(screen.parts)
     if screen.kind == XLS and screen.biff is not None:
@@ -132,7 +133,14 @@ def _read(text: Text) -> str | None:
             _remember(body)
         return kind
     if how in (LABEL, places.SHEET):
-        return freetext.child_details(body, label=True) if body else None
+        if not body or body in _CLEAN_LABELS:
+            return None
+        kind = freetext.child_details(body, label=True)
+        if kind is None and len(body) <= _CLEAN_LONGEST:
+            if len(_CLEAN_LABELS) >= _CLEAN_MAX:
+                _CLEAN_LABELS.clear()
+            _CLEAN_LABELS.add(body)
+        return kind
     if how == HEADING:
         if heading_key(body) in CHILD_HEADINGS:
             return f"a field headed '{body}'"

@@ -5,7 +5,9 @@ title, a text box, a data-validation message, a sheet's name or the document's p
 well as in cells. Each function here walks one format's parts (as the door already inflated
 them) and yields each such text with the place it sits in. Where a place is (which sheet holds a
 comment part, which cell an annotation sits in) is worked out only for a text that is refused,
-so a clean return pays for reading the text and nothing more.
+so a clean return pays for reading the text and nothing more. What every return made from the
+template repeats (the workbook part, what stands around each sheet's cells) is read once and
+remembered; forget() empties that memory after a refusal.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ _ROOT = re.compile(rb"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:[\w.-]+:)?(
 _DEFINED = re.compile(rb"<(?:[\w.-]+:)?definedName\s([^>]*)>(.*?)</(?:[\w.-]+:)?definedName>", re.S)
 _HEADER_FOOTER = re.compile(rb"<(?:[\w.-]+:)?(odd|even|first)(Header|Footer)(?:\s[^>]*)?(?<!/)>(.*?)</", re.S)
 _VALIDATION = re.compile(rb"<(?:[\w.-]+:)?dataValidation\s([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?dataValidation>)", re.S)
+_VALIDATION_TAG = re.compile(rb"<(?:[\w.-]+:)?dataValidation\s[^>]*>")
 _FORMULA1 = re.compile(rb"<(?:[\w.-]+:)?formula1>(.*?)</", re.S)
 _SQREF = re.compile(rb"<(?:xm:)?sqref>([^<]*)<")
 _COMMENT = re.compile(rb"<(?:[\w.-]+:)?(?:threadedComment|comment)\s([^>]*)>(.*?)</(?:[\w.-]+:)?(?:threadedComment|comment)>",
@@ -162,16 +165,29 @@ def _owners(parts: dict[str, bytes]) -> dict[str, str]:
 def xlsx_sheet_names(parts: dict[str, bytes]) -> list[tuple[str, str]]:
     """(name, state) of every sheet, chart sheets too, in tab order."""
     names = {n.lower(): n for n in parts}
-    book = parts.get(names.get("xl/workbook.xml", ""), b"")
-    out = []
-    for m in re.finditer(rb"<(?:[\w.-]+:)?sheet\s([^>]*)>", book):
+    return list(_book(parts.get(names.get("xl/workbook.xml", ""), b""))[0])
+
+
+_SHEET = re.compile(rb"<(?:[\w.-]+:)?sheet\s([^>]*)>")
+
+
+@lru_cache(maxsize=256)
+def _book(xml: bytes) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, str, bool], ...]]:
+    """The workbook part's sheets (name, state) and defined names (name, value, localSheetId,
+    hidden): read once for the workbook part every return made from the same template shares."""
+    sheets = tuple((a.get("name", ""), a.get("state", "visible")) for a in map(_attrs, _SHEET.findall(xml)))
+    defined = []
+    for m in _DEFINED.finditer(xml):
         attrs = _attrs(m.group(1))
-        out.append((attrs.get("name", ""), attrs.get("state", "visible")))
-    return out
+        defined.append((attrs.get("name", ""), _text(m.group(2)), attrs.get("localSheetId", ""),
+                        attrs.get("hidden", "") in ("1", "true")))
+    return sheets, tuple(defined)
 
 
-def xlsx_texts(parts: dict[str, bytes]) -> Iterator[Text]:
-    """Every text an .xlsx keeps outside its cells, with its place."""
+def xlsx_texts(parts: dict[str, bytes], known: Callable[[str], bool] = lambda text: False) -> Iterator[Text]:
+    """Every text an .xlsx keeps outside its cells, with its place. Free text ``known`` to be
+    clean is passed over where the template repeats it in every return (data-validation
+    messages, defined names), so a clean return costs little more than the reading."""
     book = _Xlsx(parts)
     sheets = xlsx_sheet_names(parts)
     for n, (name, _) in enumerate(sheets, 1):
@@ -180,9 +196,9 @@ def xlsx_texts(parts: dict[str, bytes]) -> Iterator[Text]:
         root = _ROOT.match(xml)
         kind = root.group(1) if root else b""
         if kind in (b"worksheet", b"chartsheet"):
-            yield from _sheet_texts(book, part, xml)
+            yield from _sheet_texts(book, part, xml, known)
         elif kind == b"workbook":
-            yield from _defined_names(xml, [name for name, _ in sheets])
+            yield from _defined_names(xml, [name for name, _ in sheets], known)
         elif kind in (b"comments", b"ThreadedComments"):
             for m in _COMMENT.finditer(xml):
                 ref = _attrs(m.group(1)).get("ref", "").split(":")[0] or None
@@ -204,24 +220,54 @@ def xlsx_texts(parts: dict[str, bytes]) -> Iterator[Text]:
             yield from _pivot_texts(xml)
 
 
-def _sheet_texts(book: _Xlsx, part: str, xml: bytes) -> Iterator[Text]:
-    # Both sit in their own elements after the cells: found by one plain search, then read from there.
-    at = xml.find(b"headerFooter")
-    if at >= 0:
-        for m in _HEADER_FOOTER.finditer(xml, at):
-            what = f"the {_HEADER_WORD[m.group(2)]}"
-            yield Text(header_text(_text(m.group(3))), lambda w=what: _of(book, part, w))
-    at = xml.find(b"dataValidation")
-    if at >= 0:
-        for m in _VALIDATION.finditer(xml, max(0, at - 40)):
-            for text, what, cell in _validation(m.group(0)):
+def _sheet_texts(book: _Xlsx, part: str, xml: bytes, known: Callable[[str], bool]) -> Iterator[Text]:
+    # Headers, footers and data validation are elements of the sheet, never inside its cells
+    # (<sheetData>): only what stands before and after the cells is searched, however many cells.
+    opens, closes = xml.find(b"sheetData"), xml.rfind(b"sheetData")
+    for piece in ((xml[:opens], xml[closes:]) if opens >= 0 else (xml,)):
+        for text, what, cell in _around_cells(piece):
+            if cell is HEADER:
+                yield Text(text, lambda w=what: _of(book, part, w))
+            elif not known(text):
                 yield Text(text, lambda w=what, c=cell: book.on(part, w, c, _VALIDATION_FIX))
 
 
-@lru_cache(maxsize=4096)
+HEADER = ""  # marks a header's or footer's text among what stands around the cells
+
+
+@lru_cache(maxsize=512)
+def _around_cells(xml: bytes) -> tuple[tuple[str, str, str | None], ...]:
+    """(text, what it is, its cell, or HEADER) of each header, footer and data validation in
+    what stands before or after a sheet's cells. Read once for what every sheet made from the
+    same template repeats; forget() empties the memory after a refusal."""
+    out = []
+    at = xml.find(b"headerFooter")
+    if at >= 0:
+        for m in _HEADER_FOOTER.finditer(xml, at):
+            out.append((header_text(_text(m.group(3))), f"the {_HEADER_WORD[m.group(2)]}", HEADER))
+    at = xml.find(b"dataValidation")
+    while at >= 0:
+        start = _VALIDATION_TAG.search(xml, max(0, at - 40))
+        if start is None:
+            break
+        if start.group(0).endswith(b"/>"):
+            at = start.end()
+        else:
+            end = xml.find(b"dataValidation>", start.end())
+            at = end + 15 if end >= 0 else start.end()
+        out += _validation(xml[start.start():at])
+        at = xml.find(b"dataValidation", at)
+    return tuple(out)
+
+
+def forget() -> None:
+    """Empty every memory of what files held (after a refusal, so nothing of that file stays)."""
+    for cached in (_attrs, _book, _around_cells):
+        cached.cache_clear()
+
+
 def _validation(element: bytes) -> tuple[tuple[str, str, str | None], ...]:
-    """(text, what it is, the first cell) of each message and list of one data validation; the
-    same few rules arrive in every return made from the template, so each is read once."""
+    """(text, what it is, the first cell) of each message and list of one data validation."""
     m = _VALIDATION.match(element)
     attrs, inner = _attrs(m.group(1)), m.group(2) or b""
     ref = attrs.get("sqref") or _text(b"".join(_SQREF.findall(inner)))
@@ -250,20 +296,21 @@ def header_text(raw: str) -> str:
     return " ".join(_HEADER_CODE.sub(" ", raw.replace("&&", "\x00")).replace("\x00", "&").split())
 
 
-def _defined_names(xml: bytes, sheets: list[str]) -> Iterator[Text]:
-    for m in _DEFINED.finditer(xml):
-        attrs = _attrs(m.group(1))
-        local = attrs.get("localSheetId", "")
+def _defined_names(xml: bytes, sheets: list[str], known: Callable[[str], bool]) -> Iterator[Text]:
+    for name, value, local, hidden in _book(xml)[1]:
         sheet = sheets[int(local)] if local.isdigit() and int(local) < len(sheets) else None
-        hidden = attrs.get("hidden", "") in ("1", "true")
-        what = ("a hidden defined name" if hidden else "a defined name") + (f" on {sheet}" if sheet else "")
-        fix = ("delete it (it is hidden, so Name Manager does not list it: copy the return's sheets into a new "
-               "workbook instead)" if hidden else "delete it (Formulas > Name Manager)")
-        place = fixed(Place(what, sheet, None, fix))
-        name = attrs.get("name", "")
+        place = (lambda s=sheet, h=hidden: _name_place(s, h))
         if not name.startswith("_xlnm."):
             yield Text(name, place, LABEL)
-        yield Text(_text(m.group(2)), place)
+        if not known(value):
+            yield Text(value, place)
+
+
+def _name_place(sheet: str | None, hidden: bool) -> Place:
+    what = ("a hidden defined name" if hidden else "a defined name") + (f" on {sheet}" if sheet else "")
+    fix = ("delete it (it is hidden, so Name Manager does not list it: copy the return's sheets into a new "
+           "workbook instead)" if hidden else "delete it (Formulas > Name Manager)")
+    return Place(what, sheet, None, fix)
 
 
 def _drawing_texts(book: _Xlsx, part: str, xml: bytes) -> Iterator[Text]:

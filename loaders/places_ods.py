@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from typing import Iterator
 
 from .places import LABEL, PAIR, PROPERTIES_FIX, SHEET, Place, Text, fixed, sheet_name_place
@@ -110,8 +111,21 @@ def _on(what: str, sheet: str | None, cell: str | None, fix: str = "remove it") 
 
 
 def ods_sheet_names(parts: dict[str, bytes]) -> list[str]:
-    content = parts.get("content.xml", b"")
-    return [html.unescape(m.group(1).decode("utf-8", "replace")) for m in _TABLE_NAME.finditer(content)]
+    """Every table's name, in order (a plain search: "<table:table" also starts every row and cell)."""
+    content, names = parts.get("content.xml", b""), []
+    if any(b"<table:table" + space in content for space in (b"\n", b"\t", b"\r")):  # not as LibreOffice spells it
+        names = (_TABLE_NAME_ATTR.search(m.group(1)) for m in _TABLE_TAG.finditer(content))
+        return [html.unescape(m.group(1).decode("utf-8", "replace")) if m else "" for m in names]
+    at = content.find(b"<table:table ")
+    while at >= 0:
+        end = content.find(b">", at)
+        name = _TABLE_NAME_ATTR.search(content, at, end if end >= 0 else len(content))
+        names.append(html.unescape(name.group(1).decode("utf-8", "replace")) if name else "")
+        at = content.find(b"<table:table ", end if end >= 0 else len(content))
+    return names
+
+
+_TABLE_NAME_ATTR = re.compile(rb"table:name\s*=\s*[\"']([^\"']*)")
 
 
 def ods_texts(parts: dict[str, bytes]) -> Iterator[Text]:
@@ -182,14 +196,28 @@ def _chart_texts(content: bytes, part: str, xml: bytes) -> Iterator[Text]:
 
 
 def _header_texts(content: bytes, styles: bytes) -> Iterator[Text]:
-    for page in _MASTER.finditer(styles):
-        attrs = _attrs(page.group(1))
-        page_name = attrs.get(b"style:name", "")
+    for text, what, page_name in _headers(styles):
+        yield Text(text, lambda w=what, p=page_name: _page_place(content, p, w))
+
+
+@lru_cache(maxsize=64)
+def _headers(styles: bytes) -> tuple[tuple[str, str, str], ...]:
+    """(text, 'the page header' or '... footer', page style) of each header and footer with any
+    content: read once for the styles part every return saved from the same template shares."""
+    out = []
+    at = styles.find(b"<style:master-page")
+    for page in _MASTER.finditer(styles, max(at, 0)):
+        page_name = _attrs(page.group(1)).get(b"style:name", "")
+        if b"<text:" not in page.group(2):
+            continue  # every header and footer hidden or empty, as LibreOffice writes them by default
         for region in _REGION.finditer(page.group(2)):
-            if not region.group(2):
-                continue
-            what = f"the page {region.group(1).decode()}"
-            yield Text(_text(region.group(2)), lambda w=what, p=page_name: _page_place(content, p, w))
+            if region.group(2):
+                out.append((_text(region.group(2)), f"the page {region.group(1).decode()}", page_name))
+    return tuple(out)
+
+
+def forget() -> None:
+    _headers.cache_clear()
 
 
 def _page_place(content: bytes, page: str, what: str) -> Place:

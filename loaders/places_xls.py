@@ -19,6 +19,7 @@ MAX_RECORDS = 300_000
 _BOF, _EOF, _CONTINUE = 0x0809, 0x000A, 0x003C
 _BOUNDSHEET, _NAME, _HEADER, _FOOTER = 0x0085, 0x0018, 0x0014, 0x0015
 _NOTE, _OBJ, _TXO, _DV, _SERIESTEXT = 0x001C, 0x005D, 0x01B6, 0x01BE, 0x100D
+_DRAWING = 0x00EC  # read only so that a TXO's text is never taken from a drawing's CONTINUE
 _HEADER_FIX = "remove it (Page Setup > Header/Footer)"
 _VALIDATION_FIX = "remove it (Data > Data Validation)"
 
@@ -41,42 +42,56 @@ def _chars(body: bytes, pos: int, count: int) -> tuple[str, int]:
     return (raw.decode("utf-16-le", "replace") if wide else raw.decode("latin-1")), end
 
 
-def _records(biff: bytes, pos: int, budget: list[int]) -> Iterator[tuple[int, bytes]]:
-    """(type, body) from pos to the end of its substream, nested substreams (charts) included."""
-    depth = 0
-    while pos + 4 <= len(biff) and budget[0] > 0:
-        budget[0] -= 1
-        kind, length = struct.unpack_from("<HH", biff, pos)
-        body = biff[pos + 4:pos + 4 + length]
-        yield kind, body
+_HEAD = struct.Struct("<HH")
+_GLOBAL_KINDS = frozenset({_BOUNDSHEET, _NAME})
+_SHEET_KINDS = frozenset({_HEADER, _FOOTER, _NOTE, _OBJ, _TXO, _CONTINUE, _DV, _SERIESTEXT, _DRAWING})
+
+
+def _records(biff: bytes, pos: int, budget: list[int], wanted: frozenset) -> list[tuple[int, bytes]]:
+    """(type, body) of the wanted records from pos to the end of its substream, nested substreams
+    (charts) included; the others are stepped over unread."""
+    out, depth, size, unpack, left = [], 0, len(biff), _HEAD.unpack_from, budget[0]
+    while pos + 4 <= size and left > 0:
+        left -= 1
+        kind, length = unpack(biff, pos)
+        if kind in wanted:
+            out.append((kind, biff[pos + 4:pos + 4 + length]))
         pos += 4 + length
         if kind == _BOF:
             depth += 1
         elif kind == _EOF:
             depth -= 1
             if depth <= 0:
-                return
+                break
+    budget[0] = left
+    return out
 
 
 def xls_sheets(biff: bytes) -> list[tuple[int, str, int, int]]:
     """(offset, name, visibility, type) of each BOUNDSHEET, in tab order."""
-    out = []
-    for kind, body in _records(biff, 0, [MAX_RECORDS]):
+    return _globals(biff, [MAX_RECORDS])[0]
+
+
+def _globals(biff: bytes, budget: list[int]) -> tuple[list[tuple[int, str, int, int]], list[bytes]]:
+    """The sheets (as xls_sheets) and the NAME records' bodies, from one walk of the globals."""
+    sheets, names = [], []
+    for kind, body in _records(biff, 0, budget, _GLOBAL_KINDS):
         if kind == _BOUNDSHEET and len(body) >= 8:
             offset, state, sheet_type = struct.unpack_from("<IBB", body)
-            out.append((offset, _string(body, 6, 1)[0], state & 3, sheet_type))
-    return out
+            sheets.append((offset, _string(body, 6, 1)[0], state & 3, sheet_type))
+        elif kind == _NAME and len(body) >= 14:
+            names.append(body)
+    return sheets, names
 
 
 def xls_texts(biff: bytes, properties: dict[str, bytes] | None = None) -> Iterator[Text]:
     """Every text an .xls keeps outside its cells, with its place."""
     budget = [MAX_RECORDS]
-    sheets = xls_sheets(biff)
+    sheets, names = _globals(biff, budget)
     for n, (_, name, _, _) in enumerate(sheets, 1):
         yield Text(name, fixed(sheet_name_place(n, len(sheets))), SHEET)
-    for kind, body in _records(biff, 0, budget):
-        if kind == _NAME and len(body) >= 14:
-            yield from _name_texts(body, [name for _, name, _, _ in sheets])
+    for body in names:
+        yield from _name_texts(body, [name for _, name, _, _ in sheets])
     for offset, name, _, _ in sheets:
         yield from _sheet_texts(biff, offset, name, budget)
     for stream, body in (properties or {}).items():
@@ -115,7 +130,7 @@ def _sheet_texts(biff: bytes, offset: int, sheet: str, budget: list[int]) -> Ite
     notes: dict[int, str] = {}  # obj id -> the note's cell
     boxes: list[tuple[int, str]] = []  # (obj id, text) of each TXO, in order
     last_obj, pending = None, None  # pending: [obj id, characters still to read, pieces]
-    for kind, body in _records(biff, offset, budget):
+    for kind, body in _records(biff, offset, budget, _SHEET_KINDS):
         if pending and kind == _CONTINUE:
             if pending[1] > 0 and body:  # the text, a flags byte first in each piece; then formatting
                 room = (len(body) - 1) // 2 if body[0] & 1 else len(body) - 1
