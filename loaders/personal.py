@@ -17,7 +17,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Iterator
 
-from . import freetext, places, places_ods, places_xls
+from . import freetext, labels, places, places_ods, places_xls
 from .guard import ODS, XLS, XLSX, Screen, damaged
 from .labels import normalise
 from .places import FREE, HEADING, LABEL, PAIR, Place, Text
@@ -90,6 +90,24 @@ def find_child_data(book: Workbook, screen: Screen | None = None) -> Problem | N
     The sheets' names are read first, so that no message names a sheet whose name is itself the
     problem; then the cells; then every other place the format keeps text.
     """
+    problem = _find(book, screen)
+    if problem:
+        forget()
+    return problem
+
+
+def forget() -> None:
+    """Empty the loader's memories of text (the clean texts here, the labels, the places' parts)
+    after a refusal, so nothing of a refused file stays in the process, clean-looking parts of it
+    included."""
+    _CLEAN.clear()
+    _CLEAN_LABELS.clear()
+    labels.forget()
+    places.forget()
+    places_ods.forget()
+
+
+def _find(book: Workbook, screen: Screen | None) -> Problem | None:
     texts = _texts(screen) if screen is not None else iter(())
     try:
         first = None

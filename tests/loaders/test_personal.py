@@ -106,3 +106,25 @@ def test_the_blank_template_is_not_mistaken_for_child_data():
     template.write_template(out)
     report = check_return(out.getvalue(), "blank.xlsx")
     assert not report.refused, report.problems[:1]
+
+
+def test_nothing_of_a_refused_file_stays_in_the_loaders_memory():
+    """The loader remembers text it has read (clean text, labels, the template's parts) to read the
+    next return faster; a refusal empties all of it, so even the clean-looking parts of a refused
+    file (a name with nothing beside it, a data-validation message) are not kept in the process."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from loaders import labels, personal, places, places_ods
+
+    def finish(wb):
+        rule = DataValidation(type="whole", prompt="Ellis Moore's group", promptTitle="Whose")
+        wb["Neglect"].add_data_validation(rule)
+        rule.add("C9")
+    data = build_return(extra_sheets={"Working": [["Ellis Moore"], ["A123456789012"]]}, finish=finish).data
+    assert check_return(build_return(fmt="ods").data, "r.ods").valid  # fills every memory first
+    assert check_return(data, "r.xlsx").refused
+    assert not [t for t in personal._CLEAN | personal._CLEAN_LABELS | set(labels._KNOWN) if "Ellis" in t]
+    assert places._around_cells.cache_info().currsize == places._book.cache_info().currsize == 0
+    assert places_ods._headers.cache_info().currsize == 0
+    assert check_return(build_return().data, "r.xlsx").valid  # and the next return reads as before
+    assert "Ellis Moore" not in personal._CLEAN
