@@ -80,6 +80,8 @@ _CORE = re.compile(rb"<(?:[\w.-]+:)?(title|subject|creator|keywords|description|
 _APP = re.compile(rb"<(?:[\w.-]+:)?(Company|Manager|HyperlinkBase|TitlesOfParts)(?:\s[^>]*)?>(.*?)</(?:[\w.-]+:)?\1>",
                   re.S)
 _CUSTOM = re.compile(rb"<(?:[\w.-]+:)?property\s([^>]*)>(.*?)</(?:[\w.-]+:)?property>", re.S)
+_TABLE_HEAD = re.compile(rb"\s*(?:<\?xml[^>]*\?>\s*)?<(?:[\w.-]+:)?table\s([^>]*)>")
+_TABLE_COLUMN = re.compile(rb"<(?:[\w.-]+:)?tableColumn\s([^>]*)>")
 _PIVOT_FIELD = re.compile(rb"<(?:[\w.-]+:)?cacheField\s([^>]*)>")
 _PIVOT_ITEM = re.compile(rb"<(?:[\w.-]+:)?s\s+v\s*=\s*\"([^\"]*)\"")
 
@@ -218,6 +220,8 @@ def xlsx_texts(parts: dict[str, bytes], known: Callable[[str], bool] = lambda te
             yield from _properties(xml)
         elif kind == b"pivotCacheDefinition" or kind == b"pivotCacheRecords":
             yield from _pivot_texts(xml)
+        elif kind == b"table":
+            yield from _table_texts(book, part, xml)
 
 
 def _sheet_texts(book: _Xlsx, part: str, xml: bytes, known: Callable[[str], bool]) -> Iterator[Text]:
@@ -363,6 +367,18 @@ def _properties(xml: bytes) -> Iterator[Text]:
             else [_text(inner)]
         for text in texts:
             yield Text(text, fixed(Place(APP_FIELDS[field], fix=PROPERTIES_FIX)), LABEL if field == "TitlesOfParts" else FREE)
+
+
+def _table_texts(book: _Xlsx, part: str, xml: bytes) -> Iterator[Text]:
+    """An Excel table's name, and its columns' names (its only copy when the header row is hidden)."""
+    where = (lambda: book.on(part, "an Excel table", fix="delete it, or rename it (Table Design > Table Name)"))
+    head = _TABLE_HEAD.match(xml)
+    if head:
+        attrs = _attrs(head.group(1))
+        for key in ("name", "displayName"):
+            yield Text(attrs.get(key, ""), where, LABEL)
+    for m in _TABLE_COLUMN.finditer(xml):
+        yield Text(_attrs(m.group(1)).get("name", ""), where, HEADING)
 
 
 def _pivot_texts(xml: bytes) -> Iterator[Text]:

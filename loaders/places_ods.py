@@ -16,7 +16,7 @@ _ANNOTATION = re.compile(rb"<office:annotation\b[^>]*>(.*?)</office:annotation>"
 _ANNOTATION_AUTHOR = re.compile(rb"<(dc:creator|dc:date|meta:date-string)\b[^>]*>.*?</\1>", re.S)
 _TABLE_NAME = re.compile(rb"<table:table\s[^>]*?table:name\s*=\s*[\"']([^\"']*)")
 _TABLE_TAG = re.compile(rb"<table:table\s([^>]*)>")
-_NAMED = re.compile(rb"<table:named-(?:range|expression)\s([^>]*)>")
+_NAMED = re.compile(rb"<table:(?:named-range|named-expression|database-range)\s([^>]*)>")
 _VALIDITY = re.compile(rb"<table:content-validation\s([^>]*?)(?:/>|>(.*?)</table:content-validation>)", re.S)
 _MESSAGE = re.compile(rb"<table:(help|error)-message\b([^>]*?)(?:/>|>(.*?)</table:\1-message>)", re.S)
 _PARAGRAPH = re.compile(rb"<text:(?:p|h)\b[^>]*?(?:/>|>(.*?)</text:(?:p|h)>)", re.S)
@@ -138,10 +138,11 @@ def ods_texts(parts: dict[str, bytes]) -> Iterator[Text]:
         for m in _ANNOTATION.finditer(content):
             yield Text(_text(_ANNOTATION_AUTHOR.sub(b"", m.group(1))),
                        lambda at=m.start(): _on("a comment", *_cell_at(content, at), "delete it"))
-    if b"<table:named-" in content:
+    if b"<table:named-" in content or b"<table:database-range" in content:
         for m in _NAMED.finditer(content):
             attrs = _attrs(m.group(1))
-            place = fixed(Place("a named range or expression", fix="delete it (Sheet > Named Ranges and Expressions > Manage)"))
+            place = fixed(Place("a named range or database range",
+                                fix="delete it (Sheet > Named Ranges and Expressions > Manage, or Data > Define Range)"))
             yield Text(attrs.get(b"table:name", ""), place, LABEL)
             yield Text(attrs.get(b"table:expression", ""), place)
     if b"<table:content-validation" in content:

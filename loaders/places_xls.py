@@ -20,6 +20,7 @@ _BOF, _EOF, _CONTINUE = 0x0809, 0x000A, 0x003C
 _BOUNDSHEET, _NAME, _HEADER, _FOOTER = 0x0085, 0x0018, 0x0014, 0x0015
 _NOTE, _OBJ, _TXO, _DV, _SERIESTEXT = 0x001C, 0x005D, 0x01B6, 0x01BE, 0x100D
 _DRAWING = 0x00EC  # read only so that a TXO's text is never taken from a drawing's CONTINUE
+_HEADER_FOOTER = 0x089C  # Excel 2007's first-page and even-page headers and footers
 _HEADER_FIX = "remove it (Page Setup > Header/Footer)"
 _VALIDATION_FIX = "remove it (Data > Data Validation)"
 
@@ -44,7 +45,7 @@ def _chars(body: bytes, pos: int, count: int) -> tuple[str, int]:
 
 _HEAD = struct.Struct("<HH")
 _GLOBAL_KINDS = frozenset({_BOUNDSHEET, _NAME})
-_SHEET_KINDS = frozenset({_HEADER, _FOOTER, _NOTE, _OBJ, _TXO, _CONTINUE, _DV, _SERIESTEXT, _DRAWING})
+_SHEET_KINDS = frozenset({_HEADER, _FOOTER, _HEADER_FOOTER, _NOTE, _OBJ, _TXO, _CONTINUE, _DV, _SERIESTEXT, _DRAWING})
 
 
 def _records(biff: bytes, pos: int, budget: list[int], wanted: frozenset) -> list[tuple[int, bytes]]:
@@ -144,6 +145,8 @@ def _sheet_texts(biff: bytes, offset: int, sheet: str, budget: list[int]) -> Ite
         if kind in (_HEADER, _FOOTER) and len(body) >= 3:
             what = "the page header" if kind == _HEADER else "the page footer"
             yield Text(header_text(_string(body, 0, 2)[0]), fixed(Place(f"{what} of {sheet}", sheet, None, _HEADER_FIX)))
+        elif kind == _HEADER_FOOTER and len(body) >= 38:
+            yield from _first_and_even(body, sheet)
         elif kind == _OBJ and len(body) >= 8 and struct.unpack_from("<H", body)[0] == 0x0015:
             ot, oid = struct.unpack_from("<HH", body, 4)
             objects[oid], last_obj = ot, oid
@@ -164,6 +167,15 @@ def _sheet_texts(biff: bytes, offset: int, sheet: str, budget: list[int]) -> Ite
             yield Text(text, fixed(Place(f"a cell comment on {sheet}!{cell}", sheet, cell, "delete it")))
         else:
             yield Text(text, fixed(Place(f"a text box or shape on {sheet}", sheet)))
+
+
+def _first_and_even(body: bytes, sheet: str) -> Iterator[Text]:
+    """The even-page header and footer, then the first-page ones, of a HEADERFOOTER record."""
+    counts, pos = struct.unpack_from("<4H", body, 30), 38
+    for count, what in zip(counts, ("the page header", "the page footer") * 2):
+        if count:
+            text, pos = _chars(body, pos, count)
+            yield Text(header_text(text), fixed(Place(f"{what} of {sheet}", sheet, None, _HEADER_FIX)))
 
 
 def _validation_texts(body: bytes, sheet: str) -> Iterator[Text]:

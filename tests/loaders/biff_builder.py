@@ -78,6 +78,13 @@ def chart_with_title(title: str) -> list[bytes]:
             record(0x000A, b"")]
 
 
+def first_page_header(text: str) -> bytes:
+    """A HEADERFOOTER record (Excel 2007 on): a different first page, whose header holds ``text``."""
+    raw = b"\x00" + text.encode("latin-1")
+    body = struct.pack("<HH8s16sH4H", 0x089C, 0, bytes(8), bytes(16), 0x0008, 0, 0, len(text), 0) + raw
+    return record(0x089C, body)
+
+
 def defined_name(name: str, text: str, *, hidden: bool = False, sheet: int = 0) -> bytes:
     """A NAME whose formula is a text constant (``="..."``)."""
     rgce = ptg_str(text)

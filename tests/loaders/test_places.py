@@ -15,7 +15,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from biff_builder import chart_with_title, defined_name, note, summary, text_box, validation, xls_return
+from biff_builder import (chart_with_title, defined_name, first_page_header, note, summary, text_box, validation,
+                           xls_return)
 from conftest import FIXTURES, ROOT, build_return
 
 from loaders import check_return
@@ -243,6 +244,28 @@ def test_a_chart_sheets_name():
     refused_at(check_return(xlsx(finish), "r.xlsx"), "the name of sheet 8 of 8 (counting hidden sheets)")
 
 
+def test_an_excel_tables_name_and_its_hidden_header_row():
+    from openpyxl.worksheet.table import Table
+
+    def named(wb):
+        ws = wb.create_sheet("Working")
+        ws.append(["Ref", "Count"])
+        ws.append(["a", 1])
+        ws.add_table(Table(displayName="Jayden_Smith_DOB_030415", ref="A1:B2"))
+    refused_at(check_return(xlsx(named), "r.xlsx"), "an Excel table on Working", "Working")
+
+    def headless(wb):
+        ws = wb.create_sheet("Working")
+        ws.append(["Pupil name", "Count"])
+        ws.append(["a", 1])
+        ws.add_table(Table(displayName="Table1", ref="A1:B2"))
+    data = xlsx(headless)
+    # Excel can hide a table's header row: its column names then live in the table's part alone.
+    data = rewrite(data, {sheet_part(data, "Working"): lambda xml: xml.replace(b"Pupil name", b"Ref")})
+    message = refused_at(check_return(data, "r.xlsx"), "an Excel table on Working", "Working")
+    assert "a field headed 'Pupil name'" in message
+
+
 def test_a_pivot_tables_saved_copy_of_its_data():
     cache = (b'<pivotCacheDefinition xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
              b'recordCount="1"><cacheSource type="worksheet"><worksheetSource ref="A1:B2" sheet="Deleted"/>'
@@ -367,7 +390,17 @@ def test_an_ods_named_range():
         names.addElement(table.NamedRange(name="Jayden_Smith_DOB_030415", cellrangeaddress="$Neglect.$B$5",
                                           basecelladdress="$Neglect.$B$5"))
         doc.spreadsheet.addElement(names)
-    refused_at(check_return(ods(finish), "r.ods"), "a named range or expression")
+    refused_at(check_return(ods(finish), "r.ods"), "a named range or database range")
+
+
+def test_an_ods_database_range():
+    from odf import table
+
+    def finish(doc):
+        ranges = table.DatabaseRanges()
+        ranges.addElement(table.DatabaseRange(name="Ellis_Moore_DOB_030415", targetrangeaddress="Neglect.A5:B9"))
+        doc.spreadsheet.addElement(ranges)
+    refused_at(check_return(ods(finish), "r.ods"), "a named range or database range")
 
 
 def test_an_ods_validity_message():
@@ -453,6 +486,11 @@ def test_an_xls_page_header_and_footer():
     def footer(wb):
         wb.get_sheet(4).footer_str = f"&C{DOB}".encode("latin-1")
     refused_at(check_return(build_return(fmt="xls", finish=footer).data, "r.xls"), "the page footer of Referrals", "Referrals")
+
+
+def test_an_xls_first_page_header():
+    data = xls_return(sheet_records={5: [first_page_header(f"&C{UPN_SPACED}")]})
+    refused_at(check_return(data, "r.xls"), "the page header of Inclusion", "Inclusion")
 
 
 def test_an_xls_defined_name():
