@@ -226,6 +226,11 @@ def _name_at(text: str, at: int, whole: bool) -> bool:
     return _surname(first)
 
 
+def names_a_person(text: str) -> bool:
+    """Whether the text holds what reads as a person's name ("Ellis Moore", "J. Smith", "Mrs Jones")."""
+    return bool(_names(_spaced(text)))
+
+
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
 
 

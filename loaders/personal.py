@@ -109,6 +109,7 @@ def forget() -> None:
 
 def _find(book: Workbook, screen: Screen | None) -> Problem | None:
     texts = _texts(screen) if screen is not None else iter(())
+    sheets: list[str] = []  # every sheet's name in tab order, to speak of one by number when need be
     try:
         first = None
         for text in texts:
@@ -117,14 +118,15 @@ def _find(book: Workbook, screen: Screen | None) -> Problem | None:
                 break
             kind = _read(text)
             if kind:
-                return _refused(text.where(), kind)
-        problem = _find_in_cells(book)
+                return _refused(text.where(), kind, sheets)
+            sheets.append(text.text)
+        problem = _find_in_cells(book, sheets or [g.name for g in book.sheets])
         if problem:
             return problem
         for text in chain([first] if first else [], texts):
             kind = _read(text)
             if kind:
-                return _refused(text.where(), kind)
+                return _refused(text.where(), kind, sheets)
     except Exception:  # noqa: BLE001 - parts too broken to read for child data cannot be let in
         return damaged()
     return None
@@ -161,13 +163,13 @@ def _read(text: Text) -> str | None:
         return kind
     if how == HEADING:
         if heading_key(body) in CHILD_HEADINGS:
-            return f"a field headed '{body}'"
+            return f"a field headed '{shown_heading(body)}'"
         return freetext.child_details(body) if body else None
     if how == PAIR:
         value = text.value.strip()
         key = heading_key(body)
         if value and key in CHILD_HEADINGS and key not in STAFF_NAME_HEADINGS:
-            return f"it is named '{body}' and holds a value"
+            return f"it is named '{shown_heading(body)}' and holds a value"
         return (freetext.child_details(body, label=True) if body else None) or \
             (freetext.child_details(value) if value else None) or \
             (freetext.child_details(f"{body}: {value}") if body and value else None)
@@ -181,7 +183,7 @@ def _remember(text: str) -> None:
         _CLEAN.add(text)
 
 
-def _find_in_cells(book: Workbook) -> Problem | None:
+def _find_in_cells(book: Workbook, sheets: list[str]) -> Problem | None:
     for grid in book.sheets:
         texts = grid.texts
         unseen = set(map(_TEXT, texts)) - _CLEAN
@@ -205,29 +207,62 @@ def _find_in_cells(book: Workbook) -> Problem | None:
                     _CLEAN.add(text)
         if headed:
             r, c, text = next(cell for cell in texts if cell[2] in headed)
-            return _cell_refusal(grid, a1(r, c), f"is headed '{_SPACES.sub(' ', text)}'")
+            return _cell_refusal(grid, a1(r, c), f"is headed '{shown_heading(text)}'", sheets)
         if upns:
             r, c = next((r, c) for r, c, text in texts if text in upns)
-            return _cell_refusal(grid, a1(r, c), "holds what looks like a Unique Pupil Number")
+            return _cell_refusal(grid, a1(r, c), "holds what looks like a Unique Pupil Number", sheets)
         if details:
             r, c, text = next(cell for cell in texts if cell[2] in details)
             return _cell_refusal(grid, a1(r, c), f"holds what looks like a child's details ({details[text]})",
-                                 "clear that cell")
+                                 sheets, "clear that cell")
     return None
 
 
-def _cell_refusal(grid: Grid, cell: str, what: str, fix: str = "remove that column") -> Problem:
-    where = f"{grid.name}!{cell} {what}"
+def _cell_refusal(grid: Grid, cell: str, what: str, sheets: list[str], fix: str = "remove that column") -> Problem:
+    masked = _masked(grid.name, sheets)
+    name = masked or grid.name
+    where = f"{cell} of {masked} {what}" if masked else f"{grid.name}!{cell} {what}"
     if grid.hidden == "hidden":
-        where += f"; {grid.name} is a hidden sheet"
+        where += f"; {name} is a hidden sheet"
     elif grid.hidden == "very hidden":
-        where += f"; {grid.name} is a very hidden sheet, which Excel's Unhide does not list"
+        where += f"; {name} is a very hidden sheet, which Excel's Unhide does not list"
         fix = "delete that sheet (or copy the return's own sheets into a new workbook)"
-    return _problem(grid.name, cell, where, fix)
+    return _problem(None if masked else grid.name, None if masked else cell, where, fix)
 
 
-def _refused(place: Place, kind: str) -> Problem:
-    return _problem(place.sheet, place.cell, f"{place.what} looks like a child's details ({kind})", place.fix)
+def _masked(sheet: str | None, sheets: list[str]) -> str | None:
+    """How to speak of a sheet whose name reads as a person's (a sheet made for one child, maybe):
+    by its number, so the message and the record of the attempt never repeat that name."""
+    if not sheet or not freetext.names_a_person(sheet):
+        return None
+    if sheet in sheets:
+        return f"sheet {sheets.index(sheet) + 1} of {len(sheets)} (counting hidden sheets)"
+    return "a sheet whose name reads as a person's"
+
+
+_HINT = re.compile(r"\s*\([^()]*\)\s*$")
+_FORMAT_HINT = re.compile(r"(?i)\(\s*(?:[dmy]{1,4}\s*[/.\- ]?\s*){2,3}\)")
+
+
+def shown_heading(text: str) -> str:
+    """A heading as a message may repeat it: a trailing "(...)" dropped, for it may hold the very
+    details ("DOB (03/04/2015)"), unless it only shows a date's format ("(dd/mm/yyyy)")."""
+    text = _SPACES.sub(" ", text).strip()
+    while True:
+        hint = _HINT.search(text)
+        if not hint or _FORMAT_HINT.fullmatch(hint.group(0).strip()):
+            return text
+        text = text[:hint.start()]
+
+
+def _refused(place: Place, kind: str, sheets: list[str] | None = None) -> Problem:
+    masked = _masked(place.sheet, sheets or [])
+    what = place.what
+    if masked:
+        what = what.replace(f"{place.sheet}!{place.cell}", f"{place.cell} of {masked}") if place.cell else what
+        what = what.replace(place.sheet, masked)
+        place = Place(what, None, None, place.fix)
+    return _problem(place.sheet, place.cell, f"{what} looks like a child's details ({kind})", place.fix)
 
 
 def _problem(sheet: str | None, cell: str | None, where: str, fix: str) -> Problem:

@@ -128,3 +128,23 @@ def test_nothing_of_a_refused_file_stays_in_the_loaders_memory():
     assert places_ods._headers.cache_info().currsize == 0
     assert check_return(build_return().data, "r.xlsx").valid  # and the next return reads as before
     assert "Ellis Moore" not in personal._CLEAN
+
+
+@pytest.mark.parametrize("heading, shown", [("DOB (03/04/2015)", "DOB"), ("Pupil name (Jayden Smith)", "Pupil name"),
+                                            ("Date of birth (dd/mm/yyyy)", "Date of birth (dd/mm/yyyy)")])
+def test_a_heading_is_repeated_without_a_hint_that_may_hold_the_details(heading, shown):
+    report = check_return(build_return(extra_sheets={"Working": [["Concern", heading]]}).data, "r.xlsx")
+    message = report.problems[0].message
+    assert f"Working!B1 is headed '{shown}'." in message
+    assert "Jayden" not in message and "03/04/2015" not in message
+
+
+def test_a_sheet_named_like_a_person_is_spoken_of_by_its_number():
+    """A sheet made for one child, named after them, holding their details: neither the message
+    nor the record of the attempt (which keeps the problem's sheet and cell) repeats the name."""
+    report = check_return(build_return(hidden_sheets={"Ellis Moore": [["Concern", "Date of birth"]]}).data, "r.xlsx")
+    (problem,) = report.problems
+    assert (problem.sheet, problem.cell, problem.where) == (None, None, "the file")
+    assert "B1 of sheet 8 of 8 (counting hidden sheets) is headed 'Date of birth'; sheet 8 of 8 (counting hidden " \
+           "sheets) is a hidden sheet" in problem.message
+    assert "Ellis" not in problem.message and not report.keep_bytes

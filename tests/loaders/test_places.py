@@ -674,3 +674,13 @@ def test_any_childs_details_in_any_hiding_place_are_refused_and_never_repeated()
         assert not [p for p in parts if p in problem.message], problem.message
 
     check()
+
+
+def test_a_place_on_a_sheet_named_like_a_person_is_spoken_of_by_the_sheets_number():
+    from openpyxl.comments import Comment
+
+    def finish(wb):
+        wb.create_sheet("Amelia Brown")["C3"].comment = Comment(DOB, "Robin Placeholder")
+    report = check_return(xlsx(finish), "r.xlsx")
+    message = refused_at(report, "a cell comment on C3 of sheet 8 of 8 (counting hidden sheets)")
+    assert "Amelia" not in message and report.problems[0].where == "the file"
