@@ -17,7 +17,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Iterator
 
-from . import freetext, labels, places, places_ods, places_xls
+from . import freetext, labels, places, places_ods, places_xls, places_xlsx
 from .guard import ODS, XLS, XLSX, Screen, damaged
 from .labels import normalise
 from .places import FREE, HEADING, LABEL, PAIR, Place, Text
@@ -103,7 +103,7 @@ def forget() -> None:
     _CLEAN.clear()
     _CLEAN_LABELS.clear()
     labels.forget()
-    places.forget()
+    places_xlsx.forget()
     places_ods.forget()
 
 
@@ -134,7 +134,7 @@ def _find(book: Workbook, screen: Screen | None) -> Problem | None:
 
 def _texts(screen: Screen) -> Iterator[Text]:
     if screen.kind == XLSX and screen.parts is not None:
-        return places.xlsx_texts(screen.parts, _CLEAN.__contains__)
+        return places_xlsx.xlsx_texts(screen.parts, _CLEAN.__contains__)
     if screen.kind == ODS and screen.parts is not None:
         return places_ods.ods_texts(screen.parts)
     if screen.kind == XLS and screen.biff is not None:

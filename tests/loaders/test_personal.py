@@ -114,7 +114,7 @@ def test_nothing_of_a_refused_file_stays_in_the_loaders_memory():
     file (a name with nothing beside it, a data-validation message) are not kept in the process."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from loaders import labels, personal, places, places_ods
+    from loaders import labels, personal, places_ods, places_xlsx
 
     def finish(wb):
         rule = DataValidation(type="whole", prompt="Ellis Moore's group", promptTitle="Whose")
@@ -124,7 +124,7 @@ def test_nothing_of_a_refused_file_stays_in_the_loaders_memory():
     assert check_return(build_return(fmt="ods").data, "r.ods").valid  # fills every memory first
     assert check_return(data, "r.xlsx").refused
     assert not [t for t in personal._CLEAN | personal._CLEAN_LABELS | set(labels._KNOWN) if "Ellis" in t]
-    assert places._around_cells.cache_info().currsize == places._book.cache_info().currsize == 0
+    assert places_xlsx._around_cells.cache_info().currsize == places_xlsx._book.cache_info().currsize == 0
     assert places_ods._headers.cache_info().currsize == 0
     assert check_return(build_return().data, "r.xlsx").valid  # and the next return reads as before
     assert "Ellis Moore" not in personal._CLEAN
