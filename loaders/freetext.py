@@ -51,10 +51,13 @@ _SERVICE = re.compile(r"(?i)(?<![a-z])(?:school|academy|trust|council|college|nu
                       r"hall|station|hospital|surgery|clinic|church|university|services?|police|department|"
                       r"headquarters|hq)(?![a-z])")
 
-_WORD = r"(?:[A-Z]['’])?(?:Ma?c)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
-_CAPS = r"[A-Z]{2,}(?:-[A-Z]{2,})?"
+# Latin letters with their accents (Zoë, Łukasz, Şahin, Nguyễn), as names on a school roll are written.
+_UP, _LOW = "A-ZÀ-ÖØ-ÞĀ-ſ", "a-zß-öø-ÿĀ-ſ"
+_WORD = rf"(?:[A-Z]['’])?(?:Ma?c)?[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)?"
+_CAPS = rf"[{_UP}]{{2,}}(?:-[{_UP}]{{2,}})?"
 # A name-like token: a capitalised word, a word in capitals, or an initial.
-_TOKEN = re.compile(rf"(?<![A-Za-z'’])(?:(?P<word>{_WORD})|(?P<caps>{_CAPS})|(?P<initial>[A-Z])\.?)(?![A-Za-z])")
+_TOKEN = re.compile(rf"(?<![A-Za-z{_LOW}{_UP}'’])(?:(?P<word>{_WORD})|(?P<caps>{_CAPS})|(?P<initial>[A-Z])\.?)"
+                    rf"(?![A-Za-z{_LOW}{_UP}])")
 _BESIDE = re.compile(r"[ \t,;()\[\]\-–]*")  # what may stand between a name and its date
 # "Surname: Moore" names a child by itself; "Pupil: ..." needs a whole name after it ("Pupil: Premium"
 # and "Learner: Voice" are school words, not children).

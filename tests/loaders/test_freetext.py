@@ -33,6 +33,8 @@ TODAY = date(2026, 3, 27)  # a Spring return's completion date: children of 3 to
     ("Jayden Smith (03/04/2015)", NAMED_BIRTH_KIND),
     ("Jayden SMITH 3.4.15 - CP plan", NAMED_BIRTH_KIND),
     ("O'Neill-Hart, Siobhan Mary O'Neill-Hart 12.11.2012", NAMED_BIRTH_KIND),
+    ("Zoë Łukasiewicz 12.11.2012", NAMED_BIRTH_KIND),
+    ("Ayşe Şahin, 4 Mill Lane", NAMED_ADDRESS_KIND),
     ("Tom Jones lives at 12 High Street, AB1 2CD", NAMED_ADDRESS_KIND),
     ("Ellis Moore, 12 High Street, AB1 2CD", NAMED_ADDRESS_KIND),
     ("Mia McDonald 4 Station Road", NAMED_ADDRESS_KIND),
