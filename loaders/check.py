@@ -37,13 +37,17 @@ def check_return(data: bytes, filename: str, *, previous: dict[str, object] | No
                  max_bytes: int = DEFAULT_MAX_BYTES) -> ReturnReport:
     """Every problem in one return, the values read (every measure id) and the leads named."""
     report = ReturnReport(file=filename, sha256=hashlib.sha256(data).hexdigest())
+    problem = personal.find_in_name(filename)
+    if problem:  # whatever the file is, a child's details in its name are not kept either
+        report.keep_bytes = False
+        return _refuse(report, problem)
     screened = guard.screen(data, max_bytes)
     if screened.problem:
         return _refuse(report, screened.problem)
     book, problem = workbook.read_workbook(data, screened)
     if problem:
         return _refuse(report, problem)
-    problem = personal.find_child_data(book)
+    problem = personal.find_child_data(book, screened)
     if problem:
         report.keep_bytes = False
         return _refuse(report, problem)

@@ -38,6 +38,8 @@ class Screen:
     kind: str | None = None
     problem: Problem | None = None
     biff: bytes | None = None  # the .xls workbook stream, read once here
+    # the .xls document properties' streams (SummaryInformation ...), by lower-case name, read once here
+    properties: dict[str, bytes] | None = None
     parts: dict[str, bytes] | None = None  # every part of a zip, inflated once here (sizes proven)
     # for each part, in the order of ``parts``: its name as the zip spells it, CRC-32 and name flag
     names: list[tuple[bytes, int, int]] | None = None
@@ -365,11 +367,16 @@ def _screen_ole(data: bytes) -> Screen:
             looks = "a Word document" if "worddocument" in names else "an Outlook or Office file"
             return Screen(problem=not_a_spreadsheet(looks))
         biff = ole.read(stream)
+        properties = {name: ole.read(names[name]) for name in PROPERTY_STREAMS if name in names}
     except Exception:  # noqa: BLE001 - any inconsistency in the container means it is damaged
         return Screen(problem=damaged())
     if _biff_encrypted(biff):
         return Screen(problem=_password())
-    return Screen(kind=XLS, biff=biff)
+    return Screen(kind=XLS, biff=biff, properties=properties)
+
+
+# Where an .xls keeps its document properties (title, author, company, custom ones): beside the workbook.
+PROPERTY_STREAMS = ("\x05summaryinformation", "\x05documentsummaryinformation")
 
 
 def _biff_encrypted(biff: bytes) -> bool:

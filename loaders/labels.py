@@ -47,6 +47,12 @@ def plain(text: str) -> str:
 _PLAIN: dict[str, str] = {}
 
 
+def forget() -> None:
+    """Empty both memories (after a file is refused for child data, so none of its text stays)."""
+    _KNOWN.clear()
+    _PLAIN.clear()
+
+
 def keyed(texts: list[tuple[int, int, str]], shorter_than: int) -> list[tuple[int, int, str]]:
     """(row, col, normalised text) for each (row, col, text) whose text is shorter than given."""
     known = _KNOWN.get

@@ -32,6 +32,7 @@ class Grid:
     rows: list[list]
     top: int = 0
     left: int = 0
+    hidden: str = ""  # "hidden" or "very hidden" (Excel's Unhide does not list a very hidden sheet)
 
     def value(self, row: int, col: int):
         r, c = row - self.top, col - self.left
@@ -88,6 +89,12 @@ def unreadable() -> Problem:
                                  "LibreOffice and save it again as .xlsx, then upload that.")
 
 
+def _hidden(visible) -> str:
+    if visible == python_calamine.SheetVisibleEnum.VeryHidden:
+        return "very hidden"
+    return "hidden" if visible == python_calamine.SheetVisibleEnum.Hidden else ""
+
+
 def _read_sheets(data: bytes) -> list[Grid]:
     book = python_calamine.CalamineWorkbook.from_filelike(BytesIO(data))
     grids = []
@@ -97,5 +104,5 @@ def _read_sheets(data: bytes) -> list[Grid]:
         sheet = book.get_sheet_by_name(meta.name)
         start = sheet.start or (0, 0)
         grids.append(Grid(meta.name, meta.visible == python_calamine.SheetVisibleEnum.Visible,
-                          sheet.to_python(skip_empty_area=True), start[0], start[1]))
+                          sheet.to_python(skip_empty_area=True), start[0], start[1], _hidden(meta.visible)))
     return grids

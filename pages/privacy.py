@@ -22,9 +22,14 @@ show what was submitted and when. It keeps the explanations DSLs type against qu
 record of every upload, sign-in and change: who, when, what.
 
 **What it refuses.** Anything about a named child. A file with a column headed like a child's
-name, UPN, date of birth or address, or a cell shaped like a Unique Pupil Number, on any sheet,
-hidden sheets included, is refused whole. Its contents are not kept: the record of the attempt
-holds only the file name, its fingerprint and where the problem was found.
+name, UPN, date of birth or address, a Unique Pupil Number (however it is spaced), or a name
+beside a date of birth or a home address, on any sheet (hidden and very hidden sheets included)
+or anywhere else a workbook keeps text (a comment, a page header or footer, a defined name, a
+chart or text box, a data-validation message, a sheet's name, the document's properties, the
+file's own name) is refused whole. Its contents are not kept, not even as a draft: the record of
+the attempt holds only the file name (not even that, when the name is the problem), its
+fingerprint and where the problem was found. An explanation that reads like a child's details is
+not saved.
 
 **Who sees what.**
 - *Trust leaders* (the CEO, the trust safeguarding lead, the data officer) see every school,

@@ -14,6 +14,7 @@ import streamlit as st
 
 from analysis.exports import to_csv_bytes
 from loaders import check_return
+from loaders.personal import explanation_details
 from loaders.registry import TERMS, term_end
 from loaders.report import ERROR, ReturnReport
 from loaders.template import template_bytes
@@ -151,6 +152,23 @@ def record_once(report: ReturnReport, content: bytes) -> None:
     state["audited"].add(report.sha256)
 
 
+def let_go(uploaded) -> None:
+    """Drop a file refused for child data from this session: the uploader starts empty again, and
+    the bytes Streamlit holds for the upload are released (only its in-memory store can be asked)."""
+    state["upload_round"] += 1
+    if uploaded is None:
+        return
+    try:
+        from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        if ctx is not None and isinstance(ctx.uploaded_file_mgr, MemoryUploadedFileManager):
+            ctx.uploaded_file_mgr.remove_file(session_id=ctx.session_id, file_id=uploaded.file_id)
+    except Exception:  # noqa: BLE001 - the widget is reset either way; the session's end frees the rest
+        pass
+
+
 def saved_explanations(report: ReturnReport) -> dict[str, str]:
     urn, year, term = report.school_term
     for d in drafts.load_drafts(eng, user):
@@ -226,18 +244,25 @@ def explanations_section(report: ReturnReport) -> dict[str, str]:
             args=(urn, year, term, q.key, key),
             height=68,
         ).strip()
+        kind = explanation_details(typed[q.key])
+        if kind:
+            st.error(f"This explanation looks like a child's details ({kind}), so it has not been saved. Explain "
+                     "the numbers without a child's name, UPN, date of birth or address.", icon=":material/block:")
+            typed[q.key] = ""
     return {k: v for k, v in typed.items() if v}
 
 
 def _save_explanation(urn: str, year: str, term: str, query_key: str, widget_key: str) -> None:
+    text = state[widget_key].strip()
+    if explanation_details(text):
+        return  # never saved, not even in the draft; the box says why
     common.run_safely(
         "saving your explanation",
         drafts.update_explanations,
         eng, user=user, urn=urn, academic_year=year, term=term,
-        explanations={query_key: state[widget_key].strip()},
+        explanations={query_key: text},
     )
-    common.record("explain", urn=urn, detail={"term": f"{term} {year}", "query": query_key,
-                                              "explained": bool(state[widget_key].strip())})
+    common.record("explain", urn=urn, detail={"term": f"{term} {year}", "query": query_key, "explained": bool(text)})
 
 
 def submit_section(report: ReturnReport, content: bytes, explanations: dict[str, str]) -> None:
@@ -295,6 +320,8 @@ def upload_section() -> None:
         name, content = state["resumed"]["file_name"], state["resumed"]["content"]
         st.caption(f"Continuing with **{name}**.")
     else:
+        if "refused" in state:  # the refusal of a file already let go (below)
+            report_section(state.pop("refused"))
         drafts_section()
         return
     report = common.run_safely("checking your file", check, name, content)
@@ -302,6 +329,10 @@ def upload_section() -> None:
         return
     with common.apology("keeping a record of this upload"):
         record_once(report, content)
+    if not report.keep_bytes:
+        let_go(uploaded)
+        state["refused"] = report
+        st.rerun()
     report_section(report)
     if report.refused:
         return

@@ -2,7 +2,8 @@
 
 Every upload attempt is recorded, refused ones included, but never a file's bytes. For a file
 refused because it held child-level data even the problem messages are left out (they may quote
-the offending cells): only the problem codes and where they were found are kept.
+the offending cells): only the problem codes and where they were found are kept. A file whose
+very name looks like a child's details is recorded without its name.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from loaders.personal import named_like_a_child
 from loaders.report import ReturnReport
 from store.db import writing
 from store.schema import audit
@@ -23,6 +25,7 @@ REFUSED = "refused"  # turned away whole (not a spreadsheet, macros, child-level
 CHECKED = "checked"  # valid, but not (yet) submitted
 FAILED = "failed"  # our fault: the save did not complete, nothing was stored
 DONE = "done"  # a change other than an upload went through
+WITHHELD_NAME = "(name withheld: it looked like a child's details)"
 
 
 def utcnow() -> datetime:
@@ -53,6 +56,11 @@ def detail_of(report: ReturnReport) -> dict:
     }
 
 
+def file_name_of(name: str | None) -> str | None:
+    """The file's name as the record keeps it: withheld when the name itself looks like a child's details."""
+    return WITHHELD_NAME if named_like_a_child(name) else name
+
+
 def write_audit(conn: Connection, *, actor: str, action: str, outcome: str, urn=None,
                 academic_year=None, term=None, file_name=None, sha256=None, size=None,
                 detail: dict | None = None, source: str | None = None,
@@ -81,7 +89,7 @@ def record_attempt(engine: Engine, report: ReturnReport, *, user: str, size: int
         return write_audit(
             conn, actor=user, action=action, outcome=outcome or outcome_of(report),
             urn=_text_or_none(urn), academic_year=_text_or_none(year), term=_text_or_none(term),
-            file_name=report.file, sha256=report.sha256, size=size,
+            file_name=file_name_of(report.file), sha256=report.sha256, size=size,
             detail={**detail_of(report), **(detail or {})}, source=source,
         )
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from loaders.personal import explanation_details
 from loaders.report import ReturnReport
 from store.audit import utcnow
 from store.db import upsert_insert, writing
@@ -37,9 +38,13 @@ class Draft:
 def save_draft(engine: Engine, *, user: str, urn: str, academic_year: str, term: str, file_name: str,
                content: bytes, report_json: dict | ReturnReport | None,
                explanations: dict[str, str] | None = None) -> Draft:
-    """Keep (or replace) the user's draft for this school and term."""
+    """Keep (or replace) the user's draft for this school and term. A refused file is never kept,
+    nor an explanation that reads like a child's details (ValueError)."""
     if isinstance(report_json, ReturnReport):
+        if report_json.refused or not report_json.keep_bytes:
+            raise ValueError(f"{report_json.file} was refused, so it is not kept, not even as a draft.")
         report_json = report_json.as_json()
+    _check_explanations(explanations or {})
     row = {
         "user": user, "urn": urn, "academic_year": academic_year, "term": term,
         "file_name": file_name, "content": bytes(content), "report_json": _plain(report_json),
@@ -58,7 +63,9 @@ def save_draft(engine: Engine, *, user: str, urn: str, academic_year: str, term:
 
 def update_explanations(engine: Engine, *, user: str, urn: str, academic_year: str, term: str,
                         explanations: dict[str, str]) -> bool:
-    """Replace the explanations of a draft; False when there is no such draft."""
+    """Replace the explanations of a draft; False when there is no such draft. An explanation that
+    reads like a child's details is refused (ValueError) and nothing is written."""
+    _check_explanations(explanations)
     with writing(engine) as conn:
         result = conn.execute(
             drafts.update().where(*_same(user, urn, academic_year, term))
@@ -85,6 +92,13 @@ def discard_draft(engine: Engine, *, user: str, urn: str, academic_year: str, te
     with writing(engine) as conn:
         result = conn.execute(drafts.delete().where(*_same(user, urn, academic_year, term)))
     return result.rowcount > 0
+
+
+def _check_explanations(explanations: dict[str, str]) -> None:
+    for text in explanations.values():
+        kind = explanation_details(text or "")
+        if kind:
+            raise ValueError(f"An explanation looks like a child's details ({kind}); it was not saved.")
 
 
 def _same(user, urn, academic_year, term):

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from loaders import registry
+from loaders.personal import explanation_details
 from loaders.report import Lead, ReturnReport
 from store import values as coding
 from store.audit import ACCEPTED, DONE, FAILED, as_utc, record_attempt, utcnow, write_audit
@@ -63,6 +64,7 @@ def save_return(engine: Engine, report: ReturnReport, content: bytes, *, user: s
     for a report that is not valid (nothing is written then).
     """
     _check_storable(report, content)
+    _check_explanations(explanations or {})
     at = as_utc(submitted_at) if submitted_at else utcnow()
     for attempt in range(1, SAVE_ATTEMPTS + 1):
         try:
@@ -254,6 +256,15 @@ def _check_storable(report: ReturnReport, content: bytes) -> None:
         raise NotStorable(f"{report.file} is empty, so there is nothing to store.")
     if report.sha256 and report.sha256 != hashlib.sha256(content).hexdigest():
         raise NotStorable(f"{report.file} changed after it was checked: check it again before storing it.")
+
+
+def _check_explanations(explanations: dict[str, str]) -> None:
+    """Explanations are about numbers: one that reads like a child's details is never stored."""
+    for text in explanations.values():
+        kind = explanation_details(text or "")
+        if kind:
+            raise NotStorable(f"An explanation looks like a child's details ({kind}). Explain the numbers without "
+                              "a child's name, UPN, date of birth or address; nothing was stored.")
 
 
 def _worth_retrying(exc: Exception) -> bool:

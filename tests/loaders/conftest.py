@@ -100,9 +100,12 @@ def build_return(*, values: dict | None = None, leads: list | None = None, fmt: 
                  lower_sheet_names: bool = False, reverse_rows: bool = False, spacer_rows: bool = False,
                  notes_column_first: bool = False, text_numbers: bool = False, date_style: str = "date",
                  extra_sheets: dict | None = None, hidden_sheets: dict | None = None,
-                 no_value_header: bool = False) -> Built:
+                 no_value_header: bool = False, finish=None) -> Built:
     """A filled return. ``values`` overrides measure values (BLANK empties a cell); ``drop_rows``
-    holds (sheet id, row id) pairs; ``extra_sheets``/``hidden_sheets`` map a name to its rows."""
+    holds (sheet id, row id) pairs; ``extra_sheets``/``hidden_sheets`` map a name to its rows.
+    ``finish`` is called with the writer's own workbook just before it is saved (openpyxl's
+    Workbook, odfpy's document, xlwt's Workbook), to add what the grids cannot say: comments,
+    headers, names, charts, properties."""
     vals = valid_values()
     vals.update(values or {})
     names = {s.id: s.title for s in registry.SHEETS}
@@ -149,7 +152,7 @@ def build_return(*, values: dict | None = None, leads: list | None = None, fmt: 
     for name, rows in (hidden_sheets or {}).items():
         sheets.append((name, rows, "hidden"))
     writer = {"xlsx": write_xlsx, "xls": write_xls, "ods": write_ods}[fmt]
-    data = writer(sheets)
+    data = writer(sheets, finish)
     if fmt == "xlsx":  # openpyxl saves no formula results: add them as Excel would have
         for name, rows, _ in sheets:
             saved = {a1(r, c): _number(v.saved) for r, line in enumerate(rows) for c, v in enumerate(line)
@@ -190,7 +193,7 @@ def _cell(value, kind: str, text_numbers: bool, date_style: str):
     return value
 
 
-def write_xlsx(sheets) -> bytes:
+def write_xlsx(sheets, finish=None) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -206,12 +209,14 @@ def write_xlsx(sheets) -> bytes:
                     if isinstance(v, (date, datetime)):
                         ws.cell(r, c).number_format = "dd/mm/yyyy"
         ws.sheet_state = state
+    if finish:
+        finish(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def write_xls(sheets) -> bytes:
+def write_xls(sheets, finish=None) -> bytes:
     import xlwt
 
     wb = xlwt.Workbook()
@@ -227,12 +232,14 @@ def write_xls(sheets) -> bytes:
                     ws.write(r, c, datetime(v.year, v.month, v.day), date_style)
                 else:
                     ws.write(r, c, v)
+    if finish:
+        finish(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def write_ods(sheets) -> bytes:
+def write_ods(sheets, finish=None) -> bytes:
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
@@ -256,6 +263,8 @@ def write_ods(sheets) -> bytes:
                     tr.addElement(_ods_cell(TableCell(valuetype="string"), str(v), P))
             table.addElement(tr)
         doc.spreadsheet.addElement(table)
+    if finish:
+        finish(doc)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

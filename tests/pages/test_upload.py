@@ -77,6 +77,49 @@ def test_a_file_with_child_data_is_refused_and_not_kept(app_env, sign_in):
     assert rows(app_env, returns) == [] and rows(app_env, drafts) == []
 
 
+def _holds(value, data: bytes) -> bool:
+    """Whether a session-state value is or holds the bytes (or an uploaded file of them)."""
+    if isinstance(value, (bytes, bytearray)):
+        return data in value
+    if hasattr(value, "getvalue"):
+        return data in value.getvalue()
+    if isinstance(value, dict):
+        return any(_holds(v, data) for v in value.values())
+    if isinstance(value, (list, tuple, set)):
+        return any(_holds(v, data) for v in value)
+    return False
+
+
+def test_a_refused_file_is_let_go_by_the_session_once_the_refusal_is_shown(app_env, sign_in):
+    sign_in()
+    path = SAMPLE / "invalid" / "invalid_child_names.xlsx"
+    at = upload(open_page("pages/upload.py"), path)
+    assert "Refused" in at.error[0].value and "individual children" in at.error[0].value
+    assert at.get("file_uploader")[0].value is None  # a fresh uploader: the file is not held for another go
+    data = path.read_bytes()
+    assert not [k for k in at.session_state if _holds(at.session_state[k], data)]
+    (row,) = rows(app_env, audit)
+    assert row["outcome"] == "refused" and row["size"] == len(data)
+    assert rows(app_env, returns) == [] and rows(app_env, drafts) == []
+    at.run()  # the next run shows the uploader alone, the refusal gone with the file
+    assert_no_exception(at)
+    assert not at.error
+
+
+def test_an_explanation_that_reads_like_a_childs_details_is_never_saved(app_env, sign_in):
+    sign_in()
+    at = upload(open_page("pages/upload.py"), SAMPLE / "invalid" / "queries_blank_row_no_dsl.xlsx")
+    at.text_area[0].input("Jayden Smith DOB 03/04/2015 left in January.").run()
+    assert_no_exception(at)
+    assert any("looks like a child's details" in e.value for e in at.error)
+    (draft,) = rows(app_env, drafts)
+    assert "Jayden" not in str(draft["explanations_json"])
+    button(at, "Submit the return").click().run()
+    assert_no_exception(at)
+    assert rows(app_env, returns), "the return itself is stored, without that explanation"
+    assert not [q for q in rows(app_env, return_queries) if q["explanation"]]
+
+
 def test_explanations_survive_a_new_session_and_are_stored_with_the_return(app_env, sign_in):
     sign_in()
     at = upload(open_page("pages/upload.py"), SAMPLE / "invalid" / "queries_blank_row_no_dsl.xlsx")

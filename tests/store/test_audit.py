@@ -79,3 +79,17 @@ def test_the_record_narrows_to_a_person_an_action_and_a_window(sqlite_engine):
     assert audit_log(sqlite_engine, until=now - timedelta(days=1)).empty
     facets = audit_facets(sqlite_engine)
     assert facets == {"actors": ["a@example.org", "b@example.org"], "actions": ["set_threshold", "upload"]}
+
+
+def test_a_file_whose_name_looks_like_a_childs_details_is_recorded_without_its_name(engine):
+    from store.audit import WITHHELD_NAME
+
+    named = ReturnReport(file="Jayden Smith DOB 03-04-2015.xlsx", refused=True, keep_bytes=False, sha256="ef" * 32,
+                         problems=[Problem("personal_data", ERROR, None, None, "the file's name")])
+    plain = ReturnReport(file="Otterbrook spring.pdf", refused=True, sha256="01" * 32,
+                         problems=[Problem("not_a_spreadsheet", ERROR, None, None, "Not a spreadsheet.")])
+    record_attempt(engine, named, user="dsl", size=10)
+    record_attempt(engine, plain, user="dsl", size=10)
+    first, second = _audit_rows(engine)
+    assert first.file_name == WITHHELD_NAME and "Jayden" not in json.dumps(first.detail)
+    assert second.file_name == "Otterbrook spring.pdf"

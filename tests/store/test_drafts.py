@@ -62,3 +62,27 @@ def test_a_connection_the_server_dropped_is_replaced(postgres_engine):
         assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
     admin.dispose()
     assert load_draft(postgres_engine, **KEY).content == b"kept"
+
+
+def test_a_refused_file_is_never_kept_as_a_draft(engine, report_factory):
+    import pytest
+
+    report, content = report_factory()
+    report.refused, report.keep_bytes = True, False
+    with pytest.raises(ValueError, match="not kept"):
+        save_draft(engine, **KEY, file_name="list.xlsx", content=content, report_json=report)
+    assert load_draft(engine, **KEY) is None
+
+
+def test_an_explanation_that_reads_like_a_childs_details_is_not_saved(engine, report_factory):
+    import pytest
+
+    report, content = report_factory(queries=1)
+    key = report.queries[0].key
+    save_draft(engine, **KEY, file_name="f.xlsx", content=content, report_json=report, explanations={key: "Two moved"})
+    with pytest.raises(ValueError, match="child's details"):
+        update_explanations(engine, **KEY, explanations={key: "Jayden Smith DOB 03/04/2015 moved away"})
+    with pytest.raises(ValueError, match="child's details"):
+        save_draft(engine, **KEY, file_name="f.xlsx", content=content, report_json=report,
+                   explanations={key: "UPN A123 4567 8901 2"})
+    assert load_draft(engine, **KEY).explanations == {key: "Two moved"}

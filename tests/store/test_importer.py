@@ -131,3 +131,44 @@ def test_an_import_by_url_creates_the_tables(check_return, write, tmp_path):
         assert set(registry.MEASURES_BY_ID) <= set(previous_values(engine, "149001", "2025/26", "Spring"))
     finally:
         dispose(engine)
+
+
+def test_a_file_hiding_child_data_is_imported_as_nothing_but_an_audit_row_without_it(engine, check_return, write,
+                                                                                      tmp_path):
+    """Refused whole wherever the child's details hide: no return, no values, no draft, no bytes,
+    and nothing of the details in any table."""
+    import io
+    import json
+
+    from openpyxl import load_workbook
+    from openpyxl.comments import Comment
+
+    from store.audit import WITHHELD_NAME
+    from store.schema import drafts, metadata, return_values
+
+    clean = write("149001", "2025/26", "Autumn")
+    book = load_workbook(clean)
+    book["Neglect"]["B5"].comment = Comment("Jayden Smith DOB 03/04/2015", "Robin Placeholder")
+    out = io.BytesIO()
+    book.save(out)
+    commented = tmp_path / "commented.xlsx"
+    commented.write_bytes(out.getvalue())
+    named = tmp_path / "Jayden Smith DOB 03.04.2015.xlsx"
+    named.write_bytes(clean.read_bytes())
+
+    outcomes = import_paths([str(commented), str(named)], engine=engine, user="importer")
+    assert [(o.saved, o.report.refused, o.report.keep_bytes) for o in outcomes] == [(None, True, False)] * 2
+    assert [o.report.problems[0].code for o in outcomes] == ["personal_data", "personal_data"]
+    with engine.connect() as conn:
+        for table in (returns, return_values, drafts):
+            assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0, table.name
+        rows = conn.execute(sa.select(audit)).mappings().all()
+        assert [r["outcome"] for r in rows] == ["refused", "refused"]
+        assert rows[0]["detail"] == {"problems": [{"code": "personal_data", "where": "Neglect!B5"}]}
+        assert rows[1]["file_name"] == WITHHELD_NAME
+        secrets = [out.getvalue(), clean.read_bytes(), b"Jayden", b"03/04/2015", b"03.04.2015"]
+        for table in metadata.sorted_tables:
+            for record in conn.execute(sa.select(table)).all():
+                for value in record:
+                    text = value if isinstance(value, bytes) else json.dumps(value, default=str).encode()
+                    assert not [s for s in secrets if s in text], table.name

@@ -198,3 +198,11 @@ def test_a_save_that_fails_midway_leaves_nothing_behind(engine, report_factory, 
     assert _count(engine, audit, audit.c.outcome == "accepted") == 1
     # The attempts themselves are on record as failed, without their bytes.
     assert _count(engine, audit, audit.c.outcome == "failed") == 2
+
+
+def test_an_explanation_that_reads_like_a_childs_details_is_not_storable(engine, report_factory):
+    report, content = report_factory(queries=1)
+    with pytest.raises(NotStorable, match="child's details"):
+        save_return(engine, report, content, user="u",
+                    explanations={report.queries[0].key: "Tom Jones lives at 12 High Street, AB1 2CD"})
+    assert _count(engine, returns) == 0 and _count(engine, audit) == 0
