@@ -63,7 +63,11 @@ def engine(before_stop: Callable[[], None] | None = None):
     """The database, brought to this release's schema. When this release cannot use it, every page
     says so in a sentence for its visitors (the reason, with its paths, goes to the server's log)
     and stops; ``before_stop`` lets the frame register its hidden page list first."""
-    opened = _engine()
+    try:
+        opened = _engine()
+    except Exception as exc:  # noqa: BLE001 - the database out of reach: its sentence (a bug re-raised)
+        database_trouble(exc, before_stop)
+        st.stop()
     if isinstance(opened, upgrades.SchemaError):
         if before_stop is not None:
             before_stop()
