@@ -17,7 +17,7 @@ from store import db, drafts
 from store.challenges import add_challenge
 from store.returns import rename_school
 
-from .conftest import assert_no_exception, open_page
+from .conftest import as_read, assert_no_exception, open_page
 
 MINE = "990002"  # Kestrel Vale Primary School in the sample trust
 NAME = ("Oak ![x](http://127.0.0.1:9/x.png) [Sign in](http://127.0.0.1:9/) <img src=x onerror=alert(1)> "
@@ -42,9 +42,7 @@ def interpreted(text: str) -> list[str]:
     return found + BARE_ADDRESS.findall(text)
 
 
-def shown(text: str) -> str:
-    """What a reader sees of Markdown made by ``literal``: the escapes and word joiners gone."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace("\u2060", "")
+shown = as_read
 
 
 def test_literal_text_reads_back_as_typed_and_hides_nothing():
