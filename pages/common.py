@@ -146,10 +146,11 @@ def run_safely(action: str, fn: Callable, *args, **kwargs):
 # Select boxes and multiselects show their options as plain text: give them the text as it is.
 MARKDOWN_CHARACTERS = frozenset("\\`*_[]()<>#|~$:&!{}")
 _BLOCK_START = re.compile(r"^([ \t]*(?:\d+(?=[.)]))?)([-+=.)])", re.MULTILINE)  # a list or an underline
-# GitHub's Markdown turns a bare address (http://, www.) or email into a link even when its
-# punctuation is escaped; an invisible word joiner before it keeps it text.
-_LINK_START = re.compile(r"(?i)(https?:|www\.|ftp:|mailto:)")
-_AT = re.compile(r"(?<=[\w.+-])@")
+# GitHub's Markdown turns a bare web address (http://, www.) into a link even when its punctuation
+# is escaped; an invisible word joiner before it keeps it text. An email address is left exactly
+# as it is (someone may copy it to ask for access): at most it becomes a mailto: link, which
+# loads nothing.
+_LINK_START = re.compile(r"(?i)(https?:|www\.|ftp:)")
 WORD_JOINER = "\u2060"
 
 
@@ -158,7 +159,6 @@ def literal(text) -> str:
     Markdown could take as formatting escaped, and no address turned into a link or an image."""
     text = "" if text is None else str(text)
     text = _LINK_START.sub(WORD_JOINER + r"\1", text)
-    text = _AT.sub(WORD_JOINER + "@", text)
     text = "".join("\\" + ch if ch in MARKDOWN_CHARACTERS else ch for ch in text)
     return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
