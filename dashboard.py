@@ -81,9 +81,10 @@ def frame() -> None:
     with st.sidebar:
         common.sidebar()
         if identity.mode(engine) == "demo":
-            st.caption(f"Trying it as **{user.name}**")
+            st.caption(f"Trying it as **{common.literal(user.name)}**")
         else:
-            st.caption(f"Signed in as **{user.name or user.email}** ({ROLES.get(user.role, user.role)})")
+            st.caption(f"Signed in as **{common.literal(user.name or user.email)}** "
+                       f"({common.literal(ROLES.get(user.role, user.role))})")
         if identity.mode(engine) == "local":
             st.button("Sign out", on_click=identity.sign_out, args=(engine,), icon=":material/logout:")
         elif identity.mode(engine) == "sso":

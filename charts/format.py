@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import math
+from html import escape
 
 from analysis.indicators import PER_100
+
+
+def chart_text(text) -> str:
+    """Text a person typed or a file carried (a school's name), for a plotly figure: plotly reads
+    tags such as <b>, <br> and <a href> in tick labels, hover text, legends and point labels, so the
+    text goes in escaped, and plotly shows the characters as typed."""
+    return escape("" if text is None else str(text), quote=False)
 
 
 def fmt_value(value, unit: str) -> str:

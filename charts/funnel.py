@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from analysis import funnel as limits
 from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, PER_100
 from charts import Chart
-from charts.format import fmt_count, fmt_value
+from charts.format import chart_text, fmt_count, fmt_value
 from charts.palette import AMBER, ENGLAND, GREEN, HIGHER, INK, LOWER, RED, TRUST, layout
 
 POSITION_WORDS = {
@@ -64,10 +64,10 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
     traces.append(dict(
         type="scatter", x=data["denominator"].to_numpy(), y=data["value"].to_numpy(), mode="markers+text",
         # Name only the schools outside the limits; the rest are a hover away, so labels never pile up.
-        text=[names.get(u, u) if p not in ("", "within") else "" for u, p in zip(data["urn"], data["position"])],
+        text=[chart_text(names.get(u, u)) if p not in ("", "within") else "" for u, p in zip(data["urn"], data["position"])],
         textposition="top center", textfont=dict(size=12),
         marker=dict(size=12, color=[s[0] for s in styles], symbol=[s[1] for s in styles], line=dict(width=2)),
-        customdata=np.stack([[names.get(u, u) for u in data["urn"]], data["numerator"],
+        customdata=np.stack([[chart_text(names.get(u, u)) for u in data["urn"]], data["numerator"],
                              [POSITION_WORDS[p] for p in data["position"]]], axis=-1) if len(data) else None,
         hovertemplate="<b>%{customdata[0]}</b><br>%{y:.3g} (%{customdata[1]:.0f} of %{x:.0f})"
                       "<br>%{customdata[2]}<extra></extra>",

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from analysis.themes import THEMES
 from charts import Chart
+from charts.format import chart_text
 from charts.palette import SEVERITY_COLOUR, SEVERITY_SYMBOL, SEVERITY_WORD, layout
 
 LEVELS = ["clear", "note", "amber", "red", "no data"]  # the order of the colour scale
@@ -21,7 +22,7 @@ def _cell(gaps: list[tuple[str, str]], returned: bool) -> tuple[str, str]:
     found = {severity for severity, _ in gaps}
     for level in ("red", "amber", "note"):
         if level in found:
-            lines = [f"• {finding}" for _, finding in gaps[:4]]
+            lines = [f"• {chart_text(finding)}" for _, finding in gaps[:4]]
             more = len(gaps) - 4
             return level, "<br>".join(lines + ([f"…and {more} more"] if more > 0 else []))
     return "clear", "No gap found"
@@ -61,7 +62,7 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str])
         scale += [[i / n, SEVERITY_COLOUR[level]], [(i + 1) / n, SEVERITY_COLOUR[level]]]
     fig = go.Figure(
         go.Heatmap(
-            z=z, x=[t.short for t in themes], y=[r.name for r in ordered.itertuples()],
+            z=z, x=[t.short for t in themes], y=[chart_text(r.name) for r in ordered.itertuples()],
             text=text, texttemplate="%{text}", textfont=dict(size=14), customdata=hover,
             hovertemplate="<b>%{y}</b> — %{x}<br>%{customdata}<extra></extra>",
             colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3,

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from charts import Chart
+from charts.format import chart_text
 from charts.palette import AMBER, GREEN, NO_DATA, RED, SEVERITY_SYMBOL, layout
 
 LEVEL_COLOUR = {"red": RED, "amber": AMBER, "clear": GREEN, "no data": NO_DATA}
@@ -18,8 +19,9 @@ def _grid(z_levels, text, hover, x, y, title) -> go.Figure:
     for i, level in enumerate(LEVELS):
         scale += [[i / n, LEVEL_COLOUR[level]], [(i + 1) / n, LEVEL_COLOUR[level]]]
     fig = go.Figure(go.Heatmap(
-        z=[[LEVELS.index(v) for v in row] for row in z_levels], x=x, y=y, text=text, texttemplate="%{text}",
-        customdata=hover, hovertemplate="<b>%{y}</b> — %{x}<br>%{customdata}<extra></extra>",
+        z=[[LEVELS.index(v) for v in row] for row in z_levels], x=x, y=[chart_text(s) for s in y],
+        text=[[chart_text(t) for t in row] for row in text], texttemplate="%{text}",
+        customdata=[[chart_text(h) for h in row] for row in hover], hovertemplate="<b>%{y}</b> — %{x}<br>%{customdata}<extra></extra>",
         colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3, textfont=dict(size=13)))
     fig.update_layout(**layout(title, height=max(260, 44 * len(y) + 150), margin=dict(l=10, r=10, t=110, b=20)))
     fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True)

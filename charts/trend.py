@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from analysis.indicators import INDICATORS_BY_ID, PER_100
 from charts import Chart
-from charts.format import fmt_value
+from charts.format import chart_text, fmt_value
 from charts.palette import ENGLAND, GRID, SERIES, TRUST, layout
 from loaders.registry import term_from_index
 
@@ -52,7 +52,7 @@ def trend_chart(values: pd.DataFrame, pooled: pd.DataFrame, names: dict[str, str
     else:
         hover = "%{x}: %{y:.1f}" + per_cent + "<extra>%{fullData.name}</extra>"
         traces = [dict(type="scatter", x=labels, y=by_school[urn]["value"] * factor,
-                       mode="lines+markers", name=names.get(urn, urn), line=dict(color=SERIES[k % len(SERIES)],
+                       mode="lines+markers", name=chart_text(names.get(urn, urn)), line=dict(color=SERIES[k % len(SERIES)],
                                                                                  width=2.5),
                        marker=dict(size=8, symbol=SYMBOLS[k % len(SYMBOLS)]), connectgaps=False, hovertemplate=hover)
                   for k, urn in enumerate(urns)]
@@ -84,7 +84,7 @@ def _quiet_lines(by_school: dict, labels: list[str], names: dict[str, str], fact
     x, y, text, symbol = [], [], [], []
     for k, (urn, mine) in enumerate(by_school.items()):
         values = mine["value"] * factor
-        name = names.get(urn, urn)
+        name = chart_text(names.get(urn, urn))
         x += [*labels, None]
         y += [*(None if np.isnan(v) else float(v) for v in values), None]
         text += [name] * len(labels) + [""]

@@ -62,7 +62,7 @@ if shown.empty:
 else:
     table = board.table(shown)
     table.insert(0, "No.", shown["id"].astype(int).to_numpy())
-    st.table(questions.highlight(table), hide_index=True, border="horizontal")
+    st.table(questions.highlight(table), hide_index=True, border="horizontal")  # every cell literal
     st.download_button("Download these questions (CSV)", to_csv_bytes(table),
                        file_name=f"board_questions_{date.today()}.csv", mime="text/csv",
                        icon=":material/download:", on_click=common.record, args=("export",),
@@ -81,8 +81,8 @@ def edit(items: pd.DataFrame) -> None:
         f"No. {i} · {by_id.loc[i, 'school']} · {by_id.loc[i, 'question'][:90]}"))
     row = by_id.loc[pick]
     with st.form(f"cl_edit_{pick}", border=True):
-        st.markdown(f"**{row['school']}**, {short_name(row['theme'])}, raised "
-                    f"{row['term']} {row['academic_year']}: {row['finding']}")
+        st.markdown(f"**{common.literal(row['school'])}**, {short_name(row['theme'])}, raised "
+                    f"{row['term']} {row['academic_year']}: {common.literal(row['finding'])}")
         question = st.text_area("The board's question", value=row["question"], key=f"cl_question_{pick}")
         left, right = st.columns(2)
         asked_by = left.text_input("Asked by", value=row["asked_by"], key=f"cl_asked_by_{pick}")

@@ -7,11 +7,13 @@ imported by them.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from contextlib import contextmanager
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -155,6 +157,42 @@ def run_safely(action: str, fn: Callable, *args, **kwargs):
     return None
 
 
+# ---- Text a person typed or a file carried, shown as the characters it is -------------------
+
+# Streamlit reads Markdown (and its own :icon:, :colour[...] and $LaTeX$ directives) in
+# st.markdown, captions, titles, alerts, table cells, metric and widget labels, expander labels
+# and radio or pills options. What a user typed or a file carried goes there only through
+# ``literal``, so that a school named "![x](http://...)" shows those characters and loads nothing.
+# Select boxes and multiselects show their options as plain text: give them the text as it is.
+MARKDOWN_CHARACTERS = frozenset("\\`*_[]()<>#|~$:&!{}")
+_BLOCK_START = re.compile(r"^([ \t]*(?:\d+(?=[.)]))?)([-+=.)])", re.MULTILINE)  # a list or an underline
+# GitHub's Markdown turns a bare web address (http://, www.) into a link even when its punctuation
+# is escaped; an invisible word joiner before it keeps it text. An email address is left exactly
+# as it is (someone may copy it to ask for access): at most it becomes a mailto: link, which
+# loads nothing.
+_LINK_START = re.compile(r"(?i)(https?:|www\.|ftp:)")
+WORD_JOINER = "\u2060"
+
+
+def literal(text) -> str:
+    """Text shown exactly as typed wherever Streamlit would read Markdown or HTML: every character
+    Markdown could take as formatting escaped, and no address turned into a link or an image."""
+    text = "" if text is None else str(text)
+    text = _LINK_START.sub(WORD_JOINER + r"\1", text)
+    text = "".join("\\" + ch if ch in MARKDOWN_CHARACTERS else ch for ch in text)
+    return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def literal_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame for st.table (whose cells and headers are Markdown) with every text cell literal."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = [literal(v) if isinstance(v, str) else v for v in out[column]]
+    out.columns = [literal(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
 # ---- The trust's data, cached until a return is stored ---------------------------------------
 
 @st.cache_resource(max_entries=3, show_spinner="Reading the returns…")
@@ -226,7 +264,7 @@ def selection() -> tuple[str, str, list[str]]:
 def show_chart(chart, *, key: str) -> None:
     """A figure with its one-sentence summary and, a click away, the table of its numbers."""
     st.plotly_chart(chart.figure, width="stretch", key=key, config={"displaylogo": False})
-    st.caption(chart.summary)
+    st.caption(literal(chart.summary))  # it names schools
     with st.expander("The numbers behind this chart"):
         st.dataframe(chart.table, hide_index=True, width="stretch")
 

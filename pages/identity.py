@@ -31,7 +31,6 @@ STATE = "signed_in_email"
 SSO_RECORDED = "sign_in_recorded"  # (address, let in) of this session's sign-in put on record
 # What st.user holds besides the provider's claims.
 NOT_CLAIMS = ("is_logged_in", "tokens", "provider")
-MARKDOWN = "\\`*_[]()<>#|~$:"  # what Streamlit would read as formatting, an emoji or an icon
 
 log = logging.getLogger("dashboard")
 
@@ -150,8 +149,10 @@ def sso_sign_out(engine, email: str) -> None:
 
 
 def plain(text: str) -> str:
-    """Text shown as it is: what a provider sent is not read as Markdown."""
-    return "".join("\\" + ch if ch in MARKDOWN else ch for ch in text)
+    """Text shown as it is: what a provider sent is not read as Markdown (pages.common.literal)."""
+    from pages.common import literal  # common imports this module
+
+    return literal(text)
 
 
 def local_sign_in(engine) -> None:

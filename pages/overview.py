@@ -100,7 +100,7 @@ def gap_list() -> None:
         return
     table, csv = made
     shown = gaps[gaps["severity"].isin(levels or ()) & gaps["theme"].isin(themes or ())]
-    st.table(questions.beside(table, shown, items), hide_index=True, border="horizontal")
+    st.table(common.literal_table(questions.beside(table, shown, items)), hide_index=True, border="horizontal")
     st.download_button("Download the gap list (CSV)", csv,
                        file_name=f"gaps_{year.replace('/', '-')}_{term}.csv", mime="text/csv",
                        icon=":material/download:", on_click=common.record, args=("export",),
@@ -125,7 +125,7 @@ def returns_status() -> None:
     cols = st.columns(3)
     for col, (word, names) in zip(cols, groups.items()):
         col.markdown(f"**{word.capitalize()}: {len(names)}**")
-        col.markdown("\n".join(f"- {n}" for n in names) if names else "None")
+        col.markdown("\n".join(f"- {common.literal(n)}" for n in names) if names else "None")
 
 
 def board_questions() -> None:

@@ -67,13 +67,16 @@ def show(items: pd.DataFrame, *, heading: str, with_school: bool = True, empty: 
         if empty:
             st.caption(empty)
         return
-    st.markdown(f"**{heading}**")
+    st.markdown(f"**{common.literal(heading)}**")
     frame = board.table(items, with_school=with_school)
     st.table(highlight(frame), hide_index=True, border="horizontal")
 
 
 def highlight(frame: pd.DataFrame):
-    """Overdue rows shaded as well as marked "⚠ Overdue" in words, so they stand out in grey too."""
+    """Overdue rows shaded as well as marked "⚠ Overdue" in words, so they stand out in grey too; every
+    text cell literal (st.table reads Markdown)."""
+    frame = common.literal_table(frame)
+
     def shade(row):
         late = board.OVERDUE_WORD in str(row.get("Status", ""))
         return ["background-color: #fde0c5; font-weight: 600" if late else "" for _ in row]
@@ -93,7 +96,7 @@ def raise_form(gaps: pd.DataFrame, year: str, term: str, *, key: str) -> None:
         return
     with st.container(border=True):
         rows = gaps.reset_index(drop=True)
-        labels = [f"{r.school} · {short_name(r.theme)} · {r.finding}" for r in rows.itertuples()]
+        labels = [f"{r.school} · {short_name(r.theme)} · {r.finding}" for r in rows.itertuples()]  # plain text
         pick = st.selectbox("The gap", range(len(rows)), format_func=labels.__getitem__, key=f"gap_{key}")
         with st.form(f"raise_{key}", clear_on_submit=True, border=False):
             question = st.text_area("The board's question", placeholder=str(rows.iloc[pick]["question"]),
@@ -124,6 +127,6 @@ def _save(gap, year: str, term: str, key: str, **fields) -> None:
             st.error(str(exc), icon=":material/error:")
             return
         st.session_state[f"flash_{key}"] = (
-            f"Recorded the board's question on {gap['school']}. It stays with the school and theme from term "
+            f"Recorded the board's question on {common.literal(gap['school'])}. It stays with the school and theme from term "
             "to term until it is closed on the Board questions page.")
         st.rerun()  # so the tables above show it at once

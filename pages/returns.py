@@ -54,8 +54,8 @@ open_q = q[(q["academic_year"] == year) & (q["term"] == term) & q["urn"].isin(ur
 if open_q.empty:
     st.success("Every query this term has an explanation.", icon=":material/check_circle:")
 else:
-    st.table(pd.DataFrame({
+    st.table(common.literal_table(pd.DataFrame({
         "School": [data.school_names.get(u, u) for u in open_q["urn"]],
         "Where": [f"{s}!{c}" if c else s for s, c in zip(open_q["sheet"], open_q["cell"])],
         "Query": list(open_q["message"]),
-    }), hide_index=True, border="horizontal")
+    })), hide_index=True, border="horizontal")

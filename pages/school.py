@@ -36,7 +36,7 @@ index = term_index(year, term)
 
 
 def header() -> None:
-    st.header(f"{names.get(urn, urn)}, {term} {year}")
+    st.header(f"{common.literal(names.get(urn, urn))}, {term} {year}")
     if not mine.returned:
         st.warning(f"No return from this school for {term} {year}.", icon=":material/warning:")
         return
@@ -45,7 +45,7 @@ def header() -> None:
     dsl = [lead for lead in mine.leads if lead["role"] == DSL_ROLE]
     cols[1].metric("Designated safeguarding lead", "named" if dsl else "none named")
     if dsl and dsl[0]["name"]:
-        cols[1].caption(dsl[0]["name"])
+        cols[1].caption(common.literal(dsl[0]["name"]))
     cols[2].metric("Return", "late" if (mine.days_late or 0) > 0 else "on time",
                    help=f"{mine.days_late} days after it was due" if (mine.days_late or 0) > 0 else None)
     cols[3].metric("Counts left blank", f"{(mine.blank_share or 0):.0%}")
@@ -62,12 +62,12 @@ def school_gaps() -> None:
     if here.empty:
         st.success("Nothing raised for this school this term.", icon=":material/check_circle:")
     else:
-        st.table(questions.beside(pd.DataFrame({
+        st.table(common.literal_table(questions.beside(pd.DataFrame({
             "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in here["severity"]],
             "Theme": [THEMES_BY_ID[t].short for t in here["theme"]],
             "What we found": here["finding"],
             "A question to ask": here["question"],
-        }), here, items), hide_index=True, border="horizontal")
+        }), here, items)), hide_index=True, border="horizontal")
     questions.show(items, heading="The board's questions on this school", with_school=False,
                    empty="No question of the board's is open on this school.")
     questions.raise_form(here, year, term, key="school")
@@ -110,12 +110,12 @@ def explanations() -> None:
     if here.empty:
         st.caption("The return raised no queries this term.")
         return
-    st.table(pd.DataFrame({
+    st.table(common.literal_table(pd.DataFrame({
         "Where": [f"{s}!{c}" if c else s for s, c in zip(here["sheet"], here["cell"])],
         "The check asked": list(here["message"]),
         "The DSL explained": [e if isinstance(e, str) and e.strip() else "— not explained —"
                               for e in here["explanation"]],
-    }), hide_index=True, border="horizontal")
+    })), hide_index=True, border="horizontal")
 
 
 def trend() -> None:

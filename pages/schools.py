@@ -34,16 +34,16 @@ if st.button("Save the name", key="rename") and new_name.strip() != names[urn]:
     renamed = common.run_safely("renaming the school",
                                 lambda: rename_school(eng, urn, new_name, user=user) or True)
     if renamed:
-        state["schools_done"] = [f"Renamed {names[urn]} to {new_name.strip()}."]
+        state["schools_done"] = [f"Renamed {common.literal(names[urn])} to {common.literal(new_name.strip())}."]
         st.rerun()
 
 st.subheader("Delete everything stored for this school")
-st.markdown(f"Every return **{names[urn]}** has sent (every version, with its file), its values, leads, "
+st.markdown(f"Every return **{common.literal(names[urn])}** has sent (every version, with its file), its values, leads, "
             "queries and explanations, and any unfinished upload, will be deleted for good. The record of "
             "changes keeps only the fact of the deletion.")
 typed = st.text_input(f"To confirm, type the school's URN ({urn})", key=f"confirm-{urn}")
 if st.button("Delete this school's data", type="primary", disabled=typed.strip() != urn, key="delete"):
     counts = common.run_safely("deleting the school's data", delete_school, eng, urn, user=user)
     if counts is not None:
-        state["schools_done"] = [f"Deleted {names[urn]}: {counts['returns']} returns and everything with them."]
+        state["schools_done"] = [f"Deleted {common.literal(names[urn])}: {counts['returns']} returns and everything with them."]
         st.rerun()

@@ -79,10 +79,10 @@ def gap_section(gaps: pd.DataFrame, year: str, term: str, items: pd.DataFrame) -
     if gaps.empty:
         st.success("Nothing raised on this theme for the schools chosen.", icon=":material/check_circle:")
         return
-    st.table(questions.beside(pd.DataFrame({
+    st.table(common.literal_table(questions.beside(pd.DataFrame({
         "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]],
         "School": gaps["school"],
         "What we found": gaps["finding"],
         "A question to ask": gaps["question"],
-    }), gaps, items), hide_index=True, border="horizontal")
-    st.caption("Behind these: " + "; ".join(sorted(set(gaps["source"]))))
+    }), gaps, items)), hide_index=True, border="horizontal")
+    st.caption("Behind these: " + common.literal("; ".join(sorted(set(gaps["source"])))))

@@ -73,7 +73,7 @@ def template_section() -> None:
             urn = ""
     else:
         urn, name = options[choice]
-    label = f"Download the {term} {year} return" + (f" for {name}" if name else "")
+    label = f"Download the {term} {year} return" + (f" for {common.literal(name)}" if name else "")
     st.download_button(
         label,
         data=lambda: template_bytes(urn=urn or None, school_name=name or None, year=year, term=term),
@@ -96,7 +96,8 @@ def drafts_section() -> None:
     for d in saved:
         cols = st.columns([6, 1, 1])
         cols[0].info(
-            f"**{d.file_name}** for URN {d.urn}, {d.term} {d.academic_year}: checked "
+            f"**{common.literal(d.file_name)}** for URN {common.literal(d.urn)}, "
+            f"{common.literal(f'{d.term} {d.academic_year}')}: checked "
             f"{d.updated_at:%d %b %Y %H:%M}, not yet submitted.",
             icon=":material/pending:",
         )
@@ -125,7 +126,7 @@ def not_yours(report: ReturnReport) -> bool:
     urn = report.school_term[0]
     if report.refused or urn is None or scope.can_upload(urn):
         return False
-    st.error(f"This return is for URN {urn}, which is not a school you upload for, so it has not been "
+    st.error(f"This return is for URN {common.literal(urn)}, which is not a school you upload for, so it has not been "
              "checked or kept. If it should be, ask your trust's data officer to add the school to your "
              "account.", icon=":material/block:")
     if report.sha256 not in state["audited"]:
@@ -193,7 +194,7 @@ def problems_frame(report: ReturnReport) -> pd.DataFrame:
 
 
 def verdict(report: ReturnReport) -> None:
-    line = report.verdict()
+    line = common.literal(report.verdict())  # a refusal may quote the file
     if report.refused or report.errors:
         st.error(line, icon=":material/block:")
     elif report.queries:
@@ -209,11 +210,12 @@ def report_section(report: ReturnReport) -> None:
     urn, year, term = report.school_term
     name = report.values.get("about.school_name")
     if urn and year and term:
-        st.markdown(f"**{name or 'School'}** (URN {urn}), **{term} {year}**")
+        st.markdown(f"**{common.literal(name or 'School')}** (URN {common.literal(urn)}), "
+                    f"**{common.literal(f'{term} {year}')}**")
     if report.problems:
         frame = problems_frame(report)
         # A static table wraps long messages; a data grid would cut them off.
-        st.table(frame, hide_index=True, border="horizontal")
+        st.table(common.literal_table(frame), hide_index=True, border="horizontal")
         st.download_button(
             "Download these problems (CSV)",
             to_csv_bytes(frame),
@@ -238,7 +240,7 @@ def explanations_section(report: ReturnReport) -> dict[str, str]:
         if key not in state:
             state[key] = saved.get(q.key, "")
         typed[q.key] = st.text_area(
-            q.message if q.where in q.message else f"{q.where}: {q.message}",
+            common.literal(q.message if q.where in q.message else f"{q.where}: {q.message}"),
             key=key,
             on_change=_save_explanation,
             args=(urn, year, term, q.key, key),
@@ -278,8 +280,8 @@ def submit_section(report: ReturnReport, content: bytes, explanations: dict[str,
         )
         if saved:
             state["submitted"] = (
-                f"Stored as version {saved.version} of the {saved.term} {saved.academic_year} "
-                f"return for URN {saved.urn}. Thank you."
+                f"Stored as version {saved.version} of the {common.literal(f'{saved.term} {saved.academic_year}')} "
+                f"return for URN {common.literal(saved.urn)}. Thank you."
             )
             state.pop("resumed", None)
             state["upload_round"] += 1
@@ -288,7 +290,7 @@ def submit_section(report: ReturnReport, content: bytes, explanations: dict[str,
 
 def versions_section(urn: str, year: str, term: str) -> None:
     stored = returns.versions(eng, urn, year, term)
-    st.subheader(f"Versions stored for URN {urn}, {term} {year}")
+    st.subheader(f"Versions stored for URN {common.literal(urn)}, {common.literal(f'{term} {year}')}")
     if not stored:
         st.caption("None yet: this will be the first.")
         return
@@ -318,7 +320,7 @@ def upload_section() -> None:
         state.pop("resumed", None)
     elif "resumed" in state:
         name, content = state["resumed"]["file_name"], state["resumed"]["content"]
-        st.caption(f"Continuing with **{name}**.")
+        st.caption(f"Continuing with **{common.literal(name)}**.")
     else:
         if "refused" in state:  # the refusal of a file already let go (below)
             report_section(state.pop("refused"))

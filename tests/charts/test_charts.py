@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 
 import pandas as pd
 import pytest
@@ -126,3 +127,41 @@ def test_a_trustee_sees_fewer_than_5_never_the_small_count(trust_ctx):
     # secondary suppression: one more school hidden, so the trust's total cannot give the 3 away
     assert (chart.table["Count"] == "not shown").sum() >= 1
     assert "3" not in " ".join(chart.table["Count"])
+
+
+HOSTILE = "Oak <img src=x onerror=alert(1)> <a href='http://127.0.0.1:9/'>Sign in</a> <b>bold</b> & &amp; <br>"
+
+
+def test_a_schools_name_shows_as_typed_in_every_figure_never_as_plotly_html():
+    """Plotly reads <b>, <br>, <a href> and entities in tick labels, hovers, legends and point
+    labels: a name goes in escaped once (so it shows as typed), and the tables keep it as it is."""
+    from html import escape
+
+    t = TrustBuilder()
+    t.add("100001", pupils=1000, name=HOSTILE, changes={"referrals.online.concerns": 90,
+                                                       "training.prevent.in_date": 30})
+    for i in range(2, 8):
+        t.add(f"10000{i}", pupils=1000, changes={"referrals.online.concerns": 10 + i % 3})
+    ctx = Context(t.dataset(), "2025/26", "Spring")
+    names, typed = ctx.data.school_names, escape(HOSTILE, quote=False)
+    assert names["100001"] == HOSTILE
+    c = ctx.compared_term()
+    online = ctx.data.compared[ctx.data.compared["indicator"] == "online_concerns"]
+    from analysis.rates import pooled
+
+    gaps = gaps_frame(find_gaps(ctx))
+    figures = {
+        "heatmap": theme_heatmap(gaps, ctx.data.schools, set(ctx.data.schools["urn"])),
+        "funnel": funnel_plot(c[c["indicator"] == "online_concerns"], names, "online_concerns"),
+        "trend": trend_chart(online, pooled(online), names, "online_concerns", highlight=["100001", "100002"]),
+        "quiet trend": trend_chart(online, pooled(online), names, "online_concerns"),
+        "compliance": compliance_grid(compliance_cells(ctx)),
+        "tracker": returns_tracker(tracker_cells(ctx.data)),
+    }
+    for what, chart in figures.items():
+        spec = json.dumps(json.loads(chart.figure.to_json()), ensure_ascii=False)  # as plotly reads it
+        assert "<img" not in spec and "<a href" not in spec and "<b>bold" not in spec, what
+        assert typed in spec, what
+        assert "&amp;amp;amp;" not in spec, what  # the typed "&amp;" escaped once: "&amp;amp;"
+        assert HOSTILE in chart.table.to_string() or HOSTILE in list(chart.table.columns) \
+            or HOSTILE in chart.table.to_numpy().ravel().tolist(), what

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,22 @@ def open_page(page: str, *, timeout: float = 30, state: dict | None = None) -> A
         at.switch_page(page)
         at.run()
     return at
+
+
+def as_read(text):
+    """What a reader sees of text a page sent as Markdown with user text made literal
+    (pages.common.literal): the backslash escapes and the invisible word joiners gone."""
+    if not isinstance(text, str):
+        return text
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace("\u2060", "")
+
+
+def table_as_read(frame):
+    """An st.table's frame (or a styled one's) as its reader sees it."""
+    frame = frame.data if hasattr(frame, "data") else frame
+    out = frame.map(as_read)
+    out.columns = [as_read(c) for c in frame.columns]
+    return out
 
 
 def assert_no_exception(at: AppTest) -> None:

@@ -11,7 +11,7 @@ from store import db
 from store.audit import audit_log
 from store.challenges import add_challenge, list_challenges
 
-from .conftest import assert_no_exception, open_page
+from .conftest import assert_no_exception, open_page, table_as_read
 
 MINE = "990002"  # Kestrel Vale Primary School in the sample trust
 
@@ -22,7 +22,7 @@ def _engine(app):
 
 def _board_table(at):
     """The table of the board's questions on the page (other tables hold charts' numbers)."""
-    return next(_data(t.value) for t in at.table if "The board asked" in _data(t.value).columns)
+    return next(table_as_read(t.value) for t in at.table if "The board asked" in _data(t.value).columns)
 
 
 def _data(value):
