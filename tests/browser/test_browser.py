@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import require_chromium
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "test-artifacts" / "screens"
 PAGES = {
     "overview": "",
@@ -37,13 +38,8 @@ PAGES = {
     "board_questions": "board-questions",
     "pack": "pack",
 }
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync", "--disable-quic"]
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium before the tests")
-    pytest.skip(f"no browser at {CHROMIUM}: apt-get install chromium to run this test", allow_module_level=True)
+require_chromium()
 
 
 def _free_port() -> int:
@@ -84,16 +80,6 @@ def _serve(data: Path):
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _open(browser, url: str, name: str):

@@ -14,16 +14,16 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-import pytest
 
-from tests.browser.test_browser import CHROMIUM, _serve, browser  # noqa: F401 - skips this module without Chromium
+from tests.browser.test_browser import _serve
+
+from .conftest import require_chromium
 from tests.pages.test_user_text import ANSWER, EXPLAINED, MINE, NAME, OWNER, QUESTION, STAFF, put_user_text_in
 
 SHOTS = Path("/tmp/usertext-shots")
 WORD_JOINER = "\u2060"  # kept before a bare address so Markdown does not make it a link; never seen
 
-if not Path(CHROMIUM).exists():  # pragma: no cover - test_browser skips first
-    pytest.skip(f"no browser at {CHROMIUM}", allow_module_level=True)
+require_chromium()
 
 
 def _open(browser, url: str, asked: list[str]):
