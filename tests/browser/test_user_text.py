@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-
 from tests.browser.test_browser import _serve
+from tests.pages.test_user_text import ANSWER, EXPLAINED, MINE, NAME, OWNER, QUESTION, STAFF, put_user_text_in
 
 from .conftest import require_chromium
-from tests.pages.test_user_text import ANSWER, EXPLAINED, MINE, NAME, OWNER, QUESTION, STAFF, put_user_text_in
 
 SHOTS = Path("/tmp/usertext-shots")
 WORD_JOINER = "\u2060"  # kept before a bare address so Markdown does not make it a link; never seen
