@@ -63,15 +63,19 @@ def save_draft(engine: Engine, *, user: str, urn: str, academic_year: str, term:
 
 def update_explanations(engine: Engine, *, user: str, urn: str, academic_year: str, term: str,
                         explanations: dict[str, str]) -> bool:
-    """Replace the explanations of a draft; False when there is no such draft. An explanation that
-    reads like a child's details is refused (ValueError) and nothing is written."""
+    """Add or change explanations of a draft, keeping the others (an empty one is taken away);
+    False when there is no such draft. An explanation that reads like a child's details is refused
+    (ValueError) and nothing is written."""
     _check_explanations(explanations)
     with writing(engine) as conn:
-        result = conn.execute(
-            drafts.update().where(*_same(user, urn, academic_year, term))
-            .values(explanations_json=_plain(dict(explanations)), updated_at=utcnow())
-        )
-    return result.rowcount > 0
+        row = conn.execute(sa.select(drafts.c.explanations_json).where(*_same(user, urn, academic_year, term))).first()
+        if row is None:
+            return False
+        merged = {**(row.explanations_json or {}), **explanations}
+        conn.execute(drafts.update().where(*_same(user, urn, academic_year, term)).values(
+            explanations_json=_plain({k: v for k, v in merged.items() if isinstance(v, str) and v.strip()}),
+            updated_at=utcnow()))
+    return True
 
 
 def load_drafts(engine: Engine, user: str) -> list[Draft]:

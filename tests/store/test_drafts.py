@@ -86,3 +86,16 @@ def test_an_explanation_that_reads_like_a_childs_details_is_not_saved(engine, re
         save_draft(engine, **KEY, file_name="f.xlsx", content=content, report_json=report,
                    explanations={key: "UPN A123 4567 8901 2"})
     assert load_draft(engine, **KEY).explanations == {key: "Two moved"}
+
+
+def test_explaining_one_query_keeps_the_others(engine, report_factory):
+    """The upload page saves each explanation as it is typed: the second must not drop the first."""
+    report, content = report_factory(queries=3)
+    first, second, third = (q.key for q in report.queries)
+    save_draft(engine, **KEY, file_name="f.xlsx", content=content, report_json=report, explanations={})
+    assert update_explanations(engine, **KEY, explanations={first: "A new family joined."})
+    assert update_explanations(engine, **KEY, explanations={second: "Counted once, not twice."})
+    assert update_explanations(engine, **KEY, explanations={third: "Not known."})
+    assert update_explanations(engine, **KEY, explanations={third: ""})  # cleared again
+    assert load_draft(engine, **KEY).explanations == {first: "A new family joined.", second: "Counted once, not twice."}
+    assert not update_explanations(engine, **{**KEY, "term": "Summer"}, explanations={first: "x"})  # no such draft
