@@ -17,7 +17,7 @@ import pandas as pd
 from analysis.context import Context, SchoolTerm
 from analysis.indicators import INDICATORS_BY_ID, NO_JUDGEMENT, PER_100
 from analysis.themes import KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, COMPLEXITY, THEMES_BY_ID, Source
-from analysis.suppression import fewer_than, suppression_threshold
+from analysis.suppression import suppression_threshold
 from loaders.registry import DSL_ROLE, MEASURES_BY_ID, REFERRALS, TRAINING
 
 SEVERITY_ORDER = {"red": 0, "amber": 1, "note": 2}

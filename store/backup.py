@@ -189,6 +189,11 @@ def row_counts(engine: Engine) -> dict[str, int]:
         return {name: conn.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar() for name in names}
 
 
+def read_only(file: Path) -> Engine:
+    """An engine that reads a SQLite file and can never write to it (a backup, or a fixture)."""
+    return sa.create_engine(f"sqlite:///file:{file}?mode=ro&uri=true", poolclass=NullPool)
+
+
 def shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
@@ -268,7 +273,7 @@ def _refuse_leftovers(path: Path) -> None:
 def _copy_into(file: Path, url: str) -> None:
     """A SQLite backup into an empty PostgreSQL database: the schema at the backup's revision, then
     every row, in one transaction, then each identity column moved past the highest id."""
-    source = sa.create_engine(f"sqlite:///file:{file}?mode=ro&uri=true", poolclass=NullPool)
+    source = read_only(file)
     try:
         with source.connect() as src:
             revision = upgrades.revision_at(src)
@@ -352,7 +357,7 @@ def _run(command: list[str], env: dict[str, str], failed: str) -> None:
 
 
 def _outcome_of_sqlite(file: Path, database: str) -> Outcome:
-    engine = sa.create_engine(f"sqlite:///file:{file}?mode=ro&uri=true", poolclass=NullPool)
+    engine = read_only(file)
     try:
         with engine.connect() as conn:
             revision = upgrades.revision_at(conn)

@@ -23,7 +23,7 @@ from alembic.migration import MigrationContext
 
 from store import upgrades
 from store.__main__ import main
-from store.backup import _copy_table
+from store.backup import _copy_table, read_only
 from store.db import dispose, make_engine
 from store.schema import metadata
 from store.upgrades import SchemaError, upgrade
@@ -110,7 +110,7 @@ def release_db(empty_engine, tmp_path):
         dispose(engine)
         return
     old = _baseline_metadata()
-    source = sa.create_engine(f"sqlite:///file:{RELEASE_DB}?mode=ro&uri=true")
+    source = read_only(RELEASE_DB)
     have = sa.MetaData()
     with empty_engine.begin() as conn:
         old.create_all(conn)  # what that release's start-up ran on PostgreSQL
@@ -138,7 +138,7 @@ def test_the_models_and_the_revisions_agree(empty_engine):
 
 
 def test_the_baseline_is_exactly_what_the_release_before_versions_made():
-    engine = sa.create_engine(f"sqlite:///file:{RELEASE_DB}?mode=ro&uri=true")
+    engine = read_only(RELEASE_DB)
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts=upgrades.COMPARE)
