@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from store import db
 from store.audit import audit_log
 from store.schema import audit, thresholds
 from store.thresholds import load_thresholds, reset_threshold, set_threshold, threshold_changes
