@@ -1,10 +1,11 @@
 """What a reader who must not see small numbers (a trustee) is shown of the compared figures.
 
 Every count of children behind an indicator (numerator, and a denominator that counts
-children, such as flagged children) from 1 to 4 is hidden, with secondary suppression within each
-indicator and term so that no hidden count can be worked out from the trust's total; a rate built
-on a hidden count is not shown, nor its change from another term, and neither is a trust figure
-pooled from a small total. What each count counts is declared with the contract
+children, such as flagged children) from 1 to 4 is hidden, with secondary suppression over all of
+a term's counts at once, so that no hidden count can be worked out from any trust figure's totals,
+from another indicator that shares the count, or from a share's numerator being no more than its
+denominator; a rate built on a hidden count is not shown, nor its change from another term, and
+neither is a trust figure pooled from a small total. What each count counts is declared with the contract
 (``loaders.registry``): children and allegations about staff are suppressed; events (meetings,
 reports) and staff totals (training) stay.
 The gap rules still run on the real numbers: a trustee still sees that a school is higher than
@@ -18,7 +19,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from analysis.indicators import INDICATORS_BY_ID
+from analysis.indicators import INDICATORS, INDICATORS_BY_ID, SHARE
 from loaders.registry import MEASURES_BY_ID
 from analysis.rates import with_changes
 from analysis.suppression import NOT_SHOWN, fewer_than, suppress_counts, suppression_threshold
@@ -35,28 +36,30 @@ def about_children(indicator_id: str) -> bool:
 
 def hide_small(compared: pd.DataFrame, threshold: int | None = None) -> pd.DataFrame:
     """The compared table as a trustee may see it (see the module docstring); hidden counts are
-    NaN with a note ("fewer than 5" or "not shown") in ``numerator_note`` / ``denominator_note``."""
+    NaN with a note ("fewer than 5" or "not shown") in ``numerator_note`` / ``denominator_note``.
+
+    A count belongs to its school, term and measures, not to one indicator: the flagged children
+    are the numerator of one indicator and the denominator of five. So every count of children in
+    a term is suppressed in one linked table (see ``linked_counts``), and an indicator's numerator
+    or denominator is hidden exactly where that table hides it."""
     t = suppression_threshold() if threshold is None else threshold
     out = compared.drop(columns=["change_term", "change_year"], errors="ignore").copy()
     for note in NOTE_COLUMNS.values():
         out[note] = ""
+    exposed = pd.Series(False, index=out.index)
     child = out["indicator"].map(about_children).to_numpy(dtype=bool)
-    # The trust's figure is read from the real counts: a total is as small as the counts that
-    # make it, whatever is hidden afterwards.
-    exposed = small_trust(compared, t)
     if child.any():
-        part = out.loc[child, ["indicator", "term_index", "numerator", "denominator"]]
-        # a denominator of pupils on roll is never small in a real school, so only counts of
-        # children (flagged, invited, referred) are at stake; both run through the same rules
-        shown = suppress_counts(part, ["numerator", "denominator"], threshold=t,
-                                group_columns=["indicator", "term_index"])
-        for column, note in NOTE_COLUMNS.items():
-            words = shown[column].where(shown[column].isin([fewer_than(t), NOT_SHOWN]), "")
-            out.loc[part.index, note] = words.astype(str)
-        # Where no other cell was left to hide, the trust's total is what would give a hidden
-        # count back: that total, and the trust figure made from it, are not shown.
-        for (indicator, term_index), _column in shown.attrs.get("unprotected", []):
-            exposed |= (out["indicator"] == indicator) & (out["term_index"] == term_index)
+        part = out.loc[child]
+        notes, unprotected = linked_counts(part, t)
+        for side, note in NOTE_COLUMNS.items():
+            keys = [_count_key(i, side) for i in part["indicator"]]
+            out.loc[part.index, note] = [notes.get((u, ti, k), "") for u, ti, k in
+                                         zip(part["urn"], part["term_index"], keys)]
+        # A trust figure is not shown when a total behind it is small or is all that would keep
+        # a hidden count hidden (both read from the real counts, whatever is hidden afterwards).
+        gone = pd.Series([(i, ti) in unprotected for i, ti in zip(out["indicator"], out["term_index"])],
+                         index=out.index)
+        exposed |= gone
     hidden_num = out["numerator_note"] != ""
     hidden_den = out["denominator_note"] != ""
     out.loc[hidden_num, "numerator"] = np.nan
@@ -67,11 +70,57 @@ def hide_small(compared: pd.DataFrame, threshold: int | None = None) -> pd.DataF
     return with_changes(out)
 
 
-def small_trust(compared: pd.DataFrame, threshold: int) -> pd.Series:
-    """Rows whose trust figure is pooled from a total count of 1 to threshold - 1."""
-    totals = compared.groupby(["indicator", "term_index"])["numerator"].transform("sum")
-    child = compared["indicator"].map(about_children)
-    return child & (totals >= 1) & (totals < threshold)
+def _count_key(indicator_id: str, side: str) -> str:
+    """The count an indicator's numerator or denominator is, named by its measures."""
+    return "+".join(getattr(INDICATORS_BY_ID[indicator_id], side))
+
+
+def linked_counts(compared: pd.DataFrame, threshold: int) -> tuple[dict[tuple, str], set[tuple[str, int]]]:
+    """Suppress every count of children behind these indicators at once, one table per term.
+
+    Its rows are schools; its columns the distinct counts (a measure, or a sum of measures, as
+    indicators use them); what a reader knows besides each shown count is, per indicator and
+    term, the total of its numerator and of its denominator over the schools its trust figure
+    pools, and that a share's numerator is no more than its denominator. Returns the notes,
+    keyed (urn, term index, count), and the (indicator, term index) whose trust figure must not
+    be shown: made from a small total, or from a total that alone would give a hidden count back.
+    """
+    long = []
+    for side in NOTE_COLUMNS:
+        keys = compared["indicator"].map(lambda i, side=side: _count_key(i, side))
+        suppressed = compared["indicator"].map(lambda i, side=side: any(
+            MEASURES_BY_ID[m].suppressed for m in getattr(INDICATORS_BY_ID[i], side)))
+        long.append(pd.DataFrame({"urn": compared["urn"], "term_index": compared["term_index"], "key": keys,
+                                  "value": compared[side]})[suppressed.to_numpy(dtype=bool)])
+    long = pd.concat(long, ignore_index=True).drop_duplicates(["urn", "term_index", "key"])
+    table = long.pivot(index=["urn", "term_index"], columns="key", values="value").reset_index()
+    columns = [c for c in table.columns if c not in ("urn", "term_index")]
+    position = pd.Series(range(len(table)), index=pd.MultiIndex.from_arrays([table["urn"], table["term_index"]]))
+
+    sums, unprotected = [], set()
+    pools = compared.dropna(subset=["numerator", "denominator"])
+    pools = pools[pools["denominator"] > 0]
+    at = position.reindex(pd.MultiIndex.from_arrays([pools["urn"], pools["term_index"]])).to_numpy()
+    totals = pools.groupby(["indicator", "term_index"])[list(NOTE_COLUMNS)].sum()
+    for (indicator, term_index), rows in pools.groupby(["indicator", "term_index"]).indices.items():
+        for side in NOTE_COLUMNS:
+            key = _count_key(indicator, side)
+            if key not in columns:
+                continue
+            sums.append(((indicator, term_index), key, at[rows]))
+            if 1 <= totals.at[(indicator, term_index), side] < threshold:  # a small total is a count to hide
+                unprotected.add((indicator, term_index))
+    at_most = {(_count_key(i.id, "numerator"), _count_key(i.id, "denominator")) for i in INDICATORS
+               if i.unit == SHARE and _count_key(i.id, "numerator") in columns
+               and _count_key(i.id, "denominator") in columns}
+    shown = suppress_counts(table, columns, threshold=threshold, sums=sums, at_most=sorted(at_most))
+    unprotected |= set(shown.attrs["unprotected"])
+    notes = {}
+    for column in columns:
+        said = shown[column].isin([fewer_than(threshold), NOT_SHOWN])
+        for urn, term_index, words in zip(table["urn"][said], table["term_index"][said], shown[column][said]):
+            notes[(urn, term_index, column)] = words
+    return notes, unprotected
 
 
 def hide_small_pooled(pooled: pd.DataFrame, threshold: int | None = None,

@@ -32,9 +32,9 @@ def wide_counts(long: pd.DataFrame) -> pd.DataFrame:
             .reset_index()
         )
         frame.columns.name = None
-    for m in numeric:
-        if m not in frame:
-            frame[m] = np.nan
+    missing = [m for m in numeric if m not in frame]
+    if missing:
+        frame = pd.concat([frame, pd.DataFrame(np.nan, index=frame.index, columns=missing)], axis=1)
     frame["term_index"] = [term_index(y, t) for y, t in zip(frame["academic_year"], frame["term"])]
     return frame
 

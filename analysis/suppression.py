@@ -18,12 +18,18 @@ The method, in the order it is applied:
    can close on one value (a "fewer than 5" beside a 6 in a row of 7, crossed with a column,
    can leave only 1). Turned the right way round, the equations are a network and the hidden
    counts flows within their known bounds; a hidden count can be worked out exactly when, and
-   only when, no cycle of the residual graph passes through it. Each such count's equations
-   hide one more cell. Steps 2 and 3 repeat until no hidden count can be worked out.
+   only when, no cycle of the residual graph passes through it. Where the numbers are tied in
+   ways no network can hold (a count in several sums, as when each indicator's trust figure
+   pools a different set of schools, or one count no larger than another, as the children
+   whose chronology was reviewed are no more than the flagged children), each hidden count is
+   bounded instead by linear programming over everything shown, and is given away when its
+   lowest and highest possible values leave one whole number. Each such count's equations (and
+   orderings) hide one more cell. Steps 2 and 3 repeat until no hidden count can be worked out.
 4. Rates built on a hidden count (numerator or denominator) show as "not shown".
 
 What a reader is assumed to know: every shown number, that a row's total is the sum of its
-cells (a blank counting as nothing), each group's column totals, and this method. What cannot be
+cells (a blank counting as nothing), each group's column totals and any further sums named in
+``sums``, the orderings named in ``at_most``, and this method. What cannot be
 done here is hide a group's total itself: when it is all that is left to protect a cell, the
 result's ``attrs["unprotected"]`` names the group and column, and that total must not be shown
 (a trust total of 1 to 4 is itself small and must be suppressed wherever it is shown).
@@ -32,10 +38,11 @@ result's ``attrs["unprotected"]`` names the group and column, and that total mus
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -63,13 +70,20 @@ def fewer_than(threshold: int) -> str:
 
 def suppress_counts(frame: pd.DataFrame, count_columns: Sequence[str], *, threshold: int | None = None,
                     total_column: str | None = None, group_columns: Sequence[str] = (),
-                    rate_columns: Mapping[str, str | Sequence[str]] | None = None) -> pd.DataFrame:
+                    rate_columns: Mapping[str, str | Sequence[str]] | None = None,
+                    sums: Sequence[tuple[Hashable, str, Sequence[int]]] = (),
+                    at_most: Sequence[tuple[str, str]] = ()) -> pd.DataFrame:
     """A copy of ``frame`` with small counts suppressed (see the module docstring for the method).
 
     ``threshold`` None means the configured one. ``total_column`` is each row's total of the
     count columns; ``group_columns`` mark the rows whose column totals are shown elsewhere;
-    ``rate_columns`` maps a rate column to the count column(s) it was computed from.
+    ``sums`` are further totals a reader knows, each (label, column, row positions) — the same
+    column and rows under several labels are one sum; ``at_most`` pairs (a, b) say that in every
+    row a count in column a is no more than the count in column b; ``rate_columns`` maps a rate
+    column to the count column(s) it was computed from.
     Suppressed counts, and rates built on them, become text; everything else keeps its value.
+    ``attrs["unprotected"]`` lists the totals that would give a hidden count away and so must not
+    be shown: (group key, column) for a group's column total, the label for one of ``sums``.
     """
     t = suppression_threshold() if threshold is None else _checked_threshold(threshold)
     counts = [c for c in count_columns if c != total_column]
@@ -77,9 +91,14 @@ def suppress_counts(frame: pd.DataFrame, count_columns: Sequence[str], *, thresh
     table = _Table(_numbers(frame, columns), t)
     if total_column:
         table.add_row_equations(len(counts))
-    for rows in (frame.groupby(list(group_columns), dropna=False, sort=False).indices.values()
-                 if group_columns else ()):
-        table.add_column_equations(np.asarray(rows))
+    keys = list(frame.groupby(list(group_columns), dropna=False, sort=False).indices) if group_columns else []
+    for key, rows in zip(keys, (frame.groupby(list(group_columns), dropna=False, sort=False).indices.values()
+                                if group_columns else ())):
+        table.add_column_equations(np.asarray(rows), labels=[(key, c) for c in columns])
+    for (column, rows), labels in _merged_sums(sums).items():
+        table.add_sum(columns.index(column), np.asarray(rows, dtype=int), labels)
+    for a, b in at_most:
+        table.add_order(columns.index(a), columns.index(b))
     table.protect()
 
     result = frame.copy()
@@ -95,13 +114,19 @@ def suppress_counts(frame: pd.DataFrame, count_columns: Sequence[str], *, thresh
         shown = result[rate].astype(object)
         shown[touched] = NOT_SHOWN
         result[rate] = shown
-    keys = list(frame.groupby(list(group_columns), dropna=False, sort=False).indices) if group_columns else []
-    result.attrs["unprotected"] = [(keys[g], columns[j]) for g, j in sorted(table.unprotected)]
+    result.attrs["unprotected"] = [label for labels in table.unprotected_labels() for label in labels]
     return result
 
 
+def _merged_sums(sums) -> dict[tuple[str, tuple[int, ...]], list]:
+    merged: dict[tuple[str, tuple[int, ...]], list] = {}
+    for label, column, rows in sums:
+        merged.setdefault((column, tuple(sorted(int(r) for r in rows))), []).append(label)
+    return merged
+
+
 class _Table:
-    """The counts as a grid, the equations that tie them, and which cells are hidden."""
+    """The counts as a grid, the equations and orderings that tie them, and which cells are hidden."""
 
     def __init__(self, values: np.ndarray, threshold: int):
         self.values, self.t = values, threshold
@@ -110,12 +135,13 @@ class _Table:
         self.hidden = self.primary.copy()
         self.equations: list[dict[int, int]] = []  # each: flat cell -> its coefficient
         self.margin: list[int | None] = []  # a row equation's total cell, hidden only as a last resort
-        self.group_of: list[tuple[int, int] | None] = []  # (group, column) of a column equation
+        self.labels: list[list] = []  # what a total outside the table is called (none for a row equation)
         self.sign: list[int] = []  # turns the equations into a network (see _pinned)
         self.total_j: int | None = None
         self.member_of: dict[int, list[int]] = {}
-        self.unprotected: set[tuple[int, int]] = set()
-        self._groups = 0
+        self.orders: list[tuple[int, int]] = []  # (a, b): cell a holds no more than cell b
+        self.order_of: dict[int, list[int]] = {}
+        self.unprotected: set[int] = set()  # equations whose total must not be shown
 
     def add_row_equations(self, n_counts: int) -> None:
         self.total_j = n_counts
@@ -123,24 +149,38 @@ class _Table:
             total = i * self.k + n_counts
             if not math.isnan(self.values[i, n_counts]):
                 cells = [(i * self.k + j, 1) for j in range(n_counts) if not math.isnan(self.values[i, j])]
-                self._add(cells + [(total, -1)], margin=total, group=None, sign=1)
+                self._add(cells + [(total, -1)], margin=total, labels=[], sign=1)
 
-    def add_column_equations(self, rows: np.ndarray) -> None:
+    def add_column_equations(self, rows: np.ndarray, labels: list) -> None:
         for j in range(self.k):
             cells = [(int(i) * self.k + j, 1) for i in rows if not math.isnan(self.values[i, j])]
             # A count column's equation is turned round: each cell then leaves its row and enters
             # its column, and each row total leaves the total column and enters its row.
-            self._add(cells, margin=None, group=(self._groups, j), sign=1 if j == self.total_j else -1)
-        self._groups += 1
+            self._add(cells, margin=None, labels=[labels[j]], sign=1 if j == self.total_j else -1)
 
-    def _add(self, members, *, margin, group, sign) -> None:
+    def add_sum(self, j: int, rows: np.ndarray, labels: list) -> None:
+        cells = [(int(i) * self.k + j, 1) for i in rows if not math.isnan(self.values[i, j])]
+        self._add(cells, margin=None, labels=list(labels), sign=-1)
+
+    def add_order(self, a: int, b: int) -> None:
+        for i in range(self.n):
+            x, y = i * self.k + a, i * self.k + b
+            if not (math.isnan(self.values.flat[x]) or math.isnan(self.values.flat[y])):
+                self.orders.append((x, y))
+                self.order_of.setdefault(x, []).append(len(self.orders) - 1)
+                self.order_of.setdefault(y, []).append(len(self.orders) - 1)
+
+    def _add(self, members, *, margin, labels, sign) -> None:
         q = len(self.equations)
         self.sign.append(sign)
         self.equations.append(dict(members))
         self.margin.append(margin)
-        self.group_of.append(group)
+        self.labels.append(labels)
         for cell, _ in members:
             self.member_of.setdefault(cell, []).append(q)
+
+    def unprotected_labels(self) -> list[list]:
+        return [self.labels[q] for q in sorted(self.unprotected)]
 
     def protect(self) -> None:
         """Hide more cells until no equation, alone or together, gives a hidden count away."""
@@ -151,17 +191,16 @@ class _Table:
                 while self._broken(q):
                     cell = self._next_to_hide([q])
                     if cell is None:
-                        self._give_up(q)
+                        self._give_up([q])
                         break
                     pending |= self._hide(cell)
             for cell in self._pinned():
                 equations = self.member_of.get(cell, [])
                 if pending.intersection(equations):
                     continue  # changed this round: looked at again on the next
-                more = self._next_to_hide(equations)
+                more = self._next_to_hide(equations, self._partners(cell))
                 if more is None:
-                    for q in equations:
-                        self._give_up(q)
+                    self._give_up(equations)
                 else:
                     pending |= self._hide(more)
             if not pending:
@@ -182,40 +221,107 @@ class _Table:
         return total <= lowest or total >= highest
 
     def _bounds(self, cell: int) -> tuple[float, float]:
-        # What a reader knows: "fewer than 5" is 1 to 4; "not shown" is 5 or more (zeros are never hidden).
-        return (1, self.t - 1) if self.primary.flat[cell] else (self.t, math.inf)
+        # What a reader knows: "fewer than 5" is 1 to 4; "not shown" is 5 or more (zeros are never
+        # hidden); and a count is no more than a shown count it is ordered below (and no less
+        # than one ordered below it).
+        low, high = (1, self.t - 1) if self.primary.flat[cell] else (self.t, math.inf)
+        for o in self.order_of.get(cell, ()):
+            a, b = self.orders[o]
+            if cell == a and not self.hidden.flat[b]:
+                high = min(high, self.values.flat[b])
+            elif cell == b and not self.hidden.flat[a]:
+                low = max(low, self.values.flat[a])
+        return low, high
 
-    def _next_to_hide(self, equations) -> int | None:
-        """The smallest shown non-zero member of these equations; a row total only as a last resort."""
+    def _partners(self, cell: int) -> list[int]:
+        return [a if b == cell else b for a, b in (self.orders[o] for o in self.order_of.get(cell, ()))]
+
+    def _next_to_hide(self, equations, partners=()) -> int | None:
+        """The smallest shown non-zero member of these equations (or of ``partners``, cells ordered
+        against the one at stake); a row total only as a last resort."""
         best = None
-        for q in equations:
-            for cell in self.equations[q]:
-                value = self.values.flat[cell]
-                if self.hidden.flat[cell] or not value > 0:
-                    continue
-                key = (cell == self.margin[q], value, cell)
-                best = key if best is None or key < best else best
+        candidates = [(cell, self.margin[q]) for q in equations for cell in self.equations[q]]
+        for cell, margin in candidates + [(p, None) for p in partners]:
+            value = self.values.flat[cell]
+            if self.hidden.flat[cell] or not value > 0:
+                continue
+            key = (cell == margin, value, cell)
+            best = key if best is None or key < best else best
         return None if best is None else best[2]
 
     def _hide(self, cell: int) -> set[int]:
         self.hidden.flat[cell] = True
-        return set(self.member_of.get(cell, []))
+        # An ordered partner's bounds, and so its equations, change too.
+        touched = set(self.member_of.get(cell, []))
+        for partner in self._partners(cell):
+            touched |= set(self.member_of.get(partner, []))
+        return touched
 
-    def _give_up(self, q: int) -> None:
-        # Only a column equation can run out: its total is outside the table.
-        if self.group_of[q] is not None and any(self.hidden.flat[c] for c in self.equations[q]):
-            self.unprotected.add(self.group_of[q])
+    def _give_up(self, equations) -> None:
+        # Only a total outside the table can run out of cells to hide: that total is not shown.
+        for q in equations:
+            if self.labels[q] and any(self.hidden.flat[c] for c in self.equations[q]):
+                self.unprotected.add(q)
 
     def _pinned(self) -> list[int]:
-        """Hidden cells a reader could work out exactly from everything shown, all equations at once.
+        """Hidden cells a reader could work out exactly from everything shown, all equations at once:
+        by network flows where the equations form a network, by linear programming where not."""
+        cells = [int(c) for c in np.flatnonzero(self.hidden)]
+        binding = self._binding()
+        groups = self._components(cells, binding)
+        bound = {cell for pair in binding for cell in pair}
+        network, other = [], []
+        for group in groups:
+            (network if self._is_network(group, bound) else other).extend(group)
+        return self._pinned_network(network) + (self._pinned_lp(other, binding) if other else [])
 
-        With each equation's sign chosen so that every count leaves one equation and enters the
+    def _components(self, cells: list[int], binding) -> list[list[int]]:
+        parent = {c: c for c in cells}
+
+        def find(c):
+            while parent[c] != c:
+                parent[c] = parent[parent[c]]
+                c = parent[c]
+            return c
+
+        def join(x, y):
+            parent[find(x)] = find(y)
+
+        for q, members in enumerate(self.equations):
+            hidden = [c for c in members if self.hidden.flat[c]]
+            for c in hidden[1:]:
+                join(hidden[0], c)
+        for a, b in binding:
+            join(a, b)
+        out: dict[int, list[int]] = {}
+        for c in cells:
+            out.setdefault(find(c), []).append(c)
+        return list(out.values())
+
+    def _binding(self) -> list[tuple[int, int]]:
+        """Orderings between two hidden counts that hold with equality, so that neither may move
+        past the other. An ordering with room to spare does not limit a small change; one with a
+        shown side is a bound (see _bounds)."""
+        return [(a, b) for a, b in self.orders
+                if self.hidden.flat[a] and self.hidden.flat[b] and self.values.flat[a] == self.values.flat[b]]
+
+    def _is_network(self, group: list[int], bound: set[int]) -> bool:
+        for cell in group:
+            if cell in bound:
+                return False
+            ends = [self.sign[q] * self.equations[q][cell] > 0 for q in self.member_of.get(cell, [])]
+            if sum(ends) > 1 or len(ends) - sum(ends) > 1:
+                return False
+        return True
+
+    def _pinned_network(self, cells: list[int]) -> list[int]:
+        """With each equation's sign chosen so that every count leaves one equation and enters the
         other, the equations are a network and the hidden counts are flows with bounds. A count
         can move, keeping every shown number, exactly when a cycle of the residual graph (each
         count may go up unless at its top, down unless at its bottom) passes through it.
         """
         ends, arcs = {}, {}
-        for cell in map(int, np.flatnonzero(self.hidden)):
+        for cell in cells:
             low, high = self._bounds(cell)
             value = self.values.flat[cell]
             tail, head = GROUND, GROUND
@@ -233,12 +339,76 @@ class _Table:
         pinned = []
         for cell, (tail, head, up, down) in ends.items():
             if tail == head:
+                if not (up or down):
+                    pinned.append(cell)  # its bounds leave one value
                 continue  # in no equation: a reader knows only that it is small, or not
             if component.get(tail) != component.get(head):
                 pinned.append(cell)
             elif up and down and not (_reaches(arcs, head, tail, cell) or _reaches(arcs, tail, head, cell)):
                 pinned.append(cell)
         return pinned
+
+    def _pinned_lp(self, group: list[int], binding) -> list[int]:
+        """The cells of these groups a reader could work out exactly, given every equation, ordering
+        and bound they know: those that cannot move at all while every shown number stays.
+
+        The possible tables form a convex polytope around the true one, so a count can take
+        another value exactly when some direction of change allowed at the true table moves it.
+        Allowed directions form a cone: sums unchanged; a count at its lowest bound may only go
+        up, at its highest only down; two ordered counts that are equal may not cross. Linear
+        programmes over that cone, first with random weights (each answer shows many counts
+        that can move, in every group at once), then one count at a time for any left, find
+        every count that cannot."""
+        index = {cell: i for i, cell in enumerate(group)}
+        n = len(group)
+        equal = [[(index[cell], c) for cell, c in self.equations[q].items() if self.hidden.flat[cell]]
+                 for q in sorted({q for c in group for q in self.member_of.get(c, [])})]
+        crossing = [[(index[a], 1), (index[b], -1)] for a, b in binding if a in index]
+        box = []
+        for cell in group:
+            low, high = self._bounds(cell)
+            value = self.values.flat[cell]
+            box.append((0.0 if value <= low else -1.0, 0.0 if value >= high else 1.0))
+        cone = {"A_eq": _sparse(equal, n), "b_eq": np.zeros(len(equal)) if equal else None,
+                "A_ub": _sparse(crossing, n), "b_ub": np.zeros(len(crossing)) if crossing else None,
+                "bounds": box, "method": "highs"}
+        moves = np.zeros(n, dtype=bool)
+        fixed = np.array([low == 0 and high == 0 for low, high in box])
+        rng = np.random.default_rng(len(group))
+        while True:
+            open_ = ~moves & ~fixed
+            if not open_.any():
+                break
+            weights = np.where(open_, rng.choice([-1.0, 1.0], n) * rng.uniform(0.5, 1.5, n), 0.0)
+            found = _direction(weights, cone)
+            if found is None or not (np.abs(found[open_]) > 1e-7).any():
+                break
+            moves |= np.abs(found) > 1e-7
+        for i in np.flatnonzero(~moves & ~fixed):
+            if self.unprotected.intersection(self.member_of.get(group[i], ())):
+                continue  # given away by a total already withheld: nothing more to learn
+            for way in (1.0, -1.0):
+                weights = np.zeros(n)
+                weights[i] = -way
+                found = _direction(weights, cone)
+                if found is not None and abs(found[i]) > 1e-7:
+                    moves[i] = True
+                    break
+        return [cell for i, cell in enumerate(group) if not moves[i]]
+
+
+def _sparse(rows: list[list[tuple[int, int]]], n: int) -> csr_matrix | None:
+    if not rows:
+        return None
+    entries = [(r, j, c) for r, row in enumerate(rows) for j, c in row]
+    r, j, c = zip(*entries)
+    return csr_matrix((np.array(c, dtype=float), (r, j)), shape=(len(rows), n))
+
+
+def _direction(weights: np.ndarray, cone: dict) -> np.ndarray | None:
+    """The allowed direction that minimises ``weights`` · d, or None if the programme fails."""
+    result = linprog(weights, **cone)
+    return result.x if result.status == 0 else None
 
 
 def _reaches(arcs: dict[int, list[tuple[int, int]]], start: int, goal: int, without: int) -> bool:

@@ -9,9 +9,10 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from analysis.suppression import NOT_SHOWN, fewer_than, suppress_counts, suppression_threshold
+
+from .attack import integer_ranges
 
 COUNTS = ["neglect", "online", "exploitation"]
 
@@ -224,19 +225,7 @@ def attacker_ranges(frame, out, *, total=None, groups=(), threshold=5):
             rows.append(row)
             sums.append(shown_sum - rest)
     small = [out[c].iloc[i] == fewer_than(threshold) for i, c in cells]
-    bounds = Bounds([1 if s else threshold for s in small], [threshold - 1 if s else 10**6 for s in small])
-    constraints = [LinearConstraint(np.array(rows), sums, sums)] if rows else []
-    ranges = {}
-    for n, cell in enumerate(cells):
-        ends = []
-        for sign in (1, -1):
-            goal = np.zeros(len(cells))
-            goal[n] = sign
-            result = milp(goal, constraints=constraints, integrality=np.ones(len(cells)), bounds=bounds)
-            assert result.status == 0, result.message
-            ends.append(sign * result.fun)
-        ranges[cell] = (round(ends[0]), round(ends[1]))
-    return ranges
+    return dict(zip(cells, integer_ranges(rows, sums, sums, small, threshold)))
 
 
 def random_tables(count: int, seed: int):
