@@ -99,7 +99,8 @@ ADOLESCENTS = (
     _rate("mental_health_concerns", "adolescents", "Children with mental health or self-harm concerns",
           _concerns(("mental_health",)), "Children with a mental health or self-harm concern this term, per 100 pupils."),
     _rate("suspensions", "adolescents", "Pupils suspended", ["inclusion.suspended"],
-          "Pupils suspended this term, per 100 pupils.", benchmark="suspensions_rate", benchmark_scale=1 / 3, ask="higher"),
+          "Pupils suspended this term, per 100 pupils. England's published rate counts suspensions, not pupils, "
+          "so it is not set beside this one.", ask="higher"),
     _rate("permanent_exclusions", "adolescents", "Pupils permanently excluded", ["inclusion.permanently_excluded"],
           "Pupils permanently excluded this term, per 100 pupils.", benchmark="permanent_exclusions_rate",
           benchmark_scale=1 / 3, ask="higher"),

@@ -20,9 +20,9 @@ class Source:
 
 
 COMPLEXITY = Source("Complexity and challenge: a triennial analysis of SCRs 2014-2017", "Department for Education", 2020)
-SCIE_NEGLECT = Source("Learning from serious case reviews for education: neglect", "Social Care Institute for Excellence", 2020)
-SCIE_ADOLESCENTS = Source("Learning from serious case reviews for education: adolescents", "Social Care Institute for Excellence", 2020)
-SCIE_MULTI = Source("Learning from serious case reviews for education: multi-agency working", "Social Care Institute for Excellence", 2020)
+# SCIE's summary for schools, with its findings on neglect, adolescents and multi-agency working.
+SCIE = Source("Analysis of Serious Case Reviews (SCRs) for the education sector", "Social Care Institute for Excellence", 2020)
+SCIE_NEGLECT = SCIE_ADOLESCENTS = SCIE_MULTI = SCIE
 RIP_BRIEFING = Source("Briefing on the triennial analysis of serious case reviews", "Research in Practice", 2020)
 LEARNING_FUTURE = Source("Learning for the future: final analysis of serious case reviews 2017 to 2019", "Department for Education", 2022)
 KCSIE = Source("Keeping children safe in education", "Department for Education", 2025)
