@@ -1,6 +1,7 @@
-"""Privacy: what the dashboard holds, what it refuses, who sees what, how long returns are kept and
-how a school's data is deleted, in plain words for DSLs, trustees and the trust's data protection
-officer."""
+"""Privacy: what the dashboard holds, what it refuses, who sees what (what trustees do not see and
+why, made from the contract by analysis.disclosure, as the README's Privacy section is), how long
+returns are kept and how a school's data is deleted, in plain words for DSLs, trustees and the
+trust's data protection officer."""
 
 from __future__ import annotations
 
