@@ -1,21 +1,16 @@
 """Tables handed out as files (CSV and Excel) that can never run as formulas in a spreadsheet.
 
 Text in an export may come from a school's own workbook (a school name, a lead's name, an
-explanation typed against a query), so it is treated as hostile: a spreadsheet program that
-opens a cell beginning with ``=`` runs it as a formula, and formulas can reach the network or
-the command line (CSV injection, OWASP).
+explanation typed against a query), so it is treated as hostile. Which text a spreadsheet would
+take for a formula, and how an Excel cell keeps it text, is one rule for every file we hand out:
+``loaders.formulas`` (the return template uses it too). Here:
 
-The rule, after OWASP's CSV injection guidance:
-
-- A text value is *guarded* when its first character, or its first character after leading
-  spaces and line breaks, is one of ``= + - @``, a tab or a carriage return (the full-width
-  ``＝ ＋ － ＠`` too, which some Excel locales also read as the start of a formula).
-- In CSV a guarded value gets one leading apostrophe (``'=1+2``); Excel shows it as text and
-  the apostrophe tells the reader the value was neutralised. The CSV writer also quotes any
-  value holding a comma, quote or line break, so a value cannot break out of its cell.
+- In CSV a guarded value gets one leading apostrophe (``'=1+2``), after OWASP's CSV injection
+  guidance; Excel shows it as text and the apostrophe tells the reader the value was
+  neutralised. The CSV writer also quotes any value holding a comma, quote or line break, so a
+  value cannot break out of its cell.
 - In Excel files a guarded value is written unchanged but as an explicit text cell with Excel's
-  own "quote prefix" mark (what Excel does when someone types ``'=1+2``): it is never a formula
-  and stays text even when someone edits the cell.
+  own "quote prefix" mark: it is never a formula and stays text even when someone edits the cell.
 - Only text is guarded. Numbers stay numbers (``-3`` is a number, not text); booleans and dates
   stay what they are. Missing values (None, NaN, NaT) are empty cells, never 0; so are
   infinities, which no spreadsheet can hold.
@@ -39,9 +34,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-__all__ = ["needs_guard", "safe_cell", "to_csv_bytes", "to_xlsx_bytes", "sheet_titles"]
+from loaders.formulas import TRIGGERS, keep_text, needs_guard
 
-TRIGGERS = frozenset("=+-@\t\r" + "\uff1d\uff0b\uff0d\uff20")
+__all__ = ["TRIGGERS", "needs_guard", "safe_cell", "to_csv_bytes", "to_xlsx_bytes", "sheet_titles"]
+
 GUARD = "'"
 MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
 MAX_SHEET_TITLE = 31  # Excel's limit for a sheet name
@@ -53,13 +49,6 @@ DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _BOLD = Font(bold=True)
-
-
-def needs_guard(text: str) -> bool:
-    """Whether a spreadsheet could take this text for a formula (the rule in the module docstring)."""
-    if not text:
-        return False
-    return text[0] in TRIGGERS or text.lstrip(" \n\r\t")[:1] in TRIGGERS
 
 
 def safe_cell(value):
@@ -140,12 +129,8 @@ def _write_sheet(ws, frame: pd.DataFrame, freeze_header: bool, autofilter: bool)
 
 
 def _cell(ws, value, *, bold: bool = False):
-    cell = WriteOnlyCell(ws, value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # openpyxl makes any text beginning with "=" a formula; never here
-        if needs_guard(value):
-            cell.quotePrefix = True
-    elif isinstance(value, datetime):
+    cell = keep_text(WriteOnlyCell(ws, value))  # openpyxl makes text beginning with "=" a formula
+    if isinstance(value, datetime):
         cell.number_format = DATE_FORMAT if value.time() == time() else DATETIME_FORMAT
     elif isinstance(value, date):
         cell.number_format = DATE_FORMAT

@@ -15,6 +15,42 @@ def chart_text(text) -> str:
     return escape("" if text is None else str(text), quote=False)
 
 
+ELLIPSIS = "\u2026"
+LABEL_LIMIT = 36  # characters of a school's name on an axis: past this the labels take the chart
+
+
+def shorten(text, limit: int = LABEL_LIMIT) -> str:
+    """Text of at most ``limit`` characters: cut at a word where one is near, with an ellipsis."""
+    text = "" if text is None else str(text)
+    if len(text) <= limit:
+        return text
+    cut = " ".join(text.split())[:limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 2 // 3:  # a whole word fits: end there rather than mid-word
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-\u2013") + ELLIPSIS
+
+
+def axis_labels(names, keys, limit: int = LABEL_LIMIT) -> list[str]:
+    """Each name shortened for an axis (see ``shorten``), every label different from the others.
+
+    Names that come out the same once shortened, or were the same to start with, get their key
+    (a school's URN) after them, the name shortened further to make room, so no two rows of a
+    chart merge and a reader can tell them apart; the full names belong in the hover.
+    """
+    names, keys = [str(n) for n in names], [str(k) for k in keys]
+    labels = [shorten(n, limit) for n in names]
+    for attempt in range(3):  # a key shared too (never, for URNs) adds the row's place
+        seen: dict[str, int] = {}
+        for label in labels:
+            seen[label] = seen.get(label, 0) + 1
+        clashes = [i for i, label in enumerate(labels) if seen[label] > 1]
+        for i in clashes:
+            tag = f" ({keys[i]})" if attempt == 0 else f" ({keys[i]}, {i + 1})"
+            labels[i] = shorten(names[i], max(limit - len(tag), 8)) + tag
+    return labels
+
+
 def fmt_value(value, unit: str) -> str:
     """"2.4 per 100" or "85%"; "no data" when missing (blank is never shown as 0)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from analysis.themes import THEMES
 from charts import Chart
-from charts.format import chart_text
+from charts.format import axis_labels, chart_text
 from charts.palette import SEVERITY_COLOUR, SEVERITY_SYMBOL, SEVERITY_WORD, layout
 
 LEVELS = ["clear", "note", "amber", "red", "no data"]  # the order of the colour scale
@@ -55,16 +55,19 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str])
         table.append({"School": s.name, "URN": s.urn, **{t.short: _label(c[0], c[2]) for t, c in zip(themes, row)}})
     z = [[LEVELS.index(c[0]) for c in r] for r in rows]
     text = [[_label(c[0], c[2]) for c in r] for r in rows]
-    hover = [[c[1] for c in r] for r in rows]
+    # The side shows each name shortened (a long one would take the chart); the hover the full name.
+    names = [chart_text(s.name) for s in ordered.itertuples()]
+    hover = [[f"<b>{name}</b> \u2014 {t.short}<br>{c[1]}" for t, c in zip(themes, r)] for name, r in zip(names, rows)]
+    labels = [chart_text(label) for label in axis_labels(ordered["name"], ordered["urn"])]
     n = len(LEVELS)
     scale = []
     for i, level in enumerate(LEVELS):
         scale += [[i / n, SEVERITY_COLOUR[level]], [(i + 1) / n, SEVERITY_COLOUR[level]]]
     fig = go.Figure(
         go.Heatmap(
-            z=z, x=[t.short for t in themes], y=[chart_text(r.name) for r in ordered.itertuples()],
+            z=z, x=[t.short for t in themes], y=labels,
             text=text, texttemplate="%{text}", textfont=dict(size=14), customdata=hover,
-            hovertemplate="<b>%{y}</b> — %{x}<br>%{customdata}<extra></extra>",
+            hovertemplate="%{customdata}<extra></extra>", hoverlabel=dict(align="left"),
             colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3,
         )
     )

@@ -18,6 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from loaders import registry
+from loaders.formulas import keep_text
 from loaders.report import Lead
 
 INSTRUCTIONS_TITLE = "Instructions"
@@ -301,8 +302,7 @@ def _put(cell, value, row_type: str) -> None:
     if isinstance(value, datetime):
         value = value.date()
     cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # text a DSL typed, never a formula
+    keep_text(cell)  # a school's or a lead's name is shown as typed, never run as a formula
 
 
 def _wrapped(ws: Worksheet, row: int, column: int, text: str, *, width: float):

@@ -1,12 +1,34 @@
-"""Privacy: what the dashboard holds, what it refuses, who sees what, how long returns are kept and
-how a school's data is deleted, in plain words for DSLs, trustees and the trust's data protection
-officer."""
+"""Privacy: what the dashboard holds, what it refuses, who sees what (what trustees do not see and
+why, made from the contract by analysis.disclosure, as the README's Privacy section is), how long
+returns are kept and how a school's data is deleted, in plain words for DSLs, trustees and the
+trust's data protection officer."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from analysis.disclosure import figures_frame, groups_frame, rules
+from analysis.suppression import suppression_threshold
 from pages import common
+
+
+def show_what_trustees_do_not_see() -> None:
+    """The rules and the table of the return's counts, made from the contract (as the README's are)."""
+    try:
+        t = suppression_threshold()
+    except ValueError as exc:  # the server's setting is wrong: its own sentence says how
+        st.error(str(exc), icon=":material/settings:")
+        return
+    st.subheader("What trustees do not see")
+    st.markdown("\n".join(f"- **{heading}.** {text}" for heading, text in rules(t)))
+    st.markdown("**Every count in the return**, sheet by sheet: what it counts, and whether a small one is "
+                "hidden from trustees.")
+    st.table(common.literal_table(groups_frame(t)).set_index("Sheet"))
+    with st.expander("Which figures are made from which counts"):
+        st.table(common.literal_table(figures_frame()).set_index("Figure"))
+    st.caption(f"The threshold is {t}: counts from 1 to {t - 1} are hidden. The trust's data officer sets it "
+               "on the server (SUPPRESSION_THRESHOLD); it is never below 3.")
+
 
 common.require_frame()
 
@@ -34,13 +56,16 @@ not saved.
 **Who sees what.**
 - *Trust leaders* (the CEO, the trust safeguarding lead, the data officer) see every school,
   manage users and settings, and read the record of changes.
-- *Trustees* see the whole trust, read-only. Small numbers are hidden from them: a count of
-  children from 1 to 4 shows as "fewer than 5", a rate built on it is not shown, and where one
-  hidden count could be worked out from the trust's total another is hidden too. The gaps are
-  still raised ("higher than the trust"); only the small counts go.
-- *DSLs* upload for their own school and see their own school's figures beside the trust's
-  pooled figures, never another school's.
+- *Trustees* see the whole trust, read-only, with small numbers hidden: what and why is below.
+- *DSLs* upload for their own school and see their own school's figures in full beside the
+  trust's pooled figures, never another school's.
+"""
+)
 
+show_what_trustees_do_not_see()
+
+st.markdown(
+    """
 **How long returns are kept.** Every version of every return is kept while the school is in the
 trust, so that trends over years can be read and any figure traced back to the file it came from.
 A trust sets its own retention period in its records policy; when a school leaves the trust, or

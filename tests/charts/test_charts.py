@@ -164,3 +164,52 @@ def test_a_schools_name_shows_as_typed_in_every_figure_never_as_plotly_html():
         assert "&amp;amp;amp;" not in spec, what  # the typed "&amp;" escaped once: "&amp;amp;"
         assert HOSTILE in chart.table.to_string() or HOSTILE in list(chart.table.columns) \
             or HOSTILE in chart.table.to_numpy().ravel().tolist(), what
+
+
+LONG_NAMES = {
+    "990101": "The Blessed Fictional Saint Aldhelm's Catholic Voluntary Academy and Nursery with "
+              "Resourced Provision (North Site)",
+    "990102": "The Blessed Fictional Saint Aldhelm's Catholic Voluntary Academy and Nursery with "
+              "Resourced Provision (South Site)",
+    "990103": "Larkspur Fictional Church of England Voluntary Controlled Junior School and Children's Centre",
+    "990104": "Kestrel Vale Primary School",
+    "990105": "Kestrel Vale Primary School",  # two schools of one name: their rows must not merge
+    "990106": "Averyveryveryverylongsinglewordschoolnamewithnospacesatallfromendtoendandthenalittlemore",
+    "990107": "Oak <b>bold</b> & Ash <i>Learning</i> Trust Fictional Secondary Academy and Sixth Form College",
+}
+
+
+def test_heatmap_shortens_long_names_keeps_them_apart_and_gives_the_full_name_in_the_hover():
+    from html import escape, unescape
+
+    import pandas as pd
+
+    from charts.format import ELLIPSIS, LABEL_LIMIT
+
+    assert all(80 <= len(n) <= 120 for u, n in LONG_NAMES.items() if u not in ("990104", "990105"))
+    schools = pd.DataFrame({"urn": list(LONG_NAMES), "name": list(LONG_NAMES.values())})
+    chart = theme_heatmap(pd.DataFrame(), schools, set(LONG_NAMES))
+    heat = chart.figure.data[0]
+    labels = [unescape(y) for y in heat.y]  # as plotly shows them
+    assert len(labels) == len(LONG_NAMES) and len(set(labels)) == len(labels), labels
+    assert all(len(label) <= LABEL_LIMIT for label in labels), labels
+    ordered = schools.sort_values("name")
+    for urn, name, label, hovers in zip(ordered["urn"], ordered["name"], labels, heat.customdata):
+        if len(name) > LABEL_LIMIT:
+            assert ELLIPSIS in label and label.split(ELLIPSIS)[0].rstrip() in " ".join(name.split())
+        assert all(f"<b>{escape(name, quote=False)}</b>" in h for h in hovers), (name, hovers[0])
+        if name == "Kestrel Vale Primary School":
+            assert label == f"{name} ({urn})"
+        if urn in ("990101", "990102"):  # two sites alike but for their last words: told apart by URN
+            assert label.endswith(f"{ELLIPSIS} ({urn})"), label
+    assert heat.hovertemplate == "%{customdata}<extra></extra>"
+    assert "<b>bold</b>" not in "".join(heat.y)  # the tags a name holds stay text on the axis too
+    assert list(chart.table["School"]) == list(ordered["name"])  # the table keeps every name whole
+
+
+def test_short_names_are_left_exactly_as_they_are():
+    from charts.format import axis_labels, shorten
+
+    assert shorten("Kestrel  Vale Primary School") == "Kestrel  Vale Primary School"
+    assert axis_labels(["Oak", "Ash"], ["1", "2"]) == ["Oak", "Ash"]
+    assert shorten(None) == "" and shorten("a b", 3) == "a b"

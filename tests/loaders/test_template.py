@@ -211,11 +211,36 @@ def test_deterministic_apart_from_timestamps():
     assert sheet_parts(template_bytes(**kwargs)) == sheet_parts(template_bytes(**kwargs))
 
 
-def test_text_that_looks_like_a_formula_stays_text():
-    values = full_values() | {"about.completed_by": "=1+1"}
-    ws = open_book(template_bytes(values=values))["About"]
-    cell = ws.cell(row_of(ws, "Completed by (role)"), 2)
-    assert cell.value == "=1+1" and cell.data_type == "s"
+FORMULA_LIKE = ['=HYPERLINK("http://127.0.0.1:9/x","Oak")', "+1+1", "-2+3 Academy", "@SUM(1+1)", "=1+1"]
+
+
+@pytest.mark.parametrize("text", FORMULA_LIKE)
+def test_text_that_looks_like_a_formula_stays_text(text):
+    """A school's name, a role typed by a DSL and a lead's name that begin like a formula are text
+    cells marked as typed text (Excel's quote prefix), so no spreadsheet runs them, even on editing."""
+    values = full_values() | {"about.school_name": text, "about.completed_by": text}
+    leads = [Lead(registry.DSL_ROLE, text, date(2024, 9, 1), None)]
+    book = open_book(template_bytes(values=values, leads=leads))
+    cells = [book["About"].cell(row_of(book["About"], label), 2) for label in ("School name", "Completed by (role)")]
+    cells.append(book["Leads"].cell(FIRST_ROW, 2))
+    for cell in cells:
+        assert cell.value == text and cell.data_type == "s" and cell.quotePrefix
+    formulas = [c.coordinate for ws in book.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+
+
+def test_a_name_that_looks_like_a_formula_reads_back_as_typed():
+    name = FORMULA_LIKE[0]
+    values = full_values() | {"about.school_name": name}
+    report = check(template_bytes(values=values, leads=LEADS))
+    assert report.errors == [], [p.message for p in report.problems]
+    assert report.values["about.school_name"] == name
+
+
+def test_numbers_and_dates_are_not_marked_as_text():
+    book = open_book(template_bytes(values=full_values(), leads=LEADS))
+    counts = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, int)]
+    assert counts and not any(c.quotePrefix for c in counts)
 
 
 def test_more_leads_than_blank_rows_are_all_written():
