@@ -92,8 +92,10 @@ def rules(threshold: int = DEFAULT_THRESHOLD) -> list[tuple[str, str]]:
          "blank."),
         ("Other counts hidden with them",
          f"Where a hidden count could be worked out from what is shown (the trust's total less the "
-         f"other schools, or a row of counts and its total), another count is hidden too and shows as "
-         f"\u201c{NOT_SHOWN}\u201d. A \u201c{NOT_SHOWN}\u201d is always {t} or more."),
+         f"other schools, the same count used by another figure, or a share's part being no more than "
+         f"its whole), another count is hidden too and shows as \u201c{NOT_SHOWN}\u201d. A count is "
+         f"hidden or shown the same way in every figure that uses it (flagged children, say, in all six "
+         f"neglect figures). A \u201c{NOT_SHOWN}\u201d is always {t} or more."),
         ("Rates built on a hidden count",
          "A rate per 100 pupils, or a share (such as flagged children whose chronology was "
          "reviewed), is not shown when a count it is made from is hidden, and neither is its change "
