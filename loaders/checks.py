@@ -31,6 +31,7 @@ BLANK_ADVICE = {
     registry.TEXT: "Fill it in if you can.",
 }
 GROWTH_FACTOR = 3
+GROWTH_AT_LEAST = 5  # a count must also have grown by this many to be queried
 NO_CONCERNS_ROLL = 200
 # The first day of each term, for "completed before the term began" (Summer after Easter at the earliest).
 TERM_START = {"Autumn": (0, 9, 1), "Spring": (1, 1, 1), "Summer": (1, 4, 1)}
@@ -71,8 +72,15 @@ class Places:
         return Problem(code, severity, sheet, ref, message)
 
     def name(self, measure_id: str) -> str:
+        """The row by its label, then where it is: "Children with an active neglect flag at term
+        end (Neglect, B4)"; on a table, the column too: "Prevent duty, staff in date (Training, C9)"."""
+        m = registry.MEASURES_BY_ID[measure_id]
         sheet, ref = self.of(measure_id)
-        return f"{sheet}!{ref}" if ref else sheet
+        label = m.label
+        if m.column:
+            column = next((c.label for c in registry.SHEETS_BY_ID[m.sheet].columns if c.id == m.column), m.column)
+            label = f"{label}, {column[:1].lower()}{column[1:]}"
+        return f"{label} ({sheet}, {ref})" if ref else f"{label} ({sheet})"
 
 
 def check_required(values: dict, places: Places, unreadable: set[str]) -> list[Problem]:
@@ -82,12 +90,12 @@ def check_required(values: dict, places: Places, unreadable: set[str]) -> list[P
         if values.get(m.id) is not None or m.id in unreadable or m.sheet in absent:
             continue  # (a missing sheet is one error of its own, not one per field)
         if m.id in places.found.cells:
-            what = f"{places.name(m.id)} ('{m.label}') is blank."
+            what = f"{places.name(m.id)} is blank."
         else:
             what = f"{places.found.title(m.sheet)} has no row for '{m.label}'."
         out.append(places.problem("required_missing", ERROR, m.id, f"{what} {REQUIRED_ADVICE[m.row]}"))
     if values.get(ROLL) == 0:
-        out.append(places.problem("roll_zero", ERROR, ROLL, f"{places.name(ROLL)} (pupils on roll) is 0. "
+        out.append(places.problem("roll_zero", ERROR, ROLL, f"{places.name(ROLL)} is 0. "
                                   "Enter the number of pupils on roll at the end of the term."))
     return out
 
@@ -104,9 +112,8 @@ def check_rules(values: dict, places: Places) -> list[Problem]:
             continue
         right = sum(parts)
         if left > right:
-            label = registry.MEASURES_BY_ID[rule.left].label
             message = rule.message.format(left=left, right=right)
-            out.append(places.problem(rule.code, ERROR, rule.left, f"{places.name(rule.left)} ({label}): {message}"))
+            out.append(places.problem(rule.code, ERROR, rule.left, f"{places.name(rule.left)}: {message}"))
     return out
 
 
@@ -132,7 +139,7 @@ def check_shape(values: dict, places: Places, unreadable: set[str]) -> list[Prob
         first, last = ids[0], ids[-1]
         advice = BLANK_ADVICE.get(first.type, BLANK_ADVICE[registry.COUNT])
         if len(ids) == 1:
-            what = f"{places.name(first.id)} ('{first.label}') is blank."
+            what = f"{places.name(first.id)} is blank."
         else:
             what = (f"The row '{first.label}' on {places.of(first.id)[0]} ({places.of(first.id)[1]} to "
                     f"{places.of(last.id)[1]}) is blank.")
@@ -177,10 +184,12 @@ def check_growth(values: dict, places: Places, previous: dict | None) -> list[Pr
         # Last term's figure may come back from the database as int, float or Decimal.
         if not isinstance(now, int) or not isinstance(before, Number) or isinstance(before, bool):
             continue
-        if before > 0 and now > GROWTH_FACTOR * before:
+        # Three times as many and at least GROWTH_AT_LEAST more: 1 to 4 is a change of 3, not a jump.
+        if before > 0 and now > GROWTH_FACTOR * before and now - before >= GROWTH_AT_LEAST:
             out.append(places.problem("more_than_three_times_last_term", QUERY, mid,
-                                      f"{places.name(mid)} holds {now}, more than three times last term's "
-                                      f"{describe(float(before))}. Check the number; if it is right, explain why."))
+                                      f"{places.name(mid)} is {now}; last term {describe(float(before))}. That "
+                                      "is more than three times as many: check the number, and if it is right, "
+                                      "explain why."))
     return out
 
 

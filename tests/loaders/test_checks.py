@@ -116,6 +116,20 @@ def test_more_than_three_times_last_term_is_a_query():
         ("more_than_three_times_last_term", built.cells["neglect.active_flags"][1])]  # 11 > 9; 6 is not > 6
 
 
+def test_growth_is_queried_only_when_the_count_also_grew_by_5_or_more():
+    _, small = check(previous={"inclusion.suspended": 1}, values={"inclusion.suspended": 4})
+    assert small.queries == []  # four times as many, but 3 more: not a jump worth a query
+    _, large = check(previous={"inclusion.suspended": 2}, values={"inclusion.suspended": 7})
+    assert [q.code for q in large.queries] == ["more_than_three_times_last_term"]
+
+
+def test_a_query_names_the_row_as_well_as_the_cell():
+    built, report = check(previous={"neglect.active_flags": 3})
+    sheet, cell = built.cells["neglect.active_flags"]
+    assert report.queries[0].message.startswith(
+        f"Children with an active neglect flag at term end ({sheet}, {cell}) is 11; last term 3.")
+
+
 @pytest.mark.parametrize("before", [0, None, 4, "4"])
 def test_growth_needs_a_positive_previous_number(before):
     _, report = check(previous={"neglect.active_flags": before})
@@ -128,7 +142,7 @@ def test_last_terms_figure_may_arrive_as_a_decimal_or_float():
     for before in (Decimal(3), 3.0):
         _, report = check(previous={"neglect.active_flags": before})
         assert [q.code for q in report.queries] == ["more_than_three_times_last_term"]
-        assert "last term's 3." in report.queries[0].message
+        assert "is 11; last term 3." in report.queries[0].message
 
 
 def test_no_previous_term_means_no_comparison():
