@@ -1,12 +1,23 @@
-"""The gap list on the command line, for data officers and scripts.
+"""The gap list and the funnel comparison on the command line, for data officers and scripts.
 
     python -m analysis gaps [--db URL] [--year 2025/26 --term Spring] [--role trustee] [--json]
+    python -m analysis compare [--db URL] [--year 2025/26 --term Spring] [--json]
 
-Every gap the rules find for one term (the latest with any return, unless --year and --term name
-another), worst first, each with the question a trustee could ask. The thresholds are the trust's
-stored ones over the defaults. With ``--role trustee`` the list is exactly the one a trustee sees:
-the same reader's view as the pages and the pack, small counts hidden. Exit 0 when the list was made (empty or not), 1 when it could not
-be (no database, no returns, none for that term), 2 on bad usage. Never a traceback.
+``gaps``: every gap the rules find for one term (the latest with any return, unless --year and
+--term name another), worst first, each with the question a trustee could ask. The thresholds are
+the trust's stored ones over the defaults. With ``--role trustee`` the list is exactly the one a
+trustee sees: the same reader's view as the pages and the pack, small counts hidden.
+
+``compare``: what the funnel plots draw for the term, one object (or row) per indicator and
+school: ``indicator``, ``urn``, ``numerator``, ``denominator``, ``value`` (per 100 pupils, or a
+share from 0 to 1), ``expected`` (the count the trust's figure would give a school of this base),
+``lower_998``, ``lower_95``, ``upper_95``, ``upper_998`` (the funnel's limits at this school's
+base, in the unit of ``value``), ``verdict`` (the side of them the value lies: ``below_998``,
+``below_95``, ``within``, ``above_95``, ``above_998``) and ``group`` (what the school was compared
+with: "trust"). Only figures placed on a funnel are listed.
+
+Exit 0 when the list was made (empty or not), 1 when it could not be (no database, no returns,
+none for that term), 2 on bad usage. Never a traceback.
 """
 
 from __future__ import annotations
@@ -34,29 +45,39 @@ TABLE_MIN_WIDTH = 90  # narrower than this, five columns wrap into slivers: one 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser, gaps_parser = _parser()
+    parser, commands = _parser()
     args = parser.parse_args(argv)
-    year, term = term_asked(args, gaps_parser)
+    year, term = term_asked(args, commands[args.command])
+    what = "gap list" if args.command == "gaps" else "comparison"
     try:
-        result = gaps_for_term(args.db, year, term, role=args.role)
+        if args.command == "gaps":
+            result = gaps_for_term(args.db, year, term, role=args.role)
+        else:
+            result = comparison_for_term(args.db, year, term)
     except Unavailable as exc:
         print(exc, file=sys.stderr)
         return FAILED
     except Exception:  # noqa: BLE001 - a bug of ours: one line, no traceback
-        print("Sorry: something went wrong on our side while making the gap list. Nothing was changed; "
+        print(f"Sorry: something went wrong on our side while making the {what}. Nothing was changed; "
               "please report this.", file=sys.stderr)
         return FAILED
-    if args.json:
+    if args.command == "compare":
+        from analysis import comparisons
+
+        print(json.dumps(result.as_dicts(), indent=2, ensure_ascii=False) if args.json
+              else comparisons.render(result, _width()))
+    elif args.json:
         print(json.dumps([g.as_dict() for g in result.gaps], indent=2, ensure_ascii=False))
     else:
         print(render(result))
     return OK
 
 
-def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(prog="python -m analysis", description="The gaps a trust board "
-                                     "should ask about, from the returns in the database.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{gaps}")
+                                     "should ask about, and how each school compares with the trust, "
+                                     "from the returns in the database.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{gaps,compare}")
     gaps = commands.add_parser("gaps", help="list the gaps for a term, worst first")
     gaps.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
     gaps.add_argument("--year", help="academic year, e.g. 2025/26 (with --term)")
@@ -64,7 +85,13 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     gaps.add_argument("--role", choices=ROLES, default="trust_leader",
                       help="whose gap list: a trust leader's (every number) or a trustee's (small counts hidden)")
     gaps.add_argument("--json", action="store_true", help="print a JSON list, one object a gap")
-    return parser, gaps
+    compare = commands.add_parser("compare", help="each school against the trust on every funnel plot, with "
+                                  "the limits drawn")
+    compare.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
+    compare.add_argument("--year", help="academic year, e.g. 2025/26 (with --term)")
+    compare.add_argument("--term", help="Autumn, Spring or Summer (with --year)")
+    compare.add_argument("--json", action="store_true", help="print a JSON list, one object a school and indicator")
+    return parser, {"gaps": gaps, "compare": compare}
 
 
 @dataclass(frozen=True)
@@ -97,11 +124,26 @@ def gaps_for_term(url: str | None, year: str | None, term: str | None, role: str
     return GapList(find_gaps(ctx), year, term, len(ctx.returned()), len(ctx.expected()), changed)
 
 
+def comparison_for_term(url: str | None, year: str | None, term: str | None):
+    """Every school's place on every funnel plot for a term (default: the latest with a return),
+    as a trust leader sees them. Unavailable says why not."""
+    from analysis.comparisons import comparison
+    from analysis.dataset import load_dataset
+
+    data = load_dataset(open_database(url))
+    year, term = chosen_term(data, year, term)
+    return comparison(data.compared, data.school_names, year, term)
+
+
 # ---- the table for a terminal -----------------------------------------------------------------
+
+def _width() -> int:
+    return max(40, min(160, shutil.get_terminal_size((100, 24)).columns))
+
 
 def render(result: GapList, width: int | None = None) -> str:
     """A heading, one wrapped row a gap, and a closing count."""
-    width = width or max(40, min(160, shutil.get_terminal_size((100, 24)).columns))
+    width = width or _width()
     lines = [textwrap.fill(heading(result), width), ""]
     if result.gaps:
         lines += table(result.gaps, width) if width >= TABLE_MIN_WIDTH else stacked(result.gaps, width)

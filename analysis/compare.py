@@ -14,13 +14,18 @@ from analysis.indicators import INDICATORS_BY_ID, PER_100
 from analysis.rates import pooled
 
 MIN_SCHOOLS = 3  # a trust value pooled from fewer schools is no fair yardstick
+TRUST = "trust"  # what a school is compared with (a phase's schools, later)
+LIMIT_COLUMNS = ("lower_998", "lower_95", "upper_95", "upper_998")
 
 
 def compare(values: pd.DataFrame) -> pd.DataFrame:
-    """Add to each school-term-indicator row: trust (pooled value), the 95% and 99.8% limits to
-    draw, and position ("above_998", "above_95", "within", "below_95", "below_998", or "" when it
-    cannot be placed: value missing, indicator not funnel-compared, or fewer than three schools
-    pooled), judged by the exact tail of the school's count (see funnel.exact_positions)."""
+    """Add to each school-term-indicator row: ``trust`` (the pooled value), ``group`` (what it is
+    compared with), ``expected`` (the count the trust's figure gives a school of this base), the
+    funnel's limits at this base in the unit of the value (``lower_998``, ``lower_95``,
+    ``upper_95``, ``upper_998``, see analysis.funnel) and ``position``: the side of those limits
+    the value lies ("above_998", "above_95", "within", "below_95", "below_998"), or "" when it
+    cannot be placed (value missing, indicator not funnel-compared, fewer than three schools
+    pooled). The position is read off the limits the charts draw, and is the exact test."""
     pool = pooled(values).rename(columns={"value": "trust", "schools": "trust_schools"})
     frame = values.merge(
         pool[["indicator", "term_index", "trust", "trust_schools"]], on=["indicator", "term_index"], how="left"
@@ -34,13 +39,11 @@ def compare(values: pd.DataFrame) -> pd.DataFrame:
     per_100 = ind.map(lambda i: i.unit == PER_100).to_numpy(dtype=bool)
     trust = np.where(usable, frame["trust"].to_numpy(dtype=float), np.nan)
     den = frame["denominator"].to_numpy(dtype=float)
-    prop_trust = np.where(per_100, np.nan, trust)
+    frame["group"] = np.where(usable, TRUST, "")
+    frame["expected"] = funnel.expected_count(trust, den, per_100)
     for level, tag in ((0.95, "95"), (0.998, "998")):
-        rate_lo, rate_hi = funnel.rate_limits_array(np.where(per_100, trust, np.nan), den, level)
-        prop_lo, prop_hi = funnel.wilson_array(prop_trust * den, den, level)
-        frame[f"lo{tag}"] = np.where(per_100, rate_lo, prop_lo)
-        frame[f"hi{tag}"] = np.where(per_100, rate_hi, prop_hi)
-    frame["position"] = funnel.exact_positions(
-        frame["numerator"].to_numpy(dtype=float), den, trust, per_100
-    )
+        frame[f"lower_{tag}"], frame[f"upper_{tag}"] = funnel.limits(trust, den, level, per_100)
+    frame["position"] = funnel.positions(frame["value"].to_numpy(dtype=float), frame["lower_95"].to_numpy(),
+                                         frame["upper_95"].to_numpy(), frame["lower_998"].to_numpy(),
+                                         frame["upper_998"].to_numpy())
     return frame

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis import funnel as limits
+from analysis.funnel import limits as funnel_limits
 from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, PER_100
 from charts import Chart
 from charts.format import chart_text, fmt_count, fmt_value
@@ -37,40 +37,40 @@ def _style(position: str, polarity: str) -> tuple[str, str]:
 
 
 def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, england: float | None = None) -> Chart:
-    """``rows``: compared values of one indicator and term (analysis.compare output)."""
+    """``rows``: compared values of one indicator and term (analysis.compare output). The lines are
+    the funnel's limits from the same function that placed each school, drawn through every
+    school's own base, so a school is drawn beyond a line exactly when it is called beyond it."""
     ind = INDICATORS_BY_ID[indicator]
     data = rows.dropna(subset=["value", "denominator"])
     data = data[data["denominator"] > 0]
     trust = float(data["trust"].iloc[0]) if len(data) and pd.notna(data["trust"].iloc[0]) else None
+    placed = bool(len(data)) and data.get("position", pd.Series("", index=data.index)).ne("").any()
     base_word = "pupils on roll" if ind.unit == PER_100 else "children or staff counted"
     traces, shapes, notes_on_lines = [], [], []
-    if trust is not None and len(data):
-        grid = np.linspace(max(1.0, data["denominator"].min() * 0.8), data["denominator"].max() * 1.1, 80)
-        for level, dash, word in ((0.95, "dash", "95% limits"), (0.998, "dot", "99.8% limits")):
-            if ind.unit == PER_100:
-                lo, hi = limits.rate_limits_array(np.full(grid.shape, trust), grid, level)
-            else:
-                lo, hi = limits.wilson_array(trust * grid, grid, level)
-            for i, ys in enumerate((lo, hi)):
-                traces.append(dict(type="scatter", x=grid, y=ys, mode="lines",
-                                   line=dict(color=ENGLAND, dash=dash, width=1.5), name=word, legendgroup=word,
-                                   showlegend=i == 0, hoverinfo="skip"))
+    if trust is not None and placed:
+        for meta, (xs, ys), dash, word in _limit_lines(trust, data["denominator"].to_numpy(dtype=float), ind.unit):
+            traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", meta=meta,
+                               line=dict(color=ENGLAND, dash=dash, width=1.5), name=word, legendgroup=word,
+                               showlegend=meta.startswith("upper"), hoverinfo="skip"))
+    if trust is not None:
         _level_line(shapes, notes_on_lines, trust, dict(color=TRUST, width=2),
                     f"Trust {fmt_value(trust, ind.unit)}", above=True)
     if england is not None:
         _level_line(shapes, notes_on_lines, england, dict(color=ENGLAND, width=2, dash="longdash"),
                     f"England {fmt_value(england, ind.unit)}", above=False)
-    styles = [_style(p, ind.polarity) for p in data["position"]]
+    positions = data["position"].fillna("") if "position" in data else pd.Series("", index=data.index)
+    styles = [_style(p, ind.polarity) for p in positions]
     traces.append(dict(
         type="scatter", x=data["denominator"].to_numpy(), y=data["value"].to_numpy(), mode="markers+text",
         # Name only the schools outside the limits; the rest are a hover away, so labels never pile up.
-        text=[chart_text(names.get(u, u)) if p not in ("", "within") else "" for u, p in zip(data["urn"], data["position"])],
+        text=[chart_text(names.get(u, u)) if p not in ("", "within") else "" for u, p in zip(data["urn"], positions)],
         textposition="top center", textfont=dict(size=12),
         marker=dict(size=12, color=[s[0] for s in styles], symbol=[s[1] for s in styles], line=dict(width=2)),
         customdata=np.stack([[chart_text(names.get(u, u)) for u in data["urn"]], data["numerator"],
-                             [POSITION_WORDS[p] for p in data["position"]]], axis=-1) if len(data) else None,
+                             [POSITION_WORDS[p] for p in positions], positions.to_numpy(dtype=object),
+                             _chance_range(data, ind.unit, trust is not None)], axis=-1) if len(data) else None,
         hovertemplate="<b>%{customdata[0]}</b><br>%{y:.3g} (%{customdata[1]:.0f} of %{x:.0f})"
-                      "<br>%{customdata[2]}<extra></extra>",
+                      "<br>%{customdata[2]}%{customdata[4]}<extra></extra>",
         name="Schools", showlegend=False,
     ))
     # the whole figure handed over at once: far cheaper than adding its parts one by one
@@ -96,6 +96,27 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
         "Against the trust": [POSITION_WORDS[p] for p in listed["position"]],
     })
     return Chart(fig, table, _summary(ind, data, names, trust))
+
+
+def _limit_lines(trust: float, bases: np.ndarray, unit: str):
+    """(meta, (x, y), dash, legend word) for each of the four limit lines, over the bases shown:
+    closely spaced where the funnel bends (small bases), and through every school's own base."""
+    low, high = max(1.0, bases.min() * 0.8), bases.max() * 1.1
+    grid = np.union1d(np.union1d(np.geomspace(low, high, 100), np.linspace(low, high, 60)), bases)
+    per_100 = unit == PER_100
+    for level, tag, dash, word in ((0.95, "95", "dash", "95% limits"), (0.998, "998", "dot", "99.8% limits")):
+        lo, hi = funnel_limits(np.full(grid.shape, trust), grid, level, per_100)
+        yield f"lower_{tag}", (grid, lo), dash, word
+        yield f"upper_{tag}", (grid, hi), dash, word
+
+
+def _chance_range(data: pd.DataFrame, unit: str, shown: bool) -> list[str]:
+    """For the hover: the range chance alone gives a school of this size, 95% of the time."""
+    if not shown or "lower_95" not in data:
+        return [""] * len(data)
+    return ["" if pd.isna(lo) or pd.isna(hi) else
+            f"<br>chance alone, 95% of the time: {fmt_value(lo, unit)} to {fmt_value(hi, unit)}"
+            for lo, hi in zip(data["lower_95"], data["upper_95"])]
 
 
 def _level_line(shapes: list, notes: list, y: float, line: dict, text: str, *, above: bool) -> None:

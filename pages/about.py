@@ -30,10 +30,12 @@ and divided by all their bases. Each school is then placed on a *funnel plot*: a
 figure, two pairs of lines mark where a school of that size would fall by chance alone, 95% and
 99.8% of the time. The lines are wide for small schools and narrow for large ones, so a small
 school is not singled out for a few children and a large school cannot hide behind its size.
-A school is called higher or lower than the trust only when its count would happen by chance
-less than 1 time in 40 (95%) or 1 in 1,000 (99.8%), judged on the exact Poisson distribution for
-rates and the binomial for shares; the lines are drawn with the exact Poisson interval for rates
-and the Wilson score interval for shares, the methods England's public-health profiles use.
+A school is called higher or lower than the trust only when a count at least as far from the
+trust's as its own would happen by chance less than 1 time in 40 (95%) or 1 in 1,000 (99.8%),
+judged on the exact Poisson distribution for rates and the binomial for shares. The lines are
+drawn where that chance is reached, for every size of school, as England's public-health funnel
+plots draw them: a school is called above or below a line exactly when it is drawn beyond it,
+and a school on a line is within it.
 
 **When colour judges.** Red, amber and green appear only where a measure has a clear better
 direction: training in date, checks done, meetings attended, reports on time. Counts of concerns,

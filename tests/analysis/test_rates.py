@@ -63,8 +63,13 @@ def test_compare_needs_three_schools_and_places_each(trust):
     online = frame[frame["indicator"] == "online_concerns"].set_index("urn")
     assert online.loc["100001", "trust"] == pytest.approx(82 / 3000 * 100)
     assert online.loc["100003", "position"] == "above_998"
-    assert online.loc["100001", "lo95"] < online.loc["100001", "trust"] < online.loc["100001", "hi95"]
+    assert online.loc["100001", "lower_95"] < online.loc["100001", "trust"] < online.loc["100001", "upper_95"]
+    assert online.loc["100001", "lower_998"] < online.loc["100001", "lower_95"]
+    assert online.loc["100001", "upper_95"] < online.loc["100001", "upper_998"]
+    assert online.loc["100001", "expected"] == pytest.approx(82 / 3)  # children, at this school's roll
+    assert set(online["group"]) == {"trust"}
     trust2 = type(trust)()
     trust2.add("100001").add("100002")
     two = compare(indicator_values(wide_counts(trust2.dataset().values)))
-    assert set(two["position"]) == {""}
+    assert set(two["position"]) == {""} and set(two["group"]) == {""}
+    assert two[["lower_95", "upper_95", "lower_998", "upper_998", "expected"]].isna().all().all()
