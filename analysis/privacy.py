@@ -25,6 +25,7 @@ from analysis.rates import with_changes
 from analysis.suppression import NOT_SHOWN, fewer_than, suppress_counts, suppression_threshold
 
 NOTE_COLUMNS = {"numerator": "numerator_note", "denominator": "denominator_note"}
+LIMIT_COLUMNS = ("expected", "lower_95", "upper_95", "lower_998", "upper_998")
 
 
 def about_children(indicator_id: str) -> bool:
@@ -67,6 +68,10 @@ def hide_small(compared: pd.DataFrame, threshold: int | None = None) -> pd.DataF
     out.loc[hidden_num | hidden_den, "value"] = np.nan
     out["hidden"] = hidden_num | hidden_den
     out.loc[exposed.to_numpy(dtype=bool), "trust"] = np.nan
+    # The expected count and the funnel's limits at a school are made from its base and the
+    # trust's figure, so either, hidden, takes them too.
+    gone = (hidden_den | exposed).to_numpy(dtype=bool)
+    out.loc[gone, [c for c in LIMIT_COLUMNS if c in out]] = np.nan
     return with_changes(out)
 
 

@@ -103,3 +103,20 @@ def _allowed(text: str, token: str) -> bool:
     before = words[i - 1].lower() if i else ""
     return after.startswith(("times", "x")) or before in ("year", "stage", "no") or \
         (token.lower().startswith("one") and after in ("another", "to"))
+
+
+def test_the_funnel_limits_at_a_hidden_base_are_not_kept():
+    """The limits at a school are worked out from its base: with the base hidden they would give
+    it back, so they go with it (and with a hidden trust figure)."""
+    from analysis.compare import compare
+
+    rows = frame([2, 6, 20, 30], indicator="neglect_chronology", base=1.0)
+    rows["denominator"] = [3.0, 7.0, 25.0, 40.0]  # 3 flagged children, 2 of them reviewed
+    rows["value"] = rows["numerator"] / rows["denominator"]
+    compared = compare(rows.drop(columns=["trust", "position"]))
+    out = hide_small(compared, threshold=5).set_index("urn")
+    hidden = out["denominator"].isna()
+    assert hidden.any()
+    for column in ("expected", "lower_95", "upper_95", "lower_998", "upper_998"):
+        assert out.loc[hidden, column].isna().all(), column
+        assert out.loc[~hidden & out["trust"].notna(), column].notna().all(), column
