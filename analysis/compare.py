@@ -1,10 +1,23 @@
-"""Each school's indicator value set beside the trust's pooled value and its funnel limits.
+"""Each school's indicator value set beside schools like it, with its funnel limits.
+
+Schools are compared like with like: a school whose phase is known (Primary, Secondary,
+All-through, Special, Alternative provision) is compared with the trust's schools of that phase,
+pooled, when there are at least MIN_SCHOOLS of them with figures that term. A school of a phase
+the trust has fewer of (its one special school, say) has no fair yardstick in the trust and is not
+placed on the funnel; a school whose phase is not known is compared with the whole trust. The
+``group`` column says which. This is indirect
+standardisation: the school's expected count is its base times its group's figure. Where the
+trust has enough schools to tell, the limits also allow for the real spread between schools
+(analysis.funnel: winsorised z-scores, an additive random effect), so that a difference of school
+type or area is not flagged as chance would be.
 
 Where a school sits is a statistical statement ("above the 99.8% limit"), not a judgement. The
 judgement, when an indicator has a polarity, is made by the gap rules, never here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -13,37 +26,91 @@ from analysis import funnel
 from analysis.indicators import INDICATORS_BY_ID, PER_100
 from analysis.rates import pooled
 
-MIN_SCHOOLS = 3  # a trust value pooled from fewer schools is no fair yardstick
-TRUST = "trust"  # what a school is compared with (a phase's schools, later)
+MIN_SCHOOLS = 3  # a figure pooled from fewer schools is no fair yardstick
+TRUST = "trust"  # compared with the whole trust
+ALONE = "too few like it"  # a phase with fewer than MIN_SCHOOLS schools in the trust: not compared
+PHASES = ("Primary", "Secondary", "All-through", "Special", "Alternative provision")
 LIMIT_COLUMNS = ("lower_998", "lower_95", "upper_95", "upper_998")
+_PHASE_WORDS = (("all-through", "All-through"), ("all through", "All-through"), ("through", "All-through"),
+                ("alternative", "Alternative provision"), ("pupil referral", "Alternative provision"),
+                ("special", "Special"), ("secondary", "Secondary"), ("high", "Secondary"), ("upper", "Secondary"),
+                ("primary", "Primary"), ("infant", "Primary"), ("junior", "Primary"), ("first", "Primary"))
 
 
-def compare(values: pd.DataFrame) -> pd.DataFrame:
-    """Add to each school-term-indicator row: ``trust`` (the pooled value), ``group`` (what it is
-    compared with), ``expected`` (the count the trust's figure gives a school of this base), the
-    funnel's limits at this base in the unit of the value (``lower_998``, ``lower_95``,
-    ``upper_95``, ``upper_998``, see analysis.funnel) and ``position``: the side of those limits
-    the value lies ("above_998", "above_95", "within", "below_95", "below_998"), or "" when it
-    cannot be placed (value missing, indicator not funnel-compared, fewer than three schools
-    pooled). The position is read off the limits the charts draw, and is the exact test."""
+def phase_of(text) -> str | None:
+    """One of PHASES from a phase as the trust recorded it ("primary", "Infant", "PRU"), or None."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    words = text.strip().lower()
+    if words in ("ap", "pru"):
+        return "Alternative provision"
+    return next((phase for word, phase in _PHASE_WORDS if word in words), None)
+
+
+def compare(values: pd.DataFrame, phases: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Add to each school-term-indicator row: ``trust`` (the trust's pooled value), ``group``
+    (what it is compared with: a phase; "trust"; or ALONE, nothing in the trust like it), ``target`` (that group's pooled value),
+    ``expected`` (the count the target gives a school of this base), ``spread`` (the between-school
+    standard deviation allowed for, 0 when none), the funnel's limits at this base in the unit of
+    the value (``lower_998``, ``lower_95``, ``upper_95``, ``upper_998``, see analysis.funnel) and
+    ``position``: the side of those limits the value lies ("above_998", "above_95", "within",
+    "below_95", "below_998"), or "" when it cannot be placed (value missing, indicator not
+    funnel-compared, fewer than three schools pooled). The position is read off the limits the
+    charts draw."""
     pool = pooled(values).rename(columns={"value": "trust", "schools": "trust_schools"})
     frame = values.merge(
         pool[["indicator", "term_index", "trust", "trust_schools"]], on=["indicator", "term_index"], how="left"
     )
+    frame["group"], frame["target"], frame["target_schools"] = _groups(frame, values, phases or {})
     ind = frame["indicator"].map(INDICATORS_BY_ID)
     usable = (
         ind.map(lambda i: i.funnel).to_numpy(dtype=bool)
-        & (frame["trust_schools"].fillna(0).to_numpy() >= MIN_SCHOOLS)
+        & (frame["target_schools"].fillna(0).to_numpy() >= MIN_SCHOOLS)
         & (frame["denominator"].fillna(0).to_numpy() > 0)
     )
     per_100 = ind.map(lambda i: i.unit == PER_100).to_numpy(dtype=bool)
-    trust = np.where(usable, frame["trust"].to_numpy(dtype=float), np.nan)
+    target = np.where(usable, frame["target"].to_numpy(dtype=float), np.nan)
     den = frame["denominator"].to_numpy(dtype=float)
-    frame["group"] = np.where(usable, TRUST, "")
-    frame["expected"] = funnel.expected_count(trust, den, per_100)
+    frame["group"] = np.where(usable | (frame["group"] == ALONE), frame["group"], "")
+    frame["expected"] = funnel.expected_count(target, den, per_100)
+    frame["spread"] = np.sqrt(_spread(frame, target, funnel.standard_error(target, den, per_100)))
     for level, tag in ((0.95, "95"), (0.998, "998")):
-        frame[f"lower_{tag}"], frame[f"upper_{tag}"] = funnel.limits(trust, den, level, per_100)
+        frame[f"lower_{tag}"], frame[f"upper_{tag}"] = funnel.drawn_limits(target, den, level, per_100,
+                                                                            frame["spread"].to_numpy())
     frame["position"] = funnel.positions(frame["value"].to_numpy(dtype=float), frame["lower_95"].to_numpy(),
                                          frame["upper_95"].to_numpy(), frame["lower_998"].to_numpy(),
                                          frame["upper_998"].to_numpy())
     return frame
+
+
+def _groups(frame: pd.DataFrame, values: pd.DataFrame, phases: Mapping[str, str]):
+    """Each row's comparison group, that group's pooled value and how many schools it pools."""
+    phase = frame["urn"].map(lambda u: phase_of(phases.get(u)))
+    group = pd.Series(TRUST, index=frame.index, dtype=object)
+    target = frame["trust"].to_numpy(dtype=float).copy()
+    schools = frame["trust_schools"].to_numpy(dtype=float).copy()
+    if phase.notna().any():
+        by_phase = pooled(values.assign(phase=values["urn"].map(lambda u: phase_of(phases.get(u)) or "")),
+                          by=("phase",))
+        by_phase = by_phase[(by_phase["phase"] != "") & (by_phase["schools"] >= MIN_SCHOOLS)]
+        found = frame[["indicator", "term_index"]].assign(phase=phase.fillna("")).merge(
+            by_phase[["indicator", "term_index", "phase", "value", "schools"]],
+            on=["indicator", "term_index", "phase"], how="left")
+        own = found["value"].notna().to_numpy()
+        group[own] = found["phase"].to_numpy()[own]
+        target[own] = found["value"].to_numpy()[own]
+        schools[own] = found["schools"].to_numpy()[own]
+        alone = phase.notna().to_numpy() & ~own
+        group[alone] = ALONE
+        target[alone] = np.nan
+        schools[alone] = 0
+    return group.to_numpy(), target, schools
+
+
+def _spread(frame: pd.DataFrame, target: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """tau^2 for every row, estimated per indicator and term over all its compared schools."""
+    tau2 = np.zeros(len(frame))
+    value = frame["value"].to_numpy(dtype=float)
+    for rows in frame.groupby(["indicator", "term_index"], sort=False).indices.values():
+        tau2[rows] = funnel.between_school_variance(value[rows], target[rows], se[rows])
+    return np.where(np.isfinite(target), tau2, 0.0)

@@ -42,7 +42,7 @@ class Dataset:
 
     @cached_property
     def compared(self) -> pd.DataFrame:
-        return compare(with_changes(indicator_values(self.wide)))
+        return compare(with_changes(indicator_values(self.wide)), self.school_phases)
 
     @cached_property
     def pooled(self) -> pd.DataFrame:

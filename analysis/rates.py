@@ -75,13 +75,13 @@ def indicator_values(wide: pd.DataFrame, indicators: tuple[Indicator, ...] = IND
     return pd.concat(parts, ignore_index=True)
 
 
-def pooled(values: pd.DataFrame) -> pd.DataFrame:
-    """The trust's pooled value per indicator and term: total numerator over total denominator,
-    over the schools where both are known. Columns: indicator, term_index, numerator,
-    denominator, value, schools."""
+def pooled(values: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The trust's pooled value per indicator and term (and per ``by``, such as a phase): total
+    numerator over total denominator, over the schools where both are known. Columns: indicator,
+    term_index, the ``by`` columns, numerator, denominator, value, schools."""
     known = values.dropna(subset=["numerator", "denominator"])
     known = known[known["denominator"] > 0]
-    grouped = known.groupby(["indicator", "term_index"], as_index=False).agg(
+    grouped = known.groupby(["indicator", "term_index", *by], as_index=False).agg(
         numerator=("numerator", "sum"), denominator=("denominator", "sum"), schools=("urn", "nunique")
     )
     scale = grouped["indicator"].map(lambda i: 100.0 if INDICATORS_UNIT[i] == PER_100 else 1.0)

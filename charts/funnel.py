@@ -7,18 +7,19 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.funnel import limits as funnel_limits
+from analysis.compare import ALONE, TRUST as WHOLE_TRUST
+from analysis.funnel import drawn_limits
 from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, PER_100
 from charts import Chart
 from charts.format import chart_text, fmt_count, fmt_value
-from charts.palette import AMBER, ENGLAND, GREEN, HIGHER, INK, LOWER, RED, TRUST, layout
+from charts.palette import AMBER, ENGLAND, GREEN, HIGHER, INK, LOWER, RED, SERIES, TRUST, layout
 
 POSITION_WORDS = {
-    "above_998": "well above the trust (99.8%)",
-    "above_95": "above the trust (95%)",
-    "within": "as expected by chance",
-    "below_95": "below the trust (95%)",
-    "below_998": "well below the trust (99.8%)",
+    "above_998": "well above the expected range (99.8%)",
+    "above_95": "above the expected range (95%)",
+    "within": "within the range chance alone gives",
+    "below_95": "below the expected range (95%)",
+    "below_998": "well below the expected range (99.8%)",
     "": "not compared",
 }
 
@@ -48,10 +49,17 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
     base_word = "pupils on roll" if ind.unit == PER_100 else "children or staff counted"
     traces, shapes, notes_on_lines = [], [], []
     if trust is not None and placed:
-        for meta, (xs, ys), dash, word in _limit_lines(trust, data["denominator"].to_numpy(dtype=float), ind.unit):
-            traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", meta=meta,
-                               line=dict(color=ENGLAND, dash=dash, width=1.5), name=word, legendgroup=word,
-                               showlegend=meta.startswith("upper"), hoverinfo="skip"))
+        groups = [g for g in data.get("group", pd.Series(WHOLE_TRUST, index=data.index)).unique()
+                  if g and data.loc[data["group"] == g, "target"].notna().any()] if "target" in data else []
+        for k, group in enumerate(sorted(groups)):
+            part = data[data["group"] == group]
+            colour = ENGLAND if len(groups) == 1 else SERIES[k % len(SERIES)]
+            for meta, (xs, ys), dash, word in _limit_lines(float(part["target"].iloc[0]), float(part["spread"].iloc[0]),
+                                                           part["denominator"].to_numpy(dtype=float), ind.unit):
+                word = word if len(groups) == 1 else f"{group}: {word}"
+                traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", meta=f"{group}|{meta}",
+                                   line=dict(color=colour, dash=dash, width=1.5), name=word, legendgroup=word,
+                                   showlegend=meta.startswith("upper"), hoverinfo="skip"))
     if trust is not None:
         _level_line(shapes, notes_on_lines, trust, dict(color=TRUST, width=2),
                     f"Trust {fmt_value(trust, ind.unit)}", above=True)
@@ -68,7 +76,9 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
         marker=dict(size=12, color=[s[0] for s in styles], symbol=[s[1] for s in styles], line=dict(width=2)),
         customdata=np.stack([[chart_text(names.get(u, u)) for u in data["urn"]], data["numerator"],
                              [POSITION_WORDS[p] for p in positions], positions.to_numpy(dtype=object),
-                             _chance_range(data, ind.unit, trust is not None)], axis=-1) if len(data) else None,
+                             _chance_range(data, ind.unit, trust is not None),
+                             data.get("group", pd.Series("", index=data.index)).fillna("").to_numpy(dtype=object)],
+                            axis=-1) if len(data) else None,
         hovertemplate="<b>%{customdata[0]}</b><br>%{y:.3g} (%{customdata[1]:.0f} of %{x:.0f})"
                       "<br>%{customdata[2]}%{customdata[4]}<extra></extra>",
         name="Schools", showlegend=False,
@@ -93,21 +103,33 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
         "Value": ["not shown" if (n or d) else fmt_value(v, ind.unit)
                   for v, n, d in zip(listed["value"], notes["numerator"], notes["denominator"])],
         "Trust": [fmt_value(v, ind.unit) for v in listed["trust"]],
+        "Compared with": [_compared_with(g) for g in listed.get("group", pd.Series("", index=listed.index))],
         "Against the trust": [POSITION_WORDS[p] for p in listed["position"]],
     })
     return Chart(fig, table, _summary(ind, data, names, trust))
 
 
-def _limit_lines(trust: float, bases: np.ndarray, unit: str):
-    """(meta, (x, y), dash, legend word) for each of the four limit lines, over the bases shown:
-    closely spaced where the funnel bends (small bases), and through every school's own base."""
+def _limit_lines(target: float, spread: float, bases: np.ndarray, unit: str):
+    """(meta, (x, y), dash, legend word) for each of the four limit lines of one comparison group,
+    over its schools' bases: closely spaced where the funnel bends (small bases), and through
+    every school's own base."""
     low, high = max(1.0, bases.min() * 0.8), bases.max() * 1.1
     grid = np.union1d(np.union1d(np.geomspace(low, high, 100), np.linspace(low, high, 60)), bases)
     per_100 = unit == PER_100
     for level, tag, dash, word in ((0.95, "95", "dash", "95% limits"), (0.998, "998", "dot", "99.8% limits")):
-        lo, hi = funnel_limits(np.full(grid.shape, trust), grid, level, per_100)
+        lo, hi = drawn_limits(np.full(grid.shape, target), grid, level, per_100, spread)
         yield f"lower_{tag}", (grid, lo), dash, word
         yield f"upper_{tag}", (grid, hi), dash, word
+
+
+def _compared_with(group) -> str:
+    if group == WHOLE_TRUST:
+        return "the whole trust"
+    if not isinstance(group, str) or not group:
+        return "not compared"
+    if group == ALONE:
+        return "no school like it in the trust"
+    return f"{group} schools in the trust"
 
 
 def _chance_range(data: pd.DataFrame, unit: str, shown: bool) -> list[str]:

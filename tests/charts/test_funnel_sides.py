@@ -38,35 +38,41 @@ def walk(compared: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     for ind in FUNNELS:
         for term_index, rows in compared[compared["indicator"] == ind.id].groupby("term_index"):
             figure = funnel_plot(rows, names, ind.id).figure
-            lines = {t.meta: (np.asarray(t.x, dtype=float), np.asarray(t.y, dtype=float)) for t in figure.data
-                     if t.meta in LINES}
+            lines = {tuple(t.meta.split("|")): (np.asarray(t.x, dtype=float), np.asarray(t.y, dtype=float))
+                     for t in figure.data if t.meta and t.meta.split("|")[-1] in LINES}
             points = figure.data[-1]
             if points.customdata is None:
                 continue
             x, y = np.asarray(points.x, dtype=float), np.asarray(points.y, dtype=float)
             labels = np.asarray(points.customdata)[:, 3]
+            groups = np.asarray(points.customdata)[:, 5]
             labelled = labels != ""
             if not labelled.any():
                 continue
             if rows["trust"].isna().all():
                 assert not lines
                 continue
-            assert set(lines) == set(LINES), f"{ind.id} {term_index}: schools placed, but no lines drawn"
-            for meta, (xs, _) in lines.items():
-                assert np.isin(x[labelled], xs).all(), f"{meta} is not drawn through every school's own base"
-            at = [np.interp(x, *lines[m]) for m in LINES]
-            drawn = funnel.positions(y, *at)
-            found.append(pd.DataFrame({"indicator": ind.id, "term_index": term_index, "base": x, "value": y,
-                                       "label": labels, "drawn": drawn})[labelled])
+            # each comparison group (schools of a phase, or the whole trust) has its own four lines
+            for group in set(groups[labelled]):
+                mine = labelled & (groups == group)
+                assert {m for g, m in lines if g == group} == set(LINES), \
+                    f"{ind.id} {term_index}: {group} schools placed, but no lines drawn"
+                for m in LINES:
+                    assert np.isin(x[mine], lines[(group, m)][0]).all(), f"{group} {m}: not through every base"
+                at = [np.interp(x[mine], *lines[(group, m)]) for m in LINES]
+                drawn = funnel.positions(y[mine], *at)
+                found.append(pd.DataFrame({"indicator": ind.id, "term_index": term_index, "base": x[mine],
+                                           "value": y[mine], "label": labels[mine], "drawn": drawn}))
     return pd.concat(found, ignore_index=True)
 
 
 def exact_labels(compared: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(label, exact test) for every placed row, the test computed from the tails alone: beyond
-    the 95% (99.8%) limit when a count at least that extreme has under a 2.5% (0.1%) chance."""
-    rows = compared[compared["position"] != ""]
+    """(label, exact test) for every placed row compared with no allowance for spread between
+    schools, the test computed from the tails alone around the figure of its comparison group:
+    beyond the 95% (99.8%) limit when a count at least that extreme has under a 2.5% (0.1%) chance."""
+    rows = compared[(compared["position"] != "") & (compared["spread"] == 0)]
     count, base = rows["numerator"].round().to_numpy(), rows["denominator"].round().to_numpy()
-    trust = rows["trust"].to_numpy(dtype=float)
+    trust = rows["target"].to_numpy(dtype=float)
     rate = rows["indicator"].isin(RATES).to_numpy()
     with np.errstate(invalid="ignore"):
         high = np.where(rate, poisson.sf(count - 1, trust / 100 * base), binom.sf(count - 1, base, trust))
@@ -103,7 +109,9 @@ def edges(points: pd.DataFrame) -> dict[str, int]:
 def test_the_sample_trust_every_indicator_every_term(sample_engine):
     data = load_dataset(sample_engine)
     points = assert_sides_agree(data.compared, data.school_names)
-    assert len(points) == 2336  # every placed school-term-indicator of the six terms
+    placed = data.compared[data.compared["position"] != ""]
+    assert len(points) == len(placed) > 1500  # every placed school-term-indicator of the six terms
+    assert {"Primary", "Secondary"} <= set(placed["group"])  # like with like
     assert set(points["label"]) == set(funnel.POSITIONS)
     assert all(n > 0 for n in edges(points).values()), edges(points)
 
