@@ -70,3 +70,13 @@ def allowed_email_domains() -> frozenset[str]:
     value = "" if value is None else value
     parts = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
     return frozenset(d.strip().lstrip("@").lower() for d in map(str, parts) if d.strip().lstrip("@"))
+
+
+def session_idle_hours() -> float:
+    """SESSION_IDLE_HOURS: how long a sign-in lasts without being used (default 8 hours)."""
+    try:
+        hours = float(get("SESSION_IDLE_HOURS", 8))
+    except (TypeError, ValueError):
+        return 8.0
+    return hours if hours > 0 else 8.0
+

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from loaders.values import Bad, read_urn
 from store.access import DSL, ROLES, TRUST_LEADER
+from store import sessions
 from store.audit import ACCEPTED, DONE, REFUSED, REJECTED, utcnow, write_audit
 from store.db import writing
 from store.schema import login_attempts, user_schools, users
@@ -150,6 +151,7 @@ def remove_user(engine: Engine, email: str, *, actor: str, source: str | None = 
             _keep_a_trust_leader(conn, email, "remove")
         conn.execute(users.update().where(users.c.email == email).values(disabled=True, password_hash=None))
         _set_urns(conn, email, ())
+        sessions.end_all(conn, email, sessions.REMOVED)
         write_audit(conn, actor=actor, action=REMOVE, outcome=DONE, source=source,
                     detail={"email": email, "role": old.role, "urns": list(old.urns)})
 
@@ -161,6 +163,7 @@ def set_password(engine: Engine, email: str, password: str | None, *, actor: str
     with writing(engine) as conn:
         _current(conn, email)
         conn.execute(users.update().where(users.c.email == email).values(password_hash=hashed))
+        sessions.end_all(conn, email, sessions.NEW_PASSWORD)  # a browser signed in with the old one
         write_audit(conn, actor=actor, action=SET_PASSWORD, outcome=DONE, source=source,
                     detail={"email": email, "password": hashed is not None})
 
@@ -174,6 +177,12 @@ def get_user(engine: Engine, email: str) -> User | None:
     with engine.connect() as conn:
         row = _row(conn, email)
         return None if row is None else _user(conn, row)
+
+
+def user_in(conn: Connection, email: str) -> User | None:
+    """The user with this (checked, lower-case) email, read in the caller's transaction."""
+    row = _row(conn, email)
+    return None if row is None else _user(conn, row)
 
 
 def has_users(engine: Engine) -> bool:
