@@ -58,7 +58,7 @@ OTHER_SCHOOLS = ["Larkspur Hill Primary School", "Lanternbrook Learning Centre",
                  "Ottersby Primary School", "Pellow Ridge Academy", "Quillfield Primary School",
                  "Saltwhistle Lane Primary School", "Skylark Fold School", "Thornmere Primary School",
                  "Tillowby Junior School", "Wrenhaven Academy"]
-HELPERS = ("common", "identity", "theme_view", "theme view", "questions")
+HELPERS = ("common", "identity", "serving", "theme_view", "theme view", "questions")
 
 
 def _free_port() -> int:
@@ -130,7 +130,7 @@ def sso(tmp_path_factory):
         app_log = open(folder / "app.log", "w")
         logs.append(app_log)
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(app_port),
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(app_port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--secrets.files", str(secrets)],
             cwd=ROOT, env=env, stdout=app_log, stderr=subprocess.STDOUT))
 
