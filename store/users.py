@@ -26,8 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from loaders.values import Bad, read_urn
-from store.access import DSL, ROLES, TRUST_LEADER
 from store import sessions
+from store.access import DSL, ROLES, TRUST_LEADER
 from store.audit import ACCEPTED, DONE, REFUSED, REJECTED, utcnow, write_audit
 from store.db import writing
 from store.schema import login_attempts, user_schools, users
@@ -210,8 +210,7 @@ def get_user(engine: Engine, email: str) -> User | None:
     except BadEmail:
         return None
     with engine.connect() as conn:
-        row = _row(conn, email)
-        return None if row is None else _user(conn, row)
+        return user_in(conn, email)
 
 
 def user_in(conn: Connection, email: str) -> User | None:

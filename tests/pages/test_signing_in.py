@@ -146,3 +146,23 @@ def test_a_sign_out_the_database_cannot_record_leaves_you_signed_in_and_says_so(
     shown = open_page("pages/overview.py", state={identity.SIGN_OUT_FAILED: db.READ_ONLY})  # what the frame says
     assert_no_exception(shown)
     assert signed_in(shown) and [e.value for e in shown.error] == [f"You are still signed in. {db.READ_ONLY}"]
+
+
+def test_the_record_of_changes_shows_a_lock_and_its_lifting(local):
+    from store.users import FAILURES_BEFORE_LOCK, TooManyAttempts, unlock, verify_password
+
+    for _ in range(FAILURES_BEFORE_LOCK):
+        verify_password(local.engine, CEO, "not the password", source="203.0.113.7")
+    with pytest.raises(TooManyAttempts):
+        verify_password(local.engine, CEO, "a long enough password", source="203.0.113.7")
+    unlock(local.engine, CEO, actor="command line", source="command line")
+    local.cookies[serving.COOKIE] = sessions.start(local.engine, CEO, source=None)
+    at = open_page("pages/audit.py")
+    assert_no_exception(at)
+    record = at.dataframe[0].value
+    lifted = record[record["What"] == "Sign-in lock lifted"]
+    assert list(lifted["Who"]) == ["command line"]
+    assert list(lifted["Detail"]) == [f"email: {CEO}; failures cleared: {FAILURES_BEFORE_LOCK + 1}"]
+    refused = record[(record["What"] == "Sign-in") & (record["Outcome"] == "refused")]
+    assert list(refused["From"]) == ["203.0.113.7"]
+    assert list(refused["Detail"]) == ["reason: too many failed attempts; whose: account"]
