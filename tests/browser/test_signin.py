@@ -29,7 +29,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from .conftest import require_chromium
+from .conftest import require_chromium, settled as _settled
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screens"
@@ -133,13 +133,6 @@ def contexts(browser, server):
     yield make
     for context in made:
         context.close()
-
-
-def _settled(page) -> None:
-    page.wait_for_selector("h1", timeout=60_000)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_function("!document.querySelector('[data-testid^=\"stSkeleton\"]')", timeout=60_000)
-    page.wait_for_timeout(300)
 
 
 def _open(page, url: str) -> None:

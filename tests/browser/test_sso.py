@@ -32,7 +32,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from .conftest import require_chromium
+from .conftest import require_chromium, settled as _settled
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screens"
@@ -150,13 +150,6 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     yield context.new_page()
     context.close()
-
-
-def _settled(page) -> None:
-    page.wait_for_selector("h1", timeout=60_000)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_function("!document.querySelector('[data-testid^=\"stSkeleton\"]')", timeout=60_000)
-    page.wait_for_timeout(300)
 
 
 def _no_page_list_and_no_error(page) -> None:
