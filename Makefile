@@ -13,7 +13,7 @@ $(VENV)/.installed: requirements.txt
 
 run: $(VENV)/.installed browser
 	$(PY) -m store init
-	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT)
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 # PDF board packs are printed by Chromium's headless shell (Debian's chromium-headless-shell, made
 # for automation: it starts and prints markedly faster than the full browser, which works too).
@@ -48,7 +48,7 @@ migration: $(VENV)/.installed
 	status=$$?; rm -rf "$$tmp"; exit $$status
 
 lint: $(VENV)/.installed
-	$(PY) -m compileall -q dashboard.py pages loaders store settings.py
+	$(PY) -m compileall -q app.py dashboard.py pages loaders store settings.py
 
 clean-data:
 	rm -rf data

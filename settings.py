@@ -70,3 +70,21 @@ def allowed_email_domains() -> frozenset[str]:
     value = "" if value is None else value
     parts = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
     return frozenset(d.strip().lstrip("@").lower() for d in map(str, parts) if d.strip().lstrip("@"))
+
+
+def session_idle_hours() -> float:
+    """SESSION_IDLE_HOURS: how long a sign-in lasts without being used (default 8 hours)."""
+    try:
+        hours = float(get("SESSION_IDLE_HOURS", 8))
+    except (TypeError, ValueError):
+        return 8.0
+    return hours if hours > 0 else 8.0
+
+
+def trusted_proxies() -> tuple[str, ...]:
+    """TRUSTED_PROXIES: the reverse proxies (addresses or networks, e.g. "10.0.0.5, 10.1.0.0/16")
+    whose X-Forwarded-For and X-Forwarded-Proto headers are believed. Commas or spaces between
+    them (a list in secrets.toml works too). pages/serving.py reads them as networks."""
+    value = get("TRUSTED_PROXIES") or ""
+    parts = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
+    return tuple(str(p).strip() for p in parts if str(p).strip())

@@ -19,7 +19,7 @@ LIMIT = 5000
 ACTION_WORDS = {
     "upload": "Upload", "import": "Import", "export": "Export", "explain": "Explanation", "sign_in": "Sign-in",
     "sign_out": "Sign-out", "add_user": "User added", "set_role": "Role changed", "remove_user": "User removed",
-    "set_password": "Password set", "rename_school": "School renamed", "set_threshold": "Threshold changed",
+    "set_password": "Password set", "unlock": "Sign-in lock lifted", "rename_school": "School renamed", "set_threshold": "Threshold changed",
     "reset_threshold": "Threshold reset", "delete_school": "School deleted",
     "add_challenge": "Board question raised", "update_challenge": "Board question changed",
     "board_pack": "Board pack made",

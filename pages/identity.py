@@ -8,7 +8,10 @@ until someone is signed in.
   section is in `.streamlit/secrets.toml`: the address the provider vouches for (store/sso.py says
   which claim) must belong to a user the trust has added, within ALLOWED_EMAIL_DOMAINS when that
   is set; anyone else is politely turned away with a sentence saying why.
-- Local accounts otherwise, once any user exists: email and password, attempts rate-limited.
+- Local accounts otherwise, once any user exists: email and password, attempts limited. The form
+  posts to the server's sign-in route (pages/serving.py), which sets an HttpOnly session cookie;
+  each run reads that cookie and asks store/sessions.py whose session it is, so a sign-in holds
+  across reloads and new tabs until its person signs out or leaves it unused too long.
 - A demonstration, with a role switcher and a banner, only while the database holds nothing but
   the sample trust and no user exists. Once a real return is stored the dashboard will not serve
   anyone without a sign-in.
@@ -18,16 +21,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
+from html import escape
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from store import sso, users
+import settings
+from pages import serving
+from store import db, sessions, sso, users
 from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
 from store.db import trouble
 from store.overview import only_sample
 
 DEMO_EMAIL = "demo@example.invalid"
-STATE = "signed_in_email"
+SEEN = "session_seen"  # what this run's session cookie came to (store.sessions.Seen)
+SIGN_OUT_FAILED = "sign_out_failed"
 SSO_RECORDED = "sign_in_recorded"  # (address, let in) of this session's sign-in put on record
 # What st.user holds besides the provider's claims.
 NOT_CLAIMS = ("is_logged_in", "tokens", "provider")
@@ -60,8 +69,34 @@ def signed_in_user(engine) -> users.User | None:
     if how == "sso":
         outcome = sso_sign_in_outcome(engine)
         return outcome.user if outcome is not None else None
-    email = st.session_state.get(STATE)
-    return users.get_user(engine, email) if email else None
+    return session(engine).user
+
+
+def session(engine, *, fresh: bool = False) -> sessions.Seen:
+    """What this browser's session cookie comes to: looked up afresh at the start of every run (by
+    ``gate``), then kept for the rest of the run."""
+    if fresh or SEEN not in st.session_state:
+        st.session_state[SEEN] = sessions.resolve(engine, session_token())
+    return st.session_state[SEEN]
+
+
+def session_token() -> str | None:
+    """The session cookie the browser sent when this page was opened (HttpOnly: the server sees it,
+    no script in the page can)."""
+    try:
+        url = st.context.url
+    except Exception:  # noqa: BLE001 - no browser behind this run (a test): no cookie
+        url = None
+    return cookie(serving.cookie_name(isinstance(url, str) and url.startswith("https:")))
+
+
+def cookie(name: str) -> str | None:
+    """A cookie the browser sent when this page was opened, or None."""
+    try:
+        value = st.context.cookies.get(name)
+    except Exception:  # noqa: BLE001 - no browser behind this run (a test)
+        return None
+    return value if isinstance(value, str) and value else None
 
 
 def sso_claims() -> dict | None:
@@ -86,6 +121,8 @@ def gate(engine, *, before_stop: Callable[[], object] | None = None) -> users.Us
     """
     how = mode(engine)
     try:
+        if how == "local":
+            session(engine, fresh=True)
         user = signed_in_user(engine)
         if how == "sso":
             _record_sso_sign_in(engine)
@@ -97,6 +134,8 @@ def gate(engine, *, before_stop: Callable[[], object] | None = None) -> users.Us
     if user is not None and not user.disabled:
         if how == "demo":
             demo_banner(engine)
+        if st.session_state.get(SIGN_OUT_FAILED):
+            st.error(f"You are still signed in. {st.session_state.pop(SIGN_OUT_FAILED)}", icon=":material/logout:")
         return user
     if before_stop is not None:
         before_stop()
@@ -155,31 +194,105 @@ def plain(text: str) -> str:
     return literal(text)
 
 
+# What the sign-in route's notice (pages/serving.py) and an ended session say on the sign-in page.
+NOTICES = {
+    serving.MISMATCH: "That email and password do not match an account here.",
+    serving.FAULT: "Sorry: something went wrong on our side while signing you in. Please try again; if it happens "
+                   "again, tell your trust's data officer.",
+    serving.SSO: "This dashboard signs people in through the trust's single sign-on.",
+}
+ENDED = {
+    sessions.SIGNED_OUT: "You have signed out.",
+    sessions.NEW_PASSWORD: "Your password has been changed, so please sign in again with the new one.",
+}
+
+
 def local_sign_in(engine) -> None:
-    with st.form("sign_in"):
-        st.write("Sign in to see the safeguarding returns.")
-        email = st.text_input("Email")
-        password = st.text_input("Password", type="password")
-        pressed = st.form_submit_button("Sign in", type="primary")
-    if not pressed:
+    """The sign-in form: a plain form that posts to the server's sign-in route, so that the answer
+    can set the session cookie and the browser's password manager knows the fields."""
+    said = sign_in_notice()
+    if said is not None:
+        st.error(said, icon=":material/block:")
+    elif session(engine).ended == sessions.IDLE:
+        hours = f"{settings.session_idle_hours():g}"
+        st.info(f"You were signed out after {hours} hour{'' if hours == '1' else 's'} without using the dashboard. "
+                "Please sign in again.", icon=":material/timer:")
+    elif session(engine).ended in ENDED:
+        st.info(ENDED[session(engine).ended], icon=":material/logout:")
+    if not serving.mounted():
+        st.error("This dashboard was started without its sign-in service, so nobody can sign in. Whoever runs the "
+                 "server should start it with `make run` (or `streamlit run app.py`), not `streamlit run "
+                 "dashboard.py`.", icon=":material/error:")
         return
+    st.write("Sign in to see the safeguarding returns.")
+    st.html(sign_in_form(_here()))
+
+
+def sign_in_form(back: str) -> str:
+    """The form, posting to the sign-in route and naming the page to come back to."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    action = (f"/{base}" if base else "") + serving.SIGN_IN_PATH
+    return f"""<style>
+.sign-in {{max-width: 24rem}}
+.sign-in label {{display: block; font-size: 0.875rem; margin: 0.75rem 0 0.25rem}}
+.sign-in input {{width: 100%; box-sizing: border-box; padding: 0.5rem 0.75rem; font: inherit;
+  border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; background: #f0f2f6}}
+.sign-in input:focus {{outline: 2px solid #0b5394; outline-offset: 1px}}
+.sign-in button {{margin-top: 1rem; padding: 0.4rem 1rem; font: inherit; color: #fff; cursor: pointer;
+  background: #0b5394; border: 1px solid #0b5394; border-radius: 0.5rem}}
+</style>
+<form class="sign-in" method="post" action="{escape(action)}">
+<label for="sign-in-email">Email</label>
+<input id="sign-in-email" name="email" type="email" autocomplete="username" required autofocus>
+<label for="sign-in-password">Password</label>
+<input id="sign-in-password" name="password" type="password" autocomplete="current-password" required>
+<input type="hidden" name="next" value="{escape(back)}">
+<button type="submit">Sign in</button>
+</form>"""
+
+
+def _here() -> str:
+    """This page's path and query (the sidebar's choices), to come back to after signing in."""
     try:
-        user = users.verify_password(engine, email, password, source=request_source())
-    except users.TooManyAttempts as exc:
-        st.error(str(exc), icon=":material/timer:")
-        return
-    if user is None:
-        st.error("That email and password do not match an account here.", icon=":material/block:")
-        return
-    st.session_state[STATE] = user.email
-    st.rerun()
+        url = st.context.url
+        path = (urlsplit(url).path if isinstance(url, str) else "") or "/"
+        query = urlencode([(key, value) for key in st.query_params for value in st.query_params.get_all(key)])
+    except Exception:  # noqa: BLE001 - no browser behind this run (a test): the front page
+        return "/"
+    return serving.safe_next(path + (f"?{query}" if query else ""))
+
+
+def sign_in_notice() -> str | None:
+    """What the sign-in route said about the last try from this browser, if it let nobody in."""
+    code = cookie(serving.NOTICE) or ""
+    if code in NOTICES:
+        return NOTICES[code]
+    kind, _, rest = code.partition(".")
+    if kind == "database" and rest in db.TROUBLES:
+        return db.TROUBLES[rest]
+    whose, _, minutes = rest.partition(".")
+    if kind == "wait" and whose in users.REFUSALS and minutes.isdigit() and 0 < int(minutes) <= 24 * 60:
+        return str(users.TooManyAttempts(whose, timedelta(minutes=int(minutes))))
+    return None
 
 
 def sign_out(engine=None) -> None:
-    email = st.session_state.pop(STATE, None)
+    """Sign out: the session ends on the server, so this browser's cookie signs nobody in again."""
     st.session_state.pop("demo_user", None)
-    if engine is not None and email:
-        sso.record_sign_out(engine, email, by="password", source=request_source())
+    if engine is None:
+        return
+    try:
+        email = sessions.end(engine, session_token())
+        if email is not None:
+            sso.record_sign_out(engine, email, by="password", source=request_source())
+    except Exception as exc:  # noqa: BLE001 - said on the page, never a traceback
+        said = trouble(exc)
+        if said is None:
+            log.exception("Failed while signing someone out")
+        st.session_state[SIGN_OUT_FAILED] = said or (
+            "Sorry: something went wrong on our side while signing you out. Please try again.")
+        return
+    st.session_state.pop(SEEN, None)
 
 
 def demo_banner(engine) -> None:

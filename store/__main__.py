@@ -8,6 +8,7 @@
     python -m store users list [--db URL]
     python -m store users remove EMAIL [--db URL]
     python -m store users set-role EMAIL ROLE [--school URN ...] [--db URL]
+    python -m store users unlock EMAIL [--db URL]
 
 A password is never taken on the command line (it would stay in the shell's history and show in
 the process list): it is read from standard input with --password-stdin, or asked for when run
@@ -115,8 +116,8 @@ def _backup_or_restore(args) -> int:
 
 
 def _add_users_parser(commands) -> None:
-    users = commands.add_parser("users", help="add, list, remove users or change their role")
-    actions = users.add_subparsers(dest="action", required=True, metavar="{add,list,remove,set-role}")
+    users = commands.add_parser("users", help="add, list, remove users, change their role or unlock them")
+    actions = users.add_subparsers(dest="action", required=True, metavar="{add,list,remove,set-role,unlock}")
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
     add = actions.add_parser("add", parents=[db], help="add a user")
@@ -136,6 +137,8 @@ def _add_users_parser(commands) -> None:
     role.add_argument("role", choices=ROLE_CHOICES)
     role.add_argument("--school", dest="schools", action="append", default=None, metavar="URN",
                       help="the schools a DSL holds (repeat for several; default: keep a DSL's schools)")
+    unlock = actions.add_parser("unlock", parents=[db], help="let a user locked out by failed sign-ins sign in now")
+    unlock.add_argument("email", metavar="EMAIL")
 
 
 def _users(args) -> int:
@@ -174,6 +177,11 @@ def _run(users, engine, args, password) -> int:
     elif args.action == "remove":
         users.remove_user(engine, args.email, actor=ACTOR, source=ACTOR)
         print(f"Removed {args.email.strip().lower()}: they can no longer sign in.")
+    elif args.action == "unlock":
+        cleared = users.unlock(engine, args.email, actor=ACTOR, source=ACTOR)
+        email = args.email.strip().lower()
+        print(f"Unlocked {email}: {cleared} failed sign-in{'' if cleared == 1 else 's'} cleared, so they can sign "
+              "in again now." if cleared else f"{email} was not locked out: no failed sign-ins were held against it.")
     else:
         user = users.set_role(engine, args.email, args.role, urns=args.schools, actor=ACTOR, source=ACTOR)
         print(f"{user.email} is now {_role_words(user)}.")

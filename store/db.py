@@ -61,6 +61,9 @@ DOWN = ("The dashboard cannot reach its database just now, so nothing can be sho
         "Please try again in a few minutes, and if it goes on, tell whoever runs the server.")
 BUSY = ("The dashboard's database is busy with another change that is taking too long; nothing was saved. "
         "Please try again in a minute.")
+# Each by a short name, for a sentence carried in a cookie or a code rather than in words.
+TROUBLE_NAMES = {READ_ONLY: "read-only", FULL: "full", BUSY: "busy", DOWN: "down"}
+TROUBLES = {name: said for said, name in TROUBLE_NAMES.items()}
 _SIGNS = (
     (READ_ONLY, ("readonly database", "read-only", "read only transaction", "permission denied")),
     (FULL, ("database or disk is full", "no space left", "could not extend file", "disk full")),

@@ -168,6 +168,25 @@ sa.Index("ix_login_attempts_email", login_attempts.c.email, login_attempts.c.at)
 sa.Index("ix_login_attempts_source", login_attempts.c.source, login_attempts.c.at)
 sa.Index("ix_login_attempts_at", login_attempts.c.at)
 
+# A browser's sign-in with a local password: the session cookie carries a random token, and only
+# its SHA-256 is kept here, so a copy of the database signs nobody in. A session ends when its
+# person signs out, after SESSION_IDLE_HOURS unused, or when they are removed or given a new
+# password; ended rows are kept a while for the sign-in limits (where an account has signed in
+# from before), then deleted.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(254), sa.ForeignKey("users.email", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime, nullable=False),
+    sa.Column("ended_at", sa.DateTime, nullable=True),
+    sa.Column("ended_why", sa.String(16), nullable=True),  # signed out, idle, removed, new password
+    sa.Column("source", sa.Text, nullable=True),  # the address signed in from, when known
+)
+sa.Index("ix_sessions_email", sessions.c.email, sessions.c.source)
+sa.Index("ix_sessions_last_seen", sessions.c.last_seen_at)
+
 # The board's challenge log: a question the board asked about a gap, the answer, the action and
 # who owns it, kept from term to term until closed. The gap is named by its school, theme, rule
 # and measure, and the term it was raised in; its finding is kept as the board saw it. Every

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from loaders.values import Bad, read_urn
+from store import sessions
 from store.access import DSL, ROLES, TRUST_LEADER
 from store.audit import ACCEPTED, DONE, REFUSED, REJECTED, utcnow, write_audit
 from store.db import writing
@@ -35,14 +36,31 @@ from store.schema import login_attempts, user_schools, users
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 12, 1
 MAX_SCRYPT_N = 2**20  # refuse a stored hash that would ask for more memory than this allows
 MIN_PASSWORD, MAX_PASSWORD = 12, 1024
-# Failures before sign-in is refused unchecked. A school's staff often share one address, so the
-# limit per address is looser than the limit per account.
+# When sign-in is refused without checking the password (see verify_password):
+# - an account from one address: after FAILURES_BEFORE_LOCK failures in a row, locked for
+#   FIRST_LOCK, then twice as long after each further failure, up to LONGEST_LOCK. Only that
+#   address is locked out: a stranger guessing cannot keep the owner out from anywhere else.
+# - one address, any accounts: MAX_FAILURES_PER_SOURCE failures within WINDOW. A school's staff
+#   often share one address, so this is looser than the limit on one account.
+# - the whole trust: MAX_FAILURES_TRUST_WIDE failures within WINDOW, from anywhere or from no
+#   known address, stop guessing spread over many addresses; a person signing in from an address
+#   their account has signed in from before (store.sessions.KEEP_SESSIONS) still gets in.
+FAILURES_BEFORE_LOCK = 5
+FIRST_LOCK, LONGEST_LOCK = timedelta(minutes=1), timedelta(hours=1)
 WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL, MAX_FAILURES_PER_SOURCE = 5, 20
+MAX_FAILURES_PER_SOURCE, MAX_FAILURES_TRUST_WIDE = 20, 100
 KEEP_ATTEMPTS = timedelta(days=1)  # older attempts only live on in the audit
+# Whose failures a refusal counted, and how the refusal says so.
+ACCOUNT, ADDRESS, TRUST = "account", "address", "trust"
+REFUSALS = {
+    ACCOUNT: "Too many failed sign-ins for this account from this computer or network.",
+    ADDRESS: "Too many failed sign-ins from this computer or network.",
+    TRUST: "Too many failed sign-ins to this dashboard just now, from many places.",
+}
 EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 NOT_AN_EMAIL = "(not an email address)"  # kept instead of text that may be a mistyped password
-SIGN_IN, ADD, SET_ROLE, REMOVE, SET_PASSWORD = "sign_in", "add_user", "set_role", "remove_user", "set_password"
+SIGN_IN, ADD, SET_ROLE, REMOVE, SET_PASSWORD, UNLOCK = (
+    "sign_in", "add_user", "set_role", "remove_user", "set_password", "unlock")
 
 
 class UserError(ValueError):
@@ -59,11 +77,16 @@ class LastTrustLeader(UserError): pass  # noqa: E701
 
 
 class TooManyAttempts(UserError):
-    """Sign-in refused without checking the password; ``retry_after`` says for how long."""
+    """Sign-in refused without checking the password: ``whose`` failures (ACCOUNT, ADDRESS or TRUST)
+    and ``retry_after``, for how long."""
 
-    def __init__(self, message: str, retry_after: timedelta):
-        super().__init__(message)
-        self.retry_after = retry_after
+    def __init__(self, whose: str, retry_after: timedelta):
+        self.whose, self.retry_after = whose, retry_after
+        self.minutes = max(1, -(-int(retry_after.total_seconds()) // 60))
+        words = f"Please wait {self.minutes} minute{'' if self.minutes == 1 else 's'} and try again."
+        if whose == TRUST:
+            words += " You can still sign in now from a computer or network you have signed in from before."
+        super().__init__(f"{REFUSALS[whose]} {words}")
 
 
 @dataclass(frozen=True)
@@ -150,6 +173,7 @@ def remove_user(engine: Engine, email: str, *, actor: str, source: str | None = 
             _keep_a_trust_leader(conn, email, "remove")
         conn.execute(users.update().where(users.c.email == email).values(disabled=True, password_hash=None))
         _set_urns(conn, email, ())
+        sessions.end_all(conn, email, sessions.REMOVED)
         write_audit(conn, actor=actor, action=REMOVE, outcome=DONE, source=source,
                     detail={"email": email, "role": old.role, "urns": list(old.urns)})
 
@@ -161,8 +185,22 @@ def set_password(engine: Engine, email: str, password: str | None, *, actor: str
     with writing(engine) as conn:
         _current(conn, email)
         conn.execute(users.update().where(users.c.email == email).values(password_hash=hashed))
+        sessions.end_all(conn, email, sessions.NEW_PASSWORD)  # a browser signed in with the old one
         write_audit(conn, actor=actor, action=SET_PASSWORD, outcome=DONE, source=source,
                     detail={"email": email, "password": hashed is not None})
+
+
+def unlock(engine: Engine, email: str, *, actor: str, source: str | None = None) -> int:
+    """Clear the failed sign-ins held against a user's account, from every address, so that they
+    can sign in straight away. Audited. How many failures were cleared (0: it was not locked)."""
+    email = _checked_email(email)
+    with writing(engine) as conn:
+        _current(conn, email)
+        cleared = conn.execute(login_attempts.delete().where(
+            login_attempts.c.email == email, login_attempts.c.success.is_(False))).rowcount
+        write_audit(conn, actor=actor, action=UNLOCK, outcome=DONE, source=source,
+                    detail={"email": email, "failures_cleared": cleared})
+    return cleared
 
 
 def get_user(engine: Engine, email: str) -> User | None:
@@ -172,8 +210,13 @@ def get_user(engine: Engine, email: str) -> User | None:
     except BadEmail:
         return None
     with engine.connect() as conn:
-        row = _row(conn, email)
-        return None if row is None else _user(conn, row)
+        return user_in(conn, email)
+
+
+def user_in(conn: Connection, email: str) -> User | None:
+    """The user with this (checked, lower-case) email, read in the caller's transaction."""
+    row = _row(conn, email)
+    return None if row is None else _user(conn, row)
 
 
 def has_users(engine: Engine) -> bool:
@@ -198,10 +241,11 @@ def list_users(engine: Engine) -> pd.DataFrame:
 def verify_password(engine: Engine, email: str, password: str, *, source: str | None) -> User | None:
     """Sign in: the user when the password is right, None when not (for any reason).
 
-    Raises TooManyAttempts, unchecked, after MAX_FAILURES_PER_EMAIL failures for the address
-    (since its last success) or MAX_FAILURES_PER_SOURCE from ``source`` within WINDOW. Every
-    attempt is recorded and audited. The attempt counts as a failure until the check succeeds,
-    so a burst of parallel guesses cannot slip past the limit.
+    Raises TooManyAttempts, unchecked, while the account is locked out from ``source`` (the
+    client's address, None when unknown), while ``source`` has failed too often, or while the whole
+    trust has (see FAILURES_BEFORE_LOCK and below it). Every attempt is recorded and audited. The
+    attempt counts as a failure until the check succeeds, so a burst of parallel guesses cannot
+    slip past the limit.
     """
     key, now = _attempt_key(email), utcnow()
     with writing(engine) as conn:
@@ -215,7 +259,7 @@ def verify_password(engine: Engine, email: str, password: str, *, source: str | 
         conn.execute(login_attempts.delete().where(login_attempts.c.at < now - KEEP_ATTEMPTS))
         if refusal is not None:
             write_audit(conn, actor=key, action=SIGN_IN, outcome=REFUSED, source=source, at=now,
-                        detail={"reason": "too many failed attempts"})
+                        detail={"reason": "too many failed attempts", "whose": refusal.whose})
     if refusal is not None:
         raise refusal
     # A dummy check when there is nothing to check, so the time taken does not say who exists.
@@ -228,25 +272,36 @@ def verify_password(engine: Engine, email: str, password: str, *, source: str | 
     return user if matches else None
 
 
+def lock_for(failures: int) -> timedelta:
+    """How long an account stays locked out from an address after ``failures`` failures in a row."""
+    if failures < FAILURES_BEFORE_LOCK:
+        return timedelta(0)
+    return min(FIRST_LOCK * 2 ** min(failures - FAILURES_BEFORE_LOCK, 32), LONGEST_LOCK)
+
+
 def _refusal(conn: Connection, key: str, source: str | None, now) -> TooManyAttempts | None:
-    failed = sa.and_(login_attempts.c.success.is_(False), login_attempts.c.refused.is_(False),
-                     login_attempts.c.at > now - WINDOW)
+    failed = sa.and_(login_attempts.c.success.is_(False), login_attempts.c.refused.is_(False))
+    recent = sa.and_(failed, login_attempts.c.at > now - WINDOW)
+    same_source = login_attempts.c.source.is_(None) if source is None else login_attempts.c.source == source
+    # This account from this address: every failure since the last success there counts.
+    pair = sa.and_(login_attempts.c.email == key, same_source)
     last_success = sa.select(sa.func.max(login_attempts.c.at)).where(
-        login_attempts.c.email == key, login_attempts.c.success.is_(True)).scalar_subquery()
-    by_email = sa.and_(failed, login_attempts.c.email == key,
-                       sa.or_(last_success.is_(None), login_attempts.c.at > last_success))
-    checks = [(by_email, MAX_FAILURES_PER_EMAIL, "for this account")]
-    if source is not None:
-        checks.append((sa.and_(failed, login_attempts.c.source == source), MAX_FAILURES_PER_SOURCE,
-                       "from this computer or network"))
+        pair, login_attempts.c.success.is_(True)).scalar_subquery()
+    failures, last = conn.execute(sa.select(sa.func.count(), sa.func.max(login_attempts.c.at)).where(
+        failed, pair, sa.or_(last_success.is_(None), login_attempts.c.at > last_success))).one()
+    if failures >= FAILURES_BEFORE_LOCK and now < last + lock_for(failures):
+        return TooManyAttempts(ACCOUNT, last + lock_for(failures) - now)
+    checks = [] if source is None else [(sa.and_(recent, login_attempts.c.source == source),
+                                         MAX_FAILURES_PER_SOURCE, ADDRESS)]
+    checks.append((recent, MAX_FAILURES_TRUST_WIDE, TRUST))
     for where, limit, whose in checks:
         times = conn.execute(sa.select(login_attempts.c.at).where(where)
                              .order_by(login_attempts.c.at.desc()).limit(limit)).scalars().all()
-        if len(times) >= limit:
-            wait = times[-1] + WINDOW - now
-            minutes = max(1, -(-int(wait.total_seconds()) // 60))
-            return TooManyAttempts(f"Too many failed sign-ins {whose}. Please wait {minutes} minute"
-                                   f"{'' if minutes == 1 else 's'} and try again.", wait)
+        if len(times) < limit:
+            continue
+        if whose == TRUST and sessions.signed_in_from(conn, key, source, now=now):
+            continue  # the owner, from where they have signed in before
+        return TooManyAttempts(whose, times[-1] + WINDOW - now)
     return None
 
 

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"loaders", "store", "analysis", "charts", "reports", "pages", "sample_data", "settings", "dashboard"}
+OURS = {"loaders", "store", "analysis", "charts", "reports", "pages", "sample_data", "settings", "dashboard", "app"}
 
 # What each stage may import of ours. The loaders' command line reaches the store for `import`.
 ALLOWED = {
@@ -39,10 +39,14 @@ def imported_tops(path: Path) -> set[str]:
     return names
 
 
+# The frame, and the server that serves it (app.py: Streamlit with the sign-in route mounted).
+STREAMLIT_ENTRIES = {Path("dashboard.py"), Path("app.py")}
+
+
 def test_only_the_dashboard_and_pages_import_streamlit():
     offenders = [
         str(p) for p in python_files()
-        if "streamlit" in imported_tops(p) and p != Path("dashboard.py") and p.parts[0] != "pages"
+        if "streamlit" in imported_tops(p) and p not in STREAMLIT_ENTRIES and p.parts[0] != "pages"
     ]
     assert offenders == []
 

@@ -29,3 +29,11 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+def settled(page) -> None:
+    """Wait until the dashboard has drawn a page: a heading, and nothing left running or loading."""
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_function("!document.querySelector('[data-testid^=\"stSkeleton\"]')", timeout=60_000)
+    page.wait_for_timeout(300)

@@ -32,7 +32,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from .conftest import require_chromium
+from .conftest import require_chromium, settled as _settled
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screens"
@@ -58,7 +58,7 @@ OTHER_SCHOOLS = ["Larkspur Hill Primary School", "Lanternbrook Learning Centre",
                  "Ottersby Primary School", "Pellow Ridge Academy", "Quillfield Primary School",
                  "Saltwhistle Lane Primary School", "Skylark Fold School", "Thornmere Primary School",
                  "Tillowby Junior School", "Wrenhaven Academy"]
-HELPERS = ("common", "identity", "theme_view", "theme view", "questions")
+HELPERS = ("common", "identity", "serving", "theme_view", "theme view", "questions")
 
 
 def _free_port() -> int:
@@ -130,7 +130,7 @@ def sso(tmp_path_factory):
         app_log = open(folder / "app.log", "w")
         logs.append(app_log)
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(app_port),
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(app_port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--secrets.files", str(secrets)],
             cwd=ROOT, env=env, stdout=app_log, stderr=subprocess.STDOUT))
 
@@ -150,13 +150,6 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     yield context.new_page()
     context.close()
-
-
-def _settled(page) -> None:
-    page.wait_for_selector("h1", timeout=60_000)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_function("!document.querySelector('[data-testid^=\"stSkeleton\"]')", timeout=60_000)
-    page.wait_for_timeout(300)
 
 
 def _no_page_list_and_no_error(page) -> None:

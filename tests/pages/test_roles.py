@@ -124,23 +124,6 @@ def test_nobody_passes_without_signing_in_once_real_returns_are_stored(sample_ap
     assert SAMPLE_USER == "sample data"
 
 
-def test_local_accounts_sign_in_with_a_password(sample_app):
-    from store.users import add_user
-
-    engine = db.make_engine(f"sqlite:///{sample_app / 'app.db'}")
-    add_user(engine, "leader@example.org", role="trust_leader", password="a long enough password", actor="test")
-    at = open_page("pages/overview.py")
-    assert at.text_input and not at.get("plotly_chart")  # the sign-in form, nothing else
-    at.text_input[0].input("leader@example.org")
-    at.text_input[1].input("the wrong password!")
-    at.button[0].click().run()
-    assert any("do not match" in e.value for e in at.error)
-    at.text_input[1].input("a long enough password")
-    at.button[0].click().run()
-    assert_no_exception(at)
-    assert at.get("plotly_chart")
-
-
 def test_single_sign_on_offers_the_sign_in_button_and_nothing_else(sample_app):
     from streamlit.testing.v1 import AppTest
 

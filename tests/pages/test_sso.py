@@ -119,21 +119,6 @@ def test_a_refused_sign_in_is_on_record(sso_app):
     assert list(log["outcome"]) == ["refused"] and log["detail"].iloc[0]["reason"] == "no such user"
 
 
-def test_a_local_sign_out_is_on_record(sample_app):
-    from store.users import add_user
-
-    from .conftest import open_page
-
-    engine = db.make_engine(f"sqlite:///{sample_app / 'app.db'}")
-    add_user(engine, "leader@example.org", role="trust_leader", password="a long enough password", actor="test")
-    at = open_page("pages/overview.py", state={"signed_in_email": "leader@example.org"})
-    [sign_out] = [b for b in at.sidebar.button if b.label == "Sign out"]
-    sign_out.click().run()
-    assert not at.get("plotly_chart")  # the sign-in form again
-    log = audit_log(engine, actor="leader@example.org", actions=["sign_out"])
-    assert list(log["outcome"]) == ["done"] and log["detail"].iloc[0] == {"by": "password"}
-
-
 def test_a_fault_while_checking_who_is_signed_in_is_an_apology_not_a_traceback(sso_app, monkeypatch):
     from store import sso
 

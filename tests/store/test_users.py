@@ -1,5 +1,6 @@
 """Users, roles and passwords: stored as given, every change audited, passwords hashed with scrypt
-and never kept or logged in clear, sign-in rate-limited per account and per address."""
+and never kept or logged in clear, sign-in limited per account and address (with a lock that
+grows), per address and across the trust, and a lock cleared by a trust's administrator."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from store import users as users_module
 from store.audit import audit_log
 from store.schema import audit, login_attempts, users
 from store.users import (
-    MAX_FAILURES_PER_EMAIL, MAX_FAILURES_PER_SOURCE, WINDOW, BadEmail, BadPassword, DuplicateUser,
-    LastTrustLeader, NoSchool, TooManyAttempts, UnknownRole, UnknownUser, User, UserError, add_user, get_user,
-    hash_password, list_users, password_matches, remove_user, set_password, set_role, verify_password,
+    FAILURES_BEFORE_LOCK, FIRST_LOCK, LONGEST_LOCK, MAX_FAILURES_PER_SOURCE, WINDOW, BadEmail, BadPassword,
+    DuplicateUser, LastTrustLeader, NoSchool, TooManyAttempts, UnknownRole, UnknownUser, User, UserError, add_user,
+    get_user, hash_password, list_users, lock_for, password_matches, remove_user, set_password, set_role, unlock,
+    verify_password,
 )
 
 PASSWORD = "lantern meadow copper"
@@ -235,47 +237,77 @@ def test_every_sign_in_is_audited_with_where_from_and_never_the_password(leader)
     assert list(audit_log(leader)["action"])[:4] == ["sign_in"] * 4
 
 
-def test_after_five_failures_sign_in_is_refused_without_checking_the_password(leader, monkeypatch):
-    for _ in range(MAX_FAILURES_PER_EMAIL):
+def test_after_five_failures_the_account_is_refused_from_that_address_without_checking_the_password(
+        leader, monkeypatch):
+    for _ in range(FAILURES_BEFORE_LOCK):
         assert verify_password(leader, CEO, "wrong horse battery", source="10.0.0.1") is None
     checked = []
     monkeypatch.setattr(users_module, "password_matches", lambda *a: checked.append(a) or True)
     with pytest.raises(TooManyAttempts) as refused:
-        verify_password(leader, CEO, PASSWORD, source="10.0.0.9")
+        verify_password(leader, CEO, PASSWORD, source="10.0.0.1")
     assert checked == []
-    assert str(refused.value) == "Too many failed sign-ins for this account. Please wait 15 minutes and try again."
-    assert timedelta(minutes=14) < refused.value.retry_after <= WINDOW
+    assert str(refused.value) == ("Too many failed sign-ins for this account from this computer or network. "
+                                  "Please wait 1 minute and try again.")
+    assert timedelta(seconds=50) < refused.value.retry_after <= FIRST_LOCK
     last = audit_rows(leader, "sign_in")[-1]
-    assert (last.outcome, last.source, last.detail) == ("refused", "10.0.0.9", {"reason": "too many failed attempts"})
+    assert (last.outcome, last.source, last.detail) == (
+        "refused", "10.0.0.1", {"reason": "too many failed attempts", "whose": "account"})
 
 
-def test_the_lock_lifts_after_the_window_and_refusals_do_not_extend_it(leader, monkeypatch):
+def test_a_stranger_failing_from_one_address_does_not_lock_the_owner_out_elsewhere(leader):
+    for _ in range(3 * FAILURES_BEFORE_LOCK):
+        try:
+            verify_password(leader, CEO, "wrong horse battery", source="203.0.113.7")
+        except TooManyAttempts:
+            pass
+    with pytest.raises(TooManyAttempts):
+        verify_password(leader, CEO, PASSWORD, source="203.0.113.7")
+    assert verify_password(leader, CEO, PASSWORD, source="198.51.100.1").email == CEO  # the owner, at school
+    assert verify_password(leader, CEO, PASSWORD, source=None).email == CEO  # or from an unknown address
+
+
+def test_the_lock_doubles_with_each_further_failure_up_to_an_hour_and_refusals_do_not_extend_it(leader, monkeypatch):
+    assert [lock_for(n) for n in range(FAILURES_BEFORE_LOCK - 1, FAILURES_BEFORE_LOCK + 8)] == [
+        timedelta(0), *(timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32)), LONGEST_LOCK, LONGEST_LOCK]
     start = users_module.utcnow()
     clock = {"now": start}
     monkeypatch.setattr(users_module, "utcnow", lambda: clock["now"])
-    for _ in range(MAX_FAILURES_PER_EMAIL):
+    for _ in range(FAILURES_BEFORE_LOCK):
         verify_password(leader, CEO, "wrong horse battery", source="10.0.0.1")
-    clock["now"] = start + timedelta(minutes=10)
-    with pytest.raises(TooManyAttempts, match="wait 5 minutes"):
+    clock["now"] = start + timedelta(seconds=30)
+    with pytest.raises(TooManyAttempts, match="wait 1 minute and"):  # refused, not counted
         verify_password(leader, CEO, PASSWORD, source="10.0.0.1")
-    clock["now"] = start + WINDOW + timedelta(seconds=1)
+    clock["now"] = start + timedelta(seconds=61)  # the minute is up: one more guess, wrong
+    assert verify_password(leader, CEO, "wrong horse battery", source="10.0.0.1") is None
+    clock["now"] = start + timedelta(seconds=61 + 90)
+    with pytest.raises(TooManyAttempts, match="wait 1 minute and"):  # two minutes from the sixth failure
+        verify_password(leader, CEO, PASSWORD, source="10.0.0.1")
+    clock["now"] = start + timedelta(seconds=61 + 121)
     assert verify_password(leader, CEO, PASSWORD, source="10.0.0.1").email == CEO
 
 
 def test_a_success_clears_the_failures_before_it(leader):
-    for _ in range(MAX_FAILURES_PER_EMAIL - 1):
+    for _ in range(FAILURES_BEFORE_LOCK - 1):
         verify_password(leader, CEO, "wrong horse battery", source="10.0.0.1")
     assert verify_password(leader, CEO, PASSWORD, source="10.0.0.1") is not None
-    for _ in range(MAX_FAILURES_PER_EMAIL - 1):
+    for _ in range(FAILURES_BEFORE_LOCK - 1):
         assert verify_password(leader, CEO, "wrong horse battery", source="10.0.0.1") is None
     assert verify_password(leader, CEO, PASSWORD, source="10.0.0.1") is not None
 
 
-def test_unknown_addresses_are_limited_the_same_way(engine):
-    for _ in range(MAX_FAILURES_PER_EMAIL):
+def test_accounts_that_do_not_exist_are_limited_the_same_way(engine):
+    for _ in range(FAILURES_BEFORE_LOCK):
         verify_password(engine, "guess@trust.example", "anything at all", source="10.0.0.1")
     with pytest.raises(TooManyAttempts, match="for this account"):
-        verify_password(engine, "guess@trust.example", "anything at all", source="10.0.0.2")
+        verify_password(engine, "guess@trust.example", "anything at all", source="10.0.0.1")
+    assert verify_password(engine, "guess@trust.example", "anything at all", source="10.0.0.2") is None
+
+
+def test_with_no_address_known_the_account_is_still_locked(leader):
+    for _ in range(FAILURES_BEFORE_LOCK):
+        verify_password(leader, CEO, "wrong horse battery", source=None)
+    with pytest.raises(TooManyAttempts, match="for this account"):
+        verify_password(leader, CEO, PASSWORD, source=None)
 
 
 def test_one_address_guessing_many_accounts_is_refused(leader, monkeypatch):
@@ -306,12 +338,56 @@ def test_parallel_guesses_cannot_slip_past_the_limit(leader):
         thread.start()
     for thread in threads:
         thread.join()
-    assert outcomes.count(None) == MAX_FAILURES_PER_EMAIL
-    assert outcomes.count("refused") == 12 - MAX_FAILURES_PER_EMAIL
+    assert outcomes.count(None) == FAILURES_BEFORE_LOCK
+    assert outcomes.count("refused") == 12 - FAILURES_BEFORE_LOCK
     with leader.connect() as conn:
         checked = conn.execute(sa.select(sa.func.count()).select_from(login_attempts)
                                .where(login_attempts.c.refused.is_(False))).scalar()
-    assert checked == MAX_FAILURES_PER_EMAIL
+    assert checked == FAILURES_BEFORE_LOCK
+
+
+def test_guessing_spread_over_many_addresses_is_stopped_trust_wide_but_not_for_an_owner_at_home(
+        leader, monkeypatch):
+    from store import sessions
+
+    sessions.start(leader, CEO, source="192.0.2.50")  # the owner signed in from home last week
+    monkeypatch.setattr(users_module, "MAX_FAILURES_TRUST_WIDE", 12)
+    real = users_module.password_matches
+    monkeypatch.setattr(users_module, "password_matches", lambda *a: False)  # keep the test quick
+    for i in range(12):  # one guess each from twelve addresses: no address and no pair is locked
+        verify_password(leader, f"guess{i}@trust.example", "anything at all", source=f"203.0.113.{i}")
+    monkeypatch.setattr(users_module, "password_matches", real)
+    for source in ("198.51.100.1", None):
+        with pytest.raises(TooManyAttempts) as refused:
+            verify_password(leader, CEO, PASSWORD, source=source)
+        assert str(refused.value) == (
+            "Too many failed sign-ins to this dashboard just now, from many places. Please wait 15 minutes and try "
+            "again. You can still sign in now from a computer or network you have signed in from before.")
+    assert verify_password(leader, CEO, PASSWORD, source="192.0.2.50").email == CEO
+    assert audit_rows(leader, "sign_in")[-2].detail == {"reason": "too many failed attempts", "whose": "trust"}
+
+
+def test_unlock_clears_the_lock_from_every_address_and_is_audited(leader):
+    for source in ("10.0.0.1", "10.0.0.2"):
+        for _ in range(FAILURES_BEFORE_LOCK):
+            verify_password(leader, CEO, "wrong horse battery", source=source)
+        with pytest.raises(TooManyAttempts):
+            verify_password(leader, CEO, PASSWORD, source=source)
+    assert unlock(leader, " CEO@Trust.Example", actor="command line", source="command line") == 12
+    assert verify_password(leader, CEO, PASSWORD, source="10.0.0.1").email == CEO
+    assert verify_password(leader, CEO, PASSWORD, source="10.0.0.2").email == CEO
+    assert unlock(leader, CEO, actor="command line") == 0  # nothing held against it now
+    rows = audit_rows(leader, "unlock")
+    assert [(r.actor, r.outcome, r.detail) for r in rows] == [
+        ("command line", "done", {"email": CEO, "failures_cleared": 12}),
+        ("command line", "done", {"email": CEO, "failures_cleared": 0})]
+
+
+def test_unlock_of_nobody_is_refused_with_a_sentence(leader):
+    with pytest.raises(UnknownUser, match="There is no user nobody@trust.example."):
+        unlock(leader, "nobody@trust.example", actor="command line")
+    with pytest.raises(BadEmail):
+        unlock(leader, "not an address", actor="command line")
 
 
 def test_old_attempts_are_cleared_but_the_audit_keeps_them(leader, monkeypatch):

@@ -80,7 +80,31 @@ def test_list_set_role_and_remove(db):
         "head@school.example (Rowan Ashdown): Trustee; removed"
 
 
+def test_unlock_lets_a_locked_out_user_sign_in_at_once_and_says_so(db):
+    from store.users import FAILURES_BEFORE_LOCK, TooManyAttempts
+
+    run("users", "add", "ceo@trust.example", "--role", "trust_leader", "--password-stdin", "--db", db,
+        stdin=PASSWORD + "\n")
+    engine = make_engine(db)
+    for _ in range(FAILURES_BEFORE_LOCK):
+        verify_password(engine, "ceo@trust.example", "not the password", source="203.0.113.7")
+    with pytest.raises(TooManyAttempts):
+        verify_password(engine, "ceo@trust.example", PASSWORD, source="203.0.113.7")
+    done = run("users", "unlock", "CEO@trust.example", "--db", db)
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (
+        0, "Unlocked ceo@trust.example: 6 failed sign-ins cleared, so they can sign in again now.", "")
+    assert verify_password(engine, "ceo@trust.example", PASSWORD, source="203.0.113.7") is not None
+    again = run("users", "unlock", "ceo@trust.example", "--db", db)
+    assert (again.returncode, again.stdout.strip()) == (
+        0, "ceo@trust.example was not locked out: no failed sign-ins were held against it.")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(audit.c.actor, audit.c.detail).where(audit.c.action == "unlock")).all()
+    assert rows == [("command line", {"email": "ceo@trust.example", "failures_cleared": 6}),
+                    ("command line", {"email": "ceo@trust.example", "failures_cleared": 0})]
+
+
 @pytest.mark.parametrize("args, words", [
+    (("users", "unlock", "nobody@trust.example"), "There is no user nobody@trust.example."),
     (("users", "add", "dsl@school.example", "--role", "dsl"), "A DSL must hold at least one school"),
     (("users", "add", "not-an-email", "--role", "trustee"), "is not an email address"),
     (("users", "add", "t@trust.example", "--role", "trustee", "--school", "140001"), "Only a DSL"),
@@ -142,15 +166,17 @@ def test_the_commands_work_on_each_database(engine, capsys):
     assert cli.main(["users", "add", "ceo@trust.example", "--role", "trust_leader", "--db", url]) == 0
     assert cli.main(["users", "add", "dsl@school.example", "--role", "dsl", "--school", "140001", "--db", url]) == 0
     assert cli.main(["users", "set-role", "dsl@school.example", "dsl", "--school", "140009", "--db", url]) == 0
+    assert cli.main(["users", "unlock", "dsl@school.example", "--db", url]) == 0
     assert cli.main(["users", "remove", "dsl@school.example", "--db", url]) == 0
     assert cli.main(["users", "remove", "dsl@school.example", "--db", url]) == 1
+    assert cli.main(["users", "unlock", "dsl@school.example", "--db", url]) == 1
     assert cli.main(["users", "list", "--db", url]) == 0
     out = capsys.readouterr().out
     assert "dsl@school.example: DSL; removed" in out
     with engine.connect() as conn:
         actions = conn.execute(sa.select(audit.c.action, audit.c.actor).order_by(audit.c.id)).all()
     assert actions == [("add_user", "command line"), ("add_user", "command line"), ("set_role", "command line"),
-                       ("remove_user", "command line")]
+                       ("unlock", "command line"), ("remove_user", "command line")]
 
 
 class _Terminal(io.StringIO):
