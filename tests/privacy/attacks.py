@@ -765,14 +765,3 @@ def _small_in(text: str) -> str | None:
                 1 <= b - a <= 4 and "staff in date" not in rest:
             return f"{b:g} − {a:g} = {b - a:g} are the rest"
     return None
-
-
-def run_all(k: Knowledge, ts: list[Target]) -> dict[str, list[Leak]]:
-    return {"direct": direct(k, ts), "totals": totals(k, ts), "rates": rates(k, ts),
-            "other terms": other_terms(k, ts), "position": position(k, ts), "bounds": bounds(k, ts)}
-
-
-def explain(leaks: list[Leak], limit: int = 25) -> str:
-    lines = sorted({str(x) for x in leaks})
-    more = f"\n... and {len(lines) - limit} more" if len(lines) > limit else ""
-    return "\n".join(lines[:limit]) + more

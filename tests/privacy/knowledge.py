@@ -748,8 +748,8 @@ CELLS = _cells()
 # ---- what the contract and the gap rules tell every reader ---------------------------------------
 
 def contract(k: Knowledge, school_terms) -> None:
-    """The contract's rules (a part at most its whole) for every school-term returned, and what the
-    absence of a gap says where its conditions are known to hold."""
+    """The contract's rules (a part at most its whole) for every school-term returned: every reader
+    can read them in the template. (What a gap not raised says is attacks.absences.)"""
     for urn, ti in school_terms:
         for rule in RULES:
             k.bound(expr(((urn, ti, rule.left), 1.0), *(((urn, ti, r), -1.0) for r in rule.right)), -INF, 0,
