@@ -107,6 +107,18 @@ def for_reader(log: pd.DataFrame, suppress: bool, raised_gaps: dict[tuple[str, s
     return out
 
 
+def history_for_reader(history: pd.DataFrame, suppress: bool) -> pd.DataFrame:
+    """An item's record of changes (store.challenges.challenge_history) as a reader with small
+    counts suppressed may see it: the words typed into it (the question, answer, action, who
+    asked, who answered, the owner) with their small numbers as "fewer than 5", as ``for_reader``
+    shows them in the item itself. Unchanged for a reader who sees every figure."""
+    if not suppress or history.empty:
+        return history
+    out = history.copy()
+    out["changes"] = pd.Series([mask_small(_txt(v) or "") for v in out["changes"]], index=out.index, dtype=object)
+    return out
+
+
 def still_open(state: pd.DataFrame) -> pd.DataFrame:
     """The items not closed: open or answered."""
     return state[state["status"] != CLOSED] if len(state) else state

@@ -102,6 +102,8 @@ def edit(items: pd.DataFrame) -> None:
              answered_by=answered_by, action=action, owner=owner, due_date=due, status=status)
     with st.expander("Changes to this question"):
         history = common.run_safely("reading the record", challenge_history, common.engine(), pick)
+        if history is not None:
+            history = board.history_for_reader(history, common.scope().suppress)
         if history is not None and not history.empty:
             st.dataframe(pd.DataFrame({
                 "When (UTC)": pd.to_datetime(history["at"]).dt.strftime("%d %b %Y %H:%M"),

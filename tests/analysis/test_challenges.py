@@ -153,3 +153,21 @@ def test_a_reader_with_small_counts_hidden_sees_each_finding_in_their_own_words(
     assert list(shown["question"]) == ["Why were fewer than 5 not reviewed?", "What next?", "When is it booked?"]
     assert shown.iloc[1]["answer"] == "fewer than 5 children now have plans." and shown.iloc[0]["answer"] is None
     assert for_reader(log, False, trustee_gaps) is log  # a leader reads what was typed
+
+
+def test_a_reader_with_small_counts_hidden_reads_an_items_changes_with_them_hidden_too():
+    """The record of changes repeats what was typed; a trustee reads it as they read the item."""
+    from analysis.challenges import history_for_reader
+
+    history = pd.DataFrame({
+        "at": [datetime(2026, 3, 2, 9), datetime(2026, 3, 1, 9)], "actor": ["ceo@trust", "ceo@trust"],
+        "what": ["changed", "raised"],
+        "changes": ["Answer: Two were seen on 3 March → 3 were seen; Status: open → answered",
+                    "Question: Why were 2 children not seen?; Asked by: Chair; Meeting date: 2026-01-30"],
+    })
+    shown = history_for_reader(history, True)
+    assert list(shown["changes"]) == [
+        "Answer: Fewer than 5 were seen on fewer than 5 March → fewer than 5 were seen; Status: open → answered",
+        "Question: Why were fewer than 5 children not seen?; Asked by: Chair; Meeting date: 2026-01-30"]
+    assert history_for_reader(history, False) is history  # a leader reads what was typed
+    assert history_for_reader(history.iloc[0:0], True).empty

@@ -208,3 +208,19 @@ def test_the_board_pack_page_makes_the_pdf(sample_app, sign_in):
     assert "board_pack_2025-26_Summer_trustee.pdf" in download.proto.label
     made = audit_log(_engine(sample_app), actions=["board_pack"])
     assert made.iloc[0]["detail"] == {"format": "pdf", "for": "trustee"}
+
+
+def test_a_trustee_reads_a_questions_record_of_changes_with_small_counts_hidden(sample_app, sign_in):
+    """The record of changes under a question repeats what was typed into it: a trustee reads it,
+    as they read the question, with small counts as "fewer than 5"; a trust leader as typed."""
+    item, _ = _raise_on_first_gap(sample_app, question="Why were 2 children not seen?",
+                                  answer="Three were seen on 4 March.", answered_by="Head", status="answered")
+    for role, shown in (("trustee", "Why were fewer than 5 children not seen?"),
+                        ("trust_leader", "Why were 2 children not seen?")):
+        sign_in(role, email=f"{role}@example.org")
+        at = open_page("pages/challenges.py", state={"cl_pick": item})
+        assert_no_exception(at)
+        (changes,) = [d.value for d in at.dataframe if "Changes" in d.value.columns]
+        assert shown in changes.iloc[0]["Changes"], role
+        if role == "trustee":
+            assert "Fewer than 5 were seen on fewer than 5 March." in changes.iloc[0]["Changes"]

@@ -1,0 +1,86 @@
+"""What the adversary reads, gathered once per test session for each trust: everything a trustee
+receives, what it makes of it, and the real counts it must not be able to work out.
+
+Gathering is the slow part (the sample trust's pages, six terms of them, take about a minute and
+a half of one core; the small trust's half a minute); every test of the folder shares it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pytest
+
+from tests.privacy import attacks, harvest, knowledge, trusts
+
+TRUSTS = {"sample trust": trusts.sample_trust, "small trust": trusts.small_trust}
+
+
+@dataclass
+class Reading:
+    """One trust as the adversary sees it (as ``role``) and as it really is."""
+
+    name: str
+    path: Path
+    role: str = "trustee"
+    kw: dict = field(default_factory=dict)
+
+    @cached_property
+    def data(self):
+        """The real, unsuppressed data: the answers, never shown to the adversary."""
+        from analysis.dataset import load_dataset
+        from store import db
+
+        engine = db.make_engine(f"sqlite:///{self.path}")
+        try:
+            return load_dataset(engine)
+        finally:
+            db.dispose(engine)
+
+    @cached_property
+    def items(self) -> list[harvest.Item]:
+        return harvest.everything(self.path, self.role, **self.kw)
+
+    @cached_property
+    def k(self) -> knowledge.Knowledge:
+        return knowledge.read_all(self.items, self.data.school_names)
+
+    @cached_property
+    def targets(self) -> list[attacks.Target]:
+        return attacks.targets(self.data, self.k)
+
+    @cached_property
+    def programme(self) -> attacks.Programme:
+        return attacks.Programme(self.k)
+
+    def name_of(self, urn) -> str:
+        return self.data.school_names.get(urn, "the trust") if urn else "the trust"
+
+
+_READINGS: dict[str, Reading] = {}
+
+
+@pytest.fixture(scope="session")
+def trust_files(tmp_path_factory):
+    return tmp_path_factory.mktemp("adversary")
+
+
+def get_reading(name: str, folder: Path) -> Reading:
+    if name not in _READINGS:
+        here = folder / name.replace(" ", "_")
+        here.mkdir()
+        _READINGS[name] = Reading(name, TRUSTS[name](here))
+    return _READINGS[name]
+
+
+@pytest.fixture(scope="session", params=list(TRUSTS))
+def reading(request, trust_files) -> Reading:
+    """Each trust read by a trustee, gathered once per session."""
+    return get_reading(request.param, trust_files)
+
+
+@pytest.fixture(scope="session")
+def small(trust_files) -> Reading:
+    """The small trust read by a trustee (the same reading as ``reading``'s)."""
+    return get_reading("small trust", trust_files)

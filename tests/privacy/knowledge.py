@@ -1,0 +1,770 @@
+"""What a reader can know from what they received: every number read as a fact about the counts.
+
+The unknowns are the counts of each school-term's return, one per measure (``Var``: urn, term
+index, measure id). Whatever the reader was given becomes one of:
+
+- ``Bound``: a sum of counts lies between two numbers (a count shown, "fewer than 5" as 1 to 4,
+  "not shown" as 5 or more, the relations the contract and the gap rules state);
+- ``Ratio``: a rate or share, a school's or the trust's, lies between two numbers (a rounded
+  figure in a table, an exact one in a figure's JSON), that is lo <= scale * num / den <= hi;
+- ``Position``: where a school sits on the funnel plot ("above the trust (95%)");
+- ``Change``: a figure's change from another term;
+- ``Text``: every sentence, for the free-text attack.
+
+Every table and figure must be understood: one the reader was given that no parser here knows is
+listed in ``unparsed``, and the adversary fails on it, so a new way of showing numbers cannot
+slip past unread.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis.challenges import NOT_SHOWN as FINDING_WITHHELD
+from analysis.indicators import INDICATORS, INDICATORS_BY_ID, PER_100
+from analysis.privacy import about_children
+from analysis.suppression import NOT_SHOWN, fewer_than, suppression_threshold
+from analysis.thresholds import THRESHOLDS
+from charts.funnel import POSITION_WORDS
+from loaders.registry import COUNT, MEASURES, MEASURES_BY_ID, REFERRALS, RULES, TERMS, term_index
+
+Var = tuple  # (urn, term_index, measure id)
+Expr = tuple  # ((Var, coefficient), ...), sorted
+
+T = suppression_threshold()
+FEWER = fewer_than(T)
+INF = math.inf
+LABELS = {i.label: i for i in INDICATORS}
+POSITIONS = {words: code for code, words in POSITION_WORDS.items()}
+POSITION_ORDER = {"below_998": 0, "below_95": 1, "within": 2, "above_95": 3, "above_998": 4}
+TERM_SHORT = {t[:3]: t for t in TERMS}
+NO_DATA = ("no data", "", None)
+ROUNDED = 0.005  # the About page shows the gap rules' lines to the nearest per cent
+PEOPLE = r"(?:children|child(?! protection| in need|-on-child)|pupils?|referrals?|allegations?|young people|students?|famil(?:y|ies)|learners?|" \
+         r"girls?|boys?|siblings?|cases?|victims?|families)"
+
+
+def expr(*terms: tuple[Var, float]) -> Expr:
+    merged: dict = defaultdict(float)
+    for var, coef in terms:
+        merged[var] += coef
+    return tuple(sorted((v, c) for v, c in merged.items() if c))
+
+
+def part(indicator: str, which: str, urn: str, ti: int) -> Expr:
+    ind = INDICATORS_BY_ID[indicator]
+    return expr(*(((urn, ti, m), 1.0) for m in getattr(ind, which)))
+
+
+def scale(indicator: str) -> float:
+    return 100.0 if INDICATORS_BY_ID[indicator].unit == PER_100 else 1.0
+
+
+@dataclass
+class Bound:
+    expr: Expr
+    lo: float
+    hi: float
+    route: str
+    kind: str = "shown"  # shown, fewer, not shown, finding, rule, query
+
+
+@dataclass
+class Ratio:
+    num: Expr
+    den: Expr
+    lo: float  # of scale * num / den
+    hi: float
+    scale: float
+    route: str
+    kind: str = "value"  # value (a school's), trust
+
+
+@dataclass
+class Position:
+    urn: str
+    ti: int
+    indicator: str
+    position: str
+    route: str
+
+
+@dataclass
+class Change:
+    urn: str
+    ti: int
+    indicator: str
+    back: int  # terms back: 1 (last term) or 3 (a year ago)
+    lo: float  # of the change, in the indicator's unit (a share 0 to 1, or per 100)
+    hi: float
+    route: str
+
+
+@dataclass
+class Knowledge:
+    bounds: list[Bound] = field(default_factory=list)
+    ratios: list[Ratio] = field(default_factory=list)
+    positions: list[Position] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    trust: dict = field(default_factory=lambda: defaultdict(list))  # (ti, indicator) -> [(lo, hi, route)]
+    # (ti, indicator) -> urn -> (numerator present, denominator present and not 0): who is pooled
+    rows: dict = field(default_factory=lambda: defaultdict(dict))
+    texts: list[tuple[str, str]] = field(default_factory=list)  # (text, route)
+    findings: dict = field(default_factory=dict)  # (urn, ti, finding) -> route: each read once
+    raised: dict = field(default_factory=lambda: defaultdict(set))  # (urn, ti) -> the kinds of finding seen
+    gap_lists: set = field(default_factory=set)  # terms whose whole gap list was read (the CSV, the command line)
+    unparsed: list[str] = field(default_factory=list)
+    thresholds: dict = field(default_factory=lambda: {t.id: t.default for t in THRESHOLDS})
+    names: dict = field(default_factory=dict)  # school name -> urn
+
+    def bound(self, e: Expr, lo: float, hi: float, route: str, kind: str = "shown") -> None:
+        if e:
+            self.bounds.append(Bound(e, lo, hi, route, kind))
+
+    def count(self, indicator: str, which: str, urn: str, ti: int, cell, route: str) -> None:
+        """A table's count cell: a number, "fewer than 5", "not shown", or blank."""
+        e = part(indicator, which, urn, ti)
+        read = read_count(cell)
+        if read is None:
+            self.unparsed.append(f"{route}: a count cell {cell!r}")
+        elif read == "blank":
+            self._row(indicator, which, urn, ti, False)
+        else:
+            lo, hi, kind = read
+            self.bound(e, lo, hi, route, kind)
+            self._row(indicator, which, urn, ti, which == "numerator" or hi > 0)
+
+    def _row(self, indicator, which, urn, ti, present: bool) -> None:
+        num, den = self.rows[(ti, indicator)].get(urn, (None, None))
+        self.rows[(ti, indicator)][urn] = (present, den) if which == "numerator" else (num, present)
+
+    def value(self, indicator: str, urn: str, ti: int, lo: float, hi: float, route: str) -> None:
+        self.ratios.append(Ratio(part(indicator, "numerator", urn, ti), part(indicator, "denominator", urn, ti),
+                                 lo, hi, scale(indicator), route))
+
+    def urn(self, name) -> str | None:
+        name = html.unescape(str(name)) if name is not None else ""
+        return self.names.get(name)
+
+
+# ---- reading one cell --------------------------------------------------------------------------
+
+def read_count(cell):
+    """(lo, hi, kind) for a count cell, "blank" for no data, None when not a count."""
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+        return "blank"
+    if isinstance(cell, (int, float)):
+        return (float(cell), float(cell), "shown")
+    text = str(cell).strip()
+    if text in NO_DATA:
+        return "blank"
+    if text == FEWER:
+        return (1.0, T - 1.0, "fewer")
+    if text == NOT_SHOWN:
+        return (float(T), INF, "not shown")
+    if re.fullmatch(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?", text):
+        n = float(text.replace(",", ""))
+        return (n, n, "shown")
+    return None
+
+
+def read_value(text, unit: str):
+    """(lo, hi) of a figure as a page shows it ("2.4 per 100", "85%", "2.4 per 100 pupils"), in the
+    indicator's unit (per 100, or a share from 0 to 1); "blank" for no data; None otherwise."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return "blank"
+    if isinstance(text, (int, float)):  # the pack's workbook: rounded to 4 places
+        return (float(text) - 5e-5, float(text) + 5e-5)
+    text = str(text).strip()
+    if text in NO_DATA or text == NOT_SHOWN:
+        return "blank"
+    m = re.fullmatch(r"(-?\d+(?:\.(\d+))?) per 100(?: pupils)?", text)
+    if m and unit == PER_100:
+        half = 0.5 * 10 ** -len(m.group(2) or "")
+        return (float(m.group(1)) - half, float(m.group(1)) + half)
+    m = re.fullmatch(r"(-?\d+(?:\.(\d+))?)%", text)
+    if m and unit != PER_100:
+        half = 0.5 * 10 ** -len(m.group(2) or "")
+        return ((float(m.group(1)) - half) / 100, (float(m.group(1)) + half) / 100)
+    return None
+
+
+def read_change(text, unit: str):
+    """(lo, hi) of a change ("+0.4 per 100", "-5 points"); "blank" for no data."""
+    if text is None or str(text).strip() in NO_DATA:
+        return "blank"
+    text = str(text).strip()
+    m = re.fullmatch(r"([+-]\d+(?:\.(\d+))?) (per 100|points)", text)
+    if not m or (m.group(3) == "points") == (unit == PER_100):
+        return None
+    half = 0.5 * 10 ** -len(m.group(2) or "")
+    k = 1 if unit == PER_100 else 100
+    return ((float(m.group(1)) - half) / k, (float(m.group(1)) + half) / k)
+
+
+def exact(v: float) -> tuple[float, float]:
+    """A figure from a chart's JSON: exact but for floating point."""
+    slack = 1e-9 * max(1.0, abs(v))
+    return (v - slack, v + slack)
+
+
+def term_of_label(label: str) -> int | None:
+    """"Aut 2024/25" or "Autumn 2024/25" to its term index."""
+    m = re.fullmatch(r"(Aut|Spr|Sum)\w* (\d{4}/\d{2})", str(label).strip())
+    return term_index(m.group(2), TERM_SHORT[m.group(1)]) if m else None
+
+
+# ---- reading everything ------------------------------------------------------------------------
+
+IGNORED_TABLES = {
+    # what the table holds, and why no count of children is in it
+    ("Theme", "Indicator", "Definition"): "definitions",
+    ("Theme", "Measure", "Definition"): "definitions",
+    ("School", "Cells filled", "Blank (not known)"): "blank cells and queries per return",
+    ("When (UTC)", "Who", "What", "Changes"): None,  # read as free text
+    ("Note",): "a sentence",
+}
+
+
+def read_all(items, names: dict[str, str]) -> Knowledge:
+    """Everything a list of harvested items tells a reader who knows the product and the schools'
+    names (``names``: urn -> name)."""
+    k = Knowledge(names={html.unescape(n): u for u, n in names.items()})
+    # the thresholds first: the gap rules are read with them
+    for item in items:
+        if item.kind == "table" and list(item.data.columns)[:4] == ["Setting", "Meaning", "Default", "This trust"]:
+            _thresholds(k, item)
+    for item in items:
+        try:
+            _read(k, item)
+        except Exception as exc:  # noqa: BLE001 - the adversary must understand everything
+            k.unparsed.append(f"{item.where}: could not be read ({type(exc).__name__}: {exc})")
+    return k
+
+
+def _read(k: Knowledge, item) -> None:
+    if item.kind in ("text", "metric"):
+        k.texts.append((str(item.data), item.where))
+        if item.kind == "metric":
+            _metric(k, item)
+        return
+    if item.kind == "chart":
+        _chart(k, item)
+        return
+    if item.kind == "file":
+        if item.where.endswith('(CSV)"'):
+            from io import StringIO
+            frame = pd.read_csv(StringIO(item.data.decode("utf-8-sig")), dtype=str, keep_default_na=False)
+            _table(k, item, frame)
+        return  # the packs are read from their opened parts (harvest.pack_items)
+    if item.kind == "table":
+        _table(k, item, item.data)
+        return
+    k.unparsed.append(f"{item.where}: {str(item.data)[:200]}")
+
+
+def _texts_of(k: Knowledge, frame: pd.DataFrame, where: str) -> None:
+    for column in frame.columns:
+        for v in frame[column]:
+            if isinstance(v, str) and v.strip():
+                k.texts.append((v, where))
+
+
+def _table(k: Knowledge, item, frame: pd.DataFrame) -> None:
+    cols = [str(c) for c in frame.columns]
+    where = item.where
+    _texts_of(k, frame, where)
+    for start, why in IGNORED_TABLES.items():
+        if tuple(cols[:len(start)]) == start:
+            return
+    if cols == ["School", "Count", "Base", "Value", "Trust", "Against the trust"]:
+        return _funnel_table(k, item, frame)
+    if cols[:2] == ["Term", "Trust"]:
+        return _trend_table(k, item, frame)
+    if cols[:4] == ["Theme", "Measure", "This school", "Numbers"]:
+        return _school_table(k, item, frame)
+    if cols[:6] == ["Measure", "School", "URN", "Count", "Base", "Value"]:
+        return _pack_table(k, item, frame)
+    if cols[:4] == ["Setting", "Meaning", "Default", "This trust"]:
+        return
+    if "The board asked" in cols:
+        return _board_table(k, item, frame)
+    if "What we found" in cols or "finding" in cols:
+        return _gap_table(k, item, frame)
+    if cols == ["Item", "Value"]:
+        for name, value in zip(frame["Item"], frame["Value"]):
+            m = re.fullmatch(r"(.+?): (.+) Ask: .+", str(value), re.S) if str(name).startswith("Top gap") else None
+            if m:
+                _finding(k, k.urn(m.group(1)), item.term_index, m.group(2), where)
+        return
+    if "Where" in cols and ("The check asked" in cols or "Query" in cols):
+        column = "The check asked" if "The check asked" in cols else "Query"
+        for i, message in enumerate(frame[column]):
+            urn = item.urn if "School" not in cols else k.urn(frame["School"].iloc[i])
+            _query(k, urn, item.term_index, str(message), where)
+        return
+    if cols and cols[0] == "School" and _grid_of_labels(frame):
+        return  # the theme heatmap, training and checks, the returns tracker: levels and events
+    k.unparsed.append(f"{where}: a table with columns {cols}")
+
+
+def _grid_of_labels(frame: pd.DataFrame) -> bool:
+    """A grid of levels (the heatmap, training and checks, returns): each cell a symbol and words
+    ("✔ No gap", "▲ 2 amber", "✖ 95%", "✔ on time", "▲ 12 days late", "✖ Mar 25")."""
+    ok = re.compile(r"(?:[✔▲✖?–] .*|–|\d{6})")
+    cells = frame.drop(columns=["School"]).astype(str)
+    return bool(cells.map(lambda v: bool(ok.fullmatch(v.strip())) if v.strip() else True).all().all())
+
+
+def _indicator_of(title: str, route: str, k: Knowledge):
+    for suffix in (": each school against the trust", ", term by term", ": schools compared", ": term by term"):
+        if title.endswith(suffix):
+            ind = LABELS.get(title[: -len(suffix)])
+            if ind is None:
+                k.unparsed.append(f"{route}: no measure is called {title[: -len(suffix)]!r}")
+            return ind
+    return None
+
+
+def _funnel_table(k: Knowledge, item, frame) -> None:
+    ind = _indicator_of(item.title, item.where, k)
+    ti = item.term_index
+    if ind is None or ti is None:
+        k.unparsed.append(f"{item.where}: a funnel table with no measure or term")
+        return
+    for r in frame.itertuples(index=False):
+        urn = k.urn(r.School)
+        route = f"{item.where}, {r.School}"
+        k.count(ind.id, "numerator", urn, ti, r.Count, route)
+        k.count(ind.id, "denominator", urn, ti, r.Base, route)
+        _value_cell(k, ind, urn, ti, r.Value, route)
+        _trust_cell(k, ind, ti, r.Trust, route)
+        _position(k, ind, urn, ti, r[5], route)
+
+
+def _value_cell(k: Knowledge, ind, urn, ti, cell, route) -> None:
+    read = read_value(cell, ind.unit)
+    if read is None:
+        k.unparsed.append(f"{route}: a value {cell!r}")
+    elif read != "blank":
+        k.value(ind.id, urn, ti, *read, route)
+
+
+def _trust_cell(k: Knowledge, ind, ti, cell, route) -> None:
+    read = read_value(cell, ind.unit)
+    if read is None:
+        k.unparsed.append(f"{route}: a trust figure {cell!r}")
+    elif read != "blank":
+        k.trust[(ti, ind.id)].append((*read, route))
+
+
+def _position(k: Knowledge, ind, urn, ti, words, route) -> None:
+    code = POSITIONS.get(str(words))
+    if code is None:
+        k.unparsed.append(f"{route}: a position {words!r}")
+    elif code:
+        k.positions.append(Position(urn, ti, ind.id, code, route))
+
+
+def _trend_table(k: Knowledge, item, frame) -> None:
+    ind = _indicator_of(item.title, item.where, k)
+    if ind is None:
+        k.unparsed.append(f"{item.where}: a term-by-term table with no measure")
+        return
+    for _, row in frame.iterrows():
+        ti = term_of_label(row["Term"])
+        _trust_cell(k, ind, ti, row["Trust"], f"{item.where}, {row['Term']}")
+        for name in frame.columns[2:]:
+            urn, cell = k.urn(name), str(row[name])
+            route = f"{item.where}, {name}, {row['Term']}"
+            if cell in ("not shown", "no data"):
+                continue
+            m = re.fullmatch(r"(.+) \((\S+) of (\S+)\)", cell)
+            if not m:
+                k.unparsed.append(f"{route}: {cell!r}")
+                continue
+            _value_cell(k, ind, urn, ti, m.group(1), route)
+            k.count(ind.id, "numerator", urn, ti, m.group(2), route)
+            k.count(ind.id, "denominator", urn, ti, m.group(3), route)
+
+
+def _school_table(k: Knowledge, item, frame) -> None:
+    urn, ti = item.urn, item.term_index
+    for r in frame.itertuples(index=False):
+        ind = LABELS.get(r.Measure)
+        route = f"{item.where}, {r.Measure}"
+        if ind is None:
+            k.unparsed.append(f"{route}: no measure is called {r.Measure!r}")
+            continue
+        if r.Numbers:
+            m = re.fullmatch(r"(.+) of (.+)", r.Numbers)
+            k.count(ind.id, "numerator", urn, ti, m.group(1), route)
+            k.count(ind.id, "denominator", urn, ti, m.group(2), route)
+        _value_cell(k, ind, urn, ti, r[2], route)
+        _trust_cell(k, ind, ti, r.Trust, route)
+        _position(k, ind, urn, ti, r[8], route)
+        for back, cell in ((1, r[4]), (3, r[5])):
+            read = read_change(cell, ind.unit)
+            if read is None:
+                k.unparsed.append(f"{route}: a change {cell!r}")
+            elif read != "blank":
+                k.changes.append(Change(urn, ti, ind.id, back, *read, f"{route}, change on {back} term(s) before"))
+
+
+def _pack_table(k: Knowledge, item, frame) -> None:
+    ti = item.term_index
+    for r in frame.itertuples(index=False):
+        ind = LABELS.get(r.Measure)
+        urn = str(r.URN)
+        route = f"{item.where}, {r.School}, {r.Measure}"
+        if ind is None:
+            k.unparsed.append(f"{route}: no measure is called {r.Measure!r}")
+            continue
+        k.count(ind.id, "numerator", urn, ti, r.Count, route)
+        k.count(ind.id, "denominator", urn, ti, r.Base, route)
+        if r.Value != "not shown":
+            _value_cell(k, ind, urn, ti, r.Value, route)
+        _trust_cell(k, ind, ti, r.Trust, route)
+        _position(k, ind, urn, ti, r[8] or "", route)
+
+
+def _board_table(k: Knowledge, item, frame) -> None:
+    for _, row in frame.iterrows():
+        name = row["School"] if "School" in frame.columns else None
+        urn = k.urn(name) if name is not None else item.urn
+        raised = term_of_label(row["Raised"])
+        _finding(k, urn, raised, str(row["What we found"]), item.where)
+
+
+def _gap_table(k: Knowledge, item, frame) -> None:
+    if "finding" in frame.columns:  # the CSV and the command line: every field, every gap of the term
+        if "command line" in item.where or item.where.endswith('(CSV)"'):
+            k.gap_lists.add(item.term_index)
+        for _, row in frame.iterrows():
+            _finding(k, str(row["urn"]), term_index(row["academic_year"], row["term"]), row["finding"], item.where,
+                     severity=row["severity"])
+        return
+    for _, row in frame.iterrows():
+        urn = k.urn(row["School"]) if "School" in frame.columns else item.urn
+        severity = str(row.get("", row.get("Severity", "")))
+        _finding(k, urn, item.term_index, str(row["What we found"]), item.where, severity=severity)
+
+
+def _metric(k: Knowledge, item) -> None:
+    m = re.match(r"Pupils on roll: ([\d,]+)$", str(item.data))
+    if m and item.urn:
+        n = float(m.group(1).replace(",", ""))
+        k.bound(expr(((item.urn, item.term_index, "about.pupils_on_roll"), 1.0)), n, n, item.where)
+
+
+def _thresholds(k: Knowledge, item) -> None:
+    by_label = {t.label: t for t in THRESHOLDS}
+    for label, value in zip(item.data["Setting"], item.data["This trust"]):
+        t = by_label.get(label)
+        if t is None:
+            continue
+        text = str(value)
+        k.thresholds[t.id] = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+
+
+# ---- figures -----------------------------------------------------------------------------------
+
+def _chart(k: Knowledge, item) -> None:
+    fig, title = item.data, item.title
+    traces = fig.get("data", [])
+    if title.endswith(": each school against the trust"):
+        return _funnel_chart(k, item, fig)
+    if title.endswith(", term by term"):
+        return _trend_chart(k, item, fig)
+    if title == "Where the reviews' themes show a gap, by school":
+        for trace in traces:
+            for name, row in zip(trace.get("y", []), trace.get("customdata", [])):
+                for hover in row:
+                    for line in html.unescape(str(hover)).split("<br>"):
+                        line = line.removeprefix("• ").strip()
+                        k.texts.append((line, item.where))
+                        if line not in ("No gap found", "No return for this term") and not \
+                                re.fullmatch(r"…and \d+ more", line):
+                            _finding(k, k.urn(name), item.term_index, line, item.where)
+        return
+    if title in ("Training and KCSIE checks, by school", "Returns received, by school and term"):
+        for trace in traces:
+            for row in trace.get("customdata", []):
+                k.texts += [(html.unescape(str(v)), item.where) for v in row]
+        return
+    k.unparsed.append(f"{item.where}: a figure titled {title!r}")
+
+
+def _funnel_chart(k: Knowledge, item, fig) -> None:
+    ind = _indicator_of(item.title, item.where, k)
+    ti = item.term_index
+    layout = fig.get("layout", {})
+    for shape, note in zip(layout.get("shapes", []), layout.get("annotations", [])):
+        text = html.unescape(note.get("text", ""))
+        k.texts.append((text, item.where))
+        if text.startswith("Trust "):
+            k.trust[(ti, ind.id)].append((*exact(shape["y0"]), f"{item.where}: the trust's line"))
+    for trace in fig.get("data", []):
+        if trace.get("name") in ("95% limits", "99.8% limits") and trace.get("hoverinfo") == "skip":
+            continue  # the limits, drawn over a grid of sizes: no school's count
+        if trace.get("name") != "Schools":
+            k.unparsed.append(f"{item.where}: a trace {trace.get('name')!r}")
+            continue
+        xs, ys, data = trace.get("x", []), trace.get("y", []), trace.get("customdata") or []
+        for x, y, extra in zip(xs, ys, data):
+            if len(extra) != 3:
+                k.unparsed.append(f"{item.where}: a point's hover data {extra!r}")
+                continue
+            name, numerator, words = extra
+            urn = k.urn(name)
+            route = f"{item.where}, {html.unescape(str(name))}'s point and hover"
+            k.count(ind.id, "denominator", urn, ti, float(x), route)
+            k.count(ind.id, "numerator", urn, ti, float(numerator), route)
+            k.value(ind.id, urn, ti, *exact(float(y)), route)
+            _position(k, ind, urn, ti, words, route)
+        k.texts += [(html.unescape(str(t)), item.where) for t in trace.get("text", []) if t]
+
+
+def _trend_chart(k: Knowledge, item, fig) -> None:
+    ind = _indicator_of(item.title, item.where, k)
+    factor = 1.0 if ind.unit == PER_100 else 100.0
+    for trace in fig.get("data", []):
+        name = html.unescape(str(trace.get("name", "")))
+        xs, ys = trace.get("x", []), trace.get("y", [])
+        if name == "England":
+            continue
+        if name == "Trust":
+            for x, y in zip(xs, ys):
+                if y is not None and not math.isnan(y):
+                    k.trust[(term_of_label(x), ind.id)].append((*exact(y / factor), f"{item.where}: the trust's line"))
+            continue
+        labels = trace.get("text") if name == "Schools" else [name] * len(xs)
+        for x, y, who in zip(xs, ys, labels or []):
+            if x is None or y is None or (isinstance(y, float) and math.isnan(y)):
+                continue
+            urn, ti = k.urn(who), term_of_label(x)
+            if urn is None or ti is None:
+                k.unparsed.append(f"{item.where}: a point {who!r} at {x!r}")
+                continue
+            k.value(ind.id, urn, ti, *exact(y / factor), f"{item.where}, {html.unescape(str(who))}'s line at {x}")
+
+
+# ---- findings ----------------------------------------------------------------------------------
+
+NUM = r"[\d,]+"
+FINDINGS = {
+    "drift": re.compile(rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a neglect flag \(\d+%\)|(?P<band>Under half|"
+                        r"Half or more) of the children with a neglect flag) have been monitored in school only for "
+                        r"two terms or more\."),
+    "chronology": re.compile(rf"Chronologies were reviewed this term for (?:(?P<a>{NUM}) of (?P<b>{NUM}) flagged "
+                             r"children \(\d+%\)|(?P<band>under half|half or more) of the flagged children)\."),
+    "absent": re.compile(rf"(?P<a>{NUM}) flagged children are persistently absent, but only (?P<b>{NUM}) flagged "
+                         r"(?:child has|children have) an early help or child protection plan\."),
+    "absent_words": re.compile(r"More flagged children are persistently absent than have an early help or child "
+                               r"protection plan\."),
+    "lado": re.compile(rf"(?P<a>{NUM}) of (?P<b>{NUM}) allegations about staff \(\d+%\) were not referred to the "
+                       r"LADO\."),
+    "lado_words": re.compile(r"Not every allegation about staff received this term was referred to the LADO\."),
+    "refused": re.compile(rf"(?P<a>{NUM}) referrals? (?:was|were) not accepted this term and none was escalated\."),
+    "refused_words": re.compile(r"Referrals were not accepted this term and none was escalated\."),
+    "outlier": re.compile(r"(?P<label>.+): (?P<v>[\d.]+(?: per 100 pupils|%)) \((?P<a>[\d,]+) of (?P<b>[\d,]+)\), "
+                          r"(?P<side>higher|lower) than the trust's (?P<t>[\d.]+(?: per 100 pupils|%)), beyond what "
+                          r"chance would explain for a school this size\."),
+    "outlier_words": re.compile(r"(?P<label>.+): (?P<side>higher|lower) than the trust(?:'s (?P<t>[\d.]+(?: per 100 "
+                                r"pupils|%)))?, beyond what chance would explain for a school this size\."),
+    "quiet": re.compile(rf"A school of (?P<roll>{NUM}) pupils recorded no (?P<what>exploitation|child-on-child abuse) "
+                        r"concerns in any of the (?P<k>\d+) terms of (?P<year>\d{4}/\d{2}) returned so far\."),
+    "change": re.compile(r"(?P<where>[A-Za-z-]+![A-Z]+\d+|[A-Za-z-]+): (?P<said>.+) No explanation was given\."),
+    # no count of children in these: events, staff, dates, returns
+    "events": re.compile(r"(?:The school attended .+|.+ reports for child protection conferences.* were submitted "
+                         r"on time\.|\d+ safeguarding courses? (?:is|are) below the trust's line .+|.+ DSL.+|"
+                         r"The .+ (?:date was not given|was last done on .+)\.|The return names no designated .+|"
+                         r"No return has been received for .+|The return arrived \d+ days after it was due\.|"
+                         r"\d+% of the counts in the return were left blank \(not known\)\.|"
+                         r"(?:The designated safeguarding lead|A deputy DSL)'s .+)"),
+}
+
+
+def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -> None:
+    text = html.unescape(str(text)).strip()
+    k.texts.append((text, route))
+    if text == FINDING_WITHHELD or urn is None or ti is None:
+        if text != FINDING_WITHHELD:
+            k.unparsed.append(f"{route}: a finding with no school or term: {text!r}")
+        return
+    key = (urn, ti, text)
+    if key in k.findings:
+        return
+    k.findings[key] = route
+    route = f"{route}: \"{text}\""
+    v = lambda m: ((urn, ti, m), 1.0)  # noqa: E731
+    n = lambda s: float(s.replace(",", ""))  # noqa: E731
+    red = "Red" in severity or severity == "red"
+    amber = "Amber" in severity or severity == "amber"
+    th = k.thresholds
+    for name, pattern in FINDINGS.items():
+        m = pattern.fullmatch(text)
+        if not m:
+            continue
+        k.raised[(urn, ti)].add(name.removesuffix("_words"))
+        if name in ("drift", "chronology"):
+            part_id = "neglect.monitoring_only_2_terms" if name == "drift" else "neglect.chronology_reviewed"
+            flags = expr(v("neglect.active_flags"))
+            k.bound(flags, 1, INF, route, "finding")
+            if m.group("a"):
+                k.bound(expr(v(part_id)), n(m.group("a")), n(m.group("a")), route, "finding")
+                k.bound(flags, n(m.group("b")), n(m.group("b")), route, "finding")
+            elif m.group("band").lower() == "under half":  # part < flags / 2
+                k.bound(expr(v(part_id), (v("neglect.active_flags")[0], -0.5)), -INF, 0, route, "finding")
+            else:
+                k.bound(expr(v(part_id), (v("neglect.active_flags")[0], -0.5)), 0, INF, route, "finding")
+            # the gap's level says where the share lies (the About page's lines are rounded to a per cent)
+            at_least = lambda line: k.bound(expr(v(part_id), (v("neglect.active_flags")[0], -(line - ROUNDED))),  # noqa: E731
+                                            0, INF, route, "finding")
+            below = lambda line: k.bound(expr(v(part_id), (v("neglect.active_flags")[0], -(line + ROUNDED))),  # noqa: E731
+                                         -INF, 0, route, "finding")
+            if name == "drift":
+                if red:
+                    at_least(th["drift_red"])
+                if amber:
+                    at_least(th["drift_amber"])
+                    below(th["drift_red"])
+            else:
+                if red:
+                    below(th["chronology_red"])
+                if amber:
+                    at_least(th["chronology_red"])
+                if red or amber:
+                    below(th["chronology_amber"])
+        elif name == "absent":
+            k.bound(expr(v("neglect.persistently_absent")), n(m.group("a")), n(m.group("a")), route, "finding")
+            plans = expr(v("neglect.early_help_plan"), v("neglect.cp_plan_neglect"))
+            k.bound(plans, n(m.group("b")), n(m.group("b")), route, "finding")
+        elif name == "absent_words":
+            k.bound(expr(v("neglect.persistently_absent"), (v("neglect.early_help_plan")[0], -1),
+                         (v("neglect.cp_plan_neglect")[0], -1)), 1, INF, route, "finding")
+        elif name == "lado":
+            not_referred, due = n(m.group("a")), n(m.group("b"))
+            k.bound(expr(v("multi_agency.lado.due")), due, due, route, "finding")
+            k.bound(expr(v("multi_agency.lado.due"), (v("multi_agency.lado.done")[0], -1)), not_referred,
+                    not_referred, route, "finding")
+        elif name == "lado_words":
+            k.bound(expr(v("multi_agency.lado.due"), (v("multi_agency.lado.done")[0], -1)), 1, INF, route, "finding")
+        elif name in ("refused", "refused_words"):
+            refused = expr(*(v(f"referrals.{r.id}.not_accepted") for r in REFERRALS.rows))
+            lo, hi = (n(m.group("a")),) * 2 if name == "refused" else (1, INF)
+            k.bound(refused, lo, hi, route, "finding")
+            k.bound(expr(*(v(f"referrals.{r.id}.escalated") for r in REFERRALS.rows)), 0, 0, route, "finding")
+        elif name in ("outlier", "outlier_words"):
+            ind = LABELS.get(m.group("label"))
+            if ind is None:
+                k.unparsed.append(f"{route}: no measure is called {m.group('label')!r}")
+                return
+            side = "above_998" if m.group("side") == "higher" else "below_998"
+            k.positions.append(Position(urn, ti, ind.id, side, route))
+            if name == "outlier":
+                k.count(ind.id, "numerator", urn, ti, m.group("a"), route)
+                k.count(ind.id, "denominator", urn, ti, m.group("b"), route)
+                _value_cell(k, ind, urn, ti, m.group("v"), route)
+            if m.group("t"):
+                _trust_cell(k, ind, ti, m.group("t"), route)
+        elif name == "quiet":
+            rows = ("cse", "cce") if m.group("what") == "exploitation" else ("child_on_child",)
+            year = m.group("year")
+            for t in TERMS[:TERMS.index(_term_name(ti)) + 1]:
+                index = term_index(year, t)
+                if index <= ti:
+                    k.bound(expr(*(((urn, index, f"referrals.{r}.concerns"), 1.0) for r in rows)), 0, 0, route,
+                            "finding")
+        elif name == "change":
+            measure = CELLS.get(m.group("where"))
+            if measure is None:
+                return
+            said = m.group("said")
+            if said == "The figure is more than three times last term's.":
+                _growth(k, urn, ti, measure, None, None, route)
+            else:
+                _query(k, urn, ti, said, route)
+        return
+    k.unparsed.append(f"{route}: a finding no reader's rule explains")
+
+
+def _term_name(ti: int) -> str:
+    return TERMS[ti % 3]
+
+
+def _growth(k: Knowledge, urn, ti, measure, now, before, route) -> None:
+    """The check's query: this term's count is more than three times last term's, which was not 0."""
+    this, last = ((urn, ti, measure), 1.0), ((urn, ti - 1, measure), 1.0)
+    k.bound(expr(this, (last[0], -3.0)), 1, INF, route, "query")  # now >= 3 * before + 1
+    k.bound(expr(last), 1, INF, route, "query")
+    for which, cell in ((this, now), (last, before)):
+        read = read_count(cell) if cell is not None else "blank"
+        if read not in ("blank", None):
+            k.bound(expr(which), read[0], read[1], route, read[2])
+
+
+def _query(k: Knowledge, urn, ti, message: str, route: str) -> None:
+    k.texts.append((message, route))
+    m = re.match(r"(?P<where>\S+!\S+) holds (?P<now>[\d,]+|fewer than \d+), more than three times last term's "
+                 r"(?P<before>[\d,.]+|fewer than \d+)\.", message)
+    if m and CELLS.get(m.group("where")) and urn is not None and ti is not None:
+        _growth(k, urn, ti, CELLS[m.group("where")], m.group("now"), m.group("before").rstrip("."),
+                f"{route}: \"{message}\"")
+        return
+    m = re.match(r"(?P<where>\S+!\S+) holds (?P<now>[\d,]+|fewer than \d+), more than the (?P<roll>[\d,]+) pupils "
+                 r"on roll\.", message)
+    if m and CELLS.get(m.group("where")) and urn is not None and ti is not None:
+        read = read_count(m.group("now"))
+        if read not in ("blank", None):
+            k.bound(expr(((urn, ti, CELLS[m.group("where")]), 1.0)), read[0], read[1], f"{route}: \"{message}\"",
+                    read[2])
+
+
+def _cells() -> dict[str, str]:
+    """Where each count sits in the template ("Neglect!B5"), as every DSL and trustee can see."""
+    from sample_data.large import _template_places
+
+    places = _template_places()
+    out = {}
+    for m in MEASURES:
+        if m.type == COUNT:
+            try:
+                out[places.name(m.id)] = m.id
+            except (KeyError, TypeError):
+                continue
+    return out
+
+
+CELLS = _cells()
+
+
+# ---- what the contract and the gap rules tell every reader ---------------------------------------
+
+def contract(k: Knowledge, school_terms) -> None:
+    """The contract's rules (a part at most its whole) for every school-term returned: every reader
+    can read them in the template. (What a gap not raised says is attacks.absences.)"""
+    for urn, ti in school_terms:
+        for rule in RULES:
+            k.bound(expr(((urn, ti, rule.left), 1.0), *(((urn, ti, r), -1.0) for r in rule.right)), -INF, 0,
+                    f"the contract's rule {rule.code}", "rule")
+
+
+def suppressed_measures() -> list[str]:
+    return [m.id for m in MEASURES if m.type == COUNT and m.suppressed]
+
+
+def indicator_parts() -> list[tuple[str, str]]:
+    """(indicator, numerator/denominator) for every part that counts children or allegations."""
+    out = []
+    for ind in INDICATORS:
+        for which in ("numerator", "denominator"):
+            if any(MEASURES_BY_ID[m].suppressed for m in getattr(ind, which)) and about_children(ind.id):
+                out.append((ind.id, which))
+    return out
