@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from analysis.privacy import mask_small
+from analysis.privacy import mask_counts
 from analysis.themes import short_name
 from loaders.registry import previous_term, term_end, term_index
 
@@ -103,7 +103,7 @@ def for_reader(log: pd.DataFrame, suppress: bool, raised_gaps: dict[tuple[str, s
     out = log.copy()
     out["finding"] = [reworded(r) for r in out.itertuples()]
     for col in ("question", "answer", "action", "asked_by", "answered_by", "owner"):
-        out[col] = pd.Series([mask_small(_txt(v)) for v in out[col]], index=out.index, dtype=object)
+        out[col] = pd.Series([mask_counts(_txt(v)) for v in out[col]], index=out.index, dtype=object)
     return out
 
 
@@ -115,7 +115,7 @@ def history_for_reader(history: pd.DataFrame, suppress: bool) -> pd.DataFrame:
     if not suppress or history.empty:
         return history
     out = history.copy()
-    out["changes"] = pd.Series([mask_small(_txt(v) or "") for v in out["changes"]], index=out.index, dtype=object)
+    out["changes"] = pd.Series([mask_counts(_txt(v) or "") for v in out["changes"]], index=out.index, dtype=object)
     return out
 
 

@@ -16,10 +16,10 @@ import pandas as pd
 
 from analysis.compare import compare
 from analysis.indicators import INDICATORS
-from analysis.privacy import hide_small, hide_small_pooled, mask_small
+from analysis.privacy import hide_small, hide_small_pooled, mask_counts
 from analysis.rates import indicator_values, pooled, wide_counts, with_changes
 from analysis.thresholds import resolve
-from loaders.registry import COUNT_IDS, DATE, MEASURES, REFERRALS, term_end, term_from_index, term_index
+from loaders.registry import COUNT_IDS, DATE, MEASURES, MEASURES_BY_ID, REFERRALS, term_end, term_from_index, term_index
 
 DATE_IDS = tuple(m.id for m in MEASURES if m.type == DATE)
 CHANGE_QUERY_CODES = ("large_change", "value_three_times_last_term", "more_than_three_times_last_term")
@@ -182,10 +182,31 @@ class Context:
     def hidden_count(self, st: SchoolTerm, measure_id: str) -> bool:
         """Whether this reader's own tables hide a school-term's count of a measure: hidden there
         (too small, or to protect another), or shown in none of them alone, so unknown."""
+        return self._note(st, measure_id) != ""
+
+    def known_range(self, st: SchoolTerm, *measure_ids: str) -> tuple[float, float] | None:
+        """What this reader knows of a count (one measure, or the sum of several): (x, x) when
+        every part is shown to them; from the notes of their own tables otherwise ("fewer than 5":
+        1 to 4; "not shown": 5 or more; not shown alone anywhere: 0 or more). None when blank."""
+        from analysis.suppression import NOT_SHOWN, suppression_threshold
+
+        t = suppression_threshold()
+        low = high = 0.0
+        for m in measure_ids:
+            x = st.count(m)
+            if x is None:
+                return None
+            note = self._note(st, m) if self.data.suppress and MEASURES_BY_ID[m].suppressed and x != 0 else ""
+            part = (x, x) if not note else (1.0, t - 1.0) if note.startswith("fewer") else \
+                (float(t), float("inf")) if note == NOT_SHOWN else (0.0, float("inf"))
+            low, high = low + part[0], high + part[1]
+        return low, high
+
+    def _note(self, st: SchoolTerm, measure_id: str) -> str:
         index = term_index(st.academic_year, st.term)
         if index not in self._hidden_counts:
             self._hidden_counts[index] = _hidden_counts(self.data.compared, index)
-        return self._hidden_counts[index].get((st.urn, measure_id), True)
+        return self._hidden_counts[index].get((st.urn, measure_id), "unknown")
 
     def compared_term(self) -> pd.DataFrame:
         c = self.data.compared
@@ -245,20 +266,20 @@ class Context:
         ]
 
 
-def _hidden_counts(compared: pd.DataFrame, index: int) -> dict[tuple[str, str], bool]:
-    """(urn, measure id) to whether the reader's compared table hides that count, for each count
-    that is some indicator's whole numerator or denominator in the term."""
+def _hidden_counts(compared: pd.DataFrame, index: int) -> dict[tuple[str, str], str]:
+    """(urn, measure id) to what the reader's compared table says of that count in place of it
+    ("fewer than 5", "not shown", or "" when shown), for each count that is some indicator's
+    whole numerator or denominator in the term."""
     rows = compared[compared["term_index"] == index]
-    out: dict[tuple[str, str], bool] = {}
+    out: dict[tuple[str, str], str] = {}
     for part, note in (("numerator", "numerator_note"), ("denominator", "denominator_note")):
-        if note not in rows:
-            continue
         alone = {i.id: getattr(i, part)[0] for i in INDICATORS if len(getattr(i, part)) == 1}
-        for indicator, urn, said in zip(rows["indicator"], rows["urn"], rows[note]):
+        said_all = rows[note] if note in rows else pd.Series("", index=rows.index)
+        for indicator, urn, said in zip(rows["indicator"], rows["urn"], said_all):
             measure = alone.get(indicator)
             if measure is not None:
                 key = (urn, measure)
-                out[key] = out.get(key, False) or bool(said)
+                out[key] = out.get(key) or (said if isinstance(said, str) else "")
     return out
 
 
@@ -277,8 +298,8 @@ def restrict(data: Dataset, scope) -> Dataset:
     if scope.suppress:
         # Free text reaches the reader with its small counts already gone: the check's words and
         # the DSL's explanations alike. Pages and reports mask nothing themselves.
-        part.queries = part.queries.assign(message=part.queries["message"].map(mask_small),
-                                           explanation=part.queries["explanation"].map(mask_small))
+        part.queries = part.queries.assign(message=part.queries["message"].map(mask_counts),
+                                           explanation=part.queries["explanation"].map(mask_counts))
         compared = hide_small(compared)
         trust = hide_small_pooled(trust, hidden_trust=compared)
     part.__dict__["compared"] = compared

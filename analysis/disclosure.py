@@ -100,9 +100,12 @@ def rules(threshold: int = DEFAULT_THRESHOLD) -> list[tuple[str, str]]:
          "A rate per 100 pupils, or a share (such as flagged children whose chronology was "
          "reviewed), is not shown when a count it is made from is hidden, and neither is its change "
          "from the term or the year before."),
-        ("The trust's own figure",
-         f"The trust's figure for a measure is not shown when the counts it is made from add up to "
-         f"{shown_range}, or when its total is all that would stop a hidden count being worked out."),
+        ("The trust's own figure, and each phase's",
+         f"The trust's figure for a measure, and the figure of the schools of one phase that each of "
+         f"them is compared with, is not shown when the counts it is made from add up to {shown_range}, "
+         f"or when its total is all that would stop a hidden count being worked out (the trust's total "
+         f"less its phases' totals gives the count of the schools in none of them, for instance). "
+         f"Where a school's count is hidden, so is where it sits on the funnel."),
         ("Gaps are still raised",
          "The gap list is worked out on the real numbers, so a school still shows as higher or lower "
          "than the trust. A finding quotes a count only where a trustee's own tables show it, and never a "
@@ -111,8 +114,9 @@ def rules(threshold: int = DEFAULT_THRESHOLD) -> list[tuple[str, str]]:
         ("Free text",
          f"The check's messages, DSLs' explanations, and the board's questions and answers reach "
          f"trustees with every number from {shown_range} replaced by {small}, however it was typed "
-         "(\u201c3\u201d, \u201cthree\u201d, \u201c3-4\u201d). Dates, years, "
-         "times, percentages and larger numbers stay as written."),
+         "(\u201c3\u201d, \u201cthree\u201d, \u201c3-4\u201d), and every larger count by "
+         f"\u201c{t} or more\u201d, since a table may hide such a count to protect a smaller one. "
+         "Dates, years, times, percentages and decimals stay as written."),
         ("Counts of events and staff are shown as they are",
          "Counts of meetings, conference reports, early help reviews and training courses, and of "
          "the staff in scope and in date for each course, are not hidden: \u201cattended 2 of 4 "

@@ -93,6 +93,31 @@ def _n(x: float) -> str:
     return f"{int(round(x)):,}"
 
 
+def _share_range(ctx: Context, st: SchoolTerm, part_ids: tuple[str, ...], whole_ids: tuple[str, ...]
+                 ) -> tuple[float, float]:
+    """The lowest and highest share part / whole could be, from what this reader knows (a part is
+    never more than its whole)."""
+    p, w = ctx.known_range(st, *part_ids), ctx.known_range(st, *whole_ids)
+    w_low, p_high = max(w[0], p[0], 1.0), min(p[1], w[1])
+    low = p[0] / w[1] if w[1] != float("inf") else 0.0
+    return low, min(1.0, p_high / w_low)
+
+
+def _unsure(ctx: Context, st: SchoolTerm, outcome: Callable[[float], object], share: tuple[float, float]) -> bool:
+    """Whether a rule's outcome for this reader turns on counts hidden from them: it differs
+    between the least and the most the share could be (each outcome here only grows or only falls
+    with the share). Then raising the gap, or not, would tell them which side of the line the
+    hidden count is, so they are told that the counts are too small to judge from instead."""
+    return bool(ctx.data.suppress) and outcome(share[0]) != outcome(share[1])
+
+
+def _too_small(st: SchoolTerm, theme: str, indicator: str, rule_name: str, what: str, question: str,
+               learning: str, source: Source) -> Gap:
+    return _gap(st, theme, indicator, rule_name, "note",
+                f"Some counts behind {what} are too small to show, so whether this is a gap cannot be read "
+                "from the figures shown here.", question, learning, source)
+
+
 def level_below(share: float, amber: float, red: float) -> str | None:
     """"red" below the red line, "amber" below the amber line, else None."""
     return "red" if share < red else "amber" if share < amber else None
@@ -217,16 +242,21 @@ def neglect_drift(ctx: Context) -> list[Gap]:
         flags, drift = st.count("neglect.active_flags"), st.count("neglect.monitoring_only_2_terms")
         if not flags or drift is None:
             continue
-        share = drift / flags
-        sev = "red" if share >= ctx.t["drift_red"] else "amber" if share >= ctx.t["drift_amber"] else None
+        def level(share: float) -> str | None:
+            return "red" if share >= ctx.t["drift_red"] else "amber" if share >= ctx.t["drift_amber"] else None
+        question = "What would move these children on to early help or a referral, and who decides?"
+        learning = ("The reviews found neglect builds up slowly and professionals get used to it; monitoring "
+                    "without a plan lets it drift.")
+        if _unsure(ctx, st, level, _share_range(ctx, st, DRIFT, FLAGS)):
+            gaps.append(_too_small(st, "neglect", "neglect_drift", "neglect_drift",
+                                   "the flagged children monitored in school only", question, learning, SCIE_NEGLECT))
+            continue
+        sev = level(drift / flags)
         if sev:
             gaps.append(_gap(st, "neglect", "neglect_drift", "neglect_drift", sev,
                              f"{_of(ctx, st, drift, flags, ' children with a neglect flag', DRIFT, FLAGS)} have "
                              "been monitored in "
-                             "school only for two terms or more.",
-                             "What would move these children on to early help or a referral, and who decides?",
-                             "The reviews found neglect builds up slowly and professionals get used to it; "
-                             "monitoring without a plan lets it drift.", SCIE_NEGLECT))
+                             "school only for two terms or more.", question, learning, SCIE_NEGLECT))
     return gaps
 
 
@@ -237,14 +267,21 @@ def chronologies_not_reviewed(ctx: Context) -> list[Gap]:
         flags, done = st.count("neglect.active_flags"), st.count("neglect.chronology_reviewed")
         if not flags or done is None:
             continue
-        sev = level_below(done / flags, ctx.t["chronology_amber"], ctx.t["chronology_red"])
+        def level(share: float) -> str | None:
+            return level_below(share, ctx.t["chronology_amber"], ctx.t["chronology_red"])
+        question = "How does the DSL see the pattern for a flagged child if the chronology is not reviewed?"
+        learning = ("Poor use of chronologies was a recurring finding: single incidents looked minor while the "
+                    "pattern was serious.")
+        if _unsure(ctx, st, level, _share_range(ctx, st, REVIEWED, FLAGS)):
+            gaps.append(_too_small(st, "neglect", "neglect_chronology", "chronologies_not_reviewed",
+                                   "the chronologies reviewed", question, learning, COMPLEXITY))
+            continue
+        sev = level(done / flags)
         if sev:
             gaps.append(_gap(st, "neglect", "neglect_chronology", "chronologies_not_reviewed", sev,
                              "Chronologies were reviewed this term for "
                              f"{_of(ctx, st, done, flags, ' flagged children', REVIEWED, FLAGS)}.",
-                             "How does the DSL see the pattern for a flagged child if the chronology is not reviewed?",
-                             "Poor use of chronologies was a recurring finding: single incidents looked minor "
-                             "while the pattern was serious.", COMPLEXITY))
+                             question, learning, COMPLEXITY))
     return gaps
 
 
@@ -254,7 +291,17 @@ def absent_without_early_help(ctx: Context) -> list[Gap]:
     for st in ctx.returned():
         absent, help_, cp = (st.count(m) for m in ("neglect.persistently_absent", "neglect.early_help_plan",
                                                      "neglect.cp_plan_neglect"))
-        if absent is None or help_ is None or cp is None or absent <= help_ + cp:
+        if absent is None or help_ is None or cp is None:
+            continue
+        question = "Are the flagged children who are missing school getting help beyond the school?"
+        learning = "Poor attendance was one of the signs of neglect the reviews kept finding."
+        seen_absent, seen_plans = ctx.known_range(st, ABSENT), ctx.known_range(st, *PLANS)
+        if ctx.data.suppress and (seen_absent[0] > seen_plans[1]) != (seen_absent[1] > seen_plans[0]):
+            gaps.append(_too_small(st, "neglect", "neglect_absent", "absent_without_early_help",
+                                   "the flagged children persistently absent and those with a plan", question,
+                                   learning, SCIE_NEGLECT))
+            continue
+        if absent <= help_ + cp:
             continue
         plans = help_ + cp
         if _shown(ctx, st, absent, ABSENT) and _shown(ctx, st, plans, *PLANS):
@@ -264,8 +311,7 @@ def absent_without_early_help(ctx: Context) -> list[Gap]:
             finding = ("More flagged children are persistently absent than have an early help or child "
                        "protection plan.")
         gaps.append(_gap(st, "neglect", "neglect_absent", "absent_without_early_help", "amber", finding,
-                         "Are the flagged children who are missing school getting help beyond the school?",
-                         "Poor attendance was one of the signs of neglect the reviews kept finding.", SCIE_NEGLECT))
+                         question, learning, SCIE_NEGLECT))
     return gaps
 
 
@@ -313,7 +359,18 @@ def allegations_not_referred(ctx: Context) -> list[Gap]:
     gaps = []
     for st in ctx.returned():
         due, done = st.count("multi_agency.lado.due"), st.count("multi_agency.lado.done")
-        if due and done is not None and done < due:
+        if not due or done is None:
+            continue
+        seen_due, seen_done = ctx.known_range(st, LADO[0]), ctx.known_range(st, LADO[1])
+        if ctx.data.suppress and (seen_done[1] < seen_due[0]) != (seen_done[0] < seen_due[1]):
+            gaps.append(_too_small(st, "multi_agency", "ma_lado", "allegations_not_referred",
+                                   "the allegations about staff received and referred",
+                                   "Was every allegation about staff that may meet the harm threshold referred to "
+                                   "the LADO, and who decided?",
+                                   "KCSIE: allegations that may meet the harm threshold are referred to the local "
+                                   "authority designated officer.", KCSIE))
+            continue
+        if done < due:
             if _shown(ctx, st, due - done, *LADO) and _shown(ctx, st, due, LADO[0]):
                 finding = f"{_n(due - done)} of {_n(due)} allegations about staff ({_pct((due - done) / due)}) were " \
                           "not referred to the LADO."

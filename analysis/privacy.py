@@ -19,13 +19,15 @@ import re
 import numpy as np
 import pandas as pd
 
+from analysis.compare import ALONE, TRUST
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, SHARE
 from loaders.registry import MEASURES_BY_ID
 from analysis.rates import with_changes
 from analysis.suppression import NOT_SHOWN, fewer_than, suppress_counts, suppression_threshold
 
 NOTE_COLUMNS = {"numerator": "numerator_note", "denominator": "denominator_note"}
-LIMIT_COLUMNS = ("expected", "lower_95", "upper_95", "lower_998", "upper_998")
+REST = "rest"  # the schools pooled by the trust's figure but by no phase's
+LIMIT_COLUMNS = ("target", "expected", "lower_95", "upper_95", "lower_998", "upper_998")
 
 
 def about_children(indicator_id: str) -> bool:
@@ -58,9 +60,17 @@ def hide_small(compared: pd.DataFrame, threshold: int | None = None) -> pd.DataF
                                          zip(part["urn"], part["term_index"], keys)]
         # A trust figure is not shown when a total behind it is small or is all that would keep
         # a hidden count hidden (both read from the real counts, whatever is hidden afterwards).
-        gone = pd.Series([(i, ti) in unprotected for i, ti in zip(out["indicator"], out["term_index"])],
-                         index=out.index)
+        # a phase's total that must not be known takes its line, and the trust's figure, which
+        # less the other phases' would give it back
+        phases = {(label[0], label[1]) for label in unprotected if len(label) == 3}
+        gone = pd.Series([(i, ti) in unprotected or (i, ti) in phases
+                          for i, ti in zip(out["indicator"], out["term_index"])], index=out.index)
         exposed |= gone
+        if "group" in out:
+            lost = pd.Series([(i, ti, g) in unprotected for i, ti, g in
+                              zip(out["indicator"], out["term_index"], out["group"])], index=out.index)
+            out.loc[lost, [c for c in LIMIT_COLUMNS if c in out]] = np.nan
+            out.loc[lost, "position"] = ""
     hidden_num = out["numerator_note"] != ""
     hidden_den = out["denominator_note"] != ""
     out.loc[hidden_num, "numerator"] = np.nan
@@ -69,9 +79,14 @@ def hide_small(compared: pd.DataFrame, threshold: int | None = None) -> pd.DataF
     out["hidden"] = hidden_num | hidden_den
     out.loc[exposed.to_numpy(dtype=bool), "trust"] = np.nan
     # The expected count and the funnel's limits at a school are made from its base and the
-    # trust's figure, so either, hidden, takes them too.
-    gone = (hidden_den | exposed).to_numpy(dtype=bool)
+    # figure it is compared with, so either, hidden, takes them too; and where a school sits
+    # against its limits would narrow a hidden count (below the line at this base means fewer
+    # than so many), so a hidden count takes its position with it.
+    by_trust = exposed & (out["group"] == TRUST) if "group" in out else exposed  # a phase keeps its own line
+    gone = (hidden_den | by_trust).to_numpy(dtype=bool)
     out.loc[gone, [c for c in LIMIT_COLUMNS if c in out]] = np.nan
+    if "position" in out:
+        out.loc[(hidden_num | hidden_den | by_trust).to_numpy(dtype=bool), "position"] = ""
     return with_changes(out)
 
 
@@ -105,16 +120,26 @@ def linked_counts(compared: pd.DataFrame, threshold: int) -> tuple[dict[tuple, s
     sums, unprotected = [], set()
     pools = compared.dropna(subset=["numerator", "denominator"])
     pools = pools[pools["denominator"] > 0]
+    # The trust's figure pools every school; a phase's figure, drawn as the line its schools are
+    # compared with, pools that phase's. Their totals are known alike; held as a partition (each
+    # phase, and the rest) they say the same and keep each count in one sum.
+    part = pools["group"].where(~pools["group"].isin(["", TRUST, ALONE]), REST) if "group" in pools \
+        else pd.Series(REST, index=pools.index)
+    pools = pools.assign(_part=part)
     at = position.reindex(pd.MultiIndex.from_arrays([pools["urn"], pools["term_index"]])).to_numpy()
-    totals = pools.groupby(["indicator", "term_index"])[list(NOTE_COLUMNS)].sum()
-    for (indicator, term_index), rows in pools.groupby(["indicator", "term_index"]).indices.items():
+    keys = ["indicator", "term_index", "_part"]
+    totals = pools.groupby(keys)[list(NOTE_COLUMNS)].sum()
+    whole = pools.groupby(["indicator", "term_index"])[list(NOTE_COLUMNS)].sum()
+    for (indicator, term_index, piece), rows in pools.groupby(keys).indices.items():
+        label = (indicator, term_index) if piece == REST else (indicator, term_index, piece)
         for side in NOTE_COLUMNS:
             key = _count_key(indicator, side)
             if key not in columns:
                 continue
-            sums.append(((indicator, term_index), key, at[rows]))
-            if 1 <= totals.at[(indicator, term_index), side] < threshold:  # a small total is a count to hide
-                unprotected.add((indicator, term_index))
+            sums.append((label, key, at[rows]))
+            small = 1 <= totals.at[(indicator, term_index, piece), side] < threshold
+            if small or 1 <= whole.at[(indicator, term_index), side] < threshold:
+                unprotected.add(label)  # a small total is itself a count to hide
     at_most = {(_count_key(i.id, "numerator"), _count_key(i.id, "denominator")) for i in INDICATORS
                if i.unit == SHARE and _count_key(i.id, "numerator") in columns
                and _count_key(i.id, "denominator") in columns}
@@ -159,7 +184,7 @@ _NUMBER_WORD = re.compile(r"(?<![\w-])(" + "|".join(_WORDS) + r"|couple(?:\s+of)
 _TIMES = re.compile(r"\s*(?:times\b|x\b|-fold\b)", re.IGNORECASE)  # "three times last term's": a ratio
 
 
-def mask_small(text, threshold: int | None = None):
+def mask_small(text, threshold: int | None = None, *, large: str | None = None):
     """Free text (a query's message, a DSL's explanation, a board question and its answer) with
     every count from 1 to threshold - 1 written as "fewer than 5", however it was typed: "3",
     "3," "3-4", "3/4", "three", "a couple". The words stay; dates, years, times, percentages,
@@ -169,11 +194,22 @@ def mask_small(text, threshold: int | None = None):
     t = suppression_threshold() if threshold is None else threshold
     hidden = fewer_than(t)
     text = _NUMERIC.sub(lambda m: m.group(0) if _TIMES.match(m.string, m.end()) else
-                        _masked_number(m.group(0), t, hidden), text)
+                        _masked_number(m.group(0), t, hidden, large), text)
     return _NUMBER_WORD.sub(lambda m: _masked_word(m, t, hidden), text)
 
 
-def _masked_number(token: str, t: int, hidden: str) -> str:
+def mask_counts(text, threshold: int | None = None):
+    """Free text for a reader who must not see small numbers, as it reaches them: as mask_small,
+    and every larger count too, written "5 or more". A table may hide a count of 5 or more to
+    protect a smaller one ("not shown"); text typed or written about that cell ("holds 7") would
+    give it back, and no text can be checked against the tables, so none keeps a count."""
+    if not isinstance(text, str):
+        return text
+    t = suppression_threshold() if threshold is None else threshold
+    return mask_small(text, t, large=f"{t} or more")
+
+
+def _masked_number(token: str, t: int, hidden: str, large: str | None = None) -> str:
     if token.endswith("%"):
         return token
     parts = _SEPARATOR.split(token)
@@ -186,9 +222,16 @@ def _masked_number(token: str, t: int, hidden: str) -> str:
         return token  # thousands, so never small
     def small(n: str) -> bool:
         return not (len(n) > 1 and n.startswith("0")) and 1 <= int(n) < t
+
+    def masked(n: str) -> str:
+        if small(n):
+            return hidden
+        return large if large and not (len(n) > 1 and n.startswith("0")) and int(n) >= t else n
     if all(small(n) for n in numbers):
         return hidden  # "3-4", "3/4": one "fewer than 5" says it
-    return "".join(hidden if i % 2 == 0 and small(p) else p for i, p in enumerate(parts))
+    if large and all(masked(n) != n for n in numbers) and len(numbers) > 1:
+        return large if not any(small(n) for n in numbers) else hidden + " to " + large
+    return "".join(masked(p) if i % 2 == 0 else p for i, p in enumerate(parts))
 
 
 def _masked_word(match: re.Match, t: int, hidden: str) -> str:

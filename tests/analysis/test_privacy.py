@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.privacy import hide_small, mask_small
+from analysis.privacy import hide_small, mask_counts, mask_small
 
 
 def frame(counts, indicator="online_concerns", base=1000.0):
@@ -120,3 +120,16 @@ def test_the_funnel_limits_at_a_hidden_base_are_not_kept():
     for column in ("expected", "lower_95", "upper_95", "lower_998", "upper_998"):
         assert out.loc[hidden, column].isna().all(), column
         assert out.loc[~hidden & out["trust"].notna(), column].notna().all(), column
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.integers(1, 400).map(str), st.sampled_from(["children", "were", "7,", "(12)", "3-9",
+                                                                           "2025/26", "10%", "2.5", "no one"])),
+                min_size=1, max_size=10))
+def test_free_text_for_a_trustee_keeps_no_count_at_all(tokens):
+    """A table may hide a 7 to protect a 2: text about the same cell must not give the 7 back."""
+    import re
+
+    masked = mask_counts(" ".join(tokens), 5)
+    left = re.sub(r"2025/26|10%|2\.5|fewer than 5|5 or more", "", masked)
+    assert not re.search(r"\d", left), masked
