@@ -138,19 +138,33 @@ def training_below_threshold(ctx: Context) -> list[Gap]:
             severity = level_below(done / scope, ctx.t["training_amber"], ctx.t["training_red"])
             if severity:
                 short.append((severity, done / scope, f"{row.label.lower()} {_pct(done / scope)} "
-                                                       f"({_n(done)} of {_n(scope)})"))
+                                                       f"({_n(done)} of {_n(scope)})", row.id))
         if not short:
             continue
         short.sort(key=lambda s: (SEVERITY_ORDER[s[0]], s[1]))
         courses = "; ".join(s[2] for s in short)
         noun = "course is" if len(short) == 1 else "courses are"
+        expected = list(dict.fromkeys(COURSE_EXPECTATIONS.get(s[3], COURSE_EXPECTATIONS["whole_staff"]) for s in short))
         gaps.append(_gap(
             st, "workforce", "training", "training_below_threshold", short[0][0],
-            f"{len(short)} safeguarding {noun} below the trust's line for staff in date: {courses}.",
+            f"{len(short)} safeguarding {noun} below the trust's line of {_pct(ctx.t['training_amber'])} of "
+            f"staff in date (red below {_pct(ctx.t['training_red'])}): {courses}.",
             "What is stopping the remaining staff completing their training, and by when will they?",
-            "KCSIE expects every member of staff trained at induction and updated at least annually.",
-            KCSIE))
+            " ".join(expected), KCSIE))
     return gaps
+
+
+# What KCSIE expects of each course, for the learning beside a training gap: the annual update is
+# for staff safeguarding training, not for safer recruitment or governors' training.
+COURSE_EXPECTATIONS = {
+    "whole_staff": "KCSIE expects every member of staff trained at induction and updated at least annually.",
+    "kcsie_part_one": "KCSIE expects every member of staff to read part one, and to be told when it changes.",
+    "prevent": "The Prevent duty expects staff able to recognise and act on a child at risk of radicalisation.",
+    "online_safety": "KCSIE expects online safety, filtering and monitoring in staff training, updated at least "
+                     "annually.",
+    "safer_recruitment": "KCSIE expects at least one member of every interview panel trained in safer recruitment.",
+    "governors": "KCSIE expects governors and trustees trained in safeguarding at induction and regularly after.",
+}
 
 
 def months_before(end: date, when: date) -> int:
@@ -219,13 +233,18 @@ def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
     for st in ctx.returned():
         for mid, what, indicator in GOVERNANCE_DATES:
             when = st.date(mid)
+            line = f"due every {months:g} months"
             if when is None:
-                finding, sev = f"{what} date was not given.", "amber"
+                finding, sev = f"{what} date was not given ({line}).", "amber"
             else:
                 age = months_before(st.end, when)
-                if age < months:
+                if age < months - 1:
                     continue
-                finding, sev = f"{what} was last done on {when:%d %B %Y}, {age} months before the end of term.", "red"
+                # red once the line is passed; amber in its last month, while there is time to act
+                sev = "red" if age >= months else "amber"
+                due = "overdue" if sev == "red" else "due within a month"
+                finding = (f"{what} is {due} ({line}; last done {when:%d %B %Y}, {age} months before the end "
+                           "of term).")
             gaps.append(_gap(st, "workforce", indicator, "governance_checks_out_of_date", sev, finding,
                              f"When will {what[0].lower()}{what[1:]} be done, and who signs it off?",
                              "KCSIE expects the policy and the filtering and monitoring arrangements reviewed "
@@ -310,7 +329,7 @@ def absent_without_early_help(ctx: Context) -> list[Gap]:
         else:
             finding = ("More flagged children are persistently absent than have an early help or child "
                        "protection plan.")
-        gaps.append(_gap(st, "neglect", "neglect_absent", "absent_without_early_help", "amber", finding,
+        gaps.append(_gap(st, "neglect", "neglect_absent", "absent_without_early_help", "note", finding,
                          question, learning, SCIE_NEGLECT))
     return gaps
 
@@ -395,7 +414,7 @@ def not_accepted_never_escalated(ctx: Context) -> list[Gap]:
                        "none was escalated.")
         else:
             finding = "Referrals were not accepted this term and none was escalated."
-        gaps.append(_gap(st, "multi_agency", "escalation", "not_accepted_never_escalated", "amber", finding,
+        gaps.append(_gap(st, "multi_agency", "escalation", "not_accepted_never_escalated", "note", finding,
                          "When a referral is turned down and the school is still worried, how does it challenge?",
                          "The reviews ask schools to challenge and escalate when they disagree with a decision.",
                          SCIE_MULTI))

@@ -96,7 +96,10 @@ def test_no_small_count_survives_in_any_text(text):
 
 
 def _allowed(text: str, token: str) -> bool:
-    """Left alone on purpose: a multiplier ("3 times"), a year group ("Year 3"), "no one"."""
+    """Left alone on purpose: a multiplier ("3 times"), a year group ("Year 3"), "no one", a
+    decimal written without its 0 (".1")."""
+    if token.lstrip("([{\"'").startswith("."):
+        return True
     i = text.split().index(token)
     words = text.split()
     after = words[i + 1].lower() if i + 1 < len(words) else ""
