@@ -14,6 +14,7 @@ from datetime import date
 
 import pandas as pd
 
+from analysis.compare import TRUST, phase_of
 from analysis.context import Context, SchoolTerm
 from analysis.indicators import INDICATORS_BY_ID, NO_JUDGEMENT, PER_100
 from analysis.themes import KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, COMPLEXITY, THEMES_BY_ID, Source
@@ -444,20 +445,26 @@ def statistical_outliers(ctx: Context) -> list[Gap]:
     return gaps
 
 
-def _primary(ctx: Context, urn: str) -> bool:
-    """Exploitation and child-on-child abuse are asked of schools with older pupils; a school the
-    trust has recorded as primary (or infant, junior, first) is left out, whatever its size."""
-    phase = (ctx.data.school_phases.get(urn) or "").lower()
-    return any(word in phase for word in ("primary", "infant", "junior", "first"))
-
-
 def _outlier_finding(ind, r, side: str, fmt) -> str:
     chance = "beyond what chance would explain for a school this size."
-    if getattr(r, "hidden", False):  # small numbers hidden from this reader: the direction, not the count
-        trust = "" if pd.isna(r.trust) else f"'s {fmt(r.trust)}"
-        return f"{ind.label}: {side} than the trust{trust}, {chance}"
-    return (f"{ind.label}: {fmt(r.value)} ({_n(r.numerator)} of {_n(r.denominator)}), {side} than the trust's "
-            f"{fmt(r.trust)}, {chance}")
+    group = getattr(r, "group", TRUST)
+    against = "the trust's" if group == TRUST else f"the trust's {group.lower()} schools'"
+    target = getattr(r, "target", r.trust)
+    return (f"{ind.label}: {fmt(r.value)} ({_n(r.numerator)} of {_n(r.denominator)}), {side} than {against} "
+            f"{fmt(target)}, {chance}")
+
+
+OLDER_PUPILS = ("Secondary", "All-through", "Alternative provision", "Special")
+
+
+def _older_pupils(ctx: Context, st: SchoolTerm) -> bool:
+    """Exploitation and child-on-child abuse are asked of schools with older pupils: by phase
+    (secondary, all-through, alternative provision, special), whatever the size; a school whose
+    phase is not recorded is asked when it is large."""
+    phase = phase_of(ctx.data.school_phases.get(st.urn))
+    if phase is not None:
+        return phase in OLDER_PUPILS
+    return (st.count("about.pupils_on_roll") or 0) >= ctx.t["large_school"]
 
 
 @rule
@@ -465,7 +472,7 @@ def no_exploitation_identified(ctx: Context) -> list[Gap]:
     gaps = []
     for urn, year_rows in ctx.year_so_far().items():
         st = ctx.school_term(urn)
-        if (st.count("about.pupils_on_roll") or 0) < ctx.t["large_school"] or _primary(ctx, urn):
+        if not _older_pupils(ctx, st):
             continue
         for cols, what in ((("cse", "cce"), "exploitation"), (("child_on_child",), "child-on-child abuse")):
             totals = [st_.total_of("concerns", cols) for st_ in year_rows]

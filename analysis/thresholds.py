@@ -48,8 +48,10 @@ THRESHOLDS: tuple[Threshold, ...] = (
               "Share of conference reports submitted on time, below which it is amber.", maximum=1.0),
     Threshold("reports_red", "Reports on time: red below", 0.7, "share",
               "Share of conference reports submitted on time, below which it is red.", maximum=1.0),
-    Threshold("large_school", "A large school has at least (pupils)", 600, "pupils",
-              "A school this size recording no exploitation or child-on-child concerns all year is asked about.", 50),
+    Threshold("large_school", "A school of no recorded phase counts as large from (pupils)", 600, "pupils",
+              "Schools with older pupils (secondary, all-through, alternative provision, special) recording no "
+              "exploitation or child-on-child concerns all year are asked about; a school whose phase is not "
+              "recorded is asked about from this size.", 50),
     Threshold("return_due_days", "Return due (days after term end)", 14, "days",
               "A return submitted later than this is late.", 0, 90),
     Threshold("blank_share", "Many blanks: from", 0.2, "share",

@@ -261,3 +261,16 @@ def test_red_and_amber_lines_the_wrong_way_round_are_named():
     assert conflicts(resolve()) == []
     wrong = conflicts(resolve({"training_red": 0.99, "training_amber": 0.95, "drift_red": 0.1}))
     assert len(wrong) == 2 and "Training: red below" in wrong[0]
+
+
+def test_exploitation_rule_asks_a_small_school_with_older_pupils_by_its_phase(trust):
+    zero = {"referrals.cse.concerns": 0, "referrals.cce.concerns": 0, "referrals.child_on_child.concerns": 0}
+    for urn in ("100001", "100002", "100003", "100004"):
+        trust.add(urn, pupils=180, changes=zero)
+    data = trust.dataset()
+    data.schools["phase"] = ["Special", "alternative provision", "Secondary", None]
+    from analysis.context import Context
+
+    found = g.no_exploitation_identified(Context(data, YEAR, TERM))
+    # by phase, however small; a school of no recorded phase only once it is large
+    assert {x.urn for x in found} == {"100001", "100002", "100003"}

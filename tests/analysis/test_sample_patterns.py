@@ -182,10 +182,19 @@ def test_many_blanks_are_raised_every_term_and_stay_blank(data, gaps):
         assert all(counts[m] is None for m in blank_counts), "a blank became a number"
 
 
-def test_clean_schools_trip_none_of_the_planted_rules(gaps):
+def test_clean_schools_trip_none_of_the_planted_rules(data, gaps):
+    small_special = {u for u, p in data.school_phases.items() if p in ("special", "alternative provision")}
     tripped = [(g.urn, g.academic_year, g.term, g.rule) for found in gaps.values() for g in found
-               if g.urn in CLEAN_URNS and g.rule in PLANTED_ONLY_RULES]
+               if g.urn in CLEAN_URNS and g.rule in PLANTED_ONLY_RULES
+               # a special or alternative provision school is asked about exploitation by its phase,
+               # however small: a term with none recorded there is a fair question, not noise
+               and not (g.rule == "no_exploitation_identified" and g.urn in small_special)]
     assert tripped == []
+
+
+def test_the_exploitation_question_goes_by_phase_not_size(data, gaps):
+    asked = {g.urn for found in gaps.values() for g in found if g.rule == "no_exploitation_identified"}
+    assert asked and all(data.school_phases[u] != "primary" for u in asked)
 
 
 # ---- a school made clean ----------------------------------------------------------------------
@@ -209,6 +218,9 @@ def made_clean(data: Dataset, urn: str) -> Dataset:
             put(f"multi_agency.{meeting.id}.done", row[f"multi_agency.{meeting.id}.due"])
         for concern in REFERRALS.rows:
             put(f"referrals.{concern.id}.escalated", row[f"referrals.{concern.id}.not_accepted"])
+        for kinds in (("cse", "cce"), ("child_on_child",)):  # a school that notices, in every term
+            if all(row[f"referrals.{k}.concerns"] == 0 for k in kinds):
+                put(f"referrals.{kinds[0]}.concerns", 1)
         put("neglect.chronology_reviewed", row["neglect.active_flags"])
         put("neglect.monitoring_only_2_terms", 0)
         helped = row["neglect.early_help_plan"] + row["neglect.cp_plan_neglect"]
