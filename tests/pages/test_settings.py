@@ -74,7 +74,7 @@ def test_a_change_is_stored_audited_and_shown(app_env):
     assert {"key": "training_red", "old": None, "new": 0.85} in list(log["detail"])
     successes = [s.value for s in at.success]
     assert "Saved. Training: red below: 90% to 85%." in successes
-    assert "Saved. A large school has at least (pupils): 600 pupils to 450 pupils." in successes
+    assert "Saved. A school of no recorded phase counts as large from (pupils): 600 pupils to 450 pupils." in successes
     assert field(at, "training_red").value == 85
     assert "Now  \n**85%** (changed)" in markdown(at)
     assert len(buttons(at, "Back to the default")) == 2
