@@ -37,6 +37,22 @@ drawn where that chance is reached, for every size of school, as England's publi
 plots draw them: a school is called above or below a line exactly when it is drawn beyond it,
 and a school on a line is within it.
 
+**Like with like.** A primary school is not set beside a secondary. Where the trust has recorded
+each school's phase (Primary, Secondary, All-through, Special, Alternative provision; a trust
+leader sets it on the Schools page), a school is compared with the trust's schools of its own
+phase: its expected figure is its size times their pooled figure, and the lines are drawn around
+that, one set of lines for each phase on the chart. A phase with fewer than three schools in the
+trust has no fair yardstick, so its schools are not placed on the funnel (the table says "no
+school like it in the trust"); a school whose phase is not recorded is compared with the whole
+trust, and the table says so.
+
+**Real differences between schools.** Even among schools of one phase, intake and area make real
+differences that chance alone does not. With 20 or more schools compared, the dashboard measures
+that spread from the schools' own figures (with the most extreme tenth at each end pulled in, so
+that one unusual school does not widen everyone's lines) and widens the lines by it, as
+Spiegelhalter and England's public-health methods advise. With fewer schools the spread cannot be
+told from chance, and the lines are chance's alone.
+
 **When colour judges.** Red, amber and green appear only where a measure has a clear better
 direction: training in date, checks done, meetings attended, reports on time. Counts of concerns,
 flags and referrals have no better direction: a school that notices and refers more is often the
