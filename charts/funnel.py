@@ -85,7 +85,9 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
     ))
     # the whole figure handed over at once: far cheaper than adding its parts one by one
     fig = go.Figure(data=traces, layout=layout(
-        f"{ind.label}: each school against the trust", height=460, legend=dict(orientation="h", y=-0.2),
+        f"{ind.label}: each school against " + ("schools of its phase" if any(
+            g not in (WHOLE_TRUST, ALONE, "") for g in data.get("group", pd.Series(dtype=object)).dropna())
+            else "the trust"), height=460, legend=dict(orientation="h", y=-0.2),
         margin=dict(l=75, r=10, t=60, b=110),
         shapes=shapes, annotations=notes_on_lines,
         xaxis=dict(title=dict(text=f"Size of school ({base_word})"), gridcolor="#eee"),
