@@ -35,6 +35,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_matrix
 
 from analysis import funnel
+from analysis.compare import ALONE, TRUST as WHOLE_TRUST
 from analysis.indicators import INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from loaders.registry import MEASURES_BY_ID, term_from_index
@@ -117,6 +118,20 @@ def targets(data, k: Knowledge | None = None) -> list[Target]:
             if 1 <= total <= 4:
                 e = expr(*(term for urn in rows["urn"] for term in part(ind_id, which, urn, int(ti))))
                 out.setdefault(e, Target(e, float(total), f"the trust's total {which} of {ind_id}", None, int(ti)))
+    grouped = pooled[~pooled["group"].isin([WHOLE_TRUST, ALONE, ""]) & pooled["group"].notna()] \
+        if "group" in pooled else pooled.iloc[:0]
+    for (ind_id, ti, group), rows in grouped.groupby(["indicator", "term_index", "group"]):
+        if not about_children(ind_id):
+            continue
+        ind = INDICATORS_BY_ID[ind_id]
+        for which in ("numerator", "denominator"):
+            if not any(MEASURES_BY_ID[m].suppressed for m in getattr(ind, which)):
+                continue
+            total = rows[which].sum()
+            if 1 <= total <= 4:
+                e = expr(*(term for urn in rows["urn"] for term in part(ind_id, which, urn, int(ti))))
+                out.setdefault(e, Target(e, float(total), f"the {group} schools' total {which} of {ind_id}", None,
+                                         int(ti)))
     if k is not None:
         for b in k.bounds:
             if b.kind == "not shown" and b.expr not in out:
@@ -210,14 +225,50 @@ def pool(k: Knowledge, ti: int, ind_id: str) -> list[str] | None:
     return sorted(u for u, (num, den) in rows.items() if num and den)
 
 
+def group_figure(k: Knowledge, ti: int, ind_id: str, group: str):
+    """The tightest range of a comparison group's pooled figure (read off its limit lines), or the
+    trust's for the whole trust."""
+    if group == WHOLE_TRUST:
+        return trust_figure(k, ti, ind_id)
+    known = k.targets.get((ti, ind_id, group), [])
+    if not known:
+        return None
+    return max(x[0] for x in known), min(x[1] for x in known), min(known, key=lambda x: x[1] - x[0])[2]
+
+
+def group_pool(k: Knowledge, ti: int, ind_id: str, group: str) -> list[str] | None:
+    """The schools a comparison group's figure is pooled over, as the reader can tell them: those the
+    funnel table says are compared with the group, both counts present and a base not 0."""
+    if group == WHOLE_TRUST:
+        return pool(k, ti, ind_id)
+    rows = k.rows.get((ti, ind_id), {})
+    members = [u for u, g in k.groups.get((ti, ind_id), {}).items() if g == group]
+    if not members or any(rows.get(u, (None, None))[0] is None or rows.get(u, (None, None))[1] is None
+                          for u in members):
+        return None
+    return sorted(u for u in members if rows[u][0] and rows[u][1])
+
+
+def pooled_figures(k: Knowledge):
+    """(what, term index, indicator, schools pooled, (lo, hi, route)) for every pooled figure the
+    reader has: the trust's, and each phase group's its funnel lines are drawn around."""
+    for (ti, ind_id) in list(k.trust):
+        figure, urns = trust_figure(k, ti, ind_id), pool(k, ti, ind_id)
+        if figure is not None and urns:
+            yield "the trust's", ti, ind_id, urns, figure
+    for (ti, ind_id, group) in list(k.targets):
+        if group in (WHOLE_TRUST, ALONE, ""):
+            continue
+        figure, urns = group_figure(k, ti, ind_id, group), group_pool(k, ti, ind_id, group)
+        if figure is not None and urns:
+            yield f"the {group} schools'", ti, ind_id, urns, figure
+
+
 def totals(k: Knowledge, ts: list[Target]) -> list[Leak]:
     by = _index(ts)
     known = exactly(k)
     found: dict = {}
-    for (ti, ind_id) in list(k.trust):
-        figure, urns = trust_figure(k, ti, ind_id), pool(k, ti, ind_id)
-        if figure is None or not urns:
-            continue
+    for whose, ti, ind_id, urns, figure in pooled_figures(k):
         lo, hi, route = figure
         s = scale(ind_id)
         nums = {u: part(ind_id, "numerator", u, ti) for u in urns}
@@ -232,7 +283,7 @@ def totals(k: Knowledge, ts: list[Target]) -> list[Leak]:
             all_nums = expr(*(term for e in nums.values() for term in e))
             if total is not None:
                 _leak(found, by, "totals", all_nums, total,
-                      f"the trust's {label.lower()} {_fmt(lo, hi, ind_id)} ({route}) × its base {base:g}"
+                      f"{whose} {label.lower()} {_fmt(lo, hi, ind_id)} ({route}) × its base {base:g}"
                       f"{' / 100' if s == 100 else ''} = {total}")
                 missing = [u for u in urns if u not in num_known]
                 if total is not None and len(missing) == 1:
@@ -240,7 +291,7 @@ def totals(k: Knowledge, ts: list[Target]) -> list[Leak]:
                     u = missing[0]
                     value = total - shown
                     _leak(found, by, "totals", nums[u], value,
-                          f"trust total {total} (the trust's figure {_fmt(lo, hi, ind_id)} × base {base:g}"
+                          f"{whose} total {total} ({whose} figure {_fmt(lo, hi, ind_id)} × base {base:g}"
                           f"{' / 100' if s == 100 else ''}, {route}) − shown {shown:g} = hidden {value:g}")
         if len(num_known) == len(urns) and lo > 0:
             count = sum(num_known.values())
@@ -251,7 +302,7 @@ def totals(k: Knowledge, ts: list[Target]) -> list[Leak]:
                 shown = sum(den_known.values())
                 u = missing[0]
                 _leak(found, by, "totals", dens[u], base - shown,
-                      f"trust base {base} (counts {count:g} / the trust's figure {_fmt(lo, hi, ind_id)}, {route}) − "
+                      f"{whose} base {base} (counts {count:g} / {whose} figure {_fmt(lo, hi, ind_id)}, {route}) − "
                       f"shown {shown:g} = hidden {base - shown:g}")
     return list(found.values())
 
@@ -317,21 +368,25 @@ def other_terms(k: Knowledge, ts: list[Target]) -> list[Leak]:
     # the check's query: now >= 3 * before + 1, before >= 1
     by, known = _index(ts), intervals(k)
     found = {x.target.expr: x for x in leaks}
+    from loaders.checks import GROWTH_AT_LEAST
+
     for b in k.bounds:
-        if b.kind != "query" or len(b.expr) != 2:
+        # now - 3 * before >= 1 (its twin, now - before >= 5, is said by the same query)
+        if b.kind != "query" or len(b.expr) != 2 or sorted(c for _, c in b.expr) != [-3.0, 1.0]:
             continue
         (now_var, a), (before_var, bcoef) = b.expr if b.expr[0][1] == 1.0 else b.expr[::-1]
         now_e, before_e = expr((now_var, 1.0)), expr((before_var, 1.0))
         n_lo, n_hi, n_where = known.get(now_e, (0, INF, ""))
         b_lo, b_hi, b_where = known.get(before_e, (1, INF, ""))
-        b_hi2 = min(b_hi, math.floor((n_hi - 1) / 3 + EPS)) if n_hi < INF else b_hi
-        n_lo2 = max(n_lo, 3 * max(b_lo, 1) + 1)
+        b_hi2 = min(b_hi, math.floor((n_hi - 1) / 3 + EPS), n_hi - GROWTH_AT_LEAST) if n_hi < INF else b_hi
+        n_lo2 = max(n_lo, 3 * max(b_lo, 1) + 1, max(b_lo, 1) + GROWTH_AT_LEAST)
         for e, lo, hi, what in ((before_e, max(b_lo, 1), b_hi2, "last term's"), (now_e, n_lo2, n_hi, "this term's")):
             value = one_whole(lo, hi)
             if value is not None:
                 _leak(found, by, "other terms", e, value,
                       f"{what} count is {value}: the query says this term's ({_range(n_lo, n_hi)}, {n_where or '-'}) "
-                      f"is more than three times last term's ({_range(b_lo, b_hi)}, {b_where or '-'}) ({b.route})")
+                      f"is more than three times last term's ({_range(b_lo, b_hi)}, {b_where or '-'}) and "
+                      f"{GROWTH_AT_LEAST} or more above it ({b.route})")
     return list(found.values())
 
 
@@ -360,8 +415,10 @@ def position_bounds(k: Knowledge, limit: int = 400) -> list[Bound]:
         if (p.urn, p.ti, p.indicator, p.position) in seen or p.position not in POSITION_ORDER:
             continue
         seen.add((p.urn, p.ti, p.indicator, p.position))
-        figure = trust_figure(k, p.ti, p.indicator)
-        if figure is None:
+        group = k.groups.get((p.ti, p.indicator), {}).get(p.urn)
+        spread = k.spreads.get((p.ti, p.indicator))
+        figure = group_figure(k, p.ti, p.indicator, group) if group not in (None, "", ALONE) else None
+        if figure is None or spread is None:
             continue
         tlo, thi, troute = figure
         num_e, den_e = part(p.indicator, "numerator", p.urn, p.ti), part(p.indicator, "denominator", p.urn, p.ti)
@@ -379,10 +436,7 @@ def position_bounds(k: Knowledge, limit: int = 400) -> list[Bound]:
             cs = np.arange(n_lo, top + 1, dtype=float)
             if not len(cs):
                 continue
-            ds = np.full(cs.shape, float(d))
-            flags = np.full(cs.shape, per_100)
-            hi_pos = funnel.exact_positions(cs, ds, np.full(cs.shape, thi), flags)
-            lo_pos = funnel.exact_positions(cs, ds, np.full(cs.shape, tlo), flags)
+            hi_pos, lo_pos = (_placed(cs, float(d), t, per_100, spread) for t in (thi, tlo))
             want = POSITION_ORDER[p.position]
             ok = [POSITION_ORDER.get(a, -1) <= want <= POSITION_ORDER.get(b, -1) for a, b in zip(hi_pos, lo_pos)]
             pairs += [(int(c), d) for c, good in zip(cs, ok) if good]
@@ -390,10 +444,20 @@ def position_bounds(k: Knowledge, limit: int = 400) -> list[Bound]:
                 pairs.append((INF, d))  # the count may be larger still
         if not pairs:
             continue
-        how = f"{p.route}: where the school sits, with the trust's figure {(tlo + thi) / 2:.6g} ({troute})"
+        whose = "the trust's" if group == WHOLE_TRUST else f"the {group} schools'"
+        how = f"{p.route}: where the school sits, with {whose} figure {(tlo + thi) / 2:.6g} ({troute})"
         out.append(Bound(num_e, min(c for c, _ in pairs), max(c for c, _ in pairs), how, "position"))
         out.append(Bound(den_e, min(d for _, d in pairs), max(d for _, d in pairs), how, "position"))
     return out
+
+
+def _placed(counts: np.ndarray, base: float, target: float, per_100: bool, spread: float) -> np.ndarray:
+    """Where each count out of ``base`` is placed against limits drawn around ``target``, as the
+    funnel places it (analysis.funnel.drawn_limits, positions)."""
+    t, d = np.full(counts.shape, target), np.full(counts.shape, base)
+    value = counts / d * (100.0 if per_100 else 1.0)
+    (lo95, hi95), (lo998, hi998) = (funnel.drawn_limits(t, d, level, per_100, spread) for level in funnel.LEVELS)
+    return funnel.positions(value, lo95, hi95, lo998, hi998)
 
 
 def position(k: Knowledge, ts: list[Target]) -> list[Leak]:
@@ -468,13 +532,10 @@ class Programme:
         for r in k.ratios:
             if "value" not in without:
                 rows += self._ratio(r.num, r.den, r.lo, r.hi, r.scale, r.route)
-        for (ti, ind_id) in (k.trust if "trust" not in without else ()):
-            figure, urns = trust_figure(k, ti, ind_id), pool(k, ti, ind_id)
-            if figure is None or not urns:
-                continue
+        for whose, ti, ind_id, urns, figure in (pooled_figures(k) if "trust" not in without else ()):
             num = expr(*(t for u in urns for t in part(ind_id, "numerator", u, ti)))
             den = expr(*(t for u in urns for t in part(ind_id, "denominator", u, ti)))
-            rows += self._ratio(num, den, figure[0], figure[1], scale(ind_id), f"the trust's figure ({figure[2]})")
+            rows += self._ratio(num, den, figure[0], figure[1], scale(ind_id), f"{whose} figure ({figure[2]})")
         # one row a distinct constraint (the same fact is read in many places): the tightest range
         # of each sum, with every place it was read
         merged: dict[tuple, list] = {}

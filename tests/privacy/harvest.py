@@ -34,7 +34,7 @@ from tests.pages.conftest import as_read, open_page
 
 TRUSTEE_PAGES = ("overview", "school", "challenges", "pack", "neglect", "adolescents", "multi_agency",
                  "workforce", "returns", "about", "privacy")
-HELPERS = ("common", "identity", "questions", "theme_view")  # pages/ files that are not pages
+HELPERS = ("common", "identity", "questions", "serving", "theme_view")  # pages/ files that are not pages
 THEME_MEASURE = {"neglect": "measure_neglect", "adolescents": "measure_adolescents",
                  "multi_agency": "measure_multi_agency", "workforce": "measure_workforce"}
 QUIET = {"selectbox", "multiselect", "toggle", "button", "button_group", "radio", "expander", "text_input",

@@ -7,7 +7,10 @@ index, measure id). Whatever the reader was given becomes one of:
   "not shown" as 5 or more, the relations the contract and the gap rules state);
 - ``Ratio``: a rate or share, a school's or the trust's, lies between two numbers (a rounded
   figure in a table, an exact one in a figure's JSON), that is lo <= scale * num / den <= hi;
-- ``Position``: where a school sits on the funnel plot ("above the trust (95%)");
+- ``Position``: where a school sits on the funnel plot ("above the expected range (95%)"), against
+  its comparison group (its phase's schools, or the whole trust), whose pooled figure the group's
+  drawn limits give (``targets``: a group's figure is known like the trust's, over the schools
+  the funnel table says are compared with it);
 - ``Change``: a figure's change from another term;
 - ``Text``: every sentence, for the free-text attack.
 
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis.challenges import NOT_SHOWN as FINDING_WITHHELD
+from analysis.compare import ALONE, TRUST as WHOLE_TRUST
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from analysis.suppression import NOT_SHOWN, fewer_than, suppression_threshold
@@ -113,6 +117,12 @@ class Knowledge:
     positions: list[Position] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     trust: dict = field(default_factory=lambda: defaultdict(list))  # (ti, indicator) -> [(lo, hi, route)]
+    # (ti, indicator) -> urn -> what the school is compared with: a phase, WHOLE_TRUST, ALONE or ""
+    groups: dict = field(default_factory=lambda: defaultdict(dict))
+    # (ti, indicator, group) -> [(lo, hi, route)]: a comparison group's pooled figure, read off its
+    # drawn limits
+    targets: dict = field(default_factory=lambda: defaultdict(list))
+    spreads: dict = field(default_factory=dict)  # (ti, indicator) -> the spread between schools the lines allow
     # (ti, indicator) -> urn -> (numerator present, denominator present and not 0): who is pooled
     rows: dict = field(default_factory=lambda: defaultdict(dict))
     texts: list[tuple[str, str]] = field(default_factory=list)  # (text, route)
@@ -229,6 +239,8 @@ IGNORED_TABLES = {
     ("School", "Cells filled", "Blank (not known)"): "blank cells and queries per return",
     ("When (UTC)", "Who", "What", "Changes"): None,  # read as free text
     ("Note",): "a sentence",
+    ("What is counted", "It counts", "Small counts"): "the privacy page: what each group of counts counts",
+    ("Made from", "For trustees"): "the privacy page: which figures go with a hidden count",
 }
 
 
@@ -283,7 +295,7 @@ def _table(k: Knowledge, item, frame: pd.DataFrame) -> None:
     for start, why in IGNORED_TABLES.items():
         if tuple(cols[:len(start)]) == start:
             return
-    if cols == ["School", "Count", "Base", "Value", "Trust", "Against the trust"]:
+    if cols == ["School", "Count", "Base", "Value", "Trust", "Compared with", "Against the trust"]:
         return _funnel_table(k, item, frame)
     if cols[:2] == ["Term", "Trust"]:
         return _trend_table(k, item, frame)
@@ -345,7 +357,27 @@ def _funnel_table(k: Knowledge, item, frame) -> None:
         k.count(ind.id, "denominator", urn, ti, r.Base, route)
         _value_cell(k, ind, urn, ti, r.Value, route)
         _trust_cell(k, ind, ti, r.Trust, route)
-        _position(k, ind, urn, ti, r[5], route)
+        _group(k, ind, urn, ti, compared_with(r[5]), route)
+        _position(k, ind, urn, ti, r[6], route)
+
+
+def compared_with(cell):
+    """The group a funnel table's "Compared with" names (as charts.funnel words it), or None."""
+    text = str(cell).strip()
+    fixed = {"the whole trust": WHOLE_TRUST, "not compared": "", "no school like it in the trust": ALONE}
+    if text in fixed:
+        return fixed[text]
+    m = re.fullmatch(r"(.+) schools in the trust", text)
+    return m.group(1) if m else None
+
+
+def _group(k: Knowledge, ind, urn, ti, group, route) -> None:
+    if group is None or urn is None:
+        k.unparsed.append(f"{route}: what it is compared with {group!r}")
+        return
+    known = k.groups[(ti, ind.id)].setdefault(urn, group)
+    if known != group:
+        k.unparsed.append(f"{route}: compared with {group!r} here and {known!r} elsewhere")
 
 
 def _value_cell(k: Knowledge, ind, urn, ti, cell, route) -> None:
@@ -486,12 +518,20 @@ def _chart(k: Knowledge, item) -> None:
         for trace in traces:
             for name, row in zip(trace.get("y", []), trace.get("customdata", [])):
                 for hover in row:
-                    for line in html.unescape(str(hover)).split("<br>"):
+                    head, *lines = html.unescape(str(hover)).split("<br>")
+                    # the side's name may be shortened ("Saint Swithun's Church of England Pri…"):
+                    # the hover starts with the full one, and the theme
+                    m = re.fullmatch(r"<b>(?P<name>.+)</b> — (?P<theme>.+)", head)
+                    if m is None or k.urn(m.group("name")) is None:
+                        k.unparsed.append(f"{item.where}: a cell's hover that names no school: {head!r}")
+                        continue
+                    k.texts.append((head, item.where))
+                    for line in lines:
                         line = line.removeprefix("• ").strip()
                         k.texts.append((line, item.where))
                         if line not in ("No gap found", "No return for this term") and not \
                                 re.fullmatch(r"…and \d+ more", line):
-                            _finding(k, k.urn(name), item.term_index, line, item.where)
+                            _finding(k, k.urn(m.group("name")), item.term_index, line, item.where)
         return
     if title in ("Training and KCSIE checks, by school", "Returns received, by school and term"):
         for trace in traces:
@@ -510,25 +550,116 @@ def _funnel_chart(k: Knowledge, item, fig) -> None:
         k.texts.append((text, item.where))
         if text.startswith("Trust "):
             k.trust[(ti, ind.id)].append((*exact(shape["y0"]), f"{item.where}: the trust's line"))
+    lines: dict = defaultdict(dict)  # group -> which line -> (bases, values)
     for trace in fig.get("data", []):
-        if trace.get("name") in ("95% limits", "99.8% limits") and trace.get("hoverinfo") == "skip":
-            continue  # the limits, drawn over a grid of sizes: no school's count
+        meta = str(trace.get("meta", ""))
+        if trace.get("hoverinfo") == "skip" and re.fullmatch(r".+\|(?:lower|upper)_(?:95|998)", meta):
+            group, which = meta.rsplit("|", 1)
+            lines[group][which] = (trace.get("x", []), trace.get("y", []))
+            continue
         if trace.get("name") != "Schools":
             k.unparsed.append(f"{item.where}: a trace {trace.get('name')!r}")
             continue
         xs, ys, data = trace.get("x", []), trace.get("y", []), trace.get("customdata") or []
         for x, y, extra in zip(xs, ys, data):
-            if len(extra) != 3:
+            if len(extra) != 6 or POSITION_WORDS.get(extra[3]) != extra[2] or not \
+                    re.fullmatch(r"(?:<br>chance alone, 95% of the time: .+ to .+)?", str(extra[4])):
                 k.unparsed.append(f"{item.where}: a point's hover data {extra!r}")
                 continue
-            name, numerator, words = extra
+            # the range chance gives at the school's base (rounded) is read exactly off the lines
+            name, numerator, words, _, _, group = extra
             urn = k.urn(name)
             route = f"{item.where}, {html.unescape(str(name))}'s point and hover"
             k.count(ind.id, "denominator", urn, ti, float(x), route)
             k.count(ind.id, "numerator", urn, ti, float(numerator), route)
             k.value(ind.id, urn, ti, *exact(float(y)), route)
+            _group(k, ind, urn, ti, str(group), route)
             _position(k, ind, urn, ti, words, route)
         k.texts += [(html.unescape(str(t)), item.where) for t in trace.get("text", []) if t]
+    for group, drawn in lines.items():
+        _limit_lines(k, ind, ti, group, drawn, f"{item.where}: the {group} group's limit lines")
+
+
+LINES = {"lower_95": (0.95, 0), "upper_95": (0.95, 1), "lower_998": (0.998, 0), "upper_998": (0.998, 1)}
+TARGET_SLACK = 1e-7  # of a group's figure read off its lines (the limits' own solvers work to ~1e-7 of a count)
+
+
+def _limit_lines(k: Knowledge, ind, ti, group: str, drawn: dict, route: str) -> None:
+    """A comparison group's four limit lines give its pooled figure (the target the limits are drawn
+    around): the figure whose limits, by the published method (analysis.funnel), pass through the
+    lines' points at the largest base drawn, checked against every point of every line."""
+    if set(drawn) != set(LINES):
+        k.unparsed.append(f"{route}: lines {sorted(drawn)}")
+        return
+    per_100 = ind.unit == PER_100
+    found = target_of_lines(drawn, per_100)
+    if found is None:
+        k.unparsed.append(f"{route}: limit lines that no figure explains without spread between schools")
+        return
+    lo, hi = found * (1 - TARGET_SLACK), found * (1 + TARGET_SLACK)
+    k.targets[(ti, ind.id, group)].append((lo, hi, route))
+    k.spreads[(ti, ind.id)] = 0.0
+    if group == WHOLE_TRUST:
+        k.trust[(ti, ind.id)].append((lo, hi, route))
+
+
+def target_of_lines(drawn: dict, per_100: bool, spread: float = 0.0) -> float | None:
+    """The figure whose drawn limits (``spread`` between schools allowed for) are these lines, by
+    bisection on the line furthest from the figure at the largest base; None if none fits them
+    all."""
+    import numpy as np
+
+    from analysis.funnel import drawn_limits
+
+    def limit(which, target, base):
+        level, side = LINES[which]
+        return drawn_limits(np.asarray(target, dtype=float), np.asarray(base, dtype=float), level, per_100,
+                            spread)[side]
+
+    def points(which):
+        """A line's points at whole bases: the schools' own (the lines pass through every one). The
+        grid's bases between are left: a share's limit at a base such as 6.6 can send the
+        binomial solver walking without end (analysis.funnel._bracket)."""
+        xs, ys = (np.asarray(v, dtype=float) for v in drawn[which])
+        ok = np.isfinite(xs) & np.isfinite(ys) & (np.abs(xs - np.round(xs)) < 1e-9)
+        return xs[ok], ys[ok]
+
+    def bisect(which) -> float | None:
+        xs, ys = points(which)
+        ok = np.ones(len(xs), dtype=bool)
+        if not ok.any():
+            return None
+        at = np.flatnonzero(ok)[np.argmax(xs[ok])]
+        x, y = xs[at], ys[at]
+        # a share strictly between 0 and 1 (both ends were tried): the limits' solver walks from there
+        lo, hi = (1e-9, 1 - 1e-9) if not per_100 else (0.0, top * (1 + 1e-9) + 1e-12)  # the upper limit lies above its figure
+        for _ in range(200):  # a limit rises with its figure
+            mid = (lo + hi) / 2
+            if limit(which, mid, x) < y:
+                lo = mid
+            else:
+                hi = mid
+            if hi - lo <= 1e-15 * max(1.0, hi):
+                break
+        return (lo + hi) / 2
+
+    def fits(target) -> bool:
+        for which in LINES:
+            bx, by = points(which)
+            if not len(bx):
+                return False
+            again = limit(which, np.full(len(bx), target), bx)
+            if not np.allclose(again, by, rtol=1e-6, atol=1e-9):
+                return False
+        return True
+
+    ux, uy = points("upper_998")
+    top = float(uy.max()) if len(uy) else 0.0
+    # none, all, or the figure some line at its widest base is drawn from
+    for target in (0.0, *([1.0] if not per_100 else []), *(bisect(which) for which in LINES)):
+        if target is not None and fits(target):
+            return target
+    return None
 
 
 def _trend_chart(k: Knowledge, item, fig) -> None:
@@ -584,7 +715,8 @@ FINDINGS = {
     # no count of children in these: events, staff, dates, returns
     "events": re.compile(r"(?:The school attended .+|.+ reports for child protection conferences.* were submitted "
                          r"on time\.|\d+ safeguarding courses? (?:is|are) below the trust's line .+|.+ DSL.+|"
-                         r"The .+ (?:date was not given|was last done on .+)\.|The return names no designated .+|"
+                         r"The .+ (?:date was not given(?: \(due every .+\))?|was last done on .+|is (?:overdue|due within a month) "
+                         r"\(due every .+; last done .+\))\.|The return names no designated .+|"
                          r"No return has been received for .+|The return arrived \d+ days after it was due\.|"
                          r"\d+% of the counts in the return were left blank \(not known\)\.|"
                          r"(?:The designated safeguarding lead|A deputy DSL)'s .+)"),
@@ -700,9 +832,13 @@ def _term_name(ti: int) -> str:
 
 
 def _growth(k: Knowledge, urn, ti, measure, now, before, route) -> None:
-    """The check's query: this term's count is more than three times last term's, which was not 0."""
+    """The check's query: this term's count is more than three times last term's, which was not 0,
+    and grew by GROWTH_AT_LEAST (5) or more."""
+    from loaders.checks import GROWTH_AT_LEAST
+
     this, last = ((urn, ti, measure), 1.0), ((urn, ti - 1, measure), 1.0)
     k.bound(expr(this, (last[0], -3.0)), 1, INF, route, "query")  # now >= 3 * before + 1
+    k.bound(expr(this, (last[0], -1.0)), GROWTH_AT_LEAST, INF, route, "query")  # now >= before + 5
     k.bound(expr(last), 1, INF, route, "query")
     for which, cell in ((this, now), (last, before)):
         read = read_count(cell) if cell is not None else "blank"
@@ -712,14 +848,17 @@ def _growth(k: Knowledge, urn, ti, measure, now, before, route) -> None:
 
 def _query(k: Knowledge, urn, ti, message: str, route: str) -> None:
     k.texts.append((message, route))
-    m = re.match(r"(?P<where>\S+!\S+) holds (?P<now>[\d,]+|fewer than \d+), more than three times last term's "
-                 r"(?P<before>[\d,.]+|fewer than \d+)\.", message)
+    m = re.match(r"(?P<where>.+ \([^()]+, [A-Z]+\d+\)) is (?P<now>[\d,]+|fewer than \d+); last term "
+                 r"(?P<before>[\d,.]+|fewer than \d+)\. That is more than three times as many", message)
     if m and CELLS.get(m.group("where")) and urn is not None and ti is not None:
         _growth(k, urn, ti, CELLS[m.group("where")], m.group("now"), m.group("before").rstrip("."),
                 f"{route}: \"{message}\"")
         return
-    m = re.match(r"(?P<where>\S+!\S+) holds (?P<now>[\d,]+|fewer than \d+), more than the (?P<roll>[\d,]+) pupils "
-                 r"on roll\.", message)
+    if m or "three times" in message:
+        k.unparsed.append(f"{route}: the check's growth query, not read: {message!r}")
+        return
+    m = re.match(r"(?P<where>.+ \([^()]+, [A-Z]+\d+\)) holds (?P<now>[\d,]+|fewer than \d+), more than the "
+                 r"(?P<roll>[\d,]+) pupils on roll\.", message)
     if m and CELLS.get(m.group("where")) and urn is not None and ti is not None:
         read = read_count(m.group("now"))
         if read not in ("blank", None):
@@ -736,7 +875,10 @@ def _cells() -> dict[str, str]:
     for m in MEASURES:
         if m.type == COUNT:
             try:
-                out[places.name(m.id)] = m.id
+                sheet, ref = places.of(m.id)
+                out[places.name(m.id)] = m.id  # as the check's messages name it: "Label (Sheet, B7)"
+                if ref:
+                    out[f"{sheet}!{ref}"] = m.id  # as a gap's finding names it: "Sheet!B7"
             except (KeyError, TypeError):
                 continue
     return out

@@ -63,7 +63,7 @@ def test_totals_take_the_shown_counts_from_the_trusts_total():
     k = flags_table({"A": "10", "B": "9", "C": FEWER}, {u: "100" for u in "ABC"}, 23 / 300 * 100)
     (leak,) = attacks.totals(k, [target("C", 4)])
     assert leak.found == 4
-    assert "trust total 23" in leak.how and "shown 19 = hidden 4" in leak.how
+    assert "the trust's total 23" in leak.how and "shown 19 = hidden 4" in leak.how
     # two hidden: the total alone does not split them
     k = flags_table({"A": "10", "B": FEWER, "C": FEWER}, {u: "100" for u in "ABC"}, 17 / 300 * 100)
     assert attacks.totals(k, [target("B", 3), target("C", 4)]) == []
@@ -90,16 +90,33 @@ def test_another_terms_figure_and_the_change_give_this_terms():
     assert leak.found == 4 and "+0.8 per 100" in leak.how
 
 
-def test_more_than_three_times_last_terms_with_both_under_5_can_only_be_4_after_1():
+def test_more_than_three_times_last_terms_gives_last_terms_small_count():
+    """6 this term, "fewer than 5" last term: more than three times as many leaves only 1."""
     from tests.privacy.knowledge import _growth
 
     k = Knowledge()
-    for ti in (TI - 1, TI):
-        k.bound(expr((var("A", "inclusion.suspended", ti), 1.0)), 1, 4, "the table", "fewer")
-    _growth(k, "A", TI, "inclusion.suspended", None, None, "the check's query")
-    found = {x.target.ti: x.found for x in attacks.other_terms(
-        k, [target("A", 1, "inclusion.suspended", TI - 1), target("A", 4, "inclusion.suspended", TI)])}
-    assert found == {TI - 1: 1, TI: 4}
+    k.bound(expr((var("A", "inclusion.suspended", TI - 1), 1.0)), 1, 4, "the table", "fewer")
+    _growth(k, "A", TI, "inclusion.suspended", "6", None, "the check's query")
+    (leak,) = attacks.other_terms(k, [target("A", 1, "inclusion.suspended", TI - 1)])
+    assert leak.found == 1 and leak.target.ti == TI - 1
+    k = Knowledge()  # 9: last term 1 or 2
+    k.bound(expr((var("A", "inclusion.suspended", TI - 1), 1.0)), 1, 4, "the table", "fewer")
+    _growth(k, "A", TI, "inclusion.suspended", "9", None, "the check's query")
+    assert attacks.other_terms(k, [target("A", 2, "inclusion.suspended", TI - 1)]) == []
+
+
+def test_the_query_only_fires_on_a_rise_of_5_or_more():
+    """Last term 1, this term 5 or 6 ("not shown", and no more than 6 by some other fact): more than
+    three times 1 allows both, a rise of at least 5 only 6; the linear programme knows it too."""
+    from tests.privacy.knowledge import _growth
+
+    k = Knowledge()
+    now = expr((var("A", "inclusion.suspended", TI), 1.0))
+    k.bound(now, 5, 6, "the table and another fact", "not shown")
+    _growth(k, "A", TI, "inclusion.suspended", None, "1", "the check's query")
+    hidden = attacks.Target(now, 6.0, "inclusion.suspended", "A", TI)
+    assert [x.found for x in attacks.other_terms(k, [hidden])] == [6]
+    assert [x.found for x in attacks.bounds(k, [hidden])] == [6]
 
 
 def test_a_place_on_the_funnel_narrows_a_hidden_count():
@@ -108,11 +125,46 @@ def test_a_place_on_the_funnel_narrows_a_hidden_count():
     from tests.privacy.knowledge import Position
 
     k = flags_table({"A": FEWER}, {"A": "200"}, 0.5)
+    k.groups[(TI, FLAGS)]["A"] = "trust"
+    k.spreads[(TI, FLAGS)] = 0.0
     k.positions.append(Position("A", TI, FLAGS, "above_95", "the table's 'above the trust (95%)'"))
     (leak,) = attacks.position(k, [target("A", 4)])
     assert leak.found == 4
     k.positions[0].position = "within"  # 1 to 3 would all be within
     assert attacks.position(k, [target("A", 2)]) == []
+
+
+def test_a_phase_groups_lines_give_its_figure_and_its_total():
+    """Three primaries compared with each other: the limits drawn around their pooled 23 flagged of
+    300 pupils give the group's figure, and with 10 and 9 shown, the third's hidden 4. Placed
+    against its group's figure, "above the expected range" narrows a hidden count too."""
+    from charts.funnel import _limit_lines
+    from tests.privacy.knowledge import Position, _limit_lines as read_lines
+
+    from analysis.indicators import INDICATORS_BY_ID
+
+    k = flags_table({"A": "10", "B": "9", "C": FEWER}, {u: "100" for u in "ABC"}, None)
+    for u in "ABC":
+        k.groups[(TI, FLAGS)][u] = "Primary"
+    drawn = {meta: (list(xs), list(ys)) for meta, (xs, ys), _, _ in
+             _limit_lines(23 / 300 * 100, 0.0, np.array([100.0, 100.0, 100.0]), "per 100 pupils")}
+    read_lines(k, INDICATORS_BY_ID[FLAGS], TI, "Primary", drawn, "the Primary lines")
+    assert not k.unparsed and k.targets[(TI, FLAGS, "Primary")][0][0] == pytest.approx(23 / 3, rel=1e-6)
+    (leak,) = attacks.totals(k, [target("C", 4)])
+    assert leak.found == 4 and "the Primary schools'" in leak.how
+    # lines drawn around no figure at all: the reader says it cannot read them
+    drawn["upper_95"] = (drawn["upper_95"][0], [y * 1.5 for y in drawn["upper_95"][1]])
+    k2 = Knowledge()
+    read_lines(k2, INDICATORS_BY_ID[FLAGS], TI, "Primary", drawn, "bent lines")
+    assert k2.unparsed and not k2.targets
+    # a school placed against its group, not the trust
+    k = flags_table({"A": FEWER}, {"A": "200"}, 5.0)
+    k.groups[(TI, FLAGS)]["A"] = "Primary"
+    k.targets[(TI, FLAGS, "Primary")].append((0.5 - 1e-9, 0.5 + 1e-9, "the Primary lines"))
+    k.spreads[(TI, FLAGS)] = 0.0
+    k.positions.append(Position("A", TI, FLAGS, "above_95", "the table"))
+    (leak,) = attacks.position(k, [target("A", 4)])
+    assert leak.found == 4 and "the Primary schools' figure" in leak.how
 
 
 def test_bounds_solve_what_no_single_fact_gives():
@@ -158,6 +210,8 @@ def test_the_fast_solver_and_linprog_agree():
 # ---- what the pages hand over, with a leak planted in it -------------------------------------
 
 def test_a_hidden_count_put_in_a_charts_hover_data_is_found(small):
+    from charts.funnel import POSITION_WORDS
+
     """The trustee's real harvest, with one funnel chart's hover data given a hidden school's real
     count, as a careless chart would: the adversary reads it and names the chart."""
     hidden = next(t for t in small.targets if t.what == "neglect.active_flags" and t.urn)
@@ -169,7 +223,8 @@ def test_a_hidden_count_put_in_a_charts_hover_data_is_found(small):
     points["x"] = list(points["x"]) + [float(small.data.wide.set_index(["urn", "term_index"])
                                              .loc[(hidden.urn, hidden.ti), "about.pupils_on_roll"])]
     points["y"] = list(points["y"]) + [0.0]
-    points["customdata"] = list(points["customdata"]) + [[small.name_of(hidden.urn), hidden.value, "within"]]
+    points["customdata"] = list(points["customdata"]) + [[small.name_of(hidden.urn), hidden.value,
+                                                          POSITION_WORDS["within"], "within", "", "trust"]]
     k = read_all([planted], small.data.school_names)
     assert [(x.target, x.found) for x in attacks.direct(k, small.targets) if x.target == hidden] == \
         [(hidden, hidden.value)]
