@@ -148,16 +148,16 @@ def test_the_gap_list_reads_postgresql_too(postgres_engine):
 def test_the_trusts_stored_thresholds_are_used(tmp_path, dataset):
     url = sample_db(tmp_path)
     engine = make_engine(url)
-    set_threshold(engine, "large_school", 5000, user="ceo@trust")
+    set_threshold(engine, "blank_share", 1.0, user="ceo@trust")
     dispose(engine)
     year, term = dataset.latest_term()
-    assert any(g["rule"] == "no_exploitation_identified" for g in expected(dataset, year, term))
+    assert any(g["rule"] == "many_blanks" for g in expected(dataset, year, term))
 
     gaps = json.loads(run("gaps", "--json", db=url).stdout)
-    assert gaps and not any(g["rule"] == "no_exploitation_identified" for g in gaps)
+    assert gaps and not any(g["rule"] == "many_blanks" for g in gaps)
     lines = run("gaps", db=url).stdout.splitlines()
     heading = " ".join(lines[:lines.index("")])
-    assert "except the trust's own for a large school has at least (pupils) 5000." in heading
+    assert "except the trust's own for many blanks: from 1" in heading
 
 
 def test_an_empty_database_says_how_to_fill_it(tmp_path):
