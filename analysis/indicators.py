@@ -89,7 +89,7 @@ NEGLECT = (
            ["inclusion.sw_persistently_absent"], ["about.social_worker"], NO_JUDGEMENT,
            "Share of children with a social worker (in need, on a child protection plan or looked after) below "
            "90% attendance, set beside the school's pupils as a whole: missing school is one of the signs the "
-           "reviews name. Asked from version 2 of the return.", ask="higher"),
+           "reviews name. Asked from the second version of the return on.", ask="higher"),
 )
 
 ADOLESCENTS = (
@@ -132,9 +132,9 @@ _MA_WORDS = {
     "early_help_reviews": ("Early help reviews attended", "attended of those held"),
     "peps": ("Personal education plans on time", "completed on time of those due"),
     "lado": ("Allegations referred to the LADO", "referred to the LADO of the allegations about staff received "
-             "(from version 2 of the return, those that may meet the harm threshold; before, every allegation)"),
+             "(from the return's second version on, those that may meet the harm threshold; before, every allegation)"),
     "low_level": ("Low-level concerns about staff reviewed", "reviewed by the DSL or headteacher of the low-level "
-                  "concerns about staff recorded (asked from version 2 of the return)"),
+                  "concerns about staff recorded (asked from the return's second version on)"),
 }
 
 MULTI_AGENCY_INDICATORS = tuple(
@@ -152,7 +152,7 @@ MULTI_AGENCY_INDICATORS = tuple(
            funnel=False),
     _rate("private_fostering", "multi_agency", "Private fostering arrangements notified", ["inclusion.private_fostering"],
           "Private fostering arrangements the school notified to the local authority this term, per 100 pupils. "
-          "Asked from version 2 of the return."),
+          "Asked from the second version of the return on."),
 )
 
 WORKFORCE = tuple(

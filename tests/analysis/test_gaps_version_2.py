@@ -50,16 +50,16 @@ def test_an_allegation_that_may_meet_the_harm_threshold_not_referred_is_red(trus
     ctx = trust_of(trust, changes={"multi_agency.lado.due": 6, "multi_agency.lado.done": 5}).context()
     (found,) = g.allegations_not_referred(ctx)
     assert (found.urn, found.severity, found.theme, found.indicator) == ("100001", "red", "multi_agency", "ma_lado")
-    assert found.finding == ("1 of 6 allegations about staff that may meet the harm threshold (17%) were not "
-                             "referred to the LADO.")
+    assert found.finding == ("The school did not refer 1 of 6 allegations about staff that may meet the harm "
+                             "threshold (17%) to the LADO.")
 
 
 def test_on_version_1s_mixed_row_the_same_shortfall_is_a_question(trust):
     changes = version_1({"multi_agency.lado.due": 6, "multi_agency.lado.done": 5})
     (found,) = g.allegations_not_referred(trust_of(trust, changes=changes).context())
     assert found.severity == "note"
-    assert found.finding.startswith("1 of 6 allegations about staff (17%) were not referred to the LADO. This "
-                                    "return's row counted every allegation, low-level concerns among them")
+    assert found.finding.startswith("The school did not refer 1 of 6 allegations about staff (17%) to the LADO. "
+                                    "This return's row counted every allegation, low-level concerns among them")
     assert "harm threshold" in found.question
 
 
@@ -73,8 +73,8 @@ def test_a_trustee_reads_the_shortfall_without_the_small_counts(trust):
     ctx = as_trustee(trust_of(trust, changes={"multi_agency.lado.due": 3, "multi_agency.lado.done": 2}).context())
     (found,) = g.allegations_not_referred(ctx)
     assert found.severity == "red"
-    assert found.finding == ("Not every one of the allegations about staff that may meet the harm threshold "
-                             "received this term was referred to the LADO.")
+    assert found.finding == ("The school did not refer under half of the allegations about staff that may meet "
+                             "the harm threshold to the LADO.")
     assert no_small_count(found.finding)
 
 
