@@ -29,6 +29,7 @@ ABSENT, PLANS = "neglect.persistently_absent", ("neglect.early_help_plan", "negl
 REPORTS_DUE, REPORTS_DONE = ("multi_agency.cp_reports.due",), ("multi_agency.cp_reports.done",)
 LADO = ("multi_agency.lado.due", "multi_agency.lado.done")
 SW, SW_ABSENT = ("about.social_worker",), ("inclusion.sw_persistently_absent",)
+ROLL_ID = "about.pupils_on_roll"
 ABSENT_PUPILS, LOOKED_AFTER = "inclusion.persistently_absent", "about.looked_after"
 HARM_THRESHOLD_FROM = 2  # the template version whose lado row holds only allegations that may meet it
 NOT_ACCEPTED = tuple(f"referrals.{r.id}.not_accepted" for r in REFERRALS.rows)
@@ -366,24 +367,51 @@ def social_worker_absence(ctx: Context) -> list[Gap]:
     few children (above the 95% binomial limit): a question, since absence has no judgement."""
     gaps = []
     times = ctx.t["sw_absence_times"]
+    question = ("What keeps children with a social worker out of school more than their classmates, and do "
+                "their social workers know?")
+    learning = "Poor attendance was one of the signs of neglect the reviews kept finding."
     for st in ctx.returned():
         sw, absent_sw = st.count(SW[0]), st.count(SW_ABSENT[0])
         pupils, absent = st.count("about.pupils_on_roll"), st.count(ABSENT_PUPILS)
         if not sw or absent_sw is None or not pupils or absent is None:
             continue
         school = absent / pupils
-        _, upper = binomial_limits(np.array([min(1.0, times * school)]), np.array([sw]), 0.95)
-        if not absent_sw > upper[0]:
+
+        def beyond(part: np.ndarray, whole: np.ndarray, share: float) -> np.ndarray:
+            _, upper = binomial_limits(np.full(whole.shape, min(1.0, times * share)), whole, 0.95)
+            return (whole > 0) & (part > upper)
+
+        if ctx.data.suppress and len(_outcomes(ctx, st, beyond, SW_ABSENT, SW, (ABSENT_PUPILS, ROLL_ID))) > 1:
+            gaps.append(_too_small(st, "neglect", "sw_persistent_absence", "social_worker_absence",
+                                   "the children with a social worker persistently absent", question, learning,
+                                   SCIE_NEGLECT))
+            continue
+        if not beyond(np.array([absent_sw]), np.array([sw]), school)[0]:
             continue
         theirs = _of(ctx, st, absent_sw, sw, " children with a social worker", SW_ABSENT, SW)
         whole = f"{_pct(school)} of its pupils as a whole" if _shown(ctx, st, absent, ABSENT_PUPILS) \
             else "its pupils as a whole"
         gaps.append(_gap(st, "neglect", "sw_persistent_absence", "social_worker_absence", "note",
-                         f"{theirs} are persistently absent, against {whole}.",
-                         "What keeps children with a social worker out of school more than their classmates, "
-                         "and do their social workers know?",
-                         "Poor attendance was one of the signs of neglect the reviews kept finding.", SCIE_NEGLECT))
+                         f"{theirs} are persistently absent, against {whole}.", question, learning, SCIE_NEGLECT))
     return gaps
+
+
+UNBOUNDED_SPAN = 200  # how far past its lowest a count known only as "5 or more" is tried
+
+
+def _outcomes(ctx: Context, st: SchoolTerm, outcome: Callable, part_ids: tuple[str, ...],
+              whole_ids: tuple[str, ...], rate_ids: tuple[str, str]) -> set[bool]:
+    """Every outcome a rule could have, over every part and whole (counts, the part never above
+    the whole) and every share part / whole of ``rate_ids`` this reader could take the return to
+    hold: more than one, and raising the gap or not would tell them something of hidden counts."""
+    (p_lo, p_hi), (w_lo, w_hi) = ctx.known_range(st, *part_ids), ctx.known_range(st, *whole_ids)
+    (n_lo, n_hi), (d_lo, d_hi) = ctx.known_range(st, rate_ids[0]), ctx.known_range(st, rate_ids[1])
+    shares = {n_lo / d_hi if d_hi != float("inf") else 0.0, min(1.0, n_hi / max(d_lo, 1.0))}
+    parts = np.arange(p_lo, min(p_hi, p_lo + UNBOUNDED_SPAN) + 1)
+    wholes = np.arange(w_lo, min(w_hi, w_lo + UNBOUNDED_SPAN) + 1)
+    part, whole = (a.ravel() for a in np.meshgrid(parts, wholes))
+    possible = part <= whole
+    return {bool(x) for share in shares for x in outcome(part[possible], whole[possible], share)}
 
 
 # ---- Multi-agency working ------------------------------------------------------------------

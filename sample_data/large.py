@@ -186,7 +186,7 @@ def plan_large_trust(n_schools: int, n_terms: int = 9, seed: int = 1) -> list[Pl
 # ---- Reports, as the loader would make them from the template ---------------------------------
 
 @lru_cache(maxsize=len(registry.VERSIONS))
-def _template_places(version: int) -> checks.Places:
+def _template_places(version: int = registry.TEMPLATE_VERSION) -> checks.Places:
     """Where every measure sits in the dashboard's own template of that version, for pointing
     queries at cells."""
     data = template_bytes(version=version)
