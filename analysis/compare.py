@@ -25,11 +25,12 @@ import pandas as pd
 from analysis import funnel
 from analysis.indicators import INDICATORS_BY_ID, PER_100
 from analysis.rates import pooled
+from loaders import registry
 
 MIN_SCHOOLS = 3  # a figure pooled from fewer schools is no fair yardstick
 TRUST = "trust"  # compared with the whole trust
 ALONE = "too few like it"  # a phase with fewer than MIN_SCHOOLS schools in the trust: not compared
-PHASES = ("Primary", "Secondary", "All-through", "Special", "Alternative provision")
+PHASES = registry.PHASES
 LIMIT_COLUMNS = ("lower_998", "lower_95", "upper_95", "upper_998")
 _PHASE_WORDS = (("all-through", "All-through"), ("all through", "All-through"), ("through", "All-through"),
                 ("alternative", "Alternative provision"), ("pupil referral", "Alternative provision"),

@@ -19,7 +19,8 @@ from analysis.indicators import INDICATORS
 from analysis.privacy import hide_small, hide_small_pooled, mask_counts
 from analysis.rates import indicator_values, pooled, wide_counts, with_changes
 from analysis.thresholds import resolve
-from loaders.registry import COUNT_IDS, DATE, MEASURES, MEASURES_BY_ID, REFERRALS, term_end, term_from_index, term_index
+from loaders.registry import (COUNT_IDS, DATE, MEASURES, MEASURES_BY_ID, REFERRALS, asked, term_end, term_from_index,
+                               term_index)
 
 DATE_IDS = tuple(m.id for m in MEASURES if m.type == DATE)
 CHANGE_QUERY_CODES = ("large_change", "value_three_times_last_term", "more_than_three_times_last_term")
@@ -76,6 +77,12 @@ class Dataset:
         return self.wide.set_index(["urn", "academic_year", "term"])[cols].to_dict("index")
 
     @cached_property
+    def versions(self) -> dict[tuple, int]:
+        """(urn, year, term) to the template version of its return: what it was asked."""
+        v = self.values[self.values["measure_id"] == "about.template_version"].dropna(subset=["value"])
+        return {(r.urn, r.academic_year, r.term): int(r.value) for r in v.itertuples()}
+
+    @cached_property
     def date_rows(self) -> dict[tuple, dict[str, date]]:
         v = self.values[self.values["measure_id"].isin(DATE_IDS)]
         out: dict[tuple, dict[str, date]] = {}
@@ -130,6 +137,7 @@ class SchoolTerm:
     academic_year: str
     term: str
     returned: bool
+    version: int | None = None  # the template version of its return; None when it did not return
     counts: dict[str, float | None] = field(default_factory=dict)
     dates: dict[str, date | None] = field(default_factory=dict)
     leads: list[dict] = field(default_factory=list)
@@ -247,8 +255,10 @@ class Context:
         row = self.data.count_rows.get(key)
         if row is None:
             return SchoolTerm(urn, name, year, term, returned=False)
-        counts = {m: (None if _missing(v) else float(v)) for m, v in row.items()}
-        st = SchoolTerm(urn, name, year, term, returned=True, counts=counts,
+        version = self.data.versions.get(key)
+        # What its version did not ask is not there at all: neither a count nor a blank.
+        counts = {m: (None if _missing(v) else float(v)) for m, v in row.items() if asked(m, version)}
+        st = SchoolTerm(urn, name, year, term, returned=True, version=version, counts=counts,
                         dates=self.data.date_rows.get(key, {}), leads=self.data.lead_rows.get(key, []))
         st.blank_share = sum(v is None for v in counts.values()) / len(counts)
         submitted = self.data.submitted.get(key)

@@ -12,20 +12,26 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from analysis.compare import TRUST, phase_of
 from analysis.context import Context, SchoolTerm
+from analysis.funnel import binomial_limits
 from analysis.indicators import INDICATORS_BY_ID, NO_JUDGEMENT, PER_100
 from analysis.themes import KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, COMPLEXITY, THEMES_BY_ID, Source
 from analysis.suppression import suppression_threshold
-from loaders.registry import DSL_ROLE, MEASURES_BY_ID, REFERRALS, TRAINING
+from loaders.registry import DESIGNATED_TEACHER, DSL_ROLE, MEASURES_BY_ID, REFERRALS, TRAINING
 
 SEVERITY_ORDER = {"red": 0, "amber": 1, "note": 2}
 FLAGS, DRIFT, REVIEWED = ("neglect.active_flags",), ("neglect.monitoring_only_2_terms",), ("neglect.chronology_reviewed",)
 ABSENT, PLANS = "neglect.persistently_absent", ("neglect.early_help_plan", "neglect.cp_plan_neglect")
 REPORTS_DUE, REPORTS_DONE = ("multi_agency.cp_reports.due",), ("multi_agency.cp_reports.done",)
 LADO = ("multi_agency.lado.due", "multi_agency.lado.done")
+SW, SW_ABSENT = ("about.social_worker",), ("inclusion.sw_persistently_absent",)
+ROLL_ID = "about.pupils_on_roll"
+ABSENT_PUPILS, LOOKED_AFTER = "inclusion.persistently_absent", "about.looked_after"
+HARM_THRESHOLD_FROM = 2  # the template version whose lado row holds only allegations that may meet it
 NOT_ACCEPTED = tuple(f"referrals.{r.id}.not_accepted" for r in REFERRALS.rows)
 CHANGED_SHARPLY = "The figure is more than three times last term's."
 
@@ -220,6 +226,25 @@ def no_dsl_named(ctx: Context) -> list[Gap]:
     ]
 
 
+@rule
+def no_designated_teacher(ctx: Context) -> list[Gap]:
+    """Looked-after children on roll and no designated teacher for them named on the return."""
+    gaps = []
+    for st in ctx.returned():
+        looked_after = st.count(LOOKED_AFTER)
+        if not looked_after or any(lead["role"] == DESIGNATED_TEACHER for lead in st.leads):
+            continue
+        children = f"{_n(looked_after)} looked-after {'child' if looked_after == 1 else 'children'}" \
+            if _shown(ctx, st, looked_after, LOOKED_AFTER) else "looked-after children"
+        gaps.append(_gap(st, "workforce", "designated_teacher", "no_designated_teacher", "amber",
+                         f"The return counts {children} on roll but names no designated teacher for them.",
+                         "Who is the designated teacher for the school's looked-after children, and why is no "
+                         "one recorded?",
+                         "KCSIE: a school must appoint a designated teacher to promote the educational "
+                         "achievement of looked-after and previously looked-after children.", KCSIE))
+    return gaps
+
+
 GOVERNANCE_DATES = (
     ("about.cp_policy_reviewed", "The child protection policy", "policy_reviewed"),
     ("about.filtering_reviewed", "The filtering and monitoring review", "filtering_reviewed"),
@@ -335,6 +360,60 @@ def absent_without_early_help(ctx: Context) -> list[Gap]:
     return gaps
 
 
+@rule
+def social_worker_absence(ctx: Context) -> list[Gap]:
+    """Children with a social worker persistently absent more often than the school's pupils as a
+    whole, by more than the trust's chosen multiple and beyond what chance would explain for so
+    few children (above the 95% binomial limit): a question, since absence has no judgement."""
+    gaps = []
+    times = ctx.t["sw_absence_times"]
+    question = ("What keeps children with a social worker out of school more than their classmates, and do "
+                "their social workers know?")
+    learning = "Poor attendance was one of the signs of neglect the reviews kept finding."
+    for st in ctx.returned():
+        sw, absent_sw = st.count(SW[0]), st.count(SW_ABSENT[0])
+        pupils, absent = st.count("about.pupils_on_roll"), st.count(ABSENT_PUPILS)
+        if not sw or absent_sw is None or not pupils or absent is None:
+            continue
+        school = absent / pupils
+
+        def beyond(part: np.ndarray, whole: np.ndarray, share: float) -> np.ndarray:
+            _, upper = binomial_limits(np.full(whole.shape, min(1.0, times * share)), whole, 0.95)
+            return (whole > 0) & (part > upper)
+
+        if ctx.data.suppress and len(_outcomes(ctx, st, beyond, SW_ABSENT, SW, (ABSENT_PUPILS, ROLL_ID))) > 1:
+            gaps.append(_too_small(st, "neglect", "sw_persistent_absence", "social_worker_absence",
+                                   "the children with a social worker persistently absent", question, learning,
+                                   SCIE_NEGLECT))
+            continue
+        if not beyond(np.array([absent_sw]), np.array([sw]), school)[0]:
+            continue
+        theirs = _of(ctx, st, absent_sw, sw, " children with a social worker", SW_ABSENT, SW)
+        whole = f"{_pct(school)} of its pupils as a whole" if _shown(ctx, st, absent, ABSENT_PUPILS) \
+            else "its pupils as a whole"
+        gaps.append(_gap(st, "neglect", "sw_persistent_absence", "social_worker_absence", "note",
+                         f"{theirs} are persistently absent, against {whole}.", question, learning, SCIE_NEGLECT))
+    return gaps
+
+
+UNBOUNDED_SPAN = 200  # how far past its lowest a count known only as "5 or more" is tried
+
+
+def _outcomes(ctx: Context, st: SchoolTerm, outcome: Callable, part_ids: tuple[str, ...],
+              whole_ids: tuple[str, ...], rate_ids: tuple[str, str]) -> set[bool]:
+    """Every outcome a rule could have, over every part and whole (counts, the part never above
+    the whole) and every share part / whole of ``rate_ids`` this reader could take the return to
+    hold: more than one, and raising the gap or not would tell them something of hidden counts."""
+    (p_lo, p_hi), (w_lo, w_hi) = ctx.known_range(st, *part_ids), ctx.known_range(st, *whole_ids)
+    (n_lo, n_hi), (d_lo, d_hi) = ctx.known_range(st, rate_ids[0]), ctx.known_range(st, rate_ids[1])
+    shares = {n_lo / d_hi if d_hi != float("inf") else 0.0, min(1.0, n_hi / max(d_lo, 1.0))}
+    parts = np.arange(p_lo, min(p_hi, p_lo + UNBOUNDED_SPAN) + 1)
+    wholes = np.arange(w_lo, min(w_hi, w_lo + UNBOUNDED_SPAN) + 1)
+    part, whole = (a.ravel() for a in np.meshgrid(parts, wholes))
+    possible = part <= whole
+    return {bool(x) for share in shares for x in outcome(part[possible], whole[possible], share)}
+
+
 # ---- Multi-agency working ------------------------------------------------------------------
 
 @rule
@@ -376,30 +455,40 @@ def late_reports(ctx: Context) -> list[Gap]:
 
 @rule
 def allegations_not_referred(ctx: Context) -> list[Gap]:
+    """Red where the return's row holds only allegations that may meet the harm threshold (version
+    2); a question where it held every allegation, low-level concerns among them (version 1)."""
     gaps = []
     for st in ctx.returned():
         due, done = st.count("multi_agency.lado.due"), st.count("multi_agency.lado.done")
         if not due or done is None:
             continue
+        harm = (st.version or HARM_THRESHOLD_FROM) >= HARM_THRESHOLD_FROM
+        what = "allegations about staff that may meet the harm threshold" if harm else "allegations about staff"
+        learning = ("KCSIE: allegations that may meet the harm threshold are referred to the local authority "
+                    "designated officer.")
         seen_due, seen_done = ctx.known_range(st, LADO[0]), ctx.known_range(st, LADO[1])
         if ctx.data.suppress and (seen_done[1] < seen_due[0]) != (seen_done[0] < seen_due[1]):
             gaps.append(_too_small(st, "multi_agency", "ma_lado", "allegations_not_referred",
-                                   "the allegations about staff received and referred",
+                                   f"the {what} received and referred",
                                    "Was every allegation about staff that may meet the harm threshold referred to "
-                                   "the LADO, and who decided?",
-                                   "KCSIE: allegations that may meet the harm threshold are referred to the local "
-                                   "authority designated officer.", KCSIE))
+                                   "the LADO, and who decided?", learning, KCSIE))
             continue
-        if done < due:
-            if _shown(ctx, st, due - done, *LADO) and _shown(ctx, st, due, LADO[0]):
-                finding = f"{_n(due - done)} of {_n(due)} allegations about staff ({_pct((due - done) / due)}) were " \
-                          "not referred to the LADO."
-            else:  # the count not referred is a difference: shown only if it gives nothing away
-                finding = "Not every allegation about staff received this term was referred to the LADO."
+        if done >= due:
+            continue
+        # The count not referred is a difference: shown only if it gives nothing away, else in words.
+        finding = f"The school did not refer {_of(ctx, st, due - done, due, f' {what}', LADO, LADO[:1])} to the LADO."
+        if harm:
             gaps.append(_gap(st, "multi_agency", "ma_lado", "allegations_not_referred", "red", finding,
-                             "Why were these allegations not referred, and who made that decision?",
+                             "Why were these allegations not referred, and who made that decision?", learning, KCSIE))
+        else:
+            gaps.append(_gap(st, "multi_agency", "ma_lado", "allegations_not_referred", "note",
+                             f"{finding} This return's row counted every allegation, low-level concerns among "
+                             "them, so some may rightly have stayed in school.",
+                             "Did any of the allegations not referred meet the harm threshold, and who decided "
+                             "they need not go to the LADO?",
                              "KCSIE: allegations that may meet the harm threshold are referred to the local "
-                             "authority designated officer.", KCSIE))
+                             "authority designated officer; low-level concerns are recorded and reviewed in "
+                             "school.", KCSIE))
     return gaps
 
 

@@ -85,6 +85,11 @@ NEGLECT = (
     _share("fsm_share", "neglect", "Pupils eligible for free school meals", ["about.pupils_fsm"], ROLL,
            NO_JUDGEMENT, "Share of pupils eligible for free school meals: context for neglect, which often sits beside poverty.",
            funnel=False),
+    _share("sw_persistent_absence", "neglect", "Children with a social worker persistently absent",
+           ["inclusion.sw_persistently_absent"], ["about.social_worker"], NO_JUDGEMENT,
+           "Share of children with a social worker (in need, on a child protection plan or looked after) below "
+           "90% attendance, set beside the school's pupils as a whole: missing school is one of the signs the "
+           "reviews name. Asked from the second version of the return on.", ask="higher"),
 )
 
 ADOLESCENTS = (
@@ -126,7 +131,10 @@ _MA_WORDS = {
     "strategy": ("Strategy meetings attended", "attended of those the school was invited to"),
     "early_help_reviews": ("Early help reviews attended", "attended of those held"),
     "peps": ("Personal education plans on time", "completed on time of those due"),
-    "lado": ("Allegations referred to the LADO", "referred to the LADO of the allegations about staff received"),
+    "lado": ("Allegations referred to the LADO", "referred to the LADO of the allegations about staff received "
+             "(from the return's second version on, those that may meet the harm threshold; before, every allegation)"),
+    "low_level": ("Low-level concerns about staff reviewed", "reviewed by the DSL or headteacher of the low-level "
+                  "concerns about staff recorded (asked from the return's second version on)"),
 }
 
 MULTI_AGENCY_INDICATORS = tuple(
@@ -142,6 +150,9 @@ MULTI_AGENCY_INDICATORS = tuple(
            NO_JUDGEMENT,
            "Escalations by the school set against referrals not accepted: does the school challenge when it is still worried?",
            funnel=False),
+    _rate("private_fostering", "multi_agency", "Private fostering arrangements notified", ["inclusion.private_fostering"],
+          "Private fostering arrangements the school notified to the local authority this term, per 100 pupils. "
+          "Asked from the second version of the return on."),
 )
 
 WORKFORCE = tuple(

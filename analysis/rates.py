@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.indicators import INDICATORS, PER_100, Indicator
-from loaders.registry import COUNT, INTEGER, MEASURES_BY_ID, term_index
+from loaders.registry import COUNT, INTEGER, MEASURES_BY_ID, TEMPLATE_VERSION, term_index
 
 KEYS = ["urn", "academic_year", "term"]
 INDICATORS_UNIT = {i.id: i.unit for i in INDICATORS}
@@ -45,13 +45,19 @@ def _strict_sum(frame: pd.DataFrame, ids: tuple[str, ...]) -> pd.Series:
 
 
 def indicator_values(wide: pd.DataFrame, indicators: tuple[Indicator, ...] = INDICATORS) -> pd.DataFrame:
-    """Long table: urn, academic_year, term, term_index, indicator, numerator, denominator, value.
+    """Long table: urn, academic_year, term, term_index, indicator, numerator, denominator, value,
+    asked.
 
     ``value`` is per 100 pupils for rates and a share (0 to 1) for proportions; missing when the
-    numerator or denominator is missing or the denominator is 0.
+    numerator or denominator is missing or the denominator is 0. ``asked`` is False where the
+    return's template version did not ask a measure the indicator needs: "not asked in this
+    return", which is no blank.
     """
+    version = wide["about.template_version"].fillna(TEMPLATE_VERSION).to_numpy() \
+        if "about.template_version" in wide else np.full(len(wide), TEMPLATE_VERSION)
     parts = []
     for ind in indicators:
+        since = max(MEASURES_BY_ID[m].since for m in ind.numerator + ind.denominator)
         num = _strict_sum(wide, ind.numerator)
         den = _strict_sum(wide, ind.denominator)
         scale = 100.0 if ind.unit == PER_100 else 1.0
@@ -67,11 +73,12 @@ def indicator_values(wide: pd.DataFrame, indicators: tuple[Indicator, ...] = IND
                     "numerator": num.to_numpy(),
                     "denominator": den.to_numpy(),
                     "value": value.to_numpy(),
+                    "asked": version >= since,
                 }
             )
         )
     if not parts:
-        return pd.DataFrame(columns=KEYS + ["term_index", "indicator", "numerator", "denominator", "value"])
+        return pd.DataFrame(columns=KEYS + ["term_index", "indicator", "numerator", "denominator", "value", "asked"])
     return pd.concat(parts, ignore_index=True)
 
 

@@ -54,6 +54,9 @@ THRESHOLDS: tuple[Threshold, ...] = (
               "recorded is asked about from this size.", 50),
     Threshold("return_due_days", "Return due (days after term end)", 14, "days",
               "A return submitted later than this is late.", 0, 90),
+    Threshold("sw_absence_times", "Social worker absence: ask from (times the school's)", 2, "times",
+              "Children with a social worker persistently absent more than this many times as often as the "
+              "school's pupils as a whole, beyond what chance would explain, are asked about.", 1, 10),
     Threshold("blank_share", "Many blanks: from", 0.2, "share",
               "A return with at least this share of its counts blank is raised for oversight.", maximum=1.0),
 )

@@ -30,6 +30,7 @@ from loaders.report import ReturnReport
 from sample_data import large
 from store import db, sample, upgrades
 from store import values as coding
+from loaders.registry import PHASES
 from store.audit import ACCEPTED, as_utc, utcnow
 from store.schema import audit, leads, return_queries, return_values, returns, schools
 
@@ -175,7 +176,8 @@ def store_bulk(engine: Engine, items: Iterable[tuple[ReturnReport, bytes, dateti
         newest = {(u, y, t): v for u, y, t, v in conn.execute(
             sa.select(returns.c.urn, returns.c.academic_year, returns.c.term, sa.func.max(returns.c.version))
             .group_by(returns.c.urn, returns.c.academic_year, returns.c.term))}
-        known = set(conn.execute(sa.select(schools.c.urn)).scalars())
+        phase_now = dict(conn.execute(sa.select(schools.c.urn, schools.c.phase)).all())
+        known = set(phase_now)
         for chunk in _batches(items, BATCH):
             rows = _Rows()
             for report, content, at in chunk:
@@ -187,9 +189,14 @@ def store_bulk(engine: Engine, items: Iterable[tuple[ReturnReport, bytes, dateti
                     name = " ".join(str(report.values.get("about.school_name") or "").split()) or f"School {urn}"
                     rows.schools.append({"urn": urn, "name": name, "phase": phases.get(urn),
                                          "created_at": at or utcnow()})
+                    phase_now[urn] = phases.get(urn)
+                said, recorded = report.values.get("about.phase"), None
+                if phase_now.get(urn) is None and said in PHASES:  # as store.phases.phase_from_return
+                    phase_now[urn] = recorded = said
+                    rows.phases.append({"u": urn, "phase": said})
                 version = newest.get((urn, year, term), 0) + 1
                 newest[(urn, year, term)] = version
-                rows.add(next_id, version, report, content, at or utcnow(), user=user, source=source)
+                rows.add(next_id, version, report, content, at or utcnow(), user=user, source=source, phase=recorded)
                 next_id += 1
                 stored += 1
             rows.write(conn)
@@ -201,9 +208,10 @@ class _Rows:
 
     def __init__(self):
         self.schools, self.returns, self.values, self.leads, self.queries, self.audit = [], [], [], [], [], []
+        self.phases: list[dict] = []  # schools whose phase a return recorded
 
     def add(self, return_id: int, version: int, report: ReturnReport, content: bytes, at: datetime, *,
-            user: str, source: str) -> None:
+            user: str, source: str, phase: str | None = None) -> None:
         urn, year, term = report.school_term
         sha256 = hashlib.sha256(content).hexdigest()
         self.returns.append(dict(
@@ -221,7 +229,8 @@ class _Rows:
             at=utcnow(), actor=user, action="import", outcome=ACCEPTED, urn=urn, academic_year=year, term=term,
             file_name=report.file, sha256=sha256, size=len(content), source=source,
             detail={"return_id": return_id, "version": version, "n_queries": len(report.queries), "n_explained": 0,
-                    "n_blank": sum(1 for r in values if r["value_num"] is None and r["value_text"] is None)}))
+                    "n_blank": sum(1 for r in values if r["value_num"] is None and r["value_text"] is None),
+                    **({"phase": phase} if phase else {})}))
 
     def write(self, conn) -> None:
         for table, rows in ((schools, self.schools), (returns, self.returns), (return_values, self.values),
@@ -232,6 +241,9 @@ class _Rows:
                 _insert_plain(conn, table, rows)
             else:
                 conn.execute(table.insert(), rows)
+        if self.phases:
+            conn.execute(schools.update().where(schools.c.urn == sa.bindparam("u")).values(phase=sa.bindparam("phase")),
+                         self.phases)
 
 
 def _insert_plain(conn, table: sa.Table, rows: list[dict]) -> None:

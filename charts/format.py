@@ -51,6 +51,9 @@ def axis_labels(names, keys, limit: int = LABEL_LIMIT) -> list[str]:
     return labels
 
 
+NOT_ASKED = "not asked in this return"  # a measure its template version did not ask: no blank
+
+
 def fmt_value(value, unit: str) -> str:
     """"2.4 per 100" or "85%"; "no data" when missing (blank is never shown as 0)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from analysis.indicators import INDICATORS_BY_ID, PER_100
 from charts import Chart
-from charts.format import chart_text, fmt_value
+from charts.format import NOT_ASKED, chart_text, fmt_value
 from charts.palette import ENGLAND, GRID, SERIES, TRUST, layout
 from loaders.registry import term_from_index
 
@@ -32,14 +32,15 @@ def trend_chart(values: pd.DataFrame, pooled: pd.DataFrame, names: dict[str, str
     urns = highlight if highlight else sorted(values["urn"].unique(), key=lambda u: names.get(u, u))
     factor = 1 if ind.unit == PER_100 else 100.0
     # every school's figures side by side, one row a term (blank where it made no return), made once
-    columns = [c for c in ("value", "numerator", "denominator", "hidden") if c in values]
+    columns = [c for c in ("value", "numerator", "denominator", "hidden", "asked") if c in values]
     wide = (values.drop_duplicates(["urn", "term_index"]).set_index(["term_index", "urn"])[columns]
             .unstack("urn").reindex(terms))
     per = {c: wide[c] for c in columns}
     blank = np.full(len(terms), np.nan)
 
     def school(urn) -> dict[str, np.ndarray]:
-        return {c: (per[c][urn].to_numpy(dtype=object if c == "hidden" else float, na_value=None if c == "hidden"
+        flags = ("hidden", "asked")
+        return {c: (per[c][urn].to_numpy(dtype=object if c in flags else float, na_value=None if c in flags
                                           else np.nan) if urn in per[c].columns else blank) for c in columns}
 
     by_school = {urn: school(urn) for urn in urns}
@@ -70,9 +71,11 @@ def trend_chart(values: pd.DataFrame, pooled: pd.DataFrame, names: dict[str, str
     for urn in urns:
         mine = by_school[urn]
         hidden = [h is True or h == 1 for h in mine["hidden"]] if "hidden" in mine else [False] * len(terms)
+        unasked = [a is False or a == 0 for a in mine["asked"]] if "asked" in mine else [False] * len(terms)
         table[names.get(urn, urn)] = [
-            "not shown" if h else f"{fmt_value(v, ind.unit)} ({n:.0f} of {d:.0f})" if pd.notna(v) else "no data"
-            for v, n, d, h in zip(mine["value"], mine["numerator"], mine["denominator"], hidden)
+            NOT_ASKED if u else "not shown" if h else
+            f"{fmt_value(v, ind.unit)} ({n:.0f} of {d:.0f})" if pd.notna(v) else "no data"
+            for v, n, d, h, u in zip(mine["value"], mine["numerator"], mine["denominator"], hidden, unasked)
         ]
     return Chart(fig, table, _summary(ind, trust, labels))
 

@@ -53,10 +53,12 @@ def check_return(data: bytes, filename: str, *, previous: dict[str, object] | No
         return _refuse(report, problem)
 
     found = tables.locate(book)
+    version = _version(found)
+    found.asked_in(version)
     places = checks.Places(found)
     problems = list(found.problems)
     problems += _missing_sheets(found)
-    read, unreadable, value_problems = _read_values(found, book.flagged)
+    read, unreadable, value_problems = _read_values(found, book.flagged, version)
     problems += value_problems
     leads, lead_problems = _read_leads(found, book.flagged)
     problems += lead_problems
@@ -67,8 +69,9 @@ def check_return(data: bytes, filename: str, *, previous: dict[str, object] | No
     problems += checks.check_growth(read, places, previous)
     problems += checks.check_no_concerns(read, places)
     problems += checks.check_leads(leads, places)
+    problems += checks.check_designated_teacher(leads, read, places)
     problems += checks.check_dates(read, places)
-    report.values, report.leads, report.problems = read, leads, problems
+    report.values, report.leads, report.problems, report.version = read, leads, problems, version
     return report
 
 
@@ -127,16 +130,31 @@ def _flag(cell: tables.Cell, flagged: dict) -> Problem | None:
     return Problem(bad.code, ERROR, cell.sheet, cell.ref, f"{cell.sheet}!{cell.ref} holds {mark}. {bad.advice}")
 
 
-_READERS = tuple((m.id, values.READERS[m.type]) for m in registry.MEASURES)
+_READERS = {v: tuple((m.id, values.READERS[m.type]) for m in asked) for v, asked in registry.ASKED.items()}
+_VERSION = "about.template_version"
+_LATER = tuple(m.id for m in registry.MEASURES if m.since > registry.VERSIONS[0])
 
 
-def _read_values(found: tables.Located, flagged: dict) -> tuple[dict, set[str], list[Problem]]:
-    """Every measure id -> its value (None when blank or missing); the ids whose cells were unusable."""
+def _version(found: tables.Located) -> int:
+    """The template version the file says it is; when it cannot say (blank, missing, or a number
+    the contract does not know, each an error of its own), the first version unless the file
+    holds a later version's rows, so the other problems listed are the ones its layout has."""
+    cell = found.cells.get(_VERSION)
+    said = values.read_integer(cell.value) if cell is not None else None
+    if isinstance(said, int):
+        return said
+    later = [registry.MEASURES_BY_ID[mid].since for mid in _LATER if mid in found.cells]
+    return max(later, default=registry.VERSIONS[0])
+
+
+def _read_values(found: tables.Located, flagged: dict, version: int) -> tuple[dict, set[str], list[Problem]]:
+    """Every measure id the version asks -> its value (None when blank or missing); the ids whose
+    cells were unusable. A measure the version does not ask has no value at all: not asked."""
     read: dict[str, object] = {}
     unreadable: set[str] = set()
     problems: list[Problem] = []
     cells, bad = found.cells, values.Bad
-    for mid, reader in _READERS:
+    for mid, reader in _READERS[version]:
         cell = cells.get(mid)
         if cell is None:
             read[mid] = None

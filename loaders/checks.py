@@ -3,8 +3,10 @@
 Errors (the return cannot be filed): a required About field missing, pupils on roll of 0, a
 broken rule from the registry. Queries (filed, and the DSL is asked to explain): a row missing
 or left blank, a count above the pupils on roll, a count more than three times last term's, a
-large school recording no concerns, no designated safeguarding lead, dates that do not fit the
-term. A rule or query whose inputs are blank is skipped: blank is not zero.
+large school recording no concerns, no designated safeguarding lead, looked-after children with
+no designated teacher, dates that do not fit the term. A rule or query whose inputs are blank is
+skipped: blank is not zero. A measure the return's template version does not ask has no value
+and no cell, so nothing here asks about it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from .tables import Located
 from .values import describe
 
 REQUIRED_ADVICE = {
-    "template_version": "Enter 1, or download a new template.",
+    "template_version": f"Enter {registry.TEMPLATE_VERSION} on the current template (1 on an older one), "
+                        "or download a new template.",
     "urn": "Enter the school's 6-digit URN (Unique Reference Number).",
     "school_name": "Enter the school's name.",
     "academic_year": "Enter the academic year, e.g. 2025/26.",
@@ -29,6 +32,7 @@ BLANK_ADVICE = {
     registry.COUNT: "If none, enter 0; leave blank only if not known.",
     registry.DATE: "Enter the date; leave blank only if not known.",
     registry.TEXT: "Fill it in if you can.",
+    registry.PHASE: "Pick the school's phase from the list; leave it blank only if you are not sure.",
 }
 GROWTH_FACTOR = 3
 GROWTH_AT_LEAST = 5  # a count must also have grown by this many to be queried
@@ -37,6 +41,7 @@ NO_CONCERNS_ROLL = 200
 TERM_START = {"Autumn": (0, 9, 1), "Spring": (1, 1, 1), "Summer": (1, 4, 1)}
 GOVERNANCE_DATES = ("about.cp_policy_reviewed", "about.filtering_reviewed", "about.central_record_checked")
 ROLL = "about.pupils_on_roll"
+LOOKED_AFTER = "about.looked_after"
 # Drawn from the contract once: the measures each check walks.
 _REQUIRED = tuple(m for m in registry.MEASURES if m.required)
 _ROLL_COMPARED = tuple(mid for mid in registry.COUNT_IDS
@@ -72,15 +77,21 @@ class Places:
         return Problem(code, severity, sheet, ref, message)
 
     def name(self, measure_id: str) -> str:
-        """The row by its label, then where it is: "Children with an active neglect flag at term
-        end (Neglect, B4)"; on a table, the column too: "Prevent duty, staff in date (Training, C9)"."""
+        """The row by its label (as the return's template version prints it), then where it is:
+        "Children with an active neglect flag at term end (Neglect, B4)"; on a table, the column
+        too: "Prevent duty, staff in date (Training, C9)"."""
         m = registry.MEASURES_BY_ID[measure_id]
         sheet, ref = self.of(measure_id)
-        label = m.label
+        label = registry.label_of(measure_id, self.found.version)
         if m.column:
             column = next((c.label for c in registry.SHEETS_BY_ID[m.sheet].columns if c.id == m.column), m.column)
             label = f"{label}, {column[:1].lower()}{column[1:]}"
         return f"{label} ({sheet}, {ref})" if ref else f"{label} ({sheet})"
+
+    def at(self, measure_id: str) -> str:
+        """Only where it is: "About at B21"."""
+        sheet, ref = self.of(measure_id)
+        return f"{sheet} at {ref}" if ref else sheet
 
 
 def check_required(values: dict, places: Places, unreadable: set[str]) -> list[Problem]:
@@ -112,7 +123,8 @@ def check_rules(values: dict, places: Places) -> list[Problem]:
             continue
         right = sum(parts)
         if left > right:
-            message = rule.message.format(left=left, right=right)
+            message = rule.message.format(left=left, right=right,
+                                          right_at=", ".join(places.at(i) for i in rule.right))
             out.append(places.problem(rule.code, ERROR, rule.left, f"{places.name(rule.left)}: {message}"))
     return out
 
@@ -210,6 +222,19 @@ def check_leads(leads: list[Lead], places: Places) -> list[Problem]:
     return [Problem("no_dsl", QUERY, places.found.title("leads"), None,
                     "No row names a Designated safeguarding lead. Add a row with the role "
                     "'Designated safeguarding lead' (the name is optional).")]
+
+
+def check_designated_teacher(leads: list[Lead], values: dict, places: Places) -> list[Problem]:
+    """Looked-after children on roll and no designated teacher for them named on Leads."""
+    looked_after = values.get(LOOKED_AFTER)
+    if (not looked_after or places.found.sheets.get("leads") is None
+            or any(lead.role == registry.DESIGNATED_TEACHER for lead in leads)):
+        return []
+    return [places.problem("no_designated_teacher", QUERY, LOOKED_AFTER,
+                           f"{places.name(LOOKED_AFTER)} is {looked_after}, but no row on "
+                           f"{places.found.title('leads')} names a {registry.DESIGNATED_TEACHER}. Add a row with "
+                           "that role (the name is optional); a school with looked-after children on roll must "
+                           "have one.")]
 
 
 def check_dates(values: dict, places: Places) -> list[Problem]:

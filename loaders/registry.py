@@ -1,8 +1,12 @@
-"""The termly return's contract (RETURN_TEMPLATE.md, version 1) as data.
+"""The termly return's contract (RETURN_TEMPLATE.md, versions 1 and 2) as data.
 
 Every other part of the product learns from here what a return holds: which sheets, which
 rows and columns, their labels, the type of each cell and the rules between cells. Code walks
 this data; nothing else spells out a measure id by hand.
+
+Version 2 adds rows and relabels one; each row says the version that first asks it (``since``)
+and the label it had before (``earlier``). A return is read under its own version's rules: a
+measure its version does not ask is *not asked*, which is neither blank nor 0.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-TEMPLATE_VERSION = 1
+VERSIONS = (1, 2)
+TEMPLATE_VERSION = VERSIONS[-1]  # the version the template hands out
 TERMS = ("Autumn", "Spring", "Summer")
 LEAD_ROLES = (
     "Designated safeguarding lead",
@@ -18,6 +23,8 @@ LEAD_ROLES = (
     "Designated teacher for looked-after children",
 )
 DSL_ROLE = LEAD_ROLES[0]
+DESIGNATED_TEACHER = LEAD_ROLES[2]
+PHASES = ("Primary", "Secondary", "All-through", "Special", "Alternative provision")
 
 # What a count counts, which decides whether a reader who must not see small numbers (a trustee)
 # sees it: children, and allegations about staff (they can identify a person), are suppressed;
@@ -35,6 +42,7 @@ DATE = "date"
 URN = "urn"  # 6-digit Unique Reference Number, kept as a string
 YEAR = "year"  # academic year, normalised to 2025/26
 TERM = "term"  # Autumn, Spring or Summer
+PHASE = "phase"  # one of PHASES
 
 
 @dataclass(frozen=True)
@@ -49,11 +57,15 @@ class Measure:
     type: str
     required: bool = False  # About fields the return cannot be filed without
     counts: str | None = None  # CHILDREN, STAFF or EVENTS for a count; None for anything else
+    since: int = 1  # the first template version that asks it
 
     @property
     def suppressed(self) -> bool:
         """Whether a count from 1 to 4 of this measure is hidden from trustees."""
         return self.counts in SUPPRESSED
+
+    def asked_in(self, version: int) -> bool:
+        return version >= self.since
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,23 @@ class Row:
     required: bool = False
     hint: str = ""  # what due/done mean on the Multi-agency sheet, shown in the template
     counts: str | None = None  # what the row counts, when not what its sheet's rows count
+    since: int = 1  # the first template version that asks it
+    earlier: tuple[tuple[int, str], ...] = ()  # (last version, label) for labels it had before
+
+    def asked_in(self, version: int) -> bool:
+        return version >= self.since
+
+    def label_in(self, version: int) -> str:
+        """The label the template of that version printed."""
+        for last, label in sorted(self.earlier):
+            if version <= last:
+                return label
+        return self.label
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every label the row has had: a file of any version is read by any of them."""
+        return (self.label, *(label for _, label in self.earlier))
 
 
 @dataclass(frozen=True)
@@ -90,6 +119,9 @@ class Sheet:
     instructions: str = ""
     counts: str | None = None  # what the sheet's count rows count (a row may say otherwise)
 
+    def rows_in(self, version: int) -> tuple[Row, ...]:
+        return tuple(row for row in self.rows if row.asked_in(version))
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -99,7 +131,12 @@ class Rule:
     sheet: str
     left: str
     right: tuple[str, ...]
-    message: str  # what to tell the DSL, with {left} and {right} filled in
+    message: str  # what to tell the DSL, with {left}, {right} and {right_at} (its cells) filled in
+
+    @property
+    def since(self) -> int:
+        """The first template version that asks every measure it compares."""
+        return max(MEASURES_BY_ID[m].since for m in (self.left, *self.right))
 
 
 def _rows(*pairs: tuple[str, str], **kw) -> tuple[Row, ...]:
@@ -119,6 +156,7 @@ ABOUT = Sheet(
         Row("template_version", "Template version", INTEGER, required=True),
         Row("urn", "School URN", URN, required=True),
         Row("school_name", "School name", TEXT, required=True),
+        Row("phase", "Phase", PHASE, since=2),
         Row("academic_year", "Academic year", YEAR, required=True),
         Row("term", "Term", TERM, required=True),
         Row("completed_by", "Completed by (role)", TEXT),
@@ -131,6 +169,7 @@ ABOUT = Sheet(
         Row("cp_plans", "Children on a child protection plan at term end"),
         Row("cin", "Children in need at term end"),
         Row("early_help", "Children open to early help at term end"),
+        Row("social_worker", "Children with a social worker at term end", since=2),
         Row("cp_policy_reviewed", "Child protection policy last reviewed", DATE),
         Row("filtering_reviewed", "Filtering and monitoring last reviewed", DATE),
         Row("central_record_checked", "Single central record last checked", DATE),
@@ -244,6 +283,10 @@ INCLUSION = Sheet(
         ("alternative_provision", "Pupils in alternative provision"),
         ("cme_reported", "Children missing education reported to the local authority"),
         ("ehe_removals", "Pupils removed from roll for elective home education"),
+    ) + _rows(
+        ("sw_persistently_absent", "Children with a social worker persistently absent (below 90% attendance)"),
+        ("private_fostering", "Private fostering arrangements notified to the local authority this term"),
+        since=2,
     ),
 )
 
@@ -264,7 +307,10 @@ MULTI_AGENCY = Sheet(
         Row("early_help_reviews", "Early help reviews", hint="held / attended"),
         Row("peps", "Personal education plans (looked-after children)", hint="due / completed on time",
             counts=CHILDREN),
-        Row("lado", "Allegations about staff", hint="received / referred to the LADO", counts=STAFF),
+        Row("lado", "Allegations about staff that may meet the harm threshold", hint="received / referred to the LADO",
+            counts=STAFF, earlier=((1, "Allegations about staff"),)),
+        Row("low_level", "Low-level concerns about staff", hint="recorded / reviewed by the DSL or headteacher",
+            counts=STAFF, since=2),
     ),
 )
 
@@ -281,20 +327,38 @@ def _measures() -> tuple[Measure, ...]:
             counts = (row.counts or sheet.counts) if row.type == COUNT else None
             if sheet.kind == "pairs":
                 out.append(Measure(f"{sheet.id}.{row.id}", sheet.id, row.id, None, row.label, row.type, row.required,
-                                   counts))
+                                   counts, row.since))
             elif len(sheet.columns) == 1:
                 # One-value rows (Measure | Count) are `sheet.row`.
-                out.append(Measure(f"{sheet.id}.{row.id}", sheet.id, row.id, None, row.label, row.type, counts=counts))
+                out.append(Measure(f"{sheet.id}.{row.id}", sheet.id, row.id, None, row.label, row.type,
+                                   counts=counts, since=row.since))
             else:
                 for col in sheet.columns:
                     out.append(Measure(f"{sheet.id}.{row.id}.{col.id}", sheet.id, row.id, col.id, row.label, row.type,
-                                       counts=counts))
+                                       counts=counts, since=row.since))
     return tuple(out)
 
 
-MEASURES: tuple[Measure, ...] = _measures()
+MEASURES: tuple[Measure, ...] = _measures()  # every measure of every version
 MEASURES_BY_ID: dict[str, Measure] = {m.id: m for m in MEASURES}
 COUNT_IDS: tuple[str, ...] = tuple(m.id for m in MEASURES if m.type == COUNT)
+# What each version asks, in the contract's order.
+ASKED: dict[int, tuple[Measure, ...]] = {v: tuple(m for m in MEASURES if m.asked_in(v)) for v in VERSIONS}
+ASKED_IDS: dict[int, frozenset[str]] = {v: frozenset(m.id for m in ms) for v, ms in ASKED.items()}
+
+
+def asked(measure_id: str, version: int | None) -> bool:
+    """Whether a return of that template version asks the measure. A version not known (a return
+    whose version could not be read) is taken as the newest."""
+    measure = MEASURES_BY_ID[measure_id]
+    return measure.asked_in(TEMPLATE_VERSION if version is None else int(version))
+
+
+def label_of(measure_id: str, version: int | None = None) -> str:
+    """A measure's row label as the template of that version printed it (the newest when None)."""
+    m = MEASURES_BY_ID[measure_id]
+    row = next(r for r in SHEETS_BY_ID[m.sheet].rows if r.id == m.row)
+    return row.label_in(TEMPLATE_VERSION if version is None else version)
 
 
 def measure_id(sheet: str, row: str, column: str | None = None) -> str:
@@ -336,6 +400,12 @@ def _cross_rules() -> tuple[Rule, ...]:
              ("inclusion.persistently_absent",),
              "Pupils severely absent ({left}) is more than pupils persistently absent ({right}). "
              "Every severely absent pupil is also persistently absent, so count them in both rows.")
+    )
+    rules.append(
+        Rule("inclusion_sw_absent_above_social_worker", "inclusion", "inclusion.sw_persistently_absent",
+             ("about.social_worker",),
+             "This count ({left}) is more than the children with a social worker at term end ({right}), "
+             "in {right_at}. It counts some of those children, so it can be at most that number: check both.")
     )
     for row in MULTI_AGENCY.rows:
         rules.append(

@@ -61,8 +61,9 @@ class Lead:
 class ReturnReport:
     """The outcome of checking one file.
 
-    ``values`` holds every measure id of the contract once the file could be read (blank as
-    None). ``refused`` means the file as a whole was turned away before its cells were read
+    ``values`` holds every measure id its template version asks once the file could be read
+    (blank as None); ``version`` is the version it was read under (what it says, or when it cannot
+    say, what its layout shows), and a measure that version does not ask has no value at all. ``refused`` means the file as a whole was turned away before its cells were read
     (not a spreadsheet, too large, macro-enabled, password-protected, child-level data).
     ``keep_bytes`` is False when the file must not be stored at all (child-level data).
     """
@@ -74,6 +75,7 @@ class ReturnReport:
     refused: bool = False
     keep_bytes: bool = True
     sha256: str = ""
+    version: int | None = None
 
     @property
     def errors(self) -> list[Problem]:

@@ -45,9 +45,22 @@ class Located:
     unrecognised: set[str] = field(default_factory=set)  # sheet ids present but with none of their rows
     leads: list[dict[str, Cell]] = field(default_factory=list)  # LEAD_FIELDS -> cell
     problems: list[Problem] = field(default_factory=list)
+    version: int | None = None  # the template version it is read under, once known
 
     def title(self, sheet_id: str) -> str:
         return self.sheets.get(sheet_id) or registry.SHEETS_BY_ID[sheet_id].title
+
+    def asked_in(self, version: int) -> None:
+        """Keep only what a return of that template version is asked: an earlier version's file is
+        neither short of a later version's rows nor read by them."""
+        self.version = version
+        asked = registry.ASKED_IDS[version]
+        if len(asked) < len(registry.MEASURES):
+            self.cells = {mid: cell for mid, cell in self.cells.items() if mid in asked}
+            self.missing_rows = [(s, r) for s, r in self.missing_rows if _ROWS[s, r].asked_in(version)]
+
+
+_ROWS = {(spec.id, row.id): row for spec in registry.SHEETS for row in spec.rows}
 
 
 def locate(book: Workbook) -> Located:
@@ -117,7 +130,8 @@ def _label_lookup(items: tuple) -> dict[str, str]:
     lookup = {}
     for item in items:
         lookup[normalise(item.id)] = item.id
-        lookup[normalise(item.label)] = item.id
+        for label in getattr(item, "labels", (item.label,)):  # a row is read by any label it has had
+            lookup[normalise(label)] = item.id
     if len(_LOOKUPS) < 64:
         _LOOKUPS[id(items)] = (items, lookup)
     return lookup

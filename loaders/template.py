@@ -57,6 +57,7 @@ _ABOUT_HINTS = {
     registry.DATE: "A date, for example 14/01/2026.",
     registry.COUNT: "A whole number at term end. 0 means none; leave blank if not known.",
     registry.TEXT: "",
+    registry.PHASE: "Pick from the list.",
 }
 
 INSTRUCTIONS = (
@@ -83,17 +84,29 @@ INSTRUCTIONS = (
      "fixed before it can be stored; queries let it in and ask you for a sentence of explanation. "
      "Uploading again for the same term makes a new version, and the newest counts."),
 )
+# What each version asks that the one before did not, for a DSL who filled in the older one.
+NEW_IN_VERSION = {
+    2: ("What is new", "This is version 2 of the return. It also asks for the school's phase, the "
+        "children with a social worker and how many of them are persistently absent, and private "
+        "fostering arrangements notified to the local authority. Allegations about staff are now "
+        "those that may meet the harm threshold (for the LADO), with low-level concerns about staff "
+        "on a row of their own."),
+}
 
 
 def write_template(target: str | BinaryIO, *, urn=None, school_name=None, year=None, term=None,
-                   values: dict[str, object] | None = None, leads: list[Lead] | None = None) -> None:
+                   values: dict[str, object] | None = None, leads: list[Lead] | None = None,
+                   version: int = registry.TEMPLATE_VERSION) -> None:
     """Write the return workbook to ``target`` (a path or a binary file-like).
 
     Without ``values`` it is the blank template (About pre-filled with whatever of URN, school
     name, year and term is given). With ``values`` (measure id -> value, None left blank) and
-    ``leads`` it is a filled return, as the sample trust's are made.
+    ``leads`` it is a filled return, as the sample trust's are made. ``version`` is the template
+    version laid out: the newest, which is what the dashboard hands out, unless an older one is
+    wanted (the sample trust's earlier returns, tests that older returns still load).
     """
-    book = build_workbook(urn=urn, school_name=school_name, year=year, term=term, values=values, leads=leads)
+    book = build_workbook(urn=urn, school_name=school_name, year=year, term=term, values=values, leads=leads,
+                          version=version)
     book.save(target)
 
 
@@ -105,9 +118,12 @@ def template_bytes(**kwargs) -> bytes:
 
 
 def build_workbook(*, urn=None, school_name=None, year=None, term=None,
-                   values: dict[str, object] | None = None, leads: list[Lead] | None = None) -> Workbook:
+                   values: dict[str, object] | None = None, leads: list[Lead] | None = None,
+                   version: int = registry.TEMPLATE_VERSION) -> Workbook:
     """The workbook itself, for callers that want to change it before saving (the sample's
     deliberately broken files)."""
+    if version not in registry.VERSIONS:
+        raise ValueError(f"There is no template version {version}.")
     filled = dict(values or {})
     given = {"urn": urn, "school_name": school_name, "year": year, "term": term}
     for arg, row_id in _ABOUT_ARGS.items():
@@ -115,15 +131,15 @@ def build_workbook(*, urn=None, school_name=None, year=None, term=None,
             filled[f"{registry.ABOUT.id}.{row_id}"] = given[arg]
 
     book = Workbook()
-    _write_instructions(book.active)
+    _write_instructions(book.active, version)
     for sheet in registry.SHEETS:
         ws = book.create_sheet(sheet.title)
         if sheet.kind == "pairs":
-            _write_pairs(ws, sheet, filled)
+            _write_pairs(ws, sheet, filled, version)
         elif sheet.kind == "leads":
             _write_leads(ws, sheet, leads or [])
         else:
-            _write_table(ws, sheet, filled)
+            _write_table(ws, sheet, filled, version)
         _write_title(ws, sheet)  # after the table, to wrap its note across the table's width
         _protect(ws)
         _print_setup(ws, landscape=ws.max_column > 4)
@@ -135,12 +151,13 @@ def build_workbook(*, urn=None, school_name=None, year=None, term=None,
 # --- sheets -------------------------------------------------------------------------------
 
 
-def _write_instructions(ws: Worksheet) -> None:
+def _write_instructions(ws: Worksheet, version: int) -> None:
     ws.title = INSTRUCTIONS_TITLE
     ws["A1"] = "Termly safeguarding return: instructions"
     ws["A1"].font = _TITLE_FONT
     row = 3
-    for heading, text in INSTRUCTIONS:
+    new = (NEW_IN_VERSION[version],) if version in NEW_IN_VERSION else ()
+    for heading, text in INSTRUCTIONS + new:
         cell = ws.cell(row, 1, heading)
         cell.font, cell.alignment = _BOLD, _WRAP
         _wrapped(ws, row, 2, text, width=_INSTRUCTION_WIDTH)
@@ -174,33 +191,33 @@ def _write_title(ws: Worksheet, sheet: registry.Sheet) -> None:
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ws.max_column)
 
 
-def _write_pairs(ws: Worksheet, sheet: registry.Sheet, filled: dict) -> None:
+def _write_pairs(ws: Worksheet, sheet: registry.Sheet, filled: dict, version: int) -> None:
     _header(ws, [sheet.header, sheet.columns[0].label, ABOUT_HINT_LABEL])
     validations = _Validations(ws)
-    for r, row in enumerate(sheet.rows, start=FIRST_ROW):
-        ws.cell(r, 1, row.label)
+    for r, row in enumerate(sheet.rows_in(version), start=FIRST_ROW):
+        ws.cell(r, 1, row.label_in(version))
         cell = ws.cell(r, 2)
         value = filled.get(f"{sheet.id}.{row.id}")
         if row.type == registry.INTEGER:
             # The template version is ours to set, not the DSL's: pre-filled and locked.
-            cell.value = registry.TEMPLATE_VERSION if value is None else value
+            cell.value = version if value is None else value
         else:
             _put(cell, _about_value(row.type, value), row.type)
             _mark_input(cell)
             validations.add(_kind(row), cell.coordinate)
         ws.cell(r, 3, _ABOUT_HINTS[row.type]).font = _NOTE_FONT
-    _widths(ws, [_label_width(sheet), 22, 60])
+    _widths(ws, [_label_width(sheet, version), 22, 60])
     ws.freeze_panes = ws.cell(FIRST_ROW, 2)
 
 
-def _write_table(ws: Worksheet, sheet: registry.Sheet, filled: dict) -> None:
+def _write_table(ws: Worksheet, sheet: registry.Sheet, filled: dict, version: int) -> None:
     n = len(sheet.columns)
     hints = any(row.hint for row in sheet.rows)
     extra = [NOTES_LABEL] * sheet.notes_column + [HINT_LABEL] * hints
     _header(ws, [sheet.header, *(c.label for c in sheet.columns), *extra])
     validations = _Validations(ws)
-    for r, row in enumerate(sheet.rows, start=FIRST_ROW):
-        ws.cell(r, 1, row.label)
+    for r, row in enumerate(sheet.rows_in(version), start=FIRST_ROW):
+        ws.cell(r, 1, row.label_in(version))
         for j, col in enumerate(sheet.columns):
             cell = ws.cell(r, 2 + j)
             _put(cell, filled.get(registry.measure_id(sheet.id, row.id, col.id)), row.type)
@@ -210,7 +227,7 @@ def _write_table(ws: Worksheet, sheet: registry.Sheet, filled: dict) -> None:
             _mark_input(ws.cell(r, 2 + n)).alignment = _WRAP
         if hints:
             ws.cell(r, 1 + n + len(extra), row.hint).font = _NOTE_FONT
-    _widths(ws, [_label_width(sheet), *([15] * n), *([36] * len(extra))])
+    _widths(ws, [_label_width(sheet, version), *([15] * n), *([36] * len(extra))])
     ws.freeze_panes = ws.cell(FIRST_ROW, 2)
 
 
@@ -254,6 +271,8 @@ _VALIDATIONS = {
                     "This cell takes a date, for example 14/01/2026."),
     registry.TERM: ("list", None, _list_formula(registry.TERMS), None, "Term",
                     "Pick the term this return is for.", "Pick Autumn, Spring or Summer from the list."),
+    registry.PHASE: ("list", None, _list_formula(registry.PHASES), None, "Phase",
+                     "Pick the school's phase.", "Pick one of the phases in the list."),
     registry.URN: ("whole", "between", "100000", "999999", "School URN",
                    "The school's 6-digit Unique Reference Number.", "A URN is a 6-digit number."),
     "role": ("list", None, _list_formula(registry.LEAD_ROLES), None, "Role",
@@ -295,7 +314,7 @@ def _about_value(row_type: str, value):
 def _put(cell, value, row_type: str) -> None:
     if row_type == registry.DATE:
         cell.number_format = DATE_FORMAT
-    elif row_type in (registry.YEAR, registry.TEXT, registry.TERM):
+    elif row_type in (registry.YEAR, registry.TEXT, registry.TERM, registry.PHASE):
         cell.number_format = "@"  # "2025/26" must stay text, never become a date
     if value is None:
         return
@@ -327,8 +346,8 @@ def _header(ws: Worksheet, labels: list[str]) -> None:
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
 
-def _label_width(sheet: registry.Sheet) -> float:
-    return min(64, max(len(sheet.header), *(len(r.label) for r in sheet.rows)) + 4)
+def _label_width(sheet: registry.Sheet, version: int) -> float:
+    return min(64, max(len(sheet.header), *(len(r.label_in(version)) for r in sheet.rows_in(version))) + 4)
 
 
 def _widths(ws: Worksheet, widths: list[float]) -> None:

@@ -12,12 +12,15 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from . import registry
+from . import labels, registry
 
 DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2099, 12, 31)  # no return date falls outside
 EXCEL_EPOCH = date(1899, 12, 30)
 SERIAL_MIN, SERIAL_MAX = (DATE_MIN - EXCEL_EPOCH).days, (DATE_MAX - EXCEL_EPOCH).days
-VERSION_ADVICE = "This is not version 1 of the template: download a new one and copy your figures into it."
+VERSION_ADVICE = ("The template version must be " + " or ".join(map(str, registry.VERSIONS)) + ", as the "
+                  "dashboard's templates set it: download a new template and copy your figures into it.")
+PHASE_ADVICE = ("The Phase must be one of " + ", ".join(registry.PHASES[:-1]) + " or " + registry.PHASES[-1]
+                + ": pick it from the list, or leave it blank if you are not sure.")
 
 # Words people type for "none" or "not known"; each gets advice on blank versus 0.
 NOT_KNOWN_WORDS = {"n/a", "na", "n a", "nil", "none", "null", "-", "--", "unknown", "not known", "tbc",
@@ -97,13 +100,13 @@ def read_count(raw):
 
 
 def read_integer(raw):
-    """The template version: must be 1."""
+    """The template version: one the contract knows."""
     if is_blank(raw):
         return None
     number = raw
     if isinstance(raw, str):
         number = _number_text(re.sub(r"^(version|v)\s*", "", raw.strip().lower()))
-    if isinstance(number, bool) or not isinstance(number, (int, float)) or number != registry.TEMPLATE_VERSION:
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or number not in registry.VERSIONS:
         return Bad("wrong_template_version", VERSION_ADVICE)
     return int(number)
 
@@ -167,6 +170,25 @@ def read_term(raw):
             if text == term.lower():
                 return term
     return Bad("bad_term", "Enter the term as Autumn, Spring or Summer.")
+
+
+# Other names a DSL may give the phase; the contract's own names (any case or spacing) are read too.
+_PHASE_NAMES = {labels.normalise(p): p for p in registry.PHASES}
+_PHASE_NAMES.update({labels.normalise(alias): phase for alias, phase in (
+    ("Infant", "Primary"), ("Junior", "Primary"), ("First", "Primary"), ("Primary school", "Primary"),
+    ("Secondary school", "Secondary"), ("All through", "All-through"), ("Allthrough", "All-through"),
+    ("All-age", "All-through"), ("Through school", "All-through"), ("Special school", "Special"),
+    ("AP", "Alternative provision"), ("Pupil referral unit", "Alternative provision"),
+    ("PRU", "Alternative provision"), ("Alternative provision academy", "Alternative provision"),
+)})
+
+
+def read_phase(raw):
+    """The school's phase, as one of the contract's names."""
+    if is_blank(raw):
+        return None
+    phase = _PHASE_NAMES.get(labels.normalise(raw)) if isinstance(raw, str) else None
+    return phase or Bad("bad_phase", PHASE_ADVICE)
 
 
 def read_urn(raw):
@@ -246,4 +268,5 @@ READERS = {
     registry.URN: read_urn,
     registry.YEAR: read_year,
     registry.TERM: read_term,
+    registry.PHASE: read_phase,
 }

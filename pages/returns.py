@@ -8,7 +8,7 @@ import streamlit as st
 
 from analysis.views import tracker_cells
 from charts.tables import returns_tracker
-from loaders.registry import MEASURES, term_index
+from loaders.registry import ASKED, term_index
 from pages import common
 
 common.require_frame()
@@ -35,10 +35,11 @@ versions = subs[(subs["academic_year"] == year) & (subs["term"] == term)].groupb
 if ret.empty:
     st.info(f"No returns for {term} {year}.")
 else:
-    n_measures = len(MEASURES)
+    # Each return is asked what its template version asks; what it was not asked is not a blank.
+    asked = [len(ASKED.get(data.versions.get((u, year, term)), ASKED[max(ASKED)])) for u in ret["urn"]]
     st.dataframe(pd.DataFrame({
         "School": ret["name"],
-        "Cells filled": [f"{1 - b / n_measures:.0%}" for b in ret["n_blank"]],
+        "Cells filled": [f"{1 - b / n:.0%}" for b, n in zip(ret["n_blank"], asked)],
         "Blank (not known)": ret["n_blank"],
         "Queries": ret["n_queries"],
         "Explained": ret["n_explained"],

@@ -9,7 +9,7 @@ import streamlit as st
 from analysis.benchmarks import england
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID
 from analysis.themes import THEMES, THEMES_BY_ID
-from charts.format import fmt_change, fmt_numbers, fmt_value
+from charts.format import NOT_ASKED, fmt_change, fmt_numbers, fmt_value
 from charts.funnel import POSITION_WORDS
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from charts.trend import trend_chart
@@ -85,10 +85,11 @@ def measures() -> None:
         bench = england(ind.id)
         numbers = fmt_numbers(r["numerator"], r["denominator"], r.get("numerator_note", ""),
                               r.get("denominator_note", ""))
-        hidden = bool(r.get("hidden", False))
+        hidden, asked = bool(r.get("hidden", False)), r.get("asked", True) is not False
         table.append({
             "Theme": THEMES_BY_ID[ind.theme].short, "Measure": ind.label,
-            "This school": "not shown" if hidden else fmt_value(r["value"], ind.unit), "Numbers": numbers,
+            "This school": NOT_ASKED if not asked else "not shown" if hidden else fmt_value(r["value"], ind.unit),
+            "Numbers": numbers,
             "Change on last term": fmt_change(r["change_term"], ind.unit),
             "On a year ago": fmt_change(r["change_year"], ind.unit),
             "Trust": fmt_value(r["trust"], ind.unit),

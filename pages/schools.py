@@ -1,12 +1,15 @@
-"""Schools, for trust leaders: rename a school, or delete everything stored for one (a school that
-has left the trust, or whose returns are past the trust's retention period)."""
+"""Schools, for trust leaders: rename a school, set or correct its phase (which schools it is
+compared with), or delete everything stored for one (a school that has left the trust, or whose
+returns are past the trust's retention period)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from pages import common
+from loaders.registry import PHASES
 from store.deletion import delete_school
+from store.phases import NO_PHASE_WORDS, school_phases, set_phase
 from store.returns import rename_school, schools
 
 common.require_frame()
@@ -35,6 +38,27 @@ if st.button("Save the name", key="rename") and new_name.strip() != names[urn]:
                                 lambda: rename_school(eng, urn, new_name, user=user) or True)
     if renamed:
         state["schools_done"] = [f"Renamed {common.literal(names[urn])} to {common.literal(new_name.strip())}."]
+        st.rerun()
+
+st.subheader("Phase")
+phases = {row.urn: row for row in common.run_safely("reading the schools' phases", school_phases, eng) or []}
+mine = phases.get(urn)
+NONE = "No phase: compare with the whole trust"
+st.caption("A school is compared with the schools of its own phase. Its returns give the phase; what is "
+           "set here stands until it is changed here again.")
+if mine is not None and mine.phase is None:
+    st.info(f"{common.literal(names[urn])} has {NO_PHASE_WORDS}.", icon=":material/info:")
+if mine is not None and mine.differs:
+    st.warning(f"Its newest return says {mine.said}.", icon=":material/warning:")
+current = mine.phase if mine is not None and mine.phase in PHASES else NONE
+picked = st.selectbox("Phase", [NONE, *PHASES], index=[NONE, *PHASES].index(current), key=f"phase-{urn}")
+if st.button("Save the phase", key="phase") and picked != current:
+    chosen = None if picked == NONE else picked
+    changed = common.run_safely("setting the school's phase",
+                                lambda: set_phase(eng, urn, chosen, user=user, source=common.where_from()))
+    if changed is not None:
+        words = f"the phase {chosen}" if chosen else NO_PHASE_WORDS
+        state["schools_done"] = [f"{common.literal(names[urn])} now has {words}."]
         st.rerun()
 
 st.subheader("Delete everything stored for this school")

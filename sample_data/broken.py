@@ -150,7 +150,7 @@ CASES: tuple[Case, ...] = (
     Case("invalid_negative_count.xlsx", "error", "Inclusion", "inclusion.suspended", None,
          "Pupils suspended entered as -3."),
     Case("invalid_wrong_template_version.xlsx", "error", "About", "about.template_version", None,
-         "Template version changed to 2."),
+         f"Template version changed to {registry.TEMPLATE_VERSION + 1}, a version there is not."),
     Case("invalid_missing_urn.xlsx", "error", "About", "about.urn", None, "School URN left blank."),
     Case("invalid_formula_without_value.xlsx", "error", "Inclusion", "inclusion.suspended", None,
          "Pupils suspended holds a formula that was never calculated (no saved value)."),
@@ -173,7 +173,7 @@ def write_invalid(folder: Path, base, finish: Callable[[bytes], bytes] = lambda 
     for case in CASES:
         path = folder / case.filename
         if case.filename in _MUTATIONS:
-            book = build_workbook(values=base.values, leads=list(base.leads))
+            book = build_workbook(values=base.values, leads=list(base.leads), version=base.values["about.template_version"])
             _MUTATIONS[case.filename](book, base.values)
             path.write_bytes(finish(_saved(book)))
         elif case.filename == "invalid_not_a_spreadsheet.xlsx":
@@ -197,7 +197,7 @@ def _as_csv(values: dict[str, object]) -> bytes:
 
 def _with_macros(base) -> bytes:
     out = BytesIO()
-    with zipfile.ZipFile(BytesIO(_saved(build_workbook(values=base.values, leads=list(base.leads))))) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with zipfile.ZipFile(BytesIO(_saved(build_workbook(values=base.values, leads=list(base.leads), version=base.values["about.template_version"])))) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             dst.writestr(info, src.read(info.filename))
         # Not real VBA: enough for a guard that looks for the part, and harmless to anything else.

@@ -102,10 +102,12 @@ def pupils_on_roll(school: trust.School, year: str, term: str, rng: random.Rando
 
 def plan_values(school: trust.School, year: str, term: str,
                 previous: dict[str, object] | None) -> dict[str, object]:
-    """Every measure id of the contract for one school-term (None where left blank)."""
+    """Every measure id the term's template version asks, for one school-term (None where left
+    blank)."""
     rng = random.Random(f"{school.urn}:{year}:{term}")
     rate = school_character(school)
-    values: dict[str, object] = {m.id: None for m in registry.MEASURES}
+    version = trust.template_version(year, term)
+    values: dict[str, object] = {m.id: None for m in registry.ASKED[version]}
     pupils = pupils_on_roll(school, year, term, rng)
     end = registry.term_end(year, term)
 
@@ -113,7 +115,7 @@ def plan_values(school: trust.School, year: str, term: str,
         return poisson(rng, pupils * rate[key] * factor)
 
     values.update({
-        "about.template_version": registry.TEMPLATE_VERSION, "about.urn": school.urn,
+        "about.template_version": version, "about.urn": school.urn,
         "about.school_name": school.name, "about.academic_year": year, "about.term": term,
         "about.completed_by": rng.choice(("DSL", "DSL", "Deputy DSL", "Headteacher")),
         "about.date_completed": end + timedelta(days=rng.randint(3, trust.DUE_DAYS)),
@@ -129,7 +131,32 @@ def plan_values(school: trust.School, year: str, term: str,
     values.update(_referrals(school, pupils, rate, rng))
     values.update(_inclusion(pupils, rate, term, rng))
     values.update(_multi_agency(values, pupils, rng))
+    if version >= 2:
+        values.update(_version_2(school, year, term, values, pupils, rate))
     return values
+
+
+def _version_2(school: trust.School, year: str, term: str, values: dict, pupils: int, rate: dict) -> dict:
+    """What version 2 adds, from a generator of its own so the version 1 figures stay as they were."""
+    rng = random.Random(f"v2:{school.urn}:{year}:{term}")
+    with_social_worker = values["about.cp_plans"] + values["about.cin"] + values["about.looked_after"]
+    # Children with a social worker miss school more often than their classmates.
+    share = min(0.9, values["inclusion.persistently_absent"] / pupils * rng.uniform(1.3, 1.8))
+    low_level = poisson(rng, pupils / 250 + 0.5)
+    return {
+        "about.phase": values_phase(school),
+        "about.social_worker": with_social_worker,
+        "inclusion.sw_persistently_absent": binomial(rng, with_social_worker, share),
+        "inclusion.private_fostering": poisson(rng, pupils * 0.0006),
+        "multi_agency.low_level.due": low_level,
+        "multi_agency.low_level.done": binomial(rng, low_level, 0.96),
+    }
+
+
+def values_phase(school: trust.School) -> str:
+    """The school's phase as the return's drop-down names it."""
+    (phase,) = [p for p in registry.PHASES if p.lower() == school.phase]
+    return phase
 
 
 def _governance(school: trust.School, year: str, term: str, rng: random.Random) -> dict:
@@ -223,7 +250,8 @@ def _multi_agency(values: dict, pupils: int, rng: random.Random) -> dict:
 
 
 def plan_leads(school: trust.School, year: str, term: str) -> list[Lead]:
-    """The school's DSL, deputies and designated teacher, with training dates as at term end."""
+    """The school's DSL, deputies and designated teacher, with training dates as at term end (the
+    designated teacher left off where a pattern says so)."""
     rng = random.Random(f"leads:{school.urn}")
     end = registry.term_end(year, term)
     deputies = {"primary": 1, "secondary": 3}.get(school.phase, 2)
@@ -241,6 +269,8 @@ def plan_leads(school: trust.School, year: str, term: str) -> list[Lead]:
             full, refresher = trust.LAPSED_FULL, trust.LAPSED_REFRESHER
         leads.append(Lead(role, name if role != registry.LEAD_ROLES[2] or rng.random() < .7 else None,
                           full, refresher))
+    if (school.urn, year, term) == trust.NO_DESIGNATED_TEACHER:
+        leads = [lead for lead in leads if lead.role != registry.DESIGNATED_TEACHER]
     return leads
 
 
@@ -280,6 +310,15 @@ def plant(school: trust.School, year: str, term: str, values: dict[str, object])
     if "many_blanks" in planted:
         for measure_id in trust.BLANK_IDS:
             values[measure_id] = None
+    if "allegations_not_referred" in planted:
+        (received, referred), = [(d, n) for y, t, d, n in trust.ALLEGATIONS_NOT_REFERRED if (y, t) == (year, term)]
+        values["multi_agency.lado.due"], values["multi_agency.lado.done"] = received, referred
+    if "social_worker_absence" in planted:
+        share = trust.SOCIAL_WORKER_ABSENCE[[t for t in trust.TERMS if trust.template_version(*t) == 2].index((year, term))]
+        values["about.social_worker"] = max(values["about.social_worker"], 35 + rng.randint(0, 4))
+        values["inclusion.sw_persistently_absent"] = round(values["about.social_worker"] * share)
+    if "no_designated_teacher" in planted:
+        values["about.looked_after"] = max(values["about.looked_after"], 2)
 
 
 def settle(values: dict[str, object], previous: dict[str, object] | None) -> None:
@@ -287,11 +326,13 @@ def settle(values: dict[str, object], previous: dict[str, object] | None) -> Non
     query it), then every rule of the contract, and a few relations the rules do not state."""
     if previous:
         for measure_id in registry.COUNT_IDS:
-            now, before = values[measure_id], previous.get(measure_id)
+            now, before = values.get(measure_id), previous.get(measure_id)
             if isinstance(now, int) and isinstance(before, int) and before > 0 and now > 3 * before:
                 values[measure_id] = 3 * before
     # In every rule the left-hand cell is never on a right-hand side, so one pass settles them.
     for rule in registry.RULES:
+        if rule.left not in values:
+            continue  # a rule of a later version than this return's
         left, right = values[rule.left], [values[r] for r in rule.right]
         if left is not None and None not in right and left > sum(right):
             values[rule.left] = sum(right)

@@ -66,7 +66,8 @@ def plan_trust() -> list[PlannedReturn]:
 
 def return_bytes(planned: PlannedReturn) -> bytes:
     buffer = BytesIO()
-    write_template(buffer, values=planned.values, leads=planned.leads)
+    write_template(buffer, values=planned.values, leads=planned.leads,
+                   version=planned.values["about.template_version"])
     return stable_bytes(buffer.getvalue(), _stamp(planned.values.get("about.date_completed")))
 
 

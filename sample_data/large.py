@@ -185,27 +185,32 @@ def plan_large_trust(n_schools: int, n_terms: int = 9, seed: int = 1) -> list[Pl
 
 # ---- Reports, as the loader would make them from the template ---------------------------------
 
-@lru_cache(maxsize=1)
-def _template_places() -> checks.Places:
-    """Where every measure sits in the dashboard's own template, for pointing queries at cells."""
-    data = template_bytes()
+@lru_cache(maxsize=len(registry.VERSIONS))
+def _template_places(version: int = registry.TEMPLATE_VERSION) -> checks.Places:
+    """Where every measure sits in the dashboard's own template of that version, for pointing
+    queries at cells."""
+    data = template_bytes(version=version)
     book, problem = workbook.read_workbook(data, guard.screen(data, len(data) * 2))
     if problem:  # the template is ours: it always reads
         raise RuntimeError(problem.message)
-    return checks.Places(tables.locate(book))
+    found = tables.locate(book)
+    found.asked_in(version)
+    return checks.Places(found)
 
 
 def report_for(planned: PlannedReturn, previous: dict[str, object] | None = None) -> tuple[ReturnReport, bytes]:
     """The report the loader would make of this return filled in the template, and the bytes to
     keep in its place: the return's values and leads as JSON (no workbook is written)."""
     values, leads = dict(planned.values), list(planned.leads)
-    places = _template_places()
+    version = values["about.template_version"]
+    places = _template_places(version)
     problems = (checks.check_required(values, places, set()) + checks.check_rules(values, places)
                 + checks.check_shape(values, places, set()) + checks.check_roll(values, places)
                 + checks.check_growth(values, places, previous) + checks.check_no_concerns(values, places)
-                + checks.check_leads(leads, places) + checks.check_dates(values, places))
+                + checks.check_leads(leads, places) + checks.check_designated_teacher(leads, values, places)
+                + checks.check_dates(values, places))
     report = ReturnReport(file=planned.filename.replace(".xlsx", ".json"), problems=problems,
-                          values=values, leads=leads)
+                          values=values, leads=leads, version=version)
     content = json.dumps(report.as_json(), sort_keys=True, separators=(",", ":")).encode("utf-8")
     report.sha256 = hashlib.sha256(content).hexdigest()
     return report, content

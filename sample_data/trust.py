@@ -20,6 +20,15 @@ TERMS: tuple[tuple[str, str], ...] = tuple((y, t) for y in YEARS for t in regist
 
 DUE_DAYS = 14  # a return is due two weeks after the end of term
 
+# The trust moved to version 2 of the template with the second year: 2024/25's returns are
+# version 1, and still load under version 1's rules; 2025/26's are version 2.
+VERSION_2_FROM = ("2025/26", "Autumn")
+
+
+def template_version(academic_year: str, term: str) -> int:
+    first = registry.term_index(*VERSION_2_FROM)
+    return 2 if registry.term_index(academic_year, term) >= first else 1
+
 
 @dataclass(frozen=True)
 class School:
@@ -91,6 +100,17 @@ DRIFT_CHRONOLOGY_SHARE = (0.40, 0.34, 0.28, 0.23, 0.18, 0.14)
 # Share of child protection conferences attended, term by term, at the school where it falls.
 CONFERENCE_ATTENDANCE = (0.92, 0.82, 0.70, 0.56, 0.43, 0.30)
 
+# Allegations about staff not all referred to the LADO: (year, term, received, referred). The
+# version 1 row mixed every allegation; the version 2 row holds those that may meet the harm threshold.
+ALLEGATIONS_NOT_REFERRED = (("2024/25", "Summer", 3, 2), ("2025/26", "Summer", 2, 1))
+
+# Children with a social worker persistently absent, as a share of those children, at the school
+# where it runs far above its pupils' own persistent absence (every version 2 term).
+SOCIAL_WORKER_ABSENCE = (0.78, 0.81, 0.85)
+
+# The term a school with looked-after children names no designated teacher for them.
+NO_DESIGNATED_TEACHER = ("990003", "2025/26", "Summer")
+
 MISSING = ("990006", "2025/26", "Autumn")
 LATE = ("990005", "2025/26", "Spring")
 LATE_DAYS_AFTER_DEADLINE = 27
@@ -119,6 +139,22 @@ PATTERNS: tuple[Pattern, ...] = (
             "its deadline (two weeks after the end of term)."),
     Pattern("missing_return", MISSING[0], ((MISSING[1], MISSING[2]),), (),
             "No return for Autumn 2025/26: there is no file for that school and term."),
+    Pattern("allegations_not_referred", "990008", tuple((y, t) for y, t, *_ in ALLEGATIONS_NOT_REFERRED),
+            ("multi_agency.lado.due", "multi_agency.lado.done"),
+            "An allegation about staff is not referred to the LADO: 2 of 3 referred in Summer 2024/25 "
+            "(a version 1 return, whose row mixes every allegation: a question), 1 of 2 that may meet "
+            "the harm threshold in Summer 2025/26 (version 2: red)."),
+    Pattern("social_worker_absence", "990009",
+            tuple(t for t in TERMS if template_version(*t) == 2),
+            ("inclusion.sw_persistently_absent", "about.social_worker", "inclusion.persistently_absent",
+             "about.pupils_on_roll"),
+            "Children with a social worker are persistently absent far more often than the school's "
+            "pupils as a whole: about 78%, 81% and 85% of them in the three terms of 2025/26, against "
+            "about a quarter of all pupils."),
+    Pattern("no_designated_teacher", NO_DESIGNATED_TEACHER[0], ((NO_DESIGNATED_TEACHER[1], NO_DESIGNATED_TEACHER[2]),),
+            ("about.looked_after", "leads.role"),
+            "Looked-after children on roll in Summer 2025/26, but the Leads sheet names no designated "
+            "teacher for looked-after children."),
     Pattern("many_blanks", "990004", _terms(), BLANK_IDS,
             f"{len(BLANK_IDS)} cells are left blank every term (not known), among them whole "
             "rows; they stay blank and are never zeros."),

@@ -9,6 +9,8 @@
     python -m store users remove EMAIL [--db URL]
     python -m store users set-role EMAIL ROLE [--school URN ...] [--db URL]
     python -m store users unlock EMAIL [--db URL]
+    python -m store schools list [--db URL]
+    python -m store schools set-phase URN PHASE [--db URL]
 
 A password is never taken on the command line (it would stay in the shell's history and show in
 the process list): it is read from standard input with --password-stdin, or asked for when run
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("file", metavar="FILE", help="a backup made by python -m store backup")
     restore.add_argument("--db", metavar="URL", help=db_help)
     _add_users_parser(commands)
+    _add_schools_parser(commands)
     args = parser.parse_args(argv)
     if getattr(args, "db", None):
         try:
@@ -56,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))  # exit 2, as for any other usage mistake
     if args.command == "users":
         return _users(args)
+    if args.command == "schools":
+        return _schools(args, parser)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args)
     return _init(args)
@@ -186,6 +191,66 @@ def _run(users, engine, args, password) -> int:
         user = users.set_role(engine, args.email, args.role, urns=args.schools, actor=ACTOR, source=ACTOR)
         print(f"{user.email} is now {_role_words(user)}.")
     return OK
+
+
+def _add_schools_parser(commands) -> None:
+    from loaders.registry import PHASES
+    from store.phases import NO_PHASE
+
+    schools = commands.add_parser("schools", help="list the schools, or set a school's phase")
+    actions = schools.add_subparsers(dest="action", required=True, metavar="{list,set-phase}")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
+    actions.add_parser("list", parents=[db], help="every school with its phase")
+    phase = actions.add_parser("set-phase", parents=[db], help="set or correct a school's phase",
+                               description="The phase decides which schools a school is compared with.")
+    phase.add_argument("urn", metavar="URN", help="the school's 6-digit URN")
+    phase.add_argument("phase", metavar="PHASE",
+                       help=f"one of {', '.join(PHASES)} (quote the last), or {NO_PHASE} to record none")
+
+
+def _schools(args, parser) -> int:
+    from store import phases
+
+    if args.action == "set-phase":
+        if not (args.urn.strip().isdigit() and len(args.urn.strip()) == 6):
+            parser.error(f"'{args.urn}' is not a URN: give the school's 6-digit Unique Reference Number.")
+        try:
+            phase = phases.phase_of(args.phase)
+        except phases.PhaseError as exc:
+            parser.error(str(exc))  # exit 2, like any other choice not on the list
+    url = args.db or settings.database_url()
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        if args.action == "list":
+            print(render_schools(phases.school_phases(engine)))
+            return OK
+        changed = phases.set_phase(engine, args.urn.strip(), phase, user=ACTOR, source=ACTOR)
+    except (phases.UnknownSchool, SchemaError) as exc:
+        print(str(exc), file=sys.stderr)
+        return FAILED
+    except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback
+        shown = make_url(url).render_as_string(hide_password=True)
+        print(trouble(exc) or f"Could not change the schools at {shown}: {one_line(exc)}.", file=sys.stderr)
+        return FAILED
+    urn, words = args.urn.strip(), f"the phase {phase}" if phase else phases.NO_PHASE_WORDS
+    print(f"School {urn} now has {words}." if changed else f"School {urn} already has {words}; nothing changed.")
+    return OK
+
+
+def render_schools(rows) -> str:
+    """One line per school: URN, name, phase (or that it has none), and what its newest return says
+    when that is something else."""
+    if not rows:
+        return "No schools yet: a school is added with its first return."
+    lines = []
+    for row in rows:
+        line = f"{row.urn} {row.name}: {row.phase or 'no phase recorded, so it is compared with the whole trust'}"
+        if row.differs:
+            line += f" (its newest return says {row.said})"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _password(from_stdin: bool) -> str | None:

@@ -26,6 +26,7 @@ from store import values as coding
 from store.audit import ACCEPTED, DONE, FAILED, as_utc, record_attempt, utcnow, write_audit
 from store.db import is_sqlite, upsert_insert, writing
 from store.overview import latest_values, returns_overview
+from store.phases import phase_from_return
 from store.schema import drafts, leads, return_queries, return_values, returns
 from store.schema import schools as schools_table
 
@@ -160,6 +161,7 @@ def _store(conn: Connection, report: ReturnReport, content: bytes, *, user: str,
            explanations: dict[str, str], at: datetime, action: str, source: str) -> SavedReturn:
     urn, year, term = report.school_term
     _ensure_school(conn, urn, report.values.get("about.school_name"), at)
+    phase = report.values.get("about.phase") if phase_from_return(conn, urn, report.values.get("about.phase")) else None
     version = _next_version(conn, urn, year, term)
     sha256 = hashlib.sha256(content).hexdigest()
     return_id = conn.execute(
@@ -178,7 +180,8 @@ def _store(conn: Connection, report: ReturnReport, content: bytes, *, user: str,
         file_name=report.file, sha256=sha256, size=len(content), source=source, at=utcnow(),
         detail={"return_id": return_id, "version": version, "n_queries": len(report.queries),
                 "n_explained": n_explained,
-                "n_blank": sum(1 for r in value_rows if r["value_num"] is None and r["value_text"] is None)},
+                "n_blank": sum(1 for r in value_rows if r["value_num"] is None and r["value_text"] is None),
+                **({"phase": phase} if phase else {})},  # the school's phase, recorded from this return
     )
     conn.execute(drafts.delete().where(drafts.c.user == user, drafts.c.urn == urn,
                                        drafts.c.academic_year == year, drafts.c.term == term))

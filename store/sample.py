@@ -6,7 +6,6 @@ Used on first start so the dashboard has something to show. Each return counts a
 
 from __future__ import annotations
 
-import csv
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import settings
-from store.db import is_sqlite, writing
+from store.db import is_sqlite
 from store.upgrades import sqlite_file, upgrade
 from store.importer import import_paths
-from store.schema import returns, schools
+from store.schema import returns
 
 SAMPLE_DIR = settings.ROOT / "sample_data"
 _PG_SAMPLE_LOCK = 7_246_190_332  # any fixed number, not the upgrade's
@@ -45,7 +44,6 @@ def ensure_sample(engine: Engine, folder: Path | None = None) -> int:
                 return 0
         outcomes = import_paths([str(f) for f in files], user=SAMPLE_USER, engine=engine,
                                 submitted_at_from_return=True, source="sample")
-    _fill_phases(engine, (folder or SAMPLE_DIR / "returns").parent / "schools.csv")
     return sum(1 for o in outcomes if o.saved is not None)
 
 
@@ -74,16 +72,3 @@ def _alone(engine: Engine) -> Iterator[None]:
             conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_SAMPLE_LOCK})
             conn.commit()
 
-
-def _fill_phases(engine: Engine, schools_csv: Path) -> None:
-    """Returns carry no phase; the sample's school list does, so copy it where none is set."""
-    try:
-        with schools_csv.open(newline="", encoding="utf-8") as fh:
-            phases = {row["urn"].strip(): (row.get("phase") or "").strip() for row in csv.DictReader(fh)}
-    except (OSError, KeyError, csv.Error):
-        return
-    with writing(engine) as conn:
-        for urn, phase in phases.items():
-            if phase:
-                conn.execute(schools.update().where(schools.c.urn == urn, schools.c.phase.is_(None))
-                             .values(phase=phase))

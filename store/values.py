@@ -1,7 +1,8 @@
 """How a return's values are kept in the long table and read back with their types.
 
-Counts and integers go in ``value_num``; text, dates, the URN, year and term go in
-``value_text`` (dates as ISO text). A blank leaves both columns NULL and reads back as None.
+Counts and integers go in ``value_num``; text, dates, the URN, year, term and phase go in
+``value_text`` (dates as ISO text). A blank leaves both columns NULL and reads back as None. A
+measure the return's template version does not ask has no row at all: not asked, not blank.
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ def from_columns(measure_id: str, value_num: float | None, value_text: str | Non
 
 
 def rows_for(report_values: dict[str, object], **keys) -> list[dict]:
-    """One row per measure id of the contract (NULL when blank), ready for an executemany."""
+    """One row per measure id the return's template version asks (NULL when blank), ready for an
+    executemany."""
+    version = report_values.get("about.template_version")
     rows = []
-    for measure in registry.MEASURES:
+    for measure in registry.ASKED.get(version, registry.MEASURES):
         num, text = to_columns(measure.id, report_values.get(measure.id))
         rows.append({**keys, "measure_id": measure.id, "value_num": num, "value_text": text})
     return rows

@@ -18,10 +18,10 @@ def clean_values(pupils: int = 800, year: str = YEAR, term: str = TERM) -> dict[
     end = term_end(year, term)
     v: dict[str, object] = {m.id: None for m in MEASURES}
     v.update({
-        "about.template_version": 1, "about.academic_year": year, "about.term": term,
+        "about.template_version": 2, "about.academic_year": year, "about.term": term, "about.phase": "Secondary",
         "about.pupils_on_roll": pupils, "about.pupils_fsm": pupils // 5, "about.pupils_ehcp": pupils // 50,
         "about.pupils_sen_support": pupils // 8, "about.looked_after": 3, "about.cp_plans": 6, "about.cin": 10,
-        "about.early_help": 12, "about.date_completed": end + timedelta(days=5),
+        "about.early_help": 12, "about.social_worker": 19, "about.date_completed": end + timedelta(days=5),
         "about.cp_policy_reviewed": end - timedelta(days=100), "about.filtering_reviewed": end - timedelta(days=90),
         "about.central_record_checked": end - timedelta(days=20),
     })
@@ -42,9 +42,9 @@ def clean_values(pupils: int = 800, year: str = YEAR, term: str = TERM) -> dict[
     v.update({"inclusion.persistently_absent": pupils // 6, "inclusion.severely_absent": pupils // 60,
               "inclusion.suspended": pupils // 40, "inclusion.permanently_excluded": 0,
               "inclusion.part_time_timetable": 2, "inclusion.alternative_provision": 2, "inclusion.cme_reported": 1,
-              "inclusion.ehe_removals": 1})
+              "inclusion.ehe_removals": 1, "inclusion.sw_persistently_absent": 5, "inclusion.private_fostering": 0})
     for row in ("cp_conferences", "cp_reports", "core_groups", "cin_meetings", "strategy", "early_help_reviews",
-                "peps", "lado"):
+                "peps", "lado", "low_level"):
         v[f"multi_agency.{row}.due"] = 4
         v[f"multi_agency.{row}.done"] = 4
     return v
@@ -57,6 +57,8 @@ def clean_leads(year: str = YEAR, term: str = TERM) -> list[dict]:
          "last_refresher": end - timedelta(days=100)},
         {"role": "Deputy DSL", "name": "B. Deputy", "last_full_training": end - timedelta(days=400),
          "last_refresher": end - timedelta(days=50)},
+        {"role": "Designated teacher for looked-after children", "name": None, "last_full_training": None,
+         "last_refresher": None},
     ]
 
 

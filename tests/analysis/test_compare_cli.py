@@ -108,7 +108,7 @@ def test_the_table_reads_indicator_by_indicator_and_ends_with_a_count(sample_url
     assert all(len(line) <= WIDTH for line in lines)
     assert any(line.startswith("Children with a neglect flag (per 100 pupils): Primary ") for line in lines)
     assert any("Larkspur" in line and "(990001)" in line for line in lines)
-    assert "compared for " + f"{term} {year} on 35 indicators" in " ".join(lines[-3:])
+    assert "compared for " + f"{term} {year} on 38 indicators" in " ".join(lines[-3:])
 
 
 def test_a_narrow_terminal_gets_one_paragraph_a_school(sample_url):

@@ -40,13 +40,17 @@ RULE_FOR = {
     "late_return": "late_return",
     "missing_return": "missing_return",
     "many_blanks": "many_blanks",
+    "allegations_not_referred": "allegations_not_referred",
+    "social_worker_absence": "social_worker_absence",
+    "no_designated_teacher": "no_designated_teacher",
 }
 
 # Rules a school that returns in full, on time, with its DSL trained and policies reviewed cannot
 # trip, whatever the term's ups and downs in its numbers.
 PLANTED_ONLY_RULES = {"dsl_training_out_of_date", "no_dsl_named", "governance_checks_out_of_date",
                       "no_exploitation_identified", "missing_return", "late_return", "many_blanks",
-                      "unexplained_change"}
+                      "unexplained_change", "allegations_not_referred", "no_designated_teacher",
+                      "social_worker_absence"}
 
 
 def terms_of(pattern: dict) -> list[tuple[str, str]]:
@@ -182,8 +186,37 @@ def test_many_blanks_are_raised_every_term_and_stay_blank(data, gaps):
         assert all(counts[m] is None for m in blank_counts), "a blank became a number"
 
 
+def test_allegations_not_referred_are_a_question_on_version_1_and_red_on_version_2(data, gaps):
+    p = PATTERNS["allegations_not_referred"]
+    for term in terms_of(p):
+        (found,) = naming(gaps, p, term, "allegations_not_referred")
+        version = data.versions[(p["urn"], *term)]
+        assert (found.theme, found.indicator) == ("multi_agency", "ma_lado")
+        assert (version, found.severity) in {(1, "note"), (2, "red")}
+        assert ("harm threshold" in found.finding) is (version == 2)
+    assert {data.versions[(p["urn"], *t)] for t in terms_of(p)} == {1, 2}
+    raised = {(g.urn, g.academic_year, g.term) for found in gaps.values() for g in found
+              if g.rule == "allegations_not_referred"}
+    assert raised == {(p["urn"], *t) for t in terms_of(p)}
+
+
+def test_children_with_a_social_worker_absent_are_asked_about_at_one_school(gaps):
+    p = PATTERNS["social_worker_absence"]
+    raised = {(g.urn, g.academic_year, g.term, g.theme, g.severity) for found in gaps.values() for g in found
+              if g.rule == "social_worker_absence"}
+    assert raised == {(p["urn"], *t, "neglect", "note") for t in terms_of(p)}
+
+
+def test_looked_after_children_with_no_designated_teacher_is_amber_in_its_term(gaps):
+    p = PATTERNS["no_designated_teacher"]
+    (term,) = terms_of(p)
+    (found,) = naming(gaps, p, term, "no_designated_teacher")
+    assert (found.theme, found.severity) == ("workforce", "amber")
+    assert [g for t in gaps for g in gaps[t] if g.rule == "no_designated_teacher"] == [found]
+
+
 def test_clean_schools_trip_none_of_the_planted_rules(data, gaps):
-    small_special = {u for u, p in data.school_phases.items() if p in ("special", "alternative provision")}
+    small_special = {u for u, p in data.school_phases.items() if p.lower() in ("special", "alternative provision")}
     tripped = [(g.urn, g.academic_year, g.term, g.rule) for found in gaps.values() for g in found
                if g.urn in CLEAN_URNS and g.rule in PLANTED_ONLY_RULES
                # a special or alternative provision school is asked about exploitation by its phase,
@@ -210,7 +243,8 @@ def made_clean(data: Dataset, urn: str) -> Dataset:
         row, where = wide[key], mine & (values["academic_year"] == key[1]) & (values["term"] == key[2])
 
         def put(measure_id, value):
-            values.loc[where & (values["measure_id"] == measure_id), "value"] = int(value)
+            if value == value:  # (NaN where the return's version did not ask it)
+                values.loc[where & (values["measure_id"] == measure_id), "value"] = int(value)
 
         for course in TRAINING.rows:
             put(f"training.{course.id}.in_date", row[f"training.{course.id}.in_scope"])

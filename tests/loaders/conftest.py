@@ -38,10 +38,11 @@ class Formula:
     saved: float | None = None
 
 ABOUT = {
-    "template_version": 1, "urn": 999001, "school_name": "Otterbrook Fictional Primary Academy",
+    "template_version": registry.TEMPLATE_VERSION, "urn": 999001,
+    "school_name": "Otterbrook Fictional Primary Academy", "phase": "Primary",
     "academic_year": "2025/26", "term": "Spring", "completed_by": "DSL", "date_completed": date(2026, 3, 27),
     "pupils_on_roll": 420, "pupils_fsm": 96, "pupils_ehcp": 11, "pupils_sen_support": 58,
-    "looked_after": 4, "cp_plans": 6, "cin": 9, "early_help": 15,
+    "looked_after": 4, "cp_plans": 6, "cin": 9, "early_help": 15, "social_worker": 17,
     "cp_policy_reviewed": date(2025, 9, 15), "filtering_reviewed": date(2025, 11, 3),
     "central_record_checked": date(2026, 2, 10),
 }
@@ -60,10 +61,11 @@ REFERRALS = {
     "other": (3, 1, 0, 0, 0, 0, 0, 0),
 }
 INCLUSION = {"persistently_absent": 58, "severely_absent": 7, "suspended": 6, "permanently_excluded": 0,
-             "part_time_timetable": 2, "alternative_provision": 1, "cme_reported": 1, "ehe_removals": 2}
+             "part_time_timetable": 2, "alternative_provision": 1, "cme_reported": 1, "ehe_removals": 2,
+             "sw_persistently_absent": 5, "private_fostering": 1}
 MULTI_AGENCY = {"cp_conferences": (5, 5), "cp_reports": (5, 4), "core_groups": (12, 11),
                 "cin_meetings": (8, 8), "strategy": (3, 3), "early_help_reviews": (10, 9),
-                "peps": (4, 4), "lado": (1, 1)}
+                "peps": (4, 4), "lado": (1, 1), "low_level": (3, 3)}
 LEADS = [
     ("Designated safeguarding lead", "Robin Placeholder", date(2024, 10, 1), date(2025, 9, 20)),
     ("Deputy DSL", "Morgan Testperson", date(2023, 11, 14), date(2025, 6, 2)),
@@ -71,8 +73,9 @@ LEADS = [
 ]
 
 
-def valid_values() -> dict[str, object]:
-    """Every measure id -> a plausible value that obeys every rule."""
+def valid_values(version: int = registry.TEMPLATE_VERSION) -> dict[str, object]:
+    """Every measure id a return of that template version is asked -> a plausible value that obeys
+    every rule."""
     out: dict[str, object] = {f"about.{k}": v for k, v in ABOUT.items()}
     for sheet, table in (("training", TRAINING), ("referrals", REFERRALS), ("multi_agency", MULTI_AGENCY)):
         columns = registry.SHEETS_BY_ID[sheet].columns
@@ -81,7 +84,8 @@ def valid_values() -> dict[str, object]:
     out.update({f"neglect.{k}": v for k, v in NEGLECT.items()})
     out.update({f"inclusion.{k}": v for k, v in INCLUSION.items()})
     assert set(out) == set(registry.MEASURES_BY_ID), "the builder's values drifted from the registry"
-    return out
+    out["about.template_version"] = version
+    return {k: v for k, v in out.items() if k in registry.ASKED_IDS[version]}
 
 
 @dataclass
@@ -95,7 +99,8 @@ class Built:
         return "!".join(self.cells[measure_id])
 
 
-def build_return(*, values: dict | None = None, leads: list | None = None, fmt: str = "xlsx",
+def build_return(*, version: int = registry.TEMPLATE_VERSION, values: dict | None = None,
+                 leads: list | None = None, fmt: str = "xlsx",
                  title_rows: bool = True, drop_sheets=(), drop_rows=(), rename_sheets: dict | None = None,
                  lower_sheet_names: bool = False, reverse_rows: bool = False, spacer_rows: bool = False,
                  notes_column_first: bool = False, text_numbers: bool = False, date_style: str = "date",
@@ -105,8 +110,9 @@ def build_return(*, values: dict | None = None, leads: list | None = None, fmt: 
     holds (sheet id, row id) pairs; ``extra_sheets``/``hidden_sheets`` map a name to its rows.
     ``finish`` is called with the writer's own workbook just before it is saved (openpyxl's
     Workbook, odfpy's document, xlwt's Workbook), to add what the grids cannot say: comments,
-    headers, names, charts, properties."""
-    vals = valid_values()
+    headers, names, charts, properties. ``version`` lays out that template version's rows, with
+    the labels it printed."""
+    vals = valid_values(version)
     vals.update(values or {})
     names = {s.id: s.title for s in registry.SHEETS}
     names.update(rename_sheets or {})
@@ -133,11 +139,11 @@ def build_return(*, values: dict | None = None, leads: list | None = None, fmt: 
         header = [spec.header] + (["Notes"] if notes_column_first else [])
         header += [c.label for c in spec.columns] + (["Notes"] if spec.notes_column else [])
         grid.append(header)
-        rows = [r for r in spec.rows if (spec.id, r.id) not in drop_rows]
+        rows = [r for r in spec.rows_in(version) if (spec.id, r.id) not in drop_rows]
         for i, row in enumerate(reversed(rows) if reverse_rows else rows):
             if spacer_rows and i % 3 == 2:
                 grid.append([])
-            line = [row.label] + ([""] if notes_column_first else [])
+            line = [row.label_in(version)] + ([""] if notes_column_first else [])
             for j, col in enumerate(spec.columns):
                 mid = registry.measure_id(spec.id, row.id, col.id if len(spec.columns) > 1 else None)
                 line.append(_cell(vals[mid], row.type, text_numbers, date_style))

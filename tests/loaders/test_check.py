@@ -1,8 +1,8 @@
 """The public API others code against: check_return and check_file, and the report they return.
 
 Contract: whatever the bytes, check_return returns a ReturnReport and never raises; once the
-cells could be read, ``values`` holds every measure id of the registry with its contract type
-(blank as None); a refused file has no values; ``sha256`` is the hex digest of the bytes.
+cells could be read, ``values`` holds every measure id its template version asks with its
+contract type (blank as None); a refused file has no values; ``sha256`` is the hex digest of the bytes.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from loaders import check_file, check_return, registry
 from loaders.report import ReturnReport
 
 TYPES = {registry.COUNT: int, registry.INTEGER: int, registry.TEXT: str, registry.DATE: date,
-         registry.URN: str, registry.YEAR: str, registry.TERM: str}
+         registry.URN: str, registry.YEAR: str, registry.TERM: str, registry.PHASE: str}
 
 
 def test_values_hold_every_measure_with_its_contract_type(valid_xlsx):
@@ -28,7 +28,7 @@ def test_values_hold_every_measure_with_its_contract_type(valid_xlsx):
     assert set(report.values) == set(registry.MEASURES_BY_ID)
     for m in registry.MEASURES:
         assert type(report.values[m.id]) is TYPES[m.type], m.id
-    assert report.values["about.urn"] == "999001" and report.values["about.template_version"] == 1
+    assert report.values["about.urn"] == "999001" and report.values["about.template_version"] == 2
 
 
 def test_an_invalid_return_still_reports_every_measure_id():
@@ -104,4 +104,4 @@ def test_corrupted_bytes_never_raise(fmt):
             broken[rng.randrange(len(broken))] = rng.randrange(256)
         report = check_return(bytes(broken), f"r.{fmt}")
         assert isinstance(report, ReturnReport)
-        assert report.refused or set(report.values) == set(registry.MEASURES_BY_ID)
+        assert report.refused or set(report.values) == registry.ASKED_IDS[report.version]

@@ -67,7 +67,7 @@ def test_pupils_on_roll_must_be_more_than_zero():
 
 
 @pytest.mark.parametrize("field, raw, code", [
-    ("template_version", 2, "wrong_template_version"), ("urn", "12345", "bad_urn"),
+    ("template_version", 3, "wrong_template_version"), ("phase", "Middle", "bad_phase"), ("urn", "12345", "bad_urn"),
     ("academic_year", "2025/27", "bad_year"), ("term", "Winter", "bad_term"),
     ("pupils_on_roll", "lots", "not_a_number"), ("date_completed", "soon", "bad_date"),
 ])
@@ -164,9 +164,10 @@ def test_no_concerns_is_fine_for_a_small_school_or_when_any_is_blank():
 
 
 def test_no_designated_safeguarding_lead_is_a_query():
-    _, report = check(leads=[("Deputy DSL", None, None, None)])
+    no_children_looked_after = {"about.looked_after": 0}
+    _, report = check(leads=[("Deputy DSL", None, None, None)], values=no_children_looked_after)
     assert codes(report.problems) == ["no_dsl"]
-    _, empty = check(leads=[])
+    _, empty = check(leads=[], values=no_children_looked_after)
     assert codes(empty.problems) == ["no_dsl"]
 
 

@@ -3,14 +3,19 @@ formula cells count by their saved value, and a formula with none is an error at
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
-from conftest import FIXTURES, Formula, build_return, valid_values
+from conftest import FIXTURES, LEADS, Formula, build_return, valid_values
 
-from loaders import check_file, check_return
+from loaders import check_file, check_return, registry
+from loaders.report import Lead
+from loaders.template import write_template
 
 
-def expected() -> dict[str, object]:
-    want = valid_values()
+def expected(version: int = registry.TEMPLATE_VERSION) -> dict[str, object]:
+    want = valid_values(version)
     want["about.urn"] = str(want["about.urn"])
     return want
 
@@ -42,11 +47,46 @@ def test_problems_point_at_the_right_cell_in_other_formats(fmt):
 @pytest.mark.parametrize("name", ["libreoffice_valid.xlsx", "libreoffice_valid.xls", "libreoffice_valid.ods",
                                   "libreoffice_formulas.xlsx", "libreoffice_formulas.ods"])
 def test_files_as_libreoffice_writes_them(name):
+    # Version 1 returns, saved by LibreOffice before version 2 existed: they still load, clean.
     report = check_file(FIXTURES / name)
     assert report.valid, report.problems
     assert report.problems == []
-    assert report.values == expected()
+    assert report.values == expected(1)
     assert report.file == name and len(report.sha256) == 64
+
+
+@pytest.mark.parametrize("name", ["libreoffice_template_v2.ods", "libreoffice_template_v2.xlsx"])
+def test_a_filled_version_2_template_as_libreoffice_saves_it(name):
+    """The template the dashboard hands out, filled and saved by LibreOffice Calc as .ods, and that
+    .ods saved again as .xlsx: its drop-downs, locked cells and relabelled rows all read back."""
+    report = check_file(FIXTURES / name)
+    assert report.problems == [], [p.message for p in report.problems]
+    assert report.values == expected()
+    assert [lead.role for lead in report.leads] == [role for role, *_ in LEADS]
+
+
+def filled_template(path):
+    write_template(path, values=valid_values(), leads=[Lead(*lead) for lead in LEADS])
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed here")
+@pytest.mark.parametrize("fmt", ["ods", "xlsx"])
+def test_the_template_saved_by_libreoffice_now_loads(tmp_path, fmt):
+    """The fixtures above, made again by the LibreOffice on this machine, so a newer Calc is tried too."""
+    def convert(source, to, folder):
+        subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                        "--convert-to", to, "--outdir", str(folder), str(source)],
+                       check=True, capture_output=True, timeout=120)
+        return folder / f"return.{to}"
+
+    source = tmp_path / "in" / "return.xlsx"
+    source.parent.mkdir()
+    filled_template(source)
+    if fmt == "xlsx":  # through .ods and back, as a DSL who keeps the file in Calc would send it
+        source = convert(source, "ods", tmp_path / "ods")
+    report = check_file(convert(source, fmt, tmp_path / "out"))
+    assert report.problems == [], [p.message for p in report.problems]
+    assert report.values == expected()
 
 
 def test_an_xlsx_formula_with_a_saved_value_counts_as_that_value():

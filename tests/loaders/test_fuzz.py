@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "returns" / "990001_2025-26_Summer.xlsx"
 FIXTURES = ROOT / "tests" / "fixtures"
 SEEDS = [SAMPLE, FIXTURES / "libreoffice_valid.xlsx", FIXTURES / "libreoffice_valid.xls",
-         FIXTURES / "libreoffice_valid.ods"]
+         FIXTURES / "libreoffice_valid.ods", FIXTURES / "libreoffice_template_v2.ods"]
 
 FUZZ = dict(deadline=None, derandomize=True, database=None, print_blob=True,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -133,9 +133,9 @@ def _assert_report(report: ReturnReport, data: bytes) -> None:
     if report.refused:
         assert not report.valid and report.errors
     else:
-        assert set(report.values) == set(registry.MEASURES_BY_ID)
+        assert set(report.values) == registry.ASKED_IDS[report.version]
     if report.valid:
-        for m in registry.MEASURES:
+        for m in registry.ASKED[report.version]:
             value = report.values[m.id]
             if m.type == registry.COUNT:
                 assert value is None or (type(value) is int and value >= 0), (m.id, value)

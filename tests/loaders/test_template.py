@@ -34,7 +34,8 @@ def full_values(pupils: int = 640) -> dict[str, object]:
     for i, m in enumerate(registry.MEASURES):
         values[m.id] = 2 + i % 5 if m.type == registry.COUNT else None
     values.update({
-        "about.template_version": 1, "about.urn": "990123", "about.school_name": "Brindle Moss Primary",
+        "about.template_version": registry.TEMPLATE_VERSION, "about.urn": "990123",
+        "about.school_name": "Brindle Moss Primary", "about.phase": "Primary", "about.social_worker": 12,
         "about.academic_year": YEAR, "about.term": TERM, "about.completed_by": "DSL",
         "about.date_completed": end + timedelta(days=6), "about.pupils_on_roll": pupils,
         "about.cp_policy_reviewed": end - timedelta(days=190), "about.filtering_reviewed": end - timedelta(days=160),
@@ -281,6 +282,6 @@ def test_the_blank_template_is_read_as_all_blank_and_not_yet_valid():
     assert not report.refused, "the template itself must never look like child-level data"
     assert report.errors, "a blank template lacks school name and pupils on roll"
     filled = {k: v for k, v in report.values.items() if v is not None}
-    assert filled == {"about.template_version": 1, "about.urn": "990123",
+    assert filled == {"about.template_version": registry.TEMPLATE_VERSION, "about.urn": "990123",
                       "about.academic_year": YEAR, "about.term": TERM}
     assert report.leads == []

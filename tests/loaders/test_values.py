@@ -115,11 +115,37 @@ def test_template_version_one_is_accepted(raw):
     assert values.read_integer(raw) == 1
 
 
-@pytest.mark.parametrize("raw", [2, 0, "2", "one", 1.5, True])
+@pytest.mark.parametrize("raw", [2, 2.0, "2", "v2", "Version 2"])
+def test_template_version_two_is_accepted(raw):
+    assert values.read_integer(raw) == 2
+
+
+@pytest.mark.parametrize("raw", [3, 0, "3", "one", 1.5, True])
 def test_any_other_template_version_asks_for_a_new_template(raw):
     got = values.read_integer(raw)
     assert isinstance(got, Bad)
-    assert got.advice.startswith("This is not version 1 of the template: download a new one")
+    assert got.advice.startswith("The template version must be 1 or 2, as the dashboard's templates set it: "
+                                 "download a new template")
+
+
+@pytest.mark.parametrize("raw, phase", [
+    ("Primary", "Primary"), (" secondary ", "Secondary"), ("ALL-THROUGH", "All-through"),
+    ("All through", "All-through"), ("Special", "Special"), ("alternative provision", "Alternative provision"),
+    ("Junior", "Primary"), ("PRU", "Alternative provision"),
+])
+def test_a_phase_is_read_as_one_of_the_contracts_names(raw, phase):
+    assert values.read_phase(raw) == phase
+
+
+@pytest.mark.parametrize("raw", ["Middle", "Nursery", 2, True, "Primary and secondary"])
+def test_any_other_phase_names_the_phases_to_pick_from(raw):
+    got = values.read_phase(raw)
+    assert isinstance(got, Bad) and got.code == "bad_phase"
+    assert "Primary, Secondary, All-through, Special or Alternative provision" in got.advice
+
+
+def test_a_blank_phase_is_not_known():
+    assert values.read_phase("  ") is None and values.read_phase(None) is None
 
 
 def test_text_is_tidied_and_blank_text_is_missing():

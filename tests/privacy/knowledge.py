@@ -701,6 +701,17 @@ FINDINGS = {
                                r"protection plan\."),
     "lado": re.compile(rf"(?P<a>{NUM}) of (?P<b>{NUM}) allegations about staff \(\d+%\) were not referred to the "
                        r"LADO\."),
+    # version 2's wording: the harm-threshold row, or version 1's mixed row (a question)
+    "lado_v2": re.compile(rf"The school did not refer (?:(?P<a>{NUM}) of (?P<b>{NUM}) allegations about staff"
+                          rf"(?: that may meet the harm threshold)? \(\d+%\)|(?P<band>under half|half or more) of "
+                          r"the allegations about staff(?: that may meet the harm threshold)?) to the LADO\."
+                          r"(?: This return's row counted every allegation, low-level concerns among them, so some "
+                          r"may rightly have stayed in school\.)?"),
+    "social_worker": re.compile(rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a social worker \(\d+%\)|"
+                                r"(?P<band>Under half|Half or more) of the children with a social worker) are "
+                                r"persistently absent, against (?:\d+% of )?its pupils as a whole\."),
+    "looked_after": re.compile(rf"The return counts (?:(?P<a>{NUM}) looked-after (?:child|children)|looked-after "
+                               r"children) on roll but names no designated teacher for them\."),
     "lado_words": re.compile(r"Not every allegation about staff received this term was referred to the LADO\."),
     "refused": re.compile(rf"(?P<a>{NUM}) referrals? (?:was|were) not accepted this term and none was escalated\."),
     "refused_words": re.compile(r"Referrals were not accepted this term and none was escalated\."),
@@ -744,7 +755,7 @@ def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -
         m = pattern.fullmatch(text)
         if not m:
             continue
-        k.raised[(urn, ti)].add(name.removesuffix("_words"))
+        k.raised[(urn, ti)].add(name.removesuffix("_words").removesuffix("_v2"))
         if name in ("drift", "chronology"):
             part_id = "neglect.monitoring_only_2_terms" if name == "drift" else "neglect.chronology_reviewed"
             flags = expr(v("neglect.active_flags"))
@@ -786,6 +797,28 @@ def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -
             k.bound(expr(v("multi_agency.lado.due")), due, due, route, "finding")
             k.bound(expr(v("multi_agency.lado.due"), (v("multi_agency.lado.done")[0], -1)), not_referred,
                     not_referred, route, "finding")
+        elif name == "lado_v2":
+            due, done = v("multi_agency.lado.due"), v("multi_agency.lado.done")
+            k.bound(expr(due, (done[0], -1)), 1, INF, route, "finding")
+            if m.group("a"):
+                k.bound(expr(due), n(m.group("b")), n(m.group("b")), route, "finding")
+                k.bound(expr(due, (done[0], -1)), n(m.group("a")), n(m.group("a")), route, "finding")
+            elif m.group("band") == "under half":  # due - done < due / 2
+                k.bound(expr((due[0], 0.5), (done[0], -1)), -INF, 0, route, "finding")
+            else:
+                k.bound(expr((due[0], 0.5), (done[0], -1)), 0, INF, route, "finding")
+        elif name == "social_worker":
+            part, whole = v("inclusion.sw_persistently_absent"), v("about.social_worker")
+            if m.group("a"):
+                k.bound(expr(part), n(m.group("a")), n(m.group("a")), route, "finding")
+                k.bound(expr(whole), n(m.group("b")), n(m.group("b")), route, "finding")
+            elif m.group("band").lower() == "under half":
+                k.bound(expr(part, (whole[0], -0.5)), -INF, 0, route, "finding")
+            else:
+                k.bound(expr(part, (whole[0], -0.5)), 0, INF, route, "finding")
+        elif name == "looked_after":
+            lo = n(m.group("a")) if m.group("a") else 1
+            k.bound(expr(v("about.looked_after")), lo, lo if m.group("a") else INF, route, "finding")
         elif name == "lado_words":
             k.bound(expr(v("multi_agency.lado.due"), (v("multi_agency.lado.done")[0], -1)), 1, INF, route, "finding")
         elif name in ("refused", "refused_words"):

@@ -69,6 +69,8 @@ def test_schools_csv_lists_a_fictional_trust_of_every_phase():
 def test_every_rule_holds_in_every_return(planned):
     for p in planned:
         for rule in registry.RULES:
+            if rule.since > p.values["about.template_version"]:
+                continue
             left, right = p.values[rule.left], [p.values[r] for r in rule.right]
             if left is not None and None not in right:
                 assert left <= sum(right), (p.filename, rule.left)
@@ -81,7 +83,7 @@ def test_every_rule_holds_in_every_return(planned):
 def test_every_measure_is_written_and_only_the_blank_school_leaves_blanks(planned):
     blanks_urn = next(p.urn for p in trust.PATTERNS if p.id == "many_blanks")
     for p in planned:
-        assert p.values.keys() == registry.MEASURES_BY_ID.keys()
+        assert p.values.keys() == registry.ASKED_IDS[p.values["about.template_version"]]
         blank = {k for k, v in p.values.items() if v is None}
         assert blank == (set(trust.BLANK_IDS) if p.school.urn == blanks_urn else set()), p.filename
 
@@ -157,14 +159,26 @@ def test_filenames_name_the_school_and_term_inside(planned, measure_id):
 
 def test_every_committed_return_loads_and_only_genuine_queries_are_raised(committed_reports, planned):
     blanks_urn = next(p.urn for p in trust.PATTERNS if p.id == "many_blanks")
+    no_teacher = generate.return_filename(*trust.NO_DESIGNATED_TEACHER)
     assert len(committed_reports) == len(planned)
     for name, report in committed_reports.items():
         assert report.valid, (name, [p.message for p in report.errors])
-        if name.startswith(blanks_urn):
+        if name == no_teacher:
+            assert [p.code for p in report.queries] == ["no_designated_teacher"]
+        elif name.startswith(blanks_urn):
             # The only questions: rows left wholly blank, which is what that school did.
             assert report.queries and {p.code for p in report.queries} == {"row_blank"}
         else:
             assert report.queries == [], (name, [p.message for p in report.queries])
+
+
+def test_the_first_years_returns_are_version_1_and_the_second_years_version_2(committed_reports):
+    for name, report in committed_reports.items():
+        _, year, _ = report.school_term
+        assert report.version == {"2024/25": 1, "2025/26": 2}[year], name
+        assert set(report.values) == registry.ASKED_IDS[report.version], "not asked is not there at all"
+        if report.version == 2:
+            assert report.values["about.phase"] in registry.PHASES
 
 
 def test_what_the_loader_reads_is_what_was_planned(committed_reports, planned):

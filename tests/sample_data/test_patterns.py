@@ -167,3 +167,41 @@ def test_control_schools_are_clean_of_every_pattern(committed_reports, urn):
 def test_at_least_one_clean_school_of_each_mainstream_phase():
     phases = {trust.SCHOOLS_BY_URN[u].phase for u in trust.CLEAN_URNS}
     assert {"primary", "secondary"} <= phases
+
+
+def test_allegations_not_referred_on_a_mixed_row_then_on_the_harm_threshold_row(committed_reports):
+    pattern = PATTERNS["allegations_not_referred"]
+    rows = {(y, t): r for y, t, r in series(committed_reports, pattern.urn)}
+    for year, term, received, referred in trust.ALLEGATIONS_NOT_REFERRED:
+        report = rows[(year, term)]
+        v = report.values
+        assert (v["multi_agency.lado.due"], v["multi_agency.lado.done"]) == (received, referred)
+        assert report.version == (1 if year == "2024/25" else 2)
+    for key, report in rows.items():
+        if key not in pattern.terms:
+            assert report.values["multi_agency.lado.done"] == report.values["multi_agency.lado.due"], key
+
+
+def test_children_with_a_social_worker_are_absent_far_more_at_one_school_only(committed_reports):
+    """More than twice as often as the school's pupils, beyond the 95% binomial limit (the gap
+    rule's default) at the planted school every version 2 term, and nowhere else."""
+    from analysis.funnel import binomial_limits
+
+    pattern = PATTERNS["social_worker_absence"]
+    for name, report in committed_reports.items():
+        v = report.values
+        if report.version < 2:
+            assert "inclusion.sw_persistently_absent" not in v, name
+            continue
+        school = ratio(v, "inclusion.persistently_absent", "about.pupils_on_roll")
+        _, upper = binomial_limits(min(1.0, 2 * school), v["about.social_worker"], 0.95)
+        beyond = bool(v["about.social_worker"] and v["inclusion.sw_persistently_absent"] > upper[()])
+        assert beyond is name.startswith(pattern.urn), name
+
+
+def test_one_return_with_looked_after_children_names_no_designated_teacher(committed_reports):
+    missing = generate.return_filename(*trust.NO_DESIGNATED_TEACHER)
+    for name, report in committed_reports.items():
+        named = registry.DESIGNATED_TEACHER in [lead.role for lead in report.leads]
+        assert named is (name != missing), name
+    assert committed_reports[missing].values["about.looked_after"] > 0

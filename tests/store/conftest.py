@@ -25,7 +25,8 @@ def make_values(urn: str = "149001", year: str = "2025/26", term: str = "Autumn"
         elif m.type == registry.DATE:
             values[m.id] = end - timedelta(days=rng.randint(20, 200))
     values.update({
-        "about.template_version": 1, "about.urn": urn, "about.school_name": name,
+        "about.template_version": registry.TEMPLATE_VERSION, "about.urn": urn, "about.school_name": name,
+        "about.phase": "Primary",
         "about.academic_year": year, "about.term": term, "about.completed_by": "DSL",
         "about.date_completed": end + timedelta(days=7), "about.pupils_on_roll": rng.randint(200, 900),
         "neglect.active_flags": 20, "inclusion.persistently_absent": 40,
@@ -36,6 +37,7 @@ def make_values(urn: str = "149001", year: str = "2025/26", term: str = "Autumn"
         values[f"multi_agency.{row.id}.due"] = values[f"multi_agency.{row.id}.done"] + rng.randint(0, 3)
     for row in registry.REFERRALS.rows:
         values[f"referrals.{row.id}.not_accepted"] = 0
+    values["about.social_worker"] = values["inclusion.sw_persistently_absent"] + rng.randint(0, 5)
     return values
 
 

@@ -73,7 +73,7 @@ def test_values_come_back_typed(engine, report_factory):
     assert back == {m.id: report.values[m.id] for m in registry.MEASURES}
     assert isinstance(back["about.pupils_on_roll"], int)
     assert isinstance(back["about.date_completed"], date)
-    assert back["about.urn"] == "149001" and back["about.template_version"] == 1
+    assert back["about.urn"] == "149001" and back["about.template_version"] == registry.TEMPLATE_VERSION
 
 
 def test_previous_values_picks_the_previous_terms_newest_version(engine, report_factory):
