@@ -204,7 +204,7 @@ def test_a_dsl_signs_in_and_finds_no_other_schools_name_anywhere(signed_in_app, 
             page.get_by_label("Email").fill("dsl@kestrel.example.org")
             page.get_by_label("Password", exact=True).first.fill(DSL_PASSWORD)
             page.get_by_role("button", name="Sign in").click()
-            page.wait_for_function("document.body.innerText.includes('Signed in as')", timeout=60_000)
+            page.wait_for_function("document.body && document.body.innerText.includes('Signed in as')", timeout=60_000)
             page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
             if name != "overview":  # signed in, the DSL lands on the overview and goes on from there
                 page.locator('[data-testid="stSidebarNav"] a').filter(has_text=NAV[name]).first.click()
