@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis.challenges import NOT_SHOWN as FINDING_WITHHELD
-from analysis.compare import ALONE, TRUST as WHOLE_TRUST
+from analysis.compare import ALONE, PHASES, TRUST as WHOLE_TRUST
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from analysis.suppression import NOT_SHOWN, fewer_than, suppression_threshold
 from analysis.thresholds import THRESHOLDS
+from charts.format import NOT_ASKED
 from charts.funnel import POSITION_WORDS
 from loaders.registry import COUNT, MEASURES, MEASURES_BY_ID, REFERRALS, RULES, TERMS, term_index
 
@@ -48,7 +49,7 @@ LABELS = {i.label: i for i in INDICATORS}
 POSITIONS = {words: code for code, words in POSITION_WORDS.items()}
 POSITION_ORDER = {"below_998": 0, "below_95": 1, "within": 2, "above_95": 3, "above_998": 4}
 TERM_SHORT = {t[:3]: t for t in TERMS}
-NO_DATA = ("no data", "", None)
+NO_DATA = ("no data", NOT_ASKED, "", None)  # NOT_ASKED: a measure its return's template version did not ask
 ROUNDED = 0.005  # the About page shows the gap rules' lines to the nearest per cent
 PEOPLE = r"(?:children|child(?! protection| in need|-on-child)|pupils?|referrals?|allegations?|young people|students?|famil(?:y|ies)|learners?|" \
          r"girls?|boys?|siblings?|cases?|victims?|families)"
@@ -334,8 +335,11 @@ def _grid_of_labels(frame: pd.DataFrame) -> bool:
     return bool(cells.map(lambda v: bool(ok.fullmatch(v.strip())) if v.strip() else True).all().all())
 
 
+FUNNEL_TITLES = (": each school against the trust", ": each school against schools of its phase")
+
+
 def _indicator_of(title: str, route: str, k: Knowledge):
-    for suffix in (": each school against the trust", ", term by term", ": schools compared", ": term by term"):
+    for suffix in (*FUNNEL_TITLES, ", term by term", ": schools compared", ": term by term"):
         if title.endswith(suffix):
             ind = LABELS.get(title[: -len(suffix)])
             if ind is None:
@@ -415,7 +419,7 @@ def _trend_table(k: Knowledge, item, frame) -> None:
         for name in frame.columns[2:]:
             urn, cell = k.urn(name), str(row[name])
             route = f"{item.where}, {name}, {row['Term']}"
-            if cell in ("not shown", "no data"):
+            if cell in ("not shown", *NO_DATA[:2]):
                 continue
             m = re.fullmatch(r"(.+) \((\S+) of (\S+)\)", cell)
             if not m:
@@ -510,7 +514,7 @@ def _thresholds(k: Knowledge, item) -> None:
 def _chart(k: Knowledge, item) -> None:
     fig, title = item.data, item.title
     traces = fig.get("data", [])
-    if title.endswith(": each school against the trust"):
+    if title.endswith(FUNNEL_TITLES):
         return _funnel_chart(k, item, fig)
     if title.endswith(", term by term"):
         return _trend_chart(k, item, fig)
@@ -716,10 +720,15 @@ FINDINGS = {
     "refused": re.compile(rf"(?P<a>{NUM}) referrals? (?:was|were) not accepted this term and none was escalated\."),
     "refused_words": re.compile(r"Referrals were not accepted this term and none was escalated\."),
     "outlier": re.compile(r"(?P<label>.+): (?P<v>[\d.]+(?: per 100 pupils|%)) \((?P<a>[\d,]+) of (?P<b>[\d,]+)\), "
-                          r"(?P<side>higher|lower) than the trust's (?P<t>[\d.]+(?: per 100 pupils|%)), beyond what "
-                          r"chance would explain for a school this size\."),
-    "outlier_words": re.compile(r"(?P<label>.+): (?P<side>higher|lower) than the trust(?:'s (?P<t>[\d.]+(?: per 100 "
-                                r"pupils|%)))?, beyond what chance would explain for a school this size\."),
+                          r"(?P<side>higher|lower) than the trust's (?:(?P<group>[a-z][a-z -]*) schools' )?"
+                          r"(?P<t>[\d.]+(?: per 100 pupils|%)), beyond what chance would explain for a school this "
+                          r"size\."),
+    "outlier_words": re.compile(r"(?P<label>.+): (?P<side>higher|lower) than the trust(?:'s (?:(?P<group>[a-z][a-z -]*) "
+                                r"schools' )?(?P<t>[\d.]+(?: per 100 pupils|%)))?, beyond what chance would explain for "
+                                r"a school this size\."),
+    # a rule whose outcome turns on counts hidden from the reader: said either way, so it says nothing
+    "too_small": re.compile(r"Some counts behind (?P<what>.+) are too small to show, so whether this is a gap cannot "
+                            r"be read from the figures shown here\."),
     "quiet": re.compile(rf"A school of (?P<roll>{NUM}) pupils recorded no (?P<what>exploitation|child-on-child abuse) "
                         r"concerns in any of the (?P<k>\d+) terms of (?P<year>\d{4}/\d{2}) returned so far\."),
     "change": re.compile(r"(?P<where>[A-Za-z-]+![A-Z]+\d+|[A-Za-z-]+): (?P<said>.+) No explanation was given\."),
@@ -837,8 +846,25 @@ def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -
                 k.count(ind.id, "numerator", urn, ti, m.group("a"), route)
                 k.count(ind.id, "denominator", urn, ti, m.group("b"), route)
                 _value_cell(k, ind, urn, ti, m.group("v"), route)
-            if m.group("t"):
+            group = m.group("group")
+            if group:  # against its phase's schools: their pooled figure, rounded
+                phase = next((p for p in PHASES if p.lower() == group), None)
+                read = read_value(m.group("t"), ind.unit)
+                if phase is None or read in (None, "blank"):
+                    k.unparsed.append(f"{route}: a group {group!r} or its figure {m.group('t')!r}")
+                    return
+                _group(k, ind, urn, ti, phase, route)
+                k.targets[(ti, ind.id, phase)].append((*read, route))
+            elif m.group("t"):
+                _group(k, ind, urn, ti, WHOLE_TRUST, route)
                 _trust_cell(k, ind, ti, m.group("t"), route)
+        elif name == "too_small":
+            what = m.group("what")
+            kind = TOO_SMALL.get(what) or ("lado" if re.fullmatch(r"the .+ received and referred", what) else None)
+            if kind is None:
+                k.unparsed.append(f"{route}: counts too small for a rule no reader knows: {what!r}")
+                return
+            k.raised[(urn, ti)].add(kind)  # the rule looked and says nothing: no absence is read from it
         elif name == "quiet":
             rows = ("cse", "cce") if m.group("what") == "exploitation" else ("child_on_child",)
             year = m.group("year")
@@ -860,6 +886,11 @@ def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -
     k.unparsed.append(f"{route}: a finding no reader's rule explains")
 
 
+TOO_SMALL = {"the flagged children monitored in school only": "drift", "the chronologies reviewed": "chronology",
+             "the flagged children persistently absent and those with a plan": "absent",
+             "the children with a social worker persistently absent": "social_worker"}
+
+
 def _term_name(ti: int) -> str:
     return TERMS[ti % 3]
 
@@ -874,15 +905,16 @@ def _growth(k: Knowledge, urn, ti, measure, now, before, route) -> None:
     k.bound(expr(this, (last[0], -1.0)), GROWTH_AT_LEAST, INF, route, "query")  # now >= before + 5
     k.bound(expr(last), 1, INF, route, "query")
     for which, cell in ((this, now), (last, before)):
-        read = read_count(cell) if cell is not None else "blank"
+        more = re.fullmatch(r"(\d+) or more", str(cell).strip()) if cell is not None else None
+        read = (float(more.group(1)), INF, "query") if more else read_count(cell) if cell is not None else "blank"
         if read not in ("blank", None):
             k.bound(expr(which), read[0], read[1], route, read[2])
 
 
 def _query(k: Knowledge, urn, ti, message: str, route: str) -> None:
     k.texts.append((message, route))
-    m = re.match(r"(?P<where>.+ \([^()]+, [A-Z]+\d+\)) is (?P<now>[\d,]+|fewer than \d+); last term "
-                 r"(?P<before>[\d,.]+|fewer than \d+)\. That is more than three times as many", message)
+    m = re.match(r"(?P<where>.+ \([^()]+, [A-Z]+\d+\)) is (?P<now>[\d,]+|fewer than \d+|\d+ or more); last term "
+                 r"(?P<before>[\d,.]+|fewer than \d+|\d+ or more)\. That is more than three times as many", message)
     if m and CELLS.get(m.group("where")) and urn is not None and ti is not None:
         _growth(k, urn, ti, CELLS[m.group("where")], m.group("now"), m.group("before").rstrip("."),
                 f"{route}: \"{message}\"")
