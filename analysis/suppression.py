@@ -338,9 +338,10 @@ class _Table:
         component = _strong_components(arcs)
         pinned = []
         for cell, (tail, head, up, down) in ends.items():
+            if not (up or down):
+                pinned.append(cell)  # its bounds leave one value
+                continue
             if tail == head:
-                if not (up or down):
-                    pinned.append(cell)  # its bounds leave one value
                 continue  # in no equation: a reader knows only that it is small, or not
             if component.get(tail) != component.get(head):
                 pinned.append(cell)
