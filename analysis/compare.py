@@ -25,27 +25,18 @@ import pandas as pd
 from analysis import funnel
 from analysis.indicators import INDICATORS_BY_ID, PER_100
 from analysis.rates import pooled
-from loaders import registry
+from loaders import registry, values
 
 MIN_SCHOOLS = 3  # a figure pooled from fewer schools is no fair yardstick
 TRUST = "trust"  # compared with the whole trust
 ALONE = "too few like it"  # a phase with fewer than MIN_SCHOOLS schools in the trust: not compared
 PHASES = registry.PHASES
 LIMIT_COLUMNS = ("lower_998", "lower_95", "upper_95", "upper_998")
-_PHASE_WORDS = (("all-through", "All-through"), ("all through", "All-through"), ("through", "All-through"),
-                ("alternative", "Alternative provision"), ("pupil referral", "Alternative provision"),
-                ("special", "Special"), ("secondary", "Secondary"), ("high", "Secondary"), ("upper", "Secondary"),
-                ("primary", "Primary"), ("infant", "Primary"), ("junior", "Primary"), ("first", "Primary"))
-
-
 def phase_of(text) -> str | None:
-    """One of PHASES from a phase as the trust recorded it ("primary", "Infant", "PRU"), or None."""
-    if not isinstance(text, str) or not text.strip():
-        return None
-    words = text.strip().lower()
-    if words in ("ap", "pru"):
-        return "Alternative provision"
-    return next((phase for word, phase in _PHASE_WORDS if word in words), None)
+    """One of PHASES from a phase as the trust recorded it ("primary", "Infant", "PRU"), read as
+    the return's loader reads it; None for none, or for anything that is no phase."""
+    read = values.read_phase(text)
+    return read if isinstance(read, str) else None
 
 
 def compare(values: pd.DataFrame, phases: Mapping[str, str] | None = None) -> pd.DataFrame:

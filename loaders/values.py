@@ -176,6 +176,7 @@ def read_term(raw):
 _PHASE_NAMES = {labels.normalise(p): p for p in registry.PHASES}
 _PHASE_NAMES.update({labels.normalise(alias): phase for alias, phase in (
     ("Infant", "Primary"), ("Junior", "Primary"), ("First", "Primary"), ("Primary school", "Primary"),
+    ("Infant school", "Primary"), ("Junior school", "Primary"), ("First school", "Primary"),
     ("Secondary school", "Secondary"), ("All through", "All-through"), ("Allthrough", "All-through"),
     ("All-age", "All-through"), ("Through school", "All-through"), ("Special school", "Special"),
     ("AP", "Alternative provision"), ("Pupil referral unit", "Alternative provision"),
