@@ -36,6 +36,8 @@ from store.overview import only_sample
 
 DEMO_EMAIL = "demo@example.invalid"
 SEEN = "session_seen"  # what this run's session cookie came to (store.sessions.Seen)
+SSO_SEEN = "sso_session_seen"  # the same for a single sign-on
+SSO_COOKIE = "_streamlit_user"  # Streamlit's identity cookie, set by the provider's sign-in
 SIGN_OUT_FAILED = "sign_out_failed"
 SSO_RECORDED = "sign_in_recorded"  # (address, let in) of this session's sign-in put on record
 # What st.user holds besides the provider's claims.
@@ -67,8 +69,7 @@ def signed_in_user(engine) -> users.User | None:
     if how == "demo":
         return st.session_state.get("demo_user") or users.User(DEMO_EMAIL, "Demonstration", TRUST_LEADER, ())
     if how == "sso":
-        outcome = sso_sign_in_outcome(engine)
-        return outcome.user if outcome is not None else None
+        return sso_session(engine).user
     return session(engine).user
 
 
@@ -99,6 +100,44 @@ def cookie(name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def sso_session(engine, *, fresh: bool = False) -> sessions.Seen:
+    """What single sign-on comes to for this browser: the person the provider vouches for, let in,
+    while the dashboard's own session for this sign-in lasts.
+
+    The provider's sign-in leaves Streamlit's identity cookie, good for 30 days whatever happens
+    here. So the first run after a sign-in binds a session on the server to that cookie (its
+    SHA-256 only), and every run asks ``store.sessions`` about it as about a password's session:
+    once its person signs out, or leaves it unused for SESSION_IDLE_HOURS, or is removed, the same
+    cookie sent again lets nobody in. Looked up afresh at the start of every run (by ``gate``)."""
+    if fresh or SSO_SEEN not in st.session_state:
+        outcome = sso_sign_in_outcome(engine)
+        if outcome is None or outcome.user is None:
+            seen = sessions.Seen(None)
+        else:
+            token = sso_token()
+            # Streamlit knows the person only from that cookie, so a server has it whenever it has
+            # claims; only a run with no browser behind it (a test) has claims and no cookie.
+            seen = sessions.resolve(engine, token) if token else sessions.Seen(outcome.user)
+            if token and seen.user is None and seen.ended is None:  # this sign-in's first run
+                sessions.bind(engine, token, outcome.user.email, source=request_source())
+                seen = sessions.Seen(outcome.user)
+        st.session_state[SSO_SEEN] = seen
+    return st.session_state[SSO_SEEN]
+
+
+def sso_token() -> str | None:
+    """Streamlit's identity cookie as the browser sent it (split into numbered chunks when long),
+    or None."""
+    try:
+        sent = dict(st.context.cookies)
+    except Exception:  # noqa: BLE001 - no browser behind this run (a test): no cookie
+        return None
+    chunks = sorted((int(name[len(SSO_COOKIE) + 2:]), value) for name, value in sent.items()
+                    if name.startswith(SSO_COOKIE + "__") and name[len(SSO_COOKIE) + 2:].isdigit())
+    first = sent.get(SSO_COOKIE)
+    return "".join([first] + [value for _, value in chunks]) if isinstance(first, str) and first else None
+
+
 def sso_claims() -> dict | None:
     """The provider's claims about the person signed in through it, or None."""
     info = st.user.to_dict()
@@ -123,6 +162,8 @@ def gate(engine, *, before_stop: Callable[[], object] | None = None) -> users.Us
     try:
         if how == "local":
             session(engine, fresh=True)
+        elif how == "sso":
+            sso_session(engine, fresh=True)
         user = signed_in_user(engine)
         if how == "sso":
             _record_sso_sign_in(engine)
@@ -162,14 +203,21 @@ def _record_sso_sign_in(engine) -> None:
     if claims is None:
         return
     outcome = sso.resolve(engine, claims)
-    seen = (outcome.email, outcome.user is not None)
+    ended = sso_session(engine).ended if outcome.user is not None else None
+    seen = (outcome.email, outcome.user is not None and ended is None)
     if st.session_state.get(SSO_RECORDED) != seen:
-        sso.record_sign_in(engine, outcome, claims=claims, source=request_source())
+        sso.record_sign_in(engine, outcome, claims=claims, source=request_source(), ended=ended)
         st.session_state[SSO_RECORDED] = seen
 
 
 def sso_sign_in(engine) -> None:
     outcome = sso_sign_in_outcome(engine)
+    ended = sso_session(engine).ended
+    if outcome is not None and outcome.user is not None and ended is not None:
+        # let in by the provider, but this sign-in's session has ended here: a fresh sign-in
+        _ended_notice(ended)
+        st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:")
+        return
     if outcome is not None:  # signed in at the provider, but not let in
         icon = ":material/badge:" if outcome.email is None else ":material/person_off:"
         st.warning(plain(outcome.message), icon=icon)
@@ -180,10 +228,13 @@ def sso_sign_in(engine) -> None:
 
 
 def sso_sign_out(engine, email: str) -> None:
-    """Sign out here and, where the provider offers an end-session endpoint, there too (Streamlit's
-    logout route sends the browser to it)."""
+    """Sign out here, ending this sign-in's session on the server, and, where the provider offers an
+    end-session endpoint, there too (Streamlit's logout route sends the browser to it)."""
+    if _end_session(engine, sso_token()) is False:
+        return
     sso.record_sign_out(engine, email, source=request_source())
     st.session_state.pop(SSO_RECORDED, None)
+    st.session_state.pop(SSO_SEEN, None)
     st.logout()
 
 
@@ -213,12 +264,8 @@ def local_sign_in(engine) -> None:
     said = sign_in_notice()
     if said is not None:
         st.error(said, icon=":material/block:")
-    elif session(engine).ended == sessions.IDLE:
-        hours = f"{settings.session_idle_hours():g}"
-        st.info(f"You were signed out after {hours} hour{'' if hours == '1' else 's'} without using the dashboard. "
-                "Please sign in again.", icon=":material/timer:")
-    elif session(engine).ended in ENDED:
-        st.info(ENDED[session(engine).ended], icon=":material/logout:")
+    else:
+        _ended_notice(session(engine).ended)
     if not serving.mounted():
         st.error("This dashboard was started without its sign-in service, so nobody can sign in. Whoever runs the "
                  "server should start it with `make run` (or `streamlit run app.py`), not `streamlit run "
@@ -226,6 +273,16 @@ def local_sign_in(engine) -> None:
         return
     st.write("Sign in to see the safeguarding returns.")
     st.html(sign_in_form(_here()))
+
+
+def _ended_notice(ended: str | None) -> None:
+    """Why this browser's session ended, on the way back in (nothing for one never started)."""
+    if ended == sessions.IDLE:
+        hours = f"{settings.session_idle_hours():g}"
+        st.info(f"You were signed out after {hours} hour{'' if hours == '1' else 's'} without using the dashboard. "
+                "Please sign in again.", icon=":material/timer:")
+    elif ended in ENDED:
+        st.info(ENDED[ended], icon=":material/logout:")
 
 
 def sign_in_form(back: str) -> str:
@@ -281,18 +338,26 @@ def sign_out(engine=None) -> None:
     st.session_state.pop("demo_user", None)
     if engine is None:
         return
+    email = _end_session(engine, session_token())
+    if email is False:
+        return
+    if email is not None:
+        sso.record_sign_out(engine, email, by="password", source=request_source())
+    st.session_state.pop(SEEN, None)
+
+
+def _end_session(engine, token: str | None) -> str | None | bool:
+    """End the session ``token`` belongs to on the server: the email it signed in (None if there was
+    no live session), or False when it could not be ended, which the next run says on the page."""
     try:
-        email = sessions.end(engine, session_token())
-        if email is not None:
-            sso.record_sign_out(engine, email, by="password", source=request_source())
+        return sessions.end(engine, token)
     except Exception as exc:  # noqa: BLE001 - said on the page, never a traceback
         said = trouble(exc)
         if said is None:
             log.exception("Failed while signing someone out")
         st.session_state[SIGN_OUT_FAILED] = said or (
             "Sorry: something went wrong on our side while signing you out. Please try again.")
-        return
-    st.session_state.pop(SEEN, None)
+        return False
 
 
 def demo_banner(engine) -> None:

@@ -28,8 +28,10 @@ from store.schema import sessions, users
 
 SIGNED_OUT, IDLE, REMOVED, NEW_PASSWORD = "signed out", "idle", "removed", "new password"
 # Ended sessions are kept this long after their last use: the sign-in limits ask where an account
-# has signed in from before (store.users), and nothing else needs them.
-KEEP_SESSIONS = timedelta(days=30)
+# has signed in from before (store.users), and a single sign-on identity cookie, which its provider's
+# sign-in makes good for 30 days (and Streamlit reads for a day more), must still find its ended
+# session however long ago it was last used.
+KEEP_SESSIONS = timedelta(days=32)
 TOKEN_BYTES = 32
 
 log = logging.getLogger("dashboard")
@@ -50,13 +52,25 @@ def idle_limit() -> timedelta:
 
 def start(engine: Engine, email: str, *, source: str | None, now: datetime | None = None) -> str:
     """A new session for the user ``email`` (already checked): the token for the cookie."""
-    now = now or utcnow()
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    with writing(engine) as conn:
-        conn.execute(sessions.insert().values(token_hash=token_hash(token), email=email, created_at=now,
-                                              last_seen_at=now, source=source))
-        conn.execute(sessions.delete().where(sessions.c.last_seen_at < now - KEEP_SESSIONS))
+    bind(engine, token, email, source=source, now=now)
     return token
+
+
+def bind(engine: Engine, token: str, email: str, *, source: str | None, now: datetime | None = None) -> None:
+    """A new session for ``email`` under a token issued elsewhere: single sign-on's identity cookie,
+    which the provider's sign-in sets. From then on ``resolve`` and ``end`` treat it as any session,
+    so signing out or leaving it idle ends it here whatever that cookie still says. A token already
+    bound (two tabs opened at once) is left as it is."""
+    now, key = now or utcnow(), token_hash(token)
+    try:
+        with writing(engine) as conn:
+            if conn.execute(sa.select(sessions.c.token_hash).where(sessions.c.token_hash == key)).first() is None:
+                conn.execute(sessions.insert().values(token_hash=key, email=email, created_at=now,
+                                                      last_seen_at=now, source=source))
+            conn.execute(sessions.delete().where(sessions.c.last_seen_at < now - KEEP_SESSIONS))
+    except sa.exc.IntegrityError:
+        pass  # bound meanwhile by another tab's first run: that one stands
 
 
 def resolve(engine: Engine, token: str | None, *, idle: timedelta | None = None,

@@ -121,16 +121,22 @@ def no_identity_message(claims: Mapping) -> str:
         "account. Then sign in again.")
 
 
-def record_sign_in(engine: Engine, outcome: SignIn, *, claims: Mapping, source: str | None) -> None:
-    """Put a sign-in through the provider on the record, let in or refused."""
+def record_sign_in(engine: Engine, outcome: SignIn, *, claims: Mapping, source: str | None,
+                   ended: str | None = None) -> None:
+    """Put a sign-in through the provider on the record, let in or refused. ``ended`` says why the
+    dashboard's session for this sign-in is over (store.sessions), when the identity cookie is sent
+    again after that: refused, whatever the provider vouched for."""
     detail = {"by": BY, "claim": outcome.claim}
-    if outcome.user is None:
+    let_in = outcome.user is not None and ended is None
+    if outcome.user is not None and ended is not None:
+        detail["reason"] = f"a sign-in whose session had ended ({ended})"
+    elif outcome.user is None:
         detail["reason"] = outcome.reason
         if outcome.email is None:  # what came instead: the claims' names, never their values
             detail["claims"] = sorted(str(k) for k in claims if k not in ("tokens", "is_logged_in"))
     with writing(engine) as conn:
         write_audit(conn, actor=outcome.email or NO_ADDRESS, action=SIGN_IN,
-                    outcome=ACCEPTED if outcome.user is not None else REFUSED, detail=detail, source=source)
+                    outcome=ACCEPTED if let_in else REFUSED, detail=detail, source=source)
 
 
 def record_sign_out(engine: Engine, email: str, *, by: str = BY, source: str | None) -> None:

@@ -210,7 +210,8 @@ def test_a_trust_leader_signs_in_keeps_the_session_on_reload_and_signs_out_at_th
     _no_error(page)
     assert "Trust overview" in page.inner_text("h1")
     assert "Signed in as casey.leader@trust.example.org (Trust leader)" in _sidebar(page)
-    assert "Wrenhaven Academy" in page.inner_text("body")  # the whole trust
+    # the whole trust (the heatmap may still be drawing when the page has settled)
+    page.wait_for_function("document.body.innerText.includes('Wrenhaven Academy')", timeout=30_000)
     _shot(page, "leader_overview")
 
     page.reload(wait_until="domcontentloaded")  # a new session: Streamlit's auth cookie signs it in
@@ -218,6 +219,8 @@ def test_a_trust_leader_signs_in_keeps_the_session_on_reload_and_signs_out_at_th
     assert "Trust overview" in page.inner_text("h1")
     assert page.get_by_role("button", name="Sign in").count() == 0
 
+    identity = [c for c in page.context.cookies() if c["name"].startswith("_streamlit_user")]
+    assert identity  # Streamlit's identity cookie, good for 30 days whatever the dashboard does
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").click()
     # The provider offers an end-session endpoint: the browser goes there, naming the session.
     page.wait_for_url(f"{sso.provider}/oauth2/end_session**", timeout=30_000)
@@ -231,9 +234,27 @@ def test_a_trust_leader_signs_in_keeps_the_session_on_reload_and_signs_out_at_th
     page.reload(wait_until="domcontentloaded")  # and signed out it stays
     page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
 
+    # A copy of the identity cookie taken before signing out (another tab, a shared machine, a
+    # thief) signs nobody in: the dashboard ended that sign-in's session on its side.
+    page.context.add_cookies(identity)
+    page.reload(wait_until="domcontentloaded")
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    _settled(page)
+    assert "You have signed out." in page.inner_text("body")
+    assert "Wrenhaven Academy" not in page.inner_text("body")
+    _no_page_list_and_no_error(page)
+    _shot(page, "replayed_cookie")
+    page.get_by_role("button", name="Sign in").click()  # and the way back in is a fresh sign-in
+    page.wait_for_url(f"{sso.provider}/oauth2/authorize**", timeout=30_000)
+    page.locator('button[name="sub"][value="leader"]').click()
+    page.wait_for_url(f"{sso.app}/**", timeout=30_000)
+    _settled(page)
+    assert "Trust overview" in page.inner_text("h1")
+
     record = _record(sso, "casey.leader@trust.example.org")
-    assert list(record["action"]) == ["sign_in", "sign_in", "sign_out"]  # one sign-in per session
-    assert list(record["outcome"]) == ["accepted", "accepted", "done"]
+    assert list(record["action"]) == ["sign_in", "sign_in", "sign_out", "sign_in", "sign_in"]  # one a session
+    assert list(record["outcome"]) == ["accepted", "accepted", "done", "refused", "accepted"]
+    assert record["detail"].iloc[3]["reason"] == "a sign-in whose session had ended (signed out)"
     assert record["detail"].iloc[0] == {"by": "single sign-on", "claim": "email"}
 
 

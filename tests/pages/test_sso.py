@@ -50,9 +50,12 @@ def sso_app(sample_app, monkeypatch):
     signed_out = []
     monkeypatch.setattr(identity.st, "logout", lambda: signed_out.append(True))
 
-    def sign_in(claims: dict | None) -> AppTest:
+    def sign_in(claims: dict | None, cookie: str | None = None) -> AppTest:
+        """A visit whose identity cookie (``cookie``: Streamlit's, as the provider's sign-in left it)
+        carries ``claims``."""
         signed_out.clear()
         monkeypatch.setattr(identity, "sso_claims", lambda: None if claims is None or signed_out else dict(claims))
+        monkeypatch.setattr(identity, "sso_token", lambda: cookie)
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=30)
         at.secrets["auth"] = AUTH
         return at.run()
@@ -130,3 +133,65 @@ def test_a_fault_while_checking_who_is_signed_in_is_an_apology_not_a_traceback(s
     assert_no_exception(at)
     assert any("something went wrong on our side while checking who you are" in e.value for e in at.error)
     assert not at.get("plotly_chart") and not at.button
+
+
+ASH = {"sub": "a1", "email": "ash.quill@trust.example.org", "email_verified": True}
+
+
+def _signed_in(at) -> bool:
+    return bool(at.get("plotly_chart")) and any("Signed in as" in as_read(c.value) for c in at.caption)
+
+
+def test_a_signed_out_identity_cookie_sent_again_lets_nobody_in(sso_app):
+    """Streamlit's identity cookie stays good for 30 days; the dashboard's own session for that
+    sign-in ends on Sign out, so a copy of the cookie (another tab, a shared machine, a thief) gets
+    the sign-in page."""
+    at = sso_app(ASH, cookie="identity-cookie-1")
+    assert _signed_in(at)
+    again = sso_app(ASH, cookie="identity-cookie-1")  # a reload, a new tab: the same sign-in
+    assert _signed_in(again)
+    [sign_out] = [b for b in again.sidebar.button if b.label == "Sign out"]
+    sign_out.click().run()
+    assert sso_app.signed_out == [True]
+
+    replayed = sso_app(ASH, cookie="identity-cookie-1")
+    assert_no_exception(replayed)
+    assert not replayed.get("plotly_chart") and not _signed_in(replayed)
+    assert [i.value for i in replayed.info] == ["You have signed out."]
+    assert [b.label for b in replayed.button] == ["Sign in"]
+    assert _signed_in(sso_app(ASH, cookie="identity-cookie-2"))  # signing in afresh gives a new cookie
+    log = audit_log(sso_app.engine, actor="ash.quill@trust.example.org", actions=["sign_in", "sign_out"])
+    assert list(log["outcome"].iloc[::-1]) == ["accepted", "accepted", "done", "refused", "accepted"]
+
+
+def test_an_identity_cookie_left_unused_past_the_idle_limit_lets_nobody_in(sso_app, monkeypatch):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from store.schema import sessions
+    from store.sessions import token_hash
+
+    monkeypatch.setenv("SESSION_IDLE_HOURS", "2")
+    assert _signed_in(sso_app(ASH, cookie="identity-cookie-3"))
+    mine = sessions.c.token_hash == token_hash("identity-cookie-3")  # the server keeps the hash only
+    with sso_app.engine.begin() as conn:
+        email, last = conn.execute(sa.select(sessions.c.email, sessions.c.last_seen_at).where(mine)).one()
+        assert email == "ash.quill@trust.example.org"
+        conn.execute(sessions.update().where(mine).values(last_seen_at=last - timedelta(hours=2, minutes=1)))
+    at = sso_app(ASH, cookie="identity-cookie-3")
+    assert_no_exception(at)
+    assert not _signed_in(at)
+    assert "You were signed out after 2 hours without using the dashboard" in at.info[0].value
+    assert [b.label for b in at.button] == ["Sign in"]
+
+
+def test_a_removed_person_is_refused_though_their_identity_cookie_is_still_good(sso_app):
+    from store.users import add_user, remove_user
+
+    add_user(sso_app.engine, "casey.leader@trust.example.org", role="trust_leader", actor="test")
+    assert _signed_in(sso_app(ASH, cookie="identity-cookie-4"))
+    remove_user(sso_app.engine, "ash.quill@trust.example.org", actor="test")
+    at = sso_app(ASH, cookie="identity-cookie-4")
+    assert_no_exception(at)
+    assert not _signed_in(at) and at.warning

@@ -140,3 +140,31 @@ def test_pages_still_read_when_the_database_cannot_be_written(people, monkeypatc
 
     monkeypatch.setattr(sessions, "writing", read_only)
     assert sessions.resolve(people, token, now=start + HOUR).user.email == CEO  # not extended, still read
+
+
+def test_a_session_bound_to_a_cookie_issued_elsewhere_ends_like_any_other_and_stays_ended(people):
+    """Single sign-on's identity cookie is made by the provider's sign-in, not here: the session is
+    bound to it (its hash only), and binding it again, once ended, does not bring it back."""
+    cookie = "a signed identity cookie, as Streamlit sets it"
+    assert sessions.resolve(people, cookie) == sessions.Seen(None)  # never bound
+    sessions.bind(people, cookie, CEO, source="10.0.0.1")
+    sessions.bind(people, cookie, CEO, source="10.0.0.2")  # a second tab's first run: one session
+    [row] = rows(people)
+    assert row.token_hash == sessions.token_hash(cookie) and cookie not in json.dumps([str(v) for v in row])
+    assert row.source == "10.0.0.1"
+    assert sessions.resolve(people, cookie).user.email == CEO
+    assert sessions.end(people, cookie) == CEO
+    sessions.bind(people, cookie, CEO, source="10.0.0.1")
+    assert sessions.resolve(people, cookie) == sessions.Seen(None, sessions.SIGNED_OUT)
+    assert len(rows(people)) == 1
+
+
+def test_an_ended_session_is_kept_past_the_life_of_an_identity_cookie(people):
+    """Streamlit reads its identity cookie for 31 days after the sign-in; the ended session must be
+    found that long after its last use, or the cookie would bind afresh."""
+    cookie = "an identity cookie signed out at once"
+    then = utcnow() - timedelta(days=31)
+    sessions.bind(people, cookie, CEO, source=None, now=then)
+    sessions.end(people, cookie, now=then)
+    sessions.start(people, TRUSTEE, source=None)  # a sign-in today clears out what is old enough
+    assert sessions.resolve(people, cookie) == sessions.Seen(None, sessions.SIGNED_OUT)
