@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis.challenges import NOT_SHOWN as FINDING_WITHHELD
-from analysis.compare import ALONE, PHASES, TRUST as WHOLE_TRUST
+from analysis.compare import ALONE, PHASES, TRUST as WHOLE_TRUST, england_group
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from analysis.suppression import NOT_SHOWN, fewer_than, suppression_threshold
@@ -242,6 +242,7 @@ IGNORED_TABLES = {
     ("Note",): "a sentence",
     ("What is counted", "It counts", "Small counts"): "the privacy page: what each group of counts counts",
     ("Made from", "For trustees"): "the privacy page: which figures go with a hidden count",
+    ("Indicator", "Phase", "England"): "England's published figures for one phase: no count of the trust's",
 }
 
 
@@ -371,6 +372,9 @@ def compared_with(cell):
     fixed = {"the whole trust": WHOLE_TRUST, "not compared": "", "no school like it in the trust": ALONE}
     if text in fixed:
         return fixed[text]
+    m = re.fullmatch(r"England's (.+) schools(?:, .+)?", text)
+    if m:
+        return england_group(m.group(1))
     m = re.fullmatch(r"(.+) schools in the trust", text)
     return m.group(1) if m else None
 
