@@ -26,8 +26,12 @@ POSITION_WORDS = {
 
 
 def _style(position: str, polarity: str) -> tuple[str, str]:
-    """(colour, marker symbol): traffic lights only when the indicator has a polarity."""
-    if not position or position == "within":
+    """(colour, marker symbol): traffic lights only when the indicator has a polarity. A school not
+    placed (no yardstick like it) is a grey open diamond, so it never reads as within a group's lines
+    it happens to sit beside."""
+    if not position:
+        return ENGLAND, "diamond-open"
+    if position == "within":
         return INK, "circle-open"
     high = position.startswith("above")
     if polarity == "none":
@@ -149,10 +153,9 @@ def _summary(ind, data, names, trust) -> str:
         else len(data)
     text = f"{ind.label}: the trust's figure is {fmt_value(trust, ind.unit)}, pooled across {pooled_from} schools."
     national = data[data["group"].map(is_england)] if "group" in data else data.iloc[:0]
-    if len(national):
-        text += " With too few schools like them in the trust, " + "; ".join(
-            f"{names.get(r.urn, r.urn)} against {yardstick(r.group, ind.id)}"
-            for r in national.itertuples()) + "."
+    for r in national.itertuples():
+        text += (f" {names.get(r.urn, r.urn)}, with too few schools like it in the trust, is held against "
+                 f"{yardstick(r.group, ind.id)}.")
     if out.empty:
         return text + " Every school is within the range chance alone would give."
     parts = [f"{names.get(r.urn, r.urn)} {POSITION_WORDS[r.position].split(' (')[0]}" for r in out.itertuples()]

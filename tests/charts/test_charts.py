@@ -231,4 +231,5 @@ def test_a_school_held_against_england_has_englands_lines_and_says_so():
     assert {f"Primary|{m}" for m in ("lower_95", "upper_95", "lower_998", "upper_998")} <= lines
     special = chart.table.set_index("School").loc["Brackenfold School"]
     assert special["Compared with"] == "England's special schools, 2023/24 (whole academic year)"
-    assert "Brackenfold School against England's special schools" in chart.summary
+    assert "Brackenfold School, with too few schools like it in the trust, is held against England's special " \
+        "schools, 2023/24 (whole academic year)." in chart.summary
