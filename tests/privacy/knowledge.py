@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis.challenges import NOT_SHOWN as FINDING_WITHHELD
-from analysis.compare import ALONE, PHASES, TRUST as WHOLE_TRUST
+from analysis.compare import ALONE, PHASES, TRUST as WHOLE_TRUST, england_group
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from analysis.suppression import NOT_SHOWN, fewer_than, suppression_threshold
@@ -242,6 +242,7 @@ IGNORED_TABLES = {
     ("Note",): "a sentence",
     ("What is counted", "It counts", "Small counts"): "the privacy page: what each group of counts counts",
     ("Made from", "For trustees"): "the privacy page: which figures go with a hidden count",
+    ("Indicator", "Phase", "England"): "England's published figures for one phase: no count of the trust's",
 }
 
 
@@ -371,6 +372,9 @@ def compared_with(cell):
     fixed = {"the whole trust": WHOLE_TRUST, "not compared": "", "no school like it in the trust": ALONE}
     if text in fixed:
         return fixed[text]
+    m = re.fullmatch(r"England's (.+) schools(?:, .+)?", text)
+    if m:
+        return england_group(m.group(1))
     m = re.fullmatch(r"(.+) schools in the trust", text)
     return m.group(1) if m else None
 
@@ -693,6 +697,11 @@ def _trend_chart(k: Knowledge, item, fig) -> None:
 # ---- findings ----------------------------------------------------------------------------------
 
 NUM = r"[\d,]+"
+# whose figure an outlier finding sets a school against: the trust's, the trust's schools of its
+# phase, or England's schools of its phase (a published figure, pooled from none of the trust's
+# counts); the gap rule has worded England's as "the trust's england (special) schools'"
+AGAINST = (r"(?:the trust's (?:(?:(?P<group>[a-z][a-z -]*)|england \((?P<england_old>[a-z][a-z -]*)\)) schools' )?|"
+           r"England's (?P<england>[a-z][a-z -]*) schools' )")
 FINDINGS = {
     "drift": re.compile(rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a neglect flag \(\d+%\)|(?P<band>Under half|"
                         r"Half or more) of the children with a neglect flag) have been monitored in school only for "
@@ -720,11 +729,11 @@ FINDINGS = {
     "refused": re.compile(rf"(?P<a>{NUM}) referrals? (?:was|were) not accepted this term and none was escalated\."),
     "refused_words": re.compile(r"Referrals were not accepted this term and none was escalated\."),
     "outlier": re.compile(r"(?P<label>.+): (?P<v>[\d.]+(?: per 100 pupils|%)) \((?P<a>[\d,]+) of (?P<b>[\d,]+)\), "
-                          r"(?P<side>higher|lower) than the trust's (?:(?P<group>[a-z][a-z -]*) schools' )?"
+                          rf"(?P<side>higher|lower) than {AGAINST}"
                           r"(?P<t>[\d.]+(?: per 100 pupils|%)), beyond what chance would explain for a school this "
                           r"size\."),
-    "outlier_words": re.compile(r"(?P<label>.+): (?P<side>higher|lower) than the trust(?:'s (?:(?P<group>[a-z][a-z -]*) "
-                                r"schools' )?(?P<t>[\d.]+(?: per 100 pupils|%)))?, beyond what chance would explain for "
+    "outlier_words": re.compile(rf"(?P<label>.+): (?P<side>higher|lower) than (?:the trust|{AGAINST}"
+                                r"(?P<t>[\d.]+(?: per 100 pupils|%))), beyond what chance would explain for "
                                 r"a school this size\."),
     # a rule whose outcome turns on counts hidden from the reader: said either way, so it says nothing
     "too_small": re.compile(r"Some counts behind (?P<what>.+) are too small to show, so whether this is a gap cannot "
@@ -846,9 +855,12 @@ def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -
                 k.count(ind.id, "numerator", urn, ti, m.group("a"), route)
                 k.count(ind.id, "denominator", urn, ti, m.group("b"), route)
                 _value_cell(k, ind, urn, ti, m.group("v"), route)
-            group = m.group("group")
-            if group:  # against its phase's schools: their pooled figure, rounded
+            national = m.group("england") or m.group("england_old")
+            group = m.group("group") or national
+            if group:  # against its phase's schools: their pooled figure, or England's for its phase, rounded
                 phase = next((p for p in PHASES if p.lower() == group), None)
+                if national:
+                    phase = england_group(phase) if phase else None
                 read = read_value(m.group("t"), ind.unit)
                 if phase is None or read in (None, "blank"):
                     k.unparsed.append(f"{route}: a group {group!r} or its figure {m.group('t')!r}")
