@@ -693,12 +693,16 @@ def _trend_chart(k: Knowledge, item, fig) -> None:
 # ---- findings ----------------------------------------------------------------------------------
 
 NUM = r"[\d,]+"
+# the line a ratio rule's finding was held against (the About page shows the same lines)
+BELOW_LINE = r", below the trust's line of \d+% \(red below \d+%\)"
+FROM_LINE = r", at or above the trust's line of \d+% \(red from \d+%\)"
+EVERY_ONE = r", against a line of every one referred \(100%\)"
 FINDINGS = {
     "drift": re.compile(rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a neglect flag \(\d+%\)|(?P<band>Under half|"
                         r"Half or more) of the children with a neglect flag) have been monitored in school only for "
-                        r"two terms or more\."),
+                        rf"two terms or more{FROM_LINE}\."),
     "chronology": re.compile(rf"Chronologies were reviewed this term for (?:(?P<a>{NUM}) of (?P<b>{NUM}) flagged "
-                             r"children \(\d+%\)|(?P<band>under half|half or more) of the flagged children)\."),
+                             rf"children \(\d+%\)|(?P<band>under half|half or more) of the flagged children){BELOW_LINE}\."),
     "absent": re.compile(rf"(?P<a>{NUM}) flagged children are persistently absent, but only (?P<b>{NUM}) flagged "
                          r"(?:child has|children have) an early help or child protection plan\."),
     "absent_words": re.compile(r"More flagged children are persistently absent than have an early help or child "
@@ -708,7 +712,8 @@ FINDINGS = {
     # version 2's wording: the harm-threshold row, or version 1's mixed row (a question)
     "lado_v2": re.compile(rf"The school did not refer (?:(?P<a>{NUM}) of (?P<b>{NUM}) allegations about staff"
                           rf"(?: that may meet the harm threshold)? \(\d+%\)|(?P<band>under half|half or more) of "
-                          r"the allegations about staff(?: that may meet the harm threshold)?) to the LADO\."
+                          r"the allegations about staff(?: that may meet the harm threshold)?) to the LADO"
+                          rf"{EVERY_ONE}\."
                           r"(?: This return's row counted every allegation, low-level concerns among them, so some "
                           r"may rightly have stayed in school\.)?"),
     "social_worker": re.compile(rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a social worker \(\d+%\)|"
@@ -733,8 +738,8 @@ FINDINGS = {
                         r"concerns in any of the (?P<k>\d+) terms of (?P<year>\d{4}/\d{2}) returned so far\."),
     "change": re.compile(r"(?P<where>[A-Za-z-]+![A-Z]+\d+|[A-Za-z-]+): (?P<said>.+) No explanation was given\."),
     # no count of children in these: events, staff, dates, returns
-    "events": re.compile(r"(?:The school attended .+|.+ reports for child protection conferences.* were submitted "
-                         r"on time\.|\d+ safeguarding courses? (?:is|are) below the trust's line .+|.+ DSL.+|"
+    "events": re.compile(rf"(?:The school attended .+|.+ reports for child protection conferences.* were submitted "
+                         rf"on time{BELOW_LINE}\.|\d+ safeguarding courses? (?:is|are) below the trust's line .+|.+ DSL.+|"
                          r"The .+ (?:date was not given(?: \(due every .+\))?|was last done on .+|is (?:overdue|due within a month) "
                          r"\(due every .+; last done .+\))\.|The return names no designated .+|"
                          r"No return has been received for .+|The return arrived \d+ days after it was due\.|"
