@@ -7,6 +7,8 @@ learning from the reviews behind it. Every rule is registered in ``RULES``, one 
 - *ratio rules* (``RATIO_RULES``): a part of a whole held against a line, such as flagged
   children on monitoring only against flagged children, or meetings attended against meetings
   the school was invited to; one row each, walked by ``walk_ratios``;
+- *rising rules* (``RISING_RULES``): a count of children that rose in each of a school's last
+  terms; one row each, walked by ``walk_rising``;
 - the rest (dates, named leads, outliers, returns, blanks, unexplained changes, and counts held
   against none at all), each a function that declares the ids it reads.
 
@@ -35,8 +37,8 @@ from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, LOWER_BETTER, N
 from analysis.themes import KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, COMPLEXITY, THEMES_BY_ID, Source
 from analysis.suppression import suppression_threshold
 from analysis.thresholds import THRESHOLDS_BY_ID
-from loaders.registry import (DESIGNATED_TEACHER, DSL_ROLE, MEASURES_BY_ID, REFERRALS, SHEETS, TEMPLATE_VERSION,
-                              TRAINING, VERSIONS)
+from loaders.registry import (DESIGNATED_TEACHER, DSL_ROLE, MEASURES_BY_ID, REFERRAL_ROUTES, REFERRALS, SHEETS,
+                              TEMPLATE_VERSION, TRAINING, VERSIONS, term_index)
 
 SEVERITY_ORDER = {"red": 0, "amber": 1, "note": 2}
 FLAGS, DRIFT, REVIEWED = ("neglect.active_flags",), ("neglect.monitoring_only_2_terms",), ("neglect.chronology_reviewed",)
@@ -48,6 +50,9 @@ ABSENT_PUPILS, LOOKED_AFTER = "inclusion.persistently_absent", "about.looked_aft
 HARM_THRESHOLD_FROM = 2  # the template version whose lado row holds only allegations that may meet it
 NOT_ACCEPTED = tuple(f"referrals.{r.id}.not_accepted" for r in REFERRALS.rows)
 ESCALATED = tuple(f"referrals.{r.id}.escalated" for r in REFERRALS.rows)
+CME = "inclusion.cme_reported"
+MISSING_CONCERNS = "referrals.missing.concerns"
+MISSING_ROUTES = tuple(f"referrals.missing.{route}" for route in REFERRAL_ROUTES)
 CHANGED_SHARPLY = "The figure is more than three times last term's."
 
 # Gap indicators that are no indicator of analysis.indicators: a check, a date, a lead, a return.
@@ -415,6 +420,107 @@ RATIO_RULES: tuple[RatioRule, ...] = (
 )
 
 
+# ---- rising rules: a count of children up in each of a school's last terms --------------------
+
+RISING_TERMS = 2  # the earlier terms a count is held against: it rose in each of them
+RISING_TERMS_WORDS = "two"
+
+
+@dataclass(frozen=True)
+class RisingRule:
+    """One row of ``RISING_RULES``: a count that rose in each of the school's last
+    ``RISING_TERMS`` terms (each returned, its count asked and filled), held against its own
+    earlier terms. A question: these counts have no better direction of their own."""
+
+    name: str
+    theme: str
+    indicator: str
+    measure: str
+    noun: str  # "pupils on a part-time timetable"
+    question: str
+    learning: str
+    source: Source
+
+    def __post_init__(self):
+        check_ids(self.name, themes=(self.theme,), indicators=(self.indicator,), measures=(self.measure,))
+        if INDICATORS_BY_ID[self.indicator].polarity != NO_JUDGEMENT:
+            raise RuleError(f"The gap rule {self.name!r}: a count with a better direction is held against a line, "
+                            "not against its own earlier terms.")
+
+
+def _rises(ranges: list[tuple[float, float]]) -> tuple[bool, bool]:
+    """Whether counts within these ranges (this term first, then each earlier term) could rise
+    term on term, and whether they must."""
+    oldest_first = ranges[::-1]
+    must = all(older[1] < newer[0] for older, newer in zip(oldest_first, oldest_first[1:]))
+    least = oldest_first[0][0]
+    for low, high in oldest_first[1:]:
+        least = max(low, least + 1)
+        if least > high:
+            return False, must
+    return True, must
+
+
+def _term_name(st: SchoolTerm) -> str:
+    return f"{st.term} {st.academic_year}"
+
+
+def walk_rising(ctx: Context, rows: tuple[RisingRule, ...]) -> list[Gap]:
+    """Every rising rule's gaps. A reader who must not see small numbers reads the counts only when
+    every one of them is shown to them, else the rise in words; and when what they can see leaves
+    open whether the counts rose, they are told the counts are too small to judge (said whether
+    they rose or not, so that it tells them nothing)."""
+    gaps = []
+    for st in ctx.returned():
+        index = term_index(st.academic_year, st.term)
+        terms = [st] + [ctx.school_term(st.urn, index - k) for k in range(1, RISING_TERMS + 1)]
+        if not all(t.returned for t in terms):
+            continue
+        for row in rows:
+            counts = [t.count(row.measure) for t in terms]
+            if any(c is None for c in counts):
+                continue
+            earlier = [_term_name(t) for t in terms[:0:-1]]  # oldest first
+            if ctx.data.suppress:
+                could, must = _rises([ctx.known_range(t, row.measure) for t in terms])
+                if could and not must:
+                    gaps.append(_too_small(st, row.theme, row.indicator, row.name,
+                                           f"the {row.noun} in {', '.join(earlier)} and this term", row.question,
+                                           row.learning, row.source))
+                    continue
+            if not all(older < newer for older, newer in zip(counts[1:], counts)):
+                continue
+            if all(_shown(ctx, t, c, row.measure) for t, c in zip(terms, counts)):
+                said = ", ".join(f"{_n(c)} in {_term_name(t)}" for t, c in zip(terms[:0:-1], counts[:0:-1]))
+                finding = (f"The number of {row.noun} rose in each of the last {RISING_TERMS_WORDS} terms: {said}, "
+                           f"{_n(counts[0])} this term.")
+            else:
+                finding = (f"The number of {row.noun} rose in each of the last {RISING_TERMS_WORDS} terms, from "
+                           f"{' to '.join(earlier)} to this term; some of the counts are not shown, to protect small "
+                           "numbers.")
+            gaps.append(_gap(st, row.theme, row.indicator, row.name, "note", finding, row.question, row.learning,
+                             row.source))
+    return gaps
+
+
+OUT_OF_SIGHT = ("The reviews warn that exclusion, a reduced timetable or leaving school can put a young person out of "
+                "sight of the adults who would notice harm.")
+
+RISING_RULES: tuple[RisingRule, ...] = (
+    RisingRule("rising_part_time", "adolescents", "part_time", "inclusion.part_time_timetable",
+               "pupils on a part-time timetable",
+               "Why are more pupils on part-time timetables, who reviews each one, and when do they return to full "
+               "time?", OUT_OF_SIGHT, SCIE_ADOLESCENTS),
+    RisingRule("rising_suspensions", "adolescents", "suspensions", "inclusion.suspended", "pupils suspended",
+               "What lies behind the rise in suspensions, and who checks on each pupil's safety while they are out "
+               "of school?", OUT_OF_SIGHT, SCIE_ADOLESCENTS),
+    RisingRule("rising_home_education", "adolescents", "ehe", "inclusion.ehe_removals",
+               "pupils removed from roll for elective home education",
+               "Why are more families taking their children off roll to educate them at home, and was the local "
+               "authority told about each one before they left?", OUT_OF_SIGHT, SCIE_ADOLESCENTS),
+)
+
+
 def _walked(name: str, rows: tuple, walk: Callable) -> Rule:
     """The rule made of the rows of that name."""
     mine = tuple(r for r in rows if r.name == name)
@@ -433,6 +539,9 @@ chronologies_not_reviewed = _walked("chronologies_not_reviewed", RATIO_RULES, wa
 meetings_without_school = _walked("meetings_without_school", RATIO_RULES, walk_ratios)
 late_reports = _walked("late_reports", RATIO_RULES, walk_ratios)
 allegations_not_referred = _walked("allegations_not_referred", RATIO_RULES, walk_ratios)
+rising_part_time = _walked("rising_part_time", RISING_RULES, walk_rising)
+rising_suspensions = _walked("rising_suspensions", RISING_RULES, walk_rising)
+rising_home_education = _walked("rising_home_education", RISING_RULES, walk_rising)
 
 
 # ---- rules written as functions ----------------------------------------------------------------
@@ -721,6 +830,59 @@ def no_exploitation_identified(ctx: Context) -> list[Gap]:
     return gaps
 
 
+# ---- Adolescents: children out of sight ------------------------------------------------------
+
+MISSING_LEARNING = ("Going missing is a warning sign and a route into exploitation; the reviews ask that what a school "
+                    "knows is passed to those who can act on it.")
+
+
+@rule(themes=("adolescents",), indicators=("missing_concerns",), measures=(MISSING_CONCERNS, *MISSING_ROUTES))
+def missing_without_referral(ctx: Context) -> list[Gap]:
+    """Children with a concern about going missing from home or care recorded this term, and none
+    of them referred anywhere: a question, since some episodes are rightly handled in school."""
+    gaps = []
+    for st in ctx.returned():
+        concerns, referred = st.count(MISSING_CONCERNS), _total(st, MISSING_ROUTES)
+        if not concerns or referred is None or referred > 0:
+            continue
+        if ctx.data.suppress and ctx.known_range(st, MISSING_CONCERNS)[0] < 1:
+            continue  # a count this reader cannot see at all: raising it would say it is not 0
+        children = f"{_n(concerns)} {'child' if concerns == 1 else 'children'}" \
+            if _shown(ctx, st, concerns, MISSING_CONCERNS) else "children"
+        gaps.append(_gap(st, "adolescents", "missing_concerns", "missing_without_referral", "note",
+                         f"The school recorded a concern about going missing from home or care for {children} this "
+                         "term and made no referral to early help, children's social care, police, Prevent or "
+                         "health; the trust asks whenever none is made.",
+                         "Who was told about each child who went missing, and was a return home interview offered?",
+                         MISSING_LEARNING, SCIE_ADOLESCENTS))
+    return gaps
+
+
+@rule(themes=("adolescents",), indicators=("cme",), measures=(CME,))
+def children_missing_education(ctx: Context) -> list[Gap]:
+    """Children reported to the local authority as missing education: a question whenever there
+    are any (reporting them is right; where they are now is the question)."""
+    gaps = []
+    for st in ctx.returned():
+        reported = st.count(CME)
+        if not reported:
+            continue
+        if ctx.data.suppress and ctx.known_range(st, CME)[0] < 1:
+            continue  # a count this reader cannot see at all: raising it would say it is not 0
+        if _shown(ctx, st, reported, CME):
+            who = f"{_n(reported)} {'child was' if reported == 1 else 'children were'}"
+        else:
+            who = "Children were"
+            reported = None
+        finding = (f"{who} reported to the local authority as missing education this term"
+                   f"{'' if reported else ' (how many is not shown, to protect small numbers)'}; the trust asks "
+                   "about any child reported.")
+        gaps.append(_gap(st, "adolescents", "cme", "children_missing_education", "note", finding,
+                         "Where are the children reported missing education now, and does the school hear what the "
+                         "local authority's search found?", MISSING_LEARNING, SCIE_ADOLESCENTS))
+    return gaps
+
+
 # ---- Oversight and data quality ------------------------------------------------------------
 
 @rule(themes=("oversight",), indicators=("return",), thresholds=("return_due_days",))
@@ -781,6 +943,9 @@ RULES: tuple[Rule, ...] = (
     meetings_without_school, late_reports, allegations_not_referred, not_accepted_never_escalated,
     # Statistical differences (no judgement) and identification
     statistical_outliers, no_exploitation_identified,
+    # Adolescents: children out of sight
+    missing_without_referral, rising_part_time, rising_suspensions, rising_home_education,
+    children_missing_education,
     # Oversight and data quality
     missing_or_late_return, many_blanks, unexplained_change,
 )
@@ -791,7 +956,7 @@ def _check_registered() -> None:
     """Every rule registered once, and every row belongs to a registered rule."""
     if len(RULES_BY_NAME) != len(RULES):
         raise RuleError("A gap rule is registered twice.")
-    for row in RATIO_RULES:
+    for row in RATIO_RULES + RISING_RULES:
         if row.name not in RULES_BY_NAME or row not in RULES_BY_NAME[row.name].rows:
             raise RuleError(f"The gap rule row {row.name!r} ({row.indicator}) is not registered in RULES.")
 

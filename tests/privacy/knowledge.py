@@ -37,7 +37,7 @@ from analysis.suppression import NOT_SHOWN, fewer_than, suppression_threshold
 from analysis.thresholds import THRESHOLDS
 from charts.format import NOT_ASKED
 from charts.funnel import POSITION_WORDS
-from loaders.registry import COUNT, MEASURES, MEASURES_BY_ID, REFERRALS, RULES, TERMS, term_index
+from loaders.registry import COUNT, MEASURES, MEASURES_BY_ID, REFERRAL_ROUTES, REFERRALS, RULES, TERMS, term_index
 
 Var = tuple  # (urn, term_index, measure id)
 Expr = tuple  # ((Var, coefficient), ...), sorted
@@ -731,6 +731,18 @@ FINDINGS = {
     "outlier_words": re.compile(r"(?P<label>.+): (?P<side>higher|lower) than the trust(?:'s (?:(?P<group>[a-z][a-z -]*) "
                                 r"schools' )?(?P<t>[\d.]+(?: per 100 pupils|%)))?, beyond what chance would explain for "
                                 r"a school this size\."),
+    "missing": re.compile(rf"The school recorded a concern about going missing from home or care for (?:(?P<a>{NUM}) "
+                          r"(?:child|children)|children) this term and made no referral to early help, children's "
+                          r"social care, police, Prevent or health; the trust asks whenever none is made\."),
+    "cme": re.compile(rf"(?:(?P<a>{NUM}) (?:child was|children were)|Children were) reported to the local authority as "
+                      r"missing education this term(?: \(how many is not shown, to protect small numbers\))?; the "
+                      r"trust asks about any child reported\."),
+    "rising": re.compile(rf"The number of (?P<noun>.+?) rose in each of the last two terms: (?P<c2>{NUM}) in "
+                         rf"(?P<t2>\w+ \d{{4}}/\d{{2}}), (?P<c1>{NUM}) in (?P<t1>\w+ \d{{4}}/\d{{2}}), (?P<c0>{NUM}) this "
+                         r"term\."),
+    "rising_words": re.compile(r"The number of (?P<noun>.+?) rose in each of the last two terms, from \w+ \d{4}/\d{2} "
+                               r"to \w+ \d{4}/\d{2} to this term; some of the counts are not shown, to protect small "
+                               r"numbers\."),
     # a rule whose outcome turns on counts hidden from the reader: said either way, so it says nothing
     "too_small": re.compile(r"Some counts behind (?P<what>.+) are too small to show, so whether this is a gap cannot "
                             r"be read from the figures shown here\."),
@@ -863,9 +875,30 @@ def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -
             elif m.group("t"):
                 _group(k, ind, urn, ti, WHOLE_TRUST, route)
                 _trust_cell(k, ind, ti, m.group("t"), route)
+        elif name == "missing":
+            concerns = expr(v("referrals.missing.concerns"))
+            lo, hi = (n(m.group("a")),) * 2 if m.group("a") else (1, INF)
+            k.bound(concerns, lo, hi, route, "finding")
+            k.bound(expr(*(v(f"referrals.missing.{r}") for r in REFERRAL_ROUTES)), 0, 0, route, "finding")
+        elif name == "cme":
+            lo, hi = (n(m.group("a")),) * 2 if m.group("a") else (1, INF)
+            k.bound(expr(v("inclusion.cme_reported")), lo, hi, route, "finding")
+        elif name in ("rising", "rising_words"):
+            measure = RISING_NOUNS.get(m.group("noun"))
+            if measure is None:
+                k.unparsed.append(f"{route}: no count is called {m.group('noun')!r}")
+                return
+            for later in (ti, ti - 1):  # up on the term before, in each of the last two terms
+                k.bound(expr(((urn, later, measure), 1.0), ((urn, later - 1, measure), -1.0)), 1, INF, route,
+                        "finding")
+            if name == "rising":  # and every count said
+                years = [term_index(*reversed(m.group(t).split(" "))) for t in ("t2", "t1")]
+                for index, said in zip((*years, ti), (m.group("c2"), m.group("c1"), m.group("c0"))):
+                    k.bound(expr(((urn, index, measure), 1.0)), n(said), n(said), route, "finding")
         elif name == "too_small":
             what = m.group("what")
-            kind = TOO_SMALL.get(what) or ("lado" if re.fullmatch(r"the .+ received and referred", what) else None)
+            kind = TOO_SMALL.get(what) or ("lado" if re.fullmatch(r"the .+ received and referred", what) else None) or \
+                next((f"rising {noun}" for noun in RISING_NOUNS if what.startswith(f"the {noun} in ")), None)
             if kind is None:
                 k.unparsed.append(f"{route}: counts too small for a rule no reader knows: {what!r}")
                 return
@@ -891,6 +924,10 @@ def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -
     k.unparsed.append(f"{route}: a finding no reader's rule explains")
 
 
+# what the rising rules count, as their findings name it
+RISING_NOUNS = {"pupils on a part-time timetable": "inclusion.part_time_timetable",
+                "pupils suspended": "inclusion.suspended",
+                "pupils removed from roll for elective home education": "inclusion.ehe_removals"}
 TOO_SMALL = {"the flagged children monitored in school only": "drift", "the chronologies reviewed": "chronology",
              "the flagged children persistently absent and those with a plan": "absent",
              "the children with a social worker persistently absent": "social_worker"}
