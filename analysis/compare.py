@@ -3,13 +3,18 @@
 Schools are compared like with like: a school whose phase is known (Primary, Secondary,
 All-through, Special, Alternative provision) is compared with the trust's schools of that phase,
 pooled, when there are at least MIN_SCHOOLS of them with figures that term. A school of a phase
-the trust has fewer of (its one special school, say) has no fair yardstick in the trust and is not
-placed on the funnel; a school whose phase is not known is compared with the whole trust. The
-``group`` column says which. This is indirect
+the trust has fewer of (its one special school, say) has no fair yardstick in the trust: it is
+compared with England's published figure for schools of its phase where there is one for the
+indicator (analysis.benchmarks), and otherwise not placed on the funnel. A school whose phase is
+not known is compared with the whole trust. The ``group`` column says which. This is indirect
 standardisation: the school's expected count is its base times its group's figure. Where the
 trust has enough schools to tell, the limits also allow for the real spread between schools
 (analysis.funnel: winsorised z-scores, an additive random effect), so that a difference of school
 type or area is not flagged as chance would be.
+
+A school compared with England stays one of the trust's schools: its counts are in the trust's
+pooled figure as before, and in no phase group's. England's figure is published, pooled from no
+count of the trust's.
 
 Where a school sits is a statistical statement ("above the 99.8% limit"), not a judgement. The
 judgement, when an indicator has a polarity, is made by the gap rules, never here.
@@ -23,15 +28,47 @@ import numpy as np
 import pandas as pd
 
 from analysis import funnel
+from analysis.benchmarks import england
 from analysis.indicators import INDICATORS_BY_ID, PER_100
 from analysis.rates import pooled
 from loaders import registry, values
 
 MIN_SCHOOLS = 3  # a figure pooled from fewer schools is no fair yardstick
 TRUST = "trust"  # compared with the whole trust
-ALONE = "too few like it"  # a phase with fewer than MIN_SCHOOLS schools in the trust: not compared
+ALONE = "too few like it"  # fewer than MIN_SCHOOLS of its phase in the trust, and no England figure
 PHASES = registry.PHASES
 LIMIT_COLUMNS = ("lower_998", "lower_95", "upper_95", "upper_998")
+
+
+def england_group(phase: str) -> str:
+    """The group of a school compared with England's figure for its phase: "England (special)"."""
+    return f"England ({phase.lower()})"
+
+
+ENGLAND_GROUPS = {england_group(p): p for p in PHASES}
+
+
+def is_england(group) -> bool:
+    """Whether a group is England's figure for a phase (public, pooled from none of the trust's counts)."""
+    return isinstance(group, str) and group in ENGLAND_GROUPS
+
+
+def yardstick(group, indicator: str | None = None) -> str:
+    """What a school was compared with, in words: "the whole trust", "Primary schools in the
+    trust", "England's special schools, 2023/24 (whole academic year)", "no school like it in the
+    trust", or "not compared"."""
+    if group == TRUST:
+        return "the whole trust"
+    if not isinstance(group, str) or not group:
+        return "not compared"
+    if group == ALONE:
+        return "no school like it in the trust"
+    if is_england(group):
+        found = england(indicator, ENGLAND_GROUPS[group]) if indicator else None
+        return f"England's {ENGLAND_GROUPS[group].lower()} schools" + (f", {found[1].period}" if found else "")
+    return f"{group} schools in the trust"
+
+
 def phase_of(text) -> str | None:
     """One of PHASES from a phase as the trust recorded it ("primary", "Infant", "PRU"), read as
     the return's loader reads it; None for none, or for anything that is no phase."""
@@ -41,23 +78,27 @@ def phase_of(text) -> str | None:
 
 def compare(values: pd.DataFrame, phases: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Add to each school-term-indicator row: ``trust`` (the trust's pooled value), ``group``
-    (what it is compared with: a phase; "trust"; or ALONE, nothing in the trust like it), ``target`` (that group's pooled value),
+    (what it is compared with: a phase; "trust"; England's figure for its phase, "England
+    (special)"; or ALONE, nothing like it in the trust and no England figure), ``target`` (that
+    group's pooled value, or England's), ``target_schools`` (the trust's schools it pools; none
+    for England's),
     ``expected`` (the count the target gives a school of this base), ``spread`` (the between-school
     standard deviation allowed for, 0 when none), the funnel's limits at this base in the unit of
     the value (``lower_998``, ``lower_95``, ``upper_95``, ``upper_998``, see analysis.funnel) and
     ``position``: the side of those limits the value lies ("above_998", "above_95", "within",
     "below_95", "below_998"), or "" when it cannot be placed (value missing, indicator not
-    funnel-compared, fewer than three schools pooled). The position is read off the limits the
-    charts draw."""
+    funnel-compared, fewer than three schools pooled and no England figure). The position is read
+    off the limits the charts draw."""
     pool = pooled(values).rename(columns={"value": "trust", "schools": "trust_schools"})
     frame = values.merge(
         pool[["indicator", "term_index", "trust", "trust_schools"]], on=["indicator", "term_index"], how="left"
     )
     frame["group"], frame["target"], frame["target_schools"] = _groups(frame, values, phases or {})
     ind = frame["indicator"].map(INDICATORS_BY_ID)
+    national = frame["group"].map(is_england).to_numpy(dtype=bool)
     usable = (
         ind.map(lambda i: i.funnel).to_numpy(dtype=bool)
-        & (frame["target_schools"].fillna(0).to_numpy() >= MIN_SCHOOLS)
+        & ((frame["target_schools"].fillna(0).to_numpy() >= MIN_SCHOOLS) | national)
         & (frame["denominator"].fillna(0).to_numpy() > 0)
     )
     per_100 = ind.map(lambda i: i.unit == PER_100).to_numpy(dtype=bool)
@@ -65,7 +106,7 @@ def compare(values: pd.DataFrame, phases: Mapping[str, str] | None = None) -> pd
     den = frame["denominator"].to_numpy(dtype=float)
     frame["group"] = np.where(usable | (frame["group"] == ALONE), frame["group"], "")
     frame["expected"] = funnel.expected_count(target, den, per_100)
-    frame["spread"] = np.sqrt(_spread(frame, target, funnel.standard_error(target, den, per_100)))
+    frame["spread"] = np.sqrt(_spread(frame, target, funnel.standard_error(target, den, per_100), national))
     for level, tag in ((0.95, "95"), (0.998, "998")):
         frame[f"lower_{tag}"], frame[f"upper_{tag}"] = funnel.drawn_limits(target, den, level, per_100,
                                                                             frame["spread"].to_numpy())
@@ -96,13 +137,25 @@ def _groups(frame: pd.DataFrame, values: pd.DataFrame, phases: Mapping[str, str]
         group[alone] = ALONE
         target[alone] = np.nan
         schools[alone] = 0
+        # too few like it in the trust: England's figure for its phase, where one is published
+        for (indicator, kind), rows in frame[alone].groupby(["indicator", phase[alone]]).indices.items():
+            found = england(indicator, kind) if INDICATORS_BY_ID[indicator].funnel else None
+            if found is not None:
+                at = np.flatnonzero(alone)[rows]
+                group.iloc[at] = england_group(kind)
+                target[at] = found[0]
+                schools[at] = np.nan
     return group.to_numpy(), target, schools
 
 
-def _spread(frame: pd.DataFrame, target: np.ndarray, se: np.ndarray) -> np.ndarray:
-    """tau^2 for every row, estimated per indicator and term over all its compared schools."""
+def _spread(frame: pd.DataFrame, target: np.ndarray, se: np.ndarray, national: np.ndarray) -> np.ndarray:
+    """tau^2 for every row, estimated per indicator and term over the schools compared within the
+    trust, and allowed for on every compared row, England's too: a school set beside England's
+    figure differs for reasons of intake and area as much as its trust's other schools do, but
+    its distance from England says nothing of the spread among the trust's schools."""
     tau2 = np.zeros(len(frame))
     value = frame["value"].to_numpy(dtype=float)
     for rows in frame.groupby(["indicator", "term_index"], sort=False).indices.values():
-        tau2[rows] = funnel.between_school_variance(value[rows], target[rows], se[rows])
+        own = rows[~national[rows]]
+        tau2[rows] = funnel.between_school_variance(value[own], target[own], se[own])
     return np.where(np.isfinite(target), tau2, 0.0)

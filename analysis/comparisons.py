@@ -1,7 +1,7 @@
 """What the funnel plots draw for one term, for the command line: each school's figure on each
-indicator, the count its comparison group's figure would give it (schools of its phase, or the
-whole trust), the limits at its own base, and the side of them it lies (``python -m analysis
-compare``)."""
+indicator, the count its comparison group's figure would give it (schools of its phase, the
+whole trust, or England's schools of its phase), the limits at its own base, and the side of them
+it lies (``python -m analysis compare``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.compare import ALONE, LIMIT_COLUMNS, TRUST
+from analysis.compare import ALONE, LIMIT_COLUMNS, TRUST, is_england, yardstick
 from analysis.funnel import POSITIONS
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, PER_100
 from loaders.registry import term_index
@@ -33,7 +33,7 @@ class Comparison:
     term: str
     names: dict[str, str]
     not_compared: int  # figures of funnel indicators that could not be placed
-    alone: int = 0  # of those, figures of schools with no school like them in the trust
+    alone: int = 0  # of those, figures of schools with no school like them in the trust nor England figure
 
     def as_dicts(self) -> list[dict]:
         return [{k: _plain(k, getattr(r, "position" if k == "verdict" else k)) for k in KEYS}
@@ -63,11 +63,12 @@ def _plain(key: str, v):
 def render(result: Comparison, width: int) -> str:
     lines = [textwrap.fill(f"Funnel comparison for {result.term} {result.year}: each school against the "
                            "pooled figure of the trust's schools of its phase (the whole trust's where its "
-                           "phase is not known), with the limits chance alone gives a school of its size "
+                           "phase is not known; England's for its phase where the trust has fewer than three "
+                           "such schools), with the limits chance alone gives a school of its size "
                            "(95% and 99.8%). Rates are per 100 pupils; shares are percentages.", width), ""]
     for indicator, rows in result.rows.groupby("indicator", sort=False):
         ind = INDICATORS_BY_ID[indicator]
-        lines.append(textwrap.fill(f"{ind.label} ({ind.unit}): " + _targets(rows, ind.unit), width))
+        lines.append(textwrap.fill(f"{ind.label} ({ind.unit}): " + _targets(rows, ind), width))
         lines += _table(rows, ind.unit, result.names, width) if width >= TABLE_MIN_WIDTH else \
             _stacked(rows, ind.unit, result.names, width)
         lines.append("")
@@ -79,14 +80,20 @@ HEADINGS = ("Count", "Value", "Expected", "95% limits", "99.8% limits", "Verdict
 WIDTHS = (15, 7, 8, 13, 13, 11)
 
 
-def _targets(rows: pd.DataFrame, unit: str) -> str:
-    """"trust 3.21, pooled across 12 schools" or "Primary 2.10 (7 schools); Secondary 5.12 (3 schools)"."""
+def _targets(rows: pd.DataFrame, ind) -> str:
+    """"trust 3.21, pooled across 12 schools" or "Primary 2.10 (7 schools); Secondary 5.12 (3 schools);
+    England's special schools, 2023/24 (whole academic year): 0.03"."""
+    unit = ind.unit
     if "group" not in rows or set(rows["group"]) == {TRUST}:
         return f"trust {_num(rows['trust'].iloc[0], unit)}, pooled across {int(rows['trust_schools'].iloc[0])} schools"
     parts = []
     for group, part in rows.groupby("group", sort=True):
-        label = "whole trust" if group == TRUST else group
-        parts.append(f"{label} {_num(part['target'].iloc[0], unit)} ({int(part['target_schools'].iloc[0])} schools)")
+        figure = _num(part["target"].iloc[0], unit)
+        if is_england(group):
+            parts.append(f"{yardstick(group, ind.id)}: {figure}")
+        else:
+            label = "whole trust" if group == TRUST else group
+            parts.append(f"{label} {figure} ({int(part['target_schools'].iloc[0])} schools)")
     return "; ".join(parts)
 
 
@@ -105,7 +112,8 @@ def _stacked(rows: pd.DataFrame, unit: str, names: dict[str, str], width: int) -
     out = []
     for r in rows.itertuples():
         count, value, expected, l95, l998, verdict = _cells(r, unit)
-        against = "" if getattr(r, "group", TRUST) == TRUST else f" against {r.group} schools"
+        group = getattr(r, "group", TRUST)
+        against = "" if group == TRUST else f" against {yardstick(group, r.indicator)}"
         text = (f"{names.get(r.urn, r.urn)} ({r.urn}){against}: {count} = {value}, expected {expected}; "
                 f"95% limits {l95}, 99.8% limits {l998}: {verdict}")
         out.append(textwrap.fill(text, width, initial_indent="  ", subsequent_indent="    "))
@@ -141,6 +149,6 @@ def count_line(result: Comparison) -> str:
                 f"{result.rows['indicator'].nunique()} indicators: {parts}")
     if result.not_compared:
         line += (f"; {result.not_compared:,} not compared (no figure, a base of 0, fewer than three "
-                 "schools to pool, or no school like it in the trust")
+                 "schools to pool, or no school like it in the trust and no England figure for its phase")
         line += f": {result.alone:,} of those)" if result.alone else ")"
     return line + "."

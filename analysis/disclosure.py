@@ -110,7 +110,9 @@ def rules(threshold: int = DEFAULT_THRESHOLD) -> list[tuple[str, str]]:
          "The gap list is worked out on the real numbers, so a school still shows as higher or lower "
          "than the trust. A finding quotes a count only where a trustee's own tables show it, and never a "
          "difference or sum that would give a hidden one back; otherwise it gives the share in words "
-         "(\u201cunder half of the flagged children\u201d)."),
+         "(\u201cunder half of the flagged children\u201d). Where what a trustee can see leaves open which side "
+         "of a line the hidden counts fall (or whether a count rose), the gap says the counts are too small to "
+         "judge; it says so whichever side they really fall, so raising it tells nothing."),
         ("Free text",
          f"The check's messages, DSLs' explanations, and the board's questions and answers reach "
          f"trustees with every number from {shown_range} replaced by {small}, however it was typed "

@@ -1,6 +1,19 @@
-"""The gap rules: each a small named function that reads one term's data and returns the gaps it
-finds, each with the finding in one sentence, the question a trustee could ask, and the learning
-from the reviews behind it.
+"""The gap rules, as data where they share a shape and as small named functions where they do not.
+
+Every rule reads one term's data and returns the gaps it finds, each with the finding in one
+sentence (stating the line it was held against), the question a trustee could ask, and the
+learning from the reviews behind it. Every rule is registered in ``RULES``, one list:
+
+- *ratio rules* (``RATIO_RULES``): a part of a whole held against a line, such as flagged
+  children on monitoring only against flagged children, or meetings attended against meetings
+  the school was invited to; one row each, walked by ``walk_ratios``;
+- *rising rules* (``RISING_RULES``): a count of children that rose in each of a school's last
+  terms; one row each, walked by ``walk_rising``;
+- the rest (dates, named leads, outliers, returns, blanks, unexplained changes, and counts held
+  against none at all), each a function that declares the ids it reads.
+
+Every measure id, indicator id, theme id and threshold key a rule names is checked when this
+module is imported: a misspelt one raises, naming the rule and the id.
 
 Severity: ``red`` or ``amber`` only where the indicator has a polarity (higher or lower is
 clearly better); ``note`` for a difference with no judgement in it, raised as a question.
@@ -8,32 +21,44 @@ clearly better); ``note`` for a difference with no judgement in it, raised as a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from functools import partial
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from analysis.compare import TRUST, phase_of
+from analysis.compare import ENGLAND_GROUPS, TRUST, is_england, phase_of
 from analysis.context import Context, SchoolTerm
 from analysis.funnel import binomial_limits
-from analysis.indicators import INDICATORS_BY_ID, NO_JUDGEMENT, PER_100
+from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, LOWER_BETTER, NO_JUDGEMENT, PER_100
 from analysis.themes import KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, COMPLEXITY, THEMES_BY_ID, Source
 from analysis.suppression import suppression_threshold
-from loaders.registry import DESIGNATED_TEACHER, DSL_ROLE, MEASURES_BY_ID, REFERRALS, TRAINING
+from analysis.thresholds import THRESHOLDS_BY_ID
+from loaders.registry import (DESIGNATED_TEACHER, DSL_ROLE, MEASURES_BY_ID, REFERRAL_ROUTES, REFERRALS, SHEETS,
+                              TEMPLATE_VERSION, TRAINING, VERSIONS, term_index)
 
 SEVERITY_ORDER = {"red": 0, "amber": 1, "note": 2}
 FLAGS, DRIFT, REVIEWED = ("neglect.active_flags",), ("neglect.monitoring_only_2_terms",), ("neglect.chronology_reviewed",)
 ABSENT, PLANS = "neglect.persistently_absent", ("neglect.early_help_plan", "neglect.cp_plan_neglect")
-REPORTS_DUE, REPORTS_DONE = ("multi_agency.cp_reports.due",), ("multi_agency.cp_reports.done",)
 LADO = ("multi_agency.lado.due", "multi_agency.lado.done")
 SW, SW_ABSENT = ("about.social_worker",), ("inclusion.sw_persistently_absent",)
 ROLL_ID = "about.pupils_on_roll"
 ABSENT_PUPILS, LOOKED_AFTER = "inclusion.persistently_absent", "about.looked_after"
 HARM_THRESHOLD_FROM = 2  # the template version whose lado row holds only allegations that may meet it
 NOT_ACCEPTED = tuple(f"referrals.{r.id}.not_accepted" for r in REFERRALS.rows)
+ESCALATED = tuple(f"referrals.{r.id}.escalated" for r in REFERRALS.rows)
+CME = "inclusion.cme_reported"
+MISSING_CONCERNS = "referrals.missing.concerns"
+MISSING_ROUTES = tuple(f"referrals.missing.{route}" for route in REFERRAL_ROUTES)
 CHANGED_SHARPLY = "The figure is more than three times last term's."
+
+# Gap indicators that are no indicator of analysis.indicators: a check, a date, a lead, a return.
+GAP_INDICATORS = ("training", "dsl_training", "dsl_named", "designated_teacher", "policy_reviewed",
+                  "filtering_reviewed", "central_record_checked", "return", "completeness", "change")
+_MEASURE_SHAPED = re.compile(r"(?:%s)\.[a-z0-9_]+(?:\.[a-z0-9_]+)?" % "|".join(s.id for s in SHEETS))
 
 
 @dataclass(frozen=True)
@@ -55,13 +80,70 @@ class Gap:
         return asdict(self)
 
 
-RULES: list[Callable[[Context], list[Gap]]] = []
+# ---- the check every rule passes when this module is imported ----------------------------------
+
+class RuleError(ValueError):
+    """A rule names an id that does not exist, or is set up in a way no rule may be."""
 
 
-def rule(fn: Callable[[Context], list[Gap]]) -> Callable[[Context], list[Gap]]:
-    RULES.append(fn)
-    return fn
+def check_ids(rule_name: str, *, themes=(), indicators=(), measures=(), thresholds=()) -> None:
+    """Raise RuleError naming the rule and the id when any id it names is not a theme, an
+    indicator (or a gap's own indicator), a measure of the return or a threshold."""
+    for kind, ids, known in (("theme", themes, THEMES_BY_ID), ("indicator", indicators, INDICATORS_BY_ID),
+                             ("measure", measures, MEASURES_BY_ID), ("threshold", thresholds, THRESHOLDS_BY_ID)):
+        for x in ids:
+            if x not in known and not (kind == "indicator" and x in GAP_INDICATORS):
+                raise RuleError(f"The gap rule {rule_name!r} names the {kind} {x!r}, and there is no {kind} "
+                                "of that id.")
 
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule: its name (what each gap it raises carries as ``rule``), what finds its
+    gaps, and the ids it reads, checked on registration."""
+
+    name: str
+    find: Callable[[Context], list[Gap]] = field(repr=False, compare=False)
+    themes: tuple[str, ...] = ()
+    indicators: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()
+    thresholds: tuple[str, ...] = ()
+    rows: tuple = ()  # a rule walked from data: its rows
+
+    def __post_init__(self):
+        check_ids(self.name, themes=self.themes, indicators=self.indicators, measures=self.measures,
+                  thresholds=self.thresholds)
+
+    @property
+    def __name__(self) -> str:
+        return self.name
+
+    def __call__(self, ctx: Context) -> list[Gap]:
+        return self.find(ctx)
+
+
+def rule(*, themes: tuple[str, ...], indicators: tuple[str, ...], measures: tuple[str, ...] = (),
+         thresholds: tuple[str, ...] = ()) -> Callable[[Callable[[Context], list[Gap]]], Rule]:
+    """A rule written as a function, declaring the ids it reads. A measure id written in its body
+    is checked as well."""
+    def register(fn: Callable[[Context], list[Gap]]) -> Rule:
+        return Rule(fn.__name__, fn, themes, indicators, tuple(dict.fromkeys(measures + _measures_in(fn.__code__))),
+                    thresholds)
+    return register
+
+
+def _measures_in(code) -> tuple[str, ...]:
+    """The strings shaped like a measure id in a function's body (its nested functions too)."""
+    out = []
+    for c in code.co_consts:
+        if isinstance(c, str) and _MEASURE_SHAPED.fullmatch(c):
+            out.append(c)
+        elif hasattr(c, "co_consts"):
+            out += _measures_in(c)
+    return tuple(out)
+
+
+# ---- wording, as each reader may read it ----------------------------------------------------
 
 def _gap(st: SchoolTerm, theme: str, indicator: str, rule_name: str, severity: str, finding: str,
          question: str, learning: str, source: Source) -> Gap:
@@ -130,34 +212,132 @@ def level_below(share: float, amber: float, red: float) -> str | None:
     return "red" if share < red else "amber" if share < amber else None
 
 
-# ---- Workforce, leadership and KCSIE -------------------------------------------------------
+def level_from(share: float, amber: float, red: float) -> str | None:
+    """"red" at or above the red line, "amber" at or above the amber line, else None."""
+    return "red" if share >= red else "amber" if share >= amber else None
 
-@rule
-def training_below_threshold(ctx: Context) -> list[Gap]:
-    """One gap per school, naming every course below the line, at the worst course's severity."""
-    gaps = []
+
+def _total(st: SchoolTerm, ids: tuple[str, ...]) -> float | None:
+    """A sum of counts; missing when any is blank or not asked."""
+    parts = [st.count(m) for m in ids]
+    return None if any(p is None for p in parts) else float(sum(parts))
+
+
+# ---- ratio rules: a part of a whole against a line ------------------------------------------
+
+BELOW, FROM = "below", "from"  # the gap is a share below the line (done of due), or at or above it (drift)
+LEVELS, NOTE = "levels", "note"  # red or amber by the lines; or a question, whatever side of the line
+PART, MISSED = "part", "missed"  # the finding counts the part, or what the whole lacks (whole - part)
+LEVEL = {BELOW: level_below, FROM: level_from}
+POLARITY_FOR = {BELOW: HIGHER_BETTER, FROM: LOWER_BETTER}
+
+
+@dataclass(frozen=True)
+class RatioRule:
+    """One row of ``RATIO_RULES``: the share ``part / whole`` (sums of measures) of a school's
+    return held against an amber and a red line.
+
+    ``finding`` is the sentence, with ``{of}`` for the counts ("6 of 9 flagged children (67%)",
+    or in words when this reader may not read them) and ``{amber}`` / ``{red}`` for the lines,
+    which every finding states. Rows sharing a ``name`` are one rule; rows with ``joined`` set
+    make one gap per school with that indicator, naming every row below its line as ``item``."""
+
+    name: str
+    theme: str
+    indicator: str
+    part: tuple[str, ...]
+    whole: tuple[str, ...]
+    lines: tuple[str | float, str | float]  # (amber, red): threshold keys, or fixed shares
+    direction: str  # BELOW or FROM
+    finding: str
+    question: str
+    learning: str
+    source: Source
+    noun: str = ""  # the whole, as {of} words it: " children with a neglect flag"
+    too_small: str = ""  # what the counts are behind, when too small to judge: "the chronologies reviewed"
+    too_small_question: str = ""  # the question then, when not ``question``
+    severity: str = LEVELS
+    counted: str = PART
+    versions: tuple[int, ...] = VERSIONS  # the template versions whose returns it reads
+    joined: str = ""  # the gap's indicator, when the rule's rows make one gap per school
+    item: str = ""  # this row in a joined gap: "prevent duty"
+    units: tuple[str, str] = ("", "")  # a joined gap's count of rows: ("course is", "courses are")
+
+    def __post_init__(self):
+        check_ids(self.name, themes=(self.theme,), indicators=(self.indicator,) + ((self.joined,) if self.joined else ()),
+                  measures=self.part + self.whole, thresholds=tuple(x for x in self.lines if isinstance(x, str)))
+        def wrong(why: str):
+            raise RuleError(f"The gap rule {self.name!r} ({self.indicator}): {why}")
+        for name, value, allowed in (("direction", self.direction, (BELOW, FROM)),
+                                     ("severity", self.severity, (LEVELS, NOTE)),
+                                     ("counted", self.counted, (PART, MISSED))):
+            if value not in allowed:
+                wrong(f"{name} {value!r} is not one of {', '.join(allowed)}.")
+        for x in self.lines:
+            if not isinstance(x, str) and not 0 <= x <= 1:
+                wrong(f"the line {x!r} is not a share from 0 to 1.")
+        polarity = INDICATORS_BY_ID[self.indicator].polarity
+        if self.severity == LEVELS and polarity != POLARITY_FOR[self.direction]:
+            wrong("only a measure with a better direction, the one its lines hold it to, may be red or amber; "
+                  "raise it as a note.")
+        if "{amber}" not in self.finding or ("{items}" if self.joined else "{of}") not in self.finding:
+            wrong("the finding must give the counts and state the line it was held against.")
+        if not set(self.versions) <= set(VERSIONS) or not all(
+                MEASURES_BY_ID[m].asked_in(v) for m in self.part + self.whole for v in self.versions):
+            wrong("it reads a measure that a version it is for did not ask.")
+        suppressed = any(MEASURES_BY_ID[m].suppressed for m in self.part + self.whole)
+        if suppressed and (not self.too_small or self.joined):
+            wrong("its counts may be hidden from a reader: it needs the words for counts too small to judge, "
+                  "and cannot be joined.")
+
+    @property
+    def thresholds(self) -> tuple[str, ...]:
+        return tuple(x for x in self.lines if isinstance(x, str))
+
+    def line(self, ctx: Context) -> tuple[float, float]:
+        return tuple(ctx.t[x] if isinstance(x, str) else float(x) for x in self.lines)
+
+
+def walk_ratios(ctx: Context, rows: tuple[RatioRule, ...]) -> list[Gap]:
+    """Every ratio rule's gaps: for each school and row, the share against the row's lines.
+
+    A reader who must not see small numbers is told the counts are too small to judge whenever
+    the least and the most the share could be, from what they can see, fall on different sides
+    of a line; otherwise they read the finding with any count hidden from them put in words."""
+    gaps, joined = [], {}
     for st in ctx.returned():
-        short = []
-        for row in TRAINING.rows:
-            scope, done = st.count(f"training.{row.id}.in_scope"), st.count(f"training.{row.id}.in_date")
-            if scope is None or done is None or scope == 0:
+        for row in rows:
+            part, whole = _total(st, row.part), _total(st, row.whole)
+            if (st.version or TEMPLATE_VERSION) not in row.versions or not whole or part is None:
                 continue
-            severity = level_below(done / scope, ctx.t["training_amber"], ctx.t["training_red"])
-            if severity:
-                short.append((severity, done / scope, f"{row.label.lower()} {_pct(done / scope)} "
-                                                       f"({_n(done)} of {_n(scope)})", row.id))
-        if not short:
-            continue
+            amber, red = row.line(ctx)
+            level = partial(LEVEL[row.direction], amber=amber, red=red)
+            if _unsure(ctx, st, level, _share_range(ctx, st, row.part, row.whole)):
+                gaps.append(_too_small(st, row.theme, row.indicator, row.name, row.too_small,
+                                       row.too_small_question or row.question, row.learning, row.source))
+                continue
+            severity = level(part / whole)
+            if severity is None:
+                continue
+            if row.joined:
+                joined.setdefault(st.urn, (st, []))[1].append((severity, part / whole, row, part, whole))
+                continue
+            if row.counted == MISSED:
+                of = _of(ctx, st, whole - part, whole, row.noun, row.part + row.whole, row.whole)
+            else:
+                of = _of(ctx, st, part, whole, row.noun, row.part, row.whole)
+            gaps.append(_gap(st, row.theme, row.indicator, row.name, severity if row.severity == LEVELS else "note",
+                             row.finding.format(of=of, amber=_pct(amber), red=_pct(red)), row.question,
+                             row.learning, row.source))
+    for st, short in joined.values():
         short.sort(key=lambda s: (SEVERITY_ORDER[s[0]], s[1]))
-        courses = "; ".join(s[2] for s in short)
-        noun = "course is" if len(short) == 1 else "courses are"
-        expected = list(dict.fromkeys(COURSE_EXPECTATIONS.get(s[3], COURSE_EXPECTATIONS["whole_staff"]) for s in short))
-        gaps.append(_gap(
-            st, "workforce", "training", "training_below_threshold", short[0][0],
-            f"{len(short)} safeguarding {noun} below the trust's line of {_pct(ctx.t['training_amber'])} of "
-            f"staff in date (red below {_pct(ctx.t['training_red'])}): {courses}.",
-            "What is stopping the remaining staff completing their training, and by when will they?",
-            " ".join(expected), KCSIE))
+        first = short[0][2]
+        amber, red = first.line(ctx)
+        items = "; ".join(f"{row.item} {_pct(share)} ({_n(part)} of {_n(whole)})" for _, share, row, part, whole in short)
+        gaps.append(_gap(st, first.theme, first.joined, first.name, short[0][0],
+                         first.finding.format(count=f"{len(short)} {first.units[len(short) != 1]}", items=items,
+                                              amber=_pct(amber), red=_pct(red)),
+                         first.question, " ".join(dict.fromkeys(s[2].learning for s in short)), first.source))
     return gaps
 
 
@@ -173,6 +353,198 @@ COURSE_EXPECTATIONS = {
     "governors": "KCSIE expects governors and trustees trained in safeguarding at induction and regularly after.",
 }
 
+DRIFT_LEARNING = ("The reviews found neglect builds up slowly and professionals get used to it; monitoring without a "
+                  "plan lets it drift.")
+LADO_LEARNING = "KCSIE: allegations that may meet the harm threshold are referred to the local authority designated officer."
+MEETINGS = (("cp_conferences", "child protection conferences"), ("strategy", "strategy meetings"))
+
+RATIO_RULES: tuple[RatioRule, ...] = (
+    # Workforce: one gap per school naming every course below the line, at the worst course's severity.
+    *(RatioRule("training_below_threshold", "workforce", f"training_{course.id}", (f"training.{course.id}.in_date",),
+                (f"training.{course.id}.in_scope",), ("training_amber", "training_red"), BELOW,
+                "{count} below the trust's line of {amber} of staff in date (red below {red}): {items}.",
+                "What is stopping the remaining staff completing their training, and by when will they?",
+                COURSE_EXPECTATIONS.get(course.id, COURSE_EXPECTATIONS["whole_staff"]), KCSIE, joined="training",
+                item=course.label.lower(), units=("safeguarding course is", "safeguarding courses are"))
+      for course in TRAINING.rows),
+    # Neglect
+    RatioRule("neglect_drift", "neglect", "neglect_drift", DRIFT, FLAGS, ("drift_amber", "drift_red"), FROM,
+              "{of} have been monitored in school only for two terms or more, at or above the trust's line of "
+              "{amber} (red from {red}).",
+              "What would move these children on to early help or a referral, and who decides?", DRIFT_LEARNING,
+              SCIE_NEGLECT, noun=" children with a neglect flag", too_small="the flagged children monitored in school only"),
+    RatioRule("chronologies_not_reviewed", "neglect", "neglect_chronology", REVIEWED, FLAGS,
+              ("chronology_amber", "chronology_red"), BELOW,
+              "Chronologies were reviewed this term for {of}, below the trust's line of {amber} (red below {red}).",
+              "How does the DSL see the pattern for a flagged child if the chronology is not reviewed?",
+              "Poor use of chronologies was a recurring finding: single incidents looked minor while the pattern was "
+              "serious.", COMPLEXITY, noun=" flagged children", too_small="the chronologies reviewed"),
+    # Multi-agency working
+    *(RatioRule("meetings_without_school", "multi_agency", f"ma_{row}", (f"multi_agency.{row}.done",),
+                (f"multi_agency.{row}.due",), ("attendance_amber", "attendance_red"), BELOW,
+                "The school attended {of}, below the trust's line of {amber} (red below {red}).",
+                f"Who goes to {what} for the school, and what happens when they cannot?",
+                "The reviews ask for an education representative at every conference and strategy discussion.",
+                SCIE_MULTI, noun=f" {what} it was invited to")
+      for row, what in MEETINGS),
+    RatioRule("late_reports", "multi_agency", "ma_cp_reports", ("multi_agency.cp_reports.done",),
+              ("multi_agency.cp_reports.due",), ("reports_amber", "reports_red"), BELOW,
+              "{of} were submitted on time, below the trust's line of {amber} (red below {red}).",
+              "What gets in the way of conference reports being on time?",
+              "Conferences decide best with the school's account in front of them, in plain descriptive language.",
+              SCIE_MULTI, noun=" reports for child protection conferences"),
+    # Allegations about staff: red where the return's row holds only allegations that may meet the
+    # harm threshold (version 2); a question where it held every allegation, low-level concerns
+    # among them (version 1).
+    RatioRule("allegations_not_referred", "multi_agency", "ma_lado", LADO[1:], LADO[:1], (1.0, 1.0), BELOW,
+              "The school did not refer {of} to the LADO, against a line of every one referred ({amber}).",
+              "Why were these allegations not referred, and who made that decision?", LADO_LEARNING, KCSIE,
+              noun=" allegations about staff that may meet the harm threshold", counted=MISSED,
+              too_small="the allegations about staff that may meet the harm threshold received and referred",
+              too_small_question="Was every allegation about staff that may meet the harm threshold referred to the "
+                                 "LADO, and who decided?",
+              versions=tuple(v for v in VERSIONS if v >= HARM_THRESHOLD_FROM)),
+    RatioRule("allegations_not_referred", "multi_agency", "ma_lado", LADO[1:], LADO[:1], (1.0, 1.0), BELOW,
+              "The school did not refer {of} to the LADO, against a line of every one referred ({amber}). This "
+              "return's row counted every allegation, low-level concerns among them, so some may rightly have "
+              "stayed in school.",
+              "Did any of the allegations not referred meet the harm threshold, and who decided they need not go to "
+              "the LADO?",
+              "KCSIE: allegations that may meet the harm threshold are referred to the local authority designated "
+              "officer; low-level concerns are recorded and reviewed in school.", KCSIE,
+              noun=" allegations about staff", counted=MISSED, severity=NOTE,
+              too_small="the allegations about staff received and referred",
+              too_small_question="Was every allegation about staff that may meet the harm threshold referred to the "
+                                 "LADO, and who decided?",
+              versions=tuple(v for v in VERSIONS if v < HARM_THRESHOLD_FROM)),
+)
+
+
+# ---- rising rules: a count of children up in each of a school's last terms --------------------
+
+RISING_TERMS = 2  # the earlier terms a count is held against: it rose in each of them
+RISING_TERMS_WORDS = "two"
+
+
+@dataclass(frozen=True)
+class RisingRule:
+    """One row of ``RISING_RULES``: a count that rose in each of the school's last
+    ``RISING_TERMS`` terms (each returned, its count asked and filled), held against its own
+    earlier terms. A question: these counts have no better direction of their own."""
+
+    name: str
+    theme: str
+    indicator: str
+    measure: str
+    noun: str  # "pupils on a part-time timetable"
+    question: str
+    learning: str
+    source: Source
+
+    def __post_init__(self):
+        check_ids(self.name, themes=(self.theme,), indicators=(self.indicator,), measures=(self.measure,))
+        if INDICATORS_BY_ID[self.indicator].polarity != NO_JUDGEMENT:
+            raise RuleError(f"The gap rule {self.name!r}: a count with a better direction is held against a line, "
+                            "not against its own earlier terms.")
+
+
+def _rises(ranges: list[tuple[float, float]]) -> tuple[bool, bool]:
+    """Whether counts within these ranges (this term first, then each earlier term) could rise
+    term on term, and whether they must."""
+    oldest_first = ranges[::-1]
+    must = all(older[1] < newer[0] for older, newer in zip(oldest_first, oldest_first[1:]))
+    least = oldest_first[0][0]
+    for low, high in oldest_first[1:]:
+        least = max(low, least + 1)
+        if least > high:
+            return False, must
+    return True, must
+
+
+def _term_name(st: SchoolTerm) -> str:
+    return f"{st.term} {st.academic_year}"
+
+
+def walk_rising(ctx: Context, rows: tuple[RisingRule, ...]) -> list[Gap]:
+    """Every rising rule's gaps. A reader who must not see small numbers reads the counts only when
+    every one of them is shown to them, else the rise in words; and when what they can see leaves
+    open whether the counts rose, they are told the counts are too small to judge (said whether
+    they rose or not, so that it tells them nothing)."""
+    gaps = []
+    for st in ctx.returned():
+        index = term_index(st.academic_year, st.term)
+        terms = [st] + [ctx.school_term(st.urn, index - k) for k in range(1, RISING_TERMS + 1)]
+        if not all(t.returned for t in terms):
+            continue
+        for row in rows:
+            counts = [t.count(row.measure) for t in terms]
+            if any(c is None for c in counts):
+                continue
+            earlier = [_term_name(t) for t in terms[:0:-1]]  # oldest first
+            if ctx.data.suppress:
+                could, must = _rises([ctx.known_range(t, row.measure) for t in terms])
+                if could and not must:
+                    gaps.append(_too_small(st, row.theme, row.indicator, row.name,
+                                           f"the {row.noun} in {', '.join(earlier)} and this term", row.question,
+                                           row.learning, row.source))
+                    continue
+            if not all(older < newer for older, newer in zip(counts[1:], counts)):
+                continue
+            if all(_shown(ctx, t, c, row.measure) for t, c in zip(terms, counts)):
+                said = ", ".join(f"{_n(c)} in {_term_name(t)}" for t, c in zip(terms[:0:-1], counts[:0:-1]))
+                finding = (f"The number of {row.noun} rose in each of the last {RISING_TERMS_WORDS} terms: {said}, "
+                           f"{_n(counts[0])} this term.")
+            else:
+                finding = (f"The number of {row.noun} rose in each of the last {RISING_TERMS_WORDS} terms, from "
+                           f"{' to '.join(earlier)} to this term; some of the counts are not shown, to protect small "
+                           "numbers.")
+            gaps.append(_gap(st, row.theme, row.indicator, row.name, "note", finding, row.question, row.learning,
+                             row.source))
+    return gaps
+
+
+OUT_OF_SIGHT = ("The reviews warn that exclusion, a reduced timetable or leaving school can put a young person out of "
+                "sight of the adults who would notice harm.")
+
+RISING_RULES: tuple[RisingRule, ...] = (
+    RisingRule("rising_part_time", "adolescents", "part_time", "inclusion.part_time_timetable",
+               "pupils on a part-time timetable",
+               "Why are more pupils on part-time timetables, who reviews each one, and when do they return to full "
+               "time?", OUT_OF_SIGHT, SCIE_ADOLESCENTS),
+    RisingRule("rising_suspensions", "adolescents", "suspensions", "inclusion.suspended", "pupils suspended",
+               "What lies behind the rise in suspensions, and who checks on each pupil's safety while they are out "
+               "of school?", OUT_OF_SIGHT, SCIE_ADOLESCENTS),
+    RisingRule("rising_home_education", "adolescents", "ehe", "inclusion.ehe_removals",
+               "pupils removed from roll for elective home education",
+               "Why are more families taking their children off roll to educate them at home, and was the local "
+               "authority told about each one before they left?", OUT_OF_SIGHT, SCIE_ADOLESCENTS),
+)
+
+
+def _walked(name: str, rows: tuple, walk: Callable) -> Rule:
+    """The rule made of the rows of that name."""
+    mine = tuple(r for r in rows if r.name == name)
+    if not mine:
+        raise RuleError(f"No row of the gap rules is called {name!r}.")
+    measures = tuple(dict.fromkeys(m for r in mine for m in getattr(r, "part", ()) + getattr(r, "whole", ()) +
+                                   ((r.measure,) if hasattr(r, "measure") else ())))
+    return Rule(name, lambda ctx: walk(ctx, mine), tuple(dict.fromkeys(r.theme for r in mine)),
+                tuple(dict.fromkeys(x for r in mine for x in (r.indicator, getattr(r, "joined", "")) if x)), measures,
+                tuple(dict.fromkeys(t for r in mine for t in getattr(r, "thresholds", ()))), mine)
+
+
+training_below_threshold = _walked("training_below_threshold", RATIO_RULES, walk_ratios)
+neglect_drift = _walked("neglect_drift", RATIO_RULES, walk_ratios)
+chronologies_not_reviewed = _walked("chronologies_not_reviewed", RATIO_RULES, walk_ratios)
+meetings_without_school = _walked("meetings_without_school", RATIO_RULES, walk_ratios)
+late_reports = _walked("late_reports", RATIO_RULES, walk_ratios)
+allegations_not_referred = _walked("allegations_not_referred", RATIO_RULES, walk_ratios)
+rising_part_time = _walked("rising_part_time", RISING_RULES, walk_rising)
+rising_suspensions = _walked("rising_suspensions", RISING_RULES, walk_rising)
+rising_home_education = _walked("rising_home_education", RISING_RULES, walk_rising)
+
+
+# ---- rules written as functions ----------------------------------------------------------------
 
 def months_before(end: date, when: date) -> int:
     """Whole months from ``when`` to ``end``."""
@@ -183,7 +555,7 @@ def _years_before(d: date | None, end: date) -> float | None:
     return None if d is None else (end - d).days / 365.25
 
 
-@rule
+@rule(themes=("workforce",), indicators=("dsl_training",), thresholds=("dsl_full_years", "dsl_refresher_years"))
 def dsl_training_out_of_date(ctx: Context) -> list[Gap]:
     gaps = []
     for st in ctx.returned():
@@ -215,7 +587,7 @@ def dsl_training_out_of_date(ctx: Context) -> list[Gap]:
     return gaps
 
 
-@rule
+@rule(themes=("workforce",), indicators=("dsl_named",))
 def no_dsl_named(ctx: Context) -> list[Gap]:
     return [
         _gap(st, "workforce", "dsl_named", "no_dsl_named", "red",
@@ -226,7 +598,7 @@ def no_dsl_named(ctx: Context) -> list[Gap]:
     ]
 
 
-@rule
+@rule(themes=("workforce",), indicators=("designated_teacher",), measures=(LOOKED_AFTER,))
 def no_designated_teacher(ctx: Context) -> list[Gap]:
     """Looked-after children on roll and no designated teacher for them named on the return."""
     gaps = []
@@ -252,7 +624,8 @@ GOVERNANCE_DATES = (
 )
 
 
-@rule
+@rule(themes=("workforce",), indicators=tuple(g[2] for g in GOVERNANCE_DATES),
+      measures=tuple(g[0] for g in GOVERNANCE_DATES), thresholds=("governance_months",))
 def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
     gaps = []
     months = ctx.t["governance_months"]
@@ -278,59 +651,11 @@ def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
     return gaps
 
 
+
+
 # ---- Neglect ------------------------------------------------------------------------------
 
-@rule
-def neglect_drift(ctx: Context) -> list[Gap]:
-    gaps = []
-    for st in ctx.returned():
-        flags, drift = st.count("neglect.active_flags"), st.count("neglect.monitoring_only_2_terms")
-        if not flags or drift is None:
-            continue
-        def level(share: float) -> str | None:
-            return "red" if share >= ctx.t["drift_red"] else "amber" if share >= ctx.t["drift_amber"] else None
-        question = "What would move these children on to early help or a referral, and who decides?"
-        learning = ("The reviews found neglect builds up slowly and professionals get used to it; monitoring "
-                    "without a plan lets it drift.")
-        if _unsure(ctx, st, level, _share_range(ctx, st, DRIFT, FLAGS)):
-            gaps.append(_too_small(st, "neglect", "neglect_drift", "neglect_drift",
-                                   "the flagged children monitored in school only", question, learning, SCIE_NEGLECT))
-            continue
-        sev = level(drift / flags)
-        if sev:
-            gaps.append(_gap(st, "neglect", "neglect_drift", "neglect_drift", sev,
-                             f"{_of(ctx, st, drift, flags, ' children with a neglect flag', DRIFT, FLAGS)} have "
-                             "been monitored in "
-                             "school only for two terms or more.", question, learning, SCIE_NEGLECT))
-    return gaps
-
-
-@rule
-def chronologies_not_reviewed(ctx: Context) -> list[Gap]:
-    gaps = []
-    for st in ctx.returned():
-        flags, done = st.count("neglect.active_flags"), st.count("neglect.chronology_reviewed")
-        if not flags or done is None:
-            continue
-        def level(share: float) -> str | None:
-            return level_below(share, ctx.t["chronology_amber"], ctx.t["chronology_red"])
-        question = "How does the DSL see the pattern for a flagged child if the chronology is not reviewed?"
-        learning = ("Poor use of chronologies was a recurring finding: single incidents looked minor while the "
-                    "pattern was serious.")
-        if _unsure(ctx, st, level, _share_range(ctx, st, REVIEWED, FLAGS)):
-            gaps.append(_too_small(st, "neglect", "neglect_chronology", "chronologies_not_reviewed",
-                                   "the chronologies reviewed", question, learning, COMPLEXITY))
-            continue
-        sev = level(done / flags)
-        if sev:
-            gaps.append(_gap(st, "neglect", "neglect_chronology", "chronologies_not_reviewed", sev,
-                             "Chronologies were reviewed this term for "
-                             f"{_of(ctx, st, done, flags, ' flagged children', REVIEWED, FLAGS)}.",
-                             question, learning, COMPLEXITY))
-    return gaps
-
-
-@rule
+@rule(themes=("neglect",), indicators=("neglect_absent",), measures=(ABSENT, *PLANS))
 def absent_without_early_help(ctx: Context) -> list[Gap]:
     gaps = []
     for st in ctx.returned():
@@ -360,7 +685,8 @@ def absent_without_early_help(ctx: Context) -> list[Gap]:
     return gaps
 
 
-@rule
+@rule(themes=("neglect",), indicators=("sw_persistent_absence",),
+      measures=(*SW, *SW_ABSENT, ROLL_ID, ABSENT_PUPILS), thresholds=("sw_absence_times",))
 def social_worker_absence(ctx: Context) -> list[Gap]:
     """Children with a social worker persistently absent more often than the school's pupils as a
     whole, by more than the trust's chosen multiple and beyond what chance would explain for so
@@ -414,85 +740,10 @@ def _outcomes(ctx: Context, st: SchoolTerm, outcome: Callable, part_ids: tuple[s
     return {bool(x) for share in shares for x in outcome(part[possible], whole[possible], share)}
 
 
+
 # ---- Multi-agency working ------------------------------------------------------------------
 
-@rule
-def meetings_without_school(ctx: Context) -> list[Gap]:
-    gaps = []
-    for st in ctx.returned():
-        for row, what in (("cp_conferences", "child protection conferences"), ("strategy", "strategy meetings")):
-            due_id, done_id = f"multi_agency.{row}.due", f"multi_agency.{row}.done"
-            due, done = st.count(due_id), st.count(done_id)
-            if not due or done is None:
-                continue
-            sev = level_below(done / due, ctx.t["attendance_amber"], ctx.t["attendance_red"])
-            if sev:
-                gaps.append(_gap(st, "multi_agency", f"ma_{row}", "meetings_without_school", sev,
-                                 f"The school attended {_of(ctx, st, done, due, f' {what} it was invited to', (done_id,), (due_id,))}.",
-                                 f"Who goes to {what} for the school, and what happens when they cannot?",
-                                 "The reviews ask for an education representative at every conference and "
-                                 "strategy discussion.", SCIE_MULTI))
-    return gaps
-
-
-@rule
-def late_reports(ctx: Context) -> list[Gap]:
-    gaps = []
-    for st in ctx.returned():
-        due, done = st.count("multi_agency.cp_reports.due"), st.count("multi_agency.cp_reports.done")
-        if not due or done is None:
-            continue
-        sev = level_below(done / due, ctx.t["reports_amber"], ctx.t["reports_red"])
-        if sev:
-            gaps.append(_gap(st, "multi_agency", "ma_cp_reports", "late_reports", sev,
-                             f"{_of(ctx, st, done, due, ' reports for child protection conferences', REPORTS_DONE, REPORTS_DUE)} "
-                             "were submitted on time.",
-                             "What gets in the way of conference reports being on time?",
-                             "Conferences decide best with the school's account in front of them, in plain "
-                             "descriptive language.", SCIE_MULTI))
-    return gaps
-
-
-@rule
-def allegations_not_referred(ctx: Context) -> list[Gap]:
-    """Red where the return's row holds only allegations that may meet the harm threshold (version
-    2); a question where it held every allegation, low-level concerns among them (version 1)."""
-    gaps = []
-    for st in ctx.returned():
-        due, done = st.count("multi_agency.lado.due"), st.count("multi_agency.lado.done")
-        if not due or done is None:
-            continue
-        harm = (st.version or HARM_THRESHOLD_FROM) >= HARM_THRESHOLD_FROM
-        what = "allegations about staff that may meet the harm threshold" if harm else "allegations about staff"
-        learning = ("KCSIE: allegations that may meet the harm threshold are referred to the local authority "
-                    "designated officer.")
-        seen_due, seen_done = ctx.known_range(st, LADO[0]), ctx.known_range(st, LADO[1])
-        if ctx.data.suppress and (seen_done[1] < seen_due[0]) != (seen_done[0] < seen_due[1]):
-            gaps.append(_too_small(st, "multi_agency", "ma_lado", "allegations_not_referred",
-                                   f"the {what} received and referred",
-                                   "Was every allegation about staff that may meet the harm threshold referred to "
-                                   "the LADO, and who decided?", learning, KCSIE))
-            continue
-        if done >= due:
-            continue
-        # The count not referred is a difference: shown only if it gives nothing away, else in words.
-        finding = f"The school did not refer {_of(ctx, st, due - done, due, f' {what}', LADO, LADO[:1])} to the LADO."
-        if harm:
-            gaps.append(_gap(st, "multi_agency", "ma_lado", "allegations_not_referred", "red", finding,
-                             "Why were these allegations not referred, and who made that decision?", learning, KCSIE))
-        else:
-            gaps.append(_gap(st, "multi_agency", "ma_lado", "allegations_not_referred", "note",
-                             f"{finding} This return's row counted every allegation, low-level concerns among "
-                             "them, so some may rightly have stayed in school.",
-                             "Did any of the allegations not referred meet the harm threshold, and who decided "
-                             "they need not go to the LADO?",
-                             "KCSIE: allegations that may meet the harm threshold are referred to the local "
-                             "authority designated officer; low-level concerns are recorded and reviewed in "
-                             "school.", KCSIE))
-    return gaps
-
-
-@rule
+@rule(themes=("multi_agency",), indicators=("escalation",), measures=NOT_ACCEPTED + ESCALATED)
 def not_accepted_never_escalated(ctx: Context) -> list[Gap]:
     gaps = []
     for st in ctx.returned():
@@ -513,7 +764,7 @@ def not_accepted_never_escalated(ctx: Context) -> list[Gap]:
 
 # ---- Statistical differences (no judgement) and identification ------------------------------
 
-@rule
+@rule(themes=tuple(THEMES_BY_ID), indicators=tuple(INDICATORS_BY_ID))
 def statistical_outliers(ctx: Context) -> list[Gap]:
     """Beyond the 99.8% funnel limit on an indicator with no polarity: a question, not a failing."""
     gaps = []
@@ -537,7 +788,8 @@ def statistical_outliers(ctx: Context) -> list[Gap]:
 def _outlier_finding(ind, r, side: str, fmt) -> str:
     chance = "beyond what chance would explain for a school this size."
     group = getattr(r, "group", TRUST)
-    against = "the trust's" if group == TRUST else f"the trust's {group.lower()} schools'"
+    against = ("the trust's" if group == TRUST else f"England's {ENGLAND_GROUPS[group].lower()} schools'"
+               if is_england(group) else f"the trust's {group.lower()} schools'")
     target = getattr(r, "target", r.trust)
     return (f"{ind.label}: {fmt(r.value)} ({_n(r.numerator)} of {_n(r.denominator)}), {side} than {against} "
             f"{fmt(target)}, {chance}")
@@ -556,7 +808,9 @@ def _older_pupils(ctx: Context, st: SchoolTerm) -> bool:
     return (st.count("about.pupils_on_roll") or 0) >= ctx.t["large_school"]
 
 
-@rule
+@rule(themes=("adolescents",), indicators=("exploitation_concerns", "child_on_child_concerns"),
+      measures=(ROLL_ID, "referrals.cse.concerns", "referrals.cce.concerns", "referrals.child_on_child.concerns"),
+      thresholds=("large_school",))
 def no_exploitation_identified(ctx: Context) -> list[Gap]:
     gaps = []
     for urn, year_rows in ctx.year_so_far().items():
@@ -577,9 +831,62 @@ def no_exploitation_identified(ctx: Context) -> list[Gap]:
     return gaps
 
 
+# ---- Adolescents: children out of sight ------------------------------------------------------
+
+MISSING_LEARNING = ("Going missing is a warning sign and a route into exploitation; the reviews ask that what a school "
+                    "knows is passed to those who can act on it.")
+
+
+@rule(themes=("adolescents",), indicators=("missing_concerns",), measures=(MISSING_CONCERNS, *MISSING_ROUTES))
+def missing_without_referral(ctx: Context) -> list[Gap]:
+    """Children with a concern about going missing from home or care recorded this term, and none
+    of them referred anywhere: a question, since some episodes are rightly handled in school."""
+    gaps = []
+    for st in ctx.returned():
+        concerns, referred = st.count(MISSING_CONCERNS), _total(st, MISSING_ROUTES)
+        if not concerns or referred is None or referred > 0:
+            continue
+        if ctx.data.suppress and ctx.known_range(st, MISSING_CONCERNS)[0] < 1:
+            continue  # a count this reader cannot see at all: raising it would say it is not 0
+        children = f"{_n(concerns)} {'child' if concerns == 1 else 'children'}" \
+            if _shown(ctx, st, concerns, MISSING_CONCERNS) else "children"
+        gaps.append(_gap(st, "adolescents", "missing_concerns", "missing_without_referral", "note",
+                         f"The school recorded a concern about going missing from home or care for {children} this "
+                         "term and made no referral to early help, children's social care, police, Prevent or "
+                         "health; the trust asks whenever none is made.",
+                         "Who was told about each child who went missing, and was a return home interview offered?",
+                         MISSING_LEARNING, SCIE_ADOLESCENTS))
+    return gaps
+
+
+@rule(themes=("adolescents",), indicators=("cme",), measures=(CME,))
+def children_missing_education(ctx: Context) -> list[Gap]:
+    """Children reported to the local authority as missing education: a question whenever there
+    are any (reporting them is right; where they are now is the question)."""
+    gaps = []
+    for st in ctx.returned():
+        reported = st.count(CME)
+        if not reported:
+            continue
+        if ctx.data.suppress and ctx.known_range(st, CME)[0] < 1:
+            continue  # a count this reader cannot see at all: raising it would say it is not 0
+        if _shown(ctx, st, reported, CME):
+            who = f"{_n(reported)} {'child was' if reported == 1 else 'children were'}"
+        else:
+            who = "Children were"
+            reported = None
+        finding = (f"{who} reported to the local authority as missing education this term"
+                   f"{'' if reported else ' (how many is not shown, to protect small numbers)'}; the trust asks "
+                   "about any child reported.")
+        gaps.append(_gap(st, "adolescents", "cme", "children_missing_education", "note", finding,
+                         "Where are the children reported missing education now, and does the school hear what the "
+                         "local authority's search found?", MISSING_LEARNING, SCIE_ADOLESCENTS))
+    return gaps
+
+
 # ---- Oversight and data quality ------------------------------------------------------------
 
-@rule
+@rule(themes=("oversight",), indicators=("return",), thresholds=("return_due_days",))
 def missing_or_late_return(ctx: Context) -> list[Gap]:
     gaps = []
     for st in ctx.expected():
@@ -596,7 +903,7 @@ def missing_or_late_return(ctx: Context) -> list[Gap]:
     return gaps
 
 
-@rule
+@rule(themes=("oversight",), indicators=("completeness",), thresholds=("blank_share",))
 def many_blanks(ctx: Context) -> list[Gap]:
     gaps = []
     for st in ctx.returned():
@@ -609,7 +916,7 @@ def many_blanks(ctx: Context) -> list[Gap]:
     return gaps
 
 
-@rule
+@rule(themes=("oversight",), indicators=("change",))
 def unexplained_change(ctx: Context) -> list[Gap]:
     gaps = []
     for st in ctx.returned():
@@ -623,6 +930,39 @@ def unexplained_change(ctx: Context) -> list[Gap]:
                              "A sudden change can be the first sign of a problem, or of a recording change.",
                              COMPLEXITY))
     return gaps
+
+
+# ---- every rule, in one list -------------------------------------------------------------------
+
+RULES: tuple[Rule, ...] = (
+    # Workforce, leadership and KCSIE
+    training_below_threshold, dsl_training_out_of_date, no_dsl_named, no_designated_teacher,
+    governance_checks_out_of_date,
+    # Neglect
+    neglect_drift, chronologies_not_reviewed, absent_without_early_help, social_worker_absence,
+    # Multi-agency working
+    meetings_without_school, late_reports, allegations_not_referred, not_accepted_never_escalated,
+    # Statistical differences (no judgement) and identification
+    statistical_outliers, no_exploitation_identified,
+    # Adolescents: children out of sight
+    missing_without_referral, rising_part_time, rising_suspensions, rising_home_education,
+    children_missing_education,
+    # Oversight and data quality
+    missing_or_late_return, many_blanks, unexplained_change,
+)
+RULES_BY_NAME = {r.name: r for r in RULES}
+
+
+def _check_registered() -> None:
+    """Every rule registered once, and every row belongs to a registered rule."""
+    if len(RULES_BY_NAME) != len(RULES):
+        raise RuleError("A gap rule is registered twice.")
+    for row in RATIO_RULES + RISING_RULES:
+        if row.name not in RULES_BY_NAME or row not in RULES_BY_NAME[row.name].rows:
+            raise RuleError(f"The gap rule row {row.name!r} ({row.indicator}) is not registered in RULES.")
+
+
+_check_registered()
 
 
 def find_gaps(ctx: Context) -> list[Gap]:

@@ -19,14 +19,14 @@ import re
 import numpy as np
 import pandas as pd
 
-from analysis.compare import ALONE, TRUST
+from analysis.compare import ALONE, TRUST, is_england
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, SHARE
 from loaders.registry import MEASURES_BY_ID
 from analysis.rates import with_changes
 from analysis.suppression import NOT_SHOWN, fewer_than, suppress_counts, suppression_threshold
 
 NOTE_COLUMNS = {"numerator": "numerator_note", "denominator": "denominator_note"}
-REST = "rest"  # the schools pooled by the trust's figure but by no phase's
+REST = "rest"  # the schools pooled by the trust's figure but by no phase's (England's figure pools none)
 LIMIT_COLUMNS = ("target", "expected", "lower_95", "upper_95", "lower_998", "upper_998")
 
 
@@ -82,7 +82,8 @@ def hide_small(compared: pd.DataFrame, threshold: int | None = None) -> pd.DataF
     # figure it is compared with, so either, hidden, takes them too; and where a school sits
     # against its limits would narrow a hidden count (below the line at this base means fewer
     # than so many), so a hidden count takes its position with it.
-    by_trust = exposed & (out["group"] == TRUST) if "group" in out else exposed  # a phase keeps its own line
+    # a phase keeps its own line, and England's for a phase is public
+    by_trust = exposed & (out["group"] == TRUST) if "group" in out else exposed
     gone = (hidden_den | by_trust).to_numpy(dtype=bool)
     out.loc[gone, [c for c in LIMIT_COLUMNS if c in out]] = np.nan
     if "position" in out:
@@ -122,9 +123,10 @@ def linked_counts(compared: pd.DataFrame, threshold: int) -> tuple[dict[tuple, s
     pools = pools[pools["denominator"] > 0]
     # The trust's figure pools every school; a phase's figure, drawn as the line its schools are
     # compared with, pools that phase's. Their totals are known alike; held as a partition (each
-    # phase, and the rest) they say the same and keep each count in one sum.
-    part = pools["group"].where(~pools["group"].isin(["", TRUST, ALONE]), REST) if "group" in pools \
-        else pd.Series(REST, index=pools.index)
+    # phase, and the rest) they say the same and keep each count in one sum. England's figure for a
+    # phase is published and pools none of the trust's counts: its schools are in the rest.
+    part = pools["group"].where(~pools["group"].isin(["", TRUST, ALONE]) & ~pools["group"].map(is_england), REST) \
+        if "group" in pools else pd.Series(REST, index=pools.index)
     pools = pools.assign(_part=part)
     at = position.reindex(pd.MultiIndex.from_arrays([pools["urn"], pools["term_index"]])).to_numpy()
     keys = ["indicator", "term_index", "_part"]

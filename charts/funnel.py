@@ -1,5 +1,6 @@
 """A funnel plot for one indicator and term: each school's value against its size, inside the
-limits chance alone would give around the trust's pooled value."""
+limits chance alone would give around its comparison group's figure (the trust's schools of its
+phase, the whole trust, or England's schools of its phase where the trust has too few)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.compare import ALONE, TRUST as WHOLE_TRUST
+from analysis.compare import ALONE, TRUST as WHOLE_TRUST, is_england, yardstick
 from analysis.funnel import drawn_limits
 from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, PER_100
 from charts import Chart
@@ -25,8 +26,12 @@ POSITION_WORDS = {
 
 
 def _style(position: str, polarity: str) -> tuple[str, str]:
-    """(colour, marker symbol): traffic lights only when the indicator has a polarity."""
-    if not position or position == "within":
+    """(colour, marker symbol): traffic lights only when the indicator has a polarity. A school not
+    placed (no yardstick like it) is a grey open diamond, so it never reads as within a group's lines
+    it happens to sit beside."""
+    if not position:
+        return ENGLAND, "diamond-open"
+    if position == "within":
         return INK, "circle-open"
     high = position.startswith("above")
     if polarity == "none":
@@ -105,7 +110,7 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
         "Value": ["not shown" if (n or d) else fmt_value(v, ind.unit)
                   for v, n, d in zip(listed["value"], notes["numerator"], notes["denominator"])],
         "Trust": [fmt_value(v, ind.unit) for v in listed["trust"]],
-        "Compared with": [_compared_with(g) for g in listed.get("group", pd.Series("", index=listed.index))],
+        "Compared with": [yardstick(g, indicator) for g in listed.get("group", pd.Series("", index=listed.index))],
         "Against the trust": [POSITION_WORDS[p] for p in listed["position"]],
     })
     return Chart(fig, table, _summary(ind, data, names, trust))
@@ -122,16 +127,6 @@ def _limit_lines(target: float, spread: float, bases: np.ndarray, unit: str):
         lo, hi = drawn_limits(np.full(grid.shape, target), grid, level, per_100, spread)
         yield f"lower_{tag}", (grid, lo), dash, word
         yield f"upper_{tag}", (grid, hi), dash, word
-
-
-def _compared_with(group) -> str:
-    if group == WHOLE_TRUST:
-        return "the whole trust"
-    if not isinstance(group, str) or not group:
-        return "not compared"
-    if group == ALONE:
-        return "no school like it in the trust"
-    return f"{group} schools in the trust"
 
 
 def _chance_range(data: pd.DataFrame, unit: str, shown: bool) -> list[str]:
@@ -157,6 +152,10 @@ def _summary(ind, data, names, trust) -> str:
     pooled_from = int(data["trust_schools"].max()) if "trust_schools" in data and data["trust_schools"].notna().any() \
         else len(data)
     text = f"{ind.label}: the trust's figure is {fmt_value(trust, ind.unit)}, pooled across {pooled_from} schools."
+    national = data[data["group"].map(is_england)] if "group" in data else data.iloc[:0]
+    for r in national.itertuples():
+        text += (f" {names.get(r.urn, r.urn)}, with too few schools like it in the trust, is held against "
+                 f"{yardstick(r.group, ind.id)}.")
     if out.empty:
         return text + " Every school is within the range chance alone would give."
     parts = [f"{names.get(r.urn, r.urn)} {POSITION_WORDS[r.position].split(' (')[0]}" for r in out.itertuples()]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.benchmarks import england
-from analysis.indicators import HIGHER_BETTER, INDICATORS, LOWER_BETTER, PER_100
+from analysis.benchmarks import england, phase_figures
+from analysis.indicators import HIGHER_BETTER, INDICATORS, INDICATORS_BY_ID, LOWER_BETTER, PER_100
 from analysis.themes import THEMES, THEMES_BY_ID
 from analysis.thresholds import THRESHOLDS
 from pages import common
@@ -42,9 +42,14 @@ each school's phase (Primary, Secondary, All-through, Special, Alternative provi
 leader sets it on the Schools page), a school is compared with the trust's schools of its own
 phase: its expected figure is its size times their pooled figure, and the lines are drawn around
 that, one set of lines for each phase on the chart. A phase with fewer than three schools in the
-trust has no fair yardstick, so its schools are not placed on the funnel (the table says "no
-school like it in the trust"); a school whose phase is not recorded is compared with the whole
-trust, and the table says so.
+trust has no fair yardstick among the trust's own schools. Where England publishes a figure for
+schools of that phase on the same measure, the school is set beside England's instead: its
+expected figure is its size times England's figure for its phase, the lines are drawn around
+that by the same method, and the table names England's figure and the year it covers (see
+below). England's figure is a published one: the school's counts still count in the trust's
+figure, and in no phase's. Where England publishes no such figure, the school is not placed on
+the funnel (the table says "no school like it in the trust"). A school whose phase is not
+recorded is compared with the whole trust, and the table says so.
 
 **Real differences between schools.** Even among schools of one phase, intake and area make real
 differences that chance alone does not. With 20 or more schools compared, the dashboard measures
@@ -85,9 +90,24 @@ for ind in INDICATORS:
         "England": bench[1].citation if bench else "",
     })
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-st.caption("England's suspension and permanent exclusion figures count suspensions and exclusions in a year "
-           "per 100 pupils; the dashboard shows a third of them beside pupils suspended or excluded in a "
-           "term, so read them as a rough guide, not a like-for-like comparison.")
+st.caption("England's permanent exclusion figures count exclusions in a year per 100 pupils; the dashboard "
+           "shows a third of them beside pupils excluded in a term, so read them as a rough guide, not a "
+           "like-for-like comparison.")
+
+st.subheader("England's figures for one phase")
+st.markdown("Used only for a school the trust has fewer than three schools like, on the measures below. Where "
+            "no figure is listed for a phase and a measure, the dashboard holds no published one, and such a "
+            "school is not placed on that measure.")
+st.dataframe(pd.DataFrame([{
+    "Indicator": INDICATORS_BY_ID[ind_id].label, "Phase": bench.phase,
+    "England": f"{value:.3g}" if INDICATORS_BY_ID[ind_id].unit == PER_100 else f"{value:.1%}",
+    "Unit": "per 100 pupils a term" if INDICATORS_BY_ID[ind_id].unit == PER_100 else "share of pupils",
+    "Covers": bench.period, "Source": bench.source, "How it is counted": bench.definition,
+} for ind_id, value, bench in phase_figures()]),
+    hide_index=True, width="stretch")
+st.caption("Permanent exclusions are counted over a year; a third of England's yearly rate is set beside a "
+           "term's. England's count of pupils with one or more suspensions in a year is no termly figure (a pupil "
+           "suspended in two terms counts once), so pupils suspended in a term are not set beside it.")
 
 st.subheader("The lines the gap list draws")
 current = common.thresholds()

@@ -10,6 +10,7 @@ import streamlit as st
 
 from analysis import challenges as board
 from analysis.benchmarks import england
+from analysis.compare import ENGLAND_GROUPS, is_england
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID
 from analysis.themes import THEMES_BY_ID
 from charts.funnel import funnel_plot
@@ -72,6 +73,9 @@ def indicator_section(theme_id: str, year: str, term: str, urns: list[str]) -> N
                                   england=bench[0] if bench else None), key=f"trend_{chosen}")
     if bench:
         st.caption(f"England: {bench[1].citation}.")
+    for group in sorted(g for g in now["group"].dropna().unique() if is_england(g)):
+        st.caption(f"Held against England's figure for {ENGLAND_GROUPS[group].lower()} schools, the trust having "
+                   f"fewer than three like them: {england(chosen, ENGLAND_GROUPS[group])[1].citation}.")
 
 
 def gap_section(gaps: pd.DataFrame, year: str, term: str, items: pd.DataFrame) -> None:

@@ -15,7 +15,8 @@ import pandas as pd
 
 import settings
 from analysis.dataset import Unavailable, chosen_term, open_database
-from analysis.benchmarks import england
+from analysis.benchmarks import england, phase_figures
+from analysis.compare import yardstick
 from analysis.challenges import closed_since, still_open, for_reader, for_term, raised_terms, with_state
 from analysis.context import Context, Dataset, restrict
 from analysis.dataset import load_dataset
@@ -226,7 +227,8 @@ def _section(theme: Theme, ctx: Context, gaps: pd.DataFrame, thresholds: dict | 
     return Section(theme, charts, gaps[gaps["theme"] == theme.id].reset_index(drop=True), table)
 
 
-MEASURE_COLUMNS = ["Measure", "School", "URN", "Count", "Base", "Value", "Unit", "Trust", "Against the trust"]
+MEASURE_COLUMNS = ["Measure", "School", "URN", "Count", "Base", "Value", "Unit", "Trust", "Against the trust",
+                   "Compared with"]
 
 
 def _measure_rows(ind, now: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
@@ -243,6 +245,7 @@ def _measure_rows(ind, now: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame
             "Value": "not shown" if hidden else _number(r.value, 4),
             "Unit": "per 100 pupils" if ind.unit == PER_100 else "share (1 = 100%)",
             "Trust": _number(r.trust, 4), "Against the trust": POSITION_WORDS.get(getattr(r, "position", ""), ""),
+            "Compared with": yardstick(getattr(r, "group", ""), ind.id) if ind.funnel else "",
         })
     return pd.DataFrame(rows, columns=MEASURE_COLUMNS)
 
@@ -278,8 +281,15 @@ def methods(pack: Pack) -> list[str]:
     lines = [
         "Each school's figure is its own count divided by its base (pupils on roll, or the children "
         "or staff counted), from the newest version of its return for the term.",
-        "The trust's figure pools every school's counts; schools are compared with it on funnel "
-        "plots, whose 95% and 99.8% limits show the range chance alone would give a school of that size.",
+        "The trust's figure pools every school's counts. Schools are placed on funnel plots, whose 95% "
+        "and 99.8% limits show the range chance alone would give a school of that size around the "
+        "figure it is held against.",
+        "Each school is held against schools like it: the trust's schools of its phase when there are "
+        "three or more with figures that term; where there are fewer, England's published figure for "
+        "schools of its phase, where one exists for the measure (its source and year are named beside "
+        "the school); otherwise the school is not placed. A school whose phase is not recorded is held "
+        "against the whole trust. The 'Compared with' column says which.",
+        "England's figures for one phase: " + "; ".join(sorted({b.citation for _, _, b in phase_figures()})) + ".",
         "Measures with a better direction (training, checks in date) are red or amber against the "
         "trust's thresholds; counts of concerns, flags and referrals have none, and a difference is "
         "shown only as higher or lower than the trust, as a question to ask.",

@@ -41,7 +41,7 @@ def clean_values(pupils: int = 800, year: str = YEAR, term: str = TERM) -> dict[
     v["referrals.neglect.escalated"] = 1
     v.update({"inclusion.persistently_absent": pupils // 6, "inclusion.severely_absent": pupils // 60,
               "inclusion.suspended": pupils // 40, "inclusion.permanently_excluded": 0,
-              "inclusion.part_time_timetable": 2, "inclusion.alternative_provision": 2, "inclusion.cme_reported": 1,
+              "inclusion.part_time_timetable": 2, "inclusion.alternative_provision": 2, "inclusion.cme_reported": 0,
               "inclusion.ehe_removals": 1, "inclusion.sw_persistently_absent": 5, "inclusion.private_fostering": 0})
     for row in ("cp_conferences", "cp_reports", "core_groups", "cin_meetings", "strategy", "early_help_reviews",
                 "peps", "lado", "low_level"):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from analysis import funnel
-from analysis.compare import PHASES
+from analysis.compare import ENGLAND_GROUPS, PHASES
 from analysis.dataset import load_dataset
 from analysis.indicators import INDICATORS_BY_ID
 from charts.funnel import funnel_plot
@@ -53,7 +53,7 @@ def test_json_is_one_object_per_indicator_and_school_in_the_promised_shape(lates
     assert {(r["indicator"], r["urn"]) for r in latest} == set(zip(placed["indicator"], placed["urn"]))
     for r in latest:
         assert list(r) == KEYS
-        assert r["group"] in ("trust", *PHASES) and r["verdict"] in funnel.POSITIONS
+        assert r["group"] in ("trust", *PHASES, *ENGLAND_GROUPS) and r["verdict"] in funnel.POSITIONS
         assert isinstance(r["numerator"], int) and isinstance(r["denominator"], int) and r["denominator"] > 0
         assert r["lower_998"] <= r["lower_95"] <= r["upper_95"] <= r["upper_998"]
         ind = INDICATORS_BY_ID[r["indicator"]]
@@ -69,7 +69,8 @@ def test_the_limits_are_the_lines_the_chart_draws_at_each_schools_base(latest, d
     year, term = dataset.latest_term()
     c = dataset.compared
     now = c[c["term_index"] == term_index(year, term)]
-    for indicator in ("neglect_flags", "persistent_absence", "training_prevent", "ma_cp_conferences"):
+    for indicator in ("neglect_flags", "persistent_absence", "training_prevent", "ma_cp_conferences",
+                      "permanent_exclusions"):
         figure = funnel_plot(now[now["indicator"] == indicator], dataset.school_names, indicator).figure
         lines = {t.meta: (t.x, t.y) for t in figure.data if t.meta}
         rows = [r for r in latest if r["indicator"] == indicator]
@@ -78,6 +79,14 @@ def test_the_limits_are_the_lines_the_chart_draws_at_each_schools_base(latest, d
             for key in ("lower_998", "lower_95", "upper_95", "upper_998"):
                 drawn = np.interp(r["denominator"], *lines[f"{r['group']}|{key}"])
                 assert drawn == pytest.approx(r[key], rel=1e-12, abs=1e-12)
+
+
+def test_the_sample_special_school_is_held_against_englands_special_schools(latest):
+    # the sample trust's one special school: too few like it in the trust, so England's figure for
+    # special schools where there is one (permanent exclusions), and not placed where there is none
+    special = {r["indicator"]: r for r in latest if r["urn"] == "990011"}
+    assert special["permanent_exclusions"]["group"] == "England (special)"
+    assert "persistent_absence" not in special and "neglect_flags" not in special
 
 
 def test_the_issues_ten_expected_reads_as_phes_limits(latest):

@@ -28,7 +28,7 @@ def test_a_clean_trust_raises_nothing(trust):
     assert g.find_gaps(ctx) == []
 
 
-@pytest.mark.parametrize("fn", g.RULES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("fn", g.RULES, ids=lambda r: r.name)
 def test_no_rule_fires_on_clean_schools(trust, fn):
     assert fn(three_clean(trust).context()) == []
 

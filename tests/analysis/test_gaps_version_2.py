@@ -56,14 +56,15 @@ def test_an_allegation_that_may_meet_the_harm_threshold_not_referred_is_red(trus
     (found,) = g.allegations_not_referred(ctx)
     assert (found.urn, found.severity, found.theme, found.indicator) == ("100001", "red", "multi_agency", "ma_lado")
     assert found.finding == ("The school did not refer 1 of 6 allegations about staff that may meet the harm "
-                             "threshold (17%) to the LADO.")
+                             "threshold (17%) to the LADO, against a line of every one referred (100%).")
 
 
 def test_on_version_1s_mixed_row_the_same_shortfall_is_a_question(trust):
     changes = version_1({"multi_agency.lado.due": 6, "multi_agency.lado.done": 5})
     (found,) = g.allegations_not_referred(trust_of(trust, changes=changes).context())
     assert found.severity == "note"
-    assert found.finding.startswith("The school did not refer 1 of 6 allegations about staff (17%) to the LADO. "
+    assert found.finding.startswith("The school did not refer 1 of 6 allegations about staff (17%) to the LADO, against a line "
+                                    "of every one referred (100%). "
                                     "This return's row counted every allegation, low-level concerns among them")
     assert "harm threshold" in found.question
 
@@ -93,7 +94,7 @@ def test_a_trustee_reads_a_shortfall_in_words_when_the_counts_that_decide_it_are
     (found,) = g.allegations_not_referred(ctx)
     assert found.severity == "red"
     assert found.finding == ("The school did not refer under half of the allegations about staff that may meet "
-                             "the harm threshold to the LADO.")
+                             "the harm threshold to the LADO, against a line of every one referred (100%).")
 
 
 # --- children with a social worker persistently absent ---------------------------------------

@@ -17,7 +17,8 @@ from analysis.context import Context, Dataset
 from analysis.dataset import load_dataset
 from analysis.gaps import SEVERITY_ORDER, find_gaps
 from analysis.thresholds import resolve
-from loaders.registry import COUNT_IDS, DSL_ROLE, MULTI_AGENCY, REFERRALS, TRAINING, term_end, term_index
+from loaders.registry import (COUNT_IDS, DSL_ROLE, MULTI_AGENCY, REFERRAL_ROUTES, REFERRALS, TRAINING, term_end,
+                               term_index)
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 DEFAULTS = resolve()
@@ -255,6 +256,8 @@ def made_clean(data: Dataset, urn: str) -> Dataset:
         for kinds in (("cse", "cce"), ("child_on_child",)):  # a school that notices, in every term
             if all(row[f"referrals.{k}.concerns"] == 0 for k in kinds):
                 put(f"referrals.{kinds[0]}.concerns", 1)
+        if row["referrals.missing.concerns"] > 0 and not any(row[f"referrals.missing.{r}"] for r in REFERRAL_ROUTES):
+            put("referrals.missing.social_care", row["referrals.missing.concerns"])  # every child who went missing passed on
         put("neglect.chronology_reviewed", row["neglect.active_flags"])
         put("neglect.monitoring_only_2_terms", 0)
         helped = row["neglect.early_help_plan"] + row["neglect.cp_plan_neglect"]
@@ -274,20 +277,27 @@ def cleaned(data) -> dict[str, list]:
     return out
 
 
+# Questions about a school's pupils, not its practice: making its practice faultless leaves them.
+INTAKE_RULES = {"statistical_outlier", "children_missing_education", "rising_part_time", "rising_suspensions",
+                "rising_home_education"}
+
+
 def test_making_a_school_clean_removes_every_judged_gap(gaps, cleaned):
     before = {urn: [g for found in gaps.values() for g in found if g.urn == urn] for urn in CLEAN_URNS}
     assert any(g.severity != "note" for found in before.values() for g in found), \
         "the clean schools had nothing to clean: this test would prove nothing"
     for urn, found in cleaned.items():
-        assert [g for g in found if g.rule != "statistical_outlier"] == [], urn
+        assert [g for g in found if g.rule not in INTAKE_RULES] == [], urn
         # What is left is a question about its intake, already asked before it was cleaned.
-        asked = {(g.academic_year, g.term, g.indicator) for g in before[urn] if g.rule == "statistical_outlier"}
-        assert {(g.academic_year, g.term, g.indicator) for g in found} <= asked, urn
+        asked = {(g.academic_year, g.term, g.rule, g.indicator) for g in before[urn] if g.rule in INTAKE_RULES}
+        assert {(g.academic_year, g.term, g.rule, g.indicator) for g in found} <= asked, urn
 
 
 def test_a_clean_school_with_typical_numbers_raises_nothing_at_all(gaps, cleaned):
-    typical = [urn for urn in CLEAN_URNS
-               if not any(g.urn == urn and g.rule == "statistical_outlier" for found in gaps.values() for g in found)]
-    assert typical, "every clean sample school is a statistical outlier somewhere"
-    for urn in typical:
-        assert cleaned[urn] == [], urn
+    """In a term where a clean school's pupils raised no question, the school made faultless raises
+    nothing at all."""
+    typical = [(urn, term) for urn in CLEAN_URNS for term in gaps
+               if not any(g.urn == urn and g.rule in INTAKE_RULES for g in gaps[term])]
+    assert typical, "every clean sample school's pupils raise a question in every term"
+    for urn, term in typical:
+        assert [g for g in cleaned[urn] if (g.academic_year, g.term) == term] == [], (urn, term)

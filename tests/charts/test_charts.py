@@ -213,3 +213,23 @@ def test_short_names_are_left_exactly_as_they_are():
     assert shorten("Kestrel  Vale Primary School") == "Kestrel  Vale Primary School"
     assert axis_labels(["Oak", "Ash"], ["1", "2"]) == ["Oak", "Ash"]
     assert shorten(None) == "" and shorten("a b", 3) == "a b"
+
+
+def test_a_school_held_against_england_has_englands_lines_and_says_so():
+    import pandas as pd
+
+    from analysis.compare import compare
+    rolls = {"200001": 400, "200002": 300, "200003": 350, "200004": 120}
+    excluded = {"200001": 0, "200002": 1, "200003": 0, "200004": 0}
+    values = pd.DataFrame([("permanent_exclusions", u, 6076, float(excluded[u]), float(n), excluded[u] / n * 100)
+                           for u, n in rolls.items()],
+                          columns=["indicator", "urn", "term_index", "numerator", "denominator", "value"])
+    rows = compare(values, {"200001": "Primary", "200002": "Primary", "200003": "Primary", "200004": "Special"})
+    chart = funnel_plot(rows, {"200004": "Brackenfold School"}, "permanent_exclusions")
+    lines = {t.meta for t in chart.figure.data if t.meta}
+    assert {f"England (special)|{m}" for m in ("lower_95", "upper_95", "lower_998", "upper_998")} <= lines
+    assert {f"Primary|{m}" for m in ("lower_95", "upper_95", "lower_998", "upper_998")} <= lines
+    special = chart.table.set_index("School").loc["Brackenfold School"]
+    assert special["Compared with"] == "England's special schools, 2023/24 (whole academic year)"
+    assert "Brackenfold School, with too few schools like it in the trust, is held against England's special " \
+        "schools, 2023/24 (whole academic year)." in chart.summary

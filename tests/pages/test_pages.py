@@ -113,3 +113,28 @@ def test_a_trust_leader_deletes_a_schools_data_after_typing_its_urn(sample_app):
     assert_no_exception(at)
     assert any("Deleted Kestrel Vale Primary School" in s.value for s in at.success)
     assert "990002" not in set(schools(db.make_engine(f"sqlite:///{sample_app / 'app.db'}"))["urn"])
+
+
+def test_about_lists_englands_figures_for_one_phase_with_their_sources(sample_app):
+    at = open_page("pages/about.py")
+    assert_no_exception(at)
+    (table,) = [d.value for d in at.dataframe if "Phase" in d.value.columns]
+    assert {"Primary", "Secondary", "Special"} <= set(table["Phase"])
+    assert table["Source"].str.startswith("Suspensions and permanent exclusions in England, Department for Education").any()
+    assert table["Covers"].str.contains("2023/24").all() and table["How it is counted"].str.len().gt(0).all()
+    assert any("England publishes a figure for" in m.value for m in at.markdown)
+
+
+def test_a_school_with_too_few_like_it_is_shown_against_englands_figure_for_its_phase(sample_app):
+    at = open_page("pages/adolescents.py")
+    at.selectbox(key="measure_adolescents").set_value("permanent_exclusions").run()
+    assert_no_exception(at)
+    (table,) = [d.value for d in at.dataframe if "Compared with" in d.value.columns]
+    special = table[table["School"] == "Skylark Fold School"].iloc[0]
+    assert special["Compared with"] == "England's special schools, 2023/24 (whole academic year)"
+    assert special["Against the trust"] != "not compared"
+    assert any("Held against England's figure for special schools" in c.value for c in at.caption)
+    # where England has no figure for its phase, the school is still not placed
+    at.selectbox(key="measure_adolescents").set_value("persistent_absence").run()
+    (table,) = [d.value for d in at.dataframe if "Compared with" in d.value.columns]
+    assert table.set_index("School").loc["Skylark Fold School", "Compared with"] == "no school like it in the trust"

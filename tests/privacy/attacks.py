@@ -35,7 +35,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_matrix
 
 from analysis import funnel
-from analysis.compare import ALONE, TRUST as WHOLE_TRUST
+from analysis.compare import ALONE, TRUST as WHOLE_TRUST, is_england
 from analysis.indicators import INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from loaders.registry import MEASURES_BY_ID, term_from_index
@@ -257,8 +257,8 @@ def pooled_figures(k: Knowledge):
         if figure is not None and urns:
             yield "the trust's", ti, ind_id, urns, figure
     for (ti, ind_id, group) in list(k.targets):
-        if group in (WHOLE_TRUST, ALONE, ""):
-            continue
+        if group in (WHOLE_TRUST, ALONE, "") or is_england(group):
+            continue  # England's figure for a phase is published: it pools none of the trust's counts
         figure, urns = group_figure(k, ti, ind_id, group), group_pool(k, ti, ind_id, group)
         if figure is not None and urns:
             yield f"the {group} schools'", ti, ind_id, urns, figure

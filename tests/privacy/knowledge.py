@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis.challenges import NOT_SHOWN as FINDING_WITHHELD
-from analysis.compare import ALONE, PHASES, TRUST as WHOLE_TRUST
+from analysis.compare import ALONE, PHASES, TRUST as WHOLE_TRUST, england_group
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from analysis.suppression import NOT_SHOWN, fewer_than, suppression_threshold
 from analysis.thresholds import THRESHOLDS
 from charts.format import NOT_ASKED
 from charts.funnel import POSITION_WORDS
-from loaders.registry import COUNT, MEASURES, MEASURES_BY_ID, REFERRALS, RULES, TERMS, term_index
+from loaders.registry import COUNT, MEASURES, MEASURES_BY_ID, REFERRAL_ROUTES, REFERRALS, RULES, TERMS, term_index
 
 Var = tuple  # (urn, term_index, measure id)
 Expr = tuple  # ((Var, coefficient), ...), sorted
@@ -242,6 +242,7 @@ IGNORED_TABLES = {
     ("Note",): "a sentence",
     ("What is counted", "It counts", "Small counts"): "the privacy page: what each group of counts counts",
     ("Made from", "For trustees"): "the privacy page: which figures go with a hidden count",
+    ("Indicator", "Phase", "England"): "England's published figures for one phase: no count of the trust's",
 }
 
 
@@ -371,6 +372,9 @@ def compared_with(cell):
     fixed = {"the whole trust": WHOLE_TRUST, "not compared": "", "no school like it in the trust": ALONE}
     if text in fixed:
         return fixed[text]
+    m = re.fullmatch(r"England's (.+) schools(?:, .+)?", text)
+    if m:
+        return england_group(m.group(1))
     m = re.fullmatch(r"(.+) schools in the trust", text)
     return m.group(1) if m else None
 
@@ -693,12 +697,21 @@ def _trend_chart(k: Knowledge, item, fig) -> None:
 # ---- findings ----------------------------------------------------------------------------------
 
 NUM = r"[\d,]+"
+# whose figure an outlier finding sets a school against: the trust's, the trust's schools of its
+# phase, or England's schools of its phase (a published figure, pooled from none of the trust's
+# counts)
+AGAINST = (r"(?:the trust's (?:(?P<group>[a-z][a-z -]*) schools' )?|"
+           r"England's (?P<england>[a-z][a-z -]*) schools' )")
+# the line a ratio rule's finding was held against (the About page shows the same lines)
+BELOW_LINE = r", below the trust's line of \d+% \(red below \d+%\)"
+FROM_LINE = r", at or above the trust's line of \d+% \(red from \d+%\)"
+EVERY_ONE = r", against a line of every one referred \(100%\)"
 FINDINGS = {
     "drift": re.compile(rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a neglect flag \(\d+%\)|(?P<band>Under half|"
                         r"Half or more) of the children with a neglect flag) have been monitored in school only for "
-                        r"two terms or more\."),
+                        rf"two terms or more{FROM_LINE}\."),
     "chronology": re.compile(rf"Chronologies were reviewed this term for (?:(?P<a>{NUM}) of (?P<b>{NUM}) flagged "
-                             r"children \(\d+%\)|(?P<band>under half|half or more) of the flagged children)\."),
+                             rf"children \(\d+%\)|(?P<band>under half|half or more) of the flagged children){BELOW_LINE}\."),
     "absent": re.compile(rf"(?P<a>{NUM}) flagged children are persistently absent, but only (?P<b>{NUM}) flagged "
                          r"(?:child has|children have) an early help or child protection plan\."),
     "absent_words": re.compile(r"More flagged children are persistently absent than have an early help or child "
@@ -708,7 +721,8 @@ FINDINGS = {
     # version 2's wording: the harm-threshold row, or version 1's mixed row (a question)
     "lado_v2": re.compile(rf"The school did not refer (?:(?P<a>{NUM}) of (?P<b>{NUM}) allegations about staff"
                           rf"(?: that may meet the harm threshold)? \(\d+%\)|(?P<band>under half|half or more) of "
-                          r"the allegations about staff(?: that may meet the harm threshold)?) to the LADO\."
+                          r"the allegations about staff(?: that may meet the harm threshold)?) to the LADO"
+                          rf"{EVERY_ONE}\."
                           r"(?: This return's row counted every allegation, low-level concerns among them, so some "
                           r"may rightly have stayed in school\.)?"),
     "social_worker": re.compile(rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a social worker \(\d+%\)|"
@@ -720,12 +734,24 @@ FINDINGS = {
     "refused": re.compile(rf"(?P<a>{NUM}) referrals? (?:was|were) not accepted this term and none was escalated\."),
     "refused_words": re.compile(r"Referrals were not accepted this term and none was escalated\."),
     "outlier": re.compile(r"(?P<label>.+): (?P<v>[\d.]+(?: per 100 pupils|%)) \((?P<a>[\d,]+) of (?P<b>[\d,]+)\), "
-                          r"(?P<side>higher|lower) than the trust's (?:(?P<group>[a-z][a-z -]*) schools' )?"
+                          rf"(?P<side>higher|lower) than {AGAINST}"
                           r"(?P<t>[\d.]+(?: per 100 pupils|%)), beyond what chance would explain for a school this "
                           r"size\."),
-    "outlier_words": re.compile(r"(?P<label>.+): (?P<side>higher|lower) than the trust(?:'s (?:(?P<group>[a-z][a-z -]*) "
-                                r"schools' )?(?P<t>[\d.]+(?: per 100 pupils|%)))?, beyond what chance would explain for "
+    "outlier_words": re.compile(rf"(?P<label>.+): (?P<side>higher|lower) than (?:the trust|{AGAINST}"
+                                r"(?P<t>[\d.]+(?: per 100 pupils|%))), beyond what chance would explain for "
                                 r"a school this size\."),
+    "missing": re.compile(rf"The school recorded a concern about going missing from home or care for (?:(?P<a>{NUM}) "
+                          r"(?:child|children)|children) this term and made no referral to early help, children's "
+                          r"social care, police, Prevent or health; the trust asks whenever none is made\."),
+    "cme": re.compile(rf"(?:(?P<a>{NUM}) (?:child was|children were)|Children were) reported to the local authority as "
+                      r"missing education this term(?: \(how many is not shown, to protect small numbers\))?; the "
+                      r"trust asks about any child reported\."),
+    "rising": re.compile(rf"The number of (?P<noun>.+?) rose in each of the last two terms: (?P<c2>{NUM}) in "
+                         rf"(?P<t2>\w+ \d{{4}}/\d{{2}}), (?P<c1>{NUM}) in (?P<t1>\w+ \d{{4}}/\d{{2}}), (?P<c0>{NUM}) this "
+                         r"term\."),
+    "rising_words": re.compile(r"The number of (?P<noun>.+?) rose in each of the last two terms, from \w+ \d{4}/\d{2} "
+                               r"to \w+ \d{4}/\d{2} to this term; some of the counts are not shown, to protect small "
+                               r"numbers\."),
     # a rule whose outcome turns on counts hidden from the reader: said either way, so it says nothing
     "too_small": re.compile(r"Some counts behind (?P<what>.+) are too small to show, so whether this is a gap cannot "
                             r"be read from the figures shown here\."),
@@ -733,8 +759,8 @@ FINDINGS = {
                         r"concerns in any of the (?P<k>\d+) terms of (?P<year>\d{4}/\d{2}) returned so far\."),
     "change": re.compile(r"(?P<where>[A-Za-z-]+![A-Z]+\d+|[A-Za-z-]+): (?P<said>.+) No explanation was given\."),
     # no count of children in these: events, staff, dates, returns
-    "events": re.compile(r"(?:The school attended .+|.+ reports for child protection conferences.* were submitted "
-                         r"on time\.|\d+ safeguarding courses? (?:is|are) below the trust's line .+|.+ DSL.+|"
+    "events": re.compile(rf"(?:The school attended .+|.+ reports for child protection conferences.* were submitted "
+                         rf"on time{BELOW_LINE}\.|\d+ safeguarding courses? (?:is|are) below the trust's line .+|.+ DSL.+|"
                          r"The .+ (?:date was not given(?: \(due every .+\))?|was last done on .+|is (?:overdue|due within a month) "
                          r"\(due every .+; last done .+\))\.|The return names no designated .+|"
                          r"No return has been received for .+|The return arrived \d+ days after it was due\.|"
@@ -846,9 +872,12 @@ def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -
                 k.count(ind.id, "numerator", urn, ti, m.group("a"), route)
                 k.count(ind.id, "denominator", urn, ti, m.group("b"), route)
                 _value_cell(k, ind, urn, ti, m.group("v"), route)
-            group = m.group("group")
-            if group:  # against its phase's schools: their pooled figure, rounded
+            national = m.group("england")
+            group = m.group("group") or national
+            if group:  # against its phase's schools: their pooled figure, or England's for its phase, rounded
                 phase = next((p for p in PHASES if p.lower() == group), None)
+                if national:
+                    phase = england_group(phase) if phase else None
                 read = read_value(m.group("t"), ind.unit)
                 if phase is None or read in (None, "blank"):
                     k.unparsed.append(f"{route}: a group {group!r} or its figure {m.group('t')!r}")
@@ -858,9 +887,30 @@ def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -
             elif m.group("t"):
                 _group(k, ind, urn, ti, WHOLE_TRUST, route)
                 _trust_cell(k, ind, ti, m.group("t"), route)
+        elif name == "missing":
+            concerns = expr(v("referrals.missing.concerns"))
+            lo, hi = (n(m.group("a")),) * 2 if m.group("a") else (1, INF)
+            k.bound(concerns, lo, hi, route, "finding")
+            k.bound(expr(*(v(f"referrals.missing.{r}") for r in REFERRAL_ROUTES)), 0, 0, route, "finding")
+        elif name == "cme":
+            lo, hi = (n(m.group("a")),) * 2 if m.group("a") else (1, INF)
+            k.bound(expr(v("inclusion.cme_reported")), lo, hi, route, "finding")
+        elif name in ("rising", "rising_words"):
+            measure = RISING_NOUNS.get(m.group("noun"))
+            if measure is None:
+                k.unparsed.append(f"{route}: no count is called {m.group('noun')!r}")
+                return
+            for later in (ti, ti - 1):  # up on the term before, in each of the last two terms
+                k.bound(expr(((urn, later, measure), 1.0), ((urn, later - 1, measure), -1.0)), 1, INF, route,
+                        "finding")
+            if name == "rising":  # and every count said
+                years = [term_index(*reversed(m.group(t).split(" "))) for t in ("t2", "t1")]
+                for index, said in zip((*years, ti), (m.group("c2"), m.group("c1"), m.group("c0"))):
+                    k.bound(expr(((urn, index, measure), 1.0)), n(said), n(said), route, "finding")
         elif name == "too_small":
             what = m.group("what")
-            kind = TOO_SMALL.get(what) or ("lado" if re.fullmatch(r"the .+ received and referred", what) else None)
+            kind = TOO_SMALL.get(what) or ("lado" if re.fullmatch(r"the .+ received and referred", what) else None) or \
+                next((f"rising {noun}" for noun in RISING_NOUNS if what.startswith(f"the {noun} in ")), None)
             if kind is None:
                 k.unparsed.append(f"{route}: counts too small for a rule no reader knows: {what!r}")
                 return
@@ -886,6 +936,10 @@ def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -
     k.unparsed.append(f"{route}: a finding no reader's rule explains")
 
 
+# what the rising rules count, as their findings name it
+RISING_NOUNS = {"pupils on a part-time timetable": "inclusion.part_time_timetable",
+                "pupils suspended": "inclusion.suspended",
+                "pupils removed from roll for elective home education": "inclusion.ehe_removals"}
 TOO_SMALL = {"the flagged children monitored in school only": "drift", "the chronologies reviewed": "chronology",
              "the flagged children persistently absent and those with a plan": "absent",
              "the children with a social worker persistently absent": "social_worker"}

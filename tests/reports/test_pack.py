@@ -142,3 +142,18 @@ def test_each_themes_section_is_made_when_first_reached_and_only_once(sample_dat
     assert [s.theme.id for s in pack.sections] == [t.id for t in THEMES]
     assert made == [t.id for t in THEMES]
     assert pack.sections[0] is first and made == [t.id for t in THEMES], "made once, then kept"
+
+
+def test_the_pack_says_which_yardstick_each_school_was_held_against(leader_pack):
+    from reports.pack import methods
+
+    (section,) = [s for s in leader_pack.sections if s.theme.id == "adolescents"]
+    rows = section.measures[section.measures["Measure"] == "Pupils permanently excluded"].set_index("School")
+    assert rows.loc["Skylark Fold School", "Compared with"] == "England's special schools, 2023/24 (whole academic year)"
+    assert rows.loc["Larkspur Hill Primary School", "Compared with"] == "Primary schools in the trust"
+    absent = section.measures[section.measures["Measure"] == "Pupils persistently absent"].set_index("School")
+    assert absent.loc["Skylark Fold School", "Compared with"] == "no school like it in the trust"
+    said = " ".join(methods(leader_pack))
+    assert "England's published figure for schools of its phase" in said
+    assert "Permanent exclusions, special schools, 2023/24 (whole academic year) (Suspensions and permanent " \
+           "exclusions in England, Department for Education 2025)" in said
