@@ -106,14 +106,36 @@ def compare(values: pd.DataFrame, phases: Mapping[str, str] | None = None) -> pd
     den = frame["denominator"].to_numpy(dtype=float)
     frame["group"] = np.where(usable | (frame["group"] == ALONE), frame["group"], "")
     frame["expected"] = funnel.expected_count(target, den, per_100)
-    frame["spread"] = np.sqrt(_spread(frame, target, funnel.standard_error(target, den, per_100), national))
+    _place(frame, target, per_100, national, np.ones(len(frame), dtype=bool))
+    return frame
+
+
+def spread_from_seen(compared: pd.DataFrame, seen: np.ndarray) -> pd.DataFrame:
+    """The comparison with the spread between schools estimated from the rows ``seen`` alone, and
+    the limits and positions that follow: for a reader who must not learn the other rows' counts,
+    as the spread is a function of every value it is estimated from and is drawn in every limit."""
+    if "spread" not in compared or not (compared["spread"].fillna(0) > 0).any() or seen.all():
+        return compared
+    out = compared.copy()
+    ind = out["indicator"].map(INDICATORS_BY_ID)
+    per_100 = ind.map(lambda i: i.unit == PER_100).to_numpy(dtype=bool)
+    usable = out["expected"].notna().to_numpy()
+    target = np.where(usable, out["target"].to_numpy(dtype=float), np.nan)
+    _place(out, target, per_100, out["group"].map(is_england).to_numpy(dtype=bool), seen)
+    return out
+
+
+def _place(frame: pd.DataFrame, target: np.ndarray, per_100: np.ndarray, national: np.ndarray,
+           seen: np.ndarray) -> None:
+    """The spread, the limits at each row's base and the side of them each value lies, in place."""
+    den = frame["denominator"].to_numpy(dtype=float)
+    frame["spread"] = np.sqrt(_spread(frame, target, funnel.standard_error(target, den, per_100), national, seen))
     for level, tag in ((0.95, "95"), (0.998, "998")):
         frame[f"lower_{tag}"], frame[f"upper_{tag}"] = funnel.drawn_limits(target, den, level, per_100,
                                                                             frame["spread"].to_numpy())
     frame["position"] = funnel.positions(frame["value"].to_numpy(dtype=float), frame["lower_95"].to_numpy(),
                                          frame["upper_95"].to_numpy(), frame["lower_998"].to_numpy(),
                                          frame["upper_998"].to_numpy())
-    return frame
 
 
 def _groups(frame: pd.DataFrame, values: pd.DataFrame, phases: Mapping[str, str]):
@@ -148,14 +170,16 @@ def _groups(frame: pd.DataFrame, values: pd.DataFrame, phases: Mapping[str, str]
     return group.to_numpy(), target, schools
 
 
-def _spread(frame: pd.DataFrame, target: np.ndarray, se: np.ndarray, national: np.ndarray) -> np.ndarray:
+def _spread(frame: pd.DataFrame, target: np.ndarray, se: np.ndarray, national: np.ndarray,
+            seen: np.ndarray) -> np.ndarray:
     """tau^2 for every row, estimated per indicator and term over the schools compared within the
     trust, and allowed for on every compared row, England's too: a school set beside England's
     figure differs for reasons of intake and area as much as its trust's other schools do, but
-    its distance from England says nothing of the spread among the trust's schools."""
+    its distance from England says nothing of the spread among the trust's schools. Only the rows
+    ``seen`` go into the estimate."""
     tau2 = np.zeros(len(frame))
     value = frame["value"].to_numpy(dtype=float)
     for rows in frame.groupby(["indicator", "term_index"], sort=False).indices.values():
-        own = rows[~national[rows]]
+        own = rows[~national[rows] & seen[rows]]
         tau2[rows] = funnel.between_school_variance(value[own], target[own], se[own])
     return np.where(np.isfinite(target), tau2, 0.0)

@@ -105,7 +105,9 @@ def rules(threshold: int = DEFAULT_THRESHOLD) -> list[tuple[str, str]]:
          f"them is compared with, is not shown when the counts it is made from add up to {shown_range}, "
          f"or when its total is all that would stop a hidden count being worked out (the trust's total "
          f"less its phases' totals gives the count of the schools in none of them, for instance). "
-         f"Where a school's count is hidden, so is where it sits on the funnel."),
+         f"Where a school's count is hidden, so is where it sits on the funnel; and where the funnel's lines "
+         f"allow for the spread between schools (20 schools or more), a trustee's are estimated from the "
+         f"figures a trustee sees."),
         ("Gaps are still raised",
          "The gap list is worked out on the real numbers, so a school still shows as higher or lower "
          "than the trust. A finding quotes a count only where a trustee's own tables show it, and never a "

@@ -19,7 +19,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from analysis.compare import ALONE, TRUST, is_england
+from analysis.compare import ALONE, TRUST, is_england, spread_from_seen
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, SHARE
 from loaders.registry import MEASURES_BY_ID
 from analysis.rates import with_changes
@@ -73,6 +73,8 @@ def hide_small(compared: pd.DataFrame, threshold: int | None = None) -> pd.DataF
             out.loc[lost, "position"] = ""
     hidden_num = out["numerator_note"] != ""
     hidden_den = out["denominator_note"] != ""
+    if "spread" in out:  # the spread between schools, drawn in every limit, from shown figures only
+        out = spread_from_seen(out, ~(hidden_num | hidden_den).to_numpy(dtype=bool))
     out.loc[hidden_num, "numerator"] = np.nan
     out.loc[hidden_den, "denominator"] = np.nan
     out.loc[hidden_num | hidden_den, "value"] = np.nan

@@ -136,3 +136,37 @@ def test_free_text_for_a_trustee_keeps_no_count_at_all(tokens):
     masked = mask_counts(" ".join(tokens), 5)
     left = re.sub(r"2025/26|10%|2\.5|fewer than 5|5 or more", "", masked)
     assert not re.search(r"\d", left), masked
+
+
+def test_the_spread_between_schools_a_trustee_is_shown_is_estimated_from_figures_they_see():
+    """With 20 or more schools the limits widen by the spread between them, estimated from every
+    school's figure: drawn exactly in every limit, it is one more equation a hidden count could be
+    solved from. A trustee's is estimated from the figures they see (the hidden count changes it
+    no more than it changes the trust's total); a leader's still uses every school."""
+    import numpy as np
+
+    from analysis import funnel
+    from analysis.compare import compare
+
+    def compared(hidden_count):
+        counts = [hidden_count] + [12, 25, 40, 9, 60, 18, 33, 7, 51, 22, 14, 70, 28, 11, 45, 19, 36, 8, 57, 24, 30]
+        rows = frame(counts, base=1000.0)
+        rows["denominator"] = [400.0 + 37 * i for i in range(len(counts))]
+        rows["value"] = rows["numerator"] / rows["denominator"] * 100
+        leader = compare(rows.drop(columns=["trust", "position"]))
+        return leader, hide_small(leader, threshold=5)
+
+    leader, trustee = compared(1)
+    shown = trustee["numerator"].notna().to_numpy()
+    assert (leader["spread"] > 0).all() and shown.sum() >= 19 and not shown[0]
+    target, den = leader["target"].to_numpy(), leader["denominator"].to_numpy()
+    se = funnel.standard_error(target, den, np.ones(len(den), dtype=bool))
+    value = leader["value"].to_numpy()
+    from_seen = math.sqrt(funnel.between_school_variance(value[shown], target[shown], se[shown]))
+    from_all = math.sqrt(funnel.between_school_variance(value, target, se))
+    assert leader["spread"].iloc[1] == from_all != from_seen
+    assert np.allclose(trustee.loc[shown, "spread"], from_seen)
+    # and the limits a trustee is drawn are those of that spread, around the trust's figure
+    lower, upper = funnel.drawn_limits(target, den, 0.95, np.ones(len(den), dtype=bool), np.full(len(den), from_seen))
+    assert np.allclose(trustee.loc[shown, "lower_95"], lower[shown])
+    assert np.allclose(trustee.loc[shown, "upper_95"], upper[shown])
