@@ -186,20 +186,28 @@ _WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine"
 _WORD_VALUES = {word: n for n, word in enumerate(_WORDS, start=1)} | {"couple": 2}
 _NUMBER_WORD = re.compile(r"(?<![\w-])(" + "|".join(_WORDS) + r"|couple(?:\s+of)?)(?![\w-])", re.IGNORECASE)
 _TIMES = re.compile(r"\s*(?:times\b|x\b|-fold\b)", re.IGNORECASE)  # "three times last term's": a ratio
+# a day before its month ("seen on 3 March", "by 12 Sept"): a date, not a count of anyone. Only that
+# way round: "in March 3 children ..." is a count.
+_MONTH_AFTER = re.compile(r"\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
 
 
 def mask_small(text, threshold: int | None = None, *, large: str | None = None):
     """Free text (a query's message, a DSL's explanation, a board question and its answer) with
     every count from 1 to threshold - 1 written as "fewer than 5", however it was typed: "3",
-    "3," "3-4", "3/4", "three", "a couple". The words stay; dates, years, times, percentages,
+    "3," "3-4", "3/4", "three", "a couple". The words stay; dates ("3 March" too), years, times, percentages,
     decimals, cell references and larger numbers stay as they are."""
     if not isinstance(text, str):
         return text
     t = suppression_threshold() if threshold is None else threshold
     hidden = fewer_than(t)
-    text = _NUMERIC.sub(lambda m: m.group(0) if _TIMES.match(m.string, m.end()) else
+    text = _NUMERIC.sub(lambda m: m.group(0) if _TIMES.match(m.string, m.end()) or _day_of_month(m) else
                         _masked_number(m.group(0), t, hidden, large), text)
     return _NUMBER_WORD.sub(lambda m: _masked_word(m, t, hidden), text)
+
+
+def _day_of_month(match: re.Match) -> bool:
+    token = match.group(0)
+    return token.isdigit() and 1 <= int(token) <= 31 and bool(_MONTH_AFTER.match(match.string, match.end()))
 
 
 def mask_counts(text, threshold: int | None = None):

@@ -170,3 +170,14 @@ def test_the_spread_between_schools_a_trustee_is_shown_is_estimated_from_figures
     lower, upper = funnel.drawn_limits(target, den, 0.95, np.ones(len(den), dtype=bool), np.full(len(den), from_seen))
     assert np.allclose(trustee.loc[shown, "lower_95"], lower[shown])
     assert np.allclose(trustee.loc[shown, "upper_95"], upper[shown])
+
+
+def test_a_day_before_its_month_is_a_date_not_a_count():
+    from analysis.privacy import mask_counts
+
+    assert mask_counts("Two were seen on 3 March and 12 Sept; one family moved.", 5) == \
+        "Fewer than 5 were seen on 3 March and 12 Sept; fewer than 5 family moved."
+    # the other way round it may be a count, and a lower-case "may" is a verb
+    assert mask_counts("In March 3 children were seen; 2 may return.", 5) == \
+        "In March fewer than 5 children were seen; fewer than 5 may return."
+    assert mask_counts("On 40 March", 5) == "On 5 or more March"
