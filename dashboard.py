@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import common, identity
+from pages import common, identity, look
 from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
 
 st.set_page_config(
-    page_title="Safeguarding governance",
+    page_title=look.APP,
     page_icon=":material/shield_person:",
     layout="wide",
 )
@@ -66,6 +66,7 @@ def not_signed_in() -> None:
     everything = [p for section in pages_for(TRUST_LEADER, overview_first=False).values() for p in section]
     st.navigation([st.Page(signing_in, title="Sign in", url_path="sign-in", default=True), *everything],
                   position="hidden")
+    look.apply("Sign in")
 
 
 def frame() -> None:
@@ -77,6 +78,7 @@ def frame() -> None:
         identity.demo_role_switcher(common.all_school_names())
     user = identity.gate(engine, before_stop=not_signed_in)  # nothing below runs for someone not signed in
     current = st.navigation(pages_for(user.role))
+    look.apply(current.title)
     navigated = True
     with st.sidebar:
         common.sidebar()
