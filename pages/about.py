@@ -67,12 +67,12 @@ black and white and for colour-blind readers.
 """
 )
 
-st.subheader("The themes")
+st.header("The themes")
 for t in THEMES:
     st.markdown(f"**{t.title}.** {t.learning}")
     st.caption("Sources: " + "; ".join(str(s) for s in t.sources))
 
-st.subheader("Every indicator")
+st.header("Every indicator")
 rows = []
 for ind in INDICATORS:
     bench = england(ind.id)
@@ -94,7 +94,7 @@ st.caption("England's permanent exclusion figures count exclusions in a year per
            "shows a third of them beside pupils excluded in a term, so read them as a rough guide, not a "
            "like-for-like comparison.")
 
-st.subheader("England's figures for one phase")
+st.header("England's figures for one phase")
 st.markdown("Used only for a school the trust has fewer than three schools like, on the measures below. Where "
             "no figure is listed for a phase and a measure, the dashboard holds no published one, and such a "
             "school is not placed on that measure.")
@@ -109,7 +109,7 @@ st.caption("Permanent exclusions are counted over a year; a third of England's y
            "term's. England's count of pupils with one or more suspensions in a year is no termly figure (a pupil "
            "suspended in two terms counts once), so pupils suspended in a term are not set beside it.")
 
-st.subheader("The lines the gap list draws")
+st.header("The lines the gap list draws")
 current = common.thresholds()
 st.dataframe(pd.DataFrame([{
     "Setting": t.label, "Meaning": t.meaning,

@@ -71,7 +71,7 @@ else:
 
 def edit(items: pd.DataFrame) -> None:
     """Bring one question up to date: the answer and who gave it, the action, owner, due date, status."""
-    st.subheader("Bring a question up to date")
+    st.header("Bring a question up to date")
     flash = st.session_state.pop("flash_cl", None)
     if flash:
         st.success(flash, icon=":material/check_circle:")

@@ -88,7 +88,7 @@ def _gap_table(key: tuple, levels: tuple, themes: tuple, _gaps: pd.DataFrame):
 
 
 def gap_list() -> None:
-    st.subheader("Gaps and the questions to ask")
+    st.header("Gaps and the questions to ask")
     left, right = st.columns([2, 3])
     levels = left.pills("Show", ["red", "amber", "note"], default=["red", "amber"], selection_mode="multi",
                         format_func=lambda lv: f"{SEVERITY_SYMBOL[lv]} {SEVERITY_WORD[lv]}", key="ov_levels")
@@ -120,7 +120,7 @@ def _returns_groups(key: tuple, year: str, term: str, _data, _thresholds: dict, 
 
 
 def returns_status() -> None:
-    st.subheader("Returns for this term")
+    st.header("Returns for this term")
     groups = _returns_groups(view_key, year, term, data, dict(view_key[4]), urns)
     cols = st.columns(3)
     for col, (word, names) in zip(cols, groups.items()):

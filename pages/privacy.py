@@ -19,7 +19,7 @@ def show_what_trustees_do_not_see() -> None:
     except ValueError as exc:  # the server's setting is wrong: its own sentence says how
         st.error(str(exc), icon=":material/settings:")
         return
-    st.subheader("What trustees do not see")
+    st.header("What trustees do not see")
     st.markdown("\n".join(f"- **{heading}.** {text}" for heading, text in rules(t)))
     st.markdown("**Every count in the return**, sheet by sheet: what it counts, and whether a small one is "
                 "hidden from trustees.")

@@ -22,12 +22,12 @@ if not data.terms:
 
 cells = tracker_cells(data, common.thresholds(), last=max(term_index(year, term), term_index(*data.terms[-1])))
 cells = cells[cells["urn"].isin(urns)]
-st.subheader("Received, by school and term")
+st.header("Received, by school and term")
 st.caption("✔ on time, ▲ late (with how late), ✖ missing. A return is due "
            f"{int(common.thresholds().get('return_due_days', 14))} days after the end of term.")
 common.show_chart(returns_tracker(cells), key="tracker")
 
-st.subheader(f"Completeness and queries, {term} {year}")
+st.header(f"Completeness and queries, {term} {year}")
 ret = common.returns_overview()
 ret = ret[(ret["academic_year"] == year) & (ret["term"] == term) & ret["urn"].isin(urns)]
 subs = data.returns
@@ -48,7 +48,7 @@ else:
         "Latest submitted": pd.to_datetime(ret["submitted_at"]).dt.strftime("%d %b %Y"),
     }), hide_index=True, width="stretch")
 
-st.subheader("Queries still open")
+st.header("Queries still open")
 q = data.queries
 open_q = q[(q["academic_year"] == year) & (q["term"] == term) & q["urn"].isin(urns)
            & ~q["explanation"].fillna("").astype(str).str.strip().astype(bool)]

@@ -31,7 +31,7 @@ names = dict(zip(known["urn"], known["name"]))
 urn = st.selectbox("School", sorted(names, key=names.get), format_func=lambda u: f"{names[u]} ({u})",
                    key="schools_pick")
 
-st.subheader("Rename")
+st.header("Rename")
 new_name = st.text_input("Name as the dashboard shows it", value=names[urn], key=f"rename-{urn}")
 if st.button("Save the name", key="rename") and new_name.strip() != names[urn]:
     renamed = common.run_safely("renaming the school",
@@ -40,7 +40,7 @@ if st.button("Save the name", key="rename") and new_name.strip() != names[urn]:
         state["schools_done"] = [f"Renamed {common.literal(names[urn])} to {common.literal(new_name.strip())}."]
         st.rerun()
 
-st.subheader("Phase")
+st.header("Phase")
 phases = {row.urn: row for row in common.run_safely("reading the schools' phases", school_phases, eng) or []}
 mine = phases.get(urn)
 NONE = "No phase: compare with the whole trust"
@@ -61,7 +61,7 @@ if st.button("Save the phase", key="phase") and picked != current:
         state["schools_done"] = [f"{common.literal(names[urn])} now has {words}."]
         st.rerun()
 
-st.subheader("Delete everything stored for this school")
+st.header("Delete everything stored for this school")
 st.markdown(f"Every return **{common.literal(names[urn])}** has sent (every version, with its file), its values, leads, "
             "queries and explanations, and any unfinished upload, will be deleted for good. The record of "
             "changes keeps only the fact of the deletion.")

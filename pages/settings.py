@@ -161,7 +161,7 @@ def describe_change(row) -> str:
 
 
 def changes_section() -> None:
-    st.subheader("Recent changes")
+    st.header("Recent changes")
     changes = common.run_safely("reading the recent changes", stored.threshold_changes, eng, limit=20)
     if changes is None:
         return

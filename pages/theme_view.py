@@ -53,7 +53,7 @@ def indicator_section(theme_id: str, year: str, term: str, urns: list[str]) -> N
     options = [i.id for i in INDICATORS if i.theme == theme_id]
     if not options:
         return
-    st.subheader(f"Schools compared, {term} {year}")
+    st.header(f"Schools compared, {term} {year}")
     chosen = st.selectbox("Measure", options, format_func=lambda i: INDICATORS_BY_ID[i].label,
                           key=f"measure_{theme_id}")
     ind = INDICATORS_BY_ID[chosen]
@@ -79,7 +79,7 @@ def indicator_section(theme_id: str, year: str, term: str, urns: list[str]) -> N
 
 
 def gap_section(gaps: pd.DataFrame, year: str, term: str, items: pd.DataFrame) -> None:
-    st.subheader(f"Gaps on this theme, {term} {year}")
+    st.header(f"Gaps on this theme, {term} {year}")
     if gaps.empty:
         st.success("Nothing raised on this theme for the schools chosen.", icon=":material/check_circle:")
         return

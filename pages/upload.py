@@ -52,7 +52,7 @@ def year_choices(latest: str) -> list[str]:
 
 
 def template_section() -> None:
-    st.subheader("1. Download the template")
+    st.header("1. Download the template")
     schools = common.schools()
     options = {f"{r.name} ({r.urn})": (r.urn, r.name) for r in schools.itertuples()}
     other = "Another school: enter its URN" if scope.urns is None else None
@@ -230,7 +230,7 @@ def explanations_section(report: ReturnReport) -> dict[str, str]:
     """One box per query; each change is saved to the draft at once."""
     if not report.queries:
         return {}
-    st.subheader("3. Explain the queries")
+    st.header("3. Explain the queries")
     st.caption("A query does not stop the return. A sentence for each helps the trust read your numbers.")
     urn, year, term = report.school_term
     saved = saved_explanations(report)
@@ -268,7 +268,7 @@ def _save_explanation(urn: str, year: str, term: str, query_key: str, widget_key
 
 
 def submit_section(report: ReturnReport, content: bytes, explanations: dict[str, str]) -> None:
-    st.subheader("4. Submit")
+    st.header("4. Submit")
     if not report.valid:
         st.button("Submit the return", disabled=True, help="Fix the errors above first.")
         return
@@ -290,7 +290,7 @@ def submit_section(report: ReturnReport, content: bytes, explanations: dict[str,
 
 def versions_section(urn: str, year: str, term: str) -> None:
     stored = returns.versions(eng, urn, year, term)
-    st.subheader(f"Versions stored for URN {common.literal(urn)}, {common.literal(f'{term} {year}')}")
+    st.header(f"Versions stored for URN {common.literal(urn)}, {common.literal(f'{term} {year}')}")
     if not stored:
         st.caption("None yet: this will be the first.")
         return
@@ -308,7 +308,7 @@ def versions_section(urn: str, year: str, term: str) -> None:
 
 
 def upload_section() -> None:
-    st.subheader("2. Upload your completed return")
+    st.header("2. Upload your completed return")
     uploaded = st.file_uploader(
         "Your return (.xlsx, .xls or .ods)",
         type=ACCEPTED_TYPES,

@@ -12,7 +12,7 @@ common.require_frame()
 
 
 def checks(ctx, urns) -> None:
-    st.subheader(f"Training and checks, {ctx.term} {ctx.academic_year}")
+    st.header(f"Training and checks, {ctx.term} {ctx.academic_year}")
     cells = compliance_cells(ctx)
     cells = cells[cells["urn"].isin(urns)]
     if cells.empty:

@@ -43,7 +43,7 @@ def test_overview_shows_the_heatmap_gap_list_and_returns(sample_app):
     assert gap_table[""].str.contains("Red").any()
     assert all(q.endswith("?") for q in gap_table["A question to ask"])
     assert [m.label for m in at.metric][0] == "Returns in"
-    assert any("Returns for this term" in h.value for h in at.subheader)
+    assert any("Returns for this term" in h.value for h in at.header)
 
 
 def test_the_term_choice_changes_what_the_overview_shows(sample_app):

@@ -30,7 +30,7 @@ def _text(at) -> str:
 def test_a_trustee_reads_every_rule_and_every_group_of_counts(sample_app, sign_in):
     at = _page(sign_in)
     assert at.title[0].value == "Privacy"
-    assert "What trustees do not see" in [h.value for h in at.subheader]
+    assert "What trustees do not see" in [h.value for h in at.header]
     text = _text(at)
     for heading, sentences in rules(5):
         assert f"**{heading}.** {sentences}" in text
