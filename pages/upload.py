@@ -24,7 +24,7 @@ from store.access import TRUSTEE
 
 common.require_frame()
 
-ACCEPTED_TYPES = ["xlsx", "xls", "ods", "xlsm"]
+ACCEPTED_TYPES = ["xlsx", "xls", "ods"]  # never .xlsm: a workbook carrying macros is refused whole
 
 eng = common.engine()
 user = common.current_user()

@@ -88,6 +88,16 @@ def test_json_for_a_refused_file(tmp_path):
     assert report["errors"][0]["code"] == "not_a_spreadsheet"
 
 
+def test_a_macro_enabled_workbook_is_refused_in_a_sentence():
+    """The upload page offers no .xlsm; one given to the command line is turned away as plainly."""
+    result = run("check", str(ROOT / "sample_data" / "invalid" / "invalid_macro_enabled.xlsm"))
+    assert result.returncode == 1
+    assert result.stdout.strip() == ("invalid_macro_enabled.xlsm: Refused: This file is macro-enabled; save as "
+                                     ".xlsx (Excel Workbook) and upload that. Files carrying macros are never "
+                                     "opened here.")
+    assert "Traceback" not in result.stderr
+
+
 def test_a_bug_is_a_one_line_apology_not_a_traceback(files):
     code = ("import sys, loaders.__main__ as cli\n"
             "def boom(*a, **k): raise RuntimeError('bug')\n"

@@ -36,6 +36,7 @@ def test_page_opens_with_template_download_and_uploader(app_env, sign_in):
     assert_no_exception(at)
     assert at.title[0].value == "Upload a termly return"
     assert len(at.get("file_uploader")) == 1
+    assert list(at.get("file_uploader")[0].proto.type) == [".xlsx", ".xls", ".ods"]  # never .xlsm
     assert any("Download the" in b.proto.label for b in at.get("download_button"))
 
 
@@ -51,7 +52,7 @@ def test_a_clean_return_is_submitted_and_listed_as_a_version(app_env, sign_in):
     assert [(r["file_name"], r["version"]) for r in stored] == [(CLEAN.name, 1)]
     assert rows(app_env, drafts) == []
     at = upload(at, CLEAN)
-    assert any("Versions stored" in h.value for h in at.subheader)
+    assert any("Versions stored" in h.value for h in at.header)
     assert len(at.dataframe[-1].value) == 1
 
 
