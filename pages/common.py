@@ -262,8 +262,10 @@ def selection() -> tuple[str, str, list[str]]:
 
 
 def show_chart(chart, *, key: str) -> None:
-    """A figure with its one-sentence summary and, a click away, the table of its numbers."""
-    st.plotly_chart(chart.figure, width="stretch", key=key, config={"displaylogo": False})
+    """A figure with its one-sentence summary and, a click away, the table of its numbers. The
+    summary also names the chart for screen readers; plotly's toolbar is left off, since its eight
+    buttons would each be a stop for the keyboard and the numbers are in the table below."""
+    st.plotly_chart(chart.figure, width="stretch", key=key, config={"displayModeBar": False}, alt=chart.summary)
     st.caption(literal(chart.summary))  # it names schools
     with st.expander("The numbers behind this chart"):
         st.dataframe(chart.table, hide_index=True, width="stretch")
