@@ -78,7 +78,7 @@ def _gap_table(key: tuple, levels: tuple, themes: tuple, _gaps: pd.DataFrame):
     if shown.empty:
         return None
     table = pd.DataFrame({
-        "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in shown["severity"]],
+        "Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in shown["severity"]],
         "School": shown["school"],
         "Theme": [THEMES_BY_ID[t].short for t in shown["theme"]],
         "What we found": shown["finding"],

@@ -63,7 +63,7 @@ def school_gaps() -> None:
         st.success("Nothing raised for this school this term.", icon=":material/check_circle:")
     else:
         st.table(common.literal_table(questions.beside(pd.DataFrame({
-            "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in here["severity"]],
+            "Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in here["severity"]],
             "Theme": [THEMES_BY_ID[t].short for t in here["theme"]],
             "What we found": here["finding"],
             "A question to ask": here["question"],

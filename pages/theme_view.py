@@ -84,7 +84,7 @@ def gap_section(gaps: pd.DataFrame, year: str, term: str, items: pd.DataFrame) -
         st.success("Nothing raised on this theme for the schools chosen.", icon=":material/check_circle:")
         return
     st.table(common.literal_table(questions.beside(pd.DataFrame({
-        "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]],
+        "Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]],
         "School": gaps["school"],
         "What we found": gaps["finding"],
         "A question to ask": gaps["question"],

@@ -39,8 +39,8 @@ def test_overview_shows_the_heatmap_gap_list_and_returns(sample_app):
     assert_no_exception(at)
     assert "Summer 2025/26" in at.title[0].value  # the latest term by default
     gap_table = at.table[0].value
-    assert list(gap_table.columns) == ["", "School", "Theme", "What we found", "A question to ask"]
-    assert gap_table[""].str.contains("Red").any()
+    assert list(gap_table.columns) == ["Gap", "School", "Theme", "What we found", "A question to ask"]
+    assert gap_table["Gap"].str.contains("Red").any()
     assert all(q.endswith("?") for q in gap_table["A question to ask"])
     assert [m.label for m in at.metric][0] == "Returns in"
     assert any("Returns for this term" in h.value for h in at.header)
