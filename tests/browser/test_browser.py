@@ -160,17 +160,26 @@ def test_a_dsl_finds_no_other_schools_name_anywhere(app_url, browser):
             page.close()
 
 
-@pytest.fixture(scope="module")
-def signed_in_app(tmp_path_factory):
-    """The dashboard with the sample trust and one local account: a DSL at Kestrel Vale."""
+def sample_trust(folder: Path, *accounts: tuple[str, str, tuple[str, ...], str]):
+    """The sample trust's database in ``folder`` with local accounts (email, role, schools, password)."""
     from store import db, sample, upgrades
     from store.users import add_user
 
-    data = tmp_path_factory.mktemp("browser_accounts")
-    engine = db.make_engine(f"sqlite:///{data / 'dashboard.db'}")
+    engine = db.make_engine(f"sqlite:///{folder / 'dashboard.db'}")
     upgrades.upgrade(engine)
     sample.ensure_sample(engine)
-    add_user(engine, "dsl@kestrel.example.org", role="dsl", urns=("990002",), password=DSL_PASSWORD, actor="test")
+    for email, role, urns, password in accounts:
+        add_user(engine, email, role=role, urns=urns, password=password, actor="test")
+    return engine
+
+
+@pytest.fixture(scope="module")
+def signed_in_app(tmp_path_factory):
+    """The dashboard with the sample trust and one local account: a DSL at Kestrel Vale."""
+    from store import db
+
+    data = tmp_path_factory.mktemp("browser_accounts")
+    engine = sample_trust(data, ("dsl@kestrel.example.org", "dsl", ("990002",), DSL_PASSWORD))
     # the board's questions on every school: a DSL's pages must show only their own school's
     from datetime import date
 
