@@ -167,7 +167,7 @@ def test_a_reader_with_small_counts_hidden_reads_an_items_changes_with_them_hidd
     })
     shown = history_for_reader(history, True)
     assert list(shown["changes"]) == [
-        "Answer: Fewer than 5 were seen on fewer than 5 March → fewer than 5 were seen; Status: open → answered",
+        "Answer: Fewer than 5 were seen on 3 March → fewer than 5 were seen; Status: open → answered",
         "Question: Why were fewer than 5 children not seen?; Asked by: Chair; Meeting date: 2026-01-30"]
     assert history_for_reader(history, False) is history  # a leader reads what was typed
     assert history_for_reader(history.iloc[0:0], True).empty
