@@ -15,10 +15,11 @@ from charts.palette import SEVERITY_COLOUR, SEVERITY_SYMBOL, SEVERITY_WORD, layo
 LEVELS = ["clear", "note", "amber", "red", "no data"]  # the order of the colour scale
 
 
-def _cell(gaps: list[tuple[str, str]], returned: bool) -> tuple[str, str]:
-    """(level, hover text) for one school and theme, from its gaps' (severity, finding) in order."""
+def _cell(gaps: list[tuple[str, str]], returned: bool, absent: str) -> tuple[str, str]:
+    """(level, hover text) for one school and theme, from its gaps' (severity, finding) in order;
+    ``absent`` says why there is nothing for a school that has not returned."""
     if not gaps:
-        return ("clear", "No gap found") if returned else ("no data", "No return for this term")
+        return ("clear", "No gap found") if returned else ("no data", absent)
     found = {severity for severity, _ in gaps}
     for level in ("red", "amber", "note"):
         if level in found:
@@ -39,8 +40,11 @@ def _by_cell(gaps: pd.DataFrame) -> dict[tuple[str, str], list[tuple[str, str]]]
     return out
 
 
-def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str]) -> Chart:
-    """``gaps``: the gap frame for one term; ``schools``: urn, name of every school expected."""
+def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str], *,
+                  not_yet_due: bool = False) -> Chart:
+    """``gaps``: the gap frame for one term; ``schools``: urn, name of every school expected;
+    ``not_yet_due``: the term's deadline has not passed, so a return not in is grey, not a gap."""
+    absent = "Return not yet due" if not_yet_due else "No return for this term"
     themes = [t for t in THEMES]
     rows, table = [], []
     ordered = schools.sort_values("name")
@@ -49,7 +53,8 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str])
         row = []
         for t in themes:
             theme_gaps = cells.get((s.urn, t.id), [])
-            level, hover = _cell(theme_gaps, s.urn in returned or t.id == "oversight")
+            # a missing return is the oversight theme's own gap, once it is due
+            level, hover = _cell(theme_gaps, s.urn in returned or (t.id == "oversight" and not not_yet_due), absent)
             row.append((level, hover, Counter(severity for severity, _ in theme_gaps)))
         rows.append(row)
         table.append({"School": s.name, "URN": s.urn, **{t.short: _label(c[0], c[2]) for t, c in zip(themes, row)}})
