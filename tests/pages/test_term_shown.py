@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from analysis import deadlines
-from tests.store.conftest import make_report
+from tests.store.conftest import write_return
 
 from .conftest import assert_no_exception, open_page
 
@@ -22,16 +22,12 @@ AUTUMN = {"year": "2026/27", "term": "Autumn"}
 def early_return(sample_app, sign_in):
     """The sample trust (every school returned up to Summer 2025/26) and one return for Autumn 2026/27,
     seen by a trust leader (real data is no demonstration)."""
-    from loaders.template import template_bytes
     from store.db import dispose, make_engine
     from store.importer import import_paths
 
     urn, name = EARLY
-    report, _ = make_report(urn, AUTUMN["year"], AUTUMN["term"], name=name)
-    values = {**report.values, "about.date_completed": date(2026, 12, 4)}
-    path = sample_app / "early.xlsx"
-    path.write_bytes(template_bytes(urn=urn, school_name=name, year=AUTUMN["year"], term=AUTUMN["term"],
-                                    values=values, leads=report.leads))
+    path = write_return(sample_app / "early.xlsx", urn, AUTUMN["year"], AUTUMN["term"], name=name,
+                        completed=date(2026, 12, 4))
     engine = make_engine(f"sqlite:///{sample_app / 'app.db'}")
     try:
         (outcome,) = import_paths([str(path)], engine=engine)
