@@ -3,9 +3,10 @@
     python -m analysis gaps [--db URL] [--year 2025/26 --term Spring] [--role trustee] [--json]
     python -m analysis compare [--db URL] [--year 2025/26 --term Spring] [--json]
 
-``gaps``: every gap the rules find for one term (the latest with any return, unless --year and
---term name another), worst first, each with the question a trustee could ask. The thresholds are
-the trust's stored ones over the defaults. With ``--role trustee`` the list is exactly the one a
+``gaps``: every gap the rules find for one term, worst first, each with the question a trustee
+could ask. Unless --year and --term name another, the term is the latest with returns whose
+deadline has passed, or a newer one once every school has returned for it (one school returning
+early does not move it). The thresholds are the trust's stored ones over the defaults. With ``--role trustee`` the list is exactly the one a
 trustee sees: the same reader's view as the pages and the pack, small counts hidden.
 
 ``compare``: what the funnel plots draw for the term, one object (or row) per indicator and
@@ -107,7 +108,7 @@ class GapList:
 
 
 def gaps_for_term(url: str | None, year: str | None, term: str | None, role: str = "trust_leader") -> GapList:
-    """Find the gaps for a term (default: the latest with a return) as a reader of ``role`` sees
+    """Find the gaps for a term (default: analysis.deadlines.default_term) as a reader of ``role`` sees
     them. Unavailable says why not."""
     from analysis.context import Context, restrict
     from analysis.dataset import load_dataset
@@ -118,20 +119,23 @@ def gaps_for_term(url: str | None, year: str | None, term: str | None, role: str
 
     engine = open_database(url)
     data = restrict(load_dataset(engine), scope_for(User("command line", None, role, ())))
-    year, term = chosen_term(data, year, term)
     changed = {k: v for k, v in load_thresholds(engine).items() if k in THRESHOLDS_BY_ID}
+    year, term = chosen_term(data, year, term, changed)
     ctx = Context(data, year, term, changed)
     return GapList(find_gaps(ctx), year, term, len(ctx.returned()), len(ctx.expected()), changed)
 
 
 def comparison_for_term(url: str | None, year: str | None, term: str | None):
-    """Every school's place on every funnel plot for a term (default: the latest with a return),
+    """Every school's place on every funnel plot for a term (default: the one shown by default),
     as a trust leader sees them. Unavailable says why not."""
     from analysis.comparisons import comparison
     from analysis.dataset import load_dataset
 
-    data = load_dataset(open_database(url))
-    year, term = chosen_term(data, year, term)
+    from store.thresholds import load_thresholds
+
+    engine = open_database(url)
+    data = load_dataset(engine)
+    year, term = chosen_term(data, year, term, load_thresholds(engine))
     return comparison(data.compared, data.school_names, year, term)
 
 

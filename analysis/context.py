@@ -8,12 +8,13 @@ one school's numbers for that term, blank kept blank.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from analysis import deadlines
 from analysis.compare import compare
 from analysis.indicators import INDICATORS
 from analysis.privacy import hide_small, hide_small_pooled, mask_counts
@@ -57,7 +58,15 @@ class Dataset:
         return sorted(pairs, key=lambda p: term_index(*p))
 
     def latest_term(self) -> tuple[str, str] | None:
+        """The latest term with any return (not the term shown first: see analysis.deadlines)."""
         return self.terms[-1] if self.terms else None
+
+    @cached_property
+    def complete_terms(self) -> frozenset[int]:
+        """The terms (by index) for which every school expected has returned."""
+        first = self.first_return
+        return frozenset(i for i, urns in self.returned_by_index.items()
+                         if {u for u in self.schools["urn"] if first.get(u, -1) <= i} <= set(urns))
 
     @cached_property
     def school_names(self) -> dict[str, str]:
@@ -178,12 +187,17 @@ def _as_date(v) -> date | None:
 
 
 class Context:
-    def __init__(self, data: Dataset, academic_year: str, term: str, thresholds: dict | None = None):
+    def __init__(self, data: Dataset, academic_year: str, term: str, thresholds: dict | None = None,
+                 today: date | None = None):
         self.data = data
         self.academic_year = academic_year
         self.term = term
         self.index = term_index(academic_year, term)
         self.t = resolve(thresholds)
+        self.today = today or deadlines.current_date()
+        self.due = deadlines.deadline(academic_year, term, self.t)
+        # Until the deadline has gone by, a return not in is "not yet due": neither missing nor late.
+        self.past_due = deadlines.past_deadline(academic_year, term, self.t, self.today)
         self._cache: dict[str, SchoolTerm] = {}
         self._hidden_counts: dict[int, dict[tuple[str, str], bool]] = {}
 
@@ -263,8 +277,7 @@ class Context:
         st.blank_share = sum(v is None for v in counts.values()) / len(counts)
         submitted = self.data.submitted.get(key)
         if submitted is not None:
-            due = term_end(year, term) + timedelta(days=int(self.t["return_due_days"]))
-            st.days_late = (submitted.date() - due).days
+            st.days_late = (submitted.date() - deadlines.deadline(year, term, self.t)).days
         st.unexplained_changes = self._unexplained(key)
         return st
 
@@ -315,5 +328,6 @@ def restrict(data: Dataset, scope) -> Dataset:
     part.__dict__["compared"] = compared
     part.__dict__["pooled"] = trust
     part.__dict__["terms"] = data.terms
+    part.__dict__["complete_terms"] = data.complete_terms  # every reader starts on the same term
     part.suppress = scope.suppress
     return part

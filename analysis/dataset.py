@@ -3,11 +3,13 @@ command lines with a plain sentence when it cannot be read."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from analysis.context import Dataset
+from analysis.deadlines import default_term
 from store import overview
 from store.returns import schools
 
@@ -68,12 +70,14 @@ def open_database(url: str | None):
     return engine
 
 
-def chosen_term(data: Dataset, year: str | None, term: str | None) -> tuple[str, str]:
-    """The term asked for, or the latest with a return; Unavailable when there is none."""
+def chosen_term(data: Dataset, year: str | None, term: str | None, thresholds: dict | None = None,
+                today: date | None = None) -> tuple[str, str]:
+    """The term asked for, or the one shown when none is asked (analysis.deadlines.default_term,
+    under the trust's thresholds); Unavailable when there is none."""
     if not data.terms:
         raise Unavailable(NO_RETURNS)
     if year is None:
-        return data.latest_term()
+        return default_term(data, thresholds, today)
     if (year, term) not in data.terms:
         shown = ", ".join(f"{t} {y}" for y, t in data.terms)
         raise Unavailable(f"No returns are stored for {term} {year}. Terms with returns: {shown}.")
@@ -81,12 +85,13 @@ def chosen_term(data: Dataset, year: str | None, term: str | None) -> tuple[str,
 
 
 def term_asked(args, parser) -> tuple[str | None, str | None]:
-    """--year and --term from a command line, as the store writes them; (None, None) for the latest."""
+    """--year and --term from a command line, as the store writes them; (None, None) for the term
+    shown by default."""
     from loaders import values
 
     if (args.year is None) != (args.term is None):
         parser.error("--year and --term go together: give both (e.g. --year 2025/26 --term Spring), "
-                     "or neither for the latest term.")
+                     "or neither for the latest term whose returns are due.")
     if args.year is None:
         return None, None
     year, term = values.read_year(args.year.strip()), values.read_term(args.term)

@@ -888,6 +888,8 @@ def children_missing_education(ctx: Context) -> list[Gap]:
 
 @rule(themes=("oversight",), indicators=("return",), thresholds=("return_due_days",))
 def missing_or_late_return(ctx: Context) -> list[Gap]:
+    if not ctx.past_due:
+        return []  # the term's returns are not yet due: none is missing, none can be late
     gaps = []
     for st in ctx.expected():
         if not st.returned:

@@ -3,14 +3,14 @@ by school, and which returns are in, late or missing, term by term."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 
+from analysis import deadlines
 from analysis.context import Context, Dataset
 from analysis.gaps import GOVERNANCE_DATES, level_below, months_before
-from analysis.thresholds import resolve
-from loaders.registry import DSL_ROLE, TRAINING, term_end, term_from_index, term_index
+from loaders.registry import DSL_ROLE, TRAINING, term_from_index, term_index
 
 DSL_ITEM = "DSL<br>training"
 CELL_COLUMNS = ["school", "urn", "item", "level", "label", "detail"]
@@ -73,16 +73,32 @@ def _date_cell(ctx: Context, st, mid: str, what: str) -> tuple:
     return (st.name, st.urn, item, level, f"{when:%b %y}", f"{what}: {when:%d %B %Y} ({months} months before term end)")
 
 
+NOT_YET_DUE = "not yet due"
+
+
+def returns_in(ctx: Context, urns=None) -> tuple[int, int, str]:
+    """(returns in, schools expected, the rest in words) for the context's term and the schools
+    ``urns`` (default: every school): "2 late, 1 missing"; before the term's deadline, when none can
+    be missing or late yet, "11 not yet due (due by 14 January 2027)"."""
+    expected = [s for s in ctx.expected() if urns is None or s.urn in urns]
+    returned = sum(1 for s in expected if s.returned)
+    outstanding = len(expected) - returned
+    if not ctx.past_due:
+        return returned, len(expected), f"{outstanding} {NOT_YET_DUE} (due by {ctx.due:%-d %B %Y})"
+    late = sum(1 for s in expected if s.returned and (s.days_late or 0) > 0)
+    return returned, len(expected), f"{late} late, {outstanding} missing"
+
 TRACKER_COLUMNS = ["school", "urn", "academic_year", "term", "term_label", "level", "label", "days_late"]
 
 
 def tracker_cells(data: Dataset, thresholds: dict | None = None, *, last: int | None = None,
                   today: date | None = None) -> pd.DataFrame:
     """Every expected school-term up to ``last`` (default: the latest term with a return): on
-    time, late (with how late), or missing. A term whose deadline has not passed is "not yet due"."""
-    t = resolve(thresholds)
+    time, late (with how late), or missing. A return not in for a term whose deadline has not
+    passed by ``today`` (default: today) is "not yet due", in grey: never missing."""
     if not data.terms:
         return pd.DataFrame(columns=TRACKER_COLUMNS)
+    today = today or deadlines.current_date()
     first_term = term_index(*data.terms[0])
     last = term_index(*data.terms[-1]) if last is None else last
     first = data.first_return
@@ -92,12 +108,12 @@ def tracker_cells(data: Dataset, thresholds: dict | None = None, *, last: int | 
             if first.get(school.urn, -1) > i:
                 continue
             year, term = term_from_index(i)
-            due = term_end(year, term) + timedelta(days=int(t["return_due_days"]))
+            due = deadlines.deadline(year, term, thresholds)
             submitted = data.submitted.get((school.urn, year, term))
             label_term = f"{term[:3]} {year}"
             if submitted is None:
-                if today is not None and today <= due:
-                    rows.append((school.name, school.urn, year, term, label_term, "no data", "not yet due", None))
+                if today <= due:
+                    rows.append((school.name, school.urn, year, term, label_term, "no data", NOT_YET_DUE, None))
                 else:
                     rows.append((school.name, school.urn, year, term, label_term, "red", "missing", None))
                 continue

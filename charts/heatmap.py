@@ -15,10 +15,11 @@ from charts.palette import SEVERITY_COLOUR, SEVERITY_SYMBOL, SEVERITY_WORD, layo
 LEVELS = ["clear", "note", "amber", "red", "no data"]  # the order of the colour scale
 
 
-def _cell(gaps: list[tuple[str, str]], returned: bool) -> tuple[str, str]:
-    """(level, hover text) for one school and theme, from its gaps' (severity, finding) in order."""
+def _cell(gaps: list[tuple[str, str]], returned: bool, absent: str) -> tuple[str, str]:
+    """(level, hover text) for one school and theme, from its gaps' (severity, finding) in order;
+    ``absent`` says why there is nothing for a school that has not returned."""
     if not gaps:
-        return ("clear", "No gap found") if returned else ("no data", "No return for this term")
+        return ("clear", "No gap found") if returned else ("no data", absent)
     found = {severity for severity, _ in gaps}
     for level in ("red", "amber", "note"):
         if level in found:
@@ -39,8 +40,12 @@ def _by_cell(gaps: pd.DataFrame) -> dict[tuple[str, str], list[tuple[str, str]]]
     return out
 
 
-def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str]) -> Chart:
-    """``gaps``: the gap frame for one term; ``schools``: urn, name of every school expected."""
+def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str], *,
+                  not_yet_due: bool = False) -> Chart:
+    """``gaps``: the gap frame for one term; ``schools``: urn, name of every school expected;
+    ``not_yet_due``: the term's deadline has not passed, so a return not in is grey, not a gap."""
+    absent = "Return not yet due" if not_yet_due else "No return for this term"
+    empty = "Not yet due" if not_yet_due else SEVERITY_WORD["no data"]
     themes = [t for t in THEMES]
     rows, table = [], []
     ordered = schools.sort_values("name")
@@ -49,12 +54,14 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str])
         row = []
         for t in themes:
             theme_gaps = cells.get((s.urn, t.id), [])
-            level, hover = _cell(theme_gaps, s.urn in returned or t.id == "oversight")
+            # a missing return is the oversight theme's own gap, once it is due
+            level, hover = _cell(theme_gaps, s.urn in returned or (t.id == "oversight" and not not_yet_due), absent)
             row.append((level, hover, Counter(severity for severity, _ in theme_gaps)))
         rows.append(row)
-        table.append({"School": s.name, "URN": s.urn, **{t.short: _label(c[0], c[2]) for t, c in zip(themes, row)}})
+        table.append({"School": s.name, "URN": s.urn,
+                      **{t.short: _label(c[0], c[2], empty) for t, c in zip(themes, row)}})
     z = [[LEVELS.index(c[0]) for c in r] for r in rows]
-    text = [[_label(c[0], c[2]) for c in r] for r in rows]
+    text = [[_label(c[0], c[2], empty) for c in r] for r in rows]
     # The side shows each name shortened (a long one would take the chart); the hover the full name.
     names = [chart_text(s.name) for s in ordered.itertuples()]
     hover = [[f"<b>{name}</b> \u2014 {t.short}<br>{c[1]}" for t, c in zip(themes, r)] for name, r in zip(names, rows)]
@@ -79,9 +86,10 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str])
     return Chart(fig, frame, _summary(rows, ordered, themes))
 
 
-def _label(level: str, counts: dict) -> str:
+def _label(level: str, counts: dict, empty: str = SEVERITY_WORD["no data"]) -> str:
+    """A cell's words: its symbol and counts of gaps, or ``empty`` where the school has not returned."""
     if level in ("clear", "no data"):
-        return f"{SEVERITY_SYMBOL[level]} {SEVERITY_WORD[level]}"
+        return f"{SEVERITY_SYMBOL[level]} {SEVERITY_WORD[level] if level == 'clear' else empty}"
     parts = [f"{counts[lv]} {SEVERITY_WORD[lv].lower()}" for lv in ("red", "amber", "note") if counts.get(lv)]
     return f"{SEVERITY_SYMBOL[level]} " + ", ".join(parts)
 

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from charts import Chart
 from charts.format import chart_text
+from analysis.views import NOT_YET_DUE
 from charts.palette import AMBER, GREEN, NO_DATA, RED, SEVERITY_SYMBOL, layout
 
 LEVEL_COLOUR = {"red": RED, "amber": AMBER, "clear": GREEN, "no data": NO_DATA}
@@ -57,12 +58,15 @@ def compliance_grid(cells: pd.DataFrame) -> Chart:
 
 
 def returns_tracker(cells: pd.DataFrame) -> Chart:
-    """``cells``: school, term_label, level (clear/amber/red), label ("on time", "12 days late", "missing")."""
+    """``cells``: school, term_label, level (clear/amber/red, or no data for a return not yet due),
+    label ("on time", "12 days late", "missing", "not yet due")."""
     schools, terms, z, text, tips = _pivot(cells, "term_label", "label", "not expected")
     fig = _grid(z, text, tips, terms, schools, "Returns received, by school and term")
     table = pd.DataFrame([[s, *row] for s, row in zip(schools, text)], columns=["School", *terms])
-    last = [row[-1] for row in z] if terms else []
-    missing, late, on_time = last.count("red"), last.count("amber"), last.count("clear")
-    summary = (f"For {terms[-1] if terms else 'this term'}: {on_time + late} of {on_time + late + missing} "
-               f"schools expected have returned, {late} late, {missing} missing.")
+    last = [row[-1] for row in tips] if terms else []
+    missing, late, on_time = last.count("missing"), sum(w.endswith("late") for w in last), last.count("on time")
+    waiting = last.count(NOT_YET_DUE)
+    summary = (f"For {terms[-1] if terms else 'this term'}: {on_time + late} of {on_time + late + missing + waiting} "
+               f"schools expected have returned, {late} late, "
+               + (f"{waiting} {NOT_YET_DUE}." if waiting else f"{missing} missing."))
     return Chart(fig, table, summary)

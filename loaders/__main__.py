@@ -1,8 +1,12 @@
 """The command line for data officers and scripts: check returns, import them, or write a blank one.
 
     python -m loaders check [--json] FILE...
-    python -m loaders import [--db URL] FILE...
+    python -m loaders import [--db URL] [--received YYYY-MM-DD] FILE...
     python -m loaders template [--urn URN] [--year 2025/26] [--term Autumn] [--school-name NAME] -o FILE
+
+``import --received`` gives the day a paper or emailed return really arrived: it counts as
+submitted that day (so back-filling last year's returns does not make every school late), and the
+day is on the record of changes with the import.
 
 Exit 0 when no file has errors, 1 when any has (or a file could not be handled), 2 on bad usage.
 A bug never shows a traceback: the user gets a one-line apology naming the file.
@@ -13,14 +17,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from . import values
 from .check import check_file
 from .report import ReturnReport
 
 OK, FAILED, USAGE = 0, 1, 2
+UK = ZoneInfo("Europe/London")  # the trust's days
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,8 +37,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return _check(args.files, as_json=args.json)
     if args.command == "import":
-        return _import(args.files, args.db)
+        return _import(args.files, args.db, _received(args.received, parser))
     return _template(args, parser)
+
+
+def _received(raw: str | None, parser: argparse.ArgumentParser) -> date | None:
+    """The day given to --received, or None; a bad or future day ends with a sentence (exit 2)."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    try:
+        day = date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        day = None
+    if day is None:
+        parser.error(f"--received {raw!r} is not a date: give the day the return arrived as YYYY-MM-DD, "
+                     "for example 2025-04-10.")
+    if day > datetime.now(UK).date():
+        parser.error(f"--received {raw!r} is after today: give the day the return arrived.")
+    return day
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE")
     load = commands.add_parser("import", help="validate returns and store the valid ones")
     load.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
+    load.add_argument("--received", metavar="YYYY-MM-DD",
+                      help="the day a paper or emailed return really arrived: it counts as submitted then, "
+                           "so it is late only if that day was after its deadline (default: now)")
     load.add_argument("files", nargs="+", metavar="FILE")
     blank = commands.add_parser("template", help="write a blank return for a school and term")
     blank.add_argument("--urn", help="the school's 6-digit URN")
@@ -90,7 +118,7 @@ def _without_where(message: str, where: str) -> str:
     return message[len(where):].lstrip(" :") if message.startswith(where + " ") else message
 
 
-def _import(files: list[str], db: str | None) -> int:
+def _import(files: list[str], db: str | None, received: date | None = None) -> int:
     try:
         from store.importer import import_paths  # only `import` needs the database
         from store.db import trouble
@@ -99,7 +127,7 @@ def _import(files: list[str], db: str | None) -> int:
         _apologise(", ".join(files), "opening the database for")
         return FAILED
     try:
-        outcomes = import_paths(files, db_url=db, user="command line")
+        outcomes = import_paths(files, db_url=db, user="command line", received=received)
     except SchemaError as exc:  # a database this release cannot use: the sentence says why
         print(str(exc), file=sys.stderr)
         return FAILED

@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import date
 
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import settings
+from analysis import deadlines
 from analysis.context import Context
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps, gaps_frame
@@ -217,18 +219,24 @@ def thresholds() -> dict[str, float]:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _gaps(url: str, version: tuple[int, int], year: str, term: str, limits: tuple, seen: tuple):
-    ctx = Context(dataset(), year, term, dict(limits))
+def _gaps(url: str, version: tuple[int, int], year: str, term: str, limits: tuple, seen: tuple, today: date):
+    ctx = Context(dataset(), year, term, dict(limits), today)
     return ctx, gaps_frame(find_gaps(ctx))
 
 
 def term_gaps(year: str, term: str):
-    """(Context, gap frame) for a term, under the trust's thresholds, within the user's scope."""
+    """(Context, gap frame) for a term, under the trust's thresholds, within the user's scope, as
+    at today (a term's returns are not yet due until its deadline has passed)."""
     limits = tuple(sorted(thresholds().items()))
     seen = scope()
     urns = "all" if seen.urns is None and seen.active else tuple(sorted(seen.urns or ()))
     return _gaps(settings.database_url(), overview.data_version(engine()), year, term, limits,
-                 (urns, seen.suppress))
+                 (urns, seen.suppress), deadlines.current_date())
+
+
+def default_term() -> tuple[str, str] | None:
+    """The term shown when none is chosen, the same for every reader (analysis.deadlines)."""
+    return deadlines.default_term(dataset(), thresholds())
 
 
 # ---- The shared sidebar: academic year, term and schools, kept in the URL ---------------------
@@ -239,10 +247,10 @@ def sidebar() -> None:
     if not data.terms:
         st.sidebar.info("No returns stored yet.")
         return
-    latest_year, latest_term = data.terms[-1]
+    shown_year, shown_term = default_term()
     years = sorted({y for y, _ in data.terms}, reverse=True)
-    st.sidebar.selectbox("Academic year", years, index=years.index(latest_year), key="year", bind="query-params")
-    st.sidebar.selectbox("Term", TERMS, index=TERMS.index(latest_term), key="term", bind="query-params")
+    st.sidebar.selectbox("Academic year", years, index=years.index(shown_year), key="year", bind="query-params")
+    st.sidebar.selectbox("Term", TERMS, index=TERMS.index(shown_term), key="term", bind="query-params")
     names = data.school_names
     st.sidebar.multiselect(
         "Schools", sorted(names, key=names.get), format_func=lambda u: names.get(u, u), key="schools",
@@ -254,9 +262,9 @@ def sidebar() -> None:
 def selection() -> tuple[str, str, list[str]]:
     """(academic year, term, chosen URNs, or every school when none is chosen)."""
     data = dataset()
-    latest = data.latest_term() or (None, None)
-    year = st.session_state.get("year") or latest[0]
-    term = st.session_state.get("term") or latest[1]
+    shown = default_term() or (None, None)
+    year = st.session_state.get("year") or shown[0]
+    term = st.session_state.get("term") or shown[1]
     chosen = list(st.session_state.get("schools") or [])
     return year, term, chosen or list(data.school_names)
 

@@ -10,7 +10,7 @@ import settings
 from analysis import challenges as board
 from analysis.exports import to_csv_bytes
 from analysis.themes import THEMES, THEMES_BY_ID
-from analysis.views import tracker_cells
+from analysis.views import NOT_YET_DUE, returns_in, tracker_cells
 from charts.heatmap import theme_heatmap
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import term_index
@@ -39,7 +39,7 @@ returned = {s.urn for s in expected if s.returned}
 # schools in the key are the ones this user may see and chose, so one person's view is never
 # served to another.
 view_key = (settings.database_url(), data_version(common.engine()), year, term,
-            tuple(sorted(common.thresholds().items())), tuple(sorted(urns)), common.scope().suppress)
+            tuple(sorted(common.thresholds().items())), tuple(sorted(urns)), common.scope().suppress, ctx.today)
 
 if not returned and not expected:
     st.info(f"No school was due to return for {term} {year}. Choose another term in the sidebar.")
@@ -47,11 +47,12 @@ if not returned and not expected:
 
 
 def headline() -> None:
-    late = sum(1 for s in expected if s.returned and (s.days_late or 0) > 0)
+    n_in, n_expected, rest = returns_in(ctx, chosen)
     cols = st.columns(4)
-    cols[0].metric("Returns in", f"{len(returned)} of {len(expected)}",
-                   help="Schools expected this term: every school that had returned by then.")
-    cols[0].caption(f"{late} late, {len(expected) - len(returned)} missing")
+    cols[0].metric("Returns in", f"{n_in} of {n_expected}",
+                   help="Schools expected this term: every school that had returned by then. Until the "
+                        "term's deadline has passed, a return not in is not yet due.")
+    cols[0].caption(rest)
     for col, level in zip(cols[1:], ("red", "amber", "note")):
         hit = gaps[gaps["severity"] == level]
         col.metric(f"{SEVERITY_SYMBOL[level]} " + ("Questions" if level == "note" else f"{SEVERITY_WORD[level]} gaps"),
@@ -62,7 +63,7 @@ def headline() -> None:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _heatmap_chart(key: tuple, _gaps: pd.DataFrame, _expected: list, _returned: set):
     schools = pd.DataFrame({"urn": [s.urn for s in _expected], "name": [s.name for s in _expected]})
-    return theme_heatmap(_gaps, schools, _returned)
+    return theme_heatmap(_gaps, schools, _returned, not_yet_due=not ctx.past_due)
 
 
 def heatmap() -> None:
@@ -109,12 +110,13 @@ def gap_list() -> None:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _returns_groups(key: tuple, year: str, term: str, _data, _thresholds: dict, _urns: list) -> dict[str, list[str]]:
-    """The schools chosen, by whether their return for the term is missing, late or on time."""
-    cells = tracker_cells(_data, _thresholds, last=term_index(year, term))
+    """The schools chosen, by whether their return for the term is missing (or, before the
+    deadline, not yet due), late or on time."""
+    cells = tracker_cells(_data, _thresholds, last=term_index(year, term), today=ctx.today)
     cells = cells[(cells["academic_year"] == year) & (cells["term"] == term) & cells["urn"].isin(_urns)]
-    groups = {"missing": [], "late": [], "on time": []}
+    groups = {"missing" if ctx.past_due else NOT_YET_DUE: [], "late": [], "on time": []}
     for r in cells.itertuples():
-        group = "missing" if r.level == "red" else "late" if r.level == "amber" else "on time"
+        group = "late" if r.level == "amber" else "on time" if r.level == "clear" else r.label
         groups[group].append(r.school + (f" ({r.label})" if group == "late" else ""))
     return groups
 
@@ -124,7 +126,8 @@ def returns_status() -> None:
     groups = _returns_groups(view_key, year, term, data, dict(view_key[4]), urns)
     cols = st.columns(3)
     for col, (word, names) in zip(cols, groups.items()):
-        col.markdown(f"**{word.capitalize()}: {len(names)}**")
+        heading = f"**{word.capitalize()}: {len(names)}**"
+        col.markdown(f":gray[{heading}]" if word == NOT_YET_DUE else heading)  # grey: nothing is wrong yet
         col.markdown("\n".join(f"- {common.literal(n)}" for n in names) if names else "None")
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.views import tracker_cells
+from analysis.deadlines import deadline
+from analysis.thresholds import resolve
+from analysis.views import NOT_YET_DUE, tracker_cells
 from charts.tables import returns_tracker
 from loaders.registry import ASKED, term_index
 from pages import common
@@ -20,11 +22,13 @@ if not data.terms:
     st.info("No returns are stored yet.")
     st.stop()
 
-cells = tracker_cells(data, common.thresholds(), last=max(term_index(year, term), term_index(*data.terms[-1])))
+limits = resolve(common.thresholds())
+cells = tracker_cells(data, limits, last=max(term_index(year, term), term_index(*data.terms[-1])))
 cells = cells[cells["urn"].isin(urns)]
 st.header("Received, by school and term")
-st.caption("✔ on time, ▲ late (with how late), ✖ missing. A return is due "
-           f"{int(common.thresholds().get('return_due_days', 14))} days after the end of term.")
+st.caption(f"✔ on time, ▲ late (with how late), ✖ missing, – {NOT_YET_DUE} (grey: the term's deadline has not "
+           f"passed). A return is due {int(limits['return_due_days'])} days after the end of term: for {term} "
+           f"{year}, by {deadline(year, term, limits):%-d %B %Y}.")
 common.show_chart(returns_tracker(cells), key="tracker")
 
 st.header(f"Completeness and queries, {term} {year}")

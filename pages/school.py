@@ -37,6 +37,10 @@ index = term_index(year, term)
 
 def header() -> None:
     st.header(f"{common.literal(names.get(urn, urn))}, {term} {year}")
+    if not mine.returned and not ctx.past_due:  # grey: nothing is wrong until the deadline has passed
+        st.caption(f":material/schedule: The return for {term} {year} is not yet due: it is due by "
+                   f"{ctx.due:%-d %B %Y}.")
+        return
     if not mine.returned:
         st.warning(f"No return from this school for {term} {year}.", icon=":material/warning:")
         return

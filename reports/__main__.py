@@ -3,9 +3,10 @@
     python -m reports pack [--db URL] [--year 2025/26 --term Spring] --format html|xlsx|pdf -o FILE
                            [--role trustee]
 
-One term (the latest with any return, unless --year and --term name another) as a single offline
-HTML file, an Excel workbook or a PDF; the format comes from the file name when --format is not
-given. The PDF is the HTML pack printed by Chromium (found as the CHROMIUM_PATH setting, else on
+One term as a single offline HTML file, an Excel workbook or a PDF; the format comes from the file
+name when --format is not given. Unless --year and --term name another, the term is the one the
+dashboard shows first: the latest with returns whose deadline has passed, or a newer one once
+every school has returned for it. The PDF is the HTML pack printed by Chromium (found as the CHROMIUM_PATH setting, else on
 the PATH), which starts while the pack is gathered and draws each theme's charts while the next
 theme's are made. ``--role trustee`` makes the pack a trustee
 would see, with small counts of children shown as "fewer than 5". Exit 0 when the file was written,

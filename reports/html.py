@@ -112,7 +112,8 @@ def _summary(pack: Pack, figure: _Figures) -> str:
     top = pack.top_gaps
     gap_table = _gap_table(top, with_theme=True) if len(top) else "<p>No gap was found this term.</p>"
     return (f'<section id="summary"><h2>Summary: {escape(pack.term)} {escape(pack.academic_year)}</h2>'
-            f"<p>Returns in: <strong>{pack.returned} of {pack.expected}</strong> schools expected. "
+            f"<p>Returns in: <strong>{pack.returned} of {pack.expected}</strong> schools expected; "
+            f"{escape(pack.returns_rest)}. "
             f"Gaps found: {len(pack.gaps)}. {_board_count(pack)}</p>"
             f"{_chart(pack.heatmap, figure)}"
             f"<h3>The {min(len(top), len(pack.gaps))} gaps that most need a question</h3>{gap_table}</section>")

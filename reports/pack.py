@@ -14,6 +14,7 @@ from datetime import date, datetime
 import pandas as pd
 
 import settings
+from analysis import deadlines
 from analysis.dataset import Unavailable, chosen_term, open_database
 from analysis.benchmarks import england, phase_figures
 from analysis.compare import yardstick
@@ -24,7 +25,7 @@ from analysis.gaps import find_gaps, gaps_frame
 from analysis.indicators import INDICATORS, PER_100
 from analysis.suppression import fewer_than, suppression_threshold
 from analysis.themes import THEMES, Theme
-from analysis.views import compliance_cells, tracker_cells
+from analysis.views import compliance_cells, returns_in, tracker_cells
 from charts import Chart
 from charts.funnel import POSITION_WORDS, funnel_plot
 from charts.heatmap import theme_heatmap
@@ -67,6 +68,7 @@ class Pack:
     for_trustees: bool
     returned: int
     expected: int
+    returns_rest: str  # the returns not in, in words: "1 late, 2 missing", or "3 not yet due (due by ...)"
     heatmap: Chart
     gaps: pd.DataFrame
     themes: tuple[Theme, ...] = tuple(THEMES)  # a section each, in this order
@@ -103,14 +105,15 @@ class Pack:
 
 def build_pack(url: str | None = None, year: str | None = None, term: str | None = None, *,
                role: str = "leader", today: date | None = None) -> Pack:
-    """The pack from the database at ``url`` (default: the configured one) for a term (default:
-    the latest with a return). Unavailable, with a plain sentence, when it cannot be made."""
+    """The pack from the database at ``url`` (default: the configured one) for a term (default: the
+    one the dashboard shows first, analysis.deadlines.default_term, as at ``today``). Unavailable,
+    with a plain sentence, when it cannot be made."""
     engine = open_database(url)
     try:
         data = load_dataset(engine)
         thresholds = load_thresholds(engine)
         log = list_challenges(engine)
-        year, term = chosen_term(data, year, term)
+        year, term = chosen_term(data, year, term, thresholds, today)
         last = last_pack_before(engine, year, term)
     finally:
         engine.dispose()
@@ -126,19 +129,20 @@ def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None =
     are reported as closed since the last pack (after the previous term's end when None)."""
     if role not in ROLES:
         raise ValueError(f"{role!r} is not a pack reader: use one of {', '.join(ROLES)}.")
-    year, term = chosen_term(data, year, term)
+    made = today or deadlines.current_date()
+    year, term = chosen_term(data, year, term, thresholds, made)
     if role == "trustee":
         data = restrict(data, scope_for(PACK_USER))
-    ctx = Context(data, year, term, thresholds)
+    ctx = Context(data, year, term, thresholds, made)
     gaps = gaps_frame(find_gaps(ctx))
     expected = ctx.expected()
     returned = {s.urn for s in expected if s.returned}
     schools = pd.DataFrame({"urn": [s.urn for s in expected], "name": [s.name for s in expected]})
     pack = Pack(
         trust=str(settings.get("TRUST_NAME", "The trust")), academic_year=year, term=term,
-        made=today or date.today(), data_as_at=_as_at(data, ctx.index), for_trustees=data.suppress,
-        returned=len(returned), expected=len(expected),
-        heatmap=theme_heatmap(gaps, schools, returned), gaps=gaps,
+        made=made, data_as_at=_as_at(data, ctx.index), for_trustees=data.suppress,
+        returned=len(returned), expected=len(expected), returns_rest=returns_in(ctx)[2],
+        heatmap=theme_heatmap(gaps, schools, returned, not_yet_due=not ctx.past_due), gaps=gaps,
         make_section=lambda theme: _section(theme, ctx, gaps, thresholds),
     )
     _board_log(pack, challenges, ctx, gaps, returned, last_pack)
@@ -155,7 +159,8 @@ def _board_log(pack: Pack, log: pd.DataFrame | None, ctx: Context, gaps: pd.Data
         return
     year, term = pack.academic_year, pack.term
     if ctx.data.suppress:
-        wording = {yt: gaps if yt == (year, term) else gaps_frame(find_gaps(Context(ctx.data, *yt, ctx.t)))
+        wording = {yt: gaps if yt == (year, term) else
+                   gaps_frame(find_gaps(Context(ctx.data, *yt, ctx.t, ctx.today)))
                    for yt in raised_terms(log) if term_index(*yt) <= term_index(year, term)}
         log = for_reader(log, True, wording)
     live = with_state(for_term(log, year, term), gaps, year, term, returned, pack.made)
@@ -204,7 +209,7 @@ def _section(theme: Theme, ctx: Context, gaps: pd.DataFrame, thresholds: dict | 
         if not cells.empty:
             charts.append(("Training and checks", compliance_grid(cells)))
     if theme.id == "oversight":
-        cells = tracker_cells(data, thresholds, last=ctx.index)
+        cells = tracker_cells(data, thresholds, last=ctx.index, today=ctx.today)
         if not cells.empty:
             charts.append(("Returns received", returns_tracker(cells)))
     measures = []

@@ -42,6 +42,7 @@ def _summary(pack: Pack) -> pd.DataFrame:
         ("For", reader_note(pack)),
         ("Schools expected", pack.expected),
         ("Returns in", pack.returned),
+        ("Returns not in", pack.returns_rest),
         ("Gaps found", len(pack.gaps)),
     ]
     for level in ("red", "amber", "note"):

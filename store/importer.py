@@ -27,7 +27,8 @@ from store.returns import NotStorable, SavedReturn, previous_values, save_return
 log = logging.getLogger(__name__)
 
 UK = ZoneInfo("Europe/London")
-# A return imported with its own completion date counts as submitted at this time that day.
+# A return imported with its own completion date, or the day it was received, counts as
+# submitted at this time that day.
 SUBMITTED_AT_HOUR = 9
 
 
@@ -40,12 +41,14 @@ class ImportOutcome:
 
 def import_paths(paths: list[str], db_url: str | None = None, user: str = "command line", *,
                  engine: Engine | None = None, submitted_at_from_return: bool = False,
-                 source: str = "command line") -> list[ImportOutcome]:
+                 received: date | None = None, source: str = "command line") -> list[ImportOutcome]:
     """Check and store each file; one outcome per path, in the order given.
 
     A missing or unreadable path is an outcome whose report holds the error, never an
     exception. With ``submitted_at_from_return`` a return counts as submitted at 09:00 (UK) on
-    its own date completed, so a late return looks late.
+    its own date completed, so a late return looks late. ``received`` is the day a paper or
+    emailed return really arrived: it counts as submitted at 09:00 (UK) that day, whenever it is
+    imported, and the day is on the record of changes with each attempt.
     """
     from loaders import check_return  # the loader is only needed once there is something to check
 
@@ -62,19 +65,21 @@ def import_paths(paths: list[str], db_url: str | None = None, user: str = "comma
         outcomes.append(ImportOutcome(str(path), report))
         contents.append(data)
 
+    noted = {"received": received.isoformat()} if received else {}
     for i in sorted(range(len(outcomes)), key=lambda i: _term_order(outcomes[i].report)):
         outcome, data = outcomes[i], contents[i]
         if data is None:
-            _audit(engine, outcome.report, user=user, size=None, source=source)
+            _audit(engine, outcome.report, user=user, size=None, source=source, detail=noted)
             continue
         outcome.report = _with_previous(engine, outcome.report, data, check_return, max_bytes)
         if not outcome.report.valid:
-            _audit(engine, outcome.report, user=user, size=len(data), source=source)
+            _audit(engine, outcome.report, user=user, size=len(data), source=source, detail=noted)
             continue
-        submitted_at = _completed_at(outcome.report) if submitted_at_from_return else None
+        submitted_at = _at_nine(received) if received else \
+            _completed_at(outcome.report) if submitted_at_from_return else None
         try:
-            outcome.saved = save_return(engine, outcome.report, data, user=user,
-                                        submitted_at=submitted_at, action="import", source=source)
+            outcome.saved = save_return(engine, outcome.report, data, user=user, submitted_at=submitted_at,
+                                        action="import", source=source, detail=noted)
         except (NotStorable, SQLAlchemyError) as exc:
             message = str(exc) if isinstance(exc, NotStorable) else trouble(exc) or \
                 "The return could not be stored because of a problem on our side; nothing was saved. Try again."
@@ -140,11 +145,17 @@ def _completed_at(report: ReturnReport) -> datetime | None:
         return None
     if isinstance(completed, datetime):
         completed = completed.date()
-    return datetime.combine(completed, time(SUBMITTED_AT_HOUR), tzinfo=UK)
+    return _at_nine(completed)
 
 
-def _audit(engine: Engine, report: ReturnReport, *, user: str, size: int | None, source: str) -> None:
+def _at_nine(day: date) -> datetime:
+    """A return dated by its day alone counts as submitted at 09:00 (UK) that day."""
+    return datetime.combine(day, time(SUBMITTED_AT_HOUR), tzinfo=UK)
+
+
+def _audit(engine: Engine, report: ReturnReport, *, user: str, size: int | None, source: str,
+           detail: dict) -> None:
     try:
-        record_attempt(engine, report, user=user, size=size, action="import", source=source)
+        record_attempt(engine, report, user=user, size=size, action="import", source=source, detail=detail)
     except SQLAlchemyError:
         log.exception("could not audit the import of %s", report.file)

@@ -58,11 +58,12 @@ class SavedReturn:
 
 def save_return(engine: Engine, report: ReturnReport, content: bytes, *, user: str,
                 explanations: dict[str, str] | None = None, submitted_at: datetime | None = None,
-                action: str = "upload", source: str = "web") -> SavedReturn:
+                action: str = "upload", source: str = "web", detail: dict | None = None) -> SavedReturn:
     """Store a valid return as the next version for its school and term; the newest counts.
 
-    ``explanations`` are keyed by ``Problem.key`` of the report's queries. Raises NotStorable
-    for a report that is not valid (nothing is written then).
+    ``explanations`` are keyed by ``Problem.key`` of the report's queries; ``detail`` is added to
+    the audit row's (e.g. the day a paper return was received). Raises NotStorable for a report
+    that is not valid (nothing is written then).
     """
     _check_storable(report, content)
     _check_explanations(explanations or {})
@@ -71,7 +72,7 @@ def save_return(engine: Engine, report: ReturnReport, content: bytes, *, user: s
         try:
             with writing(engine) as conn:
                 return _store(conn, report, content, user=user, explanations=explanations or {},
-                              at=at, action=action, source=source)
+                              at=at, action=action, source=source, detail=detail or {})
         except (IntegrityError, OperationalError) as exc:
             if attempt < SAVE_ATTEMPTS and _worth_retrying(exc):
                 time.sleep(0.01 * attempt)
@@ -158,7 +159,7 @@ def return_content(engine: Engine, return_id: int) -> tuple[str, bytes]:
 # --- the save, step by step -------------------------------------------------------------------
 
 def _store(conn: Connection, report: ReturnReport, content: bytes, *, user: str,
-           explanations: dict[str, str], at: datetime, action: str, source: str) -> SavedReturn:
+           explanations: dict[str, str], at: datetime, action: str, source: str, detail: dict) -> SavedReturn:
     urn, year, term = report.school_term
     _ensure_school(conn, urn, report.values.get("about.school_name"), at)
     phase = report.values.get("about.phase") if phase_from_return(conn, urn, report.values.get("about.phase")) else None
@@ -181,7 +182,7 @@ def _store(conn: Connection, report: ReturnReport, content: bytes, *, user: str,
         detail={"return_id": return_id, "version": version, "n_queries": len(report.queries),
                 "n_explained": n_explained,
                 "n_blank": sum(1 for r in value_rows if r["value_num"] is None and r["value_text"] is None),
-                **({"phase": phase} if phase else {})},  # the school's phase, recorded from this return
+                **({"phase": phase} if phase else {}), **detail},  # phase: the school's, recorded from this return
     )
     conn.execute(drafts.delete().where(drafts.c.user == user, drafts.c.urn == urn,
                                        drafts.c.academic_year == year, drafts.c.term == term))

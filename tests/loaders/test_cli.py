@@ -146,3 +146,53 @@ def test_import_stores_versions_and_exits_by_errors(files, tmp_path):
     assert again.returncode == 1
     assert "good.xlsx: stored as version 2 of 999001 2025/26 Spring" in again.stdout
     assert "bad.xlsx: Not ready" in again.stdout
+
+
+def test_received_dates_a_paper_return_and_its_lateness_follows(files, tmp_path):
+    """Back-filling last year: each return counts as submitted the day it really arrived, so it is
+    late only if that day was after its deadline (Spring 2025/26: due by 14 April 2026)."""
+    pytest.importorskip("store.importer")
+    from datetime import date, datetime
+
+    import sqlalchemy as sa
+
+    from analysis.context import Context
+    from analysis.dataset import load_dataset
+    from store.db import dispose, make_engine
+    from store.returns import versions
+    from store.schema import audit
+
+    good = files[0]
+    db = f"sqlite:///{tmp_path / 'received.db'}"
+    on_time = run("import", "--db", db, "--received", "2026-04-10", str(good))
+    assert on_time.returncode == 0, on_time.stdout + on_time.stderr
+    late = run("import", "--db", db, "--received", " 2026-04-20 ", str(good))
+    assert late.returncode == 0, late.stdout + late.stderr
+    engine = make_engine(db)
+    try:
+        stored = {v["version"]: v["submitted_at"] for v in versions(engine, "999001", "2025/26", "Spring")}
+        assert stored == {1: datetime(2026, 4, 10, 8), 2: datetime(2026, 4, 20, 8)}  # 09:00 in the UK, as UTC
+        data = load_dataset(engine)
+        with engine.connect() as conn:
+            details = [r.detail for r in conn.execute(sa.select(audit).order_by(audit.c.id))]
+    finally:
+        dispose(engine)
+    assert [d.get("received") for d in details] == ["2026-04-10", "2026-04-20"]  # on the record of changes
+    # lateness runs from the first arrival; a resubmission does not make a return late
+    assert Context(data, "2025/26", "Spring", today=date(2026, 6, 1)).school_term("999001").days_late == -4
+    assert Context(data, "2025/26", "Spring", {"return_due_days": 5},
+                   today=date(2026, 6, 1)).school_term("999001").days_late == 5
+
+
+@pytest.mark.parametrize("given, phrase", [
+    ("10/04/2026", "is not a date: give the day the return arrived as YYYY-MM-DD"),
+    ("2026-02-30", "is not a date"), ("20260410", "is not a date"), ("", "is not a date"),
+    ("2999-01-01", "is after today"),
+])
+def test_a_bad_received_date_is_a_sentence_and_exit_2(files, tmp_path, given, phrase):
+    db = tmp_path / "nothing.db"
+    result = run("import", "--db", f"sqlite:///{db}", "--received", given, str(files[0]))
+    assert result.returncode == 2
+    assert f"--received {given!r} {phrase}" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not db.exists()  # nothing stored, nothing opened

@@ -65,3 +65,15 @@ def make_report(urn: str = "149001", year: str = "2025/26", term: str = "Autumn"
 @pytest.fixture
 def report_factory():
     return make_report
+
+
+def write_return(path, urn: str = "149001", year: str = "2025/26", term: str = "Autumn", *,
+                 name: str = "Brackenfold Primary Academy", completed: date | None = None, seed: int = 1):
+    """A filled return written through the real template to ``path`` (e.g. one a school sent early)."""
+    from loaders.template import template_bytes
+
+    report, _ = make_report(urn, year, term, seed=seed, name=name)
+    values = {**report.values, **({"about.date_completed": completed} if completed else {})}
+    path.write_bytes(template_bytes(urn=urn, school_name=name, year=year, term=term, values=values,
+                                    leads=report.leads))
+    return path

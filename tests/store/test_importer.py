@@ -172,3 +172,15 @@ def test_a_file_hiding_child_data_is_imported_as_nothing_but_an_audit_row_withou
                 for value in record:
                     text = value if isinstance(value, bytes) else json.dumps(value, default=str).encode()
                     assert not [s for s in secrets if s in text], table.name
+
+
+def test_received_is_when_a_return_counts_as_submitted_and_is_on_the_record(engine, check_return, write):
+    """A paper return back-filled long after it arrived: submitted the day it was received (09:00 UK),
+    whatever its date completed says, and the day is on each attempt's record of changes."""
+    good = write(term="Spring", change={"about.date_completed": date(2026, 4, 1)})
+    bad = write(term="Summer", change={"inclusion.suspended": "lots"})
+    outcomes = import_paths([str(good), str(bad)], engine=engine, received=date(2026, 4, 20))
+    assert outcomes[0].saved is not None and outcomes[1].saved is None
+    assert versions(engine, "149001", "2025/26", "Spring")[0]["submitted_at"] == datetime(2026, 4, 20, 8, 0)
+    assert [(a.outcome, a.detail.get("received")) for a in _audits(engine)] == \
+        [("accepted", "2026-04-20"), ("rejected", "2026-04-20")]
