@@ -100,3 +100,8 @@ def sign_in(monkeypatch):
         return user
 
     return as_user
+
+
+def sign_in_forms(at) -> list[str]:
+    """The sign-in forms a run drew (st.html elements with a form; the page's style is one too)."""
+    return [h.proto.body for h in at.get("html") if "<form" in h.proto.body]

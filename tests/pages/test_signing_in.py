@@ -19,7 +19,7 @@ from store import db, sessions
 from store.audit import audit_log, utcnow
 from store.users import add_user
 
-from .conftest import assert_no_exception, open_page
+from .conftest import assert_no_exception, open_page, sign_in_forms
 
 CEO = "leader@example.org"
 
@@ -37,8 +37,8 @@ def local(sample_app, monkeypatch):
 
 
 def form_of(at) -> str:
-    [html] = at.get("html")
-    return html.proto.body
+    [html] = sign_in_forms(at)
+    return html
 
 
 def signed_in(at) -> bool:
@@ -60,7 +60,7 @@ def test_the_session_cookie_signs_its_person_in_on_every_page_until_they_sign_ou
     local.cookies[serving.COOKIE] = sessions.start(local.engine, CEO, source=None)
     school = open_page("pages/school.py")  # AppTest drops the sidebar of a page reached this way
     assert_no_exception(school)
-    assert not school.get("html") and school.get("plotly_chart")
+    assert not sign_in_forms(school) and school.get("plotly_chart")
     at = open_page("pages/overview.py")
     assert_no_exception(at)
     assert signed_in(at)
@@ -122,7 +122,7 @@ def test_started_without_the_sign_in_route_the_page_says_how_to_start_it(local, 
     monkeypatch.setitem(serving._mounted, "routes", False)
     at = open_page("pages/overview.py")
     assert_no_exception(at)
-    assert not at.get("html") and not signed_in(at)
+    assert not sign_in_forms(at) and not signed_in(at)
     assert any("started without its sign-in service" in e.value and "make run" in e.value for e in at.error)
 
 

@@ -34,11 +34,12 @@ from tests.pages.conftest import as_read, open_page
 
 TRUSTEE_PAGES = ("overview", "school", "challenges", "pack", "neglect", "adolescents", "multi_agency",
                  "workforce", "returns", "about", "privacy")
-HELPERS = ("common", "identity", "questions", "serving", "theme_view")  # pages/ files that are not pages
+HELPERS = ("common", "identity", "look", "questions", "serving", "theme_view")  # pages/ files that are not pages
 THEME_MEASURE = {"neglect": "measure_neglect", "adolescents": "measure_adolescents",
                  "multi_agency": "measure_multi_agency", "workforce": "measure_workforce"}
 QUIET = {"selectbox", "multiselect", "toggle", "button", "button_group", "radio", "expander", "text_input",
          "text_area", "date_input", "form_submit_button", "divider", "empty", "spinner"}
+STYLE_ONLY = re.compile(r"\s*<style>[^<]*</style>\s*")
 TEXT_TYPES = {"markdown", "caption", "title", "header", "subheader", "success", "info", "warning", "error",
               "exception", "text", "code", "latex"}
 
@@ -229,6 +230,8 @@ def _collect(out: Harvest, at, where: str, year: str, term: str, *, urn: str | N
             text = f"{as_read(node.label)}: {node.value}" + (f" ({proto.help})" if proto.help else "")
             out.add(Item("metric", f"{where}: metric \"{as_read(node.label)}\"", text, year, term, urn,
                          state["heading"], section))
+        elif kind == "html" and STYLE_ONLY.fullmatch(proto.body):
+            pass  # the page's style sheet (pages/look.py): no words, no numbers a reader reads
         elif kind == "download_button":
             content = _Downloads.files[proto.url.rsplit("/", 1)[1].split(".")[0]]
             out.add(Item("file", f"{where}: download \"{proto.label}\"", content, year, term, urn, proto.label, section))
