@@ -28,7 +28,7 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 import settings
-from pages import serving
+from pages import look, serving
 from store import db, sessions, sso, users
 from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
 from store.db import trouble
@@ -295,10 +295,10 @@ def sign_in_form(back: str) -> str:
 .sign-in label {{display: block; font-size: 0.875rem; margin: 0.75rem 0 0.25rem}}
 .sign-in input {{width: 100%; min-height: 2.75rem; box-sizing: border-box; padding: 0.5rem 0.75rem; font: inherit;
   border: 1px solid #8a8986; border-radius: 0.5rem; background: #fff}}
-.sign-in input:focus {{outline: 3px solid #0b5394; outline-offset: 1px}}
+.sign-in input:focus {{outline: 3px solid {look.ACCENT}; outline-offset: 1px}}
 .sign-in button {{margin-top: 1rem; min-height: 2.75rem; min-width: 6rem; padding: 0.4rem 1rem; font: inherit;
-  color: #fff; cursor: pointer; background: #0b5394; border: 1px solid #0b5394; border-radius: 0.5rem}}
-.sign-in button:focus-visible {{outline: 3px solid #0b5394; outline-offset: 2px}}
+  color: #fff; cursor: pointer; background: {look.ACCENT}; border: 1px solid {look.ACCENT}; border-radius: 0.5rem}}
+.sign-in button:focus-visible {{outline: 3px solid {look.ACCENT}; outline-offset: 2px}}
 </style>
 <form class="sign-in" method="post" action="{escape(action)}">
 <label for="sign-in-email">Email</label>

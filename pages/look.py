@@ -11,7 +11,9 @@ from __future__ import annotations
 import streamlit as st
 
 APP = "Safeguarding governance"
-ACCENT = "#0b5394"  # the theme's primaryColor: 7.8:1 on white, 7.4:1 on the sidebar
+# The theme's primaryColor (.streamlit/config.toml), read from there: #0b5394 is 7.8:1 on white
+# and 7.4:1 on the sidebar.
+ACCENT = st.get_option("theme.primaryColor") or "#0b5394"
 # Streamlit draws captions in the text colour at 60% opacity (3.9:1 on white, 3.8:1 on the
 # sidebar); this grey is 6.5:1 on white and 6.1:1 on the sidebar, and links in a caption keep
 # their full colour.
