@@ -330,7 +330,7 @@ def store(report: ReturnReport, content: bytes, explanations: dict[str, str]) ->
         source=common.where_from(),
     )
     if saved:
-        state["submitted"] = receipt(saved, report, explanations)
+        state["submitted"] = (receipt(saved, report, explanations), saved.urn, saved.academic_year, saved.term)
         state.pop("confirm_submit", None)
         state.pop("resumed", None)
         state["upload_round"] += 1
@@ -353,6 +353,14 @@ def receipt(saved, report: ReturnReport, explanations: dict[str, str]) -> str:
     return (f"**Stored as version {saved.version} for {common.literal(school)}, "
             f"{common.literal(f'{saved.term} {saved.academic_year}')}.**  \n"
             f"Errors: none. {queries} Thank you.")
+
+
+def receipt_section(said: str, urn: str, year: str, term: str) -> None:
+    """Straight after a submit the page is its receipt, short enough to be read where the browser
+    is: what was stored, the versions now stored, and the way to upload another."""
+    st.success(said, icon=":material/task_alt:")
+    versions_section(urn, year, term)
+    st.button("Upload another return", type="primary", icon=":material/upload_file:")  # the next run: the page
 
 
 def versions_section(urn: str, year: str, term: str) -> None:
@@ -416,12 +424,13 @@ st.title("Upload a termly return")
 if not scope.active or scope.role == TRUSTEE:
     st.warning("Trustees read the returns; the schools' DSLs upload them.", icon=":material/lock:")
     st.stop()
-if "submitted" in state:  # the receipt of the return just stored comes first
-    st.success(state.pop("submitted"), icon=":material/task_alt:")
-st.markdown(
-    "For designated safeguarding leads: download the template, fill it in, upload it here and "
-    "fix anything the check reports. Errors must be fixed before you submit; queries need only a "
-    "sentence of explanation."
-)
-template_section()
-upload_section()
+if "submitted" in state:
+    receipt_section(*state.pop("submitted"))
+else:
+    st.markdown(
+        "For designated safeguarding leads: download the template, fill it in, upload it here and "
+        "fix anything the check reports. Errors must be fixed before you submit; queries need only a "
+        "sentence of explanation."
+    )
+    template_section()
+    upload_section()

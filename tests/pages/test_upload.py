@@ -51,6 +51,11 @@ def test_a_clean_return_is_submitted_and_listed_as_a_version(app_env, sign_in):
     stored = rows(app_env, returns)
     assert [(r["file_name"], r["version"]) for r in stored] == [(CLEAN.name, 1)]
     assert rows(app_env, drafts) == []
+    assert any("Versions stored" in h.value for h in at.header)  # the receipt, and the versions now stored
+    assert len(at.dataframe[-1].value) == 1
+    assert not at.get("file_uploader")
+    button(at, "Upload another return").click().run()
+    assert not [s for s in at.success if "Stored as version" in s.value]
     at = upload(at, CLEAN)
     assert any("Versions stored" in h.value for h in at.header)
     assert len(at.dataframe[-1].value) == 1
