@@ -142,12 +142,12 @@ def listed(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _most(counted: dict[str, int], out_of: int, noun: tuple[str, str], who: str, limit: int = 3) -> str:
-    """"Pellow Ridge Academy (3 of 5 themes)", "A and B (2 of 5 themes each)", or "4 schools (1 of
-    5 themes each)": every name tied for the highest count, or how many when there are too many."""
+def _most(counted: dict[str, int], noun: tuple[str, str], who: str, limit: int = 3) -> str:
+    """"Pellow Ridge Academy (3 themes)", "A and B (2 themes each)", or "4 schools (1 theme each)":
+    every name tied for the highest count, or how many when there are too many."""
     top = max(counted.values())
     leaders = sorted(name for name, k in counted.items() if k == top)
-    what = f"{top} of {plural(out_of, *noun)}" + ("" if len(leaders) == 1 else " each")
+    what = plural(top, *noun) + ("" if len(leaders) == 1 else " each")
     return f"{listed(leaders) if len(leaders) <= limit else plural(len(leaders), who)} ({what})"
 
 
@@ -169,7 +169,7 @@ def _summary(rows, schools, themes) -> str:
     by_theme = {t.short: sum(r[i][0] == "red" for r in rows) for i, t in enumerate(themes)}
     if any(by_school.values()):
         text += (" Schools with red in the most themes: "
-                 f"{_most({k: v for k, v in by_school.items() if v}, len(themes), ('theme', 'themes'), 'school')}."
+                 f"{_most({k: v for k, v in by_school.items() if v}, ('theme', 'themes'), 'school')}."
                  " Themes with red at the most schools: "
-                 f"{_most({k: v for k, v in by_theme.items() if v}, len(rows), ('school', 'schools'), 'theme')}.")
+                 f"{_most({k: v for k, v in by_theme.items() if v}, ('school', 'schools'), 'theme')}.")
     return text
