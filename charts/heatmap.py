@@ -94,7 +94,7 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str],
     columns = [t.short for t in themes]
     hover = [[f"<b>{name}</b> \u2014 {t.short}" + (f": {counts_in_words(c[2])}" if c[0] in KINDS else "")
               + f"<br>{c[1]}" for t, c in zip(themes, r)] for name, r in zip(names, rows)]
-    fig = go.Figure(data=[_cells(rows, columns, labels, hover), _texts(rows, columns, labels, empty)])
+    fig = go.Figure(data=[_cells(rows, columns, labels, hover, empty), _texts(rows, columns, labels, empty)])
     key = "   ".join(f"{SEVERITY_SYMBOL[kind]} {NOUNS[kind][1]}" for kind in KINDS)
     fig.update_layout(**layout(
         "Where the reviews' themes show a gap, by school",
@@ -109,14 +109,15 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str],
     return Chart(fig, frame, _summary(rows, ordered, themes))
 
 
-def _cells(rows, columns, labels, hover) -> go.Heatmap:
-    """The coloured cells, each with its hover; their words are drawn over them by ``_texts``."""
+def _cells(rows, columns, labels, hover, empty: str) -> go.Heatmap:
+    """The coloured cells, each with its hover and its words (drawn over it by ``_texts``)."""
     n = len(LEVELS)
     scale = []
     for i, level in enumerate(LEVELS):
         scale += [[i / n, SEVERITY_COLOUR[level]], [(i + 1) / n, SEVERITY_COLOUR[level]]]
     return go.Heatmap(
         z=[[LEVELS.index(c[0]) for c in r] for r in rows], x=columns, y=labels, customdata=hover,
+        text=[[cell_text(c[0], c[2], empty) for c in r] for r in rows],  # each cell's words, as drawn over it
         hovertemplate="%{customdata}<extra></extra>", hoverlabel=dict(align="left"),
         colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3,
     )

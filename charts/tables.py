@@ -25,6 +25,7 @@ def _grid(z_levels, text, hover, x, y, title) -> go.Figure:
              for column, t, level in zip(x, texts, levels)]
     fig = go.Figure([go.Heatmap(
         z=[[LEVELS.index(v) for v in row] for row in z_levels], x=x, y=rows,
+        text=[[chart_text(t) for t in row] for row in text],  # each cell's words, as drawn over it
         customdata=[[chart_text(h) for h in row] for row in hover], hovertemplate="<b>%{y}</b> — %{x}<br>%{customdata}<extra></extra>",
         colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3),
         text_layer([c[0] for c in cells], [c[1] for c in cells], [chart_text(c[2]) for c in cells],
