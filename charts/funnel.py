@@ -18,7 +18,7 @@ from analysis.compare import ALONE, TRUST as WHOLE_TRUST, is_england, yardstick
 from analysis.funnel import drawn_limits
 from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, PER_100
 from charts import Chart
-from charts.format import axis_labels, chart_text, fmt_count, fmt_value
+from charts.format import axis_labels, chart_text, fmt_count, fmt_value, plural
 from charts.labels import Plot, place, text_width
 from charts.palette import (AMBER, ENGLAND, GREEN, GREEN_EDGE, GROUP_LINES, HIGHER, INK, LOWER, RED, TRUST,
                             layout)
@@ -278,11 +278,13 @@ def _summary(ind, data, names, trust) -> str:
     out = data[data["position"].isin(["above_998", "below_998", "above_95", "below_95"])]
     pooled_from = int(data["trust_schools"].max()) if "trust_schools" in data and data["trust_schools"].notna().any() \
         else len(data)
-    text = f"{ind.label}: the trust's figure is {fmt_value(trust, ind.unit)}, pooled across {pooled_from} schools."
+    text = f"{ind.label}: the trust's figure is {fmt_value(trust, ind.unit)}, pooled across {plural(pooled_from, 'school')}."
     national = data[data["group"].map(is_england)] if "group" in data else data.iloc[:0]
     for r in national.itertuples():
         text += (f" {names.get(r.urn, r.urn)}, with too few schools like it in the trust, is held against "
                  f"{yardstick(r.group, ind.id)}.")
+    if not data["position"].fillna("").ne("").any():
+        return text + " No school is compared: there are too few schools like each other to draw an expected range."
     if out.empty:
         return text + " Every school compared is within the expected range."
     parts = [f"{names.get(r.urn, r.urn)}, {POSITION_WORDS[r.position].removesuffix(' the expected range')}"

@@ -228,3 +228,12 @@ def test_the_hover_says_the_value_as_the_table_does(indicator):
     assert ("%{y:.1f} per 100" if indicator == "online_concerns" else "%{y:.0%}") in template
     assert "(%{customdata[1]:,.0f} of %{x:,.0f})" in template
     assert all(str(r).startswith("<br>expected range for its size: ") for r in points(chart).customdata[:, 4])
+
+
+def test_the_summary_names_the_schools_outside_the_expected_range_and_counts_right():
+    counts = {f"1{k:05d}": (37 + k % 3, 40) for k in range(8)} | {"100001": (20, 40)}
+    chart = funnel_plot(compared("training_prevent", counts), NAMES, "training_prevent")
+    assert chart.summary.endswith("pooled across 8 schools. Outside the expected range: School 100001, well below.")
+    alone = funnel_plot(compared("training_prevent", {"100001": (30, 40)}), NAMES, "training_prevent")
+    assert alone.summary == ("Prevent duty: the trust's figure is 75%, pooled across 1 school. No school is compared: "
+                             "there are too few schools like each other to draw an expected range.")
