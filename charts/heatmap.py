@@ -1,4 +1,5 @@
-"""The theme heatmap: schools down the side, SCR themes across, each cell the worst gap found."""
+"""The theme heatmap: schools down the side, SCR themes across. A cell is one school in one theme:
+its colour the most serious gap found there, its text the number of gaps of each kind."""
 
 from __future__ import annotations
 
@@ -9,24 +10,31 @@ import plotly.graph_objects as go
 
 from analysis.themes import THEMES
 from charts import Chart
-from charts.format import axis_labels, chart_text
-from charts.palette import SEVERITY_COLOUR, SEVERITY_SYMBOL, SEVERITY_WORD, layout
+from charts.format import axis_labels, chart_text, plural, two_lines
+from charts.palette import SEVERITY_COLOUR, SEVERITY_SYMBOL, SEVERITY_WORD, layout, text_on
 
 LEVELS = ["clear", "note", "amber", "red", "no data"]  # the order of the colour scale
+KINDS = ("red", "amber", "note")  # the kinds of gap a cell counts, most serious first
+NOUNS = {"red": ("red gap", "red gaps"), "amber": ("amber gap", "amber gaps"), "note": ("question", "questions")}
+LINE_LIMIT = 17  # characters of each of the two lines of a school's name down the side: five themes fit at 200% zoom
+SHOWN = 4  # findings listed in a cell's hover
 
 
-def _cell(gaps: list[tuple[str, str]], returned: bool, absent: str) -> tuple[str, str]:
-    """(level, hover text) for one school and theme, from its gaps' (severity, finding) in order;
-    ``absent`` says why there is nothing for a school that has not returned."""
-    if not gaps:
-        return ("clear", "No gap found") if returned else ("no data", absent)
+def _level(gaps: list[tuple[str, str]], returned: bool) -> str:
+    """A cell's colour: its most serious gap; no gap, or no data where nothing was returned."""
     found = {severity for severity, _ in gaps}
-    for level in ("red", "amber", "note"):
-        if level in found:
-            lines = [f"• {chart_text(finding)}" for _, finding in gaps[:4]]
-            more = len(gaps) - 4
-            return level, "<br>".join(lines + ([f"…and {more} more"] if more > 0 else []))
-    return "clear", "No gap found"
+    return next((kind for kind in KINDS if kind in found), "clear" if returned else "no data")
+
+
+def _findings(gaps: list[tuple[str, str]], level: str, absent: str) -> str:
+    """The hover's lines under its heading: the findings, or why there are none."""
+    if level == "no data":
+        return absent
+    if not gaps:
+        return "No gap found"
+    lines = [f"• {chart_text(finding)}" for _, finding in gaps[:SHOWN]]
+    more = len(gaps) - SHOWN
+    return "<br>".join(lines + ([f"…and {more} more"] if more > 0 else []))
 
 
 def _by_cell(gaps: pd.DataFrame) -> dict[tuple[str, str], list[tuple[str, str]]]:
@@ -40,66 +48,129 @@ def _by_cell(gaps: pd.DataFrame) -> dict[tuple[str, str], list[tuple[str, str]]]
     return out
 
 
+def counts_in_words(counts: Counter) -> str:
+    """"1 red gap, 2 amber gaps, 4 questions": every kind found, most serious first."""
+    return ", ".join(plural(counts[kind], *NOUNS[kind]) for kind in KINDS if counts.get(kind))
+
+
+def cell_text(level: str, counts: Counter, empty: str) -> str:
+    """What a cell says, short enough for a cell at 200% zoom: "✖ 2 ▲ 1", "✔ No gap", "– No data"."""
+    if level == "clear":
+        return f"{SEVERITY_SYMBOL['clear']} {SEVERITY_WORD['clear']}"
+    if level == "no data":
+        return f"{SEVERITY_SYMBOL['no data']} {empty}"
+    return " ".join(f"{SEVERITY_SYMBOL[kind]}\u00a0{counts[kind]}" for kind in KINDS if counts.get(kind))
+
+
+def cell_words(level: str, counts: Counter, empty: str) -> str:
+    """What a cell holds in words, for the table beside the chart: "✖ 2 red gaps, 1 amber gap"."""
+    if level in ("clear", "no data"):
+        return cell_text(level, counts, empty)
+    return f"{SEVERITY_SYMBOL[level]} {counts_in_words(counts)}"
+
+
 def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str], *,
                   not_yet_due: bool = False) -> Chart:
     """``gaps``: the gap frame for one term; ``schools``: urn, name of every school expected;
     ``not_yet_due``: the term's deadline has not passed, so a return not in is grey, not a gap."""
     absent = "Return not yet due" if not_yet_due else "No return for this term"
     empty = "Not yet due" if not_yet_due else SEVERITY_WORD["no data"]
-    themes = [t for t in THEMES]
-    rows, table = [], []
+    themes = list(THEMES)
     ordered = schools.sort_values("name")
-    cells = _by_cell(gaps)
+    by_cell = _by_cell(gaps)
+    rows = []  # each school's cells: (level, findings for the hover, gaps counted by kind)
     for s in ordered.itertuples():
         row = []
         for t in themes:
-            theme_gaps = cells.get((s.urn, t.id), [])
+            found = by_cell.get((s.urn, t.id), [])
             # a missing return is the oversight theme's own gap, once it is due
-            level, hover = _cell(theme_gaps, s.urn in returned or (t.id == "oversight" and not not_yet_due), absent)
-            row.append((level, hover, Counter(severity for severity, _ in theme_gaps)))
+            level = _level(found, s.urn in returned or (t.id == "oversight" and not not_yet_due))
+            row.append((level, _findings(found, level, absent), Counter(severity for severity, _ in found)))
         rows.append(row)
-        table.append({"School": s.name, "URN": s.urn,
-                      **{t.short: _label(c[0], c[2], empty) for t, c in zip(themes, row)}})
-    z = [[LEVELS.index(c[0]) for c in r] for r in rows]
-    text = [[_label(c[0], c[2], empty) for c in r] for r in rows]
     # The side shows each name shortened (a long one would take the chart); the hover the full name.
     names = [chart_text(s.name) for s in ordered.itertuples()]
-    hover = [[f"<b>{name}</b> \u2014 {t.short}<br>{c[1]}" for t, c in zip(themes, r)] for name, r in zip(names, rows)]
-    labels = [chart_text(label) for label in axis_labels(ordered["name"], ordered["urn"])]
+    labels = ["<br>".join(chart_text(line) for line in label.split("\n"))
+              for label in axis_labels(ordered["name"], ordered["urn"], fit=lambda n, tag: two_lines(n, LINE_LIMIT, tag))]
+    columns = [t.short for t in themes]
+    hover = [[f"<b>{name}</b> \u2014 {t.short}" + (f": {counts_in_words(c[2])}" if c[0] in KINDS else "")
+              + f"<br>{c[1]}" for t, c in zip(themes, r)] for name, r in zip(names, rows)]
+    fig = go.Figure(data=[_cells(rows, columns, labels, hover, empty), _texts(rows, columns, labels, empty)])
+    key = "   ".join(f"{SEVERITY_SYMBOL[kind]} {NOUNS[kind][1]}" for kind in KINDS)
+    fig.update_layout(**layout(
+        "Where the reviews' themes show a gap, by school",
+        "A cell is one school in one theme, and counts every gap found there.<br>"
+        f"{key}   {SEVERITY_SYMBOL['clear']} no gap   {SEVERITY_SYMBOL['no data']} {empty.lower()}",
+        height=max(300, 46 * len(rows) + 150), margin=dict(l=10, r=10, t=115, b=20), showlegend=False))
+    fig.update_yaxes(autorange="reversed", ticks="", showgrid=False, automargin=True, tickfont=dict(size=13))
+    fig.update_xaxes(side="top", ticks="", showgrid=False, automargin=True, tickangle=0, tickfont=dict(size=13))
+    frame = pd.DataFrame([{"School": s.name, "URN": s.urn, **{t.short: cell_words(*c[::2], empty)
+                                                                for t, c in zip(themes, r)}}
+                          for s, r in zip(ordered.itertuples(), rows)], columns=["School", "URN", *columns])
+    return Chart(fig, frame, _summary(rows, ordered, themes))
+
+
+def _cells(rows, columns, labels, hover, empty: str) -> go.Heatmap:
+    """The coloured cells, each with its hover and its words (drawn over it by ``_texts``)."""
     n = len(LEVELS)
     scale = []
     for i, level in enumerate(LEVELS):
         scale += [[i / n, SEVERITY_COLOUR[level]], [(i + 1) / n, SEVERITY_COLOUR[level]]]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z, x=[t.short for t in themes], y=labels,
-            text=text, texttemplate="%{text}", textfont=dict(size=14), customdata=hover,
-            hovertemplate="%{customdata}<extra></extra>", hoverlabel=dict(align="left"),
-            colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3,
-        )
+    return go.Heatmap(
+        z=[[LEVELS.index(c[0]) for c in r] for r in rows], x=columns, y=labels, customdata=hover,
+        text=[[cell_text(c[0], c[2], empty) for c in r] for r in rows],  # each cell's words, as drawn over it
+        hovertemplate="%{customdata}<extra></extra>", hoverlabel=dict(align="left"),
+        colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3,
     )
-    fig.update_layout(**layout("Where the reviews' themes show a gap, by school",
-                               height=max(260, 46 * len(rows) + 120)))
-    fig.update_yaxes(autorange="reversed", ticks="", showgrid=False, automargin=True)
-    fig.update_xaxes(side="top", ticks="", showgrid=False, automargin=True)
-    frame = pd.DataFrame(table, columns=["School", "URN", *[t.short for t in themes]])
-    return Chart(fig, frame, _summary(rows, ordered, themes))
 
 
-def _label(level: str, counts: dict, empty: str = SEVERITY_WORD["no data"]) -> str:
-    """A cell's words: its symbol and counts of gaps, or ``empty`` where the school has not returned."""
-    if level in ("clear", "no data"):
-        return f"{SEVERITY_SYMBOL[level]} {SEVERITY_WORD[level] if level == 'clear' else empty}"
-    parts = [f"{counts[lv]} {SEVERITY_WORD[lv].lower()}" for lv in ("red", "amber", "note") if counts.get(lv)]
-    return f"{SEVERITY_SYMBOL[level]} " + ", ".join(parts)
+def text_layer(x: list, y: list, texts: list, fills: list[str], size: int = 14) -> go.Scatter:
+    """Words over a grid's cells (one per cell, in the order given), each dark or white, whichever
+    reads at 4.5:1 or more on its cell's colour. A heatmap's own text takes one colour for every
+    cell, so the words are a layer of their own, which the hover passes through to the cell."""
+    return go.Scatter(x=x, y=y, mode="text", text=texts, textfont=dict(size=size, color=[text_on(f) for f in fills]),
+                      hoverinfo="skip", showlegend=False)
+
+
+def _texts(rows, columns, labels, empty: str) -> go.Scatter:
+    cells = [(column, label, c) for label, r in zip(labels, rows) for column, c in zip(columns, r)]
+    return text_layer([column for column, _, _ in cells], [label for _, label, _ in cells],
+                      [cell_text(c[0], c[2], empty) for _, _, c in cells], [SEVERITY_COLOUR[c[0]] for _, _, c in cells],
+                      size=13)
+
+
+def listed(items: list[str]) -> str:
+    """"A", "A and B", "A, B and C"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _most(counted: dict[str, int], noun: tuple[str, str], who: str, limit: int = 3) -> str:
+    """"Pellow Ridge Academy (3 themes)", "A and B (2 themes each)", or "4 schools (1 theme each)":
+    every name tied for the highest count, or how many when there are too many."""
+    top = max(counted.values())
+    leaders = sorted(name for name, k in counted.items() if k == top)
+    what = plural(top, *noun) + ("" if len(leaders) == 1 else " each")
+    return f"{listed(leaders) if len(leaders) <= limit else plural(len(leaders), who)} ({what})"
 
 
 def _summary(rows, schools, themes) -> str:
-    reds = sum(1 for r in rows for c in r if c[0] == "red")
-    ambers = sum(1 for r in rows for c in r if c[0] == "amber")
-    worst = [(s.name, sum(1 for c in r if c[0] == "red")) for s, r in zip(schools.itertuples(), rows)]
-    worst = [w for w in sorted(worst, key=lambda w: -w[1]) if w[1] > 0][:3]
-    lead = f"Across {len(rows)} schools and {len(themes)} themes, {reds} cells show a red gap and {ambers} an amber one."
-    if worst:
-        lead += " Most red themes: " + "; ".join(f"{n} ({k})" for n, k in worst) + "."
-    return lead
+    """How many gaps of each kind, in how many cells; where the red cells gather. The Overview's
+    headline counts gaps and the heatmap shows cells, so the sentence gives both."""
+    cells = len(rows) * len(themes)
+    found = []
+    for kind in KINDS:
+        gaps = sum(c[2].get(kind, 0) for r in rows for c in r)
+        holding = sum(bool(c[2].get(kind)) for r in rows for c in r)
+        if gaps:
+            verb = "" if found else "falls " if gaps == 1 else "fall "
+            found.append(f"{plural(gaps, *NOUNS[kind])} {verb}in " + (str(holding) if found else plural(holding, "cell")))
+    text = (f"{plural(len(rows), 'school')} by {plural(len(themes), 'theme')} make {plural(cells, 'cell')}; a cell "
+            f"is one school in one theme and can hold several gaps. "
+            + (f"{listed(found)}." if found else "No gap was found."))
+    by_school = {s.name: sum(c[0] == "red" for c in r) for s, r in zip(schools.itertuples(), rows)}
+    by_theme = {t.short: sum(r[i][0] == "red" for r in rows) for i, t in enumerate(themes)}
+    if any(by_school.values()):
+        text += (" Schools with red in the most themes: "
+                 f"{_most({k: v for k, v in by_school.items() if v}, ('theme', 'themes'), 'school')}."
+                 " Themes with red at the most schools: "
+                 f"{_most({k: v for k, v in by_theme.items() if v}, ('school', 'schools'), 'theme')}.")
+    return text

@@ -6,7 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from charts import Chart
-from charts.format import chart_text
+from charts.format import chart_text, plural
+from charts.heatmap import text_layer
 from analysis.views import NOT_YET_DUE
 from charts.palette import AMBER, GREEN, NO_DATA, RED, SEVERITY_SYMBOL, layout
 
@@ -19,11 +20,16 @@ def _grid(z_levels, text, hover, x, y, title) -> go.Figure:
     scale = []
     for i, level in enumerate(LEVELS):
         scale += [[i / n, LEVEL_COLOUR[level]], [(i + 1) / n, LEVEL_COLOUR[level]]]
-    fig = go.Figure(go.Heatmap(
-        z=[[LEVELS.index(v) for v in row] for row in z_levels], x=x, y=[chart_text(s) for s in y],
-        text=[[chart_text(t) for t in row] for row in text], texttemplate="%{text}",
+    rows = [chart_text(s) for s in y]
+    cells = [(column, row, t, level) for row, texts, levels in zip(rows, text, z_levels)
+             for column, t, level in zip(x, texts, levels)]
+    fig = go.Figure([go.Heatmap(
+        z=[[LEVELS.index(v) for v in row] for row in z_levels], x=x, y=rows,
+        text=[[chart_text(t) for t in row] for row in text],  # each cell's words, as drawn over it
         customdata=[[chart_text(h) for h in row] for row in hover], hovertemplate="<b>%{y}</b> — %{x}<br>%{customdata}<extra></extra>",
-        colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3, textfont=dict(size=13)))
+        colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3),
+        text_layer([c[0] for c in cells], [c[1] for c in cells], [chart_text(c[2]) for c in cells],
+                   [LEVEL_COLOUR[c[3]] for c in cells], size=13)])
     fig.update_layout(**layout(title, height=max(260, 44 * len(y) + 150), margin=dict(l=10, r=10, t=110, b=20)))
     fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True)
     fig.update_xaxes(side="top", showgrid=False, tickangle=0, automargin=True)
@@ -52,7 +58,7 @@ def compliance_grid(cells: pd.DataFrame) -> Chart:
     table = pd.DataFrame([[s, *row] for s, row in zip(schools, text)], columns=["School", *plain])
     reds = sum(v == "red" for row in z for v in row)
     ambers = sum(v == "amber" for row in z for v in row)
-    summary = (f"{len(schools)} schools, {len(items)} checks: {reds} red and {ambers} amber; "
+    summary = (f"{plural(len(schools), 'school')}, {plural(len(items), 'check')}: {reds} red and {ambers} amber; "
                f"the rest in date or not reported.")
     return Chart(fig, table, summary)
 
@@ -66,7 +72,8 @@ def returns_tracker(cells: pd.DataFrame) -> Chart:
     last = [row[-1] for row in tips] if terms else []
     missing, late, on_time = last.count("missing"), sum(w.endswith("late") for w in last), last.count("on time")
     waiting = last.count(NOT_YET_DUE)
-    summary = (f"For {terms[-1] if terms else 'this term'}: {on_time + late} of {on_time + late + missing + waiting} "
-               f"schools expected have returned, {late} late, "
+    done, expected = on_time + late, on_time + late + missing + waiting
+    summary = (f"For {terms[-1] if terms else 'this term'}: {done} of {plural(expected, 'school')} expected "
+               f"{'has' if done == 1 else 'have'} returned, {late} late, "
                + (f"{waiting} {NOT_YET_DUE}." if waiting else f"{missing} missing."))
     return Chart(fig, table, summary)

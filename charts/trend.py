@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from analysis.indicators import INDICATORS_BY_ID, PER_100
 from charts import Chart
-from charts.format import NOT_ASKED, chart_text, fmt_value
+from charts.format import NOT_ASKED, chart_text, fmt_value, missing
 from charts.palette import ENGLAND, GRID, SERIES, TRUST, layout
 from loaders.registry import term_from_index
 
@@ -98,10 +98,12 @@ def _quiet_lines(by_school: dict, labels: list[str], names: dict[str, str], fact
 
 
 def _summary(ind, trust: pd.Series, labels: list[str]) -> str:
-    known = [(lab, v) for lab, v in zip(labels, trust) if pd.notna(v)]
+    known = [(lab, v) for lab, v in zip(labels, trust) if not missing(v)]
     if len(known) < 2:
         return f"{ind.label}: not enough terms yet to show a trend."
-    (first_l, first), (last_l, last) = known[0], known[-1]
     unit = " per 100" if ind.unit == PER_100 else "%"
-    word = "rose" if last > first else "fell" if last < first else "held"
-    return f"{ind.label} across the trust {word} from {first:.1f}{unit} in {first_l} to {last:.1f}{unit} in {last_l}."
+    (first_l, first), (last_l, last) = [(lab, f"{round(float(v), 1) + 0.0:.1f}{unit}") for lab, v in (known[0], known[-1])]
+    if first == last:  # the same as it is written, whatever lies past the first decimal
+        return f"{ind.label} across the trust held at {last} from {first_l} to {last_l}."
+    word = "rose" if float(known[-1][1]) > float(known[0][1]) else "fell"
+    return f"{ind.label} across the trust {word} from {first} in {first_l} to {last} in {last_l}."

@@ -518,6 +518,10 @@ def _thresholds(k: Knowledge, item) -> None:
 def _chart(k: Knowledge, item) -> None:
     fig, title = item.data, item.title
     traces = fig.get("data", [])
+    heading = fig.get("layout", {}).get("title", {})
+    subtitle = heading.get("subtitle", {}).get("text", "") if isinstance(heading, dict) else ""
+    if subtitle:  # the line under a title saying how to read the figure
+        k.texts.append((html.unescape(subtitle.replace("<br>", " ")), item.where))
     if title.endswith(FUNNEL_TITLES):
         return _funnel_chart(k, item, fig)
     if title.endswith(", term by term"):
@@ -558,6 +562,8 @@ def _funnel_chart(k: Knowledge, item, fig) -> None:
         k.texts.append((text, item.where))
         if text.startswith("Trust "):
             k.trust[(ti, ind.id)].append((*exact(shape["y0"]), f"{item.where}: the trust's line"))
+    for note in layout.get("annotations", [])[len(layout.get("shapes", [])):]:  # the schools' names by their points
+        k.texts.append((html.unescape(re.sub(r"</?b>", "", note.get("text", ""))), item.where))
     lines: dict = defaultdict(dict)  # group -> which line -> (bases, values)
     for trace in fig.get("data", []):
         meta = str(trace.get("meta", ""))
@@ -565,13 +571,16 @@ def _funnel_chart(k: Knowledge, item, fig) -> None:
             group, which = meta.rsplit("|", 1)
             lines[group][which] = (trace.get("x", []), trace.get("y", []))
             continue
+        if meta == "key" and not [v for v in (*trace.get("x", []), *trace.get("y", [])) if v is not None]:
+            k.texts.append((html.unescape(str(trace.get("name", ""))), item.where))  # a legend's entry: no point
+            continue
         if trace.get("name") != "Schools":
             k.unparsed.append(f"{item.where}: a trace {trace.get('name')!r}")
             continue
         xs, ys, data = trace.get("x", []), trace.get("y", []), trace.get("customdata") or []
         for x, y, extra in zip(xs, ys, data):
             if len(extra) != 6 or POSITION_WORDS.get(extra[3]) != extra[2] or not \
-                    re.fullmatch(r"(?:<br>chance alone, 95% of the time: .+ to .+)?", str(extra[4])):
+                    re.fullmatch(r"(?:<br>expected range for its size: .+ to .+)?", str(extra[4])):
                 k.unparsed.append(f"{item.where}: a point's hover data {extra!r}")
                 continue
             # the range chance gives at the school's base (rounded) is read exactly off the lines
