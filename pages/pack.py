@@ -73,7 +73,7 @@ def build(fmt: str) -> tuple[bytes, str] | None:
         if fmt == "pdf":
             from reports.pdf import PdfUnavailable, make_pdf
             try:
-                pack, content = make_pdf(gather)  # Chromium starts while the pack is gathered
+                pack, content = make_pdf(gather, charts=appendix)  # Chromium starts while the pack is gathered
             except PdfUnavailable as exc:
                 st.warning(str(exc), icon=":material/warning:")
                 return None

@@ -5,17 +5,17 @@
 
 One term as a single offline HTML file, an Excel workbook or a PDF; the format comes from the file
 name when --format is not given. The pack is short (a cover, a page of summary, the gaps by theme
-with their questions, the board's questions and how to read it) unless ``--appendix`` asks for
-each theme's charts and tables of figures, the definitions and the methods too. Unless --year and --term name another, the term is the one the
-dashboard shows first: the latest with returns whose deadline has passed, or a newer one once
-every school has returned for it. The PDF is the HTML pack printed by Chromium (found as the CHROMIUM_PATH setting, else on
-the PATH), which starts while the pack is gathered and draws each theme's charts while the next
-theme's are made. ``--role trustee`` makes the pack a trustee
-would see, with small counts of children shown as "fewer than 5". Exit 0 when the file was written,
-1 when the pack could not be made (no database, no returns, none for that term, no Chromium for a
-PDF, the file cannot be written), 2 on bad usage. Never a traceback. Each pack made is put on the
-record of changes, which is how the next term's pack knows which of the board's questions were
-closed since.
+with their questions, the board's questions and how to read it) unless ``--appendix`` asks for each
+theme's charts and tables of figures, the definitions and the methods too. Unless --year and --term
+name another, the term is the one the dashboard shows first: the latest with returns whose deadline
+has passed, or a newer one once every school has returned for it. The PDF is the HTML pack printed
+by Chromium (found as the CHROMIUM_PATH setting, else on the PATH), which starts while the pack is
+gathered and, with the appendix, draws each theme's charts while the next theme's are made.
+``--role trustee`` makes the pack a trustee would see, with small counts of children shown as
+"fewer than 5". Exit 0 when the file was written, 1 when the pack could not be made (no database,
+no returns, none for that term, no Chromium for a PDF, the file cannot be written), 2 on bad usage.
+Never a traceback. Each pack made is put on the record of changes, which is how the next term's
+pack knows which of the board's questions were closed since.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     printer = None
     if fmt == "pdf":
         try:
-            printer = Printer(preload=True)  # Chromium starts, and loads plotly.js, while the pack is gathered
+            # Chromium starts (and, for the appendix's charts, loads plotly.js) while the pack is gathered
+            printer = Printer(preload=args.appendix)
         except PdfUnavailable as exc:
             print(exc, file=sys.stderr)
             return FAILED

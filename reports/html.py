@@ -1,12 +1,12 @@
 """The board pack as one HTML file that works offline and prints cleanly.
 
 The short pack, the default, is a cover, a page of summary (returns, gaps counted, the theme
-heatmap), the gaps by theme with a question for each, the board's questions and a page on how to
-read it. With its appendix it goes on to each theme's charts, each with the table of its numbers
-under it, and the definitions and methods.
+heatmap as a table of coloured cells), the gaps by theme with a question for each, the board's
+questions and a page on how to read it: no chart, no script. With its appendix it goes on to each
+theme's charts, each with the table of its numbers under it, and the definitions and methods.
 
-plotly.js is inlined once, in the first figure; every other figure uses it. Nothing in the file
-asks for another address when opened: no stylesheet, font, image or script from elsewhere.
+plotly.js is inlined once, in the appendix's first figure; every other figure uses it. Nothing in
+the file asks for another address when opened: no stylesheet, font, image or script from elsewhere.
 Every word that comes from the data (a school's name, a finding) is escaped.
 
 Printed, a part that stands on its own (the summary, the gaps, the page on how to read, each theme
@@ -47,9 +47,9 @@ class PrintSize(NamedTuple):
     name: str
 
 
-PRINT_SIZES = (PrintSize(12, 6.0, .4, False, "widest"), PrintSize(8, 6.5, .4, True, "wide"),
+PRINT_SIZES = (PrintSize(12, 6.0, .2, False, "widest"), PrintSize(8, 6.5, .3, True, "wide"),
                PrintSize(0, 8.5, .7, True, ""))
-CHAR_EM = 0.64  # a character's width in DejaVu Sans, in ems: its widest letters' mean, with room to spare
+CHAR_EM = 0.68  # a character's width in DejaVu Sans, in ems: its widest letters' mean, with room to spare
 BOLD = 1.16  # a bold character is so much wider
 
 CSS = f"""
@@ -63,10 +63,14 @@ td.level {{ border-left: 6px solid; white-space: nowrap; }}
           border: 1px solid {INK}; }}
 .cover {{ text-align: left; margin-top: 4em; }}
 .cover .trust {{ font-size: 1.3em; margin-bottom: 0; }}
+/* the parts are listed by name, without numbers of the list's own: a number in the printed pack is a figure */
+nav ul {{ list-style: none; padding-left: 0; }} nav li {{ margin: .2em 0; }}
 .learning {{ border-left: 4px solid {HIGHER}; padding-left: 1em; }}
 .summary, .sources {{ color: #444; font-size: .9em; }}
 .ask {{ margin: .2em 0 .4em; }}
-.chart {{ break-inside: avoid; page-break-inside: avoid; }}
+.chart, .heatmap {{ break-inside: avoid; page-break-inside: avoid; }}
+table.heatmap td {{ border: 2px solid #fff; text-align: center; vertical-align: middle; }}
+table.heatmap th[scope=row] {{ background: none; font-weight: normal; vertical-align: middle; }}
 .scroll {{ overflow-x: auto; }}
 h2, h3, .ask {{ break-after: avoid; page-break-after: avoid; }}
 .ask {{ break-inside: avoid; }}
@@ -79,7 +83,6 @@ code {{ white-space: nowrap; }}
   .newpage {{ break-before: page; page-break-before: always; }}
   .newpage > h2:first-child {{ margin-top: 0; }}
   .cover {{ margin-top: 30mm; }}
-  .screen-only {{ display: none; }}
   .scroll {{ overflow: visible; }}
   table {{ font-size: {PRINT_SIZES[2].points}pt; table-layout: fixed; line-height: 1.3; }}
   th, td {{ padding: .2em {PRINT_SIZES[2].padding_em / 2}em; }}
@@ -96,7 +99,8 @@ code {{ white-space: nowrap; }}
   table.wide {{ font-size: {PRINT_SIZES[1].points}pt; }}
   table.widest {{ font-size: {PRINT_SIZES[0].points}pt; }}
   table.widest th {{ font-weight: normal; }}
-  :is(table.wide, table.widest) :is(th, td) {{ padding: .15em {PRINT_SIZES[1].padding_em / 2}em; }}
+  table.wide :is(th, td) {{ padding: .15em {PRINT_SIZES[1].padding_em / 2}em; }}
+  table.widest :is(th, td) {{ padding: .15em {PRINT_SIZES[0].padding_em / 2}em; }}
 }}
 @page {{
   size: A4; margin: 15mm 15mm 16mm;
@@ -104,6 +108,8 @@ code {{ white-space: nowrap; }}
 }}
 """
 GAP_WIDTHS = (11, 17, 41, 31)  # per cent: the mark, the school, the finding, the question
+HEATMAP_SCHOOL_WIDTH = 25  # per cent; the themes share the rest
+LEVEL_OF_SYMBOL = {symbol: level for level, symbol in SEVERITY_SYMBOL.items()}
 
 
 class _Figures:
@@ -135,7 +141,7 @@ def html_parts(pack: Pack, *, static: bool = False, plotlyjs: bool = True) -> It
     yield (f"<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
            f"<title>{escape(pack.title)}</title><style>{CSS}</style></head><body>")
     yield _cover(pack)
-    yield _summary(pack, figure)
+    yield _summary(pack)
     yield _gaps(pack)
     yield _board_log(pack)
     yield _how_to_read(pack)
@@ -171,26 +177,65 @@ def _cover(pack: Pack) -> str:
             f"<p>Made on {pack.made.strftime('%d %B %Y')}. Data as at {escape(as_at)} "
             f"(the newest return behind these figures).</p><p>{escape(reader_note(pack))}</p>"
             f"<p>{escape(form)}</p>"
-            f'<nav aria-label="Contents"><h2>In this pack</h2><ol>{contents}</ol></nav></header>')
+            f'<nav aria-label="Contents"><h2>In this pack</h2><ul>{contents}</ul></nav></header>')
 
 
-def _summary(pack: Pack, figure: _Figures) -> str:
+def _summary(pack: Pack) -> str:
     counts = pack.gap_counts
     total = counts.iloc[-1]
     levels = ("red", "amber", "note")
     said = ", ".join(f"{int(total[SEVERITY_WORD[lv]])} {SEVERITY_WORD[lv].lower()}" for lv in levels)
     found = f"Gaps found: <strong>{int(total['All gaps'])}</strong> ({escape(said)})."
     counts = counts.rename(columns={SEVERITY_WORD[lv]: f"{SEVERITY_SYMBOL[lv]} {SEVERITY_WORD[lv]}" for lv in levels})
-    chart = pack.heatmap
     return (f'<section id="summary" class="newpage"><h2>Summary: {escape(pack.term)} {escape(pack.academic_year)}</h2>'
             f"<p>Returns in: <strong>{pack.returned} of {pack.expected}</strong> schools expected; "
             f"{escape(pack.returns_rest)}.</p>"
             f"<p>{found} {_board_count(pack)}</p>"
-            f'<div class="keep">{_table(counts)}</div>'
-            f'<div class="chart"><figure>{figure(chart)}'
-            f'<figcaption class="summary">{escape(chart.summary)}</figcaption></figure></div>'
-            f'<details class="screen-only"><summary>The numbers behind this chart</summary>{_table(chart.table)}'
-            f"</details></section>")
+            f'<div class="keep">{_table(counts)}</div>{_heatmap(pack.heatmap)}</section>')
+
+
+def _heatmap(chart: Chart) -> str:
+    """The theme heatmap as a table to print: each cell its symbol and words (the chart's own), on
+    its level's colour from the palette, in whichever of ink or white reads better on it. Printed
+    text, not a drawing: sharp on paper, read by a screen reader as a table, and made without
+    plotly.js."""
+    table = chart.table.drop(columns=["URN"], errors="ignore")
+    themes = list(table.columns[1:])
+    share = (100 - HEATMAP_SCHOOL_WIDTH) / max(len(themes), 1)
+    cols = f'<col style="width:{HEATMAP_SCHOOL_WIDTH}%">' + "".join(f'<col style="width:{share:.1f}%">' for _ in themes)
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in table.columns)
+    rows = []
+    for row in table.itertuples(index=False):
+        cells = "".join(_heat_cell(_text(v)) for v in row[1:])
+        rows.append(f'<tr><th scope="row">{escape(_text(row[0]))}</th>{cells}</tr>')
+    title = chart.figure.layout.title.text or ""
+    return (f'<div class="heatmap"><h3>{escape(title)}</h3><table class="heatmap"><colgroup>{cols}</colgroup>'
+            f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            f'<p class="summary">{escape(chart.summary)}</p></div>')
+
+
+def _heat_cell(label: str) -> str:
+    level = LEVEL_OF_SYMBOL.get(label[:1])
+    if level is None:
+        return f"<td>{escape(label)}</td>"
+    colour = SEVERITY_COLOUR[level]
+    return f'<td style="background:{escape(colour)};color:{_ink_on(colour)}">{escape(label)}</td>'
+
+
+def _ink_on(colour: str) -> str:
+    """The text colour that reads better on ``colour`` (a palette hex): the palette's ink or white."""
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    try:
+        back = luminance(colour)
+    except ValueError:
+        return INK
+    on_ink = (back + 0.05) / (luminance(INK) + 0.05)
+    on_white = 1.05 / (back + 0.05)
+    return INK if on_ink >= on_white else "#FFFFFF"
 
 
 def _gaps(pack: Pack) -> str:
