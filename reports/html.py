@@ -19,38 +19,18 @@ gathered, for a printer that draws one theme's charts while the next is made.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from html import escape
-from typing import NamedTuple
 
 import pandas as pd
 
 from analysis.challenges import table as board_table
-from analysis.themes import short_name
 from charts import Chart
 from charts.palette import HIGHER, INK, SEVERITY_COLOUR, SEVERITY_SYMBOL, SEVERITY_WORD
 from reports import guide
 from reports.pack import Pack, board_since_words, definitions, methods, reader_note
-from reports.pdf import PRINT_WIDTH_PX
+from reports.tables import PRINT_SIZES, heatmap, table
 
-
-
-class PrintSize(NamedTuple):
-    """How a printed table of at least ``columns`` columns is set: its type, each cell's padding
-    (left and right together), and whether its headers are bold."""
-
-    columns: int
-    points: float
-    padding_em: float
-    bold: bool
-    name: str
-
-
-PRINT_SIZES = (PrintSize(12, 6.0, .2, False, "widest"), PrintSize(8, 6.5, .3, True, "wide"),
-               PrintSize(0, 8.5, .7, True, ""))
-CHAR_EM = 0.68  # a character's width in DejaVu Sans, in ems: its widest letters' mean, with room to spare
-BOLD = 1.16  # a bold character is so much wider
 
 CSS = f"""
 body {{ font-family: "DejaVu Sans", Arial, sans-serif; color: {INK}; margin: 2em auto; max-width: 60em; line-height: 1.4; }}
@@ -67,13 +47,12 @@ td.level {{ border-left: 6px solid; white-space: nowrap; }}
 nav ul {{ list-style: none; padding-left: 0; }} nav li {{ margin: .2em 0; }}
 .learning {{ border-left: 4px solid {HIGHER}; padding-left: 1em; }}
 .summary, .sources {{ color: #444; font-size: .9em; }}
-.ask {{ margin: .2em 0 .4em; }}
+.ask {{ margin: .2em 0 .4em; break-inside: avoid; }}
 .chart, .heatmap {{ break-inside: avoid; page-break-inside: avoid; }}
 table.heatmap td {{ border: 2px solid #fff; text-align: center; vertical-align: middle; }}
 table.heatmap th[scope=row] {{ background: none; font-weight: normal; vertical-align: middle; }}
 .scroll {{ overflow-x: auto; }}
 h2, h3, .ask {{ break-after: avoid; page-break-after: avoid; }}
-.ask {{ break-inside: avoid; }}
 figure {{ margin: 0; }}
 .notes h3 {{ font-size: 1em; margin: .9em 0 .1em; }} .notes p {{ margin: 0; }}
 code {{ white-space: nowrap; }}
@@ -108,8 +87,6 @@ code {{ white-space: nowrap; }}
 }}
 """
 GAP_WIDTHS = (11, 17, 41, 31)  # per cent: the mark, the school, the finding, the question
-HEATMAP_SCHOOL_WIDTH = 25  # per cent; the themes share the rest
-LEVEL_OF_SYMBOL = {symbol: level for level, symbol in SEVERITY_SYMBOL.items()}
 
 
 class _Figures:
@@ -191,61 +168,17 @@ def _summary(pack: Pack) -> str:
             f"<p>Returns in: <strong>{pack.returned} of {pack.expected}</strong> schools expected; "
             f"{escape(pack.returns_rest)}.</p>"
             f"<p>{found} {_board_count(pack)}</p>"
-            f'<div class="keep">{_table(counts)}</div>{_heatmap(pack.heatmap)}</section>')
-
-
-def _heatmap(chart: Chart) -> str:
-    """The theme heatmap as a table to print: each cell its symbol and words (the chart's own), on
-    its level's colour from the palette, in whichever of ink or white reads better on it. Printed
-    text, not a drawing: sharp on paper, read by a screen reader as a table, and made without
-    plotly.js."""
-    table = chart.table.drop(columns=["URN"], errors="ignore")
-    themes = list(table.columns[1:])
-    share = (100 - HEATMAP_SCHOOL_WIDTH) / max(len(themes), 1)
-    cols = f'<col style="width:{HEATMAP_SCHOOL_WIDTH}%">' + "".join(f'<col style="width:{share:.1f}%">' for _ in themes)
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in table.columns)
-    rows = []
-    for row in table.itertuples(index=False):
-        cells = "".join(_heat_cell(_text(v)) for v in row[1:])
-        rows.append(f'<tr><th scope="row">{escape(_text(row[0]))}</th>{cells}</tr>')
-    title = chart.figure.layout.title.text or ""
-    return (f'<div class="heatmap"><h3>{escape(title)}</h3><table class="heatmap"><colgroup>{cols}</colgroup>'
-            f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-            f'<p class="summary">{escape(chart.summary)}</p></div>')
-
-
-def _heat_cell(label: str) -> str:
-    level = LEVEL_OF_SYMBOL.get(label[:1])
-    if level is None:
-        return f"<td>{escape(label)}</td>"
-    colour = SEVERITY_COLOUR[level]
-    return f'<td style="background:{escape(colour)};color:{_ink_on(colour)}">{escape(label)}</td>'
-
-
-def _ink_on(colour: str) -> str:
-    """The text colour that reads better on ``colour`` (a palette hex): the palette's ink or white."""
-    def luminance(hex_colour: str) -> float:
-        channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
-        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-        return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-    try:
-        back = luminance(colour)
-    except ValueError:
-        return INK
-    on_ink = (back + 0.05) / (luminance(INK) + 0.05)
-    on_white = 1.05 / (back + 0.05)
-    return INK if on_ink >= on_white else "#FFFFFF"
+            f'<div class="keep">{table(counts)}</div>{heatmap(pack.heatmap)}</section>')
 
 
 def _gaps(pack: Pack) -> str:
     """Each theme's gaps, the worst first, with a question for each: a compact table a theme."""
     parts = []
     for theme, gaps in pack.gaps_by_theme():
-        table = _gap_table(gaps) if len(gaps) else "<p>Nothing raised on this theme this term.</p>"
+        listed = _gap_table(gaps) if len(gaps) else "<p>Nothing raised on this theme this term.</p>"
         parts.append(f'<div id="gaps-{escape(theme.id)}"><h3>{escape(theme.title)}</h3>'
                      f'<p class="ask"><strong>The question for the board:</strong> {escape(theme.question)}</p>'
-                     f"{table}</div>")
+                     f"{listed}</div>")
     return (f'<section id="gaps" class="newpage"><h2>Gaps by theme</h2>'
             f"<p>What was found at each school in {escape(pack.term)} {escape(pack.academic_year)}, theme by "
             f"theme, the worst first, with a question the board could ask. The marks are explained in "
@@ -268,12 +201,12 @@ def _board_log(pack: Pack) -> str:
     else:
         overdue = int(pack.board_open["overdue"].sum())
         live = (f"<p>{len(pack.board_open)} open or answered, {overdue} with an action past its due date "
-                f"(marked &#9888; Overdue).</p>{_table(board_table(pack.board_open))}")
+                f"(marked &#9888; Overdue).</p>{table(board_table(pack.board_open))}")
     since = escape(board_since_words(pack))
     if pack.board_closed.empty:
         closed = f"<p>None closed {since}.</p>"
     else:
-        closed = f"<p>{len(pack.board_closed)} closed {since}.</p>{_table(board_table(pack.board_closed))}"
+        closed = f"<p>{len(pack.board_closed)} closed {since}.</p>{table(board_table(pack.board_closed))}"
     return (f'<section id="challenge-log"><h2>The board\'s questions</h2>'
             f"<p>Questions the board asked about gaps, with the answers and actions, carried from term to term "
             f"until closed. \"The gap now\" says whether the gap a question was raised on is still found "
@@ -321,7 +254,7 @@ def _appendix(pack: Pack) -> str:
     items = "".join(f"<li>{escape(line)}</li>" for line in methods(pack))
     title = _appendix_title(len(pack.themes) + 1, "Definitions and methods")
     return (f'<section id="appendix" class="newpage"><h2>{escape(title)}</h2><h3>Methods</h3><ul>{items}</ul>'
-            f"<h3>Definitions</h3>{_table(definitions())}</section>")
+            f"<h3>Definitions</h3>{table(definitions())}</section>")
 
 
 def _chart(chart: Chart, figure: _Figures, title: str = "") -> str:
@@ -329,7 +262,7 @@ def _chart(chart: Chart, figure: _Figures, title: str = "") -> str:
     heading = f"<h3>{escape(title)}</h3>" if title else ""
     return (f'<div class="chart">{heading}<figure>{figure(chart)}'
             f'<figcaption class="summary">{escape(chart.summary)}</figcaption></figure></div>'
-            f"<details open><summary>The numbers behind this chart</summary>{_table(chart.table)}</details>")
+            f"<details open><summary>The numbers behind this chart</summary>{table(chart.table)}</details>")
 
 
 def _gap_table(gaps: pd.DataFrame) -> str:
@@ -341,55 +274,4 @@ def _gap_table(gaps: pd.DataFrame) -> str:
         "A question to ask": gaps["question"],
     })
     colours = [SEVERITY_COLOUR[s] for s in gaps["severity"]]
-    return _table(frame, widths=GAP_WIDTHS, first_colours=colours)
-
-
-def _table(frame: pd.DataFrame, *, widths: Sequence[float] | None = None,
-           first_colours: Sequence[str] | None = None) -> str:
-    """A table whose printed columns share the page's width by what they hold (``widths``, per cent,
-    when given): no column narrower than its longest word where the page allows, so a header wraps
-    between words. ``first_colours`` marks each row's first cell with a colour beside its words."""
-    widths = widths or _widths(frame)
-    cols = "".join(f'<col style="width:{w:.1f}%">' for w in widths)
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
-    body = []
-    for k, row in enumerate(frame.itertuples(index=False)):
-        cells = [f"<td>{escape(_text(v))}</td>" for v in row]
-        if first_colours is not None and cells:
-            cells[0] = f'<td class="level" style="border-left-color:{escape(first_colours[k])}">{escape(_text(row[0]))}</td>'
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    name = _print_size(len(frame.columns)).name
-    wide = f' class="{name}"' if name else ""
-    return (f'<div class="scroll"><table{wide}><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
-
-
-def _widths(frame: pd.DataFrame) -> list[float]:
-    """Each column's share of the printed width, in per cent. Every column first gets its longest
-    word (header or cell), so that no word is split while the page has room; what room is left is
-    shared out by how much each column holds, the most to the columns of sentences."""
-    size = _print_size(len(frame.columns))
-    char = CHAR_EM * size.points * 4 / 3  # pixels
-    padding = size.padding_em * size.points * 4 / 3 + 1  # and a border
-    need, want = [], []
-    for column in frame.columns:
-        cells = [_text(v) for v in frame[column]]
-        header = max((len(w) for w in str(column).split()), default=0) * (BOLD if size.bold else 1)
-        longest = max([header] + [len(w) for t in cells for w in t.split()])
-        need.append(longest * char + padding)
-        mean = sum(map(len, cells)) / len(cells) if cells else 0
-        want.append(max(longest, mean / 2) * char + padding)
-    spare = PRINT_WIDTH_PX - sum(need)
-    widths = [n + spare * w / sum(want) for n, w in zip(need, want)] if spare > 0 else need
-    return [100 * w / sum(widths) for w in widths]
-
-
-def _print_size(columns: int) -> PrintSize:
-    """How a printed table of so many columns is set."""
-    return next(size for size in PRINT_SIZES if columns >= size.columns)
-
-
-def _text(v) -> str:
-    if v is None or (not isinstance(v, str) and pd.isna(v)):
-        return ""
-    return str(v)
+    return table(frame, widths=GAP_WIDTHS, first_colours=colours)
