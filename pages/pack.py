@@ -1,6 +1,10 @@
 """The board pack: the term's safeguarding papers for the board, made in one click as a PDF to
 circulate, one offline web page to project, and an Excel workbook of the numbers.
 
+The pack is short unless the appendix is ticked: a cover, a page of summary, the gaps by theme
+with their questions, the board's questions and how to read it; the appendix adds each theme's
+charts and tables of figures, the definitions and the methods.
+
 Trust leaders choose whether the pack is for trustees (small counts of children shown as "fewer
 than 5") or for the leadership (every figure); a trustee's pack is always the trustees' one.
 Every pack made is put on record, which is how the next term's pack knows what was closed since.
@@ -13,6 +17,7 @@ import time
 import streamlit as st
 
 from pages import common
+from reports.guide import APPENDIX_BOX
 from reports.pack import Unavailable, pack_from_dataset
 from store.challenges import list_challenges
 from store.packs import last_pack_before, record_pack
@@ -29,9 +34,10 @@ if not common.dataset().terms:
     st.info("No returns are stored yet, so there is no pack to make.", icon=":material/info:")
     st.stop()
 st.title(f"Board pack: {term} {year}")
-st.caption("A cover, a one-page summary (returns in, the theme heatmap, the five gaps that most need a question), "
-           "a section per review theme with its charts, gaps and questions, the board's questions carried from "
-           "term to term, and the definitions and methods. The term is the one chosen in the sidebar.")
+st.caption("A cover, a page of summary (returns in, the gaps counted, the theme heatmap), the gaps by theme with a "
+           "question for each, the board's questions carried from term to term, and a page on how to read it, short "
+           "enough to read on paper. The appendix adds each theme's charts and tables of figures, the definitions "
+           "and the methods. The term is the one chosen in the sidebar.")
 
 FORMATS = {
     "pdf": ("PDF, to circulate", "Make the PDF", "application/pdf", ":material/picture_as_pdf:"),
@@ -48,6 +54,10 @@ if seen.can_manage:
 else:
     reader = "trustee"
     st.caption(READERS["trustee"] + ".")
+appendix = st.checkbox(APPENDIX_BOX, key="pack_appendix",
+                       help="Each theme's charts with the table of numbers under each (in the workbook, a sheet a "
+                            "theme with every school's figures), the definitions and the methods. Without it the "
+                            "pack is short, for reading on paper.")
 
 
 def build(fmt: str) -> tuple[bytes, str] | None:
@@ -56,13 +66,14 @@ def build(fmt: str) -> tuple[bytes, str] | None:
     def gather():
         data = common.whole_trust()  # the pack restricts it for trustees itself
         return pack_from_dataset(data, year, term, role=reader, thresholds=common.thresholds(),
-                                 challenges=list_challenges(engine), last_pack=last_pack_before(engine, year, term))
+                                 challenges=list_challenges(engine), last_pack=last_pack_before(engine, year, term),
+                                 appendix=appendix)
 
     try:
         if fmt == "pdf":
             from reports.pdf import PdfUnavailable, make_pdf
             try:
-                pack, content = make_pdf(gather)  # Chromium starts while the pack is gathered
+                pack, content = make_pdf(gather, charts=appendix)  # Chromium starts while the pack is gathered
             except PdfUnavailable as exc:
                 st.warning(str(exc), icon=":material/warning:")
                 return None
@@ -79,7 +90,8 @@ def build(fmt: str) -> tuple[bytes, str] | None:
         return None
     record_pack(engine, user=common.current_user(), academic_year=pack.academic_year, term=pack.term, fmt=fmt,
                 reader=reader, source=common.where_from())
-    name = f"board_pack_{pack.academic_year.replace('/', '-')}_{pack.term}_{reader}.{fmt}"
+    form = "_with_appendix" if pack.appendix else ""
+    name = f"board_pack_{pack.academic_year.replace('/', '-')}_{pack.term}_{reader}{form}.{fmt}"
     return content, name
 
 
@@ -87,7 +99,7 @@ cols = st.columns(3)
 for col, (fmt, (label, verb, mime, icon)) in zip(cols, FORMATS.items()):
     with col.container(border=True):
         st.markdown(f"**{label}**")
-        key = (fmt, year, term, reader)
+        key = (fmt, year, term, reader, appendix)
         if st.button(verb, key=f"make_{fmt}", icon=icon):
             started = time.perf_counter()
             with st.spinner("Making the pack…"):

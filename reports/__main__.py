@@ -1,19 +1,21 @@
 """The board pack on the command line.
 
     python -m reports pack [--db URL] [--year 2025/26 --term Spring] --format html|xlsx|pdf -o FILE
-                           [--role trustee]
+                           [--role trustee] [--appendix]
 
 One term as a single offline HTML file, an Excel workbook or a PDF; the format comes from the file
-name when --format is not given. Unless --year and --term name another, the term is the one the
-dashboard shows first: the latest with returns whose deadline has passed, or a newer one once
-every school has returned for it. The PDF is the HTML pack printed by Chromium (found as the CHROMIUM_PATH setting, else on
-the PATH), which starts while the pack is gathered and draws each theme's charts while the next
-theme's are made. ``--role trustee`` makes the pack a trustee
-would see, with small counts of children shown as "fewer than 5". Exit 0 when the file was written,
-1 when the pack could not be made (no database, no returns, none for that term, no Chromium for a
-PDF, the file cannot be written), 2 on bad usage. Never a traceback. Each pack made is put on the
-record of changes, which is how the next term's pack knows which of the board's questions were
-closed since.
+name when --format is not given. The pack is short (a cover, a page of summary, the gaps by theme
+with their questions, the board's questions and how to read it) unless ``--appendix`` asks for each
+theme's charts and tables of figures, the definitions and the methods too. Unless --year and --term
+name another, the term is the one the dashboard shows first: the latest with returns whose deadline
+has passed, or a newer one once every school has returned for it. The PDF is the HTML pack printed
+by Chromium (found as the CHROMIUM_PATH setting, else on the PATH), which starts while the pack is
+gathered and, with the appendix, draws each theme's charts while the next theme's are made.
+``--role trustee`` makes the pack a trustee would see, with small counts of children shown as
+"fewer than 5". Exit 0 when the file was written, 1 when the pack could not be made (no database,
+no returns, none for that term, no Chromium for a PDF, the file cannot be written), 2 on bad usage.
+Never a traceback. Each pack made is put on the record of changes, which is how the next term's
+pack knows which of the board's questions were closed since.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     printer = None
     if fmt == "pdf":
         try:
-            printer = Printer(preload=True)  # Chromium starts, and loads plotly.js, while the pack is gathered
+            # Chromium starts (and, for the appendix's charts, loads plotly.js) while the pack is gathered
+            printer = Printer(preload=args.appendix)
         except PdfUnavailable as exc:
             print(exc, file=sys.stderr)
             return FAILED
@@ -60,7 +63,7 @@ def _make(args, pack_parser, fmt: str, printer: Printer | None) -> int:
 
     year, term = term_asked(args, pack_parser)
     try:
-        pack = build_pack(args.db, year, term, role=args.role)
+        pack = build_pack(args.db, year, term, role=args.role, appendix=args.appendix)
         _write(Path(args.output), _render(pack, fmt, printer))
     except (Unavailable, PdfUnavailable) as exc:
         print(exc, file=sys.stderr)
@@ -73,7 +76,8 @@ def _make(args, pack_parser, fmt: str, printer: Printer | None) -> int:
               "please report this.", file=sys.stderr)
         return FAILED
     reader = "trustees" if args.role == "trustee" else "the trust's leaders"
-    print(f"Board pack for {pack.term} {pack.academic_year}, for {reader}, written to {args.output}.")
+    form = "with the appendix of charts and tables" if pack.appendix else "short (--appendix adds the charts and tables)"
+    print(f"Board pack for {pack.term} {pack.academic_year}, for {reader}, {form}, written to {args.output}.")
     _put_on_record(args.db, pack, fmt)
     return OK
 
@@ -113,6 +117,8 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     pack.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
     pack.add_argument("--role", choices=("leader", "trustee"), default="leader",
                       help="who the pack is for: trustee hides small counts of children (default: leader)")
+    pack.add_argument("--appendix", action="store_true", help="add the appendix: each theme's charts and tables "
+                      "of figures, the definitions and the methods (default: the short pack)")
     return parser, pack
 
 

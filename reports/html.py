@@ -1,9 +1,17 @@
 """The board pack as one HTML file that works offline and prints cleanly.
 
-plotly.js is inlined once, in the first figure; every other figure uses it. Nothing in the file
-asks for another address when opened: no stylesheet, font, image or script from elsewhere. Every
-chart has the table of its numbers under it, so the printed pack carries the figures too.
+The short pack, the default, is a cover, a page of summary (returns, gaps counted, the theme
+heatmap as a table of coloured cells), the gaps by theme with a question for each, the board's
+questions and a page on how to read it: no chart, no script. With its appendix it goes on to each
+theme's charts, each with the table of its numbers under it, and the definitions and methods.
+
+plotly.js is inlined once, in the appendix's first figure; every other figure uses it. Nothing in
+the file asks for another address when opened: no stylesheet, font, image or script from elsewhere.
 Every word that comes from the data (a school's name, a finding) is escaped.
+
+Printed, a part that stands on its own (the summary, the gaps, the page on how to read, each theme
+of the appendix) starts a page; the board's questions follow the gaps. Column headers wrap between
+words, no table row is split across pages, and nothing that answers a pointer is printed.
 
 The document is also made a part at a time (``html_parts``), each theme's section as it is
 gathered, for a printer that draws one theme's charts while the next is made.
@@ -17,45 +25,68 @@ from html import escape
 import pandas as pd
 
 from analysis.challenges import table as board_table
-from analysis.themes import short_name
 from charts import Chart
-from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
+from charts.palette import HIGHER, INK, SEVERITY_COLOUR, SEVERITY_SYMBOL, SEVERITY_WORD
+from reports import guide
 from reports.pack import Pack, board_since_words, definitions, methods, reader_note
+from reports.tables import PRINT_SIZES, heatmap, table
 
-CSS = """
-body { font-family: "DejaVu Sans", Arial, sans-serif; color: #222; margin: 2em auto; max-width: 60em; line-height: 1.4; }
-h1 { font-size: 1.8em; } h2 { border-bottom: 2px solid #222; padding-bottom: .2em; margin-top: 2em; }
-table { border-collapse: collapse; width: 100%; margin: .5em 0 1.5em; font-size: .85em; }
-th, td { border: 1px solid #ccc; padding: .25em .4em; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; }
-.cover { text-align: left; margin-top: 4em; }
-.learning { border-left: 4px solid #0072B2; padding-left: 1em; }
-.summary, .sources { color: #444; font-size: .9em; }
-.chart { break-inside: avoid; page-break-inside: avoid; }
-.scroll { overflow-x: auto; }
-h2, h3 { break-after: avoid; page-break-after: avoid; }
-figure { margin: 0; }
-nav ol { columns: 2; }
-@media print {
-  body { margin: 0; max-width: none; font-size: 10pt; }
-  section { break-before: page; page-break-before: always; }
-  nav { display: none; }
-  .scroll { overflow: visible; }
-  table { font-size: 8pt; }
-  thead { display: table-header-group; }
-  tr { break-inside: avoid; page-break-inside: avoid; }
-  a { color: inherit; text-decoration: none; }
+
+CSS = f"""
+body {{ font-family: "DejaVu Sans", Arial, sans-serif; color: {INK}; margin: 2em auto; max-width: 60em; line-height: 1.4; }}
+h1 {{ font-size: 1.8em; }} h2 {{ border-bottom: 2px solid {INK}; padding-bottom: .2em; margin-top: 2em; }}
+table {{ border-collapse: collapse; width: 100%; margin: .5em 0 1.5em; font-size: .85em; }}
+th, td {{ border: 1px solid #ccc; padding: .25em .4em; text-align: left; vertical-align: top; }}
+th {{ background: #f0f0f0; }}
+td.level {{ border-left: 6px solid; white-space: nowrap; }}
+.swatch {{ display: inline-block; width: 1.1em; height: 1.1em; margin-right: .3em; vertical-align: -.2em;
+          border: 1px solid {INK}; }}
+.cover {{ text-align: left; margin-top: 4em; }}
+.cover .trust {{ font-size: 1.3em; margin-bottom: 0; }}
+/* the parts are listed by name, without numbers of the list's own: a number in the printed pack is a figure */
+nav ul {{ list-style: none; padding-left: 0; }} nav li {{ margin: .2em 0; }}
+.learning {{ border-left: 4px solid {HIGHER}; padding-left: 1em; }}
+.summary, .sources {{ color: #444; font-size: .9em; }}
+.ask {{ margin: .2em 0 .4em; break-inside: avoid; }}
+.chart, .heatmap {{ break-inside: avoid; page-break-inside: avoid; }}
+table.heatmap td {{ border: 2px solid #fff; text-align: center; vertical-align: middle; }}
+table.heatmap th[scope=row] {{ background: none; font-weight: normal; vertical-align: middle; }}
+.scroll {{ overflow-x: auto; }}
+h2, h3, .ask {{ break-after: avoid; page-break-after: avoid; }}
+figure {{ margin: 0; }}
+.notes h3 {{ font-size: 1em; margin: .9em 0 .1em; }} .notes p {{ margin: 0; }}
+code {{ white-space: nowrap; }}
+@media print {{
+  body {{ margin: 0; max-width: none; font-size: 10pt; }}
+  h2 {{ margin-top: 1.2em; }}
+  .newpage {{ break-before: page; page-break-before: always; }}
+  .newpage > h2:first-child {{ margin-top: 0; }}
+  .cover {{ margin-top: 30mm; }}
+  .scroll {{ overflow: visible; }}
+  table {{ font-size: {PRINT_SIZES[2].points}pt; table-layout: fixed; line-height: 1.3; }}
+  th, td {{ padding: .2em {PRINT_SIZES[2].padding_em / 2}em; }}
+  /* a header wraps between its words; a word wider than its column (a long name) breaks last of all */
+  th, td {{ overflow-wrap: break-word; }}
+  thead {{ display: table-header-group; }}
+  tr, .keep {{ break-inside: avoid; page-break-inside: avoid; }}
+  a {{ color: inherit; text-decoration: none; }}
+  /* the tables of numbers are printed open, with no disclosure triangle */
+  details > summary {{ list-style: none; font-size: .9em; color: #444; }}
+  details > summary::-webkit-details-marker {{ display: none; }}
   /* each figure is drawn as on the widest screen (60em) and printed at A4's width less margins (180mm) */
-  figure > div { width: 960px !important; zoom: 0.7083; }
-  /* no table is wider than the page: one with a column a school is smaller, in equal columns */
-  table:has(th:nth-child(8)) { table-layout: fixed; font-size: 6.5pt; }
-  table:has(th:nth-child(8)) :is(th, td) { padding: .15em .2em; overflow-wrap: break-word; }
-}
-@page {
+  figure > div {{ width: 960px !important; zoom: 0.7083; }}
+  table.wide {{ font-size: {PRINT_SIZES[1].points}pt; }}
+  table.widest {{ font-size: {PRINT_SIZES[0].points}pt; }}
+  table.widest th {{ font-weight: normal; }}
+  table.wide :is(th, td) {{ padding: .15em {PRINT_SIZES[1].padding_em / 2}em; }}
+  table.widest :is(th, td) {{ padding: .15em {PRINT_SIZES[0].padding_em / 2}em; }}
+}}
+@page {{
   size: A4; margin: 15mm 15mm 16mm;
-  @bottom-center { content: "Page " counter(page) " of " counter(pages); font: 8pt "DejaVu Sans", Arial, sans-serif; color: #444; }
-}
+  @bottom-center {{ content: "Page " counter(page) " of " counter(pages); font: 8pt "DejaVu Sans", Arial, sans-serif; color: #444; }}
+}}
 """
+GAP_WIDTHS = (11, 17, 41, 31)  # per cent: the mark, the school, the finding, the question
 
 
 class _Figures:
@@ -81,60 +112,77 @@ def render_html(pack: Pack, *, static: bool = False) -> str:
 
 
 def html_parts(pack: Pack, *, static: bool = False, plotlyjs: bool = True) -> Iterator[str]:
-    """The pack's HTML document in parts, in order, each theme's section made as it is reached.
-    Without ``plotlyjs`` the figures rely on the page that shows them having plotly.js already."""
+    """The pack's HTML document in parts, in order, each theme's section of the appendix made as it
+    is reached. Without ``plotlyjs`` the figures rely on the page that shows them having plotly.js."""
     figure = _Figures(static, plotlyjs)
     yield (f"<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
            f"<title>{escape(pack.title)}</title><style>{CSS}</style></head><body>")
     yield _cover(pack)
-    yield _summary(pack, figure)
-    for number, section in enumerate(pack.each_section(), 1):
-        yield _section(number, section, pack, figure)
+    yield _summary(pack)
+    yield _gaps(pack)
     yield _board_log(pack)
-    yield _appendix(pack)
+    yield _how_to_read(pack)
+    if pack.appendix:
+        for number, section in enumerate(pack.each_section(), 1):
+            yield _section(number, section, figure)
+        yield _appendix(pack)
     yield "</body></html>"
+
+
+def _contents(pack: Pack) -> list[tuple[str, str]]:
+    """(anchor, heading) of each part, in order."""
+    parts = [("summary", "Summary"), ("gaps", "Gaps by theme"), ("challenge-log", "The board's questions"),
+             ("how-to-read", "How to read this pack")]
+    if pack.appendix:
+        parts += [(f"theme-{t.id}", _appendix_title(n, t.title)) for n, t in enumerate(pack.themes, 1)]
+        parts.append(("appendix", _appendix_title(len(pack.themes) + 1, "Definitions and methods")))
+    return parts
+
+
+def _appendix_title(number: int, title: str) -> str:
+    return f"Appendix {number}: {title}"
 
 
 def _cover(pack: Pack) -> str:
     as_at = pack.data_as_at.strftime("%d %B %Y, %H:%M") if pack.data_as_at else "no return yet"
-    reader = reader_note(pack)
-    contents = "".join(f'<li><a href="#theme-{escape(theme.id)}">{escape(theme.title)}</a></li>'
-                       for theme in pack.themes)
-    return (f'<header class="cover"><p>{escape(pack.trust)}</p><h1>{escape(pack.title)}</h1>'
+    contents = "".join(f'<li><a href="#{escape(anchor)}">{escape(title)}</a></li>' for anchor, title in _contents(pack))
+    form = ("With the appendix: each theme's charts and tables of figures, the definitions and the methods."
+            if pack.appendix else
+            f"The short pack. Each theme's charts and tables of figures, the definitions and the methods are in "
+            f"the appendix: tick \"{guide.APPENDIX_BOX}\" on the Board pack page to include it.")
+    return (f'<header class="cover"><p class="trust">{escape(pack.trust)}</p><h1>{escape(pack.title)}</h1>'
             f"<p>Made on {pack.made.strftime('%d %B %Y')}. Data as at {escape(as_at)} "
-            f"(the newest return behind these figures).</p><p>{escape(reader)}</p></header>"
-            f'<nav><h2>Contents</h2><ol><li><a href="#summary">Summary</a></li>{contents}'
-            f'<li><a href="#challenge-log">The board\'s questions</a></li>'
-            f'<li><a href="#appendix">Definitions and methods</a></li></ol></nav>')
+            f"(the newest return behind these figures).</p><p>{escape(reader_note(pack))}</p>"
+            f"<p>{escape(form)}</p>"
+            f'<nav aria-label="Contents"><h2>In this pack</h2><ul>{contents}</ul></nav></header>')
 
 
-def _summary(pack: Pack, figure: _Figures) -> str:
-    top = pack.top_gaps
-    gap_table = _gap_table(top, with_theme=True) if len(top) else "<p>No gap was found this term.</p>"
-    return (f'<section id="summary"><h2>Summary: {escape(pack.term)} {escape(pack.academic_year)}</h2>'
+def _summary(pack: Pack) -> str:
+    counts = pack.gap_counts
+    total = counts.iloc[-1]
+    levels = ("red", "amber", "note")
+    said = ", ".join(f"{int(total[SEVERITY_WORD[lv]])} {SEVERITY_WORD[lv].lower()}" for lv in levels)
+    found = f"Gaps found: <strong>{int(total['All gaps'])}</strong> ({escape(said)})."
+    counts = counts.rename(columns={SEVERITY_WORD[lv]: f"{SEVERITY_SYMBOL[lv]} {SEVERITY_WORD[lv]}" for lv in levels})
+    return (f'<section id="summary" class="newpage"><h2>Summary: {escape(pack.term)} {escape(pack.academic_year)}</h2>'
             f"<p>Returns in: <strong>{pack.returned} of {pack.expected}</strong> schools expected; "
-            f"{escape(pack.returns_rest)}. "
-            f"Gaps found: {len(pack.gaps)}. {_board_count(pack)}</p>"
-            f"{_chart(pack.heatmap, figure)}"
-            f"<h3>The {min(len(top), len(pack.gaps))} gaps that most need a question</h3>{gap_table}</section>")
+            f"{escape(pack.returns_rest)}.</p>"
+            f"<p>{found} {_board_count(pack)}</p>"
+            f'<div class="keep">{table(counts)}</div>{heatmap(pack.heatmap)}</section>')
 
 
-def _section(number: int, s, pack: Pack, figure: _Figures) -> str:
-    theme = s.theme
-    sources = "; ".join(escape(str(src)) for src in theme.sources)
-    charts = "".join(_chart(chart, figure, title) for title, chart in s.charts)
-    if not s.charts:
-        charts = "<p>No figures for this theme this term.</p>"
-    if s.gaps.empty:
-        gaps = "<p>Nothing raised on this theme this term.</p>"
-    else:
-        behind = "; ".join(escape(x) for x in sorted(set(s.gaps["source"])))
-        gaps = _gap_table(s.gaps) + f'<p class="sources">Behind these: {behind}</p>'
-    return (f'<section id="theme-{escape(theme.id)}"><h2>{number}. {escape(theme.title)}</h2>'
-            f'<div class="learning"><p><strong>What the reviews found.</strong> {escape(theme.learning)}</p>'
-            f"<p><strong>The question for the board:</strong> {escape(theme.question)}</p>"
-            f'<p class="sources">Sources: {sources}</p></div>'
-            f"<h3>Gaps on this theme</h3>{gaps}{charts}</section>")
+def _gaps(pack: Pack) -> str:
+    """Each theme's gaps, the worst first, with a question for each: a compact table a theme."""
+    parts = []
+    for theme, gaps in pack.gaps_by_theme():
+        listed = _gap_table(gaps) if len(gaps) else "<p>Nothing raised on this theme this term.</p>"
+        parts.append(f'<div id="gaps-{escape(theme.id)}"><h3>{escape(theme.title)}</h3>'
+                     f'<p class="ask"><strong>The question for the board:</strong> {escape(theme.question)}</p>'
+                     f"{listed}</div>")
+    return (f'<section id="gaps" class="newpage"><h2>Gaps by theme</h2>'
+            f"<p>What was found at each school in {escape(pack.term)} {escape(pack.academic_year)}, theme by "
+            f"theme, the worst first, with a question the board could ask. The marks are explained in "
+            f'<a href="#how-to-read">How to read this pack</a>.</p>{"".join(parts)}</section>')
 
 
 def _board_count(pack: Pack) -> str:
@@ -153,12 +201,12 @@ def _board_log(pack: Pack) -> str:
     else:
         overdue = int(pack.board_open["overdue"].sum())
         live = (f"<p>{len(pack.board_open)} open or answered, {overdue} with an action past its due date "
-                f"(marked &#9888; Overdue).</p>{_table(board_table(pack.board_open))}")
+                f"(marked &#9888; Overdue).</p>{table(board_table(pack.board_open))}")
     since = escape(board_since_words(pack))
     if pack.board_closed.empty:
         closed = f"<p>None closed {since}.</p>"
     else:
-        closed = f"<p>{len(pack.board_closed)} closed {since}.</p>{_table(board_table(pack.board_closed))}"
+        closed = f"<p>{len(pack.board_closed)} closed {since}.</p>{table(board_table(pack.board_closed))}"
     return (f'<section id="challenge-log"><h2>The board\'s questions</h2>'
             f"<p>Questions the board asked about gaps, with the answers and actions, carried from term to term "
             f"until closed. \"The gap now\" says whether the gap a question was raised on is still found "
@@ -166,10 +214,47 @@ def _board_log(pack: Pack) -> str:
             f"<h3>Open and answered</h3>{live}<h3>Closed since the last pack</h3>{closed}</section>")
 
 
+def _how_to_read(pack: Pack) -> str:
+    rows = "".join(f'<tr><td>{"".join(_swatch(c) for c in m.colours)}{escape(m.symbol)}</td><td>{escape(m.word)}</td>'
+                   f"<td>{escape(m.meaning)}</td></tr>" for m in guide.marks())
+    key = (f'<table class="key"><colgroup><col style="width:12%"><col style="width:18%"><col style="width:70%"></colgroup>'
+           f"<thead><tr><th>Mark</th><th>Word</th><th>What it means</th></tr></thead><tbody>{rows}</tbody></table>")
+    command = escape(guide.APPENDIX_COMMAND)
+    notes = "".join(f"<h3>{escape(heading)}</h3><p>{escape(text).replace(command, f'<code>{command}</code>')}</p>"
+                    for heading, text in guide.notes(for_trustees=pack.for_trustees, appendix=pack.appendix))
+    return (f'<section id="how-to-read" class="newpage"><h2>How to read this pack</h2>'
+            f"<p>A gap, and each cell of the heatmap, carries a symbol and a word; its colour repeats them, so the "
+            f"pack reads the same in black and white.</p>{key}<div class=\"notes\">{notes}</div></section>")
+
+
+def _swatch(colour: str) -> str:
+    return f'<span class="swatch" style="background:{escape(colour)}" aria-hidden="true"></span>'
+
+
+def _section(number: int, s, figure: _Figures) -> str:
+    """One theme of the appendix: what the reviews found, then its charts, each with its numbers."""
+    theme = s.theme
+    sources = "; ".join(escape(str(src)) for src in theme.sources)
+    charts = "".join(_chart(chart, figure, title) for title, chart in s.charts)
+    if not s.charts:
+        charts = "<p>No figures for this theme this term.</p>"
+    n = len(s.gaps)
+    gaps = (f"{n} gap{'s' if n != 1 else ''} on this theme this term, each with its question, under "
+            f'<a href="#gaps-{escape(theme.id)}">Gaps by theme</a>.' if n else "Nothing raised on this theme this term.")
+    behind = "; ".join(escape(x) for x in sorted(set(s.gaps["source"]))) if n else ""
+    return (f'<section id="theme-{escape(theme.id)}" class="newpage"><h2>{escape(_appendix_title(number, theme.title))}'
+            f'</h2><div class="learning"><p><strong>What the reviews found.</strong> {escape(theme.learning)}</p>'
+            f"<p><strong>The question for the board:</strong> {escape(theme.question)}</p>"
+            f'<p class="sources">Sources: {sources}</p></div>'
+            f"<p>{gaps}</p>" + (f'<p class="sources">Behind these gaps: {behind}</p>' if behind else "")
+            + f"{charts}</section>")
+
+
 def _appendix(pack: Pack) -> str:
     items = "".join(f"<li>{escape(line)}</li>" for line in methods(pack))
-    return (f'<section id="appendix"><h2>Appendix: definitions and methods</h2><h3>Methods</h3><ul>{items}</ul>'
-            f"<h3>Definitions</h3>{_table(definitions())}</section>")
+    title = _appendix_title(len(pack.themes) + 1, "Definitions and methods")
+    return (f'<section id="appendix" class="newpage"><h2>{escape(title)}</h2><h3>Methods</h3><ul>{items}</ul>'
+            f"<h3>Definitions</h3>{table(definitions())}</section>")
 
 
 def _chart(chart: Chart, figure: _Figures, title: str = "") -> str:
@@ -177,28 +262,16 @@ def _chart(chart: Chart, figure: _Figures, title: str = "") -> str:
     heading = f"<h3>{escape(title)}</h3>" if title else ""
     return (f'<div class="chart">{heading}<figure>{figure(chart)}'
             f'<figcaption class="summary">{escape(chart.summary)}</figcaption></figure></div>'
-            f"<details open><summary>The numbers behind this chart</summary>{_table(chart.table)}</details>")
+            f"<details open><summary>The numbers behind this chart</summary>{table(chart.table)}</details>")
 
 
-def _gap_table(gaps: pd.DataFrame, with_theme: bool = False) -> str:
+def _gap_table(gaps: pd.DataFrame) -> str:
+    """School, finding and question, each gap marked with its symbol and word (and its colour)."""
     frame = pd.DataFrame({
-        "": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]],
+        "Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]],
         "School": gaps["school"],
-        **({"Theme": [short_name(t) for t in gaps["theme"]]} if with_theme else {}),
         "What we found": gaps["finding"],
         "A question to ask": gaps["question"],
     })
-    return _table(frame)
-
-
-def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{escape(_text(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
-    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
-
-
-def _text(v) -> str:
-    if v is None or (not isinstance(v, str) and pd.isna(v)):
-        return ""
-    return str(v)
+    colours = [SEVERITY_COLOUR[s] for s in gaps["severity"]]
+    return table(frame, widths=GAP_WIDTHS, first_colours=colours)

@@ -1,5 +1,10 @@
 """Gathering the board pack: one term's gaps, charts and tables, for a trust leader or a trustee.
 
+The pack is short unless its appendix is asked for: a cover, a page of summary, the gaps by theme
+with their questions, the board's questions and how to read it. The appendix adds each theme's
+charts and tables of every school's figures, the definitions and the methods; its sections are
+only made when it is asked for.
+
 The pack is read through the same scope as the dashboard: for trustees the Dataset is restricted
 with a trustee's scope, so small counts of children are already "fewer than 5" before any chart
 or table is made from them. Every figure comes from charts/, every number from analysis/.
@@ -21,7 +26,7 @@ from analysis.compare import yardstick
 from analysis.challenges import closed_since, still_open, for_reader, for_term, raised_terms, with_state
 from analysis.context import Context, Dataset, restrict
 from analysis.dataset import load_dataset
-from analysis.gaps import find_gaps, gaps_frame
+from analysis.gaps import SEVERITY_ORDER, find_gaps, gaps_frame
 from analysis.indicators import INDICATORS, PER_100
 from analysis.suppression import fewer_than, suppression_threshold
 from analysis.themes import THEMES, Theme
@@ -29,6 +34,7 @@ from analysis.views import compliance_cells, returns_in, tracker_cells
 from charts import Chart
 from charts.funnel import POSITION_WORDS, funnel_plot
 from charts.heatmap import theme_heatmap
+from charts.palette import SEVERITY_WORD
 from charts.tables import compliance_grid, returns_tracker
 from charts.trend import trend_chart
 from loaders.registry import previous_term, term_end, term_index
@@ -77,6 +83,7 @@ class Pack:
     board_open: pd.DataFrame = field(default_factory=pd.DataFrame)
     board_closed: pd.DataFrame = field(default_factory=pd.DataFrame)
     last_pack: datetime | None = None  # when the pack for an earlier term was last made
+    appendix: bool = False  # with the appendix of charts and tables (each theme's section), the definitions and methods
     # each theme's section is made when first asked for, and kept
     make_section: Callable[[Theme], Section] | None = field(default=None, repr=False, compare=False)
     _made: list[Section] = field(default_factory=list, repr=False, compare=False)
@@ -93,6 +100,22 @@ class Pack:
     def sections(self) -> list[Section]:
         return list(self.each_section())
 
+    def gaps_by_theme(self) -> Iterator[tuple[Theme, pd.DataFrame]]:
+        """Each theme, in order, with its gaps (worst first, as the gap list orders them)."""
+        for theme in self.themes:
+            yield theme, self.gaps[self.gaps["theme"] == theme.id].reset_index(drop=True)
+
+    @property
+    def gap_counts(self) -> pd.DataFrame:
+        """How many gaps of each severity each theme has, and in all: a row a theme, then "All themes"."""
+        levels = list(SEVERITY_ORDER)
+        rows = [{"Theme": theme.title, **{lv: int((gaps["severity"] == lv).sum()) for lv in levels}}
+                for theme, gaps in self.gaps_by_theme()]
+        rows.append({"Theme": "All themes", **{lv: sum(r[lv] for r in rows) for lv in levels}})
+        frame = pd.DataFrame(rows, columns=["Theme", *levels])
+        frame["All gaps"] = frame[levels].sum(axis=1)
+        return frame.rename(columns={lv: SEVERITY_WORD[lv] for lv in levels})
+
     @property
     def top_gaps(self) -> pd.DataFrame:
         """The gaps that most need a question: the worst first, as the gap list orders them."""
@@ -104,10 +127,10 @@ class Pack:
 
 
 def build_pack(url: str | None = None, year: str | None = None, term: str | None = None, *,
-               role: str = "leader", today: date | None = None) -> Pack:
+               role: str = "leader", today: date | None = None, appendix: bool = False) -> Pack:
     """The pack from the database at ``url`` (default: the configured one) for a term (default: the
-    one the dashboard shows first, analysis.deadlines.default_term, as at ``today``). Unavailable,
-    with a plain sentence, when it cannot be made."""
+    one the dashboard shows first, analysis.deadlines.default_term, as at ``today``), short unless
+    ``appendix``. Unavailable, with a plain sentence, when it cannot be made."""
     engine = open_database(url)
     try:
         data = load_dataset(engine)
@@ -118,15 +141,17 @@ def build_pack(url: str | None = None, year: str | None = None, term: str | None
     finally:
         engine.dispose()
     return pack_from_dataset(data, year, term, role=role, thresholds=thresholds, today=today,
-                             challenges=log, last_pack=last)
+                             challenges=log, last_pack=last, appendix=appendix)
 
 
 def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None = None, *,
                       role: str = "leader", thresholds: dict | None = None, today: date | None = None,
-                      challenges: pd.DataFrame | None = None, last_pack: datetime | None = None) -> Pack:
+                      challenges: pd.DataFrame | None = None, last_pack: datetime | None = None,
+                      appendix: bool = False) -> Pack:
     """The pack from a loaded dataset. ``challenges`` is the board's log (store.challenges'
     columns) and ``last_pack`` when the pack for an earlier term was made: items closed after it
-    are reported as closed since the last pack (after the previous term's end when None)."""
+    are reported as closed since the last pack (after the previous term's end when None).
+    ``appendix`` adds each theme's charts and tables, the definitions and the methods."""
     if role not in ROLES:
         raise ValueError(f"{role!r} is not a pack reader: use one of {', '.join(ROLES)}.")
     made = today or deadlines.current_date()
@@ -142,7 +167,7 @@ def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None =
         trust=str(settings.get("TRUST_NAME", "The trust")), academic_year=year, term=term,
         made=made, data_as_at=_as_at(data, ctx.index), for_trustees=data.suppress,
         returned=len(returned), expected=len(expected), returns_rest=returns_in(ctx)[2],
-        heatmap=theme_heatmap(gaps, schools, returned, not_yet_due=not ctx.past_due), gaps=gaps,
+        heatmap=theme_heatmap(gaps, schools, returned, not_yet_due=not ctx.past_due), gaps=gaps, appendix=appendix,
         make_section=lambda theme: _section(theme, ctx, gaps, thresholds),
     )
     _board_log(pack, challenges, ctx, gaps, returned, last_pack)

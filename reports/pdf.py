@@ -6,11 +6,13 @@ is printed as A4 with its print styles; headings become the PDF's bookmarks, eac
 "Page N of M" (the print styles' page footer), and the document is tagged so a screen reader can
 follow it.
 
-The pack is handed over as it is gathered: Chromium loads plotly.js while the pack's figures
-are being made, then each part of the document (the cover, the summary, one theme's section) is
-written into that page as soon as it is ready (``document.write``, the browser's own way of
-taking a document a piece at a time), so Chromium draws one theme's charts while the next theme's
-are gathered. The printed document is the same as the whole HTML pack printed at once.
+The short pack has no chart to draw (its heatmap is a table), so it is printed whole, without
+plotly.js. The pack with its appendix is handed over as it is gathered: Chromium loads plotly.js
+while the pack's figures are being made, then each part of the document (the cover, the summary,
+one theme's section) is written into that page as soon as it is ready (``document.write``, the
+browser's own way of taking a document a piece at a time), so Chromium draws one theme's charts
+while the next theme's are gathered. The printed document is the same as the whole HTML pack
+printed at once.
 
 Making a PDF never touches the network: the page may load itself and nothing else. Every other
 address it asks for (web, websocket or another file) is refused and noted.
@@ -105,10 +107,11 @@ def render_pdf(pack, *, log: PrintLog | None = None) -> bytes:
     return make_pdf(lambda: pack, log=log)[1]
 
 
-def make_pdf(gather: Callable[[], Pack], *, log: PrintLog | None = None) -> tuple[Pack, bytes]:
-    """The pack that ``gather()`` makes, and its PDF: Chromium starts and loads plotly.js while the
-    pack is gathered, then draws each theme's charts while the next theme's are made."""
-    with Printer(preload=True) as printer:
+def make_pdf(gather: Callable[[], Pack], *, log: PrintLog | None = None, charts: bool = True) -> tuple[Pack, bytes]:
+    """The pack that ``gather()`` makes, and its PDF: Chromium starts (and, for a pack with
+    ``charts``, its appendix, loads plotly.js) while the pack is gathered, then draws each theme's
+    charts while the next theme's are made."""
+    with Printer(preload=charts) as printer:
         pack = gather()
         return pack, printer.print_pack(pack, log=log)
 
@@ -150,10 +153,13 @@ class Printer:
         return self._wait(self._submit(_print_whole, html, log))
 
     def print_pack(self, pack: Pack, *, log: PrintLog | None = None) -> bytes:
-        """A board pack as a PDF: its HTML handed over a part at a time, each theme's section
-        made as it is reached."""
-        from reports.html import html_parts
+        """A board pack as a PDF. The short pack, with no chart, is printed whole; with its
+        appendix, its HTML is handed over a part at a time, each theme's section made as it is
+        reached."""
+        from reports.html import html_parts, render_html
 
+        if not pack.appendix:
+            return self.print_html(render_html(pack, static=True), log=log)
         return self.print_parts(html_parts(pack, static=True, plotlyjs=False), log=log)
 
     def print_parts(self, parts: Iterable[str], *, log: PrintLog | None = None) -> bytes:

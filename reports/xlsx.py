@@ -1,5 +1,6 @@
-"""The board pack as an Excel workbook: a summary, the gap list, one sheet per review theme and
-the definitions, each with a frozen header row and filters.
+"""The board pack as an Excel workbook, each sheet with a frozen header row and filters: a summary,
+the gap list, the board's questions and how to read the pack; with the appendix, one sheet per
+review theme (every school's figure on each of its measures) and the definitions and methods.
 
 Written through analysis.exports.to_xlsx_bytes, so no cell is ever a formula, whatever a school
 typed into its return. Counts and values stay numbers; a hidden count is the words that stand
@@ -14,20 +15,21 @@ from analysis.challenges import table as board_table
 from analysis.exports import to_xlsx_bytes
 from analysis.themes import THEMES_BY_ID
 from charts.palette import SEVERITY_WORD
+from reports import guide
 from reports.pack import Pack, board_since_words, definitions, methods, reader_note
 
-SUMMARY, GAPS, BOARD, DEFINITIONS = "Summary", "Gaps", "Board questions", "Definitions"
+SUMMARY, GAPS, BOARD, GUIDE, DEFINITIONS = "Summary", "Gaps", "Board questions", "How to read", "Definitions"
 GAP_COLUMNS = {"severity": "Severity", "school": "School", "urn": "URN", "theme": "Theme",
                "finding": "What we found", "question": "A question to ask", "learning": "The learning behind it",
                "source": "Source"}
 
 
 def render_xlsx(pack: Pack) -> bytes:
-    sheets = {SUMMARY: _summary(pack), GAPS: _gaps(pack.gaps)}
-    for s in pack.sections:
-        sheets[s.theme.short] = _theme(s)
-    sheets[BOARD] = _board(pack)
-    sheets[DEFINITIONS] = _definitions(pack)
+    sheets = {SUMMARY: _summary(pack), GAPS: _gaps(pack.gaps), BOARD: _board(pack), GUIDE: _guide(pack)}
+    if pack.appendix:
+        for s in pack.sections:
+            sheets[s.theme.short] = _theme(s)
+        sheets[DEFINITIONS] = _definitions(pack)
     return to_xlsx_bytes(sheets)
 
 
@@ -40,6 +42,9 @@ def _summary(pack: Pack) -> pd.DataFrame:
         ("Made on", pack.made.strftime("%d/%m/%Y")),
         ("Data as at", as_at),
         ("For", reader_note(pack)),
+        ("Appendix", "included: a sheet per theme with every school's figures, and the definitions" if pack.appendix
+         else f"not included: tick \"{guide.APPENDIX_BOX}\" on the Board pack page for a sheet per theme with "
+              "every school's figures, and the definitions"),
         ("Schools expected", pack.expected),
         ("Returns in", pack.returned),
         ("Returns not in", pack.returns_rest),
@@ -88,3 +93,10 @@ def _definitions(pack: Pack) -> pd.DataFrame:
     frame = definitions()
     notes = pd.DataFrame({"Theme": "Method", "Measure": "", "Definition": methods(pack), "Unit": "", "Direction": ""})
     return pd.concat([frame, notes], ignore_index=True)
+
+
+def _guide(pack: Pack) -> pd.DataFrame:
+    """How to read the pack: each mark with its word and meaning, then the notes."""
+    rows = [(f"{m.symbol} {m.word}", m.meaning) for m in guide.marks()]
+    rows += guide.notes(for_trustees=pack.for_trustees, appendix=pack.appendix)
+    return pd.DataFrame(rows, columns=["Topic", "What it means"])

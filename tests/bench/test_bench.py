@@ -118,3 +118,49 @@ def test_the_cells_only_check_the_places_figure_compares_with_reads_no_other_pla
     assert check_return(out.getvalue(), "r.xlsx").problems[0].code == "personal_data"
     times = bench_returns.bench_places(bench_returns.SAMPLE[0].read_bytes(), "r.xlsx", pairs=3)
     assert {k: [len(v) for v in t.values()] for k, t in times.items()} == {"cells": [3, 3], "places": [3, 3]}
+
+
+def test_the_pack_benchmark_alternates_the_two_forms_after_warming_up():
+    from bench import pack
+
+    order = []
+
+    def fake(url, appendix):
+        order.append(appendix)
+        return pack.Made(wall=1.0 + appendix, cpu=0.5, peak=2**20, pages=9, gather=0.1, ready=0.2, draw=0.3,
+                         printing=0.1)
+
+    runs = pack.alternate("sqlite://", pairs=3, make=fake)
+    assert order == [False, True, False, True, True, False, False, True]
+    assert [len(runs[False]), len(runs[True])] == [3, 3]
+
+
+def test_the_pack_benchmark_says_whether_the_short_pdf_met_its_goal():
+    from bench import pack
+
+    def runs(short_seconds):
+        made = lambda wall: pack.Made(wall, 1.0, 300 * 2**20, 9, 0.5, 1.0, 0.3, 0.2)  # noqa: E731
+        return {False: [made(s) for s in short_seconds], True: [made(9.0)] * len(short_seconds)}
+
+    fast = pack.alternating_lines(runs([4.0, 4.9, 3.0, 6.0, 4.5]))
+    assert fast[-1].endswith("(goal 5 s: met)") and "median   4.50 s" in fast[-1]
+    assert "3.00 /   4.50 /   6.00 s" in fast[1] and " 300 /  300 /  300 MB" in fast[1] and "9 pages" in fast[1]
+    slow = pack.alternating_lines(runs([5.0, 5.5, 4.0]))
+    assert slow[-1].endswith("(goal 5 s: not met)")
+
+
+def test_peak_memory_sees_what_the_block_held():
+    import time
+
+    from bench.pack import PeakMemory, resident
+
+    before = resident()
+    with PeakMemory() as memory:
+        held = bytearray(64 * 2**20)
+        held[::4096] = b"x" * len(held[::4096])  # touched, so resident
+        time.sleep(0.05)
+        del held
+    assert memory.peak - before >= 48 * 2**20
+    with PeakMemory() as nothing:
+        time.sleep(0.05)
+    assert nothing.peak - before < 16 * 2**20

@@ -154,6 +154,29 @@ def test_the_board_pack_page_makes_the_html_and_the_workbook_and_puts_them_on_re
     assert {d["for"] for d in made["detail"]} == {"trustee"} and set(made["actor"]) == {"trustee@example.org"}
 
 
+def test_the_pack_is_short_unless_the_appendix_is_ticked(sample_app, sign_in):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sign_in("trustee", email="trustee@example.org")
+    at = open_page("pages/pack.py")
+    assert_no_exception(at)
+    box = at.checkbox(key="pack_appendix")
+    assert box.label == "Include the appendix of charts and tables" and box.value is False
+    sheets = {}
+    for appendix in (False, True):
+        at.checkbox(key="pack_appendix").set_value(appendix).run()
+        next(b for b in at.button if b.key == "make_xlsx").click().run()
+        assert_no_exception(at)
+        (download,) = at.get("download_button")  # the other form's is no longer offered
+        name = "board_pack_2025-26_Summer_trustee" + ("_with_appendix" if appendix else "") + ".xlsx"
+        assert name in download.proto.label
+        sheets[appendix] = load_workbook(BytesIO(at.session_state["pack_xlsx"][1])).sheetnames
+    assert sheets[False] == ["Summary", "Gaps", "Board questions", "How to read"]
+    assert sheets[True][:4] == sheets[False] and sheets[True][-1] == "Definitions" and len(sheets[True]) > 6
+
+
 def test_a_trust_leader_chooses_who_the_pack_is_for(sample_app, sign_in):
     sign_in("trust_leader", email="ceo@example.org")
     at = open_page("pages/pack.py")

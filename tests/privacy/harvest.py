@@ -3,10 +3,10 @@
 Every page the reader can open is run in Streamlit's AppTest for every term with a return (and,
 on the pages that offer one, every measure and every school), and every element it sends is
 kept: text, metrics, tables, the figures' JSON and the files its download buttons hand over.
-The board pack is made on the pack page (as HTML and as Excel) for every term, and the gap list
-comes from the command line (``python -m analysis gaps --role ... --json``). Each thing kept is an
-``Item``: what it is, where it came from (a route a person can follow), and its context (the term,
-the school or measure chosen on the page).
+The board pack is made on the pack page (as HTML and as Excel, short and with its appendix) for
+every term, and the gap list comes from the command line (``python -m analysis gaps --role ...
+--json``). Each thing kept is an ``Item``: what it is, where it came from (a route a person can
+follow), and its context (the term, the school or measure chosen on the page).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import hashlib
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -37,7 +37,7 @@ TRUSTEE_PAGES = ("overview", "school", "challenges", "pack", "neglect", "adolesc
 HELPERS = ("common", "identity", "look", "questions", "serving", "theme_view")  # pages/ files that are not pages
 THEME_MEASURE = {"neglect": "measure_neglect", "adolescents": "measure_adolescents",
                  "multi_agency": "measure_multi_agency", "workforce": "measure_workforce"}
-QUIET = {"selectbox", "multiselect", "toggle", "button", "button_group", "radio", "expander", "text_input",
+QUIET = {"selectbox", "multiselect", "toggle", "checkbox", "button", "button_group", "radio", "expander", "text_input",
          "text_area", "date_input", "form_submit_button", "divider", "empty", "spinner"}
 STYLE_ONLY = re.compile(r"\s*<style>[^<]*</style>\s*")
 TEXT_TYPES = {"markdown", "caption", "title", "header", "subheader", "success", "info", "warning", "error",
@@ -178,11 +178,14 @@ def _run_page(out: Harvest, page: str, state: dict, urns: list[str], *, last: bo
             out.runs += 1
             _collect(out, at, f"{where}, question {option.split(' · ')[0]}", year, term, section=page)
     if page == "pack":
-        for fmt in ("html", "xlsx"):
-            (button,) = [b for b in at.button if b.key == f"make_{fmt}"]
-            button.click().run(timeout=120)
+        for appendix in (False, True):  # the short pack, then the pack with its appendix
+            at.checkbox(key="pack_appendix").set_value(appendix).run(timeout=120)
             out.runs += 1
-            _collect(out, at, f"{where}, {fmt} pack", year, term, section=page)
+            for fmt in ("html", "xlsx"):
+                (button,) = [b for b in at.button if b.key == f"make_{fmt}"]
+                button.click().run(timeout=120)
+                out.runs += 1
+                _collect(out, at, f"{where}, {fmt} pack{PACK_FORMS[appendix]}", year, term, section=page)
 
 
 def _option_values(box) -> list:
@@ -272,12 +275,15 @@ def figure_title(figure: dict) -> str:
 
 # ---- the board pack, as files ------------------------------------------------------------------
 
+PACK_FORMS = {False: "", True: " with the appendix"}  # the short pack, the default; the pack with its appendix
+
+
 def pack_items(out: Harvest) -> list[Item]:
     """The packs the pack page handed over, opened: the HTML's tables, figures and words, and the
     workbook's sheets."""
     found = []
     for item in [i for i in out.items if i.kind == "file" and i.section == "pack"]:
-        where = f"the {item.term} {item.year} board pack"
+        where = f"the {item.term} {item.year} board pack{PACK_FORMS['with_appendix' in item.title]}"
         if item.data[:2] == b"PK":
             found += xlsx_items(item.data, f"{where} (Excel)", item.year, item.term)
         else:
@@ -400,7 +406,7 @@ def gap_list_items(db_path: Path, role: str, terms) -> list[Item]:
 
 def pack_files(db_path: Path, role: str, terms) -> list[Item]:
     """The board pack for each term, made as the pack page makes it (``pack_from_dataset`` over the
-    whole trust, for ``role``), as HTML and as Excel, opened."""
+    whole trust, for ``role``), short and with its appendix, as HTML and as Excel, opened."""
     from analysis.dataset import load_dataset
     from reports.html import render_html
     from reports.pack import pack_from_dataset
@@ -415,11 +421,12 @@ def pack_files(db_path: Path, role: str, terms) -> list[Item]:
         data, thresholds, log = load_dataset(engine), load_thresholds(engine), list_challenges(engine)
         out = []
         for year, term in terms:
-            pack = pack_from_dataset(data, year, term, role=role, thresholds=thresholds, challenges=log,
-                                     last_pack=last_pack_before(engine, year, term))
-            where = f"the {term} {year} board pack"
-            out += html_items(render_html(pack), f"{where} (HTML)", year, term)
-            out += xlsx_items(render_xlsx(pack), f"{where} (Excel)", year, term)
+            whole = pack_from_dataset(data, year, term, role=role, thresholds=thresholds, challenges=log,
+                                      last_pack=last_pack_before(engine, year, term), appendix=True)
+            for pack in (replace(whole, appendix=False), whole):  # the same pack, short and with its appendix
+                where = f"the {term} {year} board pack{PACK_FORMS[pack.appendix]}"
+                out += html_items(render_html(pack), f"{where} (HTML)", year, term)
+                out += xlsx_items(render_xlsx(pack), f"{where} (Excel)", year, term)
     finally:
         db.dispose(engine)
     return out

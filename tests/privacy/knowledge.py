@@ -243,6 +243,10 @@ IGNORED_TABLES = {
     ("What is counted", "It counts", "Small counts"): "the privacy page: what each group of counts counts",
     ("Made from", "For trustees"): "the privacy page: which figures go with a hidden count",
     ("Indicator", "Phase", "England"): "England's published figures for one phase: no count of the trust's",
+    ("Theme", "✖ Red", "▲ Amber", "? Question", "All gaps"): "the pack's gaps counted by theme and level: the "
+                                                             "heatmap's cells, added up",
+    ("Mark", "Word", "What it means"): "how to read the pack: its symbols and words",
+    ("Topic", "What it means"): "how to read the pack, in its workbook",
 }
 
 
@@ -492,7 +496,7 @@ def _gap_table(k: Knowledge, item, frame) -> None:
         return
     for _, row in frame.iterrows():
         urn = k.urn(row["School"]) if "School" in frame.columns else item.urn
-        severity = str(row.get("", row.get("Severity", "")))
+        severity = str(row.get("Gap", row.get("", row.get("Severity", ""))))
         _finding(k, urn, item.term_index, str(row["What we found"]), item.where, severity=severity)
 
 

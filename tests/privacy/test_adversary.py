@@ -42,7 +42,7 @@ def check(reading, leaks) -> None:
 def test_a_trustee_is_read_on_every_page_they_can_open(reading):
     """Every page file is harvested or a helper or refused to a trustee (test below); and every kind
     of thing a trustee receives was gathered, for every term: figures, tables, downloads, both
-    packs, the command line's gap list."""
+    packs (HTML and Excel), each short and with its appendix, the command line's gap list."""
     pages = {p.stem for p in (ROOT / "pages").glob("*.py")}
     assert set(TRUSTEE_PAGES) <= pages
     assert pages - set(TRUSTEE_PAGES) - set(HELPERS) == set(NOT_FOR_TRUSTEES), \
@@ -50,7 +50,8 @@ def test_a_trustee_is_read_on_every_page_they_can_open(reading):
     wheres = [i.where for i in reading.items]
     for what in ("chart", "table", "file", "metric", "text"):
         assert any(i.kind == what for i in reading.items), what
-    for route in ("board pack (HTML)", "board pack (Excel)", "python -m analysis gaps", "(CSV)"):
+    for route in ("board pack (HTML)", "board pack (Excel)", "board pack with the appendix (HTML)",
+                  "board pack with the appendix (Excel)", "python -m analysis gaps", "(CSV)"):
         assert any(route in w for w in wheres), route
     for page in TRUSTEE_PAGES:
         terms = {(i.year, i.term) for i in reading.items if i.where.startswith(f"the {page.replace('_', ' ')} page")}

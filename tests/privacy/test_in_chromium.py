@@ -6,10 +6,11 @@ page a trustee can open, for every term, as drawn. From each page the browser's 
 shows is kept: every figure as plotly holds it (points, hovers, custom data, lines), every table
 (Streamlit's data grids read cell by cell as they are drawn, scrolled through to their last row and
 column), every heading, sentence, caption and metric, and every file a download button hands over
-(the CSVs, and the board pack as HTML, Excel and PDF). The same readers as the AppTest adversary's
-(knowledge.py) turn it into facts, and every attack runs on them together with everything the
-AppTest harvest gathered. It fails on any hidden count worked out, on anything the readers cannot
-understand, and on any number in the PDF pack that its HTML pack does not hold.
+(the CSVs, and the board pack as HTML, Excel and PDF, short and with its appendix). The same
+readers as the AppTest adversary's (knowledge.py) turn it into facts, and every attack runs on them
+together with everything the AppTest harvest gathered. It fails on any hidden count worked out, on
+anything the readers cannot understand, and on any number in the PDF pack that its HTML pack (of
+the same form) does not hold.
 
 Needs Debian's Chromium at /usr/bin/chromium (skipped without it, except under CI).
 """
@@ -265,23 +266,32 @@ def _grid(page, i: int) -> pd.DataFrame:
 
 
 def _packs(page, where: str, year: str, term: str) -> list[harvest.Item]:
-    """Each format of the pack made and downloaded as a trustee would; the HTML and Excel opened as
-    the AppTest adversary opens them; the PDF's words kept beside the HTML's for the test below."""
+    """Each format of the pack, short and with its appendix, made and downloaded as a trustee would;
+    the HTML and Excel opened as the AppTest adversary opens them; the PDF's words kept beside the
+    HTML's of the same form for the test below."""
     out = []
-    for fmt, button in (("html", "make_html"), ("xlsx", "make_xlsx"), ("pdf", "make_pdf")):
-        page.locator(f'.st-key-{button} button').click()
-        page.locator(f'.st-key-get_{fmt} button').wait_for(timeout=180_000)
-        with page.expect_download() as got:
-            page.locator(f'.st-key-get_{fmt} button').click()
-        content = Path(got.value.path()).read_bytes()
-        pack = f"the {term} {year} board pack from Chromium"
-        if fmt == "html":
-            out += harvest.html_items(content.decode("utf-8"), f"{pack} (HTML)", year, term)
-            out.append(harvest.Item("pack", f"{where}: the html pack, drawn", _drawn(page, content), year, term, None,
-                                    "html drawn", "pack"))
-        elif fmt == "xlsx":
-            out += harvest.xlsx_items(content, f"{pack} (Excel)", year, term)
-        out.append(harvest.Item("pack", f"{where}: the {fmt} pack", content, year, term, None, fmt, "pack"))
+    for appendix in (False, True):
+        box = page.locator(".st-key-pack_appendix input[type=checkbox]")
+        if box.is_checked() != appendix:
+            page.locator(".st-key-pack_appendix label").click()
+            _settled(page)
+        form = harvest.PACK_FORMS[appendix]
+        for fmt, button in (("html", "make_html"), ("xlsx", "make_xlsx"), ("pdf", "make_pdf")):
+            page.locator(f'.st-key-{button} button').click()
+            page.locator(f'.st-key-get_{fmt} button').wait_for(timeout=180_000)
+            with page.expect_download() as got:
+                page.locator(f'.st-key-get_{fmt} button').click()
+            content = Path(got.value.path()).read_bytes()
+            assert ("_with_appendix." in got.value.suggested_filename) == appendix, got.value.suggested_filename
+            pack = f"the {term} {year} board pack{form} from Chromium"
+            if fmt == "html":
+                out += harvest.html_items(content.decode("utf-8"), f"{pack} (HTML)", year, term)
+                out.append(harvest.Item("pack", f"{where}: the html pack{form}, drawn", _drawn(page, content), year,
+                                        term, None, f"html drawn{form}", "pack"))
+            elif fmt == "xlsx":
+                out += harvest.xlsx_items(content, f"{pack} (Excel)", year, term)
+            out.append(harvest.Item("pack", f"{where}: the {fmt} pack{form}", content, year, term, None, f"{fmt}{form}",
+                                    "pack"))
     return out
 
 
@@ -329,14 +339,15 @@ def test_the_pdf_pack_holds_no_number_the_html_pack_does_not_show(shown):
     """The PDF is the HTML pack printed: every number in it is one the HTML pack shows when drawn
     (its words, tables, and charts with their axes), apart from the page numbers in its footer."""
     packs = {(i.year, i.term, i.title): i.data for i in shown if i.kind == "pack"}
-    assert {fmt for _, _, fmt in packs} == {"html", "html drawn", "xlsx", "pdf"}
+    assert {fmt for _, _, fmt in packs} == {f"{fmt}{form}" for fmt in ("html", "html drawn", "xlsx", "pdf")
+                                            for form in harvest.PACK_FORMS.values()}
     for (year, term, fmt), content in packs.items():
-        if fmt != "pdf":
+        if not fmt.startswith("pdf"):
             continue
         assert content[:5] == b"%PDF-"
         pages = subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True,
                                check=True).stdout.decode("utf-8").split("\f")
-        drawn = set(_numbers(packs[(year, term, "html drawn")].decode("utf-8")))
+        drawn = set(_numbers(packs[(year, term, fmt.replace("pdf", "html drawn"))].decode("utf-8")))
         extra = set()
         for number, text in enumerate(pages, 1):
             # the footer's page number ("3" or "3 of 12", alone on the last line)

@@ -1,6 +1,9 @@
-"""The board pack of the sample trust, made once per session for a trust leader and a trustee."""
+"""The board pack of the sample trust, made once per session for a trust leader and a trustee:
+short (the default), and the same pack with its appendix."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
@@ -33,6 +36,17 @@ def trustee_pack(sample_url):
     from reports.pack import build_pack
 
     return build_pack(sample_url, role="trustee")
+
+
+@pytest.fixture(scope="session")
+def leader_appendix(leader_pack):
+    """The leader's pack with its appendix: the same gathering, the appendix asked for."""
+    return replace(leader_pack, appendix=True)
+
+
+@pytest.fixture(scope="session")
+def trustee_appendix(trustee_pack):
+    return replace(trustee_pack, appendix=True)
 
 
 def counts_people(indicator: str) -> bool:

@@ -29,7 +29,8 @@ def _has_chromium() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _has_chromium(), reason="no Chromium: `sudo apt-get install chromium` to make a PDF")
+@pytest.mark.skipif(not _has_chromium() and not os.environ.get("CI"),
+                    reason="no Chromium: `sudo apt-get install chromium-headless-shell` to make a PDF")
 def test_a_pdf_pack_is_written_and_exits_0(sample_url, tmp_path):
     out = tmp_path / "pack.pdf"
     done = run("pack", "--db", sample_url, "--format", "pdf", "-o", str(out))
@@ -106,3 +107,14 @@ def test_each_pack_made_is_put_on_the_record_of_changes(sample_engine, tmp_path,
     assert [(r["academic_year"], r["term"], r["detail"]["format"], r["detail"]["for"]) for _, r in made.iterrows()] \
         == [("2025/26", "Summer", "xlsx", "trustee"), ("2025/26", "Spring", "html", "leader")]
     assert all(a.startswith("command line (") for a in made["actor"]) and set(made["source"]) == {"command line"}
+
+
+def test_the_pack_is_short_unless_the_appendix_is_asked_for(sample_url, tmp_path, capsys):
+    short, full = tmp_path / "short.xlsx", tmp_path / "full.html"
+    assert main(["pack", "--db", sample_url, "-o", str(short)]) == 0
+    assert "short (--appendix adds the charts and tables)" in capsys.readouterr().out
+    assert load_workbook(short).sheetnames == ["Summary", "Gaps", "Board questions", "How to read"]
+    assert main(["pack", "--db", sample_url, "--appendix", "-o", str(full)]) == 0
+    assert "with the appendix of charts and tables" in capsys.readouterr().out
+    html = full.read_text(encoding="utf-8")
+    assert 'id="how-to-read"' in html and 'id="theme-neglect"' in html and 'id="appendix"' in html

@@ -1,5 +1,5 @@
-"""The HTML pack opened in a real browser with no network: every chart draws from the file alone,
-nothing asks for another address, and no script fails."""
+"""The HTML pack, short and with its appendix, opened in a real browser with no network: every
+chart draws from the file alone, nothing asks for another address, and no script fails."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"no browser at {CHROMIUM}: apt-get install chromium to run this test", allow_module_level=True)
 
 
-@pytest.mark.parametrize("reader", ["leader", "trustee"])
-def test_the_html_pack_opens_offline_and_draws_every_chart(reader, request, tmp_path):
+@pytest.mark.parametrize("pack_name", ["leader_pack", "trustee_pack", "leader_appendix", "trustee_appendix"])
+def test_the_html_pack_opens_offline_and_draws_every_chart(pack_name, request, tmp_path):
     from playwright.sync_api import sync_playwright
 
     from reports.html import render_html
 
-    pack = request.getfixturevalue(f"{reader}_pack")
+    pack = request.getfixturevalue(pack_name)
     path = tmp_path / "pack.html"
     path.write_text(render_html(pack), encoding="utf-8")
     asked, errors = [], []
@@ -46,8 +46,10 @@ def test_the_html_pack_opens_offline_and_draws_every_chart(reader, request, tmp_
             headings = page.locator("h2").all_inner_texts()
         finally:
             browser.close()
-    assert figures == 1 + sum(len(s.charts) for s in pack.sections)  # the heatmap, then each theme's
+    # each theme's, in the appendix (the summary's heatmap is a table)
+    assert figures == (sum(len(s.charts) for s in pack.sections) if pack.appendix else 0)
     assert drawn == figures
     assert [u for u in asked if not u.startswith(("file:", "data:", "blob:"))] == []
     assert errors == []
     assert "The board's questions" in headings and any(h.startswith("Summary") for h in headings)
+    assert "How to read this pack" in headings

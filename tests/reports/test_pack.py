@@ -157,3 +157,42 @@ def test_the_pack_says_which_yardstick_each_school_was_held_against(leader_pack)
     assert "England's published figure for schools of its phase" in said
     assert "Permanent exclusions, special schools, 2023/24 (whole academic year) (Suspensions and permanent " \
            "exclusions in England, Department for Education 2025)" in said
+
+
+def test_the_pack_is_short_unless_its_appendix_is_asked_for(sample_url, leader_pack):
+    from reports.pack import build_pack
+
+    assert leader_pack.appendix is False
+    assert build_pack(sample_url, role="trustee", appendix=True).appendix is True
+
+
+def test_a_short_pack_makes_no_themes_section(sample_data):
+    """The charts and tables of each theme are made only for the appendix: the short pack, in any
+    format, is made without them."""
+    from reports.html import render_html
+    from reports.xlsx import render_xlsx
+
+    made = []
+    pack = pack_from_dataset(sample_data)
+    inner = pack.make_section
+    pack.make_section = lambda theme: made.append(theme.id) or inner(theme)
+    render_html(pack)
+    render_xlsx(pack)
+    assert made == []
+    pack.appendix = True
+    render_html(pack)
+    assert made == [t.id for t in THEMES]
+
+
+def test_the_gaps_are_counted_by_theme_and_level(leader_pack):
+    counts = leader_pack.gap_counts.set_index("Theme")
+    gaps = leader_pack.gaps
+    assert list(counts.columns) == ["Red", "Amber", "Question", "All gaps"]
+    assert list(counts.index) == [t.title for t in THEMES] + ["All themes"]
+    for theme, mine in leader_pack.gaps_by_theme():
+        assert list(mine["finding"]) == list(gaps.loc[gaps["theme"] == theme.id, "finding"])
+        row = counts.loc[theme.title]
+        assert (row["Red"], row["Amber"], row["Question"], row["All gaps"]) == (
+            (mine["severity"] == "red").sum(), (mine["severity"] == "amber").sum(),
+            (mine["severity"] == "note").sum(), len(mine))
+    assert counts.loc["All themes", "All gaps"] == len(gaps) > 0

@@ -1,5 +1,6 @@
-"""The Excel pack: a sheet per theme plus summary, gaps and definitions; no formula anywhere;
-numbers as analysis made them; headers frozen and filtered; small counts hidden for trustees."""
+"""The Excel pack: summary, gaps, the board's questions and how to read it; with the appendix a
+sheet per theme and the definitions too; no formula anywhere; numbers as analysis made them;
+headers frozen and filtered; small counts hidden for trustees."""
 
 from __future__ import annotations
 
@@ -27,22 +28,52 @@ def rows_of(ws) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def leader_book(leader_pack):
-    return open_book(leader_pack)
+def leader_book(leader_appendix):
+    return open_book(leader_appendix)
 
 
 @pytest.fixture(scope="module")
-def trustee_book(trustee_pack):
-    return open_book(trustee_pack)
+def trustee_book(trustee_appendix):
+    return open_book(trustee_appendix)
 
 
-def test_one_sheet_a_theme_between_the_summary_and_the_definitions(leader_book):
-    assert leader_book.sheetnames == ["Summary", "Gaps", *[t.short for t in THEMES], "Board questions",
-                                    "Definitions"]
+@pytest.fixture(scope="module")
+def short_books(leader_pack, trustee_pack):
+    return open_book(leader_pack), open_book(trustee_pack)
 
 
-def test_no_cell_is_a_formula_and_every_header_is_frozen_with_filters(leader_book, trustee_book):
-    for book in (leader_book, trustee_book):
+SHORT = ["Summary", "Gaps", "Board questions", "How to read"]
+
+
+def test_the_short_workbook_has_the_summary_gaps_questions_and_how_to_read(short_books):
+    for book in short_books:
+        assert book.sheetnames == SHORT
+
+
+def test_the_appendix_adds_a_sheet_a_theme_and_the_definitions(leader_book):
+    assert leader_book.sheetnames == [*SHORT, *[t.short for t in THEMES], "Definitions"]
+
+
+def test_the_summary_says_whether_the_appendix_is_in(short_books, leader_book):
+    said = [{r["Item"]: r["Value"] for r in rows_of(book["Summary"])}["Appendix"] for book in (*short_books, leader_book)]
+    assert said[0].startswith("not included") and "Include the appendix of charts and tables" in said[0]
+    assert said[1] == said[0]
+    assert said[2].startswith("included")
+
+
+def test_how_to_read_has_each_mark_and_what_fewer_than_5_means(short_books):
+    from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
+
+    leader, trustee = ({r["Topic"]: r["What it means"] for r in rows_of(book["How to read"])} for book in short_books)
+    for level in ("red", "amber", "note", "clear", "no data"):
+        assert f"{SEVERITY_SYMBOL[level]} {SEVERITY_WORD[level]}" in leader
+    assert "shown as \"fewer than 5\"" in trustee['"Fewer than 5"']
+    assert "every figure in full" in leader['"Fewer than 5"']
+    assert "python -m reports pack --appendix" in leader["Where the full figures are"]
+
+
+def test_no_cell_is_a_formula_and_every_header_is_frozen_with_filters(leader_book, trustee_book, short_books):
+    for book in (leader_book, trustee_book, *short_books):
         for ws in book.worksheets:
             assert ws.freeze_panes == "A2", ws.title
             assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
