@@ -144,9 +144,14 @@ def test_a_database_from_before_the_log_gains_an_empty_one_when_upgraded(engine)
     with engine.begin() as conn:
         challenges.drop(conn)
         conn.execute(sa.text(f"DROP TABLE {upgrades.VERSION_TABLE}"))
-        # a release from before the versions had none of the tables added since
+        # a release from before the versions had none of the tables added since, nor their columns
         for name in sorted(set(sa.inspect(conn).get_table_names()) - released):
             conn.execute(sa.text(f"DROP TABLE {name}"))
+        for name in sorted(released - {"challenges"}):
+            had = set(_baseline_metadata().tables[name].columns.keys())
+            for column in sa.inspect(conn).get_columns(name):
+                if column["name"] not in had:
+                    conn.execute(sa.text(f"ALTER TABLE {name} DROP COLUMN {column['name']}"))
     assert upgrades.upgrade(engine).before is None
     assert list_challenges(engine).empty
 
