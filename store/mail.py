@@ -11,7 +11,7 @@ fine: they are not counts of children. Pure: no database, no sending.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -24,16 +24,19 @@ RETURN_DUE, RECEIPT, QUESTION, ACTION_DUE, ACTION_OVERDUE = "return_due", "recei
     "action_overdue"
 LATE, DIGEST, PACK_READY, TEST = "late", "digest", "pack_ready", "test"
 KINDS = {  # kind: (who receives it, when)
-    RETURN_DUE: ("a school's DSLs", "14 days and 3 days before their term's return is due, until it is in"),
-    RECEIPT: ("a school's DSLs", "when a return for their school is stored"),
-    QUESTION: ("a school's DSLs", "when the board raises a question about their school"),
-    ACTION_DUE: ("a school's DSLs", "7 days before an action agreed with the board for their school is due"),
-    ACTION_OVERDUE: ("a school's DSLs", "the day after an action for their school falls due, while not closed"),
+    RETURN_DUE: ("a school's DSLs", "14 days and 3 days before the school's return for a term is due, until it is in"),
+    RECEIPT: ("a school's DSLs", "when a return for the school is stored"),
+    QUESTION: ("a school's DSLs", "when the board raises a question about the school"),
+    ACTION_DUE: ("a school's DSLs", "7 days before an action agreed with the board for the school is due"),
+    ACTION_OVERDUE: ("a school's DSLs", "the day after an action for the school falls due, while its question is not closed"),
     LATE: ("trust leaders", "the day after a term's deadline, listing the schools whose return is not in"),
     DIGEST: ("trust leaders who keep it on", "weekly: returns in, new red gaps, board questions overdue"),
     PACK_READY: ("trustees", "when the board pack for a term is first made for trustees"),
     TEST: ("the trust leader who asks", "from the Notifications page, to check the settings"),
 }
+# What each role receives (a school's DSLs about their own schools only).
+ROLE_KINDS = {"dsl": (RETURN_DUE, RECEIPT, QUESTION, ACTION_DUE, ACTION_OVERDUE),
+              "trust_leader": (LATE, DIGEST, TEST), "trustee": (PACK_READY,)}
 KIND_WORDS = {RETURN_DUE: "Return due", RECEIPT: "Return stored", QUESTION: "Board question raised",
               ACTION_DUE: "Action due", ACTION_OVERDUE: "Action overdue", LATE: "Returns late",
               DIGEST: "Weekly digest", PACK_READY: "Board pack ready", TEST: "Test email"}
@@ -203,20 +206,19 @@ class Week:
 
 def digest(*, name: str | None, week: Week) -> Mail:
     """To each trust leader who keeps it on, once a week."""
-    span = f"{week.start.day} {week.start:%B} to {day(week.end)}"
-    lines = [_hello(name), "", f"What happened on the dashboard in the week from {span}.", ""]
+    lines = [_hello(name), "", f"What happened on the dashboard from {day(week.start)} to {day(week.end)}.", ""]
     lines.append(f"Returns stored: {len(week.returns_in) or 'none'}")
     lines += [f"  - {school}, {label} (version {version})" for school, label, version in week.returns_in]
     if week.collecting is not None:
         year, term, got, expected, due = week.collecting
-        lines.append(f"  {term} {year}: {got} of {expected} schools have returned; due {day(due)}.")
+        lines.append(f"  {term} {year}: {got} of {expected} schools have returned (deadline {day(due)}).")
     lines += ["", f"New red gaps: {len(week.new_red) or 'none'}"]
     lines += [f"  - {school}: {theme}" for school, theme in week.new_red]
     lines += ["", f"Board questions overdue: {len(week.overdue) or 'none'}"]
     lines += [f"  - No. {number}, {school} ({theme}): due {day(due)}" for number, school, theme, due in week.overdue]
     lines += ["", f"The overview: {link(OVERVIEW)}", f"The board's questions: {link(BOARD)}",
               _sign_off("you are a trust leader on the dashboard", account=True)]
-    subject = f"Safeguarding dashboard: the week from {span}"
+    subject = f"Safeguarding dashboard: the week of {week.start.day} {week.start:%B %Y}"
     return Mail(DIGEST, subject, "\n".join(lines))
 
 
@@ -249,3 +251,27 @@ def _uk(moment: datetime) -> datetime:
     """A stored (naive UTC) time as the clock in England shows it."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
     return aware.astimezone(UK)
+
+
+def examples(school: str, other: str, today: date, *, term: tuple[str, str] = ("2026/27", "Autumn")) -> list[Mail]:
+    """One email of every kind, about ``school`` (and ``other``, for the emails that list several),
+    as the Notifications page previews them. Dates are around ``today``; the rest is made up."""
+    year, name = term
+    due, now = today + timedelta(days=14), datetime.combine(today, datetime.min.time()).replace(hour=9)
+    monday = today - timedelta(days=today.weekday() + 7)
+    week = Week(monday, monday + timedelta(days=6), [(school, f"{name} {year}", 1)],
+                (year, name, 9, 12, due), [(other, "Neglect")], [(3, other, "Multi-agency working", monday)])
+    return [
+        return_due(name="Morgan Fairweather", school=school, year=year, term=name, due=due, today=today),
+        receipt(name="Morgan Fairweather", school=school, year=year, term=name, version=2, stored_at=now,
+                by="dsl@school.example.org", queries_open=1),
+        question(name="Morgan Fairweather", school=school, year=year, term=name, number=3, meeting=today),
+        action_due(name="Morgan Fairweather", school=school, theme="Neglect", number=3,
+                   due=today + timedelta(days=7), today=today),
+        action_overdue(name="Morgan Fairweather", school=school, theme="Neglect", number=3,
+                       due=today - timedelta(days=1)),
+        late(name="Alex Carter", year=year, term=name, due=today - timedelta(days=1), schools=[school, other]),
+        digest(name="Alex Carter", week=week),
+        pack_ready(name="Sam Patel", year=year, term=name),
+        test(name="Alex Carter", asked_at=now),
+    ]

@@ -101,10 +101,23 @@ def queue(conn: Connection, mail: texts.Mail, *, to: str, key: str, urn: str | N
     at = at or utcnow()
     return conn.execute(
         upsert_insert(conn, outbox).values(
-            kind=mail.kind, dedupe=f"{mail.kind}:{key}:{to}"[:300], recipient=to, urn=urn, subject=mail.subject,
+            kind=mail.kind, dedupe=dedupe(mail.kind, key, to), recipient=to, urn=urn, subject=mail.subject,
             body=mail.body, status=QUEUED, created_at=at, next_attempt_at=at, attempts=0,
         ).on_conflict_do_nothing(index_elements=["dedupe"]).returning(outbox.c.id)
     ).scalar()
+
+
+def dedupe(kind: str, key: str, to: str) -> str:
+    """What makes an email the same email: its kind, what it is about, and who it is for."""
+    return f"{kind}:{key}:{to}"[:300]
+
+
+def missing(conn: Connection, kind: str, key: str, recipients: list[Person]) -> list[Person]:
+    """Those of ``recipients`` who have not been queued this email yet."""
+    keys = {dedupe(kind, key, p.email): p for p in recipients}
+    have = set(conn.execute(sa.select(outbox.c.dedupe).where(outbox.c.dedupe.in_(list(keys)))).scalars()) \
+        if keys else set()
+    return [p for k, p in keys.items() if k not in have]
 
 
 def queue_receipt(conn: Connection, *, return_id: int, urn: str, year: str, term: str, version: int,
