@@ -171,3 +171,14 @@ def test_a_reader_with_small_counts_hidden_reads_an_items_changes_with_them_hidd
         "Question: Why were fewer than 5 children not seen?; Asked by: Chair; Meeting date: 2026-01-30"]
     assert history_for_reader(history, False) is history  # a leader reads what was typed
     assert history_for_reader(history.iloc[0:0], True).empty
+
+
+def test_the_answer_says_who_gave_it_and_on_what_day_as_far_as_known():
+    rows = [_item(1) | {"answer": "Reviewed.", "answered_by": "Morgan Fairweather, DSL",
+                        "answered_at": datetime(2027, 1, 12, 15, 30)},
+            _item(2) | {"answer": "Reviewed.", "answered_by": "Head"},  # answered before the day was kept
+            _item(3) | {"answer": "Reviewed.", "answered_at": pd.Timestamp("2027-01-13 09:00")},
+            _item(4) | {"answered_at": pd.NaT}]
+    shown = table(_log(*rows))
+    assert list(shown["Answer"]) == ["Reviewed. (Morgan Fairweather, DSL, 12/01/2027)", "Reviewed. (Head)",
+                                     "Reviewed. (13/01/2027)", ""]

@@ -43,10 +43,10 @@ TITLES = {"overview": "Overview", "school": "School profile", "neglect": "Neglec
           "workforce": "Workforce and KCSIE", "returns": "Returns", "upload": "Upload a return",
           "about": "About the data", "settings": "Settings", "record": "Record of changes",
           "schools": "Schools", "privacy": "Privacy", "board_questions": "Board questions",
-          "pack": "Board pack"}
+          "pack": "Board pack", "notifications": "Notifications", "account": "My account"}
 CHARTED = ("overview", "school", "neglect", "adolescents", "multi_agency", "workforce")
-NOT_FOR = {"trust_leader": (), "trustee": ("upload", "settings", "record", "schools"),
-           "dsl": ("settings", "record", "schools", "pack")}
+NOT_FOR = {"trust_leader": (), "trustee": ("upload", "settings", "record", "schools", "notifications"),
+           "dsl": ("settings", "record", "schools", "pack", "notifications")}
 # WCAG 2.0, 2.1 and 2.2 at levels A and AA, and axe's best practices (heading order among them).
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 BLOCKING = ("serious", "critical")
