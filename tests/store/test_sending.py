@@ -228,3 +228,34 @@ def test_settings_that_cannot_work_are_sentences(engine, server, monkeypatch):
     assert "No mail server is known by the name no-such-host.invalid" in \
         outbox.send_pending(engine, now=later + timedelta(hours=2)).reasons[0]
     assert server.received == []
+
+
+def test_the_notify_command_says_what_it_queued_and_sent_and_fails_plainly(engine, monkeypatch, capsys):
+    from store.__main__ import main
+    from store.users import add_user
+
+    url = engine.url.render_as_string(hide_password=False)
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    assert main(["notify", "--db", url]) == 0
+    assert capsys.readouterr().out.strip() == "Email is off: no SMTP_HOST is set, so nothing was queued or sent."
+    with pytest.raises(SystemExit) as bad:
+        main(["notify", "--today", "15/01/2027"])
+    assert bad.value.code == 2 and "'15/01/2027' is not a day: write it as YYYY-MM-DD" in capsys.readouterr().err
+
+    add_user(engine, "dsl@school.example.org", role="dsl", urns=["149001"], actor="test")
+    with MailServer() as server:
+        server.env(monkeypatch)
+        # 1 January 2027: Autumn 2026/27's returns are due in 13 days, and the school has sent none
+        assert main(["notify", "--db", url, "--today", "2027-01-01"]) == 0
+        out = capsys.readouterr().out
+        assert out == "Queued 1 email: 1 return due.\nSent 1 email.\n"
+        assert [r.subject for r in server.received] == [
+            "Safeguarding return due in 13 days: School 149001, Autumn 2026/27"]
+        assert main(["notify", "--db", url, "--today", "2027-01-01"]) == 0
+        assert capsys.readouterr().out == "Nothing new fell due.\nNothing was waiting to be sent.\n"
+    # the server is down: the reminder is kept, the command says so and exits 1
+    assert main(["notify", "--db", url, "--today", "2027-01-12"]) == 1
+    said = capsys.readouterr()
+    assert said.out == "Queued 1 email: 1 return due.\nSent none.\n"
+    assert said.err.startswith("1 email could not be sent and will be tried again: Nothing answered at 127.0.0.1")
+    assert [r["status"] for r in rows(engine)] == ["sent", "queued"]
