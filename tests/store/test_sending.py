@@ -259,3 +259,25 @@ def test_the_notify_command_says_what_it_queued_and_sent_and_fails_plainly(engin
     assert said.out == "Queued 1 email: 1 return due.\nSent none.\n"
     assert said.err.startswith("1 email could not be sent and will be tried again: Nothing answered at 127.0.0.1")
     assert [r["status"] for r in rows(engine)] == ["sent", "queued"]
+
+
+def test_the_email_settings_come_from_the_environment_or_the_secrets_with_safe_defaults(monkeypatch):
+    import settings
+
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USER", "SMTP_PASSWORD", "SMTP_CA_FILE", "MAIL_FROM",
+                 "DASHBOARD_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(settings, "_secrets", lambda: {})
+    off = settings.mail()
+    assert not off.on and off.port == "587" and off.starttls and off.sender is None and off.dashboard_url is None
+    monkeypatch.setattr(settings, "_secrets", lambda: {
+        "SMTP_HOST": "smtp.example.org", "SMTP_PORT": 2525, "smtp_starttls": 0, "SMTP_USER": "robot@example.org",
+        "SMTP_PASSWORD": "hunter2-long", "DASHBOARD_URL": "https://dash.example.org/"})
+    on = settings.mail()
+    assert (on.on, on.host, on.port, on.starttls) == (True, "smtp.example.org", "2525", False)
+    assert on.sender == "robot@example.org"  # MAIL_FROM defaults to SMTP_USER when that is an address
+    assert on.dashboard_url == "https://dash.example.org"
+    assert "hunter2" not in repr(on)  # the password never reaches a log
+    monkeypatch.setenv("MAIL_FROM", "dashboard@example.org")
+    monkeypatch.setenv("SMTP_STARTTLS", "yes")
+    assert settings.mail().sender == "dashboard@example.org" and settings.mail().starttls
