@@ -36,6 +36,8 @@ from store import outbox
 from store.access import TRUST_LEADER
 from store.challenges import CLOSED, list_challenges
 from store.db import writing
+from store.overview import submissions
+from store.returns import schools
 from store.thresholds import load_thresholds
 
 UK = ZoneInfo("Europe/London")
@@ -60,12 +62,12 @@ def queue_due(engine: Engine, today: date | None = None) -> dict[str, int]:
     if not outbox.enabled():
         return {}
     today = today or deadlines.current_date()
-    data, limits, log = load_dataset(engine), load_thresholds(engine), list_challenges(engine)
+    data, limits, log = _returns_only(engine), load_thresholds(engine), list_challenges(engine)
     week_key = week_of(today)[0].isoformat()
     with engine.connect() as conn:
         readers = outbox.missing(conn, texts.DIGEST, week_key, outbox.people(conn, TRUST_LEADER, digest=True))
-    # the slow part, once a week and before the write lock is taken
-    week = last_week(data, limits, log, today) if readers else None
+    # the slow part (every value of every return, and the gaps), once a week, before the write lock
+    week = last_week(load_dataset(engine), limits, log, today) if readers else None
     queued: Counter[str] = Counter()
     with writing(engine) as conn:
         holdings = outbox.dsl_schools(conn)
@@ -78,6 +80,14 @@ def queue_due(engine: Engine, today: date | None = None) -> dict[str, int]:
             if outbox.queue(conn, d.mail, to=d.to.email, key=d.key, urn=d.urn):
                 queued[d.mail.kind] += 1
     return dict(queued)
+
+
+def _returns_only(engine: Engine) -> Dataset:
+    """The schools and their returns (when each arrived), without the values: all that the
+    reminders and late returns need, read on every run."""
+    none = pd.DataFrame(columns=["urn", "academic_year", "term"])
+    return Dataset(schools=schools(engine)[["urn", "name", "phase"]], values=none, returns=submissions(engine),
+                   leads=none, queries=none)
 
 
 def terms_due_near(today: date, limits: dict, before: int, after: int) -> list[tuple[str, str, date]]:
@@ -112,10 +122,14 @@ def return_reminders(data: Dataset, limits: dict, today: date, holdings: dict[st
 
 def late_returns(data: Dataset, limits: dict, today: date, leaders: list) -> list[Due]:
     """To trust leaders, from the day after a term's deadline: the schools expected that have not
-    returned, in one email; none when every school has."""
+    returned (every school whose first return is no later, as analysis.context says), in one
+    email; none when every school has."""
     out = []
     for year, term, due in terms_due_near(today, limits, before=-1, after=CATCH_UP):
-        missing = [s.name for s in Context(data, year, term, limits, today).expected() if not s.returned]
+        index = term_index(year, term)
+        returned = set(data.returned_by_index.get(index, []))
+        missing = [data.school_names.get(urn, urn) for urn, first in data.first_return.items()
+                   if first <= index and urn not in returned]
         if missing:
             out += [Due(texts.late(name=p.name, year=year, term=term, due=due, schools=sorted(missing)),
                         f"{year}:{term}", p) for p in leaders]

@@ -183,7 +183,8 @@ def send_pending(engine: Engine, *, now: datetime | None = None, only: list[int]
         rows = _claim(engine, at, token, only)
         if not rows:
             return done
-        _send_batch(engine, rows, token, cfg, done, now)
+        if not _send_batch(engine, rows, token, cfg, done, now):
+            return done  # the server cannot be reached: the rest wait for the next run, unclaimed
 
 
 def _claim(engine: Engine, at: datetime, token: str, only: list[int] | None) -> list[dict]:
@@ -203,7 +204,9 @@ def _claim(engine: Engine, at: datetime, token: str, only: list[int] | None) -> 
                                               .order_by(outbox.c.id)).mappings()]
 
 
-def _send_batch(engine: Engine, rows: list[dict], token: str, cfg, done: Sent, now: datetime | None) -> None:
+def _send_batch(engine: Engine, rows: list[dict], token: str, cfg, done: Sent, now: datetime | None) -> bool:
+    """Send the claimed rows over one session; False when the session failed (the rows not sent
+    wait for their next try)."""
     try:
         with Smtp(cfg) as smtp:
             for i, row in enumerate(rows):
@@ -215,11 +218,13 @@ def _send_batch(engine: Engine, rows: list[dict], token: str, cfg, done: Sent, n
                         _failed(engine, [row], token, exc.reason, now or utcnow(), done)
                         continue
                     _failed(engine, rows[i:], token, exc.reason, now or utcnow(), done)
-                    return
+                    return False
                 _mark(engine, row["id"], token, status=SENT, sent_at=now or utcnow(), last_error=None)
                 done.sent += 1
     except SendError as exc:  # the session could not be opened: every row of the batch waits
         _failed(engine, rows, token, exc.reason, now or utcnow(), done)
+        return False
+    return True
 
 
 def _mark(engine: Engine, item: int, token: str, **values) -> None:
