@@ -90,11 +90,16 @@ def _returns_only(engine: Engine) -> Dataset:
                    leads=none, queries=none)
 
 
+def next_deadline(today: date, limits: dict) -> tuple[str, str, date]:
+    """(year, term, deadline) of the first term whose returns are due on or after ``today``."""
+    return terms_due_near(today, limits, before=366, after=0)[0]
+
+
 def terms_due_near(today: date, limits: dict, before: int, after: int) -> list[tuple[str, str, date]]:
     """(year, term, deadline) of the terms whose deadline is from ``after`` days ago to ``before``
     days ahead, oldest first."""
     out = []
-    for first in range(today.year - 2, today.year + 1):
+    for first in range(today.year - 2, today.year + 2):
         year = f"{first}/{(first + 1) % 100:02d}"
         for term in TERMS:
             due = deadlines.deadline(year, term, limits)

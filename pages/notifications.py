@@ -9,6 +9,7 @@ import streamlit as st
 
 import settings
 from analysis.deadlines import current_date
+from analysis.notify import next_deadline
 from pages import common, identity
 from store import mail, outbox
 
@@ -95,10 +96,12 @@ def outbox_section() -> None:
 
 def preview_section() -> None:
     st.header("What each email says")
-    st.caption("As an example, about schools of this trust. Who receives each, and when:")
+    st.caption("Each as it would be sent, about schools of this trust and the next term due; the people, "
+               "numbers and actions are made up. Who receives each, and when:")
     names = sorted(common.dataset().school_names.values())
     school, other = (names + ["Example Primary School", "Example Academy"])[:2]
-    for example in mail.examples(school, other, current_date()):
+    year, term, due = next_deadline(current_date(), common.thresholds())
+    for example in mail.examples(school, other, year, term, due):
         who, when = mail.KINDS[example.kind]
         with st.expander(f"{mail.KIND_WORDS[example.kind]}: to {who}, {when}"):
             st.code(f"Subject: {example.subject}\n\n{example.body}", language=None, wrap_lines=True)

@@ -28,7 +28,8 @@ KINDS = {  # kind: (who receives it, when)
     RECEIPT: ("a school's DSLs", "when a return for the school is stored"),
     QUESTION: ("a school's DSLs", "when the board raises a question about the school"),
     ACTION_DUE: ("a school's DSLs", "7 days before an action agreed with the board for the school is due"),
-    ACTION_OVERDUE: ("a school's DSLs", "the day after an action for the school falls due, while its question is not closed"),
+    ACTION_OVERDUE: ("a school's DSLs",
+                     "the day after an action for the school falls due, while its question is not closed"),
     LATE: ("trust leaders", "the day after a term's deadline, listing the schools whose return is not in"),
     DIGEST: ("trust leaders who keep it on", "weekly: returns in, new red gaps, board questions overdue"),
     PACK_READY: ("trustees", "when the board pack for a term is first made for trustees"),
@@ -253,25 +254,27 @@ def _uk(moment: datetime) -> datetime:
     return aware.astimezone(UK)
 
 
-def examples(school: str, other: str, today: date, *, term: tuple[str, str] = ("2026/27", "Autumn")) -> list[Mail]:
+def examples(school: str, other: str, year: str, term: str, due: date) -> list[Mail]:
     """One email of every kind, about ``school`` (and ``other``, for the emails that list several),
-    as the Notifications page previews them. Dates are around ``today``; the rest is made up."""
-    year, name = term
-    due, now = today + timedelta(days=14), datetime.combine(today, datetime.min.time()).replace(hour=9)
-    monday = today - timedelta(days=today.weekday() + 7)
-    week = Week(monday, monday + timedelta(days=6), [(school, f"{name} {year}", 1)],
-                (year, name, 9, 12, due), [(other, "Neglect")], [(3, other, "Multi-agency working", monday)])
+    for the term ``year``/``term`` whose returns are due on ``due``, each as on the day it would
+    be sent: what the Notifications page previews. Names of people, numbers and actions are made up."""
+    dsl, leader = "Morgan Fairweather", "Alex Carter"
+    monday = due - timedelta(days=due.weekday())
+    week = Week(monday - timedelta(days=7), monday - timedelta(days=1), [(school, f"{term} {year}", 1)],
+                (year, term, 9, 12, due), [(other, "Neglect")],
+                [(4, other, "Multi-agency working", due - timedelta(days=5))])
+    stored = datetime.combine(due - timedelta(days=9), datetime.min.time()).replace(hour=10, minute=12)
+    action = due + timedelta(days=20)
     return [
-        return_due(name="Morgan Fairweather", school=school, year=year, term=name, due=due, today=today),
-        receipt(name="Morgan Fairweather", school=school, year=year, term=name, version=2, stored_at=now,
+        return_due(name=dsl, school=school, year=year, term=term, due=due, today=due - timedelta(days=14)),
+        receipt(name=dsl, school=school, year=year, term=term, version=2, stored_at=stored,
                 by="dsl@school.example.org", queries_open=1),
-        question(name="Morgan Fairweather", school=school, year=year, term=name, number=3, meeting=today),
-        action_due(name="Morgan Fairweather", school=school, theme="Neglect", number=3,
-                   due=today + timedelta(days=7), today=today),
-        action_overdue(name="Morgan Fairweather", school=school, theme="Neglect", number=3,
-                       due=today - timedelta(days=1)),
-        late(name="Alex Carter", year=year, term=name, due=today - timedelta(days=1), schools=[school, other]),
-        digest(name="Alex Carter", week=week),
-        pack_ready(name="Sam Patel", year=year, term=name),
-        test(name="Alex Carter", asked_at=now),
+        question(name=dsl, school=school, year=year, term=term, number=3, meeting=due - timedelta(days=40)),
+        action_due(name=dsl, school=school, theme="Neglect", number=3, due=action,
+                   today=action - timedelta(days=7)),
+        action_overdue(name=dsl, school=school, theme="Neglect", number=3, due=action),
+        late(name=leader, year=year, term=term, due=due, schools=[school, other]),
+        digest(name=leader, week=week),
+        pack_ready(name="Sam Patel", year=year, term=term),
+        test(name=leader, asked_at=stored),
     ]

@@ -78,7 +78,7 @@ def term_of_emails(sample_engine, tmp_path_factory):
         with engine.connect() as conn:
             sent = [dict(r) for r in conn.execute(sa.select(outbox)).mappings()]
         dispose(engine)
-    previews = mail.examples(names[sorted(names)[0]], names[sorted(names)[1]], date(2027, 1, 18))
+    previews = mail.examples(names[sorted(names)[0]], names[sorted(names)[1]], "2026/27", "Autumn", date(2027, 1, 14))
     return sent, previews, findings, names
 
 

@@ -140,7 +140,8 @@ def test_a_dsl_answers_their_own_schools_question_and_it_is_on_record(sample_app
     at = open_page("pages/challenges.py")
     assert_no_exception(at)
     assert [h.value for h in at.header] == ["Answer a question"]
-    assert at.selectbox(key="cl_reply_pick").options == [f"No. {mine} · Kestrel Vale Primary School · What is the plan?"]
+    assert at.selectbox(key="cl_reply_pick").options == [
+        f"No. {mine} · Kestrel Vale Primary School · What is the plan?"]
     assert not any(b.label == "Save the changes" for b in at.button)  # the board's own form is not offered
     at.text_area(key=f"cl_reply_answer_{mine}").input("Every flag is reviewed half-termly now.")
     at.text_input(key=f"cl_reply_action_{mine}").input("Report the reviews to the board")

@@ -126,7 +126,8 @@ def test_a_dsl_cannot_raise_a_question(people, report_factory, mail_on):
 
 
 def test_the_trustees_pack_tells_each_trustee_once_a_term_and_a_leaders_pack_nobody(people, mail_on):
-    record_pack(people, user="ceo@trust.example.org", academic_year="2025/26", term="Autumn", fmt="pdf", reader="leader")
+    record_pack(people, user="ceo@trust.example.org", academic_year="2025/26", term="Autumn", fmt="pdf",
+                reader="leader")
     assert emails(people) == []
     for fmt in ("pdf", "html", "xlsx"):  # made three times, told once
         record_pack(people, user="ceo@trust.example.org", academic_year="2025/26", term="Autumn", fmt=fmt,
@@ -135,7 +136,8 @@ def test_the_trustees_pack_tells_each_trustee_once_a_term_and_a_leaders_pack_nob
     assert sorted(e["recipient"] for e in told) == ["chair@trust.example.org", "vice@trust.example.org"]
     assert {e["subject"] for e in told} == {"The board pack for Autumn 2025/26 is ready"}
     assert "https://safeguarding.example.org/pack?year=2025%2F26&term=Autumn" in told[0]["body"]
-    record_pack(people, user="ceo@trust.example.org", academic_year="2025/26", term="Spring", fmt="pdf", reader="trustee")
+    record_pack(people, user="ceo@trust.example.org", academic_year="2025/26", term="Spring", fmt="pdf",
+                reader="trustee")
     assert len(emails(people)) == 4
 
 
@@ -155,8 +157,8 @@ def test_the_same_email_is_queued_once(people, mail_on):
         other = outbox.queue(conn, m, to="vice@trust.example.org", key="k")
     assert first is not None and again is None and other not in (None, first)
     with people.connect() as conn:
-        assert outbox.missing(conn, "pack_ready", "k", [outbox.Person("chair@trust.example.org", None),
-                                                        outbox.Person("x@y.org", None)]) == [outbox.Person("x@y.org", None)]
+        asked = [outbox.Person("chair@trust.example.org", None), outbox.Person("x@y.org", None)]
+        assert outbox.missing(conn, "pack_ready", "k", asked) == [outbox.Person("x@y.org", None)]
 
 
 def test_recipients_by_role_and_the_weekly_digest_choice(people):

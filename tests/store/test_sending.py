@@ -52,7 +52,8 @@ def test_an_email_is_delivered_once_and_marked_sent(engine, server, monkeypatch)
     assert got.envelope_to == ["chair@trust.example.org"] and got.to == "chair@trust.example.org"
     assert got.subject == "The board pack for Autumn 2025/26 is ready"
     assert got.message["From"] == '"Safeguarding dashboard, The trust" <dashboard@trust.example.org>'
-    assert got.message["Auto-Submitted"] == "auto-generated" and got.message["Message-ID"].endswith("@trust.example.org>")
+    assert got.message["Auto-Submitted"] == "auto-generated"
+    assert got.message["Message-ID"].endswith("@trust.example.org>")
     assert got.body.startswith("Hello Reader 0,") and "https://safeguarding.example.org/pack?year=2025%2F26" in got.body
     (row,) = rows(engine)
     assert row["id"] == item and row["status"] == "sent" and row["sent_at"] is not None and row["claim"] is None
