@@ -14,7 +14,7 @@ from analysis.views import NOT_YET_DUE, returns_in, tracker_cells
 from charts.heatmap import theme_heatmap
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import term_index
-from pages import common, questions
+from pages import common, look, questions
 from store.overview import data_version
 
 common.require_frame()
@@ -67,9 +67,32 @@ def _heatmap_chart(key: tuple, _gaps: pd.DataFrame, _expected: list, _returned: 
 
 
 def heatmap() -> None:
-    st.caption("Each cell is the most serious gap for that school and theme: ✖ red and ▲ amber where a "
-               "measure has a clear better direction, ? a difference worth a question, ✔ nothing raised.")
-    common.show_chart(_heatmap_chart(view_key, gaps, expected, returned), key="heatmap")
+    key = ("✖ red and ▲ amber where a measure has a clear better direction, ? a difference worth a question, "
+           "✔ nothing raised.")
+    chart = _heatmap_chart(view_key, gaps, expected, returned)
+    with look.wide("heatmap"):
+        st.caption(f"Each cell is the most serious gap for that school and theme: {key}")
+        common.show_chart(chart, key="heatmap")
+    with look.narrow("heatmap"):  # a phone: the grid's words would not fit its cells
+        st.caption(f"Each school's gaps by theme: {key}")
+        st.markdown("\n".join(_heatmap_line(row) for row in chart.table.to_dict("records")))
+        st.caption(common.literal(chart.summary))
+
+
+def _heatmap_line(row: dict) -> str:
+    """One school's row of the heatmap as a line of a list: each theme with a gap, its symbol and
+    counts; then the themes with nothing raised (or no return) together."""
+    quiet_marks = (SEVERITY_SYMBOL["clear"], SEVERITY_SYMBOL["no data"])
+    found, quiet = [], {}
+    for t in THEMES:
+        text = str(row[t.short])
+        if text.startswith(quiet_marks):
+            quiet.setdefault(text, []).append(t.short)
+        else:
+            found.append(f"{t.short} {text}")
+    found += [f"{text} in " + (", ".join(names) if len(names) < len(THEMES) else "every theme")
+              for text, names in quiet.items()]
+    return f"- **{common.literal(row['School'])}**: " + "; ".join(common.literal(part) for part in found)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -101,7 +124,7 @@ def gap_list() -> None:
         return
     table, csv = made
     shown = gaps[gaps["severity"].isin(levels or ()) & gaps["theme"].isin(themes or ())]
-    st.table(common.literal_table(questions.beside(table, shown, items)), hide_index=True, border="horizontal")
+    look.table(common.literal_table(questions.beside(table, shown, items)), key="gaps")
     st.download_button("Download the gap list (CSV)", csv,
                        file_name=f"gaps_{year.replace('/', '-')}_{term}.csv", mime="text/csv",
                        icon=":material/download:", on_click=common.record, args=("export",),
