@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common, identity, look
+from store import outbox
 from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
 
 st.set_page_config(
@@ -33,8 +34,10 @@ def pages_for(role: str, *, overview_first: bool = True) -> dict[str, list[st.Pa
     if role not in (TRUSTEE, DSL):
         data += [page("pages/settings.py", "Settings", "tune", url_path="settings"),
                  page("pages/schools.py", "Schools", "domain", url_path="schools"),
-                 page("pages/audit.py", "Record of changes", "history", url_path="record")]
-    data.append(page("pages/privacy.py", "Privacy", "lock", url_path="privacy"))
+                 page("pages/audit.py", "Record of changes", "history", url_path="record"),
+                 page("pages/notifications.py", "Notifications", "mail", url_path="notifications")]
+    data += [page("pages/privacy.py", "Privacy", "lock", url_path="privacy"),
+             page("pages/account.py", "My account", "account_circle", url_path="account")]
     board = [page("pages/challenges.py", "Board questions", "record_voice_over", url_path="board-questions")]
     if role != DSL:
         board.append(page("pages/pack.py", "Board pack", "picture_as_pdf", url_path="pack"))
@@ -53,6 +56,15 @@ def pages_for(role: str, *, overview_first: bool = True) -> dict[str, list[st.Pa
         ],
         "Data": data,
     }
+
+
+def emails_put_aside(engine) -> None:
+    """For trust leaders, in the sidebar: emails that failed for a day and wait for one of them."""
+    failed = common.run_safely("reading the emails", outbox.failed_count, engine)
+    if failed:
+        st.warning(f"{failed} email{' has' if failed == 1 else 's have'} not gone out for a day.",
+                   icon=":material/mail:")
+        st.page_link("pages/notifications.py", label="See why on Notifications", icon=":material/arrow_forward:")
 
 
 def signing_in() -> None:
@@ -91,6 +103,8 @@ def frame() -> None:
             st.button("Sign out", on_click=identity.sign_out, args=(engine,), icon=":material/logout:")
         elif identity.mode(engine) == "sso":
             st.button("Sign out", on_click=identity.sso_sign_out, args=(engine, user.email), icon=":material/logout:")
+        if user.role == TRUST_LEADER:
+            emails_put_aside(engine)
     current.run()
 
 

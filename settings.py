@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -88,3 +89,51 @@ def trusted_proxies() -> tuple[str, ...]:
     value = get("TRUSTED_PROXIES") or ""
     parts = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
     return tuple(str(p).strip() for p in parts if str(p).strip())
+
+
+# ---- Email ---------------------------------------------------------------------------------------
+
+_OFF = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str | None
+    port: str  # as given: checked when a connection is made, so a mistake is a sentence, not a crash
+    starttls: bool
+    user: str | None
+    password: str | None
+    ca_file: str | None
+    sender: str | None
+    dashboard_url: str | None
+    trust: str
+
+    @property
+    def on(self) -> bool:
+        return self.host is not None
+
+    def __repr__(self) -> str:  # never the password, in a log or a traceback
+        return f"MailSettings(host={self.host!r}, port={self.port!r}, starttls={self.starttls}, user={self.user!r})"
+
+
+def mail() -> MailSettings:
+    """How email is sent (README, "Email"). With no SMTP_HOST nothing is queued or sent.
+
+    SMTP_HOST, SMTP_PORT (default 587), SMTP_STARTTLS (default on: the connection is encrypted
+    before anything else is said, and the server's certificate is checked), SMTP_USER and
+    SMTP_PASSWORD (to sign in to the server, when it asks), SMTP_CA_FILE (a certificate authority
+    to trust besides the system's, for a server with the trust's own certificate), MAIL_FROM (the
+    sender; default SMTP_USER when that is an address) and DASHBOARD_URL (the dashboard's address,
+    for the links in every email; without it an email names the page instead).
+    """
+    host = str(get("SMTP_HOST") or "").strip() or None
+    user = str(get("SMTP_USER") or "").strip() or None
+    sender = str(get("MAIL_FROM") or "").strip() or (user if user and "@" in user else None)
+    return MailSettings(
+        host=host, port=str(get("SMTP_PORT") or "587").strip(),
+        starttls=str(get("SMTP_STARTTLS", "1")).strip().lower() not in _OFF,
+        user=user, password=None if get("SMTP_PASSWORD") in (None, "") else str(get("SMTP_PASSWORD")),
+        ca_file=str(get("SMTP_CA_FILE") or "").strip() or None, sender=sender,
+        dashboard_url=str(get("DASHBOARD_URL") or "").strip().rstrip("/") or None,
+        trust=str(get("TRUST_NAME", "The trust")),
+    )

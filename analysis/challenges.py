@@ -165,7 +165,8 @@ def status_words(row) -> str:
 
 def table(state: pd.DataFrame, *, with_school: bool = True) -> pd.DataFrame:
     """The items as people read them: status (with overdue), school, theme, the question and who
-    asked it when, the answer, the action with its owner and due date, and what became of the gap."""
+    asked it when, the answer with who gave it and when, the action with its owner and due date,
+    and what became of the gap."""
     rows = []
     for r in state.itertuples():
         row = {"Status": status_words(r)}
@@ -176,7 +177,7 @@ def table(state: pd.DataFrame, *, with_school: bool = True) -> pd.DataFrame:
             "Raised": f"{r.term} {r.academic_year}",
             "What we found": r.finding,
             "The board asked": f"{r.question} ({r.asked_by}, {_day(r.meeting_date)})",
-            "Answer": _with(_txt(r.answer), _txt(r.answered_by)),
+            "Answer": _answer(r),
             "Action": _with(_txt(r.action), _txt(r.owner), "owner: "),
             "Due": _day(r.due_date),
             "The gap now": GAP_WORDS.get(getattr(r, "gap_now", ""), ""),
@@ -192,6 +193,16 @@ def _txt(value) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+def _answer(row) -> str:
+    """"The answer (who gave it, on what day)": who and when as far as they are known."""
+    text = _txt(row.answer)
+    if not text:
+        return ""
+    when = getattr(row, "answered_at", None)
+    said = [part for part in (_txt(row.answered_by), None if _blank(when) else _day(when)) if part]
+    return f"{text} ({', '.join(said)})" if said else text
+
+
 def _with(text: str | None, who: str | None, lead: str = "") -> str:
     if not text:
         return ""
@@ -203,4 +214,7 @@ def _day(value) -> str:
 
 
 def _blank(value) -> bool:
-    return not isinstance(value, (date, datetime)) and pd.isna(value)
+    """No date: None, NaN, or pandas' NaT (which passes for a datetime)."""
+    if isinstance(value, (date, datetime)):
+        return value is pd.NaT
+    return value is None or pd.isna(value)

@@ -22,7 +22,8 @@ ACTION_WORDS = {
     "set_password": "Password set", "unlock": "Sign-in lock lifted", "rename_school": "School renamed", "set_threshold": "Threshold changed",
     "reset_threshold": "Threshold reset", "delete_school": "School deleted",
     "add_challenge": "Board question raised", "update_challenge": "Board question changed",
-    "board_pack": "Board pack made",
+    "board_pack": "Board pack made", "set_weekly_digest": "Weekly digest turned on or off",
+    "send_email_again": "Emails sent again", "send_test_email": "Test email sent",
 }
 
 eng = common.engine()

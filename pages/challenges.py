@@ -1,6 +1,7 @@
 """The board's questions: every question the board asked about a gap, its answer, the action and
 who owns it, filtered by status, theme, school and overdue; trust leaders and trustees bring
-each one up to date, and every change is on record."""
+each one up to date and close it, a school's DSL answers those about their own school, and every
+change is on record."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from analysis import challenges as board
 from analysis.exports import to_csv_bytes
 from analysis.themes import THEMES, short_name
 from pages import common, questions
-from store.challenges import LABELS, STATUSES, ChallengeError, challenge_history, update_challenge
+from store.challenges import CLOSED, LABELS, STATUSES, ChallengeError, challenge_history, update_challenge
 
 common.require_frame()
 
@@ -100,25 +101,67 @@ def edit(items: pd.DataFrame) -> None:
     if sent:
         save(pick, question=question, asked_by=asked_by, meeting_date=meeting, answer=answer,
              answered_by=answered_by, action=action, owner=owner, due_date=due, status=status)
+    history(pick)
+
+
+def history(item: int) -> None:
     with st.expander("Changes to this question"):
-        history = common.run_safely("reading the record", challenge_history, common.engine(), pick)
-        if history is not None:
-            history = board.history_for_reader(history, common.scope().suppress)
-        if history is not None and not history.empty:
+        changes = common.run_safely("reading the record", challenge_history, common.engine(), item)
+        if changes is not None:
+            changes = board.history_for_reader(changes, common.scope().suppress)
+        if changes is not None and not changes.empty:
             st.dataframe(pd.DataFrame({
-                "When (UTC)": pd.to_datetime(history["at"]).dt.strftime("%d %b %Y %H:%M"),
-                "Who": history["actor"], "What": history["what"], "Changes": history["changes"],
+                "When (UTC)": pd.to_datetime(changes["at"]).dt.strftime("%d %b %Y %H:%M"),
+                "Who": changes["actor"], "What": changes["what"], "Changes": changes["changes"],
             }), hide_index=True, width="stretch")
 
 
-def save(item: int, **fields) -> None:
-    if not common.scope().can_challenge:
-        st.warning("Only trust leaders and trustees change the board's questions.", icon=":material/lock:")
+def answer(items: pd.DataFrame) -> None:
+    """For a school's DSL: answer a question about their school, with the action, its owner and due
+    date, and mark it answered. The board closes it."""
+    st.header("Answer a question")
+    flash = st.session_state.pop("flash_cl", None)
+    if flash:
+        st.success(flash, icon=":material/check_circle:")
+    items = items[items["status"] != CLOSED]
+    if items.empty:
+        st.caption("No question about your school is waiting for an answer.")
         return
+    ids = [int(i) for i in items["id"]]
+    by_id = items.set_index(items["id"].astype(int))
+    pick = st.selectbox("Question", ids, key="cl_reply_pick", format_func=lambda i: (
+        f"No. {i} · {by_id.loc[i, 'school']} · {by_id.loc[i, 'question'][:90]}"))
+    row = by_id.loc[pick]
+    with st.form(f"cl_reply_{pick}", border=True):
+        st.markdown(f"**{common.literal(row['school'])}**, {short_name(row['theme'])}, raised "
+                    f"{row['term']} {row['academic_year']}: {common.literal(row['finding'])}")
+        st.markdown(f"**The board asked:** {common.literal(row['question'])} ({common.literal(row['asked_by'])}, "
+                    f"{row['meeting_date']:%d/%m/%Y})")
+        reply = st.text_area("Your answer", value=row["answer"] or "", key=f"cl_reply_answer_{pick}",
+                             help="What the school has found or done. No child's name or details.")
+        action = st.text_input("Action", value=row["action"] or "", key=f"cl_reply_action_{pick}")
+        left, right = st.columns(2)
+        owner = left.text_input("Action owner", value=row["owner"] or "", key=f"cl_reply_owner_{pick}")
+        due = right.date_input("Due date", value=row["due_date"], format="DD/MM/YYYY", key=f"cl_reply_due_{pick}")
+        done = st.checkbox("Mark it answered (the board closes it once satisfied)", value=row["status"] == "answered",
+                           key=f"cl_reply_done_{pick}")
+        sent = st.form_submit_button("Save my answer", icon=":material/save:")
+    if sent:
+        fields = {"answer": reply, "action": action, "owner": owner, "due_date": due,
+                  "status": board.ANSWERED if done else board.OPEN}
+        if (reply or "").strip() != (row["answer"] or ""):  # a new answer is given by whoever typed it
+            who = common.user()
+            fields["answered_by"] = f"{who.name or who.email}, DSL"
+        save(pick, **fields)
+    history(pick)
+
+
+def save(item: int, **fields) -> None:
     fields = {k: (v or None) if isinstance(v, str) else v for k, v in fields.items()}
     with common.apology("saving the question"):
-        try:
-            changed = update_challenge(common.engine(), item, user=common.current_user(), **fields)
+        try:  # the store decides who may change what (a DSL: their own school's answer only)
+            changed = update_challenge(common.engine(), item, user=common.current_user(), scope=common.scope(),
+                                       **fields)
         except ChallengeError as exc:
             st.error(str(exc), icon=":material/error:")
             return
@@ -129,5 +172,7 @@ def save(item: int, **fields) -> None:
 
 if seen.can_challenge and not shown.empty:
     edit(shown)
+elif not seen.can_challenge and seen.role == "dsl":
+    answer(state)
 elif not seen.can_challenge:
     st.caption("The board's questions are recorded and updated by the trust's leaders and trustees.")

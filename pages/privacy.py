@@ -76,7 +76,14 @@ explanations and files. The deletion is recorded (who, when, which school), and 
 deleted returns remains in the dashboard.
 
 **Where it lives.** On the trust's own server: a database file on that machine, or the trust's
-PostgreSQL database. Nothing is sent anywhere else.
+PostgreSQL database. Nothing is sent anywhere else, but the emails below.
+
+**Emails.** When the trust turns email on, the dashboard emails reminders and receipts to DSLs,
+late returns and a weekly digest to trust leaders, and word that the board pack is ready to
+trustees, through the mail server the trust names. An email says what happened and links to the
+dashboard; it never holds a child's details, a count of children or what a return found, and a
+DSL's emails are about their own schools only. The dashboard keeps each email it sends (to whom,
+its subject and words) for a year, for the trust leaders' Notifications page, then deletes it.
 """
 )
 st.caption("Questions about this dashboard's data go to the trust's data protection officer.")

@@ -6,6 +6,14 @@ an action with an owner and a due date, and a status: open, answered, closed. No
 deleted here except with the school itself; every change writes an audit row naming each field's
 old and new value in the same transaction.
 
+Who may change what is decided here, from the signed-in person's scope: trust leaders and
+trustees raise, change and close questions; a school's DSL answers the questions about their own
+school (the answer, the action, its owner and due date, and marking it answered) and nothing
+else: never another school's, never closing one, never one already closed. When the answer is
+given or changed, the time is kept beside who gave it, for the next pack.
+
+Raising a question emails the school's DSLs (store.outbox), in the same transaction.
+
 Whether an item is carried to a later term, and whether the gap it was raised on has closed, is
 worked out in analysis.challenges from these rows and the term's gaps.
 """
@@ -18,6 +26,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from store import outbox
+from store.access import DSL, Scope
 from store.audit import DONE, utcnow, write_audit
 from store.db import writing
 from store.schema import audit, challenges, schools
@@ -27,13 +37,16 @@ STATUSES = (OPEN, ANSWERED, CLOSED)
 ADD, UPDATE = "add_challenge", "update_challenge"
 EDITABLE = ("question", "asked_by", "meeting_date", "answer", "answered_by", "action", "owner", "due_date",
             "status")
+# What a school's DSL may change on a question about their own school, and the statuses they may give.
+DSL_EDITABLE = ("answer", "answered_by", "action", "owner", "due_date", "status")
+DSL_STATUSES = ("open", "answered")
 LABELS = {"question": "Question", "asked_by": "Asked by", "meeting_date": "Meeting date", "answer": "Answer",
           "answered_by": "Answered by", "action": "Action", "owner": "Action owner", "due_date": "Due date",
           "status": "Status"}
 MAX_TEXT = 4000  # characters in any one field: a paragraph or two, not a document
 COLUMNS = ["id", "urn", "school", "theme", "rule", "indicator", "academic_year", "term", "finding", "question",
-           "asked_by", "meeting_date", "answer", "answered_by", "action", "owner", "due_date", "status",
-           "created_by", "created_at", "updated_by", "updated_at", "closed_at"]
+           "asked_by", "meeting_date", "answer", "answered_by", "answered_at", "action", "owner", "due_date",
+           "status", "created_by", "created_at", "updated_by", "updated_at", "closed_at"]
 HISTORY_COLUMNS = ["at", "actor", "what", "changes"]
 
 
@@ -41,12 +54,20 @@ class ChallengeError(ValueError):
     """What was asked cannot be stored, in a sentence the person who typed it can act on."""
 
 
+class NotYours(ChallengeError):
+    """The signed-in person may not make this change: a sentence saying who may."""
+
+
 def add_challenge(engine: Engine, *, urn: str, theme: str, rule: str, indicator: str | None,
                   academic_year: str, term: str, finding: str, question: str, asked_by: str,
                   meeting_date: date, user: str, answer: str | None = None, answered_by: str | None = None,
                   action: str | None = None, owner: str | None = None, due_date: date | None = None,
-                  status: str = OPEN) -> int:
-    """Record the board's question on a gap (audited); returns the new item's id."""
+                  status: str = OPEN, scope: Scope | None = None) -> int:
+    """Record the board's question on a gap (audited) and email the school's DSLs; returns the new
+    item's id. ``scope``, the signed-in person's: only trust leaders and trustees raise questions
+    (None: a caller of our own, such as a script or a test)."""
+    if scope is not None and not scope.can_challenge:
+        raise NotYours("Only trust leaders and trustees record the board's questions.")
     fields = _checked({
         "question": question, "asked_by": asked_by, "meeting_date": meeting_date, "answer": answer,
         "answered_by": answered_by, "action": action, "owner": owner, "due_date": due_date, "status": status,
@@ -60,7 +81,7 @@ def add_challenge(engine: Engine, *, urn: str, theme: str, rule: str, indicator:
             raise ChallengeError(f"No school with URN {gap['urn']} is stored, so no question can be recorded on it.")
         new = conn.execute(challenges.insert().values(
             **gap, **fields, created_by=user, created_at=at, updated_by=user, updated_at=at,
-            closed_at=at if fields["status"] == CLOSED else None,
+            closed_at=at if fields["status"] == CLOSED else None, answered_at=at if fields["answer"] else None,
         ))
         item = new.inserted_primary_key[0]
         write_audit(conn, actor=user, action=ADD, outcome=DONE, urn=gap["urn"], academic_year=gap["academic_year"],
@@ -68,12 +89,20 @@ def add_challenge(engine: Engine, *, urn: str, theme: str, rule: str, indicator:
                         "id": item, "theme": gap["theme"], "rule": gap["rule"], "indicator": gap["indicator"],
                         "changes": {k: [None, _plain(v)] for k, v in fields.items() if v is not None},
                     })
+        outbox.queue_question(conn, item=item, urn=gap["urn"], year=gap["academic_year"], term=gap["term"],
+                              meeting=fields["meeting_date"])
     return item
 
 
-def update_challenge(engine: Engine, item: int, *, user: str, **changes) -> dict[str, list]:
+def update_challenge(engine: Engine, item: int, *, user: str, scope: Scope | None = None,
+                     **changes) -> dict[str, list]:
     """Change some fields of an item (audited); returns {field: [old, new]} of what changed, empty
-    when nothing did (and then no audit row is written)."""
+    when nothing did (and then no audit row is written).
+
+    ``scope`` is the signed-in person's (None: a caller of our own, such as a script or a test).
+    A DSL may answer a question about a school they hold, and nothing more (see the module's
+    docstring); anyone else who is not a trust leader or trustee may change nothing: NotYours.
+    """
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ChallengeError(f"{', '.join(unknown)} cannot be changed on a board question.")
@@ -81,6 +110,8 @@ def update_challenge(engine: Engine, item: int, *, user: str, **changes) -> dict
         row = conn.execute(sa.select(challenges).where(challenges.c.id == item).with_for_update()).mappings().first()
         if row is None:
             raise ChallengeError(f"There is no board question numbered {item}; it may have been removed with its school.")
+        if scope is not None:
+            _may_change(scope, row, changes)
         merged = _checked({**{k: row[k] for k in EDITABLE}, **changes})
         diff = {k: [_plain(row[k]), _plain(merged[k])] for k in EDITABLE if merged[k] != row[k]}
         if not diff:
@@ -89,10 +120,31 @@ def update_challenge(engine: Engine, item: int, *, user: str, **changes) -> dict
         values = {k: merged[k] for k in diff} | {"updated_by": user, "updated_at": at}
         if "status" in diff:
             values["closed_at"] = at if merged["status"] == CLOSED else None
+        if "answer" in diff:
+            values["answered_at"] = at if merged["answer"] else None
         conn.execute(challenges.update().where(challenges.c.id == item).values(**values))
         write_audit(conn, actor=user, action=UPDATE, outcome=DONE, urn=row["urn"], academic_year=row["academic_year"],
                     term=row["term"], at=at, detail={"id": item, "changes": diff})
     return diff
+
+
+def _may_change(scope: Scope, row, changes: dict) -> None:
+    """NotYours unless the scope may make these changes to this item (see the module's docstring)."""
+    if scope.can_challenge:
+        return
+    if not (scope.active and scope.role == DSL and scope.allows(row["urn"])):
+        raise NotYours("You can answer only the board's questions about your own school; trust leaders and "
+                       "trustees bring the others up to date.")
+    others = sorted(k for k in changes if k not in DSL_EDITABLE and changes[k] != row[k])
+    if others:
+        raise NotYours(f"A school's DSL answers the board's question; {', '.join(LABELS[k].lower() for k in others)} "
+                       "can be changed by trust leaders and trustees only.")
+    if row["status"] == CLOSED:
+        raise NotYours("The board has closed this question, so it can no longer be changed here. Ask a trust "
+                       "leader to reopen it if there is more to say.")
+    if changes.get("status", row["status"]) not in DSL_STATUSES:
+        raise NotYours("Only a trust leader or a trustee closes a question, once the board is satisfied. Mark it "
+                       "answered instead.")
 
 
 def list_challenges(engine: Engine, *, urns: list[str] | None = None) -> pd.DataFrame:

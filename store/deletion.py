@@ -1,5 +1,6 @@
 """Delete a school's data: every version of its returns with their files, values, leads, queries
-and explanations, its unfinished uploads, the board's questions about it, and the school itself, in one audited write.
+and explanations, its unfinished uploads, the board's questions about it, the emails about it (sent
+or waiting), and the school itself, in one audited write.
 
 The audit trail keeps the record that the deletion happened (who, when, which school, how many
 returns); it never held a return's contents, so nothing of the deleted data survives in it.
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from store.audit import DONE, write_audit
 from store.db import writing
-from store.schema import challenges, drafts, leads, return_queries, return_values, returns, schools
+from store.schema import challenges, drafts, leads, outbox, return_queries, return_values, returns, schools
 
 
 def delete_school(engine: Engine, urn: str, *, user: str) -> dict[str, int]:
@@ -28,6 +29,7 @@ def delete_school(engine: Engine, urn: str, *, user: str) -> dict[str, int]:
             "returns": conn.execute(returns.delete().where(returns.c.urn == urn)).rowcount,
             "drafts": conn.execute(drafts.delete().where(drafts.c.urn == urn)).rowcount,
             "challenges": conn.execute(challenges.delete().where(challenges.c.urn == urn)).rowcount,
+            "emails": conn.execute(outbox.delete().where(outbox.c.urn == urn)).rowcount,
         }
         conn.execute(schools.delete().where(schools.c.urn == urn))
         write_audit(conn, actor=user, action="delete_school", outcome=DONE, urn=urn, detail=counts)

@@ -1,5 +1,6 @@
 """When a board pack was made, and for which term: an audit row each time, so the next term's pack
-can say which of the board's questions were closed since the last one."""
+can say which of the board's questions were closed since the last one. The first pack made for
+trustees for a term also tells each trustee, by email, that it is ready (store.outbox)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from loaders.registry import TERMS, term_index
+from store import outbox
 from store.audit import DONE, write_audit
 from store.db import writing
 from store.schema import audit
@@ -22,6 +24,8 @@ def record_pack(engine: Engine, *, user: str, academic_year: str, term: str, fmt
     with writing(engine) as conn:
         write_audit(conn, actor=user, action=MADE, outcome=DONE, academic_year=academic_year, term=term,
                     detail={"format": fmt, "for": reader}, source=source)
+        if reader == "trustee":
+            outbox.queue_pack_ready(conn, year=academic_year, term=term)
 
 
 def last_pack_before(engine: Engine, academic_year: str, term: str) -> datetime | None:

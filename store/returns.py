@@ -2,7 +2,8 @@
 
 A save is one write transaction: the school, the return row with the original bytes and their
 SHA-256, every value of the contract, the leads, the queries with their explanations, the audit
-row, and the removal of the user's draft. Either all of it is stored or none of it.
+row, the removal of the user's draft, and the receipt emailed to the school's DSLs (store.outbox).
+Either all of it is stored or none of it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from loaders import registry
 from loaders.personal import explanation_details
 from loaders.report import Lead, ReturnReport
+from store import outbox
 from store import values as coding
 from store.audit import ACCEPTED, DONE, FAILED, as_utc, record_attempt, utcnow, write_audit
 from store.db import is_sqlite, upsert_insert, writing
@@ -186,6 +188,9 @@ def _store(conn: Connection, report: ReturnReport, content: bytes, *, user: str,
     )
     conn.execute(drafts.delete().where(drafts.c.user == user, drafts.c.urn == urn,
                                        drafts.c.academic_year == year, drafts.c.term == term))
+    # The receipt to the school's DSLs, in this same transaction: sent only if the return is stored.
+    outbox.queue_receipt(conn, return_id=return_id, urn=urn, year=year, term=term, version=version, stored_at=at,
+                         by=user, source=source, queries_open=len(report.queries) - n_explained)
     return SavedReturn(return_id, urn, year, term, version)
 
 

@@ -140,6 +140,8 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text, nullable=True),  # scrypt$n$r$p$salt$hash, never the password
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    # A trust leader's weekly digest email: on unless they turn it off on their My account page.
+    sa.Column("weekly_digest", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 # The schools a DSL holds (one or several). No foreign key to schools: a DSL is often set up
@@ -207,6 +209,7 @@ challenges = sa.Table(
     sa.Column("meeting_date", sa.Date, nullable=False),
     sa.Column("answer", sa.Text, nullable=True),
     sa.Column("answered_by", sa.Text, nullable=True),
+    sa.Column("answered_at", sa.DateTime, nullable=True),  # when the answer was last given or changed
     sa.Column("action", sa.Text, nullable=True),
     sa.Column("owner", sa.Text, nullable=True),
     sa.Column("due_date", sa.Date, nullable=True),
@@ -218,3 +221,34 @@ challenges = sa.Table(
     sa.Column("closed_at", sa.DateTime, nullable=True),
 )
 sa.Index("ix_challenges_school", challenges.c.urn, challenges.c.theme)
+
+# Emails to send: the transactional outbox. A row is written in the same transaction as the change
+# that causes the email (a return stored, a question raised, a pack made), or by `python -m store
+# notify` for what falls due by date, so an email is never lost and never sent for a change that
+# was rolled back. ``dedupe`` names the email (its kind, what it is about, its recipient): the
+# same email is never queued twice. A row is claimed (status sending, with a claim token) before
+# it is sent, so two senders never send the same one. Bodies hold no count of children, no child's
+# details and no finding: what happened and a link to the dashboard.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("dedupe", sa.String(300), nullable=False),
+    sa.Column("recipient", sa.String(254), nullable=False),
+    sa.Column("urn", sa.String(6), nullable=True),  # the school the email is about, when it is about one
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(8), nullable=False, server_default="queued"),  # queued, sending, sent, failed
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("first_failed_at", sa.DateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("claim", sa.String(32), nullable=True),
+    sa.Column("claimed_at", sa.DateTime, nullable=True),
+    sa.Column("sent_at", sa.DateTime, nullable=True),
+    sa.UniqueConstraint("dedupe", name="uq_outbox_dedupe"),
+)
+sa.Index("ix_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
+sa.Index("ix_outbox_urn", outbox.c.urn)

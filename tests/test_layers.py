@@ -17,7 +17,9 @@ ALLOWED = {
     "reports": {"analysis", "charts", "store", "loaders", "settings"},
     "sample_data": {"loaders"},
 }
-EXCEPTIONS = {Path("loaders/__main__.py"): {"store", "settings"}}
+# The store's command line reaches analysis for `notify`: which emails fall due by date is worked
+# out from the trust's data (deadlines, gaps).
+EXCEPTIONS = {Path("loaders/__main__.py"): {"store", "settings"}, Path("store/__main__.py"): {"analysis"}}
 
 
 def python_files():

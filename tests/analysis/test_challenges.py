@@ -171,3 +171,46 @@ def test_a_reader_with_small_counts_hidden_reads_an_items_changes_with_them_hidd
         "Question: Why were fewer than 5 children not seen?; Asked by: Chair; Meeting date: 2026-01-30"]
     assert history_for_reader(history, False) is history  # a leader reads what was typed
     assert history_for_reader(history.iloc[0:0], True).empty
+
+
+def test_the_answer_says_who_gave_it_and_on_what_day_as_far_as_known():
+    rows = [_item(1) | {"answer": "Reviewed.", "answered_by": "Morgan Fairweather, DSL",
+                        "answered_at": datetime(2027, 1, 12, 15, 30)},
+            _item(2) | {"answer": "Reviewed.", "answered_by": "Head"},  # answered before the day was kept
+            _item(3) | {"answer": "Reviewed.", "answered_at": pd.Timestamp("2027-01-13 09:00")},
+            _item(4) | {"answered_at": pd.NaT}]
+    shown = table(_log(*rows))
+    assert list(shown["Answer"]) == ["Reviewed. (Morgan Fairweather, DSL, 12/01/2027)", "Reviewed. (Head)",
+                                     "Reviewed. (13/01/2027)", ""]
+
+
+def test_the_next_pack_says_who_answered_and_when(sample_engine, tmp_path):
+    """A school's DSL answers the board's question; the next term's pack, the leaders' and the
+    trustees', shows the answer with who gave it and the day."""
+    from reports.html import render_html
+    from reports.pack import pack_from_dataset
+    from store import db
+    from store.access import DSL, Scope
+    from store.challenges import update_challenge
+    from store.upgrades import copy_sqlite, sqlite_file
+
+    copy_sqlite(sqlite_file(sample_engine), tmp_path / "s.db")
+    engine = db.make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        data = load_dataset(engine)
+        (y1, t1), (y2, t2) = data.terms[-2], data.terms[-1]
+        gap = next(g for g in find_gaps(Context(data, y1, t1)) if g.urn == "990002")
+        item = add_challenge(engine, urn=gap.urn, theme=gap.theme, rule=gap.rule, indicator=gap.indicator,
+                             academic_year=y1, term=t1, finding=gap.finding, question="What is the plan?",
+                             asked_by="Chair", meeting_date=date(2026, 4, 20), user="chair@trust")
+        update_challenge(engine, item, user="dsl@kestrel", answer="A plan is agreed with the local authority.",
+                         answered_by="Morgan Fairweather, DSL", status="answered",
+                         scope=Scope(DSL, "dsl@kestrel", frozenset({"990002"}), suppress=False))
+        day = list_challenges(engine).iloc[0]["answered_at"].strftime("%d/%m/%Y")
+        for role in ("leader", "trustee"):
+            pack = pack_from_dataset(data, y2, t2, role=role, challenges=list_challenges(engine))
+            assert list(table(pack.board_open)["Answer"]) == [
+                f"A plan is agreed with the local authority. (Morgan Fairweather, DSL, {day})"], role
+            assert f"A plan is agreed with the local authority. (Morgan Fairweather, DSL, {day})" in render_html(pack)
+    finally:
+        db.dispose(engine)

@@ -43,10 +43,10 @@ TITLES = {"overview": "Overview", "school": "School profile", "neglect": "Neglec
           "workforce": "Workforce and KCSIE", "returns": "Returns", "upload": "Upload a return",
           "about": "About the data", "settings": "Settings", "record": "Record of changes",
           "schools": "Schools", "privacy": "Privacy", "board_questions": "Board questions",
-          "pack": "Board pack"}
+          "pack": "Board pack", "notifications": "Notifications", "account": "My account"}
 CHARTED = ("overview", "school", "neglect", "adolescents", "multi_agency", "workforce")
-NOT_FOR = {"trust_leader": (), "trustee": ("upload", "settings", "record", "schools"),
-           "dsl": ("settings", "record", "schools", "pack")}
+NOT_FOR = {"trust_leader": (), "trustee": ("upload", "settings", "record", "schools", "notifications"),
+           "dsl": ("settings", "record", "schools", "pack", "notifications")}
 # WCAG 2.0, 2.1 and 2.2 at levels A and AA, and axe's best practices (heading order among them).
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 BLOCKING = ("serious", "critical")
@@ -179,3 +179,47 @@ def test_every_page_passes_axe_for_each_role(app, browser, role):
     finally:
         context.close()
     assert failed == {}, json.dumps(failed, indent=1)
+
+
+@pytest.fixture(scope="module")
+def mail_app(tmp_path_factory):
+    """The dashboard with email on (a mail server that is down), an email queued and one that failed
+    for a day: the Notifications page with everything it can show."""
+    from datetime import date, timedelta
+
+    from store import db, outbox
+    from store.audit import utcnow
+    from store.challenges import add_challenge
+    from store.packs import record_pack
+    from tests.mailserver import free_port
+
+    data = tmp_path_factory.mktemp("a11y_mail")
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in (("SMTP_HOST", "127.0.0.1"), ("SMTP_PORT", str(free_port())), ("SMTP_STARTTLS", "0"),
+                            ("MAIL_FROM", "dashboard@trust.example.org")):
+            mp.setenv(name, value)
+        engine = sample_trust(data, *((email, role, urns, PASSWORD) for role, (email, urns) in ACCOUNTS.items()))
+        record_pack(engine, user="leader", academic_year="2025/26", term="Summer", fmt="pdf", reader="trustee")
+        outbox.send_pending(engine, now=utcnow())
+        outbox.send_pending(engine, now=utcnow() + timedelta(days=1, hours=1))
+        add_challenge(engine, urn="990002", theme="neglect", rule="neglect_drift", indicator="", academic_year="2025/26",
+                      term="Summer", finding="f", question="q", asked_by="Chair", meeting_date=date(2026, 7, 10),
+                      user="leader")
+        db.dispose(engine)
+        yield from _serve(data)
+
+
+def test_the_notifications_page_with_email_on_passes_axe(mail_app, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = _sign_in(context, mail_app, ACCOUNTS["trust_leader"][0])
+        page.goto(f"{mail_app}/notifications", wait_until="domcontentloaded")
+        settled(page)
+        body = page.inner_text("body")
+        assert "Email is on" in body and "could not be sent" in body and "Send them again" in body
+        page.locator('[data-testid="stExpander"] summary').first.click()  # a preview, open
+        settled(page)
+        _assert_the_basics(page, "trust_leader", "notifications")
+        assert _check(page, "trust_leader", "notifications_email_on") == []
+    finally:
+        context.close()

@@ -37,6 +37,8 @@ PAGES = {
     "privacy": "privacy",
     "board_questions": "board-questions",
     "pack": "pack",
+    "notifications": "notifications",
+    "account": "account",
 }
 
 require_chromium()
@@ -143,7 +145,8 @@ OTHER_SCHOOLS = ["Larkspur Hill Primary School", "Lanternbrook Learning Centre",
                  "Ottersby Primary School", "Pellow Ridge Academy", "Quillfield Primary School",
                  "Saltwhistle Lane Primary School", "Skylark Fold School", "Thornmere Primary School",
                  "Tillowby Junior School", "Wrenhaven Academy"]
-DSL_PAGES = {name: path for name, path in PAGES.items() if name not in ("settings", "record", "schools", "pack")}
+DSL_PAGES = {name: path for name, path in PAGES.items()
+             if name not in ("settings", "record", "schools", "pack", "notifications")}
 
 
 def test_a_dsl_finds_no_other_schools_name_anywhere(app_url, browser):
@@ -196,11 +199,11 @@ def signed_in_app(tmp_path_factory):
 DSL_PASSWORD = "correct horse battery staple"
 NAV = {"school": "School profile", "neglect": "Neglect", "adolescents": "Adolescents",
        "multi_agency": "Multi-agency", "workforce": "Workforce", "returns": "Returns", "upload": "Upload",
-       "about": "About the data", "privacy": "Privacy", "board_questions": "Board questions"}
+       "about": "About the data", "privacy": "Privacy", "board_questions": "Board questions", "account": "My account"}
 TITLES = {"overview": "Trust overview", "school": "School profile", "neglect": "Neglect",
           "adolescents": "Adolescents", "multi_agency": "Multi-agency", "workforce": "Workforce",
           "returns": "Returns", "upload": "Upload", "about": "About the data", "privacy": "Privacy",
-          "board_questions": "The board's questions"}
+          "board_questions": "The board's questions", "account": "My account"}
 
 
 def test_a_dsl_signs_in_and_finds_no_other_schools_name_anywhere(signed_in_app, browser):

@@ -119,16 +119,17 @@ def test_the_board_questions_page_lists_filters_and_brings_a_question_up_to_date
     assert changes.iloc[0]["detail"]["changes"]["status"] == ["open", "answered"]
 
 
-def test_a_dsl_reads_only_their_own_schools_questions_and_changes_none(sample_app, sign_in):
-    _raise_on_first_gap(sample_app, urn=MINE, question="A question about Kestrel Vale.")
+def test_a_dsl_reads_only_their_own_schools_questions_and_may_only_answer_them(sample_app, sign_in):
+    mine, _ = _raise_on_first_gap(sample_app, urn=MINE, question="A question about Kestrel Vale.")
     other, _ = _raise_on_first_gap(sample_app, urn="990001", question="A question about another school.")
     sign_in("dsl", [MINE], email="dsl@kestrel.example.org")
     at = open_page("pages/challenges.py")
     assert_no_exception(at)
     asked = " ".join(_board_table(at)["The board asked"])
     assert "Kestrel Vale" in asked and "another school" not in asked
-    assert not any(b.label == "Save the changes" for b in at.button)
-    assert any("recorded and updated by the trust's leaders and trustees" in c.value for c in at.caption)
+    assert not any(b.label == "Save the changes" for b in at.button)  # the board's own form
+    assert [int(o.split(" ")[1]) for o in at.selectbox(key="cl_reply_pick").options] == [mine]
+    assert not any(s.key and s.key.startswith("cl_status_") for s in at.selectbox)  # nothing to close with
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         open_page("pages/pack.py")  # not in a DSL's page list
     at = open_page("pages/overview.py")

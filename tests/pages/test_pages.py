@@ -21,6 +21,8 @@ PAGES = {
     "pages/schools.py": {"charts": 0, "text": "Schools"},
     "pages/challenges.py": {"charts": 0, "text": "The board's questions"},
     "pages/pack.py": {"charts": 0, "text": "Board pack"},
+    "pages/notifications.py": {"charts": 0, "text": "Notifications"},
+    "pages/account.py": {"charts": 0, "text": "My account"},
 }
 
 

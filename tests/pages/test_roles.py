@@ -13,7 +13,7 @@ from .conftest import assert_no_exception, open_page, table_as_read
 
 PAGES = ["pages/overview.py", "pages/school.py", "pages/neglect.py", "pages/adolescents.py",
          "pages/multi_agency.py", "pages/workforce.py", "pages/returns.py", "pages/upload.py",
-         "pages/about.py", "pages/privacy.py"]
+         "pages/about.py", "pages/privacy.py", "pages/account.py"]
 MINE = "990002"  # Kestrel Vale Primary School in the sample trust
 
 

@@ -33,7 +33,7 @@ from loaders.registry import term_index
 from tests.pages.conftest import as_read, open_page
 
 TRUSTEE_PAGES = ("overview", "school", "challenges", "pack", "neglect", "adolescents", "multi_agency",
-                 "workforce", "returns", "about", "privacy")
+                 "workforce", "returns", "about", "privacy", "account")
 HELPERS = ("common", "identity", "look", "questions", "serving", "theme_view")  # pages/ files that are not pages
 THEME_MEASURE = {"neglect": "measure_neglect", "adolescents": "measure_adolescents",
                  "multi_agency": "measure_multi_agency", "workforce": "measure_workforce"}

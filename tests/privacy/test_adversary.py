@@ -20,7 +20,7 @@ from tests.privacy import attacks
 from tests.privacy.harvest import HELPERS, TRUSTEE_PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
-NOT_FOR_TRUSTEES = ("audit", "schools", "settings", "upload")
+NOT_FOR_TRUSTEES = ("audit", "schools", "settings", "upload", "notifications")
 
 
 def said(reading, leaks, limit: int = 30) -> str:

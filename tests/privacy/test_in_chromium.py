@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EMAIL, PASSWORD = "trustee@trust.example.org", "a long trustee pass phrase"
 PATHS = {"overview": "", "school": "school", "challenges": "board-questions", "pack": "pack", "neglect": "neglect",
          "adolescents": "adolescents", "multi_agency": "multi-agency", "workforce": "workforce",
-         "returns": "returns", "about": "about", "privacy": "privacy"}
+         "returns": "returns", "about": "about", "privacy": "privacy", "account": "account"}
 BEHIND_THE_CHART = "The numbers behind this chart"
 
 # Every element of the main area that shows something, in the order drawn.

@@ -120,7 +120,7 @@ def test_the_html_and_excel_carry_the_questions_answers_and_gap_state(board, lea
     assert 'id="challenge-log"' in html and "<h2>The board's questions</h2>" in html
     for words in ("What is being done about this, and by when?", "Has the school&#x27;s practice changed?",
                   "Was the plan agreed at the last meeting carried out?", "Gap still found", "Gap no longer found",
-                  "⚠ Overdue", "Report back to the board (owner: Headteacher)", "Yes, in full. (Headteacher)"):
+                  "⚠ Overdue", "Report back to the board (owner: Headteacher)", "Yes, in full. (Headteacher, "):  # and the day
         assert words in html, words
     assert "An old question, long settled." not in html
 

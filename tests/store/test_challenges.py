@@ -144,9 +144,14 @@ def test_a_database_from_before_the_log_gains_an_empty_one_when_upgraded(engine)
     with engine.begin() as conn:
         challenges.drop(conn)
         conn.execute(sa.text(f"DROP TABLE {upgrades.VERSION_TABLE}"))
-        # a release from before the versions had none of the tables added since
+        # a release from before the versions had none of the tables added since, nor their columns
         for name in sorted(set(sa.inspect(conn).get_table_names()) - released):
             conn.execute(sa.text(f"DROP TABLE {name}"))
+        for name in sorted(released - {"challenges"}):
+            had = set(_baseline_metadata().tables[name].columns.keys())
+            for column in sa.inspect(conn).get_columns(name):
+                if column["name"] not in had:
+                    conn.execute(sa.text(f"ALTER TABLE {name} DROP COLUMN {column['name']}"))
     assert upgrades.upgrade(engine).before is None
     assert list_challenges(engine).empty
 
@@ -172,3 +177,73 @@ def test_the_logs_version_changes_with_every_change_and_only_then(school):
     before = log_version(school)
     update_challenge(school, item, user="x", owner="Head")  # nothing changed
     assert log_version(school) == before
+
+
+# ---- A school's DSL answers the board ------------------------------------------------------------
+
+def _dsl(*urns, active=True):
+    from store.access import DSL, Scope
+
+    return Scope(DSL, "dsl@kestrel.example.org", frozenset(urns), suppress=False, active=active)
+
+
+def test_a_dsl_answers_a_question_about_their_own_school_and_every_change_is_audited(school):
+    item = _raise(school)
+    changed = update_challenge(school, item, user="dsl@kestrel.example.org", scope=_dsl("990001"),
+                               answer="Every flag was reviewed in March.", answered_by="Morgan Fairweather, DSL",
+                               action="Review flags half-termly", owner="DSL", due_date=date(2026, 4, 30),
+                               status="answered")
+    assert set(changed) == {"answer", "answered_by", "action", "owner", "due_date", "status"}
+    row = list_challenges(school).iloc[0]
+    assert (row["status"], row["answered_by"]) == ("answered", "Morgan Fairweather, DSL")
+    assert isinstance(row["answered_at"], datetime) and row["answered_at"] == row["updated_at"]
+    (_, entry) = _audit(school)
+    assert (entry.actor, entry.action, entry.urn) == ("dsl@kestrel.example.org", "update_challenge", "990001")
+    assert entry.detail["changes"]["answer"] == [None, "Every flag was reviewed in March."]
+    assert entry.detail["changes"]["status"] == ["open", "answered"]
+    # changing the action later keeps when the answer was given; a new answer moves it
+    first = row["answered_at"]
+    update_challenge(school, item, user="dsl@kestrel.example.org", scope=_dsl("990001"), owner="Deputy DSL")
+    assert list_challenges(school).iloc[0]["answered_at"] == first
+    update_challenge(school, item, user="dsl@kestrel.example.org", scope=_dsl("990001"), answer="Reviewed again.")
+    assert list_challenges(school).iloc[0]["answered_at"] > first
+
+
+@pytest.mark.parametrize("scope, changes, words", [
+    (_dsl("990002"), {"answer": "Not my school."}, "only the board's questions about your own school"),
+    (_dsl(), {"answer": "A DSL of no school."}, "only the board's questions about your own school"),
+    (_dsl("990001", active=False), {"answer": "Removed."}, "only the board's questions about your own school"),
+    (_dsl("990001"), {"status": "closed"}, "Only a trust leader or a trustee closes"),
+    (_dsl("990001"), {"question": "A softer question?"}, "question can be changed by trust leaders"),
+    (_dsl("990001"), {"asked_by": "Me", "meeting_date": date(2026, 1, 1)}, "asked by, meeting date can be changed"),
+])
+def test_a_dsl_is_refused_in_the_store_and_nothing_changes(school, scope, changes, words):
+    from store.challenges import NotYours
+
+    item = _raise(school)
+    before = list_challenges(school)
+    with pytest.raises(NotYours, match=words):
+        update_challenge(school, item, user="dsl@kestrel.example.org", scope=scope, **changes)
+    assert list_challenges(school).equals(before) and len(_audit(school)) == 1
+
+
+def test_a_question_the_board_closed_is_no_longer_the_dsls_to_change(school):
+    from store.access import TRUSTEE, Scope
+    from store.challenges import NotYours
+
+    item = _raise(school)
+    chair = Scope(TRUSTEE, "chair@trust", None, suppress=True)
+    update_challenge(school, item, user="chair@trust", scope=chair, answer="Seen.", status="closed")
+    with pytest.raises(NotYours, match="closed this question"):
+        update_challenge(school, item, user="dsl@kestrel.example.org", scope=_dsl("990001"), answer="More to say.")
+    # the board reopens it, and the DSL may answer again
+    update_challenge(school, item, user="chair@trust", scope=chair, status="open")
+    assert update_challenge(school, item, user="dsl@kestrel.example.org", scope=_dsl("990001"), answer="More.")
+
+
+def test_unchanged_fields_a_dsl_may_not_change_can_come_with_the_answer(school):
+    """A form sends every field back: the ones left as they were are no change, so not refused."""
+    item = _raise(school)
+    changed = update_challenge(school, item, user="dsl@kestrel.example.org", scope=_dsl("990001"),
+                               question="Why do so many flags stay on monitoring?", answer="They were reviewed.")
+    assert set(changed) == {"answer"}
