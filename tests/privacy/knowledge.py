@@ -35,6 +35,7 @@ from analysis.indicators import INDICATORS, INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from analysis.suppression import NOT_SHOWN, fewer_than, suppression_threshold
 from analysis.thresholds import THRESHOLDS
+from analysis.views import BLANK_COUNTS, RETURN_RECEIVED, UNEXPLAINED
 from charts.format import NOT_ASKED
 from charts.funnel import POSITION_WORDS
 from loaders.registry import COUNT, MEASURES, MEASURES_BY_ID, REFERRAL_ROUTES, REFERRALS, RULES, TERMS, term_index
@@ -207,12 +208,14 @@ def read_value(text, unit: str):
 
 
 def read_change(text, unit: str):
-    """(lo, hi) of a change ("+0.4 per 100", "-5 points"); "blank" for no data."""
+    """(lo, hi) of a change ("+0.4 per 100", "-5 points", "▲ +1 point (better)", "0.0 per 100 (about
+    the same)"); "blank" for no data."""
     if text is None or str(text).strip() in NO_DATA:
         return "blank"
     text = str(text).strip()
-    m = re.fullmatch(r"([+-]\d+(?:\.(\d+))?) (per 100|points)", text)
-    if not m or (m.group(3) == "points") == (unit == PER_100):
+    m = re.fullmatch(r"(?:[▲▼] )?([+-]?\d+(?:\.(\d+))?) (per 100|points?)"
+                     r"(?: \((?:better|worse|higher|lower|about the same)\))?", text)
+    if not m or (m.group(3).startswith("point")) == (unit == PER_100):
         return None
     half = 0.5 * 10 ** -len(m.group(2) or "")
     k = 1 if unit == PER_100 else 100
@@ -223,6 +226,12 @@ def exact(v: float) -> tuple[float, float]:
     """A figure from a chart's JSON: exact but for floating point."""
     slack = 1e-9 * max(1.0, abs(v))
     return (v - slack, v + slack)
+
+
+def link_text(cell):
+    """A table cell as its reader reads it: a Markdown link ("[Name](school?...)") is its words."""
+    m = re.fullmatch(r"\[(.*)\]\([^()\s]*\)", cell, re.S) if isinstance(cell, str) else None
+    return m.group(1) if m else cell
 
 
 def term_of_label(label: str) -> int | None:
@@ -291,6 +300,7 @@ def _texts_of(k: Knowledge, frame: pd.DataFrame, where: str) -> None:
 
 
 def _table(k: Knowledge, item, frame: pd.DataFrame) -> None:
+    frame = frame.map(link_text)
     cols = [str(c) for c in frame.columns]
     where = item.where
     _texts_of(k, frame, where)
@@ -303,6 +313,8 @@ def _table(k: Knowledge, item, frame: pd.DataFrame) -> None:
         return _trend_table(k, item, frame)
     if cols[:4] == ["Theme", "Measure", "This school", "Numbers"]:
         return _school_table(k, item, frame)
+    if cols[:3] == ["School", "Theme", "Measure"] and cols[-1] == "Change":
+        return _movement_table(k, item, frame)
     if cols[:6] == ["Measure", "School", "URN", "Count", "Base", "Value"]:
         return _pack_table(k, item, frame)
     if cols[:4] == ["Setting", "Meaning", "Default", "This trust"]:
@@ -311,6 +323,10 @@ def _table(k: Knowledge, item, frame: pd.DataFrame) -> None:
         return _board_table(k, item, frame)
     if "What we found" in cols or "finding" in cols:
         return _gap_table(k, item, frame)
+    found_then = [c for c in cols if re.fullmatch(r"What we found in \w+ \d{4}/\d{2}", c)]
+    if found_then:  # the gaps of an earlier term (closed since): read as that term's
+        then = term_of_label(found_then[0].removeprefix("What we found in "))
+        return _gap_table(k, item, frame.rename(columns={found_then[0]: "What we found"}), then)
     if cols == ["Item", "Value"]:
         for name, value in zip(frame["Item"], frame["Value"]):
             m = re.fullmatch(r"(.+?): (.+) Ask: .+", str(value), re.S) if str(name).startswith("Top gap") else None
@@ -437,6 +453,8 @@ def _trend_table(k: Knowledge, item, frame) -> None:
 def _school_table(k: Knowledge, item, frame) -> None:
     urn, ti = item.urn, item.term_index
     for r in frame.itertuples(index=False):
+        if r.Measure in (RETURN_RECEIVED, BLANK_COUNTS, UNEXPLAINED):
+            continue  # the oversight theme's rows: the return's timeliness and cells, no count of children
         ind = LABELS.get(r.Measure)
         route = f"{item.where}, {r.Measure}"
         if ind is None:
@@ -455,6 +473,29 @@ def _school_table(k: Knowledge, item, frame) -> None:
                 k.unparsed.append(f"{route}: a change {cell!r}")
             elif read != "blank":
                 k.changes.append(Change(urn, ti, ind.id, back, *read, f"{route}, change on {back} term(s) before"))
+
+
+def _movement_table(k: Knowledge, item, frame) -> None:
+    """What changed since the term before: a school's figure in each of two terms (the columns
+    named by term) and the change between them."""
+    terms = [term_of_label(c) for c in frame.columns[3:5]]
+    if None in terms or item.term_index not in terms:
+        k.unparsed.append(f"{item.where}: a table of movements between {list(frame.columns[3:5])}")
+        return
+    for r in frame.itertuples(index=False):
+        ind, urn = LABELS.get(r.Measure), k.urn(r.School)
+        route = f"{item.where}, {r.School}, {r.Measure}"
+        if ind is None or urn is None:
+            k.unparsed.append(f"{route}: no measure or school")
+            continue
+        for ti, cell in zip(terms, (r[3], r[4])):
+            _value_cell(k, ind, urn, ti, cell, route)
+        read = read_change(r.Change, ind.unit)
+        if read in (None, "blank"):
+            k.unparsed.append(f"{route}: a change {r.Change!r}")
+        else:
+            k.changes.append(Change(urn, max(terms), ind.id, abs(terms[1] - terms[0]), *read,
+                                    f"{route}, the change between terms"))
 
 
 def _pack_table(k: Knowledge, item, frame) -> None:
@@ -482,7 +523,7 @@ def _board_table(k: Knowledge, item, frame) -> None:
         _finding(k, urn, raised, str(row["What we found"]), item.where)
 
 
-def _gap_table(k: Knowledge, item, frame) -> None:
+def _gap_table(k: Knowledge, item, frame, term: int | None = None) -> None:
     if "finding" in frame.columns:  # the CSV and the command line: every field, every gap of the term
         if "command line" in item.where or item.where.endswith('(CSV)"'):
             k.gap_lists.add(item.term_index)
@@ -493,7 +534,8 @@ def _gap_table(k: Knowledge, item, frame) -> None:
     for _, row in frame.iterrows():
         urn = k.urn(row["School"]) if "School" in frame.columns else item.urn
         severity = str(row.get("", row.get("Severity", "")))
-        _finding(k, urn, item.term_index, str(row["What we found"]), item.where, severity=severity)
+        _finding(k, urn, item.term_index if term is None else term, str(row["What we found"]), item.where,
+                 severity=severity)
 
 
 def _metric(k: Knowledge, item) -> None:
