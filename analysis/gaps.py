@@ -182,6 +182,22 @@ def _n(x: float) -> str:
     return f"{int(round(x)):,}"
 
 
+def plural(n: float, word: str, many: str | None = None) -> str:
+    """"1 gap", "2 gaps", "1 child", "3 children": a count with its noun agreeing."""
+    return f"{_n(n)} {word if n == 1 else (many or word + 's')}"
+
+
+def _times(x: float) -> str:
+    """A multiple in words before "the school's": "", "twice ", "three times ", "2.5 times "."""
+    words = {1: "", 2: "twice ", 3: "three times ", 4: "four times ", 5: "five times "}
+    return words.get(x, f"{x:g} times ")
+
+
+def every(n: float, unit: str) -> str:
+    """How often a check is due: "every year", "every 2 years", "every 18 months"."""
+    return f"every {unit}" if n == 1 else f"every {n:g} {unit}s"
+
+
 def _share_range(ctx: Context, st: SchoolTerm, part_ids: tuple[str, ...], whole_ids: tuple[str, ...]
                  ) -> tuple[float, float]:
     """The lowest and highest share part / whole could be, from what this reader knows (a part is
@@ -571,12 +587,11 @@ def dsl_training_out_of_date(ctx: Context) -> list[Gap]:
                 age = _years_before(lead[field], st.end)
                 limit = ctx.t[limit_key]
                 if age is None:
-                    finding = f"The date of {who}'s last {what} was not given."
+                    finding = f"The date of {who}'s last {what} was not given (due {every(limit, 'year')})."
                     sev = "amber"
                 elif age > limit:
                     finding = (f"{who[0].upper()}{who[1:]}'s last {what} was on {lead[field]:%d %B %Y}, "
-                               f"{age:.1f} years before the end of term (due every {limit:g} year"
-                               f"{'s' if limit != 1 else ''}).")
+                               f"{age:.1f} years before the end of term (due {every(limit, 'year')}).")
                     sev = severity
                 else:
                     continue
@@ -591,7 +606,7 @@ def dsl_training_out_of_date(ctx: Context) -> list[Gap]:
 def no_dsl_named(ctx: Context) -> list[Gap]:
     return [
         _gap(st, "workforce", "dsl_named", "no_dsl_named", "red",
-             "The return names no designated safeguarding lead.",
+             "The return names no designated safeguarding lead; KCSIE requires one in every school.",
              "Who is the school's designated safeguarding lead, and why is no one recorded?",
              "KCSIE requires a designated safeguarding lead from the senior leadership team.", KCSIE)
         for st in ctx.returned() if not any(lead["role"] == DSL_ROLE for lead in st.leads)
@@ -609,7 +624,8 @@ def no_designated_teacher(ctx: Context) -> list[Gap]:
         children = f"{_n(looked_after)} looked-after {'child' if looked_after == 1 else 'children'}" \
             if _shown(ctx, st, looked_after, LOOKED_AFTER) else "looked-after children"
         gaps.append(_gap(st, "workforce", "designated_teacher", "no_designated_teacher", "amber",
-                         f"The return counts {children} on roll but names no designated teacher for them.",
+                         f"The return counts {children} on roll but names no designated teacher for them; KCSIE "
+                         "requires one wherever a school has looked-after children.",
                          "Who is the designated teacher for the school's looked-after children, and why is no "
                          "one recorded?",
                          "KCSIE: a school must appoint a designated teacher to promote the educational "
@@ -674,12 +690,15 @@ def absent_without_early_help(ctx: Context) -> list[Gap]:
         if absent <= help_ + cp:
             continue
         plans = help_ + cp
+        line = "; the trust asks whenever more are persistently absent than have a plan."
         if _shown(ctx, st, absent, ABSENT) and _shown(ctx, st, plans, *PLANS):
-            finding = (f"{_n(absent)} flagged children are persistently absent, but only {_n(plans)} flagged "
-                       f"{'child has' if plans == 1 else 'children have'} an early help or child protection plan.")
+            finding = (f"{plural(absent, 'flagged child', 'flagged children')} "
+                       f"{'is' if absent == 1 else 'are'} persistently absent, but only "
+                       f"{plural(plans, 'flagged child has', 'flagged children have')} an early help or child "
+                       f"protection plan{line}")
         else:
             finding = ("More flagged children are persistently absent than have an early help or child "
-                       "protection plan.")
+                       f"protection plan{line}")
         gaps.append(_gap(st, "neglect", "neglect_absent", "absent_without_early_help", "note", finding,
                          question, learning, SCIE_NEGLECT))
     return gaps
@@ -718,7 +737,9 @@ def social_worker_absence(ctx: Context) -> list[Gap]:
         whole = f"{_pct(school)} of its pupils as a whole" if _shown(ctx, st, absent, ABSENT_PUPILS) \
             else "its pupils as a whole"
         gaps.append(_gap(st, "neglect", "sw_persistent_absence", "social_worker_absence", "note",
-                         f"{theirs} are persistently absent, against {whole}.", question, learning, SCIE_NEGLECT))
+                         f"{theirs} are persistently absent, against {whole}; the trust asks when their share is "
+                         f"more than {_times(times)}the school's, beyond what chance would explain.", question,
+                         learning, SCIE_NEGLECT))
     return gaps
 
 
@@ -750,11 +771,12 @@ def not_accepted_never_escalated(ctx: Context) -> list[Gap]:
         refused, escalated = st.total("not_accepted"), st.total("escalated")
         if refused is None or escalated is None or refused == 0 or escalated > 0:
             continue
+        line = "; the trust asks whenever a referral turned down is not escalated."
         if _shown(ctx, st, refused, *NOT_ACCEPTED):
-            finding = (f"{_n(refused)} referral{' was' if refused == 1 else 's were'} not accepted this term and "
-                       "none was escalated.")
+            finding = (f"{plural(refused, 'referral was', 'referrals were')} not accepted this term and none was "
+                       f"escalated{line}")
         else:
-            finding = "Referrals were not accepted this term and none was escalated."
+            finding = f"Referrals were not accepted this term and none was escalated{line}"
         gaps.append(_gap(st, "multi_agency", "escalation", "not_accepted_never_escalated", "note", finding,
                          "When a referral is turned down and the school is still worried, how does it challenge?",
                          "The reviews ask schools to challenge and escalate when they disagree with a decision.",
@@ -824,7 +846,9 @@ def no_exploitation_identified(ctx: Context) -> list[Gap]:
             gaps.append(_gap(st, "adolescents", "exploitation_concerns" if what == "exploitation" else
                              "child_on_child_concerns", "no_exploitation_identified", "note",
                              f"A school of {_n(st.count('about.pupils_on_roll'))} pupils recorded no {what} concerns "
-                             f"in any of the {len(totals)} terms of {st.academic_year} returned so far.",
+                             f"in {'its one term' if len(totals) == 1 else f'any of the {len(totals)} terms'} of "
+                             f"{st.academic_year} returned so far; the trust asks whenever a school with older "
+                             "pupils records none.",
                              f"How confident are we that staff would recognise {what} and record it?",
                              "The reviews warn more often of harm that went unnoticed than of over-reporting.",
                              SCIE_ADOLESCENTS))
@@ -894,12 +918,14 @@ def missing_or_late_return(ctx: Context) -> list[Gap]:
     for st in ctx.expected():
         if not st.returned:
             gaps.append(_gap(st, "oversight", "return", "missing_return", "red",
-                             f"No return has been received for {st.term} {st.academic_year}.",
+                             f"No return has been received for {st.term} {st.academic_year}; it was due by "
+                             f"{ctx.due:%-d %B %Y}.",
                              "Why has this school not returned, and when will it?",
                              "A board can only ask about what it can see.", COMPLEXITY))
         elif st.days_late and st.days_late > 0:
             gaps.append(_gap(st, "oversight", "return", "late_return", "amber",
-                             f"The return arrived {st.days_late} days after it was due.",
+                             f"The return arrived {plural(st.days_late, 'day')} after it was due (by "
+                             f"{ctx.due:%-d %B %Y}).",
                              "What got in the way of returning on time?",
                              "A board can only ask about what it can see, when it needs to.", COMPLEXITY))
     return gaps
@@ -912,7 +938,8 @@ def many_blanks(ctx: Context) -> list[Gap]:
         share = st.blank_share
         if share is not None and share >= ctx.t["blank_share"]:
             gaps.append(_gap(st, "oversight", "completeness", "many_blanks", "amber",
-                             f"{_pct(share)} of the counts in the return were left blank (not known).",
+                             f"{_pct(share)} of the counts in the return were left blank (not known), at or above "
+                             f"the trust's line of {_pct(ctx.t['blank_share'])}.",
                              "Which numbers can the school not see, and what would it take to know them?",
                              "Warning signs were often there in records no one was reading together.", COMPLEXITY))
     return gaps
@@ -927,7 +954,8 @@ def unexplained_change(ctx: Context) -> list[Gap]:
             # numbers is told what happened without them (either could be a hidden count).
             said = CHANGED_SHARPLY if ctx.data.suppress else q["message"]
             gaps.append(_gap(st, "oversight", "change", "unexplained_change", "amber",
-                             f"{q['where']}: {said} No explanation was given.",
+                             f"{q['where']}: {said} No explanation was given; the trust asks for one whenever the "
+                             "check queries a change.",
                              "What changed at the school this term to move this number so far?",
                              "A sudden change can be the first sign of a problem, or of a recording change.",
                              COMPLEXITY))

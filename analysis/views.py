@@ -1,15 +1,20 @@
 """Tables the pages and the board pack show beside the gap list: training and KCSIE compliance
-by school, and which returns are in, late or missing, term by term."""
+by school, which returns are in, late or missing, term by term; how the gaps tally against the
+heatmap's cells; what changed since the term before; and a school's own trend and oversight."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from analysis import deadlines
 from analysis.context import Context, Dataset
-from analysis.gaps import GOVERNANCE_DATES, level_below, months_before
+from analysis.gaps import GOVERNANCE_DATES, SEVERITY_ORDER, level_below, months_before
+from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, LOWER_BETTER, PER_100
 from loaders.registry import DSL_ROLE, TRAINING, term_from_index, term_index
 
 DSL_ITEM = "DSL<br>training"
@@ -123,3 +128,194 @@ def tracker_cells(data: Dataset, thresholds: dict | None = None, *, last: int | 
             else:
                 rows.append((school.name, school.urn, year, term, label_term, "clear", "on time", 0))
     return pd.DataFrame(rows, columns=TRACKER_COLUMNS)
+
+
+# ---- the gaps as the headline counts them, and as the heatmap does ------------------------------
+
+@dataclass(frozen=True)
+class Tally:
+    """The gaps of one severity: how many, in how many schools, and in how many school-themes (the
+    heatmap's cells): ``cells`` where it is the most serious gap, so the cell shows it, and
+    ``under_worse`` where a more serious gap in the same cell is what the cell shows."""
+
+    gaps: int
+    schools: int
+    cells: int
+    under_worse: int
+
+
+def gap_tally(gaps: pd.DataFrame) -> dict[str, Tally]:
+    """Each severity's Tally (red, amber, note), so a headline of gaps and a heatmap of cells tie up."""
+    if gaps.empty:
+        return {level: Tally(0, 0, 0, 0) for level in SEVERITY_ORDER}
+    rank = gaps["severity"].map(SEVERITY_ORDER)
+    worst = rank.groupby([gaps["urn"], gaps["theme"]]).transform("min")
+    out = {}
+    for level, order in SEVERITY_ORDER.items():
+        mine = gaps[rank == order]
+        cells = mine.drop_duplicates(["urn", "theme"])
+        shown_worse = (worst[cells.index] < order).sum()
+        out[level] = Tally(len(mine), mine["urn"].nunique(), len(cells) - int(shown_worse), int(shown_worse))
+    return out
+
+
+# ---- how a figure moved ------------------------------------------------------------------------
+
+ABOUT_THE_SAME = "about the same"
+
+
+def direction(change: float, polarity: str) -> str:
+    """A movement in words: "better" or "worse" where the measure has a better direction, "higher"
+    or "lower" where it has none; "about the same" for none."""
+    if change == 0:
+        return ABOUT_THE_SAME
+    up = change > 0
+    if polarity in (HIGHER_BETTER, LOWER_BETTER):
+        return "better" if up == (polarity == HIGHER_BETTER) else "worse"
+    return "higher" if up else "lower"
+
+
+def shown_figures(compared: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a reader's compared table whose figure that reader is shown, with the counts
+    behind it: asked, not hidden, its numerator and denominator known and the denominator not 0."""
+    hidden = compared["hidden"].fillna(False).astype(bool) if "hidden" in compared else False
+    asked = compared["asked"].ne(False) if "asked" in compared else True
+    keep = (compared["value"].notna() & compared["numerator"].notna() & compared["denominator"].gt(0)
+            & ~hidden & asked)
+    return compared[keep]
+
+
+def movement_z(before_num, before_den, now_num, now_den, per_100) -> np.ndarray:
+    """How far a school's figure moved from one term to the next, in standard errors of the
+    difference (counts shown to the reader only): a share as two proportions, a rate per 100
+    pupils as two Poisson rates. A large school's move of a point says more than a small one's."""
+    n0, d0, n1, d1 = (np.asarray(x, dtype=float) for x in (before_num, before_den, now_num, now_den))
+    p = (n0 + n1) / (d0 + d1)
+    spread = np.where(np.asarray(per_100, dtype=bool), p, p * (1 - p)) * (1 / d0 + 1 / d1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (n1 / d1 - n0 / d0) / np.sqrt(spread)
+    return np.where(spread > 0, z, 0.0)
+
+
+MOVEMENT_COLUMNS = ["urn", "theme", "indicator", "before", "now", "change", "z"]
+
+
+def movements(compared: pd.DataFrame, index: int, urns, limit: int = 10) -> pd.DataFrame:
+    """The largest movements in measures from the term before ``index`` to it, for the schools
+    ``urns``: a school and measure only where both terms' figures are shown to the reader (so no
+    movement is a difference of hidden counts), ranked by how far beyond chance it is
+    (``movement_z``), at most ``limit``. Columns: MOVEMENT_COLUMNS."""
+    seen = shown_figures(compared[compared["urn"].isin(list(urns))])
+    now, before = seen[seen["term_index"] == index], seen[seen["term_index"] == index - 1]
+    both = now.merge(before, on=["urn", "indicator"], suffixes=("", "_before"))
+    if both.empty:
+        return pd.DataFrame(columns=MOVEMENT_COLUMNS)
+    per_100 = [INDICATORS_BY_ID[i].unit == PER_100 for i in both["indicator"]]
+    out = pd.DataFrame({
+        "urn": both["urn"], "theme": [INDICATORS_BY_ID[i].theme for i in both["indicator"]],
+        "indicator": both["indicator"], "before": both["value_before"], "now": both["value"],
+        "change": both["value"] - both["value_before"],
+        "z": movement_z(both["numerator_before"], both["denominator_before"], both["numerator"],
+                        both["denominator"], per_100),
+    })
+    out = out[out["z"].abs() > 0]
+    order = np.lexsort((-out["change"].abs().to_numpy(), -out["z"].abs().to_numpy()))
+    return out.iloc[order].head(limit).reset_index(drop=True)
+
+
+# ---- what changed since the term before -------------------------------------------------------
+
+GAP_KIND = ["urn", "theme", "indicator", "rule"]  # a gap of the same kind: its school, theme, measure and rule
+
+
+@dataclass
+class TermChanges:
+    """What changed between the term before and this one, for the schools chosen: the gaps new this
+    term and those closed since (a gap of a kind its school did not have the term before, or no
+    longer has), and the largest movements in measures. A school whose return for this term is not
+    in yet has closed nothing: ``waiting`` names those schools."""
+
+    before: tuple[str, str]
+    new: pd.DataFrame
+    closed: pd.DataFrame
+    movements: pd.DataFrame
+    waiting: list[str]
+
+
+def term_changes(ctx: Context, gaps_now: pd.DataFrame, gaps_before: pd.DataFrame, urns,
+                 limit: int = 10) -> TermChanges | None:
+    """What changed since the term before the context's, for the schools ``urns``, from the two
+    terms' gap lists as this reader is given them and the reader's own figures; None when no
+    school returned the term before."""
+    if not ctx.data.returned_by_index.get(ctx.index - 1):
+        return None
+    urns = set(urns)
+    now = gaps_now[gaps_now["urn"].isin(urns)]
+    before = gaps_before[gaps_before["urn"].isin(urns)]
+    returned = {s.urn for s in ctx.expected() if s.returned}
+    kinds_now = set(map(tuple, now[GAP_KIND].to_numpy()))
+    kinds_before = set(map(tuple, before[GAP_KIND].to_numpy()))
+    new = now[[k not in kinds_before for k in map(tuple, now[GAP_KIND].to_numpy())]]
+    closed = before[[k not in kinds_now and k[0] in returned for k in map(tuple, before[GAP_KIND].to_numpy())]]
+    waiting = sorted(u for u in set(before["urn"]) if u not in returned)
+    return TermChanges(term_from_index(ctx.index - 1), new, closed,
+                       movements(ctx.data.compared, ctx.index, urns, limit), waiting)
+
+
+# ---- one school: its trend, and its oversight checks --------------------------------------------
+
+@dataclass(frozen=True)
+class Trend:
+    """A school's first and last figure shown on a measure, with the trust's at the last term."""
+
+    first: int  # term index
+    first_value: float
+    last: int
+    last_value: float
+    trust: float | None
+
+
+def school_trend(values: pd.DataFrame, pooled: pd.DataFrame) -> Trend | None:
+    """From one school's compared rows of one measure (as its reader sees them) and the trust's
+    pooled rows of it: its first and last figure shown, or None with fewer than two."""
+    seen = shown_figures(values).sort_values("term_index")
+    if len(seen) < 2:
+        return None
+    first, last = seen.iloc[0], seen.iloc[-1]
+    trust = pooled.loc[pooled["term_index"] == last["term_index"], "value"].dropna()
+    return Trend(int(first["term_index"]), float(first["value"]), int(last["term_index"]), float(last["value"]),
+                 float(trust.iloc[0]) if len(trust) else None)
+
+
+# The oversight theme's rows of a school's profile: the return itself, never a count of children
+RETURN_RECEIVED, BLANK_COUNTS, UNEXPLAINED = ("Return received", "Counts left blank (not known)",
+                                              "Sharp changes left unexplained")
+
+
+@dataclass(frozen=True)
+class Oversight:
+    """A school's return for a term as the oversight theme reads it: how late (None when it did not
+    return), the counts it left blank of those asked, and the share left blank the term before and
+    a year before (None where it did not return), and the sharp changes the check queried that the
+    DSL did not explain."""
+
+    days_late: int | None
+    blank: int | None
+    asked: int | None
+    blank_before: float | None
+    blank_year_ago: float | None
+    unexplained: int | None
+
+
+def oversight(ctx: Context, urn: str) -> Oversight:
+    st = ctx.school_term(urn)
+    if not st.returned:
+        return Oversight(None, None, None, None, None, None)
+    earlier = [ctx.school_term(urn, ctx.index - back) for back in (1, 3)]
+    return Oversight(max(st.days_late or 0, 0), sum(v is None for v in st.counts.values()), len(st.counts),
+                     *(e.blank_share if e.returned else None for e in earlier), len(st.unexplained_changes))
+
+
+def is_missing(v) -> bool:
+    """A value that is not there: None, or a float NaN."""
+    return v is None or (isinstance(v, float) and math.isnan(v))

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -23,9 +24,14 @@ from analysis import deadlines
 from analysis.context import Context
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps, gaps_frame
+from analysis.indicators import PER_100
+from analysis.themes import short_name
+from analysis.views import ABOUT_THE_SAME, direction
+from charts.format import fmt_change
+from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import TERMS
 from analysis.context import restrict
-from pages import identity
+from pages import identity, look
 from store import db, overview, sample, upgrades
 from store import returns as store_returns
 from store.access import Scope, scope_for
@@ -269,6 +275,72 @@ def selection() -> tuple[str, str, list[str]]:
     return year, term, chosen or list(data.school_names)
 
 
+# ---- The gap table, and links to a school's profile --------------------------------------------
+
+PROFILE = "school"  # the school profile's address (dashboard.py)
+FOUND = "What we found"
+
+
+def profile_link(name: str, urn: str, year: str, term: str) -> str:
+    """A Markdown link, for a table cell, to a school's profile at a term: its address names the
+    school as the profile's picker does ("Name (URN)") and the term as the sidebar does, and keeps
+    whatever else the page's address holds (the schools chosen)."""
+    keep = [(k, v) for k in st.query_params for v in st.query_params.get_all(k) if k not in ("school", "year", "term")]
+    query = urlencode([*keep, ("school", f"{name} ({urn})"), ("year", year), ("term", term)])
+    return f"[{literal(name)}]({PROFILE}?{query})"
+
+
+def gap_table(gaps: pd.DataFrame, *, items: pd.DataFrame | None = None, school: bool = True, theme: bool = True,
+              question: bool = True, found: str = FOUND, key: str = "gaps") -> None:
+    """Gaps as every page lists them, drawn in this one place: the gap's severity as a symbol and a
+    word, its school (a link to the school's profile at the gap's term), its theme, what we found
+    (headed ``found``), the question to ask and, given the board's ``items``, the board's
+    questions beside it. On a narrow screen each gap is a card (``key`` names the table on its page)."""
+    columns = {"Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]]}
+    if school:
+        columns["School"] = list(gaps["school"])
+    if theme:
+        columns["Theme"] = [short_name(t) for t in gaps["theme"]]
+    columns[found] = list(gaps["finding"])
+    if question:
+        columns["A question to ask"] = list(gaps["question"])
+    table = pd.DataFrame(columns)
+    if items is not None:
+        from pages import questions  # it reads the log through this module
+
+        table = questions.beside(table, gaps, items)
+    table = literal_table(table)
+    if school:
+        table["School"] = [profile_link(*row) for row in
+                           zip(gaps["school"], gaps["urn"], gaps["academic_year"], gaps["term"])]
+    look.table(table, key=key)
+
+
+def movement(change, unit: str, polarity: str) -> tuple[str, str, str] | None:
+    """A change in a figure in parts: (arrow, the change, the word): ("▲", "+0.4 per 100", "higher"),
+    ("▼", "-5 points", "better"), ("▲", "+1 point", "worse"); the change as charts.format words it,
+    the word judging only where the measure has a better direction, and a change that rounds to
+    nothing ("", "0.0 per 100", "about the same"), never "-0.0". None when either figure is missing."""
+    said = fmt_change(change, unit)
+    if said == "no data":
+        return None
+    number = float(said.split(" ")[0])
+    if number == 0:
+        return "", "0.0 per 100" if unit == PER_100 else "0 points", ABOUT_THE_SAME
+    if abs(number) == 1 and unit != PER_100:
+        said = said.replace("points", "point")
+    return "▲" if number > 0 else "▼", said, direction(number, polarity)
+
+
+def fmt_movement(change, unit: str, polarity: str) -> str:
+    """A change as a table cell: "▲ +0.4 per 100 (higher)", "0 points (about the same)", "no data"."""
+    parts = movement(change, unit, polarity)
+    if parts is None:
+        return "no data"
+    arrow, said, word = parts
+    return f"{arrow} {said} ({word})".lstrip()
+
+
 def show_chart(chart, *, key: str) -> None:
     """A figure with its one-sentence summary and, a click away, the table of its numbers. The
     summary also names the chart for screen readers; plotly's toolbar is left off, since its eight
@@ -280,16 +352,30 @@ def show_chart(chart, *, key: str) -> None:
 
 
 def describe_detail(detail) -> str:
-    """An audit row's detail in a line: problem codes and cells, counts, old and new values."""
+    """An audit row's detail in a line: problem codes and cells, counts, old and new values (a
+    change as "question: blank → Why were ..."; nothing before or after is "blank", never None)."""
     if not isinstance(detail, dict) or not detail:
         return ""
     parts = []
     for key, value in detail.items():
-        if isinstance(value, list):
-            value = ", ".join(str(v if not isinstance(v, dict) else v.get("code", v)) for v in value[:6]) + \
+        if isinstance(value, dict):  # what changed: each field's [before, after]
+            value = ", ".join(f"{k.replace('_', ' ')}: {_was(v)}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = ", ".join(_said(v if not isinstance(v, dict) else v.get("code", v)) for v in value[:6]) + \
                 ("…" if len(value) > 6 else "")
-        parts.append(f"{key.replace('_', ' ')}: {value}")
+        parts.append(f"{key.replace('_', ' ')}: {_said(value)}")
     return "; ".join(parts)
+
+
+def _said(value) -> str:
+    return "blank" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def _was(change) -> str:
+    """A field's change, [before, after], as "before → after"."""
+    if isinstance(change, (list, tuple)) and len(change) == 2:
+        return f"{_said(change[0])} → {_said(change[1])}"
+    return _said(change)
 
 
 def whole_trust():

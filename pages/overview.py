@@ -1,5 +1,6 @@
-"""Overview: the trust at a glance for the chosen term: the theme heatmap, headline figures, the
-gaps worth a question (worst first, the question beside each), and which returns are in."""
+"""Overview: the trust at a glance for the chosen term: headline figures that tie up with the theme
+heatmap, the gaps worth a question (worst first, the question beside each, each school a link to
+its profile), what changed since the term before, and which returns are in."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import streamlit as st
 import settings
 from analysis import challenges as board
 from analysis.exports import to_csv_bytes
-from analysis.themes import THEMES, THEMES_BY_ID
-from analysis.views import NOT_YET_DUE, returns_in, tracker_cells
+from analysis.gaps import plural
+from analysis.indicators import INDICATORS_BY_ID
+from analysis.themes import THEMES, THEMES_BY_ID, short_name
+from analysis.views import NOT_YET_DUE, gap_tally, returns_in, term_changes, tracker_cells
+from charts.format import fmt_value
 from charts.heatmap import theme_heatmap
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
-from loaders.registry import term_index
+from loaders.registry import term_from_index, term_index
 from pages import common, look, questions
 from store.overview import data_version
 
@@ -46,18 +50,34 @@ if not returned and not expected:
     st.stop()
 
 
+CELL = ("school-theme", "school-themes")  # one school and theme: one cell of the heatmap
+
+
 def headline() -> None:
+    """Returns in, and each severity's gaps counted as gaps and as the heatmap's cells, so the
+    two tie up: "10 red gaps in 8 school-themes, at 7 of 12 schools"."""
     n_in, n_expected, rest = returns_in(ctx, chosen)
     cols = st.columns(4)
     cols[0].metric("Returns in", f"{n_in} of {n_expected}",
                    help="Schools expected this term: every school that had returned by then. Until the "
                         "term's deadline has passed, a return not in is not yet due.")
     cols[0].caption(rest)
-    for col, level in zip(cols[1:], ("red", "amber", "note")):
-        hit = gaps[gaps["severity"] == level]
+    for col, (level, tally) in zip(cols[1:], tally_now.items()):
         col.metric(f"{SEVERITY_SYMBOL[level]} " + ("Questions" if level == "note" else f"{SEVERITY_WORD[level]} gaps"),
-                   len(hit))
-        col.caption(f"in {hit['urn'].nunique()} of {len(expected)} schools")
+                   tally.gaps)
+        col.caption(tally_words(level, tally))
+
+
+def tally_words(level: str, tally) -> str:
+    """Where a severity's gaps are, in the heatmap's terms: "in 8 school-themes, at 7 of 12 schools";
+    where some share a cell with a more serious gap, which the cell shows, that is said too: "in 17
+    school-themes (1 shown red)"."""
+    if not tally.gaps:
+        return f"at none of {plural(len(expected), 'school')}"
+    cells = plural(tally.cells + tally.under_worse, *CELL)
+    if tally.under_worse:
+        cells += f" ({tally.under_worse} shown {'red' if level == 'amber' else 'red or amber'})"
+    return f"in {cells}, at {tally.schools} of {plural(len(expected), 'school')}"
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -67,14 +87,19 @@ def _heatmap_chart(key: tuple, _gaps: pd.DataFrame, _expected: list, _returned: 
 
 
 def heatmap() -> None:
-    key = ("✖ red and ▲ amber where a measure has a clear better direction, ? a difference worth a question, "
-           "✔ nothing raised.")
+    red, amber = tally_now["red"], tally_now["amber"]
     chart = _heatmap_chart(view_key, gaps, expected, returned)
     with look.wide("heatmap"):
-        st.caption(f"Each cell is the most serious gap for that school and theme: {key}")
+        st.caption("Each cell is one school and theme (a school-theme), shown by its most serious gap: ✖ red and "
+                   "▲ amber where a measure has a clear better direction, ? a difference worth a question, ✔ "
+                   f"nothing raised. So the map counts cells, not gaps: {plural(red.gaps, 'red gap')} in "
+                   f"{plural(red.cells, 'cell')}, and {plural(amber.gaps, 'amber gap')} in "
+                   f"{plural(amber.cells + amber.under_worse, 'cell')}"
+                   + (f", {amber.under_worse} of them shown red" if amber.under_worse else "") + ".")
         common.show_chart(chart, key="heatmap")
     with look.narrow("heatmap"):  # a phone: the grid's words would not fit its cells
-        st.caption(f"Each school's gaps by theme: {key}")
+        st.caption("Each school's gaps by theme: ✖ red and ▲ amber where a measure has a clear better "
+                   "direction, ? a difference worth a question, ✔ nothing raised.")
         st.markdown("\n".join(_heatmap_line(row) for row in chart.table.to_dict("records")))
         st.caption(common.literal(chart.summary))
 
@@ -96,19 +121,9 @@ def _heatmap_line(row: dict) -> str:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _gap_table(key: tuple, levels: tuple, themes: tuple, _gaps: pd.DataFrame):
-    """The gap list as shown, and as the CSV to download; None when no gap is of the kinds chosen."""
-    shown = _gaps[_gaps["severity"].isin(levels) & _gaps["theme"].isin(themes)]
-    if shown.empty:
-        return None
-    table = pd.DataFrame({
-        "Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in shown["severity"]],
-        "School": shown["school"],
-        "Theme": [THEMES_BY_ID[t].short for t in shown["theme"]],
-        "What we found": shown["finding"],
-        "A question to ask": shown["question"],
-    })
-    return table, to_csv_bytes(shown)
+def _gap_csv(key: tuple, levels: tuple, themes: tuple, _shown: pd.DataFrame) -> bytes:
+    """The gap list as shown, as the CSV to download."""
+    return to_csv_bytes(_shown)
 
 
 def gap_list() -> None:
@@ -118,13 +133,13 @@ def gap_list() -> None:
                         format_func=lambda lv: f"{SEVERITY_SYMBOL[lv]} {SEVERITY_WORD[lv]}", key="ov_levels")
     themes = right.pills("Themes", [t.id for t in THEMES], default=[t.id for t in THEMES], selection_mode="multi",
                          format_func=lambda t: THEMES_BY_ID[t].short, key="ov_themes")
-    made = _gap_table(view_key, tuple(levels or ()), tuple(themes or ()), gaps)
-    if made is None:
+    shown = gaps[gaps["severity"].isin(levels or ()) & gaps["theme"].isin(themes or ())]
+    if shown.empty:
         st.success("No gap of the kinds chosen for the schools chosen.", icon=":material/check_circle:")
         return
-    table, csv = made
-    shown = gaps[gaps["severity"].isin(levels or ()) & gaps["theme"].isin(themes or ())]
-    look.table(common.literal_table(questions.beside(table, shown, items)), key="gaps")
+    st.caption("Each school's name opens its profile for this term.")
+    common.gap_table(shown, items=items)
+    csv = _gap_csv(view_key, tuple(levels or ()), tuple(themes or ()), shown)
     st.download_button("Download the gap list (CSV)", csv,
                        file_name=f"gaps_{year.replace('/', '-')}_{term}.csv", mime="text/csv",
                        icon=":material/download:", on_click=common.record, args=("export",),
@@ -151,7 +166,7 @@ def returns_status() -> None:
     for col, (word, names) in zip(cols, groups.items()):
         heading = f"**{word.capitalize()}: {len(names)}**"
         col.markdown(f":gray[{heading}]" if word == NOT_YET_DUE else heading)  # grey: nothing is wrong yet
-        col.markdown("\n".join(f"- {common.literal(n)}" for n in names) if names else "None")
+        col.markdown("\n".join(f"- {common.literal(n)}" for n in names) if names else "No school.")
 
 
 def board_questions() -> None:
@@ -162,9 +177,78 @@ def board_questions() -> None:
     questions.raise_form(gaps, year, term, key="overview")
 
 
+MOVEMENTS = 10  # the largest movements in measures shown
+
+
+def changes() -> None:
+    """What changed since the term before: gaps new this term, gaps closed since, and the largest
+    movements in measures, each with its school and theme; all from what this reader is shown
+    of the two terms (analysis.views.term_changes)."""
+    before_year, before_term = term_from_index(term_index(year, term) - 1)
+    st.header(f"What changed since {before_term} {before_year}")
+    made = term_changes(ctx, gaps, common.term_gaps(before_year, before_term)[1], urns, MOVEMENTS)
+    if made is None:
+        st.caption(f"No school returned for {before_term} {before_year}, so there is nothing to compare with.")
+        return
+    said = (f"{plural(len(made.new), 'gap')} new this term{by_level(made.new)} and "
+            f"{plural(len(made.closed), 'gap')} closed since {before_term}{by_level(made.closed)}, for the schools "
+            "chosen. A gap is new when its school had no gap of the same kind (the same rule on the same measure) "
+            "the term before, and closed when it no longer has one.")
+    if made.waiting:
+        said += (f" {plural(len(made.waiting), 'school has', 'schools have')} not returned for {term} yet, so "
+                 "no gap of theirs is counted as closed.")
+    st.caption(said)
+    with st.expander(f"Gaps new this term ({len(made.new)})"):
+        if made.new.empty:
+            st.caption("No gap is new this term.")
+        else:
+            common.gap_table(made.new, key="new-gaps")
+    with st.expander(f"Gaps closed since {before_term} {before_year} ({len(made.closed)})"):
+        if made.closed.empty:
+            st.caption(f"No gap of {before_term} {before_year} is closed.")
+        else:
+            common.gap_table(made.closed, question=False, key="closed-gaps",
+                             found=f"What we found in {before_term} {before_year}")
+    with st.expander(f"The largest movements in measures ({len(made.movements)})"):
+        movements_table(made.movements, before_term, before_year)
+
+
+def by_level(found: pd.DataFrame) -> str:
+    """" (2 red, 3 amber, 1 question)": the gaps of each severity, those there are."""
+    parts = [plural((found["severity"] == level).sum(), *words)
+             for level, words in (("red", ("red", "red")), ("amber", ("amber", "amber")), ("note", ("question",)))
+             if (found["severity"] == level).any()]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def movements_table(moved: pd.DataFrame, before_term: str, before_year: str) -> None:
+    if moved.empty:
+        st.caption("No measure's figure is shown for both terms.")
+        return
+    st.caption("Only where both terms' figures are shown to you. Largest first, each measured against its "
+               "school's size, so the same jump counts for less at a small school, where chance moves figures "
+               "more.")
+    names = data.school_names
+    table = pd.DataFrame({
+        "School": [names.get(u, u) for u in moved["urn"]],
+        "Theme": [short_name(t) for t in moved["theme"]],
+        "Measure": [INDICATORS_BY_ID[i].label for i in moved["indicator"]],
+        f"{before_term} {before_year}": [fmt_value(v, INDICATORS_BY_ID[i].unit)
+                                         for v, i in zip(moved["before"], moved["indicator"])],
+        f"{term} {year}": [fmt_value(v, INDICATORS_BY_ID[i].unit) for v, i in zip(moved["now"], moved["indicator"])],
+        "Change": [common.fmt_movement(c, INDICATORS_BY_ID[i].unit, INDICATORS_BY_ID[i].polarity)
+                   for c, i in zip(moved["change"], moved["indicator"])],
+    })
+    table = common.literal_table(table)
+    table["School"] = [common.profile_link(names.get(u, u), u, year, term) for u in moved["urn"]]
+    st.table(table, hide_index=True, border="horizontal")
+
+
+tally_now = gap_tally(gaps)
 items = questions.state(year, term, gaps, returned, urns)
 headline()
 heatmap()
 gap_list()
+changes()
 board_questions()
 returns_status()

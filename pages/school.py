@@ -1,18 +1,22 @@
 """School profile: one school across every theme and term, set against the trust, with its DSL's
-explanations beside the numbers they explain."""
+explanations beside the numbers they explain. Each measure's change says which way it went and,
+where the measure has a better direction, whether that is better or worse."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
 from analysis.benchmarks import england
-from analysis.indicators import INDICATORS, INDICATORS_BY_ID
+from analysis.gaps import plural
+from analysis.indicators import INDICATORS, INDICATORS_BY_ID, LOWER_BETTER, SHARE
 from analysis.themes import THEMES, THEMES_BY_ID
-from charts.format import NOT_ASKED, fmt_change, fmt_numbers, fmt_value
+from analysis.views import BLANK_COUNTS, RETURN_RECEIVED, UNEXPLAINED, is_missing, oversight, school_trend
+from charts.format import NOT_ASKED, fmt_count, fmt_numbers, fmt_value
 from charts.funnel import POSITION_WORDS
-from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
-from charts.trend import trend_chart
+from charts.trend import term_label, trend_chart
 from loaders.registry import DSL_ROLE, term_index
 from pages import common, questions
 
@@ -48,15 +52,13 @@ def header() -> None:
     cols[0].metric("Pupils on roll", fmt_count(mine.count("about.pupils_on_roll")))
     dsl = [lead for lead in mine.leads if lead["role"] == DSL_ROLE]
     cols[1].metric("Designated safeguarding lead", "named" if dsl else "none named")
-    if dsl and dsl[0]["name"]:
-        cols[1].caption(common.literal(dsl[0]["name"]))
-    cols[2].metric("Return", "late" if (mine.days_late or 0) > 0 else "on time",
-                   help=f"{mine.days_late} days after it was due" if (mine.days_late or 0) > 0 else None)
-    cols[3].metric("Counts left blank", f"{(mine.blank_share or 0):.0%}")
-
-
-def fmt_count(v) -> str:
-    return "no data" if v is None else f"{v:,.0f}"
+    name = dsl[0]["name"] if dsl else None
+    if not is_missing(name) and str(name).strip():
+        cols[1].caption(common.literal(name))
+    late = max(mine.days_late or 0, 0)
+    cols[2].metric("Return", "late" if late else "on time",
+                   help=f"{plural(late, 'day')} after it was due" if late else None)
+    cols[3].metric("Counts left blank", "no data" if mine.blank_share is None else f"{mine.blank_share:.0%}")
 
 
 def school_gaps() -> None:
@@ -66,12 +68,7 @@ def school_gaps() -> None:
     if here.empty:
         st.success("Nothing raised for this school this term.", icon=":material/check_circle:")
     else:
-        st.table(common.literal_table(questions.beside(pd.DataFrame({
-            "Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in here["severity"]],
-            "Theme": [THEMES_BY_ID[t].short for t in here["theme"]],
-            "What we found": here["finding"],
-            "A question to ask": here["question"],
-        }), here, items)), hide_index=True, border="horizontal")
+        common.gap_table(here, items=items, school=False)
     questions.show(items, heading="The board's questions on this school", with_school=False,
                    empty="No question of the board's is open on this school.")
     questions.raise_form(here, year, term, key="school")
@@ -94,18 +91,43 @@ def measures() -> None:
             "Theme": THEMES_BY_ID[ind.theme].short, "Measure": ind.label,
             "This school": NOT_ASKED if not asked else "not shown" if hidden else fmt_value(r["value"], ind.unit),
             "Numbers": numbers,
-            "Change on last term": fmt_change(r["change_term"], ind.unit),
-            "On a year ago": fmt_change(r["change_year"], ind.unit),
+            "Change on last term": common.fmt_movement(r["change_term"], ind.unit, ind.polarity),
+            "On a year ago": common.fmt_movement(r["change_year"], ind.unit, ind.polarity),
             "Trust": fmt_value(r["trust"], ind.unit),
             "England": fmt_value(bench[0], ind.unit) if bench else "",
             "Against the trust": POSITION_WORDS[r["position"]],
         })
+    table += oversight_rows()
     frame = pd.DataFrame(table)
-    theme = st.pills("Theme", [t.short for t in THEMES if t.id != "oversight"], key="school_theme",
+    theme = st.pills("Theme", [t.short for t in THEMES], key="school_theme",
                      default=None, help="Choose one to narrow the table.")
     if theme:
         frame = frame[frame["Theme"] == theme]
-    st.dataframe(frame, hide_index=True, width="stretch", height=min(600, 36 * (len(frame) + 1) + 4))
+    st.caption("▲ and ▼ say which way a figure moved; better or worse where a measure has a better direction, "
+               "higher or lower where it has none.")
+    # a table that wraps its words, so every column is in view on a laptop's screen
+    st.table(common.literal_table(frame), hide_index=True, border="horizontal")
+
+
+def oversight_rows() -> list[dict]:
+    """The oversight theme's rows of the table: the return's lateness, its counts left blank (a
+    share with a better direction: fewer blanks) and the sharp changes left unexplained."""
+    seen = oversight(ctx, urn)
+    theme = THEMES_BY_ID["oversight"].short
+    empty = {"Numbers": "", "Change on last term": "", "On a year ago": "", "Trust": "", "England": "",
+             "Against the trust": ""}
+    share = seen.blank / seen.asked if seen.asked else None
+    return [
+        {"Theme": theme, "Measure": RETURN_RECEIVED, **empty,
+         "This school": f"{plural(seen.days_late, 'day')} late" if seen.days_late else "on time"},
+        {"Theme": theme, "Measure": BLANK_COUNTS, **empty,
+         "This school": fmt_value(share, SHARE),
+         "Numbers": f"{seen.blank:,} of {seen.asked:,}" if seen.asked else "",
+         **{column: common.fmt_movement(None if share is None or then is None else share - then, SHARE, LOWER_BETTER)
+            for column, then in (("Change on last term", seen.blank_before), ("On a year ago", seen.blank_year_ago))}},
+        {"Theme": theme, "Measure": UNEXPLAINED, **empty,
+         "This school": "none" if not seen.unexplained else plural(seen.unexplained, "change")},
+    ]
 
 
 def explanations() -> None:
@@ -130,8 +152,24 @@ def trend() -> None:
     c = data.compared[data.compared["indicator"] == chosen]
     bench = england(chosen)
     trust = data.pooled[data.pooled["indicator"] == chosen]
-    common.show_chart(trend_chart(c[c["urn"] == urn], trust, names, chosen, highlight=[urn],
-                                  england=bench[0] if bench else None), key="school_trend")
+    chart = trend_chart(c[c["urn"] == urn], trust, names, chosen, highlight=[urn], england=bench[0] if bench else None)
+    common.show_chart(replace(chart, summary=trend_sentence(chosen, c[c["urn"] == urn], trust)), key="school_trend")
+
+
+def trend_sentence(indicator: str, values: pd.DataFrame, trust: pd.DataFrame) -> str:
+    """What the chart shows of this school (not of the trust): its first and last figure shown to
+    the reader, which way it went, and the trust's figure at the last."""
+    ind = INDICATORS_BY_ID[indicator]
+    school = names.get(urn, urn)
+    seen = school_trend(values, trust)
+    if seen is None:
+        return f"{ind.label} at {school}: too few of its figures are shown to see a trend."
+    _, change, word = common.movement(seen.last_value - seen.first_value, ind.unit, ind.polarity)
+    said = (f"{ind.label} at {school}: {fmt_value(seen.first_value, ind.unit)} in {term_label(seen.first)}, "
+            f"{fmt_value(seen.last_value, ind.unit)} in {term_label(seen.last)} ({change}, {word})")
+    if seen.trust is not None:
+        said += f"; the trust's figure was {fmt_value(seen.trust, ind.unit)} in {term_label(seen.last)}"
+    return said + "."
 
 
 header()

@@ -14,7 +14,6 @@ from analysis.compare import ENGLAND_GROUPS, is_england
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID
 from analysis.themes import THEMES_BY_ID
 from charts.funnel import funnel_plot
-from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from charts.trend import trend_chart
 from loaders.registry import term_index
 from pages import common, questions
@@ -83,10 +82,6 @@ def gap_section(gaps: pd.DataFrame, year: str, term: str, items: pd.DataFrame) -
     if gaps.empty:
         st.success("Nothing raised on this theme for the schools chosen.", icon=":material/check_circle:")
         return
-    st.table(common.literal_table(questions.beside(pd.DataFrame({
-        "Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]],
-        "School": gaps["school"],
-        "What we found": gaps["finding"],
-        "A question to ask": gaps["question"],
-    }), gaps, items)), hide_index=True, border="horizontal")
+    st.caption("Each school's name opens its profile for this term.")
+    common.gap_table(gaps, items=items, theme=False)
     st.caption("Behind these: " + common.literal("; ".join(sorted(set(gaps["source"])))))

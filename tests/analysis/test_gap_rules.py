@@ -120,6 +120,56 @@ def test_every_gap_on_the_sample_carries_a_theme_and_indicator_its_rule_declares
         assert x.theme in declared.themes and x.indicator in declared.indicators, x
 
 
+# ---- every finding says what it was held against -------------------------------------------------
+
+# How a finding states the line it was judged against: the trust's line and its figure, the rule's
+# expectation, the date or interval a check was due by, the funnel's limits, a count's earlier terms.
+STATES_ITS_LINE = re.compile(
+    r"the trust's line of \d+%|against a line of every one referred|the trust asks (?:whenever|when|about|for)|"
+    r"KCSIE requires|\(due every |it was due by \d|after it was due \(by \d|beyond what chance would explain|"
+    r"rose in each of the last two terms")
+TOO_SMALL = "are too small to show, so whether this is a gap cannot be read"
+
+
+def lines_stated(gaps) -> list[str]:
+    return [f"{x.rule}: {x.finding}" for x in gaps if TOO_SMALL not in x.finding and not STATES_ITS_LINE.search(x.finding)]
+
+
+def test_every_finding_on_the_sample_states_the_line_it_was_held_against(sample_engine):
+    """As a leader and as a trustee, every term: e.g. "The return arrived 27 days after it was due
+    (by 14 April 2026)", "... below the trust's line of 95% (red below 80%)"."""
+    from analysis.dataset import load_dataset
+    from store.access import scope_for
+    from store.users import User
+
+    data = load_dataset(sample_engine)
+    rules = set()
+    for role in ("trust_leader", "trustee"):
+        view = restrict(data, scope_for(User("reader@trust.example", None, role, ())))
+        found = [x for term in data.terms for x in g.find_gaps(Context(view, *term))]
+        rules |= {x.rule for x in found}
+        assert not lines_stated(found), "\n".join(lines_stated(found)[:20])
+    assert len(rules) >= 20
+
+
+def test_the_rules_the_sample_does_not_raise_state_their_lines_too(trust):
+    from .conftest import clean_leads
+    from loaders.registry import DSL_ROLE
+
+    q = {"code": "large_change", "sheet": "Inclusion", "cell": "B7", "message": "Suspended is 12, last term 3.",
+         "explanation": None}
+    trust.add("100001", leads=[lead for lead in clean_leads() if lead["role"] != DSL_ROLE], queries=[q])
+    trust.add("100002", changes={"referrals.neglect.escalated": 0})
+    trust.add("100003", changes={"neglect.persistently_absent": 15})
+    found = g.find_gaps(trust.context())
+    assert {"no_dsl_named", "unexplained_change", "not_accepted_never_escalated",
+            "absent_without_early_help"} <= {x.rule for x in found}
+    assert not lines_stated(found), lines_stated(found)
+    for x in found:
+        if x.rule == "no_dsl_named":
+            assert x.finding == "The return names no designated safeguarding lead; KCSIE requires one in every school."
+
+
 # ---- the walker gives the findings the hand-written rules gave -----------------------------------
 
 LINE = re.compile(r", (?:below the trust's line of \d+%(?: \(red below \d+%\))?|at or above the trust's line of "

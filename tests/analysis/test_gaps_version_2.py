@@ -107,7 +107,8 @@ def test_children_with_a_social_worker_absent_far_more_than_the_school_is_a_ques
     assert (found.urn, found.severity, found.theme, found.indicator) == (
         "100001", "note", "neglect", "sw_persistent_absence")
     assert found.finding == ("20 of 30 children with a social worker (67%) are persistently absent, against 17% "
-                             "of its pupils as a whole.")
+                             "of its pupils as a whole; the trust asks when their share is more than twice the school's, "
+                             "beyond what chance would explain.")
 
 
 def test_a_gap_within_the_trusts_multiple_or_within_chance_is_not_raised(trust):
@@ -150,7 +151,7 @@ def test_looked_after_children_and_no_designated_teacher_is_amber(trust):
     assert (found.urn, found.severity, found.theme, found.indicator) == (
         "100001", "amber", "workforce", "designated_teacher")
     assert found.finding == ("The return counts 3 looked-after children on roll but names no designated teacher "
-                             "for them.")
+                             "for them; KCSIE requires one wherever a school has looked-after children.")
 
 
 def test_in_either_version_and_not_without_looked_after_children(trust):
@@ -165,7 +166,7 @@ def test_a_trustee_is_not_told_how_few_looked_after_children_there_are(trust):
     leads = [lead for lead in clean_leads() if not lead["role"].startswith("Designated teacher")]
     (found,) = mine(g.no_designated_teacher(as_trustee(trust_of(trust, leads=leads).context())))
     assert found.finding == ("The return counts looked-after children on roll but names no designated teacher "
-                             "for them.")
+                             "for them; KCSIE requires one wherever a school has looked-after children.")
 
 
 # --- not asked is not blank -------------------------------------------------------------------

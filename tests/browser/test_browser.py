@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import require_chromium
+from .conftest import require_chromium, settled
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screens"
@@ -122,6 +122,48 @@ def test_overview_shows_the_heatmap_and_the_gap_list(app_url, browser):
         body = page.inner_text("body")
         assert "A question to ask" in body
         assert "Kestrel Vale Primary School" in body  # a school with a planted lapse
+    finally:
+        page.close()
+
+
+def test_a_gap_opens_its_schools_profile_at_its_term(app_url, browser):
+    """On the overview for Spring 2025/26, tried as a trustee, a gap's school is a link: it opens
+    that school's profile for Spring 2025/26, still as a trustee."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        page.goto(f"{app_url}/?year=2025%2F26&term=Spring&demo_role=Trustee", wait_until="domcontentloaded")
+        settled(page)
+        link = page.locator('[data-testid="stTable"]').first.locator("a").last  # not the profile's first school
+        name = link.inner_text().strip()
+        with page.context.expect_page() as opened:
+            link.click()
+        profile = opened.value
+        settled(profile)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        profile.screenshot(path=str(SHOTS / "gap_link_profile.png"))
+        assert f"{name}, Spring 2025/26" in profile.inner_text('[data-testid="stMain"]')
+        assert "Trying it as Trustee" in profile.inner_text('[data-testid="stSidebar"]')
+        profile.close()
+    finally:
+        page.close()
+
+
+def test_the_school_profile_shows_every_column_on_a_laptop_screen(app_url, browser):
+    """At 1366 by 768 the measures table's last columns, England and where the school sits against
+    the trust, are drawn inside the page, not cut off behind a scroll bar."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        page.goto(f"{app_url}/school?school=Marrowby+High+School+%28990009%29", wait_until="domcontentloaded")
+        settled(page)
+        main = page.locator('[data-testid="stMain"]').bounding_box()
+        table = page.locator('[data-testid="stTable"]').filter(has_text="Against the trust")
+        for heading in ("England", "Against the trust"):
+            cell = table.locator("th").filter(has_text=heading).first
+            cell.scroll_into_view_if_needed()
+            box = cell.bounding_box()
+            assert box and box["x"] >= main["x"] and box["x"] + box["width"] <= main["x"] + main["width"], heading
+        assert page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid="stTable"]'))
+                                .every(t => t.scrollWidth <= t.clientWidth + 1)""")
     finally:
         page.close()
 

@@ -136,11 +136,23 @@ def hostile(sample_app, sign_in):
     return {"year": year, "term": term}
 
 
+def linked(cell: str) -> tuple[str, dict]:
+    """A table cell that is a link: its words as a reader reads them, and its address's query."""
+    from urllib.parse import parse_qs, urlsplit
+
+    m = re.fullmatch(r"\[(.*)\]\(([^()\s]*)\)", cell, re.S)
+    assert m, cell
+    return shown(m.group(1)), {k: v[0] for k, v in parse_qs(urlsplit(m.group(2)).query).items()}
+
+
 def test_the_overview_shows_user_text_as_typed(hostile):
     at = open_page("pages/overview.py")
     assert_literal(at, NAME, QUESTION, ANSWER, OWNER)
     gaps = _data(at.table[0].value)
-    assert NAME in [shown(s) for s in gaps["School"]]
+    links = [linked(s) for s in gaps["School"]]
+    assert NAME in [words for words, _ in links]
+    # the link to its profile names the school in its address as typed, and nothing else
+    assert {query["school"] for words, query in links if words == NAME} == {f"{NAME} ({MINE})"}
     # the school chooser is a multiselect, which shows plain text: the name as typed, no escapes
     assert NAME in plain_options(at.multiselect(key="schools"))
 

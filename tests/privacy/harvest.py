@@ -108,7 +108,8 @@ def harvest_pages(db_path: Path, role: str, *, pages=TRUSTEE_PAGES, terms=None, 
     what is run. The school page's term-by-term chart shows every term at once, so it is run for
     every measure on the first ``trends`` schools only (the theme pages' charts show every school's
     terms). The pack page makes the pack for the last term only when ``packs`` is "last" (the
-    other terms' packs are made by the same call, in ``pack_files``), or for every term ("all")."""
+    other terms' packs are made by the same call, in ``pack_files``), for every term ("all"), or never
+    ("none": the page is read, its buttons left unpressed)."""
     from analysis.dataset import load_dataset
     from pages import identity
     from store import db
@@ -137,14 +138,15 @@ def harvest_pages(db_path: Path, role: str, *, pages=TRUSTEE_PAGES, terms=None, 
                 for page in pages:
                     if page == "pack" and packs == "last" and not last:
                         continue
-                    _run_page(out, page, state, urns, last=last, trends=urns[:trends] if last else [])
+                    _run_page(out, page, state, urns, last=last, trends=urns[:trends] if last else [], packs=packs)
         finally:
             st.cache_resource.clear()
             st.cache_data.clear()
     return out
 
 
-def _run_page(out: Harvest, page: str, state: dict, urns: list[str], *, last: bool, trends: list[str]) -> None:
+def _run_page(out: Harvest, page: str, state: dict, urns: list[str], *, last: bool, trends: list[str],
+              packs: str = "last") -> None:
     """One page for one term: every school on the school page (every measure's term-by-term
     chart for the schools in ``trends``), every measure on a theme page, every question's record
     of changes on the board questions page (in the ``last`` term only: they have no term), and
@@ -177,7 +179,7 @@ def _run_page(out: Harvest, page: str, state: dict, urns: list[str], *, last: bo
             at.selectbox(key="cl_pick").set_value(int(option.split(" · ")[0].removeprefix("No. "))).run()
             out.runs += 1
             _collect(out, at, f"{where}, question {option.split(' · ')[0]}", year, term, section=page)
-    if page == "pack":
+    if page == "pack" and packs != "none":
         for appendix in (False, True):  # the short pack, then the pack with its appendix
             at.checkbox(key="pack_appendix").set_value(appendix).run(timeout=120)
             out.runs += 1
@@ -236,8 +238,13 @@ def _collect(out: Harvest, at, where: str, year: str, term: str, *, urn: str | N
         elif kind == "html" and STYLE_ONLY.fullmatch(proto.body):
             pass  # the page's style sheet (pages/look.py): no words, no numbers a reader reads
         elif kind == "download_button":
-            content = _Downloads.files[proto.url.rsplit("/", 1)[1].split(".")[0]]
-            out.add(Item("file", f"{where}: download \"{proto.label}\"", content, year, term, urn, proto.label, section))
+            content = _Downloads.files.get(proto.url.rsplit("/", 1)[-1].split(".")[0])
+            if content is None:  # made only when pressed (a leader's blank template): unread, so never passed
+                out.add(Item("unknown", f"{where}: download \"{proto.label}\", made when pressed", str(proto), year,
+                             term, urn, proto.label, section))
+            else:
+                out.add(Item("file", f"{where}: download \"{proto.label}\"", content, year, term, urn, proto.label,
+                             section))
         elif kind is not None and kind not in QUIET and proto is not None and not hasattr(node, "children"):
             out.add(Item("unknown", f"{where}: {kind}", str(proto), year, term, urn, state["heading"], section))
         children = getattr(node, "children", None)

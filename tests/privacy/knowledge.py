@@ -35,6 +35,7 @@ from analysis.indicators import INDICATORS, INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from analysis.suppression import NOT_SHOWN, fewer_than, suppression_threshold
 from analysis.thresholds import THRESHOLDS
+from analysis.views import BLANK_COUNTS, RETURN_RECEIVED, UNEXPLAINED
 from charts.format import NOT_ASKED
 from charts.funnel import POSITION_WORDS
 from loaders.registry import COUNT, MEASURES, MEASURES_BY_ID, REFERRAL_ROUTES, REFERRALS, RULES, TERMS, term_index
@@ -207,12 +208,14 @@ def read_value(text, unit: str):
 
 
 def read_change(text, unit: str):
-    """(lo, hi) of a change ("+0.4 per 100", "-5 points"); "blank" for no data."""
+    """(lo, hi) of a change ("+0.4 per 100", "-5 points", "▲ +1 point (better)", "0.0 per 100 (about
+    the same)"); "blank" for no data."""
     if text is None or str(text).strip() in NO_DATA:
         return "blank"
     text = str(text).strip()
-    m = re.fullmatch(r"([+-]\d+(?:\.(\d+))?) (per 100|points)", text)
-    if not m or (m.group(3) == "points") == (unit == PER_100):
+    m = re.fullmatch(r"(?:[▲▼] )?([+-]?\d+(?:\.(\d+))?) (per 100|points?)"
+                     r"(?: \((?:better|worse|higher|lower|about the same)\))?", text)
+    if not m or (m.group(3).startswith("point")) == (unit == PER_100):
         return None
     half = 0.5 * 10 ** -len(m.group(2) or "")
     k = 1 if unit == PER_100 else 100
@@ -223,6 +226,12 @@ def exact(v: float) -> tuple[float, float]:
     """A figure from a chart's JSON: exact but for floating point."""
     slack = 1e-9 * max(1.0, abs(v))
     return (v - slack, v + slack)
+
+
+def link_text(cell):
+    """A table cell as its reader reads it: a Markdown link ("[Name](school?...)") is its words."""
+    m = re.fullmatch(r"\[(.*)\]\([^()\s]*\)", cell, re.S) if isinstance(cell, str) else None
+    return m.group(1) if m else cell
 
 
 def term_of_label(label: str) -> int | None:
@@ -295,6 +304,7 @@ def _texts_of(k: Knowledge, frame: pd.DataFrame, where: str) -> None:
 
 
 def _table(k: Knowledge, item, frame: pd.DataFrame) -> None:
+    frame = frame.map(link_text)
     cols = [str(c) for c in frame.columns]
     where = item.where
     _texts_of(k, frame, where)
@@ -307,6 +317,8 @@ def _table(k: Knowledge, item, frame: pd.DataFrame) -> None:
         return _trend_table(k, item, frame)
     if cols[:4] == ["Theme", "Measure", "This school", "Numbers"]:
         return _school_table(k, item, frame)
+    if cols[:3] == ["School", "Theme", "Measure"] and cols[-1] == "Change":
+        return _movement_table(k, item, frame)
     if cols[:6] == ["Measure", "School", "URN", "Count", "Base", "Value"]:
         return _pack_table(k, item, frame)
     if cols[:4] == ["Setting", "Meaning", "Default", "This trust"]:
@@ -315,6 +327,10 @@ def _table(k: Knowledge, item, frame: pd.DataFrame) -> None:
         return _board_table(k, item, frame)
     if "What we found" in cols or "finding" in cols:
         return _gap_table(k, item, frame)
+    found_then = [c for c in cols if re.fullmatch(r"What we found in \w+ \d{4}/\d{2}", c)]
+    if found_then:  # the gaps of an earlier term (closed since): read as that term's
+        then = term_of_label(found_then[0].removeprefix("What we found in "))
+        return _gap_table(k, item, frame.rename(columns={found_then[0]: "What we found"}), then)
     if cols == ["Item", "Value"]:
         for name, value in zip(frame["Item"], frame["Value"]):
             m = re.fullmatch(r"(.+?): (.+) Ask: .+", str(value), re.S) if str(name).startswith("Top gap") else None
@@ -441,6 +457,8 @@ def _trend_table(k: Knowledge, item, frame) -> None:
 def _school_table(k: Knowledge, item, frame) -> None:
     urn, ti = item.urn, item.term_index
     for r in frame.itertuples(index=False):
+        if r.Measure in (RETURN_RECEIVED, BLANK_COUNTS, UNEXPLAINED):
+            continue  # the oversight theme's rows: the return's timeliness and cells, no count of children
         ind = LABELS.get(r.Measure)
         route = f"{item.where}, {r.Measure}"
         if ind is None:
@@ -459,6 +477,29 @@ def _school_table(k: Knowledge, item, frame) -> None:
                 k.unparsed.append(f"{route}: a change {cell!r}")
             elif read != "blank":
                 k.changes.append(Change(urn, ti, ind.id, back, *read, f"{route}, change on {back} term(s) before"))
+
+
+def _movement_table(k: Knowledge, item, frame) -> None:
+    """What changed since the term before: a school's figure in each of two terms (the columns
+    named by term) and the change between them."""
+    terms = [term_of_label(c) for c in frame.columns[3:5]]
+    if None in terms or item.term_index not in terms:
+        k.unparsed.append(f"{item.where}: a table of movements between {list(frame.columns[3:5])}")
+        return
+    for r in frame.itertuples(index=False):
+        ind, urn = LABELS.get(r.Measure), k.urn(r.School)
+        route = f"{item.where}, {r.School}, {r.Measure}"
+        if ind is None or urn is None:
+            k.unparsed.append(f"{route}: no measure or school")
+            continue
+        for ti, cell in zip(terms, (r[3], r[4])):
+            _value_cell(k, ind, urn, ti, cell, route)
+        read = read_change(r.Change, ind.unit)
+        if read in (None, "blank"):
+            k.unparsed.append(f"{route}: a change {r.Change!r}")
+        else:
+            k.changes.append(Change(urn, max(terms), ind.id, abs(terms[1] - terms[0]), *read,
+                                    f"{route}, the change between terms"))
 
 
 def _pack_table(k: Knowledge, item, frame) -> None:
@@ -486,7 +527,7 @@ def _board_table(k: Knowledge, item, frame) -> None:
         _finding(k, urn, raised, str(row["What we found"]), item.where)
 
 
-def _gap_table(k: Knowledge, item, frame) -> None:
+def _gap_table(k: Knowledge, item, frame, term: int | None = None) -> None:
     if "finding" in frame.columns:  # the CSV and the command line: every field, every gap of the term
         if "command line" in item.where or item.where.endswith('(CSV)"'):
             k.gap_lists.add(item.term_index)
@@ -497,7 +538,8 @@ def _gap_table(k: Knowledge, item, frame) -> None:
     for _, row in frame.iterrows():
         urn = k.urn(row["School"]) if "School" in frame.columns else item.urn
         severity = str(row.get("Gap", row.get("", row.get("Severity", ""))))
-        _finding(k, urn, item.term_index, str(row["What we found"]), item.where, severity=severity)
+        _finding(k, urn, item.term_index if term is None else term, str(row["What we found"]), item.where,
+                 severity=severity)
 
 
 def _metric(k: Knowledge, item) -> None:
@@ -719,16 +761,18 @@ AGAINST = (r"(?:the trust's (?:(?P<group>[a-z][a-z -]*) schools' )?|"
 BELOW_LINE = r", below the trust's line of \d+% \(red below \d+%\)"
 FROM_LINE = r", at or above the trust's line of \d+% \(red from \d+%\)"
 EVERY_ONE = r", against a line of every one referred \(100%\)"
+MORE_THAN_PLANS = r"; the trust asks whenever more are persistently absent than have a plan"
+NOT_ESCALATED = r"; the trust asks whenever a referral turned down is not escalated"
 FINDINGS = {
     "drift": re.compile(rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a neglect flag \(\d+%\)|(?P<band>Under half|"
                         r"Half or more) of the children with a neglect flag) have been monitored in school only for "
                         rf"two terms or more{FROM_LINE}\."),
     "chronology": re.compile(rf"Chronologies were reviewed this term for (?:(?P<a>{NUM}) of (?P<b>{NUM}) flagged "
                              rf"children \(\d+%\)|(?P<band>under half|half or more) of the flagged children){BELOW_LINE}\."),
-    "absent": re.compile(rf"(?P<a>{NUM}) flagged children are persistently absent, but only (?P<b>{NUM}) flagged "
-                         r"(?:child has|children have) an early help or child protection plan\."),
+    "absent": re.compile(rf"(?P<a>{NUM}) flagged (?:child is|children are) persistently absent, but only (?P<b>{NUM}) "
+                         rf"flagged (?:child has|children have) an early help or child protection plan{MORE_THAN_PLANS}\."),
     "absent_words": re.compile(r"More flagged children are persistently absent than have an early help or child "
-                               r"protection plan\."),
+                               rf"protection plan{MORE_THAN_PLANS}\."),
     "lado": re.compile(rf"(?P<a>{NUM}) of (?P<b>{NUM}) allegations about staff \(\d+%\) were not referred to the "
                        r"LADO\."),
     # version 2's wording: the harm-threshold row, or version 1's mixed row (a question)
@@ -740,12 +784,16 @@ FINDINGS = {
                           r"may rightly have stayed in school\.)?"),
     "social_worker": re.compile(rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a social worker \(\d+%\)|"
                                 r"(?P<band>Under half|Half or more) of the children with a social worker) are "
-                                r"persistently absent, against (?:\d+% of )?its pupils as a whole\."),
+                                r"persistently absent, against (?:\d+% of )?its pupils as a whole; the trust asks when "
+                                r"their share is more than (?:[\w.]+ times |twice )?the school's, beyond what chance would "
+                                r"explain\."),
     "looked_after": re.compile(rf"The return counts (?:(?P<a>{NUM}) looked-after (?:child|children)|looked-after "
-                               r"children) on roll but names no designated teacher for them\."),
+                               r"children) on roll but names no designated teacher for them; KCSIE requires one "
+                               r"wherever a school has looked-after children\."),
     "lado_words": re.compile(r"Not every allegation about staff received this term was referred to the LADO\."),
-    "refused": re.compile(rf"(?P<a>{NUM}) referrals? (?:was|were) not accepted this term and none was escalated\."),
-    "refused_words": re.compile(r"Referrals were not accepted this term and none was escalated\."),
+    "refused": re.compile(rf"(?P<a>{NUM}) referrals? (?:was|were) not accepted this term and none was escalated"
+                          rf"{NOT_ESCALATED}\."),
+    "refused_words": re.compile(rf"Referrals were not accepted this term and none was escalated{NOT_ESCALATED}\."),
     "outlier": re.compile(r"(?P<label>.+): (?P<v>[\d.]+(?: per 100 pupils|%)) \((?P<a>[\d,]+) of (?P<b>[\d,]+)\), "
                           rf"(?P<side>higher|lower) than {AGAINST}"
                           r"(?P<t>[\d.]+(?: per 100 pupils|%)), beyond what chance would explain for a school this "
@@ -769,15 +817,18 @@ FINDINGS = {
     "too_small": re.compile(r"Some counts behind (?P<what>.+) are too small to show, so whether this is a gap cannot "
                             r"be read from the figures shown here\."),
     "quiet": re.compile(rf"A school of (?P<roll>{NUM}) pupils recorded no (?P<what>exploitation|child-on-child abuse) "
-                        r"concerns in any of the (?P<k>\d+) terms of (?P<year>\d{4}/\d{2}) returned so far\."),
-    "change": re.compile(r"(?P<where>[A-Za-z-]+![A-Z]+\d+|[A-Za-z-]+): (?P<said>.+) No explanation was given\."),
+                        r"concerns in (?:its one term|any of the (?P<k>\d+) terms) of (?P<year>\d{4}/\d{2}) returned "
+                        r"so far; the trust asks whenever a school with older pupils records none\."),
+    "change": re.compile(r"(?P<where>[A-Za-z-]+![A-Z]+\d+|[A-Za-z-]+): (?P<said>.+) No explanation was given; the "
+                         r"trust asks for one whenever the check queries a change\."),
     # no count of children in these: events, staff, dates, returns
     "events": re.compile(rf"(?:The school attended .+|.+ reports for child protection conferences.* were submitted "
                          rf"on time{BELOW_LINE}\.|\d+ safeguarding courses? (?:is|are) below the trust's line .+|.+ DSL.+|"
-                         r"The .+ (?:date was not given(?: \(due every .+\))?|was last done on .+|is (?:overdue|due within a month) "
+                         r"The .+ (?:(?:date )?was not given(?: \(due every .+\))?|was last done on .+|is (?:overdue|due within a month) "
                          r"\(due every .+; last done .+\))\.|The return names no designated .+|"
-                         r"No return has been received for .+|The return arrived \d+ days after it was due\.|"
-                         r"\d+% of the counts in the return were left blank \(not known\)\.|"
+                         r"No return has been received for .+|The return arrived \d+ days? after it was due \(by .+\)\.|"
+                         r"\d+% of the counts in the return were left blank \(not known\), at or above the trust's "
+                         r"line of \d+%\.|"
                          r"(?:The designated safeguarding lead|A deputy DSL)'s .+)"),
 }
 

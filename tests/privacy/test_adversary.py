@@ -58,6 +58,17 @@ def test_a_trustee_is_read_on_every_page_they_can_open(reading):
         assert terms == set(reading.data.terms) or page == "pack", f"every term of the {page} page is read"
 
 
+def test_what_changed_since_last_term_is_read_as_facts(reading):
+    """The overview's "What changed since ..." reaches the adversary: its movements as each term's
+    figure and the change between them, and the gaps closed as the earlier term's findings."""
+    moved = [c for c in reading.k.changes if c.route.endswith("the change between terms")]
+    assert moved and all(c.back == 1 for c in moved)
+    assert any(r.route.startswith("the overview page") and "What changed since" in r.route for r in reading.k.ratios)
+    closed = [i for i in reading.items if i.kind == "table" and any(str(c).startswith("What we found in ")
+                                                                     for c in i.data.columns)]
+    assert closed and all(i.where.startswith("the overview page") for i in closed)
+
+
 def test_a_trustee_cannot_open_the_pages_left_unread(small):
     import streamlit as st
     from pages import identity
