@@ -114,7 +114,8 @@ def test_libreoffice_reads_the_template_of_a_school_named_like_a_formula_as_type
 
 def test_libreoffice_evaluates_nothing_in_the_board_pack_of_a_trust_with_hostile_names(tmp_path, office,
                                                                                        sample_engine):
-    """The pack's workbook, made for a trust whose school, question and answer begin like formulas."""
+    """The pack's workbook with its appendix (every sheet it can have), made for a trust whose school,
+    question and answer begin like formulas."""
     from reports.pack import build_pack
     from reports.xlsx import render_xlsx
     from store import db
@@ -132,7 +133,7 @@ def test_libreoffice_evaluates_nothing_in_the_board_pack_of_a_trust_with_hostile
                   meeting_date=date(2026, 7, 10), user="test", answer=answer, answered_by="DSL")
     db.dispose(engine)
     path = tmp_path / "pack.xlsx"
-    path.write_bytes(render_xlsx(build_pack(f"sqlite:///{copy}", role="leader")))
+    path.write_bytes(render_xlsx(build_pack(f"sqlite:///{copy}", role="leader", appendix=True)))
     out = office([path], ALL_SHEETS_CSV)
     shown = {p.name: p.read_text(encoding="utf-8-sig") for p in out.glob("pack-*.csv")}
     assert len(shown) >= 5
