@@ -180,13 +180,19 @@ def board_questions() -> None:
 MOVEMENTS = 10  # the largest movements in measures shown
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _changes(key: tuple, _ctx, _gaps: pd.DataFrame, _before: pd.DataFrame, _urns: list):
+    """What changed since the term before, made once per change to anything it is made from."""
+    return term_changes(_ctx, _gaps, _before, _urns, MOVEMENTS)
+
+
 def changes() -> None:
     """What changed since the term before: gaps new this term, gaps closed since, and the largest
     movements in measures, each with its school and theme; all from what this reader is shown
     of the two terms (analysis.views.term_changes)."""
     before_year, before_term = term_from_index(term_index(year, term) - 1)
     st.header(f"What changed since {before_term} {before_year}")
-    made = term_changes(ctx, gaps, common.term_gaps(before_year, before_term)[1], urns, MOVEMENTS)
+    made = _changes(view_key, ctx, gaps, common.term_gaps(before_year, before_term)[1], urns)
     if made is None:
         st.caption(f"No school returned for {before_term} {before_year}, so there is nothing to compare with.")
         return
@@ -244,7 +250,12 @@ def movements_table(moved: pd.DataFrame, before_term: str, before_year: str) -> 
     st.table(table, hide_index=True, border="horizontal")
 
 
-tally_now = gap_tally(gaps)
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _tally(key: tuple, _gaps: pd.DataFrame) -> dict:
+    return gap_tally(_gaps)
+
+
+tally_now = _tally(view_key, gaps)
 items = questions.state(year, term, gaps, returned, urns)
 headline()
 heatmap()
