@@ -18,7 +18,7 @@ from charts.format import NOT_ASKED, fmt_count, fmt_numbers, fmt_value
 from charts.funnel import POSITION_WORDS
 from charts.trend import term_label, trend_chart
 from loaders.registry import DSL_ROLE, term_index
-from pages import common, questions
+from pages import common, look, questions
 
 common.require_frame()
 
@@ -105,8 +105,9 @@ def measures() -> None:
         frame = frame[frame["Theme"] == theme]
     st.caption("▲ and ▼ say which way a figure moved; better or worse where a measure has a better direction, "
                "higher or lower where it has none.")
-    # a table that wraps its words, so every column is in view on a laptop's screen
-    st.table(common.literal_table(frame), hide_index=True, border="horizontal")
+    # a table that wraps its words, so every column is in view on a laptop's screen (on a phone,
+    # one card a measure)
+    look.table(common.literal_table(frame), key="measures")
 
 
 def oversight_rows() -> list[dict]:
@@ -137,12 +138,12 @@ def explanations() -> None:
     if here.empty:
         st.caption("The return raised no queries this term.")
         return
-    st.table(common.literal_table(pd.DataFrame({
+    look.table(common.literal_table(pd.DataFrame({
         "Where": [f"{s}!{c}" if c else s for s, c in zip(here["sheet"], here["cell"])],
         "The check asked": list(here["message"]),
         "The DSL explained": [e if isinstance(e, str) and e.strip() else "— not explained —"
                               for e in here["explanation"]],
-    })), hide_index=True, border="horizontal")
+    })), key="explanations")
 
 
 def trend() -> None:
