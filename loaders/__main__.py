@@ -102,7 +102,8 @@ def _check(files: list[str], *, as_json: bool) -> int:
 
 
 def render(report: ReturnReport) -> str:
-    """A readable report: the file, the verdict, then one ``Sheet!Cell  message`` line per problem."""
+    """A readable report: the file, the verdict, then one ``Sheet!Cell  message`` line per problem
+    (a cell's message leads with its row's label, then the sheet and cell again, as on the page)."""
     lines = [f"{report.file}: {report.verdict()}"]
     if report.refused:
         return lines[0]
@@ -114,7 +115,7 @@ def render(report: ReturnReport) -> str:
 
 
 def _without_where(message: str, where: str) -> str:
-    """Messages name their cell for the web page; on a ``Sheet!Cell  message`` line once is enough."""
+    """A sheet's problem may open with the sheet's name, for the web page; after ``Sheet  `` once is enough."""
     return message[len(where):].lstrip(" :") if message.startswith(where + " ") else message
 
 

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from . import checks, guard, personal, registry, scan, tables, values, workbook
-from .report import ERROR, Lead, Problem, ReturnReport
+from .report import ERROR, Lead, Problem, ReturnReport, cell_problem, labelled
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 ROLE_NAMES = {tables.normalise(role): role for role in registry.LEAD_ROLES}
@@ -58,7 +58,7 @@ def check_return(data: bytes, filename: str, *, previous: dict[str, object] | No
     places = checks.Places(found)
     problems = list(found.problems)
     problems += _missing_sheets(found)
-    read, unreadable, value_problems = _read_values(found, book.flagged, version)
+    read, unreadable, value_problems = _read_values(found, book.flagged, version, places)
     problems += value_problems
     leads, lead_problems = _read_leads(found, book.flagged)
     problems += lead_problems
@@ -117,17 +117,17 @@ def _missing_sheets(found: tables.Located) -> list[Problem]:
             for spec in registry.SHEETS if found.sheets.get(spec.id) is None]
 
 
-def _flag(cell: tables.Cell, flagged: dict) -> Problem | None:
+def _flag(cell: tables.Cell, flagged: dict, label: str) -> Problem | None:
     """The error for a cell calamine read as blank but the file shows as a formula or an Excel error."""
     mark = flagged.get(cell.sheet, {}).get((cell.row, cell.col))
     if mark is None:
         return None
     if mark == scan.UNSAVED:
-        message = (f"{cell.sheet}!{cell.ref} holds a formula with no saved value: open and save the file "
-                   "in Excel (or LibreOffice), then upload again.")
-        return Problem("formula_without_value", ERROR, cell.sheet, cell.ref, message)
-    bad = values.excel_error(mark)
-    return Problem(bad.code, ERROR, cell.sheet, cell.ref, f"{cell.sheet}!{cell.ref} holds {mark}. {bad.advice}")
+        return cell_problem("formula_without_value", ERROR, label, cell.sheet, cell.ref,
+                            "the cell holds a formula with no saved value. Open and save the file in Excel (or "
+                            "LibreOffice), then upload again.")
+    bad = values.EXCEL_ERROR
+    return cell_problem(bad.code, ERROR, label, cell.sheet, cell.ref, f"the cell holds {mark}. {bad.advice}")
 
 
 _READERS = {v: tuple((m.id, values.READERS[m.type]) for m in asked) for v, asked in registry.ASKED.items()}
@@ -147,7 +147,8 @@ def _version(found: tables.Located) -> int:
     return max(later, default=registry.VERSIONS[0])
 
 
-def _read_values(found: tables.Located, flagged: dict, version: int) -> tuple[dict, set[str], list[Problem]]:
+def _read_values(found: tables.Located, flagged: dict, version: int,
+                 places: checks.Places) -> tuple[dict, set[str], list[Problem]]:
     """Every measure id the version asks -> its value (None when blank or missing); the ids whose
     cells were unusable. A measure the version does not ask has no value at all: not asked."""
     read: dict[str, object] = {}
@@ -159,22 +160,22 @@ def _read_values(found: tables.Located, flagged: dict, version: int) -> tuple[di
         if cell is None:
             read[mid] = None
             continue
-        problem = _flag(cell, flagged) if flagged else None
+        problem = _flag(cell, flagged, places.label(mid)) if flagged else None
         if problem is None:
             result = reader(cell.value)
             if not isinstance(result, bad):
                 read[mid] = result
                 continue
-            problem = _bad_value(cell, result)
+            problem = _bad_value(cell, result, places.label(mid))
         problems.append(problem)
         unreadable.add(mid)
         read[mid] = None
     return read, unreadable, problems
 
 
-def _bad_value(cell: tables.Cell, bad: values.Bad) -> Problem:
-    return Problem(bad.code, ERROR, cell.sheet, cell.ref,
-                   f"{cell.sheet}!{cell.ref} holds {values.describe(cell.value)}. {bad.advice}")
+def _bad_value(cell: tables.Cell, bad: values.Bad, label: str) -> Problem:
+    return cell_problem(bad.code, ERROR, label, cell.sheet, cell.ref,
+                        f"the cell holds {values.describe(cell.value)}. {bad.advice}")
 
 
 def _read_leads(found: tables.Located, flagged: dict) -> tuple[list[Lead], list[Problem]]:
@@ -182,20 +183,22 @@ def _read_leads(found: tables.Located, flagged: dict) -> tuple[list[Lead], list[
     allowed = ", ".join(registry.LEAD_ROLES)
     for row in found.leads:
         role_cell = row["role"]
-        role = ROLE_NAMES.get(tables.normalise(role_cell.value)) if not values.is_blank(role_cell.value) else None
+        blank = values.is_blank(role_cell.value)
+        role = ROLE_NAMES.get(tables.normalise(role_cell.value)) if not blank else None
+        label = _lead_label(role, role_cell.value)
         if role is None:
-            where = f"{role_cell.sheet}!{role_cell.ref}"
-            what = (f"{where} is blank, though the rest of its row is filled in" if values.is_blank(role_cell.value)
-                    else f"{where} holds {values.describe(role_cell.value)}")
-            problems.append(Problem("unknown_role", ERROR, role_cell.sheet, role_cell.ref,
-                                    f"{what}. The role must be one of: {allowed}."))
+            what = ("the role is blank, though the rest of the row is filled in" if blank
+                    else "not a role the return knows")
+            problems.append(cell_problem("unknown_role", ERROR, label, role_cell.sheet, role_cell.ref,
+                                         f"{what}. The role must be one of: {allowed}."))
         dates = {}
         for key in ("last_full_training", "last_refresher"):
             cell = row.get(key)
-            problem = _flag(cell, flagged) if cell else None
+            cell_label = labelled(label, _LEAD_COLUMNS[key])
+            problem = _flag(cell, flagged, cell_label) if cell else None
             result = values.read_date(cell.value) if cell and not problem else None
             if isinstance(result, values.Bad):
-                problem, result = _bad_value(cell, result), None
+                problem, result = _bad_value(cell, result, cell_label), None
             if problem:
                 problems.append(problem)
             dates[key] = result
@@ -203,3 +206,18 @@ def _read_leads(found: tables.Located, flagged: dict) -> tuple[list[Lead], list[
             name = values.read_text(row["name"].value) if "name" in row else None
             leads.append(Lead(role, name, dates["last_full_training"], dates["last_refresher"]))
     return leads, problems
+
+
+_LEAD_COLUMNS = {c.id: c.label for c in registry.LEADS.columns}
+_ROLE_HEADING = registry.LEADS.header
+
+
+def _lead_label(role: str | None, typed) -> str:
+    """A row of Leads by its label, the role: as the template names it when it is one the return
+    knows, else as typed (cut short), else, with the role blank, by its column's heading."""
+    if role is not None:
+        return role
+    if values.is_blank(typed):
+        return _ROLE_HEADING
+    text = values.read_text(typed)
+    return f"{text[:60]}…" if len(text) > 60 else text

@@ -15,7 +15,7 @@ from datetime import date
 from numbers import Number
 
 from . import registry
-from .report import ERROR, QUERY, Lead, Problem
+from .report import ERROR, QUERY, Lead, Problem, cell_problem, labelled, named
 from .tables import Located
 from .values import describe
 
@@ -47,6 +47,7 @@ _REQUIRED = tuple(m for m in registry.MEASURES if m.required)
 _ROLL_COMPARED = tuple(mid for mid in registry.COUNT_IDS
                        if mid != ROLL and registry.MEASURES_BY_ID[mid].sheet != "training")
 _CONCERNS = tuple(f"referrals.{row.id}.concerns" for row in registry.REFERRALS.rows)
+_CONCERNS_HEADING = next(c.label for c in registry.REFERRALS.columns if c.id == "concerns")
 
 
 def _optional_rows() -> tuple[tuple[tuple[registry.Measure, str], ...], ...]:
@@ -72,21 +73,25 @@ class Places:
             return cell.sheet, cell.ref
         return self.found.title(registry.MEASURES_BY_ID[measure_id].sheet), None
 
-    def problem(self, code: str, severity: str, measure_id: str, message: str) -> Problem:
+    def problem(self, code: str, severity: str, measure_id: str, what: str, *, to: str | None = None) -> Problem:
+        """The problem with a measure's cell (through the cell of ``to``, another measure of its
+        row), worded as every cell's problem is (report.cell_problem)."""
         sheet, ref = self.of(measure_id)
-        return Problem(code, severity, sheet, ref, message)
+        last = self.of(to)[1] if to else None
+        return cell_problem(code, severity, self.label(measure_id), sheet, ref, what, to=last)
+
+    def label(self, measure_id: str) -> str:
+        """The row's label as the return's template version prints it; on a table, the column
+        too: "Prevent duty, staff in date"."""
+        m = registry.MEASURES_BY_ID[measure_id]
+        label = registry.label_of(measure_id, self.found.version)
+        if not m.column:
+            return label
+        return labelled(label, next(c.label for c in registry.SHEETS_BY_ID[m.sheet].columns if c.id == m.column))
 
     def name(self, measure_id: str) -> str:
-        """The row by its label (as the return's template version prints it), then where it is:
-        "Children with an active neglect flag at term end (Neglect, B4)"; on a table, the column
-        too: "Prevent duty, staff in date (Training, C9)"."""
-        m = registry.MEASURES_BY_ID[measure_id]
-        sheet, ref = self.of(measure_id)
-        label = registry.label_of(measure_id, self.found.version)
-        if m.column:
-            column = next((c.label for c in registry.SHEETS_BY_ID[m.sheet].columns if c.id == m.column), m.column)
-            label = f"{label}, {column[:1].lower()}{column[1:]}"
-        return f"{label} ({sheet}, {ref})" if ref else f"{label} ({sheet})"
+        """The measure as its problems name it: "Prevent duty, staff in date (Training, C9)"."""
+        return named(self.label(measure_id), *self.of(measure_id))
 
     def at(self, measure_id: str) -> str:
         """Only where it is: "About at B21"."""
@@ -101,13 +106,15 @@ def check_required(values: dict, places: Places, unreadable: set[str]) -> list[P
         if values.get(m.id) is not None or m.id in unreadable or m.sheet in absent:
             continue  # (a missing sheet is one error of its own, not one per field)
         if m.id in places.found.cells:
-            what = f"{places.name(m.id)} is blank."
+            out.append(places.problem("required_missing", ERROR, m.id,
+                                      f"the cell is blank. {REQUIRED_ADVICE[m.row]}"))
         else:
-            what = f"{places.found.title(m.sheet)} has no row for '{m.label}'."
-        out.append(places.problem("required_missing", ERROR, m.id, f"{what} {REQUIRED_ADVICE[m.row]}"))
+            title = places.found.title(m.sheet)
+            out.append(Problem("required_missing", ERROR, title, None,
+                               f"{title} has no row for '{m.label}'. {REQUIRED_ADVICE[m.row]}"))
     if values.get(ROLL) == 0:
-        out.append(places.problem("roll_zero", ERROR, ROLL, f"{places.name(ROLL)} is 0. "
-                                  "Enter the number of pupils on roll at the end of the term."))
+        out.append(places.problem("roll_zero", ERROR, ROLL, "the cell holds 0. Enter the number of pupils on "
+                                  "roll at the end of the term."))
     return out
 
 
@@ -125,7 +132,7 @@ def check_rules(values: dict, places: Places) -> list[Problem]:
         if left > right:
             message = rule.message.format(left=left, right=right,
                                           right_at=", ".join(places.at(i) for i in rule.right))
-            out.append(places.problem(rule.code, ERROR, rule.left, f"{places.name(rule.left)}: {message}"))
+            out.append(places.problem(rule.code, ERROR, rule.left, message))
     return out
 
 
@@ -150,12 +157,8 @@ def check_shape(values: dict, places: Places, unreadable: set[str]) -> list[Prob
             continue
         first, last = ids[0], ids[-1]
         advice = BLANK_ADVICE.get(first.type, BLANK_ADVICE[registry.COUNT])
-        if len(ids) == 1:
-            what = f"{places.name(first.id)} is blank."
-        else:
-            what = (f"The row '{first.label}' on {places.of(first.id)[0]} ({places.of(first.id)[1]} to "
-                    f"{places.of(last.id)[1]}) is blank.")
-        out.append(places.problem("row_blank", QUERY, first.id, f"{what} {advice}"))
+        what = "the cell is blank" if len(ids) == 1 else "the whole row is blank"
+        out.append(places.problem("row_blank", QUERY, first.id, f"{what}. {advice}", to=last.id))
     return out
 
 
@@ -182,8 +185,8 @@ def check_roll(values: dict, places: Places) -> list[Problem]:
         if v is None or v <= roll:
             continue
         out.append(places.problem("count_above_roll", QUERY, mid,
-                                  f"{places.name(mid)} holds {v}, more than the {roll} pupils on roll. Check "
-                                  "the number; if it is right, explain why."))
+                                  f"the cell holds {v}, more than the {roll} pupils on roll. Check the "
+                                  "number; if it is right, explain why."))
     return out
 
 
@@ -199,8 +202,8 @@ def check_growth(values: dict, places: Places, previous: dict | None) -> list[Pr
         # Three times as many and at least GROWTH_AT_LEAST more: 1 to 4 is a change of 3, not a jump.
         if before > 0 and now > GROWTH_FACTOR * before and now - before >= GROWTH_AT_LEAST:
             out.append(places.problem("more_than_three_times_last_term", QUERY, mid,
-                                      f"{places.name(mid)} is {now}; last term {describe(float(before))}. That "
-                                      "is more than three times as many: check the number, and if it is right, "
+                                      f"the cell holds {now}; last term {describe(float(before))}. That is "
+                                      "more than three times as many: check the number, and if it is right, "
                                       "explain why."))
     return out
 
@@ -210,10 +213,12 @@ def check_no_concerns(values: dict, places: Places) -> list[Problem]:
     ids = _CONCERNS
     if roll is None or roll < NO_CONCERNS_ROLL or any(values.get(i) != 0 for i in ids):
         return []
-    return [places.problem("no_concerns", QUERY, ids[0],
-                           f"A school of {roll} pupils has recorded no concerns in any category this term "
-                           "(every 'Children with concerns recorded' cell is 0). Check the Referrals sheet; "
-                           "if it is right, explain it.")]
+    # About a column, not one cell: the sheet is what it points at, and the message says which column.
+    sheet, ref = places.of(ids[0])
+    column = f", column {ref.rstrip('0123456789')}" if ref else ""
+    return [Problem("no_concerns", QUERY, sheet, None,
+                    f"{_CONCERNS_HEADING} ({sheet}{column}): 0 in every category. A school of {roll} pupils has "
+                    "recorded no concerns at all this term: check the Referrals sheet; if it is right, explain it.")]
 
 
 def check_leads(leads: list[Lead], places: Places) -> list[Problem]:
@@ -231,7 +236,7 @@ def check_designated_teacher(leads: list[Lead], values: dict, places: Places) ->
             or any(lead.role == registry.DESIGNATED_TEACHER for lead in leads)):
         return []
     return [places.problem("no_designated_teacher", QUERY, LOOKED_AFTER,
-                           f"{places.name(LOOKED_AFTER)} is {looked_after}, but no row on "
+                           f"the cell holds {looked_after}, but no row on "
                            f"{places.found.title('leads')} names a {registry.DESIGNATED_TEACHER}. Add a row with "
                            "that role (the name is optional); a school with looked-after children on roll must "
                            "have one.")]
@@ -247,7 +252,7 @@ def check_dates(values: dict, places: Places) -> list[Problem]:
         when = values.get(mid)
         if isinstance(when, date) and when > done:
             out.append(places.problem("date_after_completed", QUERY, mid,
-                                      f"{places.name(mid)} is {describe(when)}, after the return was completed "
+                                      f"the cell holds {describe(when)}, after the return was completed "
                                       f"({describe(done)}). Check the date."))
     year, term = values.get("about.academic_year"), values.get("about.term")
     if year and term:
@@ -255,6 +260,6 @@ def check_dates(values: dict, places: Places) -> list[Problem]:
         began = date(int(year[:4]) + offset, month, day)
         if done < began:
             out.append(places.problem("completed_before_term", QUERY, "about.date_completed",
-                                      f"{places.name('about.date_completed')} is {describe(done)}, before the "
-                                      f"{term} {year} term began. Check the date and the term."))
+                                      f"the cell holds {describe(done)}, before the {term} {year} term "
+                                      "began. Check the date and the term."))
     return out

@@ -41,6 +41,29 @@ class Problem:
         return {"code": self.code, "sheet": self.sheet, "cell": self.cell, "message": self.message}
 
 
+def cell_problem(code: str, severity: str, label: str, sheet: str, cell: str | None, what: str, *,
+                 to: str | None = None) -> Problem:
+    """A problem about one cell (or a row of cells, ``cell`` to ``to``), worded the one way every
+    such problem is: the row's label as the DSL sees it in the template (with its column on a
+    table), then the sheet and cell, then what is wrong and what to do:
+    "Child protection conferences, done (Multi-agency, C5): Done (3) is more than due (1). ..."."""
+    return Problem(code, severity, sheet, cell, f"{named(label, sheet, cell, to)}: {what}")
+
+
+def named(label: str, sheet: str, cell: str | None, to: str | None = None) -> str:
+    """A cell (or a row of cells) as every problem names it: "Neglect, referred to police (Referrals, E5)";
+    a row with no cell in the file by its sheet alone."""
+    if cell is None:
+        return f"{label} ({sheet})"
+    span = f"{cell} to {to}" if to and to != cell else cell
+    return f"{label} ({sheet}, {span})"
+
+
+def labelled(row: str, column: str | None = None) -> str:
+    """A cell's label: its row's, and on a table its column's too ("Prevent duty, staff in date")."""
+    return f"{row}, {column[:1].lower()}{column[1:]}" if column else row
+
+
 @dataclass(frozen=True)
 class Lead:
     role: str
@@ -101,10 +124,10 @@ class ReturnReport:
             return f"Refused: {self.errors[0].message}" if self.errors else "Refused."
         n_err, n_q = len(self.errors), len(self.queries)
         if n_err:
-            extra = f" and {_plural(n_q, 'query', 'queries')}" if n_q else ""
-            return f"Not ready: {_plural(n_err, 'error')} to fix{extra}."
+            extra = f" and {plural(n_q, 'query', 'queries')}" if n_q else ""
+            return f"Not ready: {plural(n_err, 'error')} to fix{extra}."
         if n_q:
-            return f"Ready to submit, with {_plural(n_q, 'query', 'queries')} to explain."
+            return f"Ready to submit, with {plural(n_q, 'query', 'queries')} to explain."
         return "Ready to submit: no problems found."
 
     def as_json(self) -> dict:
@@ -122,5 +145,6 @@ def _iso(v):
     return v.isoformat() if isinstance(v, date) else v
 
 
-def _plural(n: int, word: str, many: str | None = None) -> str:
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """"1 query", "3 queries": ``many`` when the plural is not the word and an s."""
     return f"{n} {word if n == 1 else (many or word + 's')}"

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from . import registry
 from .labels import normalise, plain
-from .report import ERROR, Problem
+from .report import ERROR, Problem, cell_problem
 from .scan import a1
 from .workbook import Grid, Workbook
 
@@ -192,10 +192,10 @@ def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
             found.missing_rows.append((spec.id, row.id))
             continue
         if len(where) > 1:
-            found.problems.append(Problem(
-                "row_twice", ERROR, name, a1(where[1], label_col),
-                f"{name} has two rows for '{row.label}' ({a1(where[0], label_col)} and "
-                f"{a1(where[1], label_col)}). Delete one, then upload again."))
+            found.problems.append(cell_problem(
+                "row_twice", ERROR, _printed(row, grid.value(where[1], label_col)), name, a1(where[1], label_col),
+                f"a second row with this label (the first is at {a1(where[0], label_col)}). Delete one, then "
+                "upload again."))
         r = where[0]
         line = lines[r - top] if 0 <= r - top < len(lines) else ()
         width = len(line)
@@ -206,6 +206,13 @@ def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
                 c = _first_filled_right(grid, r, label_col)
             at = c - left
             located[mid] = _new(Cell, (line[at] if 0 <= at < width else None, name, r, c))
+
+
+def _printed(row: registry.Row, typed) -> str:
+    """The label a template printed for the row that the file's label matches (a row may have had
+    more than one); its newest when the file names it otherwise (by its id)."""
+    key = normalise(typed)
+    return next((label for label in row.labels if normalise(label) == key), row.label)
 
 
 def _columns(spec: registry.Sheet, grid: Grid, label_col: int, found: Located) -> dict[str, int]:

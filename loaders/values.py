@@ -80,7 +80,7 @@ def read_count(raw):
     if isinstance(raw, str):
         text = raw.strip()
         if text.startswith("#"):
-            return excel_error(text)
+            return EXCEL_ERROR
         number = _number_text(text)
         if number is None:
             if text.lower().strip(".") in NOT_KNOWN_WORDS:
@@ -204,9 +204,9 @@ def read_urn(raw):
     return text if re.fullmatch(r"[1-9]\d{5}", text) else advice
 
 
-def excel_error(text: str) -> Bad:
-    return Bad("excel_error", f"The spreadsheet shows the error {text}: replace it with the number, or leave "
-                              "the cell blank if it is not known.")
+# A cell showing one of the spreadsheet's errors (#DIV/0!, #REF!, ...), typed or calculated.
+EXCEL_ERROR = Bad("excel_error", "That is an error the spreadsheet shows: replace it with the number, or leave "
+                                 "the cell blank if it is not known.")
 
 
 def _number_text(text: str) -> float | int | None:

@@ -32,7 +32,7 @@ from charts.format import fmt_change
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import TERMS
 from analysis.context import restrict
-from pages import identity
+from pages import identity, look
 from store import db, overview, sample, upgrades
 from store import returns as store_returns
 from store.access import Scope, scope_for
@@ -302,12 +302,13 @@ def _profile_link(keep: str, name: str, urn: str, year: str, term: str) -> str:
     return f"[{literal(name)}]({PROFILE}?{keep + '&' if keep else ''}{query})"
 
 
-def gap_table(gaps: pd.DataFrame, *, items: pd.DataFrame | None = None, school: bool = True, theme: bool = True,
-              question: bool = True, found: str = FOUND) -> None:
+def gap_table(gaps: pd.DataFrame, *, key: str, items: pd.DataFrame | None = None, school: bool = True,
+              theme: bool = True, question: bool = True, found: str = FOUND) -> None:
     """Gaps as every page lists them, drawn in this one place: the gap's severity as a symbol and a
     word, its school (a link to the school's profile at the gap's term), its theme, what we found
     (headed ``found``), the question to ask and, given the board's ``items``, the board's
-    questions beside it."""
+    questions beside it. On a narrow screen each gap is a card (pages.look.table); ``key`` names
+    the table, one of its own on a page."""
     columns = {"Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]]}
     if school:
         columns["School"] = list(gaps["school"])
@@ -324,7 +325,7 @@ def gap_table(gaps: pd.DataFrame, *, items: pd.DataFrame | None = None, school: 
     table = literal_table(table)
     if school:
         table["School"] = profile_links(gaps["school"], gaps["urn"], gaps["academic_year"], gaps["term"])
-    st.table(table, hide_index=True, border="horizontal")
+    look.table(table, key=key)
 
 
 def movement(change, unit: str, polarity: str) -> tuple[str, str, str] | None:

@@ -13,7 +13,9 @@ until someone is signed in.
   each run reads that cookie and asks store/sessions.py whose session it is, so a sign-in holds
   across reloads and new tabs until its person signs out or leaves it unused too long.
 - A demonstration, with a role switcher and a banner, only while the database holds nothing but
-  the sample trust and no user exists. Once a real return is stored the dashboard will not serve
+  the sample trust and no user exists. A trial upload made in the demonstration for one of the
+  sample trust's schools is kept as demonstration data (store.overview.only_sample), so the
+  dashboard stays a demonstration. Once a real return is stored the dashboard will not serve
   anyone without a sign-in.
 """
 
@@ -32,9 +34,9 @@ from pages import look, serving
 from store import db, sessions, sso, users
 from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
 from store.db import trouble
-from store.overview import only_sample
+from store.overview import DEMO_USER, only_sample
 
-DEMO_EMAIL = "demo@example.invalid"
+DEMO_EMAIL = DEMO_USER  # every demonstration role is this user: what it uploads stays demonstration data
 SEEN = "session_seen"  # what this run's session cookie came to (store.sessions.Seen)
 SSO_SEEN = "sso_session_seen"  # the same for a single sign-on
 SSO_COOKIE = "_streamlit_user"  # Streamlit's identity cookie, set by the provider's sign-in

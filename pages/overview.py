@@ -18,7 +18,7 @@ from charts.format import fmt_value
 from charts.heatmap import theme_heatmap
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import term_from_index, term_index
-from pages import common, questions
+from pages import common, look, questions
 from store.overview import data_version
 
 common.require_frame()
@@ -87,14 +87,37 @@ def _heatmap_chart(key: tuple, _gaps: pd.DataFrame, _expected: list, _returned: 
 
 
 def heatmap() -> None:
+    key = ("✖ red and ▲ amber where a measure has a clear better direction, ? a difference worth a question, "
+           "✔ nothing raised.")
     red, amber = tally_now["red"], tally_now["amber"]
-    st.caption("Each cell is one school and theme (a school-theme), shown by its most serious gap: ✖ red and "
-               "▲ amber where a measure has a clear better direction, ? a difference worth a question, ✔ "
-               f"nothing raised. So the map counts cells, not gaps: {plural(red.gaps, 'red gap')} in "
-               f"{plural(red.cells, 'cell')}, and {plural(amber.gaps, 'amber gap')} in "
-               f"{plural(amber.cells + amber.under_worse, 'cell')}"
-               + (f", {amber.under_worse} of them shown red" if amber.under_worse else "") + ".")
-    common.show_chart(_heatmap_chart(view_key, gaps, expected, returned), key="heatmap")
+    # the map counts school-themes, the headline gaps: how the one sits in the other
+    cells = (f"So the map counts cells, not gaps: {plural(red.gaps, 'red gap')} in {plural(red.cells, 'cell')}, "
+             f"and {plural(amber.gaps, 'amber gap')} in {plural(amber.cells + amber.under_worse, 'cell')}"
+             + (f", {amber.under_worse} of them shown red" if amber.under_worse else "") + ".")
+    chart = _heatmap_chart(view_key, gaps, expected, returned)
+    with look.wide("heatmap"):
+        st.caption(f"Each cell is one school and theme (a school-theme), shown by its most serious gap: {key} {cells}")
+        common.show_chart(chart, key="heatmap")
+    with look.narrow("heatmap"):  # a phone: the grid's words would not fit its cells
+        st.caption(f"Each school's gaps by theme: {key}")
+        st.markdown("\n".join(_heatmap_line(row) for row in chart.table.to_dict("records")))
+        st.caption(common.literal(chart.summary))
+
+
+def _heatmap_line(row: dict) -> str:
+    """One school's row of the heatmap as a line of a list: each theme with a gap, its symbol and
+    counts; then the themes with nothing raised (or no return) together."""
+    quiet_marks = (SEVERITY_SYMBOL["clear"], SEVERITY_SYMBOL["no data"])
+    found, quiet = [], {}
+    for t in THEMES:
+        text = str(row[t.short])
+        if text.startswith(quiet_marks):
+            quiet.setdefault(text, []).append(t.short)
+        else:
+            found.append(f"{t.short} {text}")
+    found += [f"{text} in " + (", ".join(names) if len(names) < len(THEMES) else "every theme")
+              for text, names in quiet.items()]
+    return f"- **{common.literal(row['School'])}**: " + "; ".join(common.literal(part) for part in found)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -117,7 +140,7 @@ def gap_list() -> tuple[list[str], list[str]]:
         st.success("No gap of the kinds chosen for the schools chosen.", icon=":material/check_circle:")
         return levels, themes
     st.caption("Each school's name opens its profile for this term.")
-    common.gap_table(shown, items=items)
+    common.gap_table(shown, items=items, key="gaps")
     csv = _gap_csv(view_key, tuple(levels), tuple(themes), shown)
     st.download_button("Download the gap list (CSV)", csv,
                        file_name=f"gaps_{year.replace('/', '-')}_{term}.csv", mime="text/csv",
@@ -194,12 +217,13 @@ def changes(levels: list[str], themes: list[str]) -> None:
         if new.empty:
             st.caption("No gap of the kinds chosen for the list above is new this term.")
         else:
-            common.gap_table(new)
+            common.gap_table(new, key="gaps-new")
     with st.expander(f"Gaps closed since {before_term} {before_year} ({len(closed)} of the kinds chosen above)"):
         if closed.empty:
             st.caption(f"No gap of the kinds chosen for the list above is closed since {before_term} {before_year}.")
         else:
-            common.gap_table(closed, question=False, found=f"What we found in {before_term} {before_year}")
+            common.gap_table(closed, question=False, found=f"What we found in {before_term} {before_year}",
+                             key="gaps-closed")
     with st.expander(f"The largest movements in measures ({len(made.movements)})"):
         movements_table(made.movements, before_term, before_year)
 
@@ -233,7 +257,7 @@ def movements_table(moved: pd.DataFrame, before_term: str, before_year: str) -> 
     table = common.literal_table(table)
     table["School"] = common.profile_links([names.get(u, u) for u in moved["urn"]], moved["urn"], [year] * len(moved),
                                            [term] * len(moved))
-    st.table(table, hide_index=True, border="horizontal")
+    look.table(table, key="movements")
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -18,7 +18,7 @@ from charts.format import NOT_ASKED, fmt_count, fmt_numbers, fmt_value
 from charts.funnel import POSITION_WORDS
 from charts.trend import term_label, trend_chart
 from loaders.registry import DSL_ROLE, term_index
-from pages import common, questions
+from pages import common, look, questions
 
 common.require_frame()
 
@@ -68,7 +68,7 @@ def school_gaps() -> None:
     if here.empty:
         st.success("Nothing raised for this school this term.", icon=":material/check_circle:")
     else:
-        common.gap_table(here, items=items, school=False)
+        common.gap_table(here, items=items, school=False, key="gaps")
     questions.show(items, heading="The board's questions on this school", with_school=False,
                    empty="No question of the board's is open on this school.")
     questions.raise_form(here, year, term, key="school")
@@ -105,8 +105,8 @@ def measures() -> None:
         frame = frame[frame["Theme"] == theme]
     st.caption("▲ and ▼ say which way a figure moved; better or worse where a measure has a better direction, "
                "higher or lower where it has none.")
-    # a table that wraps its words, so every column is in view on a laptop's screen
-    st.table(common.literal_table(frame), hide_index=True, border="horizontal")
+    # a table that wraps its words, so every column is in view on a laptop's screen (cards on a phone)
+    look.table(common.literal_table(frame), key="measures")
 
 
 def oversight_rows() -> list[dict]:

@@ -2,7 +2,10 @@
 explain the queries, submit, and see the versions already stored for that school and term.
 
 A checked upload is kept as a draft in the database as soon as it is read, so a dropped
-connection or a closed laptop loses nothing: the DSL comes back to it here.
+connection or a closed laptop loses nothing: the DSL comes back to it here. Queries are explained
+once no error is left; a submit with queries unexplained asks once to confirm. After a submit the
+page opens on its receipt. In the demonstration, a trial upload for one of the sample trust's
+schools is stored as demonstration data, and the page says so before Submit.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from analysis.exports import to_csv_bytes
 from loaders import check_return
 from loaders.personal import explanation_details
 from loaders.registry import TERMS, term_end
-from loaders.report import ERROR, ReturnReport
+from loaders.report import ERROR, ReturnReport, plural
 from loaders.template import template_bytes
-from pages import common
-from store import drafts, returns
+from pages import common, identity
+from store import drafts, overview, returns
 from store.access import TRUSTEE
 
 common.require_frame()
@@ -32,6 +35,7 @@ scope = common.scope()
 state = st.session_state
 state.setdefault("upload_round", 0)  # bumped after a submit, to clear the uploader
 state.setdefault("audited", set())  # files whose attempt is on record this session
+demo = identity.mode(eng) == "demo"
 
 
 def current_term(today: date | None = None) -> tuple[str, str]:
@@ -122,16 +126,27 @@ def check(name: str, content: bytes) -> ReturnReport:
 
 
 def not_yours(report: ReturnReport) -> bool:
-    """A return for a school outside the user's scope: refused with a sentence, and on record."""
+    """A return for a school outside the user's scope, or in the demonstration for a school outside
+    the sample trust: refused with a sentence, and on record."""
     urn = report.school_term[0]
-    if report.refused or urn is None or scope.can_upload(urn):
+    if report.refused or urn is None:
         return False
-    st.error(f"This return is for URN {common.literal(urn)}, which is not a school you upload for, so it has not been "
-             "checked or kept. If it should be, ask your trust's data officer to add the school to your "
-             "account.", icon=":material/block:")
+    if not scope.can_upload(urn):
+        st.error(f"This return is for URN {common.literal(urn)}, which is not a school you upload for, so it has not "
+                 "been checked or kept. If it should be, ask your trust's data officer to add the school to your "
+                 "account.", icon=":material/block:")
+        reason = "not a school this user uploads for"
+    elif demo and urn not in overview.sample_schools(eng):
+        st.error(f"This return is for URN {common.literal(urn)}, which is not one of the sample trust's schools. This "
+                 "dashboard is a demonstration, so it keeps trial uploads for the sample schools only; this one has "
+                 "not been checked or kept. To store your trust's own returns, a trust leader first sets up signing "
+                 "in (see Signing in in the README).", icon=":material/block:")
+        reason = "not a sample school, in the demonstration"
+    else:
+        return False
     if report.sha256 not in state["audited"]:
         returns.record_attempt(eng, report, user=user, size=None, outcome="refused", source=common.where_from(),
-                               detail={"reason": "not a school this user uploads for"})
+                               detail={"reason": reason})
         state["audited"].add(report.sha256)
     return True
 
@@ -226,11 +241,23 @@ def report_section(report: ReturnReport) -> None:
         )
 
 
+def query_label(query) -> str:
+    """A query as its box or its line names it: a cell's or a sheet's message names its place."""
+    return query.message if (query.sheet or "the file") in query.message else f"{query.where}: {query.message}"
+
+
 def explanations_section(report: ReturnReport) -> dict[str, str]:
-    """One box per query; each change is saved to the draft at once."""
+    """One box per query once no error is left; each change is saved to the draft at once. While
+    errors block, the queries are listed without boxes."""
     if not report.queries:
         return {}
     st.header("3. Explain the queries")
+    if report.errors:
+        st.info(f"{plural(len(report.queries), 'query', 'queries')} can be explained once the errors above are "
+                "fixed. Fix them in your file and upload it again; then a box opens for each query.",
+                icon=":material/pending:")
+        st.markdown("\n".join(f"- {common.literal(query_label(q))}" for q in report.queries))
+        return {}
     st.caption("A query does not stop the return. A sentence for each helps the trust read your numbers.")
     urn, year, term = report.school_term
     saved = saved_explanations(report)
@@ -240,7 +267,7 @@ def explanations_section(report: ReturnReport) -> dict[str, str]:
         if key not in state:
             state[key] = saved.get(q.key, "")
         typed[q.key] = st.text_area(
-            common.literal(q.message if q.where in q.message else f"{q.where}: {q.message}"),
+            common.literal(query_label(q)),
             key=key,
             on_change=_save_explanation,
             args=(urn, year, term, q.key, key),
@@ -268,24 +295,72 @@ def _save_explanation(urn: str, year: str, term: str, query_key: str, widget_key
 
 
 def submit_section(report: ReturnReport, content: bytes, explanations: dict[str, str]) -> None:
+    """Submit; with queries unexplained, ask once to confirm first. The page then opens on the receipt."""
     st.header("4. Submit")
     if not report.valid:
         st.button("Submit the return", disabled=True, help="Fix the errors above first.")
         return
-    if st.button("Submit the return", type="primary", icon=":material/send:"):
-        saved = common.run_safely(
-            "storing your return",
-            returns.save_return, eng, report, content, user=user, explanations=explanations,
-            source=common.where_from(),
-        )
-        if saved:
-            state["submitted"] = (
-                f"Stored as version {saved.version} of the {common.literal(f'{saved.term} {saved.academic_year}')} "
-                f"return for URN {common.literal(saved.urn)}. Thank you."
-            )
-            state.pop("resumed", None)
-            state["upload_round"] += 1
+    if demo:
+        st.info("This is a demonstration: your upload is stored as demonstration data and shown to the other "
+                "demonstration roles.", icon=":material/science:")
+    open_queries = [q for q in report.queries if q.key not in explanations]
+    asking = state.get("confirm_submit") == report.sha256
+    if asking and open_queries:
+        st.warning(f"{plural(len(open_queries), 'query has', 'queries have')} no explanation. Submit anyway?",
+                   icon=":material/help:")
+        left, right = st.columns([1, 2])
+        go = left.button("Submit anyway", type="primary", icon=":material/send:")
+        if right.button("Go back and explain", icon=":material/edit_note:"):
+            state.pop("confirm_submit", None)
             st.rerun()
+    else:
+        go = st.button("Submit the return", type="primary", icon=":material/send:")
+        if go and open_queries:
+            state["confirm_submit"] = report.sha256
+            st.rerun()
+    if go:
+        store(report, content, explanations)
+
+
+def store(report: ReturnReport, content: bytes, explanations: dict[str, str]) -> None:
+    """Store the return, keep its receipt for the next run, and start the uploader afresh."""
+    saved = common.run_safely(
+        "storing your return",
+        returns.save_return, eng, report, content, user=user, explanations=explanations,
+        source=common.where_from(),
+    )
+    if saved:
+        state["submitted"] = (receipt(saved, report, explanations), saved.urn, saved.academic_year, saved.term)
+        state.pop("confirm_submit", None)
+        state.pop("resumed", None)
+        state["upload_round"] += 1
+        st.rerun()
+
+
+def receipt(saved, report: ReturnReport, explanations: dict[str, str]) -> str:
+    """What was stored: the version, the school and the term; no errors; the queries still open."""
+    known = common.schools()
+    names = dict(zip(known["urn"], known["name"]))
+    school = names.get(saved.urn) or report.values.get("about.school_name") or f"URN {saved.urn}"
+    total = len(report.queries)
+    n_open = sum(1 for q in report.queries if q.key not in explanations)
+    if not total:
+        queries = "Queries: none."
+    elif not n_open:
+        queries = f"Queries open: none ({plural(total, 'query', 'queries')}, each explained)."
+    else:
+        queries = f"Queries open: {n_open} of {total}, with no explanation."
+    return (f"**Stored as version {saved.version} for {common.literal(school)}, "
+            f"{common.literal(f'{saved.term} {saved.academic_year}')}.**  \n"
+            f"Errors: none. {queries} Thank you.")
+
+
+def receipt_section(said: str, urn: str, year: str, term: str) -> None:
+    """Straight after a submit the page is its receipt, short enough to be read where the browser
+    is: what was stored, the versions now stored, and the way to upload another."""
+    st.success(said, icon=":material/task_alt:")
+    versions_section(urn, year, term)
+    st.button("Upload another return", type="primary", icon=":material/upload_file:")  # the next run: the page
 
 
 def versions_section(urn: str, year: str, term: str) -> None:
@@ -349,12 +424,13 @@ st.title("Upload a termly return")
 if not scope.active or scope.role == TRUSTEE:
     st.warning("Trustees read the returns; the schools' DSLs upload them.", icon=":material/lock:")
     st.stop()
-st.markdown(
-    "For designated safeguarding leads: download the template, fill it in, upload it here and "
-    "fix anything the check reports. Errors must be fixed before you submit; queries need only a "
-    "sentence of explanation."
-)
 if "submitted" in state:
-    st.success(state.pop("submitted"), icon=":material/task_alt:")
-template_section()
-upload_section()
+    receipt_section(*state.pop("submitted"))
+else:
+    st.markdown(
+        "For designated safeguarding leads: download the template, fill it in, upload it here and "
+        "fix anything the check reports. Errors must be fixed before you submit; queries need only a "
+        "sentence of explanation."
+    )
+    template_section()
+    upload_section()

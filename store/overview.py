@@ -148,10 +148,26 @@ def data_version(engine: Engine) -> tuple[int, int]:
 
 
 SAMPLE_USER = "sample data"  # who the sample trust's returns are stored as
+# Who a trial upload in the demonstration is stored as (an address that can belong to nobody): a
+# return of it for one of the sample trust's schools is demonstration data, like the sample's own.
+DEMO_USER = "demo@example.invalid"
+
+
+def _sample_urns():
+    return sa.select(returns.c.urn).where(returns.c.submitted_by == SAMPLE_USER)
+
+
+def sample_schools(engine: Engine) -> frozenset[str]:
+    """The URNs of the sample trust's schools: those it has returns for."""
+    with engine.connect() as conn:
+        return frozenset(conn.execute(_sample_urns().distinct()).scalars())
 
 
 def only_sample(engine: Engine) -> bool:
-    """True while every stored return is the sample trust's (or none is stored)."""
+    """True while every stored return is the sample trust's, or a trial upload made in the
+    demonstration for one of its schools (or none is stored)."""
+    demo = sa.and_(returns.c.submitted_by == DEMO_USER, returns.c.urn.in_(_sample_urns()))
     with engine.connect() as conn:
-        real = conn.execute(sa.select(returns.c.id).where(returns.c.submitted_by != SAMPLE_USER).limit(1)).first()
+        real = conn.execute(sa.select(returns.c.id).where(returns.c.submitted_by != SAMPLE_USER, ~demo)
+                            .limit(1)).first()
     return real is None

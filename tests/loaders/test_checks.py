@@ -127,7 +127,7 @@ def test_a_query_names_the_row_as_well_as_the_cell():
     built, report = check(previous={"neglect.active_flags": 3})
     sheet, cell = built.cells["neglect.active_flags"]
     assert report.queries[0].message.startswith(
-        f"Children with an active neglect flag at term end ({sheet}, {cell}) is 11; last term 3.")
+        f"Children with an active neglect flag at term end ({sheet}, {cell}): the cell holds 11; last term 3.")
 
 
 @pytest.mark.parametrize("before", [0, None, 4, "4"])
@@ -142,7 +142,7 @@ def test_last_terms_figure_may_arrive_as_a_decimal_or_float():
     for before in (Decimal(3), 3.0):
         _, report = check(previous={"neglect.active_flags": before})
         assert [q.code for q in report.queries] == ["more_than_three_times_last_term"]
-        assert "is 11; last term 3." in report.queries[0].message
+        assert "holds 11; last term 3." in report.queries[0].message
 
 
 def test_no_previous_term_means_no_comparison():

@@ -40,7 +40,9 @@ def test_check_with_errors_exits_1_and_lists_sheet_cell_and_message(files):
     result = run("check", str(files[0]), str(files[1]))
     assert result.returncode == 1
     assert "bad.xlsx: Not ready: 1 error to fix" in result.stdout
-    assert 'Referrals!B10  holds "five".' in result.stdout
+    # the Sheet!Cell column, then the message: the row's label, the sheet and cell, what is wrong
+    assert 'Referrals!B10  Child sexual exploitation, children with concerns recorded (Referrals, B10): ' \
+        'the cell holds "five".' in result.stdout
     assert "Traceback" not in result.stderr
 
 

@@ -103,7 +103,9 @@ def test_a_formula_with_no_saved_value_is_an_error_at_its_cell(fmt):
     (problem,) = report.errors
     assert problem.code == "formula_without_value"
     assert (problem.sheet, problem.cell) == built.cells["neglect.chronology_reviewed"]
-    assert "formula with no saved value: open and save the file in Excel" in problem.message
+    sheet, cell = built.cells["neglect.chronology_reviewed"]
+    assert problem.message.startswith(f"Flagged children whose chronology was reviewed this term ({sheet}, {cell}): "
+                                      "the cell holds a formula with no saved value. Open and save the file in Excel")
     assert report.values["neglect.chronology_reviewed"] is None
 
 

@@ -82,7 +82,8 @@ def test_problems_point_at_the_cell_where_the_value_really_is():
     problem = next(p for p in report.errors if p.code == "not_a_number")
     sheet, cell = built.cells["referrals.cse.concerns"]
     assert (problem.sheet, problem.cell) == (sheet, cell)
-    assert problem.message.startswith(f'{sheet}!{cell} holds "five". Enter a whole number such as 5')
+    assert problem.message.startswith(f'Child sexual exploitation, children with concerns recorded ({sheet}, {cell}): '
+                                      'the cell holds "five". Enter a whole number such as 5')
 
 
 def test_a_missing_row_is_a_query_and_its_values_stay_missing():
@@ -164,7 +165,7 @@ def test_an_unknown_role_is_an_error_naming_the_cell_and_the_allowed_roles():
     (problem,) = report.errors
     sheet, cell = built.lead_cells[1]["role"]
     assert (problem.code, problem.sheet, problem.cell) == ("unknown_role", sheet, cell)
-    assert '"Head of pastoral"' in problem.message
+    assert problem.message.startswith(f"Head of pastoral ({sheet}, {cell}): not a role the return knows.")
     assert all(role in problem.message for role in registry.LEAD_ROLES)
 
 

@@ -180,7 +180,8 @@ def test_a_file_whose_version_cannot_be_read_is_judged_by_its_layout():
     # about version 2's rows, which it never had.
     built, report = check(version=1, values={"about.template_version": 3})
     assert codes(report.problems) == ["wrong_template_version"]
-    assert "About!" + built.cells["about.template_version"][1] in report.problems[0].message
+    assert report.problems[0].message.startswith(
+        "Template version (About, {}): the cell holds 3.".format(built.cells["about.template_version"][1]))
     _, blank = check(values={"about.template_version": BLANK})
     assert codes(blank.problems) == ["required_missing"]
 
@@ -218,7 +219,8 @@ def test_a_phase_not_in_the_list_is_an_error_naming_the_cell_and_the_row():
     built, report = check(values={"about.phase": "Middle"})
     (error,) = report.errors
     assert (error.code, error.sheet, error.cell) == ("bad_phase", *built.cells["about.phase"])
-    assert error.message.startswith(f'{built.where("about.phase")} holds "Middle". The Phase must be one of')
+    sheet, cell = built.cells["about.phase"]
+    assert error.message.startswith(f'Phase ({sheet}, {cell}): the cell holds "Middle". The Phase must be one of')
 
 
 def test_a_blank_phase_is_a_query_naming_the_cell_and_the_row():
@@ -226,7 +228,8 @@ def test_a_blank_phase_is_a_query_naming_the_cell_and_the_row():
     (query,) = report.queries
     assert query.code == "row_blank" and (query.sheet, query.cell) == built.cells["about.phase"]
     sheet, cell = built.cells["about.phase"]
-    assert query.message.startswith(f"Phase ({sheet}, {cell}) is blank. Pick the school's phase from the list")
+    assert query.message.startswith(f"Phase ({sheet}, {cell}): the cell is blank. Pick the school's phase from the "
+                                    "list")
     assert report.values["about.phase"] is None
 
 
@@ -244,8 +247,8 @@ def test_looked_after_children_and_no_designated_teacher_is_a_query_naming_the_c
     assert query.code == "no_designated_teacher" and query.severity == "query"
     assert (query.sheet, query.cell) == built.cells["about.looked_after"]
     sheet, cell = built.cells["about.looked_after"]
-    assert query.message.startswith(f"Looked-after children on roll ({sheet}, {cell}) is 4, but no row on Leads "
-                                    "names a Designated teacher for looked-after children.")
+    assert query.message.startswith(f"Looked-after children on roll ({sheet}, {cell}): the cell holds 4, but no row "
+                                    "on Leads names a Designated teacher for looked-after children.")
 
 
 @pytest.mark.parametrize("looked_after", [0, BLANK])

@@ -1018,8 +1018,8 @@ def _growth(k: Knowledge, urn, ti, measure, now, before, route) -> None:
 
 def _query(k: Knowledge, urn, ti, message: str, route: str) -> None:
     k.texts.append((message, route))
-    m = re.match(r"(?P<where>.+ \([^()]+, [A-Z]+\d+\)) is (?P<now>[\d,]+|fewer than \d+|\d+ or more); last term "
-                 r"(?P<before>[\d,.]+|fewer than \d+|\d+ or more)\. That is more than three times as many", message)
+    m = re.match(r"(?P<where>.+ \([^()]+, [A-Z]+\d+\)): the cell holds (?P<now>[\d,]+|fewer than \d+|\d+ or more); "
+                 r"last term (?P<before>[\d,.]+|fewer than \d+|\d+ or more)\. That is more than three times as many", message)
     if m and CELLS.get(m.group("where")) and urn is not None and ti is not None:
         _growth(k, urn, ti, CELLS[m.group("where")], m.group("now"), m.group("before").rstrip("."),
                 f"{route}: \"{message}\"")
@@ -1027,8 +1027,8 @@ def _query(k: Knowledge, urn, ti, message: str, route: str) -> None:
     if m or "three times" in message:
         k.unparsed.append(f"{route}: the check's growth query, not read: {message!r}")
         return
-    m = re.match(r"(?P<where>.+ \([^()]+, [A-Z]+\d+\)) holds (?P<now>[\d,]+|fewer than \d+), more than the "
-                 r"(?P<roll>[\d,]+) pupils on roll\.", message)
+    m = re.match(r"(?P<where>.+ \([^()]+, [A-Z]+\d+\)): the cell holds (?P<now>[\d,]+|fewer than \d+), more than "
+                 r"the (?P<roll>[\d,]+) pupils on roll\.", message)
     if m and CELLS.get(m.group("where")) and urn is not None and ti is not None:
         read = read_count(m.group("now"))
         if read not in ("blank", None):

@@ -70,3 +70,29 @@ def test_init_with_a_bad_url_says_so_in_one_line(capsys):
     assert main(["init", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"]) == 1
     err = capsys.readouterr().err.strip()
     assert err == DOWN and "\n" not in err
+
+
+def test_a_trial_upload_in_the_demonstration_for_a_sample_school_keeps_it_a_demonstration(engine, report_factory):
+    """The demonstration's user stores a return for one of the sample trust's schools: still nothing
+    but the sample. The same user for a school outside it, or anyone else for a sample school, is
+    real data."""
+    from store.overview import DEMO_USER, SAMPLE_USER, only_sample, sample_schools
+    from store.returns import save_return
+
+    assert only_sample(engine) and sample_schools(engine) == frozenset()
+    save_return(engine, *report_factory(urn="990001"), user=SAMPLE_USER)
+    assert only_sample(engine) and sample_schools(engine) == {"990001"}
+    save_return(engine, *report_factory(urn="990001", seed=2), user=DEMO_USER)
+    assert only_sample(engine), "a trial upload for a sample school is demonstration data"
+    assert sample_schools(engine) == {"990001"}, "and does not make its school a sample school twice over"
+    save_return(engine, *report_factory(urn="149001"), user=DEMO_USER)
+    assert not only_sample(engine), "a school outside the sample trust is real data, whoever stored it"
+
+
+def test_a_real_users_return_for_a_sample_school_is_real_data(engine, report_factory):
+    from store.overview import SAMPLE_USER, only_sample
+    from store.returns import save_return
+
+    save_return(engine, *report_factory(urn="990001"), user=SAMPLE_USER)
+    save_return(engine, *report_factory(urn="990001", seed=2), user="dsl@kestrel.example.org")
+    assert not only_sample(engine)
