@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date
+from functools import lru_cache
 
 from pathlib import Path
 from urllib.parse import urlencode
@@ -180,14 +181,19 @@ _BLOCK_START = re.compile(r"^([ \t]*(?:\d+(?=[.)]))?)([-+=.)])", re.MULTILINE)  
 # loads nothing.
 _LINK_START = re.compile(r"(?i)(https?:|www\.|ftp:)")
 WORD_JOINER = "\u2060"
+_ESCAPED = str.maketrans({ch: "\\" + ch for ch in MARKDOWN_CHARACTERS})  # each such character, backslashed
 
 
 def literal(text) -> str:
     """Text shown exactly as typed wherever Streamlit would read Markdown or HTML: every character
     Markdown could take as formatting escaped, and no address turned into a link or an image."""
-    text = "" if text is None else str(text)
+    return _literal("" if text is None else str(text))
+
+
+@lru_cache(maxsize=1 << 16)  # a page shows the same findings and names on every click
+def _literal(text: str) -> str:
     text = _LINK_START.sub(WORD_JOINER + r"\1", text)
-    text = "".join("\\" + ch if ch in MARKDOWN_CHARACTERS else ch for ch in text)
+    text = text.translate(_ESCAPED)
     return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
@@ -281,21 +287,28 @@ PROFILE = "school"  # the school profile's address (dashboard.py)
 FOUND = "What we found"
 
 
-def profile_link(name: str, urn: str, year: str, term: str) -> str:
-    """A Markdown link, for a table cell, to a school's profile at a term: its address names the
+def profile_links(names, urns, years, terms) -> list[str]:
+    """Markdown links, for table cells, each to a school's profile at a term: its address names the
     school as the profile's picker does ("Name (URN)") and the term as the sidebar does, and keeps
     whatever else the page's address holds (the schools chosen)."""
-    keep = [(k, v) for k in st.query_params for v in st.query_params.get_all(k) if k not in ("school", "year", "term")]
-    query = urlencode([*keep, ("school", f"{name} ({urn})"), ("year", year), ("term", term)])
-    return f"[{literal(name)}]({PROFILE}?{query})"
+    keep = urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)
+                      if k not in ("school", "year", "term")])
+    return [_profile_link(keep, *row) for row in zip(names, urns, years, terms)]
 
 
-def gap_table(gaps: pd.DataFrame, *, items: pd.DataFrame | None = None, school: bool = True, theme: bool = True,
-              question: bool = True, found: str = FOUND, key: str = "gaps") -> None:
+@lru_cache(maxsize=1 << 14)
+def _profile_link(keep: str, name: str, urn: str, year: str, term: str) -> str:
+    query = urlencode([("school", f"{name} ({urn})"), ("year", year), ("term", term)])
+    return f"[{literal(name)}]({PROFILE}?{keep + '&' if keep else ''}{query})"
+
+
+def gap_table(gaps: pd.DataFrame, *, key: str, items: pd.DataFrame | None = None, school: bool = True,
+              theme: bool = True, question: bool = True, found: str = FOUND) -> None:
     """Gaps as every page lists them, drawn in this one place: the gap's severity as a symbol and a
     word, its school (a link to the school's profile at the gap's term), its theme, what we found
     (headed ``found``), the question to ask and, given the board's ``items``, the board's
-    questions beside it. On a narrow screen each gap is a card (``key`` names the table on its page)."""
+    questions beside it. On a narrow screen each gap is a card (pages.look.table); ``key`` names
+    the table, one of its own on a page."""
     columns = {"Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]]}
     if school:
         columns["School"] = list(gaps["school"])
@@ -311,8 +324,7 @@ def gap_table(gaps: pd.DataFrame, *, items: pd.DataFrame | None = None, school: 
         table = questions.beside(table, gaps, items)
     table = literal_table(table)
     if school:
-        table["School"] = [profile_link(*row) for row in
-                           zip(gaps["school"], gaps["urn"], gaps["academic_year"], gaps["term"])]
+        table["School"] = profile_links(gaps["school"], gaps["urn"], gaps["academic_year"], gaps["term"])
     look.table(table, key=key)
 
 

@@ -87,19 +87,19 @@ def _heatmap_chart(key: tuple, _gaps: pd.DataFrame, _expected: list, _returned: 
 
 
 def heatmap() -> None:
+    key = ("✖ red and ▲ amber where a measure has a clear better direction, ? a difference worth a question, "
+           "✔ nothing raised.")
     red, amber = tally_now["red"], tally_now["amber"]
+    # the map counts school-themes, the headline gaps: how the one sits in the other
+    cells = (f"So the map counts cells, not gaps: {plural(red.gaps, 'red gap')} in {plural(red.cells, 'cell')}, "
+             f"and {plural(amber.gaps, 'amber gap')} in {plural(amber.cells + amber.under_worse, 'cell')}"
+             + (f", {amber.under_worse} of them shown red" if amber.under_worse else "") + ".")
     chart = _heatmap_chart(view_key, gaps, expected, returned)
     with look.wide("heatmap"):
-        st.caption("Each cell is one school and theme (a school-theme), shown by its most serious gap: ✖ red and "
-                   "▲ amber where a measure has a clear better direction, ? a difference worth a question, ✔ "
-                   f"nothing raised. So the map counts cells, not gaps: {plural(red.gaps, 'red gap')} in "
-                   f"{plural(red.cells, 'cell')}, and {plural(amber.gaps, 'amber gap')} in "
-                   f"{plural(amber.cells + amber.under_worse, 'cell')}"
-                   + (f", {amber.under_worse} of them shown red" if amber.under_worse else "") + ".")
+        st.caption(f"Each cell is one school and theme (a school-theme), shown by its most serious gap: {key} {cells}")
         common.show_chart(chart, key="heatmap")
     with look.narrow("heatmap"):  # a phone: the grid's words would not fit its cells
-        st.caption("Each school's gaps by theme: ✖ red and ▲ amber where a measure has a clear better "
-                   "direction, ? a difference worth a question, ✔ nothing raised.")
+        st.caption(f"Each school's gaps by theme: {key}")
         st.markdown("\n".join(_heatmap_line(row) for row in chart.table.to_dict("records")))
         st.caption(common.literal(chart.summary))
 
@@ -126,24 +126,31 @@ def _gap_csv(key: tuple, levels: tuple, themes: tuple, _shown: pd.DataFrame) -> 
     return to_csv_bytes(_shown)
 
 
-def gap_list() -> None:
+def gap_list() -> tuple[list[str], list[str]]:
+    """The gap list, of the kinds of gap and the themes chosen above it; returns that choice."""
     st.header("Gaps and the questions to ask")
     left, right = st.columns([2, 3])
     levels = left.pills("Show", ["red", "amber", "note"], default=["red", "amber"], selection_mode="multi",
                         format_func=lambda lv: f"{SEVERITY_SYMBOL[lv]} {SEVERITY_WORD[lv]}", key="ov_levels")
     themes = right.pills("Themes", [t.id for t in THEMES], default=[t.id for t in THEMES], selection_mode="multi",
                          format_func=lambda t: THEMES_BY_ID[t].short, key="ov_themes")
-    shown = gaps[gaps["severity"].isin(levels or ()) & gaps["theme"].isin(themes or ())]
+    levels, themes = list(levels or ()), list(themes or ())
+    shown = chosen_kinds(gaps, levels, themes)
     if shown.empty:
         st.success("No gap of the kinds chosen for the schools chosen.", icon=":material/check_circle:")
-        return
+        return levels, themes
     st.caption("Each school's name opens its profile for this term.")
-    common.gap_table(shown, items=items)
-    csv = _gap_csv(view_key, tuple(levels or ()), tuple(themes or ()), shown)
+    common.gap_table(shown, items=items, key="gaps")
+    csv = _gap_csv(view_key, tuple(levels), tuple(themes), shown)
     st.download_button("Download the gap list (CSV)", csv,
                        file_name=f"gaps_{year.replace('/', '-')}_{term}.csv", mime="text/csv",
                        icon=":material/download:", on_click=common.record, args=("export",),
                        kwargs={"detail": {"what": "gap list", "term": f"{term} {year}"}})
+    return levels, themes
+
+
+def chosen_kinds(found: pd.DataFrame, levels: list[str], themes: list[str]) -> pd.DataFrame:
+    return found[found["severity"].isin(levels) & found["theme"].isin(themes)]
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -186,10 +193,11 @@ def _changes(key: tuple, _ctx, _gaps: pd.DataFrame, _before: pd.DataFrame, _urns
     return term_changes(_ctx, _gaps, _before, _urns, MOVEMENTS)
 
 
-def changes() -> None:
-    """What changed since the term before: gaps new this term, gaps closed since, and the largest
-    movements in measures, each with its school and theme; all from what this reader is shown
-    of the two terms (analysis.views.term_changes)."""
+def changes(levels: list[str], themes: list[str]) -> None:
+    """What changed since the term before: gaps new this term, gaps closed since (listed of the
+    kinds and themes chosen for the gap list, counted in full), and the largest movements in
+    measures, each with its school and theme; all from what this reader is shown of the two terms
+    (analysis.views.term_changes)."""
     before_year, before_term = term_from_index(term_index(year, term) - 1)
     st.header(f"What changed since {before_term} {before_year}")
     made = _changes(view_key, ctx, gaps, common.term_gaps(before_year, before_term)[1], urns)
@@ -204,17 +212,18 @@ def changes() -> None:
         said += (f" {plural(len(made.waiting), 'school has', 'schools have')} not returned for {term} yet, so "
                  "no gap of theirs is counted as closed.")
     st.caption(said)
-    with st.expander(f"Gaps new this term ({len(made.new)})"):
-        if made.new.empty:
-            st.caption("No gap is new this term.")
+    new, closed = chosen_kinds(made.new, levels, themes), chosen_kinds(made.closed, levels, themes)
+    with st.expander(f"Gaps new this term ({len(new)} of the kinds chosen above)"):
+        if new.empty:
+            st.caption("No gap of the kinds chosen for the list above is new this term.")
         else:
-            common.gap_table(made.new, key="new-gaps")
-    with st.expander(f"Gaps closed since {before_term} {before_year} ({len(made.closed)})"):
-        if made.closed.empty:
-            st.caption(f"No gap of {before_term} {before_year} is closed.")
+            common.gap_table(new, key="gaps-new")
+    with st.expander(f"Gaps closed since {before_term} {before_year} ({len(closed)} of the kinds chosen above)"):
+        if closed.empty:
+            st.caption(f"No gap of the kinds chosen for the list above is closed since {before_term} {before_year}.")
         else:
-            common.gap_table(made.closed, question=False, key="closed-gaps",
-                             found=f"What we found in {before_term} {before_year}")
+            common.gap_table(closed, question=False, found=f"What we found in {before_term} {before_year}",
+                             key="gaps-closed")
     with st.expander(f"The largest movements in measures ({len(made.movements)})"):
         movements_table(made.movements, before_term, before_year)
 
@@ -246,8 +255,9 @@ def movements_table(moved: pd.DataFrame, before_term: str, before_year: str) -> 
                    for c, i in zip(moved["change"], moved["indicator"])],
     })
     table = common.literal_table(table)
-    table["School"] = [common.profile_link(names.get(u, u), u, year, term) for u in moved["urn"]]
-    st.table(table, hide_index=True, border="horizontal")
+    table["School"] = common.profile_links([names.get(u, u) for u in moved["urn"]], moved["urn"], [year] * len(moved),
+                                           [term] * len(moved))
+    look.table(table, key="movements")
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -259,7 +269,6 @@ tally_now = _tally(view_key, gaps)
 items = questions.state(year, term, gaps, returned, urns)
 headline()
 heatmap()
-gap_list()
-changes()
+changes(*gap_list())
 board_questions()
 returns_status()

@@ -68,7 +68,7 @@ def school_gaps() -> None:
     if here.empty:
         st.success("Nothing raised for this school this term.", icon=":material/check_circle:")
     else:
-        common.gap_table(here, items=items, school=False)
+        common.gap_table(here, items=items, school=False, key="gaps")
     questions.show(items, heading="The board's questions on this school", with_school=False,
                    empty="No question of the board's is open on this school.")
     questions.raise_form(here, year, term, key="school")
@@ -105,8 +105,7 @@ def measures() -> None:
         frame = frame[frame["Theme"] == theme]
     st.caption("▲ and ▼ say which way a figure moved; better or worse where a measure has a better direction, "
                "higher or lower where it has none.")
-    # a table that wraps its words, so every column is in view on a laptop's screen (on a phone,
-    # one card a measure)
+    # a table that wraps its words, so every column is in view on a laptop's screen (cards on a phone)
     look.table(common.literal_table(frame), key="measures")
 
 

@@ -83,5 +83,5 @@ def gap_section(gaps: pd.DataFrame, year: str, term: str, items: pd.DataFrame) -
         st.success("Nothing raised on this theme for the schools chosen.", icon=":material/check_circle:")
         return
     st.caption("Each school's name opens its profile for this term.")
-    common.gap_table(gaps, items=items, theme=False)
+    common.gap_table(gaps, items=items, theme=False, key="gaps")
     st.caption("Behind these: " + common.literal("; ".join(sorted(set(gaps["source"])))))

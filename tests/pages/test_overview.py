@@ -117,6 +117,10 @@ def test_what_changed_lists_the_gaps_new_and_closed_since_the_term_before(sample
     at = open_page("pages/overview.py")
     assert_no_exception(at)
     assert "What changed since Spring 2025/26" in [h.value for h in at.header]
+    # listed of the kinds chosen for the gap list: red and amber at first, then questions too
+    (first,) = expander_tables(at, "Gaps new this term")
+    assert set(first["Gap"]) <= {"✖ Red", "▲ Amber"}
+    at.button_group(key="ov_levels").set_value(["red", "amber", "note"]).run()
     now, before = reader_gaps(sample_app, role, SUMMER), reader_gaps(sample_app, role, SPRING)
     kind = ["urn", "theme", "indicator", "rule"]
     new = now.merge(before[kind].drop_duplicates(), on=kind, how="left", indicator=True)
