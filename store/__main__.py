@@ -111,8 +111,8 @@ def _notify(args) -> int:
         print(trouble(exc) or f"Could not send the emails from {shown}: {one_line(exc)}.", file=sys.stderr)
         return FAILED
     total = sum(queued.values())
-    kinds = ", ".join(f"{n} {KIND_WORDS.get(k, k).lower()}" for k, n in sorted(queued.items()))
-    print(f"Queued {_emails(total)}: {kinds}." if total else "Nothing new fell due.")
+    kinds = ", ".join(f"{KIND_WORDS.get(k, k).lower()} {n}" for k, n in sorted(queued.items()))
+    print(f"Queued {_emails(total)} ({kinds})." if total else "Nothing new fell due.")
     print(f"Sent {_emails(sent.sent)}." if sent.sent else "Nothing was waiting to be sent." if not
           (sent.failed or sent.gave_up) else "Sent none.")
     if sent.failed:

@@ -249,7 +249,7 @@ def test_the_notify_command_says_what_it_queued_and_sent_and_fails_plainly(engin
         # 1 January 2027: Autumn 2026/27's returns are due in 13 days, and the school has sent none
         assert main(["notify", "--db", url, "--today", "2027-01-01"]) == 0
         out = capsys.readouterr().out
-        assert out == "Queued 1 email: 1 return due.\nSent 1 email.\n"
+        assert out == "Queued 1 email (return due 1).\nSent 1 email.\n"
         assert [r.subject for r in server.received] == [
             "Safeguarding return due in 13 days: School 149001, Autumn 2026/27"]
         assert main(["notify", "--db", url, "--today", "2027-01-01"]) == 0
@@ -257,7 +257,7 @@ def test_the_notify_command_says_what_it_queued_and_sent_and_fails_plainly(engin
     # the server is down: the reminder is kept, the command says so and exits 1
     assert main(["notify", "--db", url, "--today", "2027-01-12"]) == 1
     said = capsys.readouterr()
-    assert said.out == "Queued 1 email: 1 return due.\nSent none.\n"
+    assert said.out == "Queued 1 email (return due 1).\nSent none.\n"
     assert said.err.startswith("1 email could not be sent and will be tried again: Nothing answered at 127.0.0.1")
     assert [r["status"] for r in rows(engine)] == ["sent", "queued"]
 
