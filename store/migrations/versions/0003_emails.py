@@ -6,7 +6,7 @@ New: the ``outbox`` table; ``users.weekly_digest`` (on for everyone already ther
 ``challenges.answered_at``, empty for questions answered before this revision (their answer and
 who gave it are kept as they were; only the day was never recorded). No existing row changes.
 
-Revision 0004, after 0002 (0003 may come between them: the chain is set when the two meet).
+Revision 0003, after 0002.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
