@@ -20,9 +20,8 @@ def files_under(root):
             for p in sorted(root.rglob("*")) if p.is_file() and p.suffix in (".xlsx", ".xlsm", ".csv")}
 
 
-def test_generation_is_deterministic_and_takes_seconds(fresh, fresh_again):
-    again, elapsed = fresh_again
-    assert elapsed < 15, f"generation took {elapsed:.1f} s"
+def test_generation_is_deterministic(fresh, fresh_again):
+    again, _ = fresh_again
     first, second = files_under(fresh), files_under(again)
     assert first.keys() == second.keys()
     assert first == second, "the same seed must give the same workbooks"
