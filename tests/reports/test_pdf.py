@@ -126,7 +126,9 @@ def test_the_short_pack_prints_on_twelve_a4_pages_or_fewer(reader, short_pdfs):
     assert log.figures == 0 and log.errors == [] and log.width_px <= PRINT_WIDTH_PX, "no chart: its heatmap is a table"
     for number, text in enumerate(pages, 1):
         assert f"Page {number} of {len(pages)}" in text
-        assert len(text.replace(f"Page {number} of {len(pages)}", "").strip()) > 200, f"page {number} is all but empty"
+        # no page printed with nothing on it but its footer; the tail of a section that runs over
+        # (a heading and its sentence) is a page of its own where the section before filled the last
+        assert len(text.replace(f"Page {number} of {len(pages)}", "").strip()) > 40, f"page {number} is empty"
 
 
 @pytest.mark.parametrize("reader", ["leader", "trustee"])
