@@ -1,5 +1,5 @@
 """The dashboard's server: Streamlit serving dashboard.py, with the sign-in route and the reading of
-trusted proxies' headers (pages/serving.py) mounted on the same server.
+trusted proxies' headers (ui/serving.py) mounted on the same server.
 
 Start it with `make run`, or `streamlit run app.py` (Streamlit finds ``app`` below and serves it).
 """
@@ -11,7 +11,7 @@ import logging
 import streamlit as st
 from starlette.middleware import Middleware
 
-from pages import serving
+from ui import serving
 
 networks, ignored = serving.trusted_networks()
 if ignored:

@@ -3,14 +3,14 @@ shared sidebar.
 
 Run with `make run` (or `streamlit run dashboard.py`). Pages live in pages/ and only render;
 everything they show comes from loaders, store, analysis and charts, read within the signed-in
-user's scope (pages/common.py).
+user's scope (ui/shell.py).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages import common, identity, look
+from ui import shell, identity, look
 from store import outbox
 from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
 
@@ -38,7 +38,7 @@ def pages_for(role: str, *, overview_first: bool = True) -> dict[str, list[st.Pa
                  page("pages/notifications.py", "Notifications", "mail", url_path="notifications")]
     data += [page("pages/privacy.py", "Privacy", "lock", url_path="privacy"),
              page("pages/account.py", "My account", "account_circle", url_path="account")]
-    board = [page("pages/challenges.py", "Board questions", "record_voice_over", url_path="board-questions")]
+    board = [page("pages/board_questions.py", "Board questions", "record_voice_over", url_path="board-questions")]
     if role != DSL:
         board.append(page("pages/pack.py", "Board pack", "picture_as_pdf", url_path="pack"))
     return {
@@ -60,7 +60,7 @@ def pages_for(role: str, *, overview_first: bool = True) -> dict[str, list[st.Pa
 
 def emails_put_aside(engine) -> None:
     """For trust leaders, in the sidebar: emails that failed for a day and wait for one of them."""
-    failed = common.run_safely("reading the emails", outbox.failed_count, engine)
+    failed = shell.run_safely("reading the emails", outbox.failed_count, engine)
     if failed:
         st.warning(f"{failed} email{' has' if failed == 1 else 's have'} not gone out for a day.",
                    icon=":material/mail:")
@@ -84,21 +84,21 @@ def not_signed_in() -> None:
 def frame() -> None:
     """Sign-in, the page list for the user's role, the shared sidebar, then the page itself."""
     global navigated
-    engine = common.engine(before_stop=not_signed_in)
-    common.frame_started()
+    engine = shell.engine(before_stop=not_signed_in)
+    shell.frame_started()
     if identity.mode(engine) == "demo":
-        identity.demo_role_switcher(common.all_school_names())
+        identity.demo_role_switcher(shell.all_school_names())
     user = identity.gate(engine, before_stop=not_signed_in)  # nothing below runs for someone not signed in
     current = st.navigation(pages_for(user.role))
     look.apply(current.title)
     navigated = True
     with st.sidebar:
-        common.sidebar()
+        shell.sidebar()
         if identity.mode(engine) == "demo":
-            st.caption(f"Trying it as **{common.literal(user.name)}**")
+            st.caption(f"Trying it as **{shell.literal(user.name)}**")
         else:
-            st.caption(f"Signed in as **{common.literal(user.name or user.email)}** "
-                       f"({common.literal(ROLES.get(user.role, user.role))})")
+            st.caption(f"Signed in as **{shell.literal(user.name or user.email)}** "
+                       f"({shell.literal(ROLES.get(user.role, user.role))})")
         if identity.mode(engine) == "local":
             st.button("Sign out", on_click=identity.sign_out, args=(engine,), icon=":material/logout:")
         elif identity.mode(engine) == "sso":
@@ -112,4 +112,4 @@ navigated = False
 try:
     frame()
 except Exception as exc:  # noqa: BLE001 - a fault of the database is a sentence; anything else re-raised
-    common.database_trouble(exc, before_stop=None if navigated else not_signed_in)
+    shell.database_trouble(exc, before_stop=None if navigated else not_signed_in)

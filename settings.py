@@ -85,7 +85,7 @@ def session_idle_hours() -> float:
 def trusted_proxies() -> tuple[str, ...]:
     """TRUSTED_PROXIES: the reverse proxies (addresses or networks, e.g. "10.0.0.5, 10.1.0.0/16")
     whose X-Forwarded-For and X-Forwarded-Proto headers are believed. Commas or spaces between
-    them (a list in secrets.toml works too). pages/serving.py reads them as networks."""
+    them (a list in secrets.toml works too). ui/serving.py reads them as networks."""
     value = get("TRUSTED_PROXIES") or ""
     parts = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
     return tuple(str(p).strip() for p in parts if str(p).strip())

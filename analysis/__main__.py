@@ -2,6 +2,7 @@
 
     python -m analysis gaps [--db URL] [--year 2025/26 --term Spring] [--role trustee] [--json]
     python -m analysis compare [--db URL] [--year 2025/26 --term Spring] [--json]
+    python -m analysis notify [--db URL] [--today YYYY-MM-DD]
 
 ``gaps``: every gap the rules find for one term, worst first, each with the question a trustee
 could ask. Unless --year and --term name another, the term is the latest with returns whose
@@ -17,6 +18,11 @@ base, in the unit of ``value``), ``verdict`` (the side of them the value lies: `
 ``below_95``, ``within``, ``above_95``, ``above_998``) and ``group`` (what the school was compared
 with: "trust"). Only figures placed on a funnel are listed.
 
+``notify``: queues the emails due by date (reminders, late returns, the weekly digest: see
+analysis/notify.py) and sends every email waiting in the outbox; it is safe to run every few
+minutes, and two at once send each email once. Exit 1 when an email could not be sent (it is
+kept, and tried again on a later run).
+
 Exit 0 when the list was made (empty or not), 1 when it could not be (no database, no returns,
 none for that term), 2 on bad usage. Never a traceback.
 """
@@ -31,6 +37,7 @@ import sys
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 
 from analysis.dataset import Unavailable, chosen_term, open_database, term_asked
 from analysis.themes import THEMES_BY_ID, short_name
@@ -48,6 +55,8 @@ TABLE_MIN_WIDTH = 90  # narrower than this, five columns wrap into slivers: one 
 def main(argv: list[str] | None = None) -> int:
     parser, commands = _parser()
     args = parser.parse_args(argv)
+    if args.command == "notify":
+        return _notify(args, parser)
     year, term = term_asked(args, commands[args.command])
     what = "gap list" if args.command == "gaps" else "comparison"
     try:
@@ -78,7 +87,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     parser = argparse.ArgumentParser(prog="python -m analysis", description="The gaps a trust board "
                                      "should ask about, and how each school compares with the trust, "
                                      "from the returns in the database.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{gaps,compare}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{gaps,compare,notify}")
     gaps = commands.add_parser("gaps", help="list the gaps for a term, worst first")
     gaps.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
     gaps.add_argument("--year", help="academic year, e.g. 2025/26 (with --term)")
@@ -92,7 +101,12 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     compare.add_argument("--year", help="academic year, e.g. 2025/26 (with --term)")
     compare.add_argument("--term", help="Autumn, Spring or Summer (with --year)")
     compare.add_argument("--json", action="store_true", help="print a JSON list, one object a school and indicator")
-    return parser, {"gaps": gaps, "compare": compare}
+    notify = commands.add_parser("notify", help="queue the emails due by date and send every email waiting; "
+                                 "safe to run every few minutes")
+    notify.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
+    notify.add_argument("--today", metavar="YYYY-MM-DD", type=_day,
+                        help="the day to queue reminders, late returns and digests for (default: today in England)")
+    return parser, {"gaps": gaps, "compare": compare, "notify": notify}
 
 
 @dataclass(frozen=True)
@@ -219,6 +233,65 @@ def _row(cells, widths, sep: str) -> str:
         parts = [(w[i] if i < len(w) else "").ljust(width) for w, width in zip(wrapped, widths)]
         lines.append(sep.join(parts).rstrip())
     return "\n".join(lines)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day: write it as YYYY-MM-DD, such as 2027-01-15.") \
+            from None
+
+
+def _notify(args, parser) -> int:
+    from sqlalchemy.engine import make_url
+
+    import settings
+    from analysis.notify import queue_due
+    from store import outbox
+    from store.db import checked_url, make_engine, trouble
+    from store.mail import KIND_WORDS
+    from store.upgrades import SchemaError, one_line, upgrade
+
+    if args.db:
+        try:
+            checked_url(args.db)
+        except ValueError as exc:
+            parser.error(str(exc))  # exit 2, as for any other usage mistake
+
+    if not outbox.enabled():
+        print("Email is off: no SMTP_HOST is set, so nothing was queued or sent.")
+        return OK
+    url = args.db or settings.database_url()
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        queued = queue_due(engine, args.today)
+        sent = outbox.send_pending(engine)
+        outbox.prune(engine)
+    except SchemaError as exc:
+        print(str(exc), file=sys.stderr)
+        return FAILED
+    except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback
+        shown = make_url(url).render_as_string(hide_password=True)
+        print(trouble(exc) or f"Could not send the emails from {shown}: {one_line(exc)}.", file=sys.stderr)
+        return FAILED
+    total = sum(queued.values())
+    kinds = ", ".join(f"{KIND_WORDS.get(k, k).lower()} {n}" for k, n in sorted(queued.items()))
+    print(f"Queued {_emails(total)} ({kinds})." if total else "Nothing new fell due.")
+    print(f"Sent {_emails(sent.sent)}." if sent.sent else "Nothing was waiting to be sent." if not
+          (sent.failed or sent.gave_up) else "Sent none.")
+    if sent.failed:
+        print(f"{_emails(sent.failed).capitalize()} could not be sent and will be tried again: "
+              f"{' '.join(sent.reasons)}", file=sys.stderr)
+    if sent.gave_up:
+        print(f"{_emails(sent.gave_up).capitalize()} failed for a day and {'was' if sent.gave_up == 1 else 'were'} "
+              "put aside: a trust leader can send them again from the Notifications page.", file=sys.stderr)
+    return FAILED if sent.failed or sent.gave_up else OK
+
+
+def _emails(n: int) -> str:
+    return f"{n} email{'' if n == 1 else 's'}"
 
 
 def run() -> int:

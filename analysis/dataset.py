@@ -3,6 +3,7 @@ command lines with a plain sentence when it cannot be read."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -100,3 +101,44 @@ def term_asked(args, parser) -> tuple[str | None, str | None]:
             advice = result.advice if isinstance(result, values.Bad) else "It is blank."
             parser.error(f"{flag} {raw!r}: {advice}")
     return year, term
+
+
+def as_role(data: Dataset, role: str, who: str = "command line") -> Dataset:
+    """The dataset as a reader of ``role`` who is no one in particular sees it (the command line, a
+    pack made for trustees): the store's scope for that role, applied in analysis.context.restrict."""
+    from analysis.context import restrict
+    from store.access import scope_for
+    from store.users import User
+
+    return restrict(data, scope_for(User(who, None, role, ())))
+
+
+@dataclass(frozen=True)
+class BoardInputs:
+    """What a board pack is made from, read in one go from the database."""
+
+    data: Dataset
+    thresholds: dict
+    challenges: object  # the board's log, store.challenges' columns
+    year: str
+    term: str
+    last_pack: object  # when the pack for an earlier term was last made, or None
+
+
+def board_inputs(url: str | None, year: str | None, term: str | None, today: date | None = None) -> BoardInputs:
+    """The dataset, the trust's thresholds, the board's log and the last pack before the term, from
+    the database at ``url`` (default: the configured one). Unavailable says why not."""
+    from store.challenges import list_challenges
+    from store.packs import last_pack_before
+    from store.thresholds import load_thresholds
+
+    engine = open_database(url)
+    try:
+        data = load_dataset(engine)
+        thresholds = load_thresholds(engine)
+        log = list_challenges(engine)
+        year, term = chosen_term(data, year, term, thresholds, today)
+        last = last_pack_before(engine, year, term)
+    finally:
+        engine.dispose()
+    return BoardInputs(data, thresholds, log, year, term, last)

@@ -1,4 +1,4 @@
-"""The emails that fall due by date, queued in the outbox (store.outbox) by ``python -m store notify``.
+"""The emails that fall due by date, queued in the outbox (store.outbox) by ``python -m analysis notify``.
 
 - To a school's DSLs: their term's return is due in 14 days, then in 3 days, while the school has
   not returned (a term's return is due the trust's ``return_due_days`` after it ends: see

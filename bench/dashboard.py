@@ -71,7 +71,7 @@ def _database(url: str):
 def _trust_leader():
     """A trust leader is signed in (the benchmark's trusts are not the sample, so the dashboard
     would otherwise ask for a sign-in); the sign-in itself is the same either way."""
-    from pages import identity
+    from ui import identity
     from store.users import User
 
     leader = User("bench@example.invalid", "Benchmark", "trust_leader", ())

@@ -10,9 +10,9 @@ from analysis.benchmarks import england, phase_figures
 from analysis.indicators import HIGHER_BETTER, INDICATORS, INDICATORS_BY_ID, LOWER_BETTER, PER_100
 from analysis.themes import THEMES, THEMES_BY_ID
 from analysis.thresholds import THRESHOLDS
-from pages import common
+from ui import shell
 
-common.require_frame()
+shell.require_frame()
 
 POLARITY_WORDS = {HIGHER_BETTER: "Higher is better", LOWER_BETTER: "Lower is better", "none": "No judgement"}
 
@@ -110,7 +110,7 @@ st.caption("Permanent exclusions are counted over a year; a third of England's y
            "suspended in two terms counts once), so pupils suspended in a term are not set beside it.")
 
 st.header("The lines the gap list draws")
-current = common.thresholds()
+current = shell.thresholds()
 st.dataframe(pd.DataFrame([{
     "Setting": t.label, "Meaning": t.meaning,
     "Default": f"{t.default:.0%}" if t.unit == "share" else f"{t.default:g}",

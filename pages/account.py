@@ -6,26 +6,26 @@ from __future__ import annotations
 import streamlit as st
 
 import settings
-from pages import common, identity
+from ui import shell, identity
 from store import mail, outbox
 from store.access import ROLES, TRUST_LEADER
 
-common.require_frame()
+shell.require_frame()
 
-eng = common.engine()
-who = common.user()
+eng = shell.engine()
+who = shell.user()
 demo = identity.mode(eng) == "demo"
 
 st.title("My account")
 for line in st.session_state.pop("account_said", []):
     st.success(line, icon=":material/check_circle:")
 
-names = common.dataset().school_names
-facts = [f"**Email:** {common.literal(who.email)}" if not demo else "**Email:** none (a demonstration)",
-         f"**Name:** {common.literal(who.name or 'not given')}",
+names = shell.dataset().school_names
+facts = [f"**Email:** {shell.literal(who.email)}" if not demo else "**Email:** none (a demonstration)",
+         f"**Name:** {shell.literal(who.name or 'not given')}",
          f"**Role:** {ROLES.get(who.role, who.role)}"]
 if who.urns:
-    facts.append("**Schools:** " + ", ".join(common.literal(names.get(u, f"School {u}")) for u in who.urns))
+    facts.append("**Schools:** " + ", ".join(shell.literal(names.get(u, f"School {u}")) for u in who.urns))
 st.markdown("  \n".join(facts))
 st.caption("Your role and schools are set by the trust's leaders: ask them to change either.")
 
@@ -42,11 +42,11 @@ st.caption("Each says what happened and links to the page to look at; none holds
 
 def save_digest() -> None:
     on = bool(st.session_state["weekly_digest"])
-    changed = common.run_safely("saving your choice", outbox.set_weekly_digest, eng, who.email, on,
-                                actor=who.email, source=common.where_from())
+    changed = shell.run_safely("saving your choice", outbox.set_weekly_digest, eng, who.email, on,
+                                actor=who.email, source=shell.where_from())
     if changed:
         st.session_state["account_said"] = [
-            "The weekly digest is on: it comes on the first run of python -m store notify each week." if on else
+            "The weekly digest is on: it comes on the first run of python -m analysis notify each week." if on else
             "The weekly digest is off: you will no longer receive it. Turn it on here again at any time."]
 
 
@@ -55,7 +55,7 @@ if who.role == TRUST_LEADER:
     if demo:
         st.caption("In the demonstration there is no account to keep a choice for.")
     else:
-        current = common.run_safely("reading your choices", outbox.weekly_digest, eng, who.email)
+        current = shell.run_safely("reading your choices", outbox.weekly_digest, eng, who.email)
         if current is None:
             st.caption("Your account is not one the dashboard keeps choices for (you signed in before it was "
                        "added). Ask a trust leader.")

@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from analysis.exports import to_csv_bytes
-from pages import common
+from ui import shell
 from store.audit import audit_facets, audit_log
 
-common.require_frame()
-common.require_manager()
+shell.require_frame()
+shell.require_manager()
 
 LIMIT = 5000
 ACTION_WORDS = {
@@ -26,13 +26,13 @@ ACTION_WORDS = {
     "send_email_again": "Emails sent again", "send_test_email": "Test email sent",
 }
 
-eng = common.engine()
+eng = shell.engine()
 st.title("Record of changes")
 st.caption("Every upload attempt and change, newest first: who, when, what, and from where. "
            "It never holds the contents of a return.")
 
-facets = common.run_safely("reading the record", audit_facets, eng) or {"actors": [], "actions": []}
-names = common.dataset().school_names
+facets = shell.run_safely("reading the record", audit_facets, eng) or {"actors": [], "actions": []}
+names = shell.dataset().school_names
 left, mid, right = st.columns([2, 2, 2])
 actor = left.selectbox("Person", ["Everyone", *facets["actors"]], key="audit_actor")
 actions = mid.multiselect("What", facets["actions"], format_func=lambda a: ACTION_WORDS.get(a, a),
@@ -43,7 +43,7 @@ today = date.today()
 period = st.date_input("Between", (today - timedelta(days=365), today), key="audit_period", format="DD/MM/YYYY")
 since, until = (period if isinstance(period, tuple) and len(period) == 2 else (today - timedelta(days=365), today))
 
-log = common.run_safely(
+log = shell.run_safely(
     "reading the record", audit_log, eng, limit=LIMIT,
     urn=None if urn == "Every school" else urn, actor=None if actor == "Everyone" else actor,
     actions=actions or None, since=datetime.combine(since, time.min),
@@ -64,10 +64,10 @@ shown = pd.DataFrame({
     "Term": [f"{t} {y}" if isinstance(t, str) else "" for t, y in zip(log["term"], log["academic_year"])],
     "File": log["file_name"].fillna(""),
     "From": log["source"].fillna(""),
-    "Detail": [common.describe_detail(d) for d in log["detail"]],
+    "Detail": [shell.describe_detail(d) for d in log["detail"]],
 })
 st.caption(f"{len(shown):,} entries" + (f" (the newest {LIMIT:,})" if len(shown) == LIMIT else ""))
 st.dataframe(shown, hide_index=True, width="stretch")
 st.download_button("Download the record (CSV)", to_csv_bytes(shown), file_name=f"record_of_changes_{today}.csv",
-                   mime="text/csv", icon=":material/download:", on_click=common.record, args=("export",),
+                   mime="text/csv", icon=":material/download:", on_click=shell.record, args=("export",),
                    kwargs={"detail": {"what": "record of changes", "rows": len(shown)}})

@@ -1,8 +1,8 @@
 """The multi-agency working theme: the reviews' learning, schools compared, the theme's gaps."""
 
-from pages.theme_view import render
-from pages import common
+from ui.theme_page import render
+from ui import shell
 
-common.require_frame()
+shell.require_frame()
 
 render("multi_agency")

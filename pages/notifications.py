@@ -10,13 +10,13 @@ import streamlit as st
 import settings
 from analysis.deadlines import current_date
 from analysis.notify import next_deadline
-from pages import common, identity
+from ui import shell, identity
 from store import mail, outbox
 
-common.require_frame()
-common.require_manager()
+shell.require_frame()
+shell.require_manager()
 
-eng = common.engine()
+eng = shell.engine()
 cfg = settings.mail()
 state = st.session_state
 
@@ -36,8 +36,8 @@ def settings_section() -> None:
         return
     tls = "encrypted with STARTTLS, the server's certificate checked" if cfg.starttls else \
         "NOT encrypted (SMTP_STARTTLS is off)"
-    st.markdown(f"Email is **on**: sent through {common.literal(cfg.host)}, port {common.literal(cfg.port)}, "
-                f"{tls}, from {common.literal(cfg.sender or 'no address (MAIL_FROM is not set)')}.")
+    st.markdown(f"Email is **on**: sent through {shell.literal(cfg.host)}, port {shell.literal(cfg.port)}, "
+                f"{tls}, from {shell.literal(cfg.sender or 'no address (MAIL_FROM is not set)')}.")
     if not cfg.sender:
         st.warning("MAIL_FROM is not set, so no email can be sent: set the address the emails come from.",
                    icon=":material/warning:")
@@ -47,27 +47,27 @@ def settings_section() -> None:
     if not cfg.starttls:
         st.warning("SMTP_STARTTLS is off: emails (and the mail server's password, if any) cross the network "
                    "unencrypted. Turn it back on unless the mail server is on this machine.", icon=":material/warning:")
-    st.caption("`python -m store notify`, run every few minutes (README, \"Email\"), queues what falls due by date "
+    st.caption("`python -m analysis notify`, run every few minutes (README, \"Email\"), queues what falls due by date "
                "and sends what is waiting.")
 
 
 def outbox_section() -> None:
     st.header("The outbox")
-    counts = common.run_safely("reading the emails", outbox.counts, eng)
+    counts = shell.run_safely("reading the emails", outbox.counts, eng)
     if counts is None:
         return
     cols = st.columns(4)
     for col, status in zip(cols, outbox.STATUS_WORDS):
         col.metric(outbox.STATUS_WORDS[status], counts[status])
     if counts[outbox.FAILED]:
-        failing = common.run_safely("reading the emails", outbox.outbox_rows, eng, statuses=[outbox.FAILED])
+        failing = shell.run_safely("reading the emails", outbox.outbox_rows, eng, statuses=[outbox.FAILED])
         why = sorted(set(failing["last_error"].dropna())) if failing is not None else []
         st.error(f"{counts[outbox.FAILED]} email{' was' if counts[outbox.FAILED] == 1 else 's were'} tried for a "
-                 "day and could not be sent: " + " ".join(common.literal(w) for w in why) +
+                 "day and could not be sent: " + " ".join(shell.literal(w) for w in why) +
                  " Put it right, then send them again below.", icon=":material/error:")
     chosen = st.pills("Show", list(outbox.STATUS_WORDS), default=list(outbox.STATUS_WORDS), selection_mode="multi",
                       format_func=outbox.STATUS_WORDS.get, key="outbox_status")
-    rows = common.run_safely("reading the emails", outbox.outbox_rows, eng, statuses=list(chosen or ()))
+    rows = shell.run_safely("reading the emails", outbox.outbox_rows, eng, statuses=list(chosen or ()))
     if rows is None:
         return
     if rows.empty:
@@ -86,11 +86,11 @@ def outbox_section() -> None:
                                default=[int(i) for i in failed["id"]], key="outbox_again",
                                format_func=lambda i: f"No. {i}")
         if st.button("Send them again", icon=":material/forward_to_inbox:", disabled=not again):
-            n = common.run_safely("putting the emails back in the queue", outbox.send_again, eng, again,
-                                  user=common.current_user(), source=common.where_from())
+            n = shell.run_safely("putting the emails back in the queue", outbox.send_again, eng, again,
+                                  user=shell.current_user(), source=shell.where_from())
             if n is not None:
                 state["notify_said"] = [("success", f"{n} email{' is' if n == 1 else 's are'} back in the queue, "
-                                                    "to go out on the next run of python -m store notify.")]
+                                                    "to go out on the next run of python -m analysis notify.")]
                 st.rerun()
 
 
@@ -98,9 +98,9 @@ def preview_section() -> None:
     st.header("What each email says")
     st.caption("Each as it would be sent, about schools of this trust and the next term due; the people, "
                "numbers and actions are made up. Who receives each, and when:")
-    names = sorted(common.dataset().school_names.values())
+    names = sorted(shell.dataset().school_names.values())
     school, other = (names + ["Example Primary School", "Example Academy"])[:2]
-    year, term, due = next_deadline(current_date(), common.thresholds())
+    year, term, due = next_deadline(current_date(), shell.thresholds())
     for example in mail.examples(school, other, year, term, due):
         who, when = mail.KINDS[example.kind]
         with st.expander(f"{mail.KIND_WORDS[example.kind]}: to {who}, {when}"):
@@ -109,7 +109,7 @@ def preview_section() -> None:
 
 def test_section() -> None:
     st.header("Send a test email to me")
-    who = common.user()
+    who = shell.user()
     if not cfg.on:
         st.caption("Email is off, so there is nothing to test yet.")
         return
@@ -117,10 +117,10 @@ def test_section() -> None:
         st.caption("In the demonstration nobody is signed in with an address of their own, so no test email can "
                    "be sent.")
         return
-    st.caption(f"Sends one email to {common.literal(who.email)} straight away and says what happened.")
+    st.caption(f"Sends one email to {shell.literal(who.email)} straight away and says what happened.")
     if st.button("Send a test email to me", icon=":material/send:"):
         with st.spinner("Sending…"):
-            done = common.run_safely("sending the test email", send_test, who)
+            done = shell.run_safely("sending the test email", send_test, who)
         if done is not None:
             state["notify_said"] = [done]
             st.rerun()
@@ -131,11 +131,11 @@ def send_test(who) -> tuple[str, str]:
     if item is None:
         return "warning", "Email is off, so nothing was sent."
     sent = outbox.send_pending(eng, only=[item])
-    common.record("send_test_email", detail={"to": who.email, "sent": bool(sent.sent)})
+    shell.record("send_test_email", detail={"to": who.email, "sent": bool(sent.sent)})
     if sent.sent:
-        return "success", f"Sent a test email to {common.literal(who.email)}. If it does not arrive, look in spam."
+        return "success", f"Sent a test email to {shell.literal(who.email)}. If it does not arrive, look in spam."
     reason = " ".join(sent.reasons) or "It is queued and will be tried again."
-    return "error", f"The test email could not be sent: {common.literal(reason)} It will be tried again."
+    return "error", f"The test email could not be sent: {shell.literal(reason)} It will be tried again."
 
 
 def _when(column: pd.Series) -> pd.Series:

@@ -18,13 +18,13 @@ from charts.format import fmt_value
 from charts.heatmap import theme_heatmap
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import term_from_index, term_index
-from pages import common, look, questions
+from ui import shell, look, board_log
 from store.overview import data_version
 
-common.require_frame()
+shell.require_frame()
 
-year, term, urns = common.selection()
-data = common.dataset()
+year, term, urns = shell.selection()
+data = shell.dataset()
 
 st.title(f"Trust overview: {term} {year}")
 
@@ -33,7 +33,7 @@ if not data.terms:
             "`python -m loaders import FILE...`.")
     st.stop()
 
-ctx, gaps = common.term_gaps(year, term)
+ctx, gaps = shell.term_gaps(year, term)
 gaps = gaps[gaps["urn"].isin(urns)]
 chosen = set(urns)
 expected = [s for s in ctx.expected() if s.urn in chosen]
@@ -42,8 +42,8 @@ returned = {s.urn for s in expected if s.returned}
 # once per change to any of it, so a click costs only the drawing, however many schools. The
 # schools in the key are the ones this user may see and chose, so one person's view is never
 # served to another.
-view_key = (settings.database_url(), data_version(common.engine()), year, term,
-            tuple(sorted(common.thresholds().items())), tuple(sorted(urns)), common.scope().suppress, ctx.today)
+view_key = (settings.database_url(), data_version(shell.engine()), year, term,
+            tuple(sorted(shell.thresholds().items())), tuple(sorted(urns)), shell.scope().suppress, ctx.today)
 
 if not returned and not expected:
     st.info(f"No school was due to return for {term} {year}. Choose another term in the sidebar.")
@@ -97,11 +97,11 @@ def heatmap() -> None:
     chart = _heatmap_chart(view_key, gaps, expected, returned)
     with look.wide("heatmap"):
         st.caption(f"Each cell is one school and theme (a school-theme), shown by its most serious gap: {key} {cells}")
-        common.show_chart(chart, key="heatmap")
+        shell.show_chart(chart, key="heatmap")
     with look.narrow("heatmap"):  # a phone: the grid's words would not fit its cells
         st.caption(f"Each school's gaps by theme: {key}")
         st.markdown("\n".join(_heatmap_line(row) for row in chart.table.to_dict("records")))
-        st.caption(common.literal(chart.summary))
+        st.caption(shell.literal(chart.summary))
 
 
 def _heatmap_line(row: dict) -> str:
@@ -117,7 +117,7 @@ def _heatmap_line(row: dict) -> str:
             found.append(f"{t.short} {text}")
     found += [f"{text} in " + (", ".join(names) if len(names) < len(THEMES) else "every theme")
               for text, names in quiet.items()]
-    return f"- **{common.literal(row['School'])}**: " + "; ".join(common.literal(part) for part in found)
+    return f"- **{shell.literal(row['School'])}**: " + "; ".join(shell.literal(part) for part in found)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -140,11 +140,11 @@ def gap_list() -> tuple[list[str], list[str]]:
         st.success("No gap of the kinds chosen for the schools chosen.", icon=":material/check_circle:")
         return levels, themes
     st.caption("Each school's name opens its profile for this term.")
-    common.gap_table(shown, items=items, key="gaps")
+    shell.gap_table(shown, items=items, key="gaps")
     csv = _gap_csv(view_key, tuple(levels), tuple(themes), shown)
     st.download_button("Download the gap list (CSV)", csv,
                        file_name=f"gaps_{year.replace('/', '-')}_{term}.csv", mime="text/csv",
-                       icon=":material/download:", on_click=common.record, args=("export",),
+                       icon=":material/download:", on_click=shell.record, args=("export",),
                        kwargs={"detail": {"what": "gap list", "term": f"{term} {year}"}})
     return levels, themes
 
@@ -173,15 +173,15 @@ def returns_status() -> None:
     for col, (word, names) in zip(cols, groups.items()):
         heading = f"**{word.capitalize()}: {len(names)}**"
         col.markdown(f":gray[{heading}]" if word == NOT_YET_DUE else heading)  # grey: nothing is wrong yet
-        col.markdown("\n".join(f"- {common.literal(n)}" for n in names) if names else "No school.")
+        col.markdown("\n".join(f"- {shell.literal(n)}" for n in names) if names else "No school.")
 
 
 def board_questions() -> None:
     """The board's questions on these schools still open or answered, carried from earlier terms
     too, with whether their gap is still found; and, for leaders and trustees, the form to add one."""
-    questions.show(board.still_open(items), heading=f"The board's questions still open, as at {term} {year}",
+    board_log.show(board.still_open(items), heading=f"The board's questions still open, as at {term} {year}",
                    empty="The board has no question open on these schools.")
-    questions.raise_form(gaps, year, term, key="overview")
+    board_log.raise_form(gaps, year, term, key="overview")
 
 
 MOVEMENTS = 10  # the largest movements in measures shown
@@ -200,7 +200,7 @@ def changes(levels: list[str], themes: list[str]) -> None:
     (analysis.views.term_changes)."""
     before_year, before_term = term_from_index(term_index(year, term) - 1)
     st.header(f"What changed since {before_term} {before_year}")
-    made = _changes(view_key, ctx, gaps, common.term_gaps(before_year, before_term)[1], urns)
+    made = _changes(view_key, ctx, gaps, shell.term_gaps(before_year, before_term)[1], urns)
     if made is None:
         st.caption(f"No school returned for {before_term} {before_year}, so there is nothing to compare with.")
         return
@@ -217,12 +217,12 @@ def changes(levels: list[str], themes: list[str]) -> None:
         if new.empty:
             st.caption("No gap of the kinds chosen for the list above is new this term.")
         else:
-            common.gap_table(new, key="gaps-new")
+            shell.gap_table(new, key="gaps-new")
     with st.expander(f"Gaps closed since {before_term} {before_year} ({len(closed)} of the kinds chosen above)"):
         if closed.empty:
             st.caption(f"No gap of the kinds chosen for the list above is closed since {before_term} {before_year}.")
         else:
-            common.gap_table(closed, question=False, found=f"What we found in {before_term} {before_year}",
+            shell.gap_table(closed, question=False, found=f"What we found in {before_term} {before_year}",
                              key="gaps-closed")
     with st.expander(f"The largest movements in measures ({len(made.movements)})"):
         movements_table(made.movements, before_term, before_year)
@@ -251,11 +251,11 @@ def movements_table(moved: pd.DataFrame, before_term: str, before_year: str) -> 
         f"{before_term} {before_year}": [fmt_value(v, INDICATORS_BY_ID[i].unit)
                                          for v, i in zip(moved["before"], moved["indicator"])],
         f"{term} {year}": [fmt_value(v, INDICATORS_BY_ID[i].unit) for v, i in zip(moved["now"], moved["indicator"])],
-        "Change": [common.fmt_movement(c, INDICATORS_BY_ID[i].unit, INDICATORS_BY_ID[i].polarity)
+        "Change": [shell.fmt_movement(c, INDICATORS_BY_ID[i].unit, INDICATORS_BY_ID[i].polarity)
                    for c, i in zip(moved["change"], moved["indicator"])],
     })
-    table = common.literal_table(table)
-    table["School"] = common.profile_links([names.get(u, u) for u in moved["urn"]], moved["urn"], [year] * len(moved),
+    table = shell.literal_table(table)
+    table["School"] = shell.profile_links([names.get(u, u) for u in moved["urn"]], moved["urn"], [year] * len(moved),
                                            [term] * len(moved))
     look.table(table, key="movements")
 
@@ -266,7 +266,7 @@ def _tally(key: tuple, _gaps: pd.DataFrame) -> dict:
 
 
 tally_now = _tally(view_key, gaps)
-items = questions.state(year, term, gaps, returned, urns)
+items = board_log.state(year, term, gaps, returned, urns)
 headline()
 heatmap()
 changes(*gap_list())

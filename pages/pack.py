@@ -16,20 +16,20 @@ import time
 
 import streamlit as st
 
-from pages import common
+from ui import shell
 from reports.guide import APPENDIX_BOX
 from reports.pack import Unavailable, pack_from_dataset
 from store.challenges import list_challenges
 from store.packs import last_pack_before, record_pack
 
-common.require_frame()
-seen = common.scope()
+shell.require_frame()
+seen = shell.scope()
 if not seen.can_challenge:
     st.warning("The board pack is made by the trust's leaders and trustees.", icon=":material/lock:")
     st.stop()
 
-year, term, _ = common.selection()
-if not common.dataset().terms:
+year, term, _ = shell.selection()
+if not shell.dataset().terms:
     st.title("Board pack")
     st.info("No returns are stored yet, so there is no pack to make.", icon=":material/info:")
     st.stop()
@@ -61,11 +61,11 @@ appendix = st.checkbox(APPENDIX_BOX, key="pack_appendix",
 
 
 def build(fmt: str) -> tuple[bytes, str] | None:
-    engine = common.engine()
+    engine = shell.engine()
 
     def gather():
-        data = common.whole_trust()  # the pack restricts it for trustees itself
-        return pack_from_dataset(data, year, term, role=reader, thresholds=common.thresholds(),
+        data = shell.whole_trust()  # the pack restricts it for trustees itself
+        return pack_from_dataset(data, year, term, role=reader, thresholds=shell.thresholds(),
                                  challenges=list_challenges(engine), last_pack=last_pack_before(engine, year, term),
                                  appendix=appendix)
 
@@ -88,8 +88,8 @@ def build(fmt: str) -> tuple[bytes, str] | None:
     except Unavailable as exc:
         st.info(str(exc), icon=":material/info:")
         return None
-    record_pack(engine, user=common.current_user(), academic_year=pack.academic_year, term=pack.term, fmt=fmt,
-                reader=reader, source=common.where_from())
+    record_pack(engine, user=shell.current_user(), academic_year=pack.academic_year, term=pack.term, fmt=fmt,
+                reader=reader, source=shell.where_from())
     form = "_with_appendix" if pack.appendix else ""
     name = f"board_pack_{pack.academic_year.replace('/', '-')}_{pack.term}_{reader}{form}.{fmt}"
     return content, name
@@ -103,7 +103,7 @@ for col, (fmt, (label, verb, mime, icon)) in zip(cols, FORMATS.items()):
         if st.button(verb, key=f"make_{fmt}", icon=icon):
             started = time.perf_counter()
             with st.spinner("Making the pack…"):
-                made = common.run_safely("making the board pack", build, fmt)
+                made = shell.run_safely("making the board pack", build, fmt)
             if made is not None:
                 st.session_state[f"pack_{fmt}"] = (key, *made, time.perf_counter() - started)
         held = st.session_state.get(f"pack_{fmt}")

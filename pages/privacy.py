@@ -9,7 +9,7 @@ import streamlit as st
 
 from analysis.disclosure import figures_frame, groups_frame, rules
 from analysis.suppression import suppression_threshold
-from pages import common
+from ui import shell
 
 
 def show_what_trustees_do_not_see() -> None:
@@ -23,14 +23,14 @@ def show_what_trustees_do_not_see() -> None:
     st.markdown("\n".join(f"- **{heading}.** {text}" for heading, text in rules(t)))
     st.markdown("**Every count in the return**, sheet by sheet: what it counts, and whether a small one is "
                 "hidden from trustees.")
-    st.table(common.literal_table(groups_frame(t)).set_index("Sheet"))
+    st.table(shell.literal_table(groups_frame(t)).set_index("Sheet"))
     with st.expander("Which figures are made from which counts"):
-        st.table(common.literal_table(figures_frame()).set_index("Figure"))
+        st.table(shell.literal_table(figures_frame()).set_index("Figure"))
     st.caption(f"The threshold is {t}: counts from 1 to {t - 1} are hidden. The trust's data officer sets it "
                "on the server (SUPPRESSION_THRESHOLD); it is never below 3.")
 
 
-common.require_frame()
+shell.require_frame()
 
 st.title("Privacy")
 st.markdown(

@@ -11,28 +11,28 @@ from analysis.thresholds import resolve
 from analysis.views import NOT_YET_DUE, tracker_cells
 from charts.tables import returns_tracker
 from loaders.registry import ASKED, term_index
-from pages import common
+from ui import shell
 
-common.require_frame()
+shell.require_frame()
 
-year, term, urns = common.selection()
-data = common.dataset()
+year, term, urns = shell.selection()
+data = shell.dataset()
 st.title("Returns")
 if not data.terms:
     st.info("No returns are stored yet.")
     st.stop()
 
-limits = resolve(common.thresholds())
+limits = resolve(shell.thresholds())
 cells = tracker_cells(data, limits, last=max(term_index(year, term), term_index(*data.terms[-1])))
 cells = cells[cells["urn"].isin(urns)]
 st.header("Received, by school and term")
 st.caption(f"✔ on time, ▲ late (with how late), ✖ missing, – {NOT_YET_DUE} (grey: the term's deadline has not "
            f"passed). A return is due {int(limits['return_due_days'])} days after the end of term: for {term} "
            f"{year}, by {deadline(year, term, limits):%-d %B %Y}.")
-common.show_chart(returns_tracker(cells), key="tracker")
+shell.show_chart(returns_tracker(cells), key="tracker")
 
 st.header(f"Completeness and queries, {term} {year}")
-ret = common.returns_overview()
+ret = shell.returns_overview()
 ret = ret[(ret["academic_year"] == year) & (ret["term"] == term) & ret["urn"].isin(urns)]
 subs = data.returns
 versions = subs[(subs["academic_year"] == year) & (subs["term"] == term)].groupby("urn")["version"].max()
@@ -59,7 +59,7 @@ open_q = q[(q["academic_year"] == year) & (q["term"] == term) & q["urn"].isin(ur
 if open_q.empty:
     st.success("Every query this term has an explanation.", icon=":material/check_circle:")
 else:
-    st.table(common.literal_table(pd.DataFrame({
+    st.table(shell.literal_table(pd.DataFrame({
         "School": [data.school_names.get(u, u) for u in open_q["urn"]],
         "Where": [f"{s}!{c}" if c else s for s, c in zip(open_q["sheet"], open_q["cell"])],
         "Query": list(open_q["message"]),

@@ -18,12 +18,12 @@ from charts.format import NOT_ASKED, fmt_count, fmt_numbers, fmt_value
 from charts.funnel import POSITION_WORDS
 from charts.trend import term_label, trend_chart
 from loaders.registry import DSL_ROLE, term_index
-from pages import common, look, questions
+from ui import shell, look, board_log
 
-common.require_frame()
+shell.require_frame()
 
-year, term, urns = common.selection()
-data = common.dataset()
+year, term, urns = shell.selection()
+data = shell.dataset()
 names = data.school_names
 
 st.title("School profile")
@@ -34,13 +34,13 @@ if not names:
 options = sorted(urns, key=lambda u: names.get(u, u))
 urn = st.selectbox("School", options, format_func=lambda u: f"{names.get(u, u)} ({u})", key="school",
                    bind="query-params")
-ctx, gaps = common.term_gaps(year, term)
+ctx, gaps = shell.term_gaps(year, term)
 mine = ctx.school_term(urn)
 index = term_index(year, term)
 
 
 def header() -> None:
-    st.header(f"{common.literal(names.get(urn, urn))}, {term} {year}")
+    st.header(f"{shell.literal(names.get(urn, urn))}, {term} {year}")
     if not mine.returned and not ctx.past_due:  # grey: nothing is wrong until the deadline has passed
         st.caption(f":material/schedule: The return for {term} {year} is not yet due: it is due by "
                    f"{ctx.due:%-d %B %Y}.")
@@ -54,7 +54,7 @@ def header() -> None:
     cols[1].metric("Designated safeguarding lead", "named" if dsl else "none named")
     name = dsl[0]["name"] if dsl else None
     if not is_missing(name) and str(name).strip():
-        cols[1].caption(common.literal(name))
+        cols[1].caption(shell.literal(name))
     late = max(mine.days_late or 0, 0)
     cols[2].metric("Return", "late" if late else "on time",
                    help=f"{plural(late, 'day')} after it was due" if late else None)
@@ -64,14 +64,14 @@ def header() -> None:
 def school_gaps() -> None:
     st.subheader("Gaps raised this term")
     here = gaps[gaps["urn"] == urn]
-    items = questions.state(year, term, gaps, {urn} if mine.returned else set(), [urn])
+    items = board_log.state(year, term, gaps, {urn} if mine.returned else set(), [urn])
     if here.empty:
         st.success("Nothing raised for this school this term.", icon=":material/check_circle:")
     else:
-        common.gap_table(here, items=items, school=False, key="gaps")
-    questions.show(items, heading="The board's questions on this school", with_school=False,
+        shell.gap_table(here, items=items, school=False, key="gaps")
+    board_log.show(items, heading="The board's questions on this school", with_school=False,
                    empty="No question of the board's is open on this school.")
-    questions.raise_form(here, year, term, key="school")
+    board_log.raise_form(here, year, term, key="school")
 
 
 def measures() -> None:
@@ -91,8 +91,8 @@ def measures() -> None:
             "Theme": THEMES_BY_ID[ind.theme].short, "Measure": ind.label,
             "This school": NOT_ASKED if not asked else "not shown" if hidden else fmt_value(r["value"], ind.unit),
             "Numbers": numbers,
-            "Change on last term": common.fmt_movement(r["change_term"], ind.unit, ind.polarity),
-            "On a year ago": common.fmt_movement(r["change_year"], ind.unit, ind.polarity),
+            "Change on last term": shell.fmt_movement(r["change_term"], ind.unit, ind.polarity),
+            "On a year ago": shell.fmt_movement(r["change_year"], ind.unit, ind.polarity),
             "Trust": fmt_value(r["trust"], ind.unit),
             "England": fmt_value(bench[0], ind.unit) if bench else "",
             "Against the trust": POSITION_WORDS[r["position"]],
@@ -106,7 +106,7 @@ def measures() -> None:
     st.caption("▲ and ▼ say which way a figure moved; better or worse where a measure has a better direction, "
                "higher or lower where it has none.")
     # a table that wraps its words, so every column is in view on a laptop's screen (cards on a phone)
-    look.table(common.literal_table(frame), key="measures")
+    look.table(shell.literal_table(frame), key="measures")
 
 
 def oversight_rows() -> list[dict]:
@@ -123,7 +123,7 @@ def oversight_rows() -> list[dict]:
         {"Theme": theme, "Measure": BLANK_COUNTS, **empty,
          "This school": fmt_value(share, SHARE),
          "Numbers": f"{seen.blank:,} of {seen.asked:,}" if seen.asked else "",
-         **{column: common.fmt_movement(None if share is None or then is None else share - then, SHARE, LOWER_BETTER)
+         **{column: shell.fmt_movement(None if share is None or then is None else share - then, SHARE, LOWER_BETTER)
             for column, then in (("Change on last term", seen.blank_before), ("On a year ago", seen.blank_year_ago))}},
         {"Theme": theme, "Measure": UNEXPLAINED, **empty,
          "This school": "none" if not seen.unexplained else plural(seen.unexplained, "change")},
@@ -137,7 +137,7 @@ def explanations() -> None:
     if here.empty:
         st.caption("The return raised no queries this term.")
         return
-    look.table(common.literal_table(pd.DataFrame({
+    look.table(shell.literal_table(pd.DataFrame({
         "Where": [f"{s}!{c}" if c else s for s, c in zip(here["sheet"], here["cell"])],
         "The check asked": list(here["message"]),
         "The DSL explained": [e if isinstance(e, str) and e.strip() else "— not explained —"
@@ -153,7 +153,7 @@ def trend() -> None:
     bench = england(chosen)
     trust = data.pooled[data.pooled["indicator"] == chosen]
     chart = trend_chart(c[c["urn"] == urn], trust, names, chosen, highlight=[urn], england=bench[0] if bench else None)
-    common.show_chart(replace(chart, summary=trend_sentence(chosen, c[c["urn"] == urn], trust)), key="school_trend")
+    shell.show_chart(replace(chart, summary=trend_sentence(chosen, c[c["urn"] == urn], trust)), key="school_trend")
 
 
 def trend_sentence(indicator: str, values: pd.DataFrame, trust: pd.DataFrame) -> str:
@@ -164,7 +164,7 @@ def trend_sentence(indicator: str, values: pd.DataFrame, trust: pd.DataFrame) ->
     seen = school_trend(values, trust)
     if seen is None:
         return f"{ind.label} at {school}: too few of its figures are shown to see a trend."
-    _, change, word = common.movement(seen.last_value - seen.first_value, ind.unit, ind.polarity)
+    _, change, word = shell.movement(seen.last_value - seen.first_value, ind.unit, ind.polarity)
     said = (f"{ind.label} at {school}: {fmt_value(seen.first_value, ind.unit)} in {term_label(seen.first)}, "
             f"{fmt_value(seen.last_value, ind.unit)} in {term_label(seen.last)} ({change}, {word})")
     if seen.trust is not None:

@@ -10,14 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, Threshold, conflicts, resolve, validate
-from pages import common
+from ui import shell
 from store import thresholds as stored
 
-common.require_frame()
-common.require_manager()
+shell.require_frame()
+shell.require_manager()
 
-eng = common.engine()
-user = common.current_user()
+eng = shell.engine()
+user = shell.current_user()
 state = st.session_state
 # A threshold's input gets a fresh key once its value is saved or reset, so it shows the stored value.
 state.setdefault("threshold_versions", {})
@@ -74,7 +74,7 @@ def threshold_row(spec: Threshold, value: float, changed: bool) -> None:
         icon=":material/percent:" if is_share(spec) else None,
     )
     if changed and cols[4].button("Back to the default", key=f"reset-{spec.id}"):
-        if common.run_safely("putting the setting back", reset, spec):
+        if shell.run_safely("putting the setting back", reset, spec):
             state["settings_saved"] = [f"{spec.label}: back to the default, {shown(spec, spec.default)}."]
             st.rerun()
 
@@ -111,7 +111,7 @@ def save(current: dict[str, float]) -> tuple[list[str], list[str], bool]:
         problem = validate(spec.id, value)
         if problem:
             refused.append(refusal(spec, value, problem))
-        elif common.run_safely("saving the settings", store_one, spec, value):
+        elif shell.run_safely("saving the settings", store_one, spec, value):
             saved.append(f"{spec.label}: {shown(spec, current[spec.id])} to {shown(spec, value)}.")
         else:
             whole = False
@@ -162,7 +162,7 @@ def describe_change(row) -> str:
 
 def changes_section() -> None:
     st.header("Recent changes")
-    changes = common.run_safely("reading the recent changes", stored.threshold_changes, eng, limit=20)
+    changes = shell.run_safely("reading the recent changes", stored.threshold_changes, eng, limit=20)
     if changes is None:
         return
     if changes.empty:
@@ -183,7 +183,7 @@ st.markdown(
     "move them. Shares are entered as percentages. Every change is recorded with who made it and when."
 )
 notices()
-changed_now = common.run_safely("reading the settings", stored.load_thresholds, eng)
+changed_now = shell.run_safely("reading the settings", stored.load_thresholds, eng)
 if changed_now is not None:
     thresholds_section(changed_now)
     changes_section()

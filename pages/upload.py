@@ -21,17 +21,17 @@ from loaders.personal import explanation_details
 from loaders.registry import TERMS, term_end
 from loaders.report import ERROR, ReturnReport, plural
 from loaders.template import template_bytes
-from pages import common, identity
+from ui import shell, identity
 from store import drafts, overview, returns
 from store.access import TRUSTEE
 
-common.require_frame()
+shell.require_frame()
 
 ACCEPTED_TYPES = ["xlsx", "xls", "ods"]  # never .xlsm: a workbook carrying macros is refused whole
 
-eng = common.engine()
-user = common.current_user()
-scope = common.scope()
+eng = shell.engine()
+user = shell.current_user()
+scope = shell.scope()
 state = st.session_state
 state.setdefault("upload_round", 0)  # bumped after a submit, to clear the uploader
 state.setdefault("audited", set())  # files whose attempt is on record this session
@@ -57,7 +57,7 @@ def year_choices(latest: str) -> list[str]:
 
 def template_section() -> None:
     st.header("1. Download the template")
-    schools = common.schools()
+    schools = shell.schools()
     options = {f"{r.name} ({r.urn})": (r.urn, r.name) for r in schools.itertuples()}
     other = "Another school: enter its URN" if scope.urns is None else None
     year_now, term_now = current_term()
@@ -77,7 +77,7 @@ def template_section() -> None:
             urn = ""
     else:
         urn, name = options[choice]
-    label = f"Download the {term} {year} return" + (f" for {common.literal(name)}" if name else "")
+    label = f"Download the {term} {year} return" + (f" for {shell.literal(name)}" if name else "")
     st.download_button(
         label,
         data=lambda: template_bytes(urn=urn or None, school_name=name or None, year=year, term=term),
@@ -100,8 +100,8 @@ def drafts_section() -> None:
     for d in saved:
         cols = st.columns([6, 1, 1])
         cols[0].info(
-            f"**{common.literal(d.file_name)}** for URN {common.literal(d.urn)}, "
-            f"{common.literal(f'{d.term} {d.academic_year}')}: checked "
+            f"**{shell.literal(d.file_name)}** for URN {shell.literal(d.urn)}, "
+            f"{shell.literal(f'{d.term} {d.academic_year}')}: checked "
             f"{d.updated_at:%d %b %Y %H:%M}, not yet submitted.",
             icon=":material/pending:",
         )
@@ -132,12 +132,12 @@ def not_yours(report: ReturnReport) -> bool:
     if report.refused or urn is None:
         return False
     if not scope.can_upload(urn):
-        st.error(f"This return is for URN {common.literal(urn)}, which is not a school you upload for, so it has not "
+        st.error(f"This return is for URN {shell.literal(urn)}, which is not a school you upload for, so it has not "
                  "been checked or kept. If it should be, ask your trust's data officer to add the school to your "
                  "account.", icon=":material/block:")
         reason = "not a school this user uploads for"
     elif demo and urn not in overview.sample_schools(eng):
-        st.error(f"This return is for URN {common.literal(urn)}, which is not one of the sample trust's schools. This "
+        st.error(f"This return is for URN {shell.literal(urn)}, which is not one of the sample trust's schools. This "
                  "dashboard is a demonstration, so it keeps trial uploads for the sample schools only; this one has "
                  "not been checked or kept. To store your trust's own returns, a trust leader first sets up signing "
                  "in (see Signing in in the README).", icon=":material/block:")
@@ -145,7 +145,7 @@ def not_yours(report: ReturnReport) -> bool:
     else:
         return False
     if report.sha256 not in state["audited"]:
-        returns.record_attempt(eng, report, user=user, size=None, outcome="refused", source=common.where_from(),
+        returns.record_attempt(eng, report, user=user, size=None, outcome="refused", source=shell.where_from(),
                                detail={"reason": reason})
         state["audited"].add(report.sha256)
     return True
@@ -164,7 +164,7 @@ def record_once(report: ReturnReport, content: bytes) -> None:
     else:
         outcome = "refused" if report.refused else "rejected"
         returns.record_attempt(eng, report, user=user, size=len(content), outcome=outcome,
-                               source=common.where_from())
+                               source=shell.where_from())
     state["audited"].add(report.sha256)
 
 
@@ -209,7 +209,7 @@ def problems_frame(report: ReturnReport) -> pd.DataFrame:
 
 
 def verdict(report: ReturnReport) -> None:
-    line = common.literal(report.verdict())  # a refusal may quote the file
+    line = shell.literal(report.verdict())  # a refusal may quote the file
     if report.refused or report.errors:
         st.error(line, icon=":material/block:")
     elif report.queries:
@@ -225,19 +225,19 @@ def report_section(report: ReturnReport) -> None:
     urn, year, term = report.school_term
     name = report.values.get("about.school_name")
     if urn and year and term:
-        st.markdown(f"**{common.literal(name or 'School')}** (URN {common.literal(urn)}), "
-                    f"**{common.literal(f'{term} {year}')}**")
+        st.markdown(f"**{shell.literal(name or 'School')}** (URN {shell.literal(urn)}), "
+                    f"**{shell.literal(f'{term} {year}')}**")
     if report.problems:
         frame = problems_frame(report)
         # A static table wraps long messages; a data grid would cut them off.
-        st.table(common.literal_table(frame), hide_index=True, border="horizontal")
+        st.table(shell.literal_table(frame), hide_index=True, border="horizontal")
         st.download_button(
             "Download these problems (CSV)",
             to_csv_bytes(frame),
             file_name=f"{report.file.rsplit('.', 1)[0]}_problems.csv",
             mime="text/csv",
             icon=":material/download:",
-            on_click=common.record, args=("export",), kwargs={"detail": {"what": "check report", "file": report.file}},
+            on_click=shell.record, args=("export",), kwargs={"detail": {"what": "check report", "file": report.file}},
         )
 
 
@@ -256,7 +256,7 @@ def explanations_section(report: ReturnReport) -> dict[str, str]:
         st.info(f"{plural(len(report.queries), 'query', 'queries')} can be explained once the errors above are "
                 "fixed. Fix them in your file and upload it again; then a box opens for each query.",
                 icon=":material/pending:")
-        st.markdown("\n".join(f"- {common.literal(query_label(q))}" for q in report.queries))
+        st.markdown("\n".join(f"- {shell.literal(query_label(q))}" for q in report.queries))
         return {}
     st.caption("A query does not stop the return. A sentence for each helps the trust read your numbers.")
     urn, year, term = report.school_term
@@ -267,7 +267,7 @@ def explanations_section(report: ReturnReport) -> dict[str, str]:
         if key not in state:
             state[key] = saved.get(q.key, "")
         typed[q.key] = st.text_area(
-            common.literal(query_label(q)),
+            shell.literal(query_label(q)),
             key=key,
             on_change=_save_explanation,
             args=(urn, year, term, q.key, key),
@@ -285,13 +285,13 @@ def _save_explanation(urn: str, year: str, term: str, query_key: str, widget_key
     text = state[widget_key].strip()
     if explanation_details(text):
         return  # never saved, not even in the draft; the box says why
-    common.run_safely(
+    shell.run_safely(
         "saving your explanation",
         drafts.update_explanations,
         eng, user=user, urn=urn, academic_year=year, term=term,
         explanations={query_key: text},
     )
-    common.record("explain", urn=urn, detail={"term": f"{term} {year}", "query": query_key, "explained": bool(text)})
+    shell.record("explain", urn=urn, detail={"term": f"{term} {year}", "query": query_key, "explained": bool(text)})
 
 
 def submit_section(report: ReturnReport, content: bytes, explanations: dict[str, str]) -> None:
@@ -324,10 +324,10 @@ def submit_section(report: ReturnReport, content: bytes, explanations: dict[str,
 
 def store(report: ReturnReport, content: bytes, explanations: dict[str, str]) -> None:
     """Store the return, keep its receipt for the next run, and start the uploader afresh."""
-    saved = common.run_safely(
+    saved = shell.run_safely(
         "storing your return",
         returns.save_return, eng, report, content, user=user, explanations=explanations,
-        source=common.where_from(),
+        source=shell.where_from(),
     )
     if saved:
         state["submitted"] = (receipt(saved, report, explanations), saved.urn, saved.academic_year, saved.term)
@@ -339,7 +339,7 @@ def store(report: ReturnReport, content: bytes, explanations: dict[str, str]) ->
 
 def receipt(saved, report: ReturnReport, explanations: dict[str, str]) -> str:
     """What was stored: the version, the school and the term; no errors; the queries still open."""
-    known = common.schools()
+    known = shell.schools()
     names = dict(zip(known["urn"], known["name"]))
     school = names.get(saved.urn) or report.values.get("about.school_name") or f"URN {saved.urn}"
     total = len(report.queries)
@@ -350,8 +350,8 @@ def receipt(saved, report: ReturnReport, explanations: dict[str, str]) -> str:
         queries = f"Queries open: none ({plural(total, 'query', 'queries')}, each explained)."
     else:
         queries = f"Queries open: {n_open} of {total}, with no explanation."
-    return (f"**Stored as version {saved.version} for {common.literal(school)}, "
-            f"{common.literal(f'{saved.term} {saved.academic_year}')}.**  \n"
+    return (f"**Stored as version {saved.version} for {shell.literal(school)}, "
+            f"{shell.literal(f'{saved.term} {saved.academic_year}')}.**  \n"
             f"Errors: none. {queries} Thank you.")
 
 
@@ -365,7 +365,7 @@ def receipt_section(said: str, urn: str, year: str, term: str) -> None:
 
 def versions_section(urn: str, year: str, term: str) -> None:
     stored = returns.versions(eng, urn, year, term)
-    st.header(f"Versions stored for URN {common.literal(urn)}, {common.literal(f'{term} {year}')}")
+    st.header(f"Versions stored for URN {shell.literal(urn)}, {shell.literal(f'{term} {year}')}")
     if not stored:
         st.caption("None yet: this will be the first.")
         return
@@ -395,16 +395,16 @@ def upload_section() -> None:
         state.pop("resumed", None)
     elif "resumed" in state:
         name, content = state["resumed"]["file_name"], state["resumed"]["content"]
-        st.caption(f"Continuing with **{common.literal(name)}**.")
+        st.caption(f"Continuing with **{shell.literal(name)}**.")
     else:
         if "refused" in state:  # the refusal of a file already let go (below)
             report_section(state.pop("refused"))
         drafts_section()
         return
-    report = common.run_safely("checking your file", check, name, content)
+    report = shell.run_safely("checking your file", check, name, content)
     if report is None or not_yours(report):
         return
-    with common.apology("keeping a record of this upload"):
+    with shell.apology("keeping a record of this upload"):
         record_once(report, content)
     if not report.keep_bytes:
         let_go(uploaded)

@@ -5,10 +5,10 @@ import streamlit as st
 
 from analysis.views import compliance_cells
 from charts.tables import compliance_grid
-from pages import common
-from pages.theme_view import render
+from ui import shell
+from ui.theme_page import render
 
-common.require_frame()
+shell.require_frame()
 
 
 def checks(ctx, urns) -> None:
@@ -20,7 +20,7 @@ def checks(ctx, urns) -> None:
         return
     st.caption("Each cell: ✔ in date, ▲ amber, ✖ red against the trust's thresholds, with the share of staff "
                "in date or the date of the last check.")
-    common.show_chart(compliance_grid(cells), key="compliance")
+    shell.show_chart(compliance_grid(cells), key="compliance")
 
 
 render("workforce", extra=checks)

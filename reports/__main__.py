@@ -85,10 +85,17 @@ def _make(args, pack_parser, fmt: str, printer: Printer | None) -> int:
 def _put_on_record(url, pack, fmt: str) -> None:
     """The pack made goes on the record of changes (who: the account running the command); the
     next term's pack counts the board's questions closed since it. The file is written either way."""
-    from reports.pack import record_made
+    from analysis.dataset import open_database
+    from store.packs import record_pack
 
     try:
-        record_made(url, pack, fmt, user=f"command line ({getpass.getuser()})")
+        engine = open_database(url)
+        try:
+            record_pack(engine, user=f"command line ({getpass.getuser()})", academic_year=pack.academic_year,
+                        term=pack.term, fmt=fmt, reader="trustee" if pack.for_trustees else "leader",
+                        source="command line")
+        finally:
+            engine.dispose()
     except Exception:  # noqa: BLE001 - the pack is written; say what was not kept
         print("The pack was written, but could not be put on the record of changes (is the database "
               "read-only?).", file=sys.stderr)

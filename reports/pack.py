@@ -20,12 +20,11 @@ import pandas as pd
 
 import settings
 from analysis import deadlines
-from analysis.dataset import Unavailable, chosen_term, open_database
+from analysis.dataset import Unavailable, as_role, board_inputs, chosen_term
 from analysis.benchmarks import england, phase_figures
 from analysis.compare import yardstick
 from analysis.challenges import closed_since, still_open, for_reader, for_term, raised_terms, with_state
-from analysis.context import Context, Dataset, restrict
-from analysis.dataset import load_dataset
+from analysis.context import Context, Dataset
 from analysis.gaps import SEVERITY_ORDER, find_gaps, gaps_frame
 from analysis.indicators import INDICATORS, PER_100
 from analysis.suppression import fewer_than, suppression_threshold
@@ -38,18 +37,13 @@ from charts.palette import SEVERITY_WORD
 from charts.tables import compliance_grid, returns_tracker
 from charts.trend import trend_chart
 from loaders.registry import previous_term, term_end, term_index
-from store.access import TRUSTEE, scope_for
-from store.challenges import list_challenges
-from store.packs import last_pack_before
-from store.thresholds import load_thresholds
-from store.users import User
 
 __all__ = ["Pack", "Section", "Unavailable", "board_since_words", "build_pack", "pack_from_dataset", "definitions",
            "methods", "reader_note", "ROLES", "TOP_GAPS"]
 
 TOP_GAPS = 5
 ROLES = ("leader", "trustee")
-PACK_USER = User("pack@local", "Board pack", TRUSTEE, ())
+PACK_READER, TRUSTEE = "pack@local", "trustee"
 POLARITY_WORDS = {"higher_better": "higher is better", "lower_better": "lower is better",
                   "none": "no better direction: a difference is a question"}
 
@@ -131,17 +125,9 @@ def build_pack(url: str | None = None, year: str | None = None, term: str | None
     """The pack from the database at ``url`` (default: the configured one) for a term (default: the
     one the dashboard shows first, analysis.deadlines.default_term, as at ``today``), short unless
     ``appendix``. Unavailable, with a plain sentence, when it cannot be made."""
-    engine = open_database(url)
-    try:
-        data = load_dataset(engine)
-        thresholds = load_thresholds(engine)
-        log = list_challenges(engine)
-        year, term = chosen_term(data, year, term, thresholds, today)
-        last = last_pack_before(engine, year, term)
-    finally:
-        engine.dispose()
-    return pack_from_dataset(data, year, term, role=role, thresholds=thresholds, today=today,
-                             challenges=log, last_pack=last, appendix=appendix)
+    got = board_inputs(url, year, term, today)
+    return pack_from_dataset(got.data, got.year, got.term, role=role, thresholds=got.thresholds, today=today,
+                             challenges=got.challenges, last_pack=got.last_pack, appendix=appendix)
 
 
 def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None = None, *,
@@ -157,7 +143,7 @@ def pack_from_dataset(data: Dataset, year: str | None = None, term: str | None =
     made = today or deadlines.current_date()
     year, term = chosen_term(data, year, term, thresholds, made)
     if role == "trustee":
-        data = restrict(data, scope_for(PACK_USER))
+        data = as_role(data, TRUSTEE, PACK_READER)
     ctx = Context(data, year, term, thresholds, made)
     gaps = gaps_frame(find_gaps(ctx))
     expected = ctx.expected()
@@ -202,18 +188,6 @@ def board_since_words(pack: Pack) -> str:
         return f"since the last pack was made, on {pack.last_pack.strftime('%d %B %Y')}"
     prev = term_end(*previous_term(pack.academic_year, pack.term))
     return f"since the end of the previous term, {prev.strftime('%d %B %Y')} (no earlier pack is on record)"
-
-
-def record_made(url: str | None, pack: Pack, fmt: str, *, user: str, source: str = "command line") -> None:
-    """Put on record that ``pack`` was made, so the next term's pack can say what was closed since."""
-    from store.packs import record_pack
-
-    engine = open_database(url)
-    try:
-        record_pack(engine, user=user, academic_year=pack.academic_year, term=pack.term, fmt=fmt,
-                    reader="trustee" if pack.for_trustees else "leader", source=source)
-    finally:
-        engine.dispose()
 
 
 def _as_at(data: Dataset, index: int) -> datetime | None:

@@ -11,16 +11,11 @@
     python -m store users unlock EMAIL [--db URL]
     python -m store schools list [--db URL]
     python -m store schools set-phase URN PHASE [--db URL]
-    python -m store notify [--db URL] [--today YYYY-MM-DD]
 
 A password is never taken on the command line (it would stay in the shell's history and show in
 the process list): it is read from standard input with --password-stdin, or asked for when run
 at a terminal. Exit 0 when done, 1 when it could not be done, 2 on bad usage.
 
-``notify`` queues the emails due by date (reminders, late returns, the weekly digest: see
-analysis/notify.py) and sends every email waiting in the outbox; it is safe to run every few
-minutes, and two at once send each email once. Exit 1 when an email could not be sent (it is
-kept, and tried again on a later run).
 """
 
 from __future__ import annotations
@@ -28,7 +23,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -58,11 +52,6 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("--db", metavar="URL", help=db_help)
     _add_users_parser(commands)
     _add_schools_parser(commands)
-    notify = commands.add_parser("notify", help="queue the emails due by date and send every email waiting; "
-                                                "safe to run every few minutes")
-    notify.add_argument("--db", metavar="URL", help=db_help)
-    notify.add_argument("--today", metavar="YYYY-MM-DD", type=_day,
-                        help="the day to queue reminders, late returns and digests for (default: today in England)")
     args = parser.parse_args(argv)
     if getattr(args, "db", None):
         try:
@@ -75,57 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         return _schools(args, parser)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args)
-    if args.command == "notify":
-        return _notify(args)
     return _init(args)
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a day: write it as YYYY-MM-DD, such as 2027-01-15.") \
-            from None
-
-
-def _notify(args) -> int:
-    from analysis.notify import queue_due  # what falls due by date is worked out from the trust's data
-    from store import outbox
-    from store.mail import KIND_WORDS
-
-    if not outbox.enabled():
-        print("Email is off: no SMTP_HOST is set, so nothing was queued or sent.")
-        return OK
-    url = args.db or settings.database_url()
-    try:
-        engine = make_engine(url)
-        upgrade(engine)
-        queued = queue_due(engine, args.today)
-        sent = outbox.send_pending(engine)
-        outbox.prune(engine)
-    except SchemaError as exc:
-        print(str(exc), file=sys.stderr)
-        return FAILED
-    except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback
-        shown = make_url(url).render_as_string(hide_password=True)
-        print(trouble(exc) or f"Could not send the emails from {shown}: {one_line(exc)}.", file=sys.stderr)
-        return FAILED
-    total = sum(queued.values())
-    kinds = ", ".join(f"{KIND_WORDS.get(k, k).lower()} {n}" for k, n in sorted(queued.items()))
-    print(f"Queued {_emails(total)} ({kinds})." if total else "Nothing new fell due.")
-    print(f"Sent {_emails(sent.sent)}." if sent.sent else "Nothing was waiting to be sent." if not
-          (sent.failed or sent.gave_up) else "Sent none.")
-    if sent.failed:
-        print(f"{_emails(sent.failed).capitalize()} could not be sent and will be tried again: "
-              f"{' '.join(sent.reasons)}", file=sys.stderr)
-    if sent.gave_up:
-        print(f"{_emails(sent.gave_up).capitalize()} failed for a day and {'was' if sent.gave_up == 1 else 'were'} "
-              "put aside: a trust leader can send them again from the Notifications page.", file=sys.stderr)
-    return FAILED if sent.failed or sent.gave_up else OK
-
-
-def _emails(n: int) -> str:
-    return f"{n} email{'' if n == 1 else 's'}"
 
 
 def _init(args) -> int:

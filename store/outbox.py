@@ -1,5 +1,5 @@
 """The outbox: every email the dashboard sends is first a row here, written in the same transaction
-as the change that causes it (the transactional outbox), then sent by ``python -m store notify``.
+as the change that causes it (the transactional outbox), then sent by ``python -m analysis notify``.
 
 - Queued with a key naming what the email is (its kind, what it is about, who it is for): the
   same email is never queued twice, however often the change or the run that queues it repeats.

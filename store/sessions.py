@@ -1,7 +1,7 @@
 """Sessions: a browser signed in with a local password stays signed in across reloads and new tabs
 until its person signs out or leaves it unused for SESSION_IDLE_HOURS.
 
-The browser holds a random 256-bit token in an HttpOnly cookie (pages/serving.py sets it); the
+The browser holds a random 256-bit token in an HttpOnly cookie (ui/serving.py sets it); the
 database keeps only the token's SHA-256, so neither a copy of the database nor its backups can sign
 anyone in. Every page asks ``resolve`` who the token belongs to: an ended session, an idle one, or a
 removed person signs in nobody, whenever and however often the cookie is sent again.

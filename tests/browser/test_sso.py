@@ -58,7 +58,7 @@ OTHER_SCHOOLS = ["Larkspur Hill Primary School", "Lanternbrook Learning Centre",
                  "Ottersby Primary School", "Pellow Ridge Academy", "Quillfield Primary School",
                  "Saltwhistle Lane Primary School", "Skylark Fold School", "Thornmere Primary School",
                  "Tillowby Junior School", "Wrenhaven Academy"]
-HELPERS = ("common", "identity", "look", "serving", "theme_view", "theme view", "questions")
+HELPERS = ("shell", "identity", "look", "serving", "theme_page", "theme page", "board_log", "board log")
 
 
 def _free_port() -> int:

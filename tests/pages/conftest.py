@@ -47,7 +47,7 @@ def open_page(page: str, *, timeout: float = 30, state: dict | None = None) -> A
 
 def as_read(text):
     """What a reader sees of text a page sent as Markdown with user text made literal
-    (pages.common.literal): the backslash escapes and the invisible word joiners gone."""
+    (ui.shell.literal): the backslash escapes and the invisible word joiners gone."""
     if not isinstance(text, str):
         return text
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace("\u2060", "")
@@ -90,7 +90,7 @@ def sample_app(app_env, sample_db_file, monkeypatch):
 @pytest.fixture
 def sign_in(monkeypatch):
     """Stand in for the sign-in: ``sign_in("dsl", ["990002"])`` makes the app see that user."""
-    from pages import identity
+    from ui import identity
     from store.users import User
 
     def as_user(role: str = "trust_leader", urns=(), email: str = "leader@example.org") -> User:

@@ -90,7 +90,7 @@ def test_the_board_questions_page_lists_filters_and_brings_a_question_up_to_date
                                     due_date=date.today() - timedelta(days=3))
     _raise_on_first_gap(sample_app, question="A second question, not overdue.")
     sign_in("trustee", email="trustee@example.org")
-    at = open_page("pages/challenges.py")
+    at = open_page("pages/board_questions.py")
     assert_no_exception(at)
     assert at.title[0].value == "The board's questions"
     metrics = {m.label: m.value for m in at.metric}
@@ -123,7 +123,7 @@ def test_a_dsl_reads_only_their_own_schools_questions_and_may_only_answer_them(s
     mine, _ = _raise_on_first_gap(sample_app, urn=MINE, question="A question about Kestrel Vale.")
     other, _ = _raise_on_first_gap(sample_app, urn="990001", question="A question about another school.")
     sign_in("dsl", [MINE], email="dsl@kestrel.example.org")
-    at = open_page("pages/challenges.py")
+    at = open_page("pages/board_questions.py")
     assert_no_exception(at)
     asked = " ".join(_board_table(at)["The board asked"])
     assert "Kestrel Vale" in asked and "another school" not in asked
@@ -211,7 +211,7 @@ def test_a_trustee_never_sees_a_small_count_in_a_question_a_leader_raised(sample
                   term=term, finding=gap.finding, question="Why were 2 children not seen?", asked_by="CEO",
                   meeting_date=date(2026, 7, 10), user="ceo@example.org")
     sign_in("trustee", email="trustee@example.org")
-    for page, state in (("pages/challenges.py", None), ("pages/school.py", {"school": gap.urn})):
+    for page, state in (("pages/board_questions.py", None), ("pages/school.py", {"school": gap.urn})):
         at = open_page(page, state=state)
         assert_no_exception(at)
         row = _board_table(at).iloc[0]
@@ -242,7 +242,7 @@ def test_a_trustee_reads_a_questions_record_of_changes_with_small_counts_hidden(
     for role, shown in (("trustee", "Why were fewer than 5 children not seen?"),
                         ("trust_leader", "Why were 2 children not seen?")):
         sign_in(role, email=f"{role}@example.org")
-        at = open_page("pages/challenges.py", state={"cl_pick": item})
+        at = open_page("pages/board_questions.py", state={"cl_pick": item})
         assert_no_exception(at)
         (changes,) = [d.value for d in at.dataframe if "Changes" in d.value.columns]
         assert shown in changes.iloc[0]["Changes"], role

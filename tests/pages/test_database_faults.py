@@ -24,7 +24,7 @@ READ_ONLY = lambda conn: "PRAGMA query_only = ON"  # noqa: E731 - SQLite then re
 FULL = lambda conn: f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}"  # noqa: E731
 
 
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/upload.py", "pages/challenges.py"])
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/upload.py", "pages/board_questions.py"])
 def test_a_database_that_is_down_is_a_sentence_on_every_page(app_env, monkeypatch, page):
     monkeypatch.setenv("DATABASE_URL", DOWN_URL)
     at = open_page(page)

@@ -125,7 +125,7 @@ def test_the_gap_list_csv_carries_a_formula_like_school_name_as_text(hostile_tru
 
 def test_the_board_questions_csv_carries_formula_like_questions_answers_and_names_as_text(hostile_trust,
                                                                                           handed_out):
-    at = open_page("pages/challenges.py")
+    at = open_page("pages/board_questions.py")
     assert_no_exception(at)
     _assert_csv_guarded(_last(handed_out, "board_questions_", ".csv"), NAME, QUESTION, ANSWER, "+ring the DSL")
 

@@ -137,7 +137,7 @@ def test_a_dsl_answers_their_own_schools_question_and_it_is_on_record(sample_app
                           question="Another school's question", asked_by="Chair", meeting_date=date(2026, 7, 10),
                           user="chair")
     sign_in("dsl", ["990002"], email="dsl@kestrel.example.org")
-    at = open_page("pages/challenges.py")
+    at = open_page("pages/board_questions.py")
     assert_no_exception(at)
     assert [h.value for h in at.header] == ["Answer a question"]
     assert at.selectbox(key="cl_reply_pick").options == [

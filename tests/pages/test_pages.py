@@ -19,7 +19,7 @@ PAGES = {
     "pages/settings.py": {"charts": 0, "text": "Settings"},
     "pages/audit.py": {"charts": 0, "text": "Record of changes"},
     "pages/schools.py": {"charts": 0, "text": "Schools"},
-    "pages/challenges.py": {"charts": 0, "text": "The board's questions"},
+    "pages/board_questions.py": {"charts": 0, "text": "The board's questions"},
     "pages/pack.py": {"charts": 0, "text": "Board pack"},
     "pages/notifications.py": {"charts": 0, "text": "Notifications"},
     "pages/account.py": {"charts": 0, "text": "My account"},

@@ -1,4 +1,4 @@
-"""The sign-in route and the reading of proxies' headers (pages/serving.py), over HTTP as a browser
+"""The sign-in route and the reading of proxies' headers (ui/serving.py), over HTTP as a browser
 or a reverse proxy would speak to them, on SQLite and PostgreSQL.
 
 The contract: a right password answers with the session cookie (HttpOnly, SameSite=Lax, Path=/, no
@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.testclient import TestClient
 
-from pages import identity, serving
+from ui import identity, serving
 from store import db, sessions
 from store.schema import audit, login_attempts
 from store.users import FAILURES_BEFORE_LOCK, add_user

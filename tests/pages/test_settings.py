@@ -6,7 +6,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, validate
-from pages.identity import DEMO_EMAIL as DEMO_USER
+from ui.identity import DEMO_EMAIL as DEMO_USER
 from store import db, upgrades
 from store.audit import audit_log
 from store.thresholds import load_thresholds, set_threshold

@@ -3,7 +3,7 @@ server's sign-in route, with the fields a password manager knows; the session co
 sends back signs its person in on every page until the session ends, and the page then says why;
 the route's notices become sentences; signing out ends the session on the server and is on record.
 
-AppTest has no browser, so the cookies the browser would send are given to pages.identity here;
+AppTest has no browser, so the cookies the browser would send are given to ui.identity here;
 tests/pages/test_serving.py drives the route, tests/browser/test_signin.py the whole way round.
 """
 
@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from pages import identity, serving
+from ui import identity, serving
 from store import db, sessions
 from store.audit import audit_log, utcnow
 from store.users import add_user

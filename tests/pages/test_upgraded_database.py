@@ -9,7 +9,7 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
-from pages import common
+from ui import shell
 from store import upgrades
 from store.db import dispose, make_engine
 
@@ -45,7 +45,7 @@ def test_the_pages_work_on_it_on_postgresql_too(app_env, release_db, sign_in, mo
     release_db): upgraded by the dashboard's start, its pages show the trust."""
     monkeypatch.setenv("DATABASE_URL", release_db.url.render_as_string(hide_password=False))
     sign_in("trust_leader")
-    for page in ("pages/overview.py", "pages/school.py", "pages/challenges.py", "pages/audit.py"):
+    for page in ("pages/overview.py", "pages/school.py", "pages/board_questions.py", "pages/audit.py"):
         at = open_page(page)
         assert_no_exception(at)
         assert at.title[0].value.startswith(PAGES[page]["text"])
@@ -63,7 +63,7 @@ def test_a_database_from_a_newer_release_stops_the_page_with_a_sentence(release_
     sign_in("trust_leader")
     at = open_page("pages/overview.py")
     assert_no_exception(at)
-    assert [e.value for e in at.error] and at.error[0].value == common.SCHEMA_TROUBLE
+    assert [e.value for e in at.error] and at.error[0].value == frame.SCHEMA_TROUBLE
     assert "backups" not in at.error[0].value and "/" not in at.error[0].value.split("(")[0]  # no server paths
     assert not at.get("plotly_chart")
     assert caplog_has(caplog, "upgraded by a newer release of the dashboard")  # the reason, for the server's log

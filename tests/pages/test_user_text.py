@@ -1,7 +1,7 @@
 """User text is text: nothing a user typed or a file carried (a school's name, a staff name, an
 explanation, the board's questions and answers, a file's name) is read as Markdown or HTML on a
 page. Streamlit reads Markdown in alerts, headings, captions, table cells and labels, so there it
-must arrive escaped (pages.common.literal); a select box shows plain text, so there it must not.
+must arrive escaped (ui.shell.literal); a select box shows plain text, so there it must not.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from pages.common import literal
+from ui.shell import literal
 from store import db, drafts
 from store.challenges import add_challenge
 from store.returns import rename_school
@@ -166,7 +166,7 @@ def test_the_school_profile_shows_user_text_as_typed(hostile):
 
 
 def test_the_board_questions_page_shows_user_text_as_typed(hostile):
-    at = open_page("pages/challenges.py")
+    at = open_page("pages/board_questions.py")
     assert_literal(at, NAME, QUESTION, ANSWER, OWNER, STAFF)
     item = at.selectbox(key="cl_pick")
     assert any(NAME in o and QUESTION in o for o in plain_options(item))  # plain text, as typed

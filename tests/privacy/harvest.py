@@ -32,9 +32,8 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from loaders.registry import term_index
 from tests.pages.conftest import as_read, open_page
 
-TRUSTEE_PAGES = ("overview", "school", "challenges", "pack", "neglect", "adolescents", "multi_agency",
+TRUSTEE_PAGES = ("overview", "school", "board_questions", "pack", "neglect", "adolescents", "multi_agency",
                  "workforce", "returns", "about", "privacy", "account")
-HELPERS = ("common", "identity", "look", "questions", "serving", "theme_view")  # pages/ files that are not pages
 THEME_MEASURE = {"neglect": "measure_neglect", "adolescents": "measure_adolescents",
                  "multi_agency": "measure_multi_agency", "workforce": "measure_workforce"}
 QUIET = {"selectbox", "multiselect", "toggle", "checkbox", "button", "button_group", "radio", "expander", "text_input",
@@ -111,7 +110,7 @@ def harvest_pages(db_path: Path, role: str, *, pages=TRUSTEE_PAGES, terms=None, 
     other terms' packs are made by the same call, in ``pack_files``), for every term ("all"), or never
     ("none": the page is read, its buttons left unpressed)."""
     from analysis.dataset import load_dataset
-    from pages import identity
+    from ui import identity
     from store import db
     from store.users import User
 
@@ -173,7 +172,7 @@ def _run_page(out: Harvest, page: str, state: dict, urns: list[str], *, last: bo
             at.selectbox(key=THEME_MEASURE[page]).set_value(option).run()
             out.runs += 1
             _collect(out, at, f"{where}, measure {option}", year, term, section=page)
-    if page == "challenges" and last:
+    if page == "board_questions" and last:
         picks = [b for b in at.selectbox if b.key == "cl_pick"]
         for option in (picks[0].options[1:] if picks else []):
             at.selectbox(key="cl_pick").set_value(int(option.split(" · ")[0].removeprefix("No. "))).run()
@@ -236,7 +235,7 @@ def _collect(out: Harvest, at, where: str, year: str, term: str, *, urn: str | N
             out.add(Item("metric", f"{where}: metric \"{as_read(node.label)}\"", text, year, term, urn,
                          state["heading"], section))
         elif kind == "html" and STYLE_ONLY.fullmatch(proto.body):
-            pass  # the page's style sheet (pages/look.py): no words, no numbers a reader reads
+            pass  # the page's style sheet (ui/look.py): no words, no numbers a reader reads
         elif kind == "download_button":
             content = _Downloads.files.get(proto.url.rsplit("/", 1)[-1].split(".")[0])
             if content is None:  # made only when pressed (a leader's blank template): unread, so never passed

@@ -39,7 +39,7 @@ require_chromium()
 
 ROOT = Path(__file__).resolve().parents[2]
 EMAIL, PASSWORD = "trustee@trust.example.org", "a long trustee pass phrase"
-PATHS = {"overview": "", "school": "school", "challenges": "board-questions", "pack": "pack", "neglect": "neglect",
+PATHS = {"overview": "", "school": "school", "board_questions": "board-questions", "pack": "pack", "neglect": "neglect",
          "adolescents": "adolescents", "multi_agency": "multi-agency", "workforce": "workforce",
          "returns": "returns", "about": "about", "privacy": "privacy", "account": "account"}
 BEHIND_THE_CHART = "The numbers behind this chart"

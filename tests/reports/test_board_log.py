@@ -148,14 +148,14 @@ def test_the_trustees_pack_has_the_same_questions(board):
 def test_the_trustees_pack_words_each_finding_as_the_trustees_gap_list_did(board, sample_data):
     from analysis.context import Context, restrict
     from analysis.gaps import find_gaps
-    from reports.pack import PACK_USER
     from store.access import scope_for
+    from store.users import User
 
     engine, ids, (still, gone), _ = board
     pack = build_pack(engine.url.render_as_string(hide_password=False), role="trustee")
     (y1, t1) = sample_data.terms[-2]
     theirs: dict[tuple, list[str]] = {}
-    for g in find_gaps(Context(restrict(sample_data, scope_for(PACK_USER)), y1, t1)):
+    for g in find_gaps(Context(restrict(sample_data, scope_for(User("pack@local", None, "trustee", ()))), y1, t1)):
         theirs.setdefault((g.urn, g.rule, g.indicator), []).append(g.finding)
     by_id = pack.board_open.set_index("id")
     html = render_html(pack)

@@ -181,12 +181,12 @@ def test_two_senders_at_once_send_each_email_once(engine, monkeypatch):
 
 
 def test_two_notify_commands_at_once_send_each_email_once(engine, monkeypatch):
-    """Two processes of `python -m store notify`, as cron and a person might start together."""
+    """Two processes of `python -m analysis notify`, as cron and a person might start together."""
     url = engine.url.render_as_string(hide_password=False)
     with MailServer(delay=0.02) as server:
         server.env(monkeypatch)
         queue_some(engine, 2 * outbox.BATCH + 20)  # more than one claim's worth each
-        procs = [subprocess.Popen([sys.executable, "-m", "store", "notify", "--db", url], cwd=ROOT,
+        procs = [subprocess.Popen([sys.executable, "-m", "analysis", "notify", "--db", url], cwd=ROOT,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
         outs = [p.communicate(timeout=120) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], outs
@@ -232,7 +232,7 @@ def test_settings_that_cannot_work_are_sentences(engine, server, monkeypatch):
 
 
 def test_the_notify_command_says_what_it_queued_and_sent_and_fails_plainly(engine, monkeypatch, capsys):
-    from store.__main__ import main
+    from analysis.__main__ import main
     from store.users import add_user
 
     url = engine.url.render_as_string(hide_password=False)

@@ -9,7 +9,7 @@ until someone is signed in.
   which claim) must belong to a user the trust has added, within ALLOWED_EMAIL_DOMAINS when that
   is set; anyone else is politely turned away with a sentence saying why.
 - Local accounts otherwise, once any user exists: email and password, attempts limited. The form
-  posts to the server's sign-in route (pages/serving.py), which sets an HttpOnly session cookie;
+  posts to the server's sign-in route (ui/serving.py), which sets an HttpOnly session cookie;
   each run reads that cookie and asks store/sessions.py whose session it is, so a sign-in holds
   across reloads and new tabs until its person signs out or leaves it unused too long.
 - A demonstration, with a role switcher and a banner, only while the database holds nothing but
@@ -30,7 +30,7 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 import settings
-from pages import look, serving
+from ui import look, serving
 from store import db, sessions, sso, users
 from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
 from store.db import trouble
@@ -241,13 +241,13 @@ def sso_sign_out(engine, email: str) -> None:
 
 
 def plain(text: str) -> str:
-    """Text shown as it is: what a provider sent is not read as Markdown (pages.common.literal)."""
-    from pages.common import literal  # common imports this module
+    """Text shown as it is: what a provider sent is not read as Markdown (ui.shell.literal)."""
+    from ui.shell import literal  # common imports this module
 
     return literal(text)
 
 
-# What the sign-in route's notice (pages/serving.py) and an ended session say on the sign-in page.
+# What the sign-in route's notice (ui/serving.py) and an ended session say on the sign-in page.
 NOTICES = {
     serving.MISMATCH: "That email and password do not match an account here.",
     serving.FAULT: "Sorry: something went wrong on our side while signing you in. Please try again; if it happens "

@@ -13,23 +13,23 @@ import streamlit as st
 from analysis import challenges as board
 from analysis.exports import to_csv_bytes
 from analysis.themes import THEMES, short_name
-from pages import common, questions
+from ui import shell, board_log
 from store.challenges import CLOSED, LABELS, STATUSES, ChallengeError, challenge_history, update_challenge
 
-common.require_frame()
+shell.require_frame()
 
-year, term, urns = common.selection()
-seen = common.scope()
+year, term, urns = shell.selection()
+seen = shell.scope()
 
 st.title("The board's questions")
-if not common.dataset().terms:
+if not shell.dataset().terms:
     st.info("No returns are stored yet, so no gap has been raised to ask about.", icon=":material/info:")
     st.stop()
 st.caption("Questions the board asked about gaps, with the answers, the actions and who owns them. An open "
            "question stays with its school and theme from term to term until it is closed. \"The gap now\" "
            f"says whether the gap it was raised on is still found in {term} {year} (chosen in the sidebar).")
 
-log = common.run_safely("reading the board's questions", questions.log)
+log = shell.run_safely("reading the board's questions", board_log.log)
 if log is None:
     st.stop()
 log = log[log["urn"].isin(urns)]
@@ -38,7 +38,7 @@ if log.empty:
             "a theme page or a school's profile.", icon=":material/info:")
     st.stop()
 
-ctx, gaps = common.term_gaps(year, term)
+ctx, gaps = shell.term_gaps(year, term)
 returned = {s.urn for s in ctx.expected() if s.returned}
 state = board.with_state(log, gaps, year, term, returned)
 
@@ -63,10 +63,10 @@ if shown.empty:
 else:
     table = board.table(shown)
     table.insert(0, "No.", shown["id"].astype(int).to_numpy())
-    st.table(questions.highlight(table), hide_index=True, border="horizontal")  # every cell literal
+    st.table(board_log.highlight(table), hide_index=True, border="horizontal")  # every cell literal
     st.download_button("Download these questions (CSV)", to_csv_bytes(table),
                        file_name=f"board_questions_{date.today()}.csv", mime="text/csv",
-                       icon=":material/download:", on_click=common.record, args=("export",),
+                       icon=":material/download:", on_click=shell.record, args=("export",),
                        kwargs={"detail": {"what": "board questions", "rows": len(table)}})
 
 
@@ -82,8 +82,8 @@ def edit(items: pd.DataFrame) -> None:
         f"No. {i} · {by_id.loc[i, 'school']} · {by_id.loc[i, 'question'][:90]}"))
     row = by_id.loc[pick]
     with st.form(f"cl_edit_{pick}", border=True):
-        st.markdown(f"**{common.literal(row['school'])}**, {short_name(row['theme'])}, raised "
-                    f"{row['term']} {row['academic_year']}: {common.literal(row['finding'])}")
+        st.markdown(f"**{shell.literal(row['school'])}**, {short_name(row['theme'])}, raised "
+                    f"{row['term']} {row['academic_year']}: {shell.literal(row['finding'])}")
         question = st.text_area("The board's question", value=row["question"], key=f"cl_question_{pick}")
         left, right = st.columns(2)
         asked_by = left.text_input("Asked by", value=row["asked_by"], key=f"cl_asked_by_{pick}")
@@ -106,9 +106,9 @@ def edit(items: pd.DataFrame) -> None:
 
 def history(item: int) -> None:
     with st.expander("Changes to this question"):
-        changes = common.run_safely("reading the record", challenge_history, common.engine(), item)
+        changes = shell.run_safely("reading the record", challenge_history, shell.engine(), item)
         if changes is not None:
-            changes = board.history_for_reader(changes, common.scope().suppress)
+            changes = board.history_for_reader(changes, shell.scope().suppress)
         if changes is not None and not changes.empty:
             st.dataframe(pd.DataFrame({
                 "When (UTC)": pd.to_datetime(changes["at"]).dt.strftime("%d %b %Y %H:%M"),
@@ -133,9 +133,9 @@ def answer(items: pd.DataFrame) -> None:
         f"No. {i} · {by_id.loc[i, 'school']} · {by_id.loc[i, 'question'][:90]}"))
     row = by_id.loc[pick]
     with st.form(f"cl_reply_{pick}", border=True):
-        st.markdown(f"**{common.literal(row['school'])}**, {short_name(row['theme'])}, raised "
-                    f"{row['term']} {row['academic_year']}: {common.literal(row['finding'])}")
-        st.markdown(f"**The board asked:** {common.literal(row['question'])} ({common.literal(row['asked_by'])}, "
+        st.markdown(f"**{shell.literal(row['school'])}**, {short_name(row['theme'])}, raised "
+                    f"{row['term']} {row['academic_year']}: {shell.literal(row['finding'])}")
+        st.markdown(f"**The board asked:** {shell.literal(row['question'])} ({shell.literal(row['asked_by'])}, "
                     f"{row['meeting_date']:%d/%m/%Y})")
         reply = st.text_area("Your answer", value=row["answer"] or "", key=f"cl_reply_answer_{pick}",
                              help="What the school has found or done. No child's name or details.")
@@ -150,7 +150,7 @@ def answer(items: pd.DataFrame) -> None:
         fields = {"answer": reply, "action": action, "owner": owner, "due_date": due,
                   "status": board.ANSWERED if done else board.OPEN}
         if (reply or "").strip() != (row["answer"] or ""):  # a new answer is given by whoever typed it
-            who = common.user()
+            who = shell.user()
             fields["answered_by"] = f"{who.name or who.email}, DSL"
         save(pick, **fields)
     history(pick)
@@ -158,9 +158,9 @@ def answer(items: pd.DataFrame) -> None:
 
 def save(item: int, **fields) -> None:
     fields = {k: (v or None) if isinstance(v, str) else v for k, v in fields.items()}
-    with common.apology("saving the question"):
+    with shell.apology("saving the question"):
         try:  # the store decides who may change what (a DSL: their own school's answer only)
-            changed = update_challenge(common.engine(), item, user=common.current_user(), scope=common.scope(),
+            changed = update_challenge(shell.engine(), item, user=shell.current_user(), scope=shell.scope(),
                                        **fields)
         except ChallengeError as exc:
             st.error(str(exc), icon=":material/error:")

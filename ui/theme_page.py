@@ -16,29 +16,29 @@ from analysis.themes import THEMES_BY_ID
 from charts.funnel import funnel_plot
 from charts.trend import trend_chart
 from loaders.registry import term_index
-from pages import common, questions
+from ui import shell, board_log
 
 
 def render(theme_id: str, *, extra=None) -> None:
     theme = THEMES_BY_ID[theme_id]
-    year, term, urns = common.selection()
-    data = common.dataset()
+    year, term, urns = shell.selection()
+    data = shell.dataset()
     st.title(theme.title)
     learning(theme)
     if not data.terms:
         st.info("No returns are stored yet.")
         return
-    ctx, gaps = common.term_gaps(year, term)
+    ctx, gaps = shell.term_gaps(year, term)
     if extra is not None:
         extra(ctx, urns)
     indicator_section(theme_id, year, term, urns)
     mine = gaps[(gaps["theme"] == theme_id) & gaps["urn"].isin(urns)]
     returned = {s.urn for s in ctx.expected() if s.returned}
-    items = questions.state(year, term, gaps, returned, urns, theme=theme_id)
+    items = board_log.state(year, term, gaps, returned, urns, theme=theme_id)
     gap_section(mine, year, term, items)
-    questions.show(board.still_open(items), heading="The board's questions on this theme still open",
+    board_log.show(board.still_open(items), heading="The board's questions on this theme still open",
                    empty="The board has no question open on this theme.")
-    questions.raise_form(mine, year, term, key=f"theme_{theme_id}")
+    board_log.raise_form(mine, year, term, key=f"theme_{theme_id}")
 
 
 def learning(theme) -> None:
@@ -58,17 +58,17 @@ def indicator_section(theme_id: str, year: str, term: str, urns: list[str]) -> N
     ind = INDICATORS_BY_ID[chosen]
     st.caption(ind.definition + ("" if ind.judges else " A difference here is a question, not a failing: "
                                  "it is shown as higher or lower than the trust, never red."))
-    data = common.dataset()
+    data = shell.dataset()
     compared = data.compared[(data.compared["indicator"] == chosen) & data.compared["urn"].isin(urns)]
     bench = england(chosen)
     now = compared[compared["term_index"] == term_index(year, term)]
     if now["value"].notna().sum() == 0:
         st.info("No school reported the numbers for this measure this term.")
     else:
-        common.show_chart(funnel_plot(now, data.school_names, chosen, bench[0] if bench else None),
+        shell.show_chart(funnel_plot(now, data.school_names, chosen, bench[0] if bench else None),
                           key=f"funnel_{chosen}")
     trust_line = data.pooled[data.pooled["indicator"] == chosen]
-    common.show_chart(trend_chart(compared, trust_line, data.school_names, chosen,
+    shell.show_chart(trend_chart(compared, trust_line, data.school_names, chosen,
                                   england=bench[0] if bench else None), key=f"trend_{chosen}")
     if bench:
         st.caption(f"England: {bench[1].citation}.")
@@ -83,5 +83,5 @@ def gap_section(gaps: pd.DataFrame, year: str, term: str, items: pd.DataFrame) -
         st.success("Nothing raised on this theme for the schools chosen.", icon=":material/check_circle:")
         return
     st.caption("Each school's name opens its profile for this term.")
-    common.gap_table(gaps, items=items, theme=False, key="gaps")
-    st.caption("Behind these: " + common.literal("; ".join(sorted(set(gaps["source"])))))
+    shell.gap_table(gaps, items=items, theme=False, key="gaps")
+    st.caption("Behind these: " + shell.literal("; ".join(sorted(set(gaps["source"])))))

@@ -15,7 +15,7 @@ import streamlit as st
 import settings
 from analysis import challenges as board
 from analysis.themes import short_name
-from pages import common
+from ui import shell
 from store.challenges import ChallengeError, add_challenge, list_challenges, log_version
 
 COLUMN = "The board's questions"
@@ -25,17 +25,17 @@ def log() -> pd.DataFrame:
     """Every item the user may see (their own schools' for a DSL), worded for them: for a reader
     with small counts suppressed, each finding as their own gap list put it. Read once per change
     to the log and kind of reader, not on every click."""
-    seen = common.scope()
-    items = _log(settings.database_url(), log_version(common.engine()), seen)
+    seen = shell.scope()
+    items = _log(settings.database_url(), log_version(shell.engine()), seen)
     if not seen.suppress:
         return items
-    return board.for_reader(items, True, {yt: common.term_gaps(*yt)[1] for yt in board.raised_terms(items)})
+    return board.for_reader(items, True, {yt: shell.term_gaps(*yt)[1] for yt in board.raised_terms(items)})
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _log(url: str, version: tuple, seen) -> pd.DataFrame:
     urns = None if seen.urns is None else sorted(seen.urns)
-    return seen.filter(list_challenges(common.engine(), urns=urns))
+    return seen.filter(list_challenges(shell.engine(), urns=urns))
 
 
 def state(year: str, term: str, gaps: pd.DataFrame, returned: set[str], urns: list[str] | None = None,
@@ -67,7 +67,7 @@ def show(items: pd.DataFrame, *, heading: str, with_school: bool = True, empty: 
         if empty:
             st.caption(empty)
         return
-    st.markdown(f"**{common.literal(heading)}**")
+    st.markdown(f"**{shell.literal(heading)}**")
     frame = board.table(items, with_school=with_school)
     st.table(highlight(frame), hide_index=True, border="horizontal")
 
@@ -75,7 +75,7 @@ def show(items: pd.DataFrame, *, heading: str, with_school: bool = True, empty: 
 def highlight(frame: pd.DataFrame):
     """Overdue rows shaded as well as marked "⚠ Overdue" in words, so they stand out in grey too; every
     text cell literal (st.table reads Markdown)."""
-    frame = common.literal_table(frame)
+    frame = shell.literal_table(frame)
 
     def shade(row):
         late = board.OVERDUE_WORD in str(row.get("Status", ""))
@@ -88,7 +88,7 @@ def raise_form(gaps: pd.DataFrame, year: str, term: str, *, key: str) -> None:
     flash = st.session_state.pop(f"flash_{key}", None)
     if flash:
         st.success(flash, icon=":material/check_circle:")
-    if not common.scope().can_challenge or gaps.empty:
+    if not shell.scope().can_challenge or gaps.empty:
         return
     # the form is drawn only when asked for: on a large trust the choice of gaps is long, and a
     # click elsewhere on the page should not pay for it
@@ -115,18 +115,18 @@ def raise_form(gaps: pd.DataFrame, year: str, term: str, *, key: str) -> None:
 
 
 def _save(gap, year: str, term: str, key: str, **fields) -> None:
-    if not common.scope().can_challenge:  # the form is shown only to them; the save checks again
+    if not shell.scope().can_challenge:  # the form is shown only to them; the save checks again
         st.warning("Only trust leaders and trustees record the board's questions.", icon=":material/lock:")
         return
-    with common.apology("recording the board's question"):
+    with shell.apology("recording the board's question"):
         try:
-            add_challenge(common.engine(), urn=gap["urn"], theme=gap["theme"], rule=gap["rule"],
+            add_challenge(shell.engine(), urn=gap["urn"], theme=gap["theme"], rule=gap["rule"],
                           indicator=gap["indicator"], academic_year=year, term=term, finding=gap["finding"],
-                          user=common.current_user(), **fields)
+                          user=shell.current_user(), **fields)
         except ChallengeError as exc:
             st.error(str(exc), icon=":material/error:")
             return
         st.session_state[f"flash_{key}"] = (
-            f"Recorded the board's question on {common.literal(gap['school'])}. It stays with the school and theme from term "
+            f"Recorded the board's question on {shell.literal(gap['school'])}. It stays with the school and theme from term "
             "to term until it is closed on the Board questions page.")
         st.rerun()  # so the tables above show it at once

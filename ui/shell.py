@@ -32,7 +32,7 @@ from charts.format import fmt_change
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import TERMS
 from analysis.context import restrict
-from pages import identity, look
+from ui import identity, look
 from store import db, overview, sample, upgrades
 from store import returns as store_returns
 from store.access import Scope, scope_for
@@ -104,7 +104,7 @@ def _engine():
 
 
 def user():
-    """The signed-in user (see pages/identity.py), or None."""
+    """The signed-in user (see ui/identity.py), or None."""
     return identity.signed_in_user(engine())
 
 
@@ -307,7 +307,7 @@ def gap_table(gaps: pd.DataFrame, *, key: str, items: pd.DataFrame | None = None
     """Gaps as every page lists them, drawn in this one place: the gap's severity as a symbol and a
     word, its school (a link to the school's profile at the gap's term), its theme, what we found
     (headed ``found``), the question to ask and, given the board's ``items``, the board's
-    questions beside it. On a narrow screen each gap is a card (pages.look.table); ``key`` names
+    questions beside it. On a narrow screen each gap is a card (ui.look.table); ``key`` names
     the table, one of its own on a page."""
     columns = {"Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]]}
     if school:
@@ -319,9 +319,9 @@ def gap_table(gaps: pd.DataFrame, *, key: str, items: pd.DataFrame | None = None
         columns["A question to ask"] = list(gaps["question"])
     table = pd.DataFrame(columns)
     if items is not None:
-        from pages import questions  # it reads the log through this module
+        from ui import board_log# it reads the log through this module
 
-        table = questions.beside(table, gaps, items)
+        table = board_log.beside(table, gaps, items)
     table = literal_table(table)
     if school:
         table["School"] = profile_links(gaps["school"], gaps["urn"], gaps["academic_year"], gaps["term"])

@@ -2,7 +2,7 @@
 session cookie, and the client's real address behind the trust's reverse proxies. Not a page.
 
 A Streamlit script answers over a websocket and cannot set a cookie, least of all an HttpOnly one.
-So the sign-in form (pages/identity.py) posts straight to ``/session/sign-in`` here: the password
+So the sign-in form (ui/identity.py) posts straight to ``/session/sign-in`` here: the password
 is checked, a session started (store/sessions.py), and the cookie set on the answer, which sends
 the browser back to the page it was on. Every page then reads the cookie Streamlit was sent
 (``st.context.cookies``) and asks the store whose session it is; signing out ends the session
@@ -171,7 +171,7 @@ async def sign_in(request):
 
 def _check(email: str, password: str, source: str | None) -> tuple[str | None, str | None]:
     """(a notice, None) when nobody is let in; (None, the new session's token) when they are."""
-    from pages.identity import sso_configured  # identity reads this module's names
+    from ui.identity import sso_configured  # identity reads this module's names
 
     if sso_configured():  # a local password never gets round the trust's single sign-on
         return SSO, None
