@@ -63,7 +63,7 @@ def test_a_database_from_a_newer_release_stops_the_page_with_a_sentence(release_
     sign_in("trust_leader")
     at = open_page("pages/overview.py")
     assert_no_exception(at)
-    assert [e.value for e in at.error] and at.error[0].value == frame.SCHEMA_TROUBLE
+    assert [e.value for e in at.error] and at.error[0].value == shell.SCHEMA_TROUBLE
     assert "backups" not in at.error[0].value and "/" not in at.error[0].value.split("(")[0]  # no server paths
     assert not at.get("plotly_chart")
     assert caplog_has(caplog, "upgraded by a newer release of the dashboard")  # the reason, for the server's log
