@@ -20,11 +20,13 @@ from analysis.indicators import INDICATORS
 from analysis.privacy import hide_small, hide_small_pooled, mask_counts
 from analysis.rates import indicator_values, pooled, wide_counts, with_changes
 from analysis.thresholds import resolve
-from loaders.registry import (COUNT_IDS, DATE, MEASURES, MEASURES_BY_ID, REFERRALS, asked, term_end, term_from_index,
+from loaders.problems import MORE_THAN_THREE_TIMES_LAST_TERM
+from loaders.registry import (COUNT_IDS, DATE, MEASURES, MEASURES_BY_ID, REFERRALS, M, asked, term_end, term_from_index,
                                term_index)
 
 DATE_IDS = tuple(m.id for m in MEASURES if m.type == DATE)
-CHANGE_QUERY_CODES = ("large_change", "value_three_times_last_term", "more_than_three_times_last_term")
+# The queries about a figure's change since last term, which a gap rule asks to see explained.
+CHANGE_QUERY_CODES = (MORE_THAN_THREE_TIMES_LAST_TERM.code,)
 
 
 @dataclass
@@ -88,7 +90,7 @@ class Dataset:
     @cached_property
     def versions(self) -> dict[tuple, int]:
         """(urn, year, term) to the template version of its return: what it was asked."""
-        v = self.values[self.values["measure_id"] == "about.template_version"].dropna(subset=["value"])
+        v = self.values[self.values["measure_id"] == M.ABOUT_TEMPLATE_VERSION].dropna(subset=["value"])
         return {(r.urn, r.academic_year, r.term): int(r.value) for r in v.itertuples()}
 
     @cached_property

@@ -37,27 +37,28 @@ from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, LOWER_BETTER, N
 from analysis.themes import KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, COMPLEXITY, THEMES_BY_ID, Source
 from analysis.suppression import suppression_threshold
 from analysis.thresholds import THRESHOLDS_BY_ID
-from loaders.registry import (DESIGNATED_TEACHER, DSL_ROLE, MEASURES_BY_ID, REFERRAL_ROUTES, REFERRALS, SHEETS,
-                              TEMPLATE_VERSION, TRAINING, VERSIONS, term_index)
+from loaders.registry import (DESIGNATED_TEACHER, DSL_ROLE, GOVERNANCE_DATES, MEASURES_BY_ID, REFERRAL_ROUTES,
+                              REFERRALS, SHEETS, TEMPLATE_VERSION, TRAINING, VERSIONS, M, term_index)
 
 SEVERITY_ORDER = {"red": 0, "amber": 1, "note": 2}
-FLAGS, DRIFT, REVIEWED = ("neglect.active_flags",), ("neglect.monitoring_only_2_terms",), ("neglect.chronology_reviewed",)
-ABSENT, PLANS = "neglect.persistently_absent", ("neglect.early_help_plan", "neglect.cp_plan_neglect")
-LADO = ("multi_agency.lado.due", "multi_agency.lado.done")
-SW, SW_ABSENT = ("about.social_worker",), ("inclusion.sw_persistently_absent",)
-ROLL_ID = "about.pupils_on_roll"
-ABSENT_PUPILS, LOOKED_AFTER = "inclusion.persistently_absent", "about.looked_after"
+FLAGS, DRIFT = (M.NEGLECT_ACTIVE_FLAGS,), (M.NEGLECT_MONITORING_ONLY_2_TERMS,)
+REVIEWED = (M.NEGLECT_CHRONOLOGY_REVIEWED,)
+ABSENT, PLANS = M.NEGLECT_PERSISTENTLY_ABSENT, (M.NEGLECT_EARLY_HELP_PLAN, M.NEGLECT_CP_PLAN_NEGLECT)
+LADO = (M.MULTI_AGENCY_LADO_DUE, M.MULTI_AGENCY_LADO_DONE)
+SW, SW_ABSENT = (M.ABOUT_SOCIAL_WORKER,), (M.INCLUSION_SW_PERSISTENTLY_ABSENT,)
+ROLL_ID = M.ABOUT_PUPILS_ON_ROLL
+ABSENT_PUPILS, LOOKED_AFTER = M.INCLUSION_PERSISTENTLY_ABSENT, M.ABOUT_LOOKED_AFTER
 HARM_THRESHOLD_FROM = 2  # the template version whose lado row holds only allegations that may meet it
 NOT_ACCEPTED = tuple(f"referrals.{r.id}.not_accepted" for r in REFERRALS.rows)
 ESCALATED = tuple(f"referrals.{r.id}.escalated" for r in REFERRALS.rows)
-CME = "inclusion.cme_reported"
-MISSING_CONCERNS = "referrals.missing.concerns"
+CME = M.INCLUSION_CME_REPORTED
+MISSING_CONCERNS = M.REFERRALS_MISSING_CONCERNS
 MISSING_ROUTES = tuple(f"referrals.missing.{route}" for route in REFERRAL_ROUTES)
 CHANGED_SHARPLY = "The figure is more than three times last term's."
 
 # Gap indicators that are no indicator of analysis.indicators: a check, a date, a lead, a return.
-GAP_INDICATORS = ("training", "dsl_training", "dsl_named", "designated_teacher", "policy_reviewed",
-                  "filtering_reviewed", "central_record_checked", "return", "completeness", "change")
+GAP_INDICATORS = ("training", "dsl_training", "dsl_named", "designated_teacher",
+                  *(check.indicator for check in GOVERNANCE_DATES), "return", "completeness", "change")
 _MEASURE_SHAPED = re.compile(r"(?:%s)\.[a-z0-9_]+(?:\.[a-z0-9_]+)?" % "|".join(s.id for s in SHEETS))
 
 
@@ -403,8 +404,8 @@ RATIO_RULES: tuple[RatioRule, ...] = (
                 "The reviews ask for an education representative at every conference and strategy discussion.",
                 SCIE_MULTI, noun=f" {what} it was invited to")
       for row, what in MEETINGS),
-    RatioRule("late_reports", "multi_agency", "ma_cp_reports", ("multi_agency.cp_reports.done",),
-              ("multi_agency.cp_reports.due",), ("reports_amber", "reports_red"), BELOW,
+    RatioRule("late_reports", "multi_agency", "ma_cp_reports", (M.MULTI_AGENCY_CP_REPORTS_DONE,),
+              (M.MULTI_AGENCY_CP_REPORTS_DUE,), ("reports_amber", "reports_red"), BELOW,
               "{of} were submitted on time, below the trust's line of {amber} (red below {red}).",
               "What gets in the way of conference reports being on time?",
               "Conferences decide best with the school's account in front of them, in plain descriptive language.",
@@ -523,14 +524,14 @@ OUT_OF_SIGHT = ("The reviews warn that exclusion, a reduced timetable or leaving
                 "sight of the adults who would notice harm.")
 
 RISING_RULES: tuple[RisingRule, ...] = (
-    RisingRule("rising_part_time", "adolescents", "part_time", "inclusion.part_time_timetable",
+    RisingRule("rising_part_time", "adolescents", "part_time", M.INCLUSION_PART_TIME_TIMETABLE,
                "pupils on a part-time timetable",
                "Why are more pupils on part-time timetables, who reviews each one, and when do they return to full "
                "time?", OUT_OF_SIGHT, SCIE_ADOLESCENTS),
-    RisingRule("rising_suspensions", "adolescents", "suspensions", "inclusion.suspended", "pupils suspended",
+    RisingRule("rising_suspensions", "adolescents", "suspensions", M.INCLUSION_SUSPENDED, "pupils suspended",
                "What lies behind the rise in suspensions, and who checks on each pupil's safety while they are out "
                "of school?", OUT_OF_SIGHT, SCIE_ADOLESCENTS),
-    RisingRule("rising_home_education", "adolescents", "ehe", "inclusion.ehe_removals",
+    RisingRule("rising_home_education", "adolescents", "ehe", M.INCLUSION_EHE_REMOVALS,
                "pupils removed from roll for elective home education",
                "Why are more families taking their children off roll to educate them at home, and was the local "
                "authority told about each one before they left?", OUT_OF_SIGHT, SCIE_ADOLESCENTS),
@@ -633,21 +634,14 @@ def no_designated_teacher(ctx: Context) -> list[Gap]:
     return gaps
 
 
-GOVERNANCE_DATES = (
-    ("about.cp_policy_reviewed", "The child protection policy", "policy_reviewed"),
-    ("about.filtering_reviewed", "The filtering and monitoring review", "filtering_reviewed"),
-    ("about.central_record_checked", "The single central record check", "central_record_checked"),
-)
-
-
-@rule(themes=("workforce",), indicators=tuple(g[2] for g in GOVERNANCE_DATES),
-      measures=tuple(g[0] for g in GOVERNANCE_DATES), thresholds=("governance_months",))
+@rule(themes=("workforce",), indicators=tuple(g.indicator for g in GOVERNANCE_DATES),
+      measures=tuple(g.measure for g in GOVERNANCE_DATES), thresholds=("governance_months",))
 def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
     gaps = []
     months = ctx.t["governance_months"]
     for st in ctx.returned():
-        for mid, what, indicator in GOVERNANCE_DATES:
-            when = st.date(mid)
+        for check in GOVERNANCE_DATES:
+            when, what = st.date(check.measure), check.check
             line = f"due every {months:g} months"
             if when is None:
                 finding, sev = f"{what} date was not given ({line}).", "amber"
@@ -660,13 +654,11 @@ def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
                 due = "overdue" if sev == "red" else "due within a month"
                 finding = (f"{what} is {due} ({line}; last done {when:%d %B %Y}, {age} months before the end "
                            "of term).")
-            gaps.append(_gap(st, "workforce", indicator, "governance_checks_out_of_date", sev, finding,
+            gaps.append(_gap(st, "workforce", check.indicator, "governance_checks_out_of_date", sev, finding,
                              f"When will {what[0].lower()}{what[1:]} be done, and who signs it off?",
                              "KCSIE expects the policy and the filtering and monitoring arrangements reviewed "
                              "at least annually and the single central record kept up to date.", KCSIE))
     return gaps
-
-
 
 
 # ---- Neglect ------------------------------------------------------------------------------
@@ -675,8 +667,8 @@ def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
 def absent_without_early_help(ctx: Context) -> list[Gap]:
     gaps = []
     for st in ctx.returned():
-        absent, help_, cp = (st.count(m) for m in ("neglect.persistently_absent", "neglect.early_help_plan",
-                                                     "neglect.cp_plan_neglect"))
+        absent, help_, cp = (st.count(m) for m in (M.NEGLECT_PERSISTENTLY_ABSENT, M.NEGLECT_EARLY_HELP_PLAN,
+                                                     M.NEGLECT_CP_PLAN_NEGLECT))
         if absent is None or help_ is None or cp is None:
             continue
         question = "Are the flagged children who are missing school getting help beyond the school?"
@@ -717,7 +709,7 @@ def social_worker_absence(ctx: Context) -> list[Gap]:
     learning = "Poor attendance was one of the signs of neglect the reviews kept finding."
     for st in ctx.returned():
         sw, absent_sw = st.count(SW[0]), st.count(SW_ABSENT[0])
-        pupils, absent = st.count("about.pupils_on_roll"), st.count(ABSENT_PUPILS)
+        pupils, absent = st.count(M.ABOUT_PUPILS_ON_ROLL), st.count(ABSENT_PUPILS)
         if not sw or absent_sw is None or not pupils or absent is None:
             continue
         school = absent / pupils
@@ -827,11 +819,11 @@ def _older_pupils(ctx: Context, st: SchoolTerm) -> bool:
     phase = phase_of(ctx.data.school_phases.get(st.urn))
     if phase is not None:
         return phase in OLDER_PUPILS
-    return (st.count("about.pupils_on_roll") or 0) >= ctx.t["large_school"]
+    return (st.count(M.ABOUT_PUPILS_ON_ROLL) or 0) >= ctx.t["large_school"]
 
 
 @rule(themes=("adolescents",), indicators=("exploitation_concerns", "child_on_child_concerns"),
-      measures=(ROLL_ID, "referrals.cse.concerns", "referrals.cce.concerns", "referrals.child_on_child.concerns"),
+      measures=(ROLL_ID, M.REFERRALS_CSE_CONCERNS, M.REFERRALS_CCE_CONCERNS, M.REFERRALS_CHILD_ON_CHILD_CONCERNS),
       thresholds=("large_school",))
 def no_exploitation_identified(ctx: Context) -> list[Gap]:
     gaps = []
@@ -845,7 +837,7 @@ def no_exploitation_identified(ctx: Context) -> list[Gap]:
                 continue
             gaps.append(_gap(st, "adolescents", "exploitation_concerns" if what == "exploitation" else
                              "child_on_child_concerns", "no_exploitation_identified", "note",
-                             f"A school of {_n(st.count('about.pupils_on_roll'))} pupils recorded no {what} concerns "
+                             f"A school of {_n(st.count(ROLL_ID))} pupils recorded no {what} concerns "
                              f"in {'its one term' if len(totals) == 1 else f'any of the {len(totals)} terms'} of "
                              f"{st.academic_year} returned so far; the trust asks whenever a school with older "
                              "pupils records none.",

@@ -13,9 +13,9 @@ import pandas as pd
 
 from analysis import deadlines
 from analysis.context import Context, Dataset
-from analysis.gaps import GOVERNANCE_DATES, SEVERITY_ORDER, level_below, months_before
+from analysis.gaps import SEVERITY_ORDER, level_below, months_before
 from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, LOWER_BETTER, PER_100
-from loaders.registry import DSL_ROLE, TRAINING, term_from_index, term_index
+from loaders.registry import DSL_ROLE, GOVERNANCE_DATES, TRAINING, GovernanceDate, term_from_index, term_index
 
 DSL_ITEM = "DSL<br>training"
 CELL_COLUMNS = ["school", "urn", "item", "level", "label", "detail"]
@@ -36,8 +36,8 @@ def compliance_cells(ctx: Context) -> pd.DataFrame:
             rows.append((st.name, st.urn, item, level, f"{done / scope:.0%}",
                          f"{course.label}: {done:.0f} of {scope:.0f} staff in date"))
         rows.append(_dsl_cell(ctx, st))
-        for mid, what, _ in GOVERNANCE_DATES:
-            rows.append(_date_cell(ctx, st, mid, what))
+        for check in GOVERNANCE_DATES:
+            rows.append(_date_cell(ctx, st, check))
     return pd.DataFrame(rows, columns=CELL_COLUMNS)
 
 
@@ -67,15 +67,15 @@ def _dsl_cell(ctx: Context, st) -> tuple:
     return (st.name, st.urn, DSL_ITEM, "red" if late else "clear", "lapsed" if late else "in date", detail)
 
 
-def _date_cell(ctx: Context, st, mid: str, what: str) -> tuple:
-    item = {"about.cp_policy_reviewed": "CP<br>policy", "about.filtering_reviewed": "Filtering<br>review",
-            "about.central_record_checked": "Central<br>record"}[mid]
-    when = st.date(mid)
+def _date_cell(ctx: Context, st, check: GovernanceDate) -> tuple:
+    item, what = check.short.replace(" ", "<br>", 1), check.check
+    when = st.date(check.measure)
     if when is None:
         return (st.name, st.urn, item, "amber", "no date", f"{what}: no date given")
     months = months_before(st.end, when)
     level = "red" if months >= ctx.t["governance_months"] else "clear"
-    return (st.name, st.urn, item, level, f"{when:%b %y}", f"{what}: {when:%d %B %Y} ({months} months before term end)")
+    return (st.name, st.urn, item, level, f"{when:%b %y}",
+            f"{what}: {when:%d %B %Y} ({months} months before term end)")
 
 
 NOT_YET_DUE = "not yet due"
