@@ -63,7 +63,7 @@ def cache_dir() -> Path:
 
 # What a kept database's content depends on besides its size and seed: a change to any of these
 # files makes the next run build it afresh.
-LARGE_SOURCES = ("store/schema.py", "store/values.py", "loaders/registry.py", "loaders/checks.py",
+LARGE_SOURCES = ("store/schema.py", "store/values.py", "loaders/registry.py", "loaders/cross_checks.py",
                  "sample_data/figures.py", "sample_data/trust.py", "sample_data/large.py", "bench/trusts.py")
 SAMPLE_SOURCES = ("store/*.py", "loaders/*.py", "sample_data/returns/*.xlsx", "sample_data/schools.csv")
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 import settings
-from loaders import checks, registry
+from loaders import cross_checks, registry
 from loaders.problems import FILE_UNREADABLE, NOT_STORED
 from loaders.registry import M
 from loaders.report import ReturnReport
@@ -121,7 +121,7 @@ def _comparison_matters(values: dict, previous: dict) -> bool:
     GROWTH_FACTOR times last term's. When no count grew that much the second check would give
     the same report, so the file is not read twice (reading is most of an import's time).
     """
-    factor = getattr(checks, "GROWTH_FACTOR", 1)
+    factor = getattr(cross_checks, "GROWTH_FACTOR", 1)
     for mid in registry.COUNT_IDS:
         now, before = values.get(mid), previous.get(mid)
         if _is_number(now) and _is_number(before) and before > 0 and now > factor * before:

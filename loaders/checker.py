@@ -2,7 +2,7 @@
 
 The stages run in order and each may stop the file: the door (guard), reading the sheets
 (workbook), the child-data scan (personal), finding the tables (tables), reading each value
-(values), then every check between cells (checks). Problems are collected, never raised.
+(values), then every check between cells (cross_checks). Problems are collected, never raised.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from . import checks, guard, personal, registry, scan, tables, values, workbook
+from . import cross_checks, guard, personal, registry, scan, tables, values, workbook
 from .problems import FILE_NOT_FOUND, FILE_UNREADABLE, FORMULA_WITHOUT_VALUE, NOT_A_FILE, SHEET_MISSING, UNKNOWN_ROLE
 from .registry import M
 from .report import Lead, Problem, ReturnReport, labelled
@@ -57,22 +57,22 @@ def check_return(data: bytes, filename: str, *, previous: dict[str, object] | No
     found = tables.locate(book)
     version = _version(found)
     found.asked_in(version)
-    places = checks.Places(found)
+    places = cross_checks.Places(found)
     problems = list(found.problems)
     problems += _missing_sheets(found)
     read, unreadable, value_problems = _read_values(found, book.flagged, version, places)
     problems += value_problems
     leads, lead_problems = _read_leads(found, book.flagged)
     problems += lead_problems
-    problems += checks.check_required(read, places, unreadable)
-    problems += checks.check_rules(read, places)
-    problems += checks.check_shape(read, places, unreadable)
-    problems += checks.check_roll(read, places)
-    problems += checks.check_growth(read, places, previous)
-    problems += checks.check_no_concerns(read, places)
-    problems += checks.check_leads(leads, places)
-    problems += checks.check_designated_teacher(leads, read, places)
-    problems += checks.check_dates(read, places)
+    problems += cross_checks.check_required(read, places, unreadable)
+    problems += cross_checks.check_rules(read, places)
+    problems += cross_checks.check_shape(read, places, unreadable)
+    problems += cross_checks.check_roll(read, places)
+    problems += cross_checks.check_growth(read, places, previous)
+    problems += cross_checks.check_no_concerns(read, places)
+    problems += cross_checks.check_leads(leads, places)
+    problems += cross_checks.check_designated_teacher(leads, read, places)
+    problems += cross_checks.check_dates(read, places)
     report.values, report.leads, report.problems, report.version = read, leads, problems, version
     return report
 
@@ -149,7 +149,7 @@ def _version(found: tables.Located) -> int:
 
 
 def _read_values(found: tables.Located, flagged: dict, version: int,
-                 places: checks.Places) -> tuple[dict, set[str], list[Problem]]:
+                 places: cross_checks.Places) -> tuple[dict, set[str], list[Problem]]:
     """Every measure id the version asks -> its value (None when blank or missing); the ids whose
     cells were unusable. A measure the version does not ask has no value at all: not asked."""
     read: dict[str, object] = {}
