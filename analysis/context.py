@@ -20,11 +20,13 @@ from analysis.indicators import INDICATORS
 from analysis.privacy import hide_small, hide_small_pooled, mask_counts
 from analysis.rates import indicator_values, pooled, wide_counts, with_changes
 from analysis.thresholds import resolve
-from loaders.registry import (COUNT_IDS, DATE, MEASURES, MEASURES_BY_ID, REFERRALS, asked, term_end, term_from_index,
+from loaders.problems import MORE_THAN_THREE_TIMES_LAST_TERM
+from loaders.registry import (COUNT_IDS, DATE, MEASURES, MEASURES_BY_ID, REFERRALS, M, asked, term_end, term_from_index,
                                term_index)
 
 DATE_IDS = tuple(m.id for m in MEASURES if m.type == DATE)
-CHANGE_QUERY_CODES = ("large_change", "value_three_times_last_term", "more_than_three_times_last_term")
+# The queries about a figure's change since last term, which a gap rule asks to see explained.
+CHANGE_QUERY_CODES = (MORE_THAN_THREE_TIMES_LAST_TERM.code,)
 
 
 @dataclass
@@ -88,7 +90,7 @@ class Dataset:
     @cached_property
     def versions(self) -> dict[tuple, int]:
         """(urn, year, term) to the template version of its return: what it was asked."""
-        v = self.values[self.values["measure_id"] == "about.template_version"].dropna(subset=["value"])
+        v = self.values[self.values["measure_id"] == M.ABOUT_TEMPLATE_VERSION].dropna(subset=["value"])
         return {(r.urn, r.academic_year, r.term): int(r.value) for r in v.itertuples()}
 
     @cached_property
@@ -201,12 +203,12 @@ class Context:
         self._cache: dict[str, SchoolTerm] = {}
         self._hidden_counts: dict[int, dict[tuple[str, str], bool]] = {}
 
-    def hidden_count(self, st: SchoolTerm, measure_id: str) -> bool:
+    def hidden_count(self, school: SchoolTerm, measure_id: str) -> bool:
         """Whether this reader's own tables hide a school-term's count of a measure: hidden there
         (too small, or to protect another), or shown in none of them alone, so unknown."""
-        return self._note(st, measure_id) != ""
+        return self._note(school, measure_id) != ""
 
-    def known_range(self, st: SchoolTerm, *measure_ids: str) -> tuple[float, float] | None:
+    def known_range(self, school: SchoolTerm, *measure_ids: str) -> tuple[float, float] | None:
         """What this reader knows of a count (one measure, or the sum of several): (x, x) when
         every part is shown to them; from the notes of their own tables otherwise ("fewer than 5":
         1 to 4; "not shown": 5 or more; not shown alone anywhere: 0 or more). None when blank."""
@@ -215,20 +217,20 @@ class Context:
         t = suppression_threshold()
         low = high = 0.0
         for m in measure_ids:
-            x = st.count(m)
+            x = school.count(m)
             if x is None:
                 return None
-            note = self._note(st, m) if self.data.suppress and MEASURES_BY_ID[m].suppressed and x != 0 else ""
+            note = self._note(school, m) if self.data.suppress and MEASURES_BY_ID[m].suppressed and x != 0 else ""
             part = (x, x) if not note else (1.0, t - 1.0) if note.startswith("fewer") else \
                 (float(t), float("inf")) if note == NOT_SHOWN else (0.0, float("inf"))
             low, high = low + part[0], high + part[1]
         return low, high
 
-    def _note(self, st: SchoolTerm, measure_id: str) -> str:
-        index = term_index(st.academic_year, st.term)
+    def _note(self, school: SchoolTerm, measure_id: str) -> str:
+        index = term_index(school.academic_year, school.term)
         if index not in self._hidden_counts:
             self._hidden_counts[index] = _hidden_counts(self.data.compared, index)
-        return self._hidden_counts[index].get((st.urn, measure_id), "unknown")
+        return self._hidden_counts[index].get((school.urn, measure_id), "unknown")
 
     def compared_term(self) -> pd.DataFrame:
         c = self.data.compared
@@ -272,14 +274,14 @@ class Context:
         version = self.data.versions.get(key)
         # What its version did not ask is not there at all: neither a count nor a blank.
         counts = {m: (None if _missing(v) else float(v)) for m, v in row.items() if asked(m, version)}
-        st = SchoolTerm(urn, name, year, term, returned=True, version=version, counts=counts,
+        school = SchoolTerm(urn, name, year, term, returned=True, version=version, counts=counts,
                         dates=self.data.date_rows.get(key, {}), leads=self.data.lead_rows.get(key, []))
-        st.blank_share = sum(v is None for v in counts.values()) / len(counts)
+        school.blank_share = sum(v is None for v in counts.values()) / len(counts)
         submitted = self.data.submitted.get(key)
         if submitted is not None:
-            st.days_late = (submitted.date() - deadlines.deadline(year, term, self.t)).days
-        st.unexplained_changes = self._unexplained(key)
-        return st
+            school.days_late = (submitted.date() - deadlines.deadline(year, term, self.t)).days
+        school.unexplained_changes = self._unexplained(key)
+        return school
 
     def _unexplained(self, key: tuple) -> list[dict]:
         return [

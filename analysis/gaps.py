@@ -37,27 +37,28 @@ from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, LOWER_BETTER, N
 from analysis.themes import KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, COMPLEXITY, THEMES_BY_ID, Source
 from analysis.suppression import suppression_threshold
 from analysis.thresholds import THRESHOLDS_BY_ID
-from loaders.registry import (DESIGNATED_TEACHER, DSL_ROLE, MEASURES_BY_ID, REFERRAL_ROUTES, REFERRALS, SHEETS,
-                              TEMPLATE_VERSION, TRAINING, VERSIONS, term_index)
+from loaders.registry import (DESIGNATED_TEACHER, DSL_ROLE, GOVERNANCE_DATES, MEASURES_BY_ID, REFERRAL_ROUTES,
+                              REFERRALS, SHEETS, TEMPLATE_VERSION, TRAINING, VERSIONS, M, term_index)
 
 SEVERITY_ORDER = {"red": 0, "amber": 1, "note": 2}
-FLAGS, DRIFT, REVIEWED = ("neglect.active_flags",), ("neglect.monitoring_only_2_terms",), ("neglect.chronology_reviewed",)
-ABSENT, PLANS = "neglect.persistently_absent", ("neglect.early_help_plan", "neglect.cp_plan_neglect")
-LADO = ("multi_agency.lado.due", "multi_agency.lado.done")
-SW, SW_ABSENT = ("about.social_worker",), ("inclusion.sw_persistently_absent",)
-ROLL_ID = "about.pupils_on_roll"
-ABSENT_PUPILS, LOOKED_AFTER = "inclusion.persistently_absent", "about.looked_after"
+FLAGS, DRIFT = (M.NEGLECT_ACTIVE_FLAGS,), (M.NEGLECT_MONITORING_ONLY_2_TERMS,)
+REVIEWED = (M.NEGLECT_CHRONOLOGY_REVIEWED,)
+ABSENT, PLANS = M.NEGLECT_PERSISTENTLY_ABSENT, (M.NEGLECT_EARLY_HELP_PLAN, M.NEGLECT_CP_PLAN_NEGLECT)
+LADO = (M.MULTI_AGENCY_LADO_DUE, M.MULTI_AGENCY_LADO_DONE)
+SW, SW_ABSENT = (M.ABOUT_SOCIAL_WORKER,), (M.INCLUSION_SW_PERSISTENTLY_ABSENT,)
+ROLL_ID = M.ABOUT_PUPILS_ON_ROLL
+ABSENT_PUPILS, LOOKED_AFTER = M.INCLUSION_PERSISTENTLY_ABSENT, M.ABOUT_LOOKED_AFTER
 HARM_THRESHOLD_FROM = 2  # the template version whose lado row holds only allegations that may meet it
 NOT_ACCEPTED = tuple(f"referrals.{r.id}.not_accepted" for r in REFERRALS.rows)
 ESCALATED = tuple(f"referrals.{r.id}.escalated" for r in REFERRALS.rows)
-CME = "inclusion.cme_reported"
-MISSING_CONCERNS = "referrals.missing.concerns"
+CME = M.INCLUSION_CME_REPORTED
+MISSING_CONCERNS = M.REFERRALS_MISSING_CONCERNS
 MISSING_ROUTES = tuple(f"referrals.missing.{route}" for route in REFERRAL_ROUTES)
 CHANGED_SHARPLY = "The figure is more than three times last term's."
 
 # Gap indicators that are no indicator of analysis.indicators: a check, a date, a lead, a return.
-GAP_INDICATORS = ("training", "dsl_training", "dsl_named", "designated_teacher", "policy_reviewed",
-                  "filtering_reviewed", "central_record_checked", "return", "completeness", "change")
+GAP_INDICATORS = ("training", "dsl_training", "dsl_named", "designated_teacher",
+                  *(check.indicator for check in GOVERNANCE_DATES), "return", "completeness", "change")
 _MEASURE_SHAPED = re.compile(r"(?:%s)\.[a-z0-9_]+(?:\.[a-z0-9_]+)?" % "|".join(s.id for s in SHEETS))
 
 
@@ -145,10 +146,10 @@ def _measures_in(code) -> tuple[str, ...]:
 
 # ---- wording, as each reader may read it ----------------------------------------------------
 
-def _gap(st: SchoolTerm, theme: str, indicator: str, rule_name: str, severity: str, finding: str,
+def _gap(school: SchoolTerm, theme: str, indicator: str, rule_name: str, severity: str, finding: str,
          question: str, learning: str, source: Source) -> Gap:
     finding = finding[:1].upper() + finding[1:]  # "fewer than 5 of ..." opens a sentence too
-    return Gap(st.urn, st.name, st.academic_year, st.term, theme, indicator, rule_name, severity,
+    return Gap(school.urn, school.name, school.academic_year, school.term, theme, indicator, rule_name, severity,
                finding, question, learning, str(source))
 
 
@@ -156,7 +157,7 @@ def _pct(x: float) -> str:
     return f"{x * 100:.0f}%"
 
 
-def _shown(ctx: Context, st: SchoolTerm, x: float, *measures: str) -> bool:
+def _shown(ctx: Context, school: SchoolTerm, x: float, *measures: str) -> bool:
     """Whether this reader may read ``x``, a count of these measures (one, a sum or a
     difference), exactly. A reader who must not see small numbers reads a count of children or
     of allegations only when it is 0, or is 5 or more and every measure in it is shown in that
@@ -165,14 +166,14 @@ def _shown(ctx: Context, st: SchoolTerm, x: float, *measures: str) -> bool:
         return True
     if x == 0:
         return True
-    return x >= suppression_threshold() and not any(ctx.hidden_count(st, m) for m in measures)
+    return x >= suppression_threshold() and not any(ctx.hidden_count(school, m) for m in measures)
 
 
-def _of(ctx: Context, st: SchoolTerm, part: float, whole: float, noun: str, part_ids: tuple[str, ...],
+def _of(ctx: Context, school: SchoolTerm, part: float, whole: float, noun: str, part_ids: tuple[str, ...],
         whole_ids: tuple[str, ...]) -> str:
     """"6 of 9 flagged children (67%)", or, when this reader may not read both counts, the share
     in words: "under half of the flagged children" (never "all", which would give a count back)."""
-    if _shown(ctx, st, part, *part_ids) and _shown(ctx, st, whole, *whole_ids):
+    if _shown(ctx, school, part, *part_ids) and _shown(ctx, school, whole, *whole_ids):
         return f"{_n(part)} of {_n(whole)}{noun} ({_pct(part / whole)})"
     band = "under half" if part / whole < 0.5 else "half or more"
     return f"{band} of the{noun}"
@@ -198,17 +199,17 @@ def every(n: float, unit: str) -> str:
     return f"every {unit}" if n == 1 else f"every {n:g} {unit}s"
 
 
-def _share_range(ctx: Context, st: SchoolTerm, part_ids: tuple[str, ...], whole_ids: tuple[str, ...]
+def _share_range(ctx: Context, school: SchoolTerm, part_ids: tuple[str, ...], whole_ids: tuple[str, ...]
                  ) -> tuple[float, float]:
     """The lowest and highest share part / whole could be, from what this reader knows (a part is
     never more than its whole)."""
-    p, w = ctx.known_range(st, *part_ids), ctx.known_range(st, *whole_ids)
+    p, w = ctx.known_range(school, *part_ids), ctx.known_range(school, *whole_ids)
     w_low, p_high = max(w[0], p[0], 1.0), min(p[1], w[1])
     low = p[0] / w[1] if w[1] != float("inf") else 0.0
     return low, min(1.0, p_high / w_low)
 
 
-def _unsure(ctx: Context, st: SchoolTerm, outcome: Callable[[float], object], share: tuple[float, float]) -> bool:
+def _unsure(ctx: Context, school: SchoolTerm, outcome: Callable[[float], object], share: tuple[float, float]) -> bool:
     """Whether a rule's outcome for this reader turns on counts hidden from them: it differs
     between the least and the most the share could be (each outcome here only grows or only falls
     with the share). Then raising the gap, or not, would tell them which side of the line the
@@ -216,9 +217,9 @@ def _unsure(ctx: Context, st: SchoolTerm, outcome: Callable[[float], object], sh
     return bool(ctx.data.suppress) and outcome(share[0]) != outcome(share[1])
 
 
-def _too_small(st: SchoolTerm, theme: str, indicator: str, rule_name: str, what: str, question: str,
+def _too_small(school: SchoolTerm, theme: str, indicator: str, rule_name: str, what: str, question: str,
                learning: str, source: Source) -> Gap:
-    return _gap(st, theme, indicator, rule_name, "note",
+    return _gap(school, theme, indicator, rule_name, "note",
                 f"Some counts behind {what} are too small to show, so whether this is a gap cannot be read "
                 "from the figures shown here.", question, learning, source)
 
@@ -233,9 +234,9 @@ def level_from(share: float, amber: float, red: float) -> str | None:
     return "red" if share >= red else "amber" if share >= amber else None
 
 
-def _total(st: SchoolTerm, ids: tuple[str, ...]) -> float | None:
+def _total(school: SchoolTerm, ids: tuple[str, ...]) -> float | None:
     """A sum of counts; missing when any is blank or not asked."""
-    parts = [st.count(m) for m in ids]
+    parts = [school.count(m) for m in ids]
     return None if any(p is None for p in parts) else float(sum(parts))
 
 
@@ -321,36 +322,36 @@ def walk_ratios(ctx: Context, rows: tuple[RatioRule, ...]) -> list[Gap]:
     the least and the most the share could be, from what they can see, fall on different sides
     of a line; otherwise they read the finding with any count hidden from them put in words."""
     gaps, joined = [], {}
-    for st in ctx.returned():
+    for school in ctx.returned():
         for row in rows:
-            part, whole = _total(st, row.part), _total(st, row.whole)
-            if (st.version or TEMPLATE_VERSION) not in row.versions or not whole or part is None:
+            part, whole = _total(school, row.part), _total(school, row.whole)
+            if (school.version or TEMPLATE_VERSION) not in row.versions or not whole or part is None:
                 continue
             amber, red = row.line(ctx)
             level = partial(LEVEL[row.direction], amber=amber, red=red)
-            if _unsure(ctx, st, level, _share_range(ctx, st, row.part, row.whole)):
-                gaps.append(_too_small(st, row.theme, row.indicator, row.name, row.too_small,
+            if _unsure(ctx, school, level, _share_range(ctx, school, row.part, row.whole)):
+                gaps.append(_too_small(school, row.theme, row.indicator, row.name, row.too_small,
                                        row.too_small_question or row.question, row.learning, row.source))
                 continue
             severity = level(part / whole)
             if severity is None:
                 continue
             if row.joined:
-                joined.setdefault(st.urn, (st, []))[1].append((severity, part / whole, row, part, whole))
+                joined.setdefault(school.urn, (school, []))[1].append((severity, part / whole, row, part, whole))
                 continue
             if row.counted == MISSED:
-                of = _of(ctx, st, whole - part, whole, row.noun, row.part + row.whole, row.whole)
+                of = _of(ctx, school, whole - part, whole, row.noun, row.part + row.whole, row.whole)
             else:
-                of = _of(ctx, st, part, whole, row.noun, row.part, row.whole)
-            gaps.append(_gap(st, row.theme, row.indicator, row.name, severity if row.severity == LEVELS else "note",
+                of = _of(ctx, school, part, whole, row.noun, row.part, row.whole)
+            gaps.append(_gap(school, row.theme, row.indicator, row.name, severity if row.severity == LEVELS else "note",
                              row.finding.format(of=of, amber=_pct(amber), red=_pct(red)), row.question,
                              row.learning, row.source))
-    for st, short in joined.values():
+    for school, short in joined.values():
         short.sort(key=lambda s: (SEVERITY_ORDER[s[0]], s[1]))
         first = short[0][2]
         amber, red = first.line(ctx)
         items = "; ".join(f"{row.item} {_pct(share)} ({_n(part)} of {_n(whole)})" for _, share, row, part, whole in short)
-        gaps.append(_gap(st, first.theme, first.joined, first.name, short[0][0],
+        gaps.append(_gap(school, first.theme, first.joined, first.name, short[0][0],
                          first.finding.format(count=f"{len(short)} {first.units[len(short) != 1]}", items=items,
                                               amber=_pct(amber), red=_pct(red)),
                          first.question, " ".join(dict.fromkeys(s[2].learning for s in short)), first.source))
@@ -403,8 +404,8 @@ RATIO_RULES: tuple[RatioRule, ...] = (
                 "The reviews ask for an education representative at every conference and strategy discussion.",
                 SCIE_MULTI, noun=f" {what} it was invited to")
       for row, what in MEETINGS),
-    RatioRule("late_reports", "multi_agency", "ma_cp_reports", ("multi_agency.cp_reports.done",),
-              ("multi_agency.cp_reports.due",), ("reports_amber", "reports_red"), BELOW,
+    RatioRule("late_reports", "multi_agency", "ma_cp_reports", (M.MULTI_AGENCY_CP_REPORTS_DONE,),
+              (M.MULTI_AGENCY_CP_REPORTS_DUE,), ("reports_amber", "reports_red"), BELOW,
               "{of} were submitted on time, below the trust's line of {amber} (red below {red}).",
               "What gets in the way of conference reports being on time?",
               "Conferences decide best with the school's account in front of them, in plain descriptive language.",
@@ -477,8 +478,8 @@ def _rises(ranges: list[tuple[float, float]]) -> tuple[bool, bool]:
     return True, must
 
 
-def _term_name(st: SchoolTerm) -> str:
-    return f"{st.term} {st.academic_year}"
+def _term_name(school: SchoolTerm) -> str:
+    return f"{school.term} {school.academic_year}"
 
 
 def walk_rising(ctx: Context, rows: tuple[RisingRule, ...]) -> list[Gap]:
@@ -487,9 +488,9 @@ def walk_rising(ctx: Context, rows: tuple[RisingRule, ...]) -> list[Gap]:
     open whether the counts rose, they are told the counts are too small to judge (said whether
     they rose or not, so that it tells them nothing)."""
     gaps = []
-    for st in ctx.returned():
-        index = term_index(st.academic_year, st.term)
-        terms = [st] + [ctx.school_term(st.urn, index - k) for k in range(1, RISING_TERMS + 1)]
+    for school in ctx.returned():
+        index = term_index(school.academic_year, school.term)
+        terms = [school] + [ctx.school_term(school.urn, index - k) for k in range(1, RISING_TERMS + 1)]
         if not all(t.returned for t in terms):
             continue
         for row in rows:
@@ -500,7 +501,7 @@ def walk_rising(ctx: Context, rows: tuple[RisingRule, ...]) -> list[Gap]:
             if ctx.data.suppress:
                 could, must = _rises([ctx.known_range(t, row.measure) for t in terms])
                 if could and not must:
-                    gaps.append(_too_small(st, row.theme, row.indicator, row.name,
+                    gaps.append(_too_small(school, row.theme, row.indicator, row.name,
                                            f"the {row.noun} in {', '.join(earlier)} and this term", row.question,
                                            row.learning, row.source))
                     continue
@@ -514,7 +515,7 @@ def walk_rising(ctx: Context, rows: tuple[RisingRule, ...]) -> list[Gap]:
                 finding = (f"The number of {row.noun} rose in each of the last {RISING_TERMS_WORDS} terms, from "
                            f"{' to '.join(earlier)} to this term; some of the counts are not shown, to protect small "
                            "numbers.")
-            gaps.append(_gap(st, row.theme, row.indicator, row.name, "note", finding, row.question, row.learning,
+            gaps.append(_gap(school, row.theme, row.indicator, row.name, "note", finding, row.question, row.learning,
                              row.source))
     return gaps
 
@@ -523,14 +524,14 @@ OUT_OF_SIGHT = ("The reviews warn that exclusion, a reduced timetable or leaving
                 "sight of the adults who would notice harm.")
 
 RISING_RULES: tuple[RisingRule, ...] = (
-    RisingRule("rising_part_time", "adolescents", "part_time", "inclusion.part_time_timetable",
+    RisingRule("rising_part_time", "adolescents", "part_time", M.INCLUSION_PART_TIME_TIMETABLE,
                "pupils on a part-time timetable",
                "Why are more pupils on part-time timetables, who reviews each one, and when do they return to full "
                "time?", OUT_OF_SIGHT, SCIE_ADOLESCENTS),
-    RisingRule("rising_suspensions", "adolescents", "suspensions", "inclusion.suspended", "pupils suspended",
+    RisingRule("rising_suspensions", "adolescents", "suspensions", M.INCLUSION_SUSPENDED, "pupils suspended",
                "What lies behind the rise in suspensions, and who checks on each pupil's safety while they are out "
                "of school?", OUT_OF_SIGHT, SCIE_ADOLESCENTS),
-    RisingRule("rising_home_education", "adolescents", "ehe", "inclusion.ehe_removals",
+    RisingRule("rising_home_education", "adolescents", "ehe", M.INCLUSION_EHE_REMOVALS,
                "pupils removed from roll for elective home education",
                "Why are more families taking their children off roll to educate them at home, and was the local "
                "authority told about each one before they left?", OUT_OF_SIGHT, SCIE_ADOLESCENTS),
@@ -574,8 +575,8 @@ def _years_before(d: date | None, end: date) -> float | None:
 @rule(themes=("workforce",), indicators=("dsl_training",), thresholds=("dsl_full_years", "dsl_refresher_years"))
 def dsl_training_out_of_date(ctx: Context) -> list[Gap]:
     gaps = []
-    for st in ctx.returned():
-        for lead in st.leads:
+    for school in ctx.returned():
+        for lead in school.leads:
             if lead["role"] != DSL_ROLE and lead["role"] != "Deputy DSL":
                 continue
             who = "the designated safeguarding lead" if lead["role"] == DSL_ROLE else "a deputy DSL"
@@ -584,7 +585,7 @@ def dsl_training_out_of_date(ctx: Context) -> list[Gap]:
                 ("last_full_training", "dsl_full_years", "full DSL training"),
                 ("last_refresher", "dsl_refresher_years", "refresher"),
             ):
-                age = _years_before(lead[field], st.end)
+                age = _years_before(lead[field], school.end)
                 limit = ctx.t[limit_key]
                 if age is None:
                     finding = f"The date of {who}'s last {what} was not given (due {every(limit, 'year')})."
@@ -595,7 +596,7 @@ def dsl_training_out_of_date(ctx: Context) -> list[Gap]:
                     sev = severity
                 else:
                     continue
-                gaps.append(_gap(st, "workforce", "dsl_training", "dsl_training_out_of_date", sev, finding,
+                gaps.append(_gap(school, "workforce", "dsl_training", "dsl_training_out_of_date", sev, finding,
                                  f"When is {who}'s {what} booked, and who covers the role meanwhile?",
                                  "KCSIE: the DSL and deputies are trained every two years and refresh their "
                                  "knowledge at least annually.", KCSIE))
@@ -605,11 +606,11 @@ def dsl_training_out_of_date(ctx: Context) -> list[Gap]:
 @rule(themes=("workforce",), indicators=("dsl_named",))
 def no_dsl_named(ctx: Context) -> list[Gap]:
     return [
-        _gap(st, "workforce", "dsl_named", "no_dsl_named", "red",
+        _gap(school, "workforce", "dsl_named", "no_dsl_named", "red",
              "The return names no designated safeguarding lead; KCSIE requires one in every school.",
              "Who is the school's designated safeguarding lead, and why is no one recorded?",
              "KCSIE requires a designated safeguarding lead from the senior leadership team.", KCSIE)
-        for st in ctx.returned() if not any(lead["role"] == DSL_ROLE for lead in st.leads)
+        for school in ctx.returned() if not any(lead["role"] == DSL_ROLE for lead in school.leads)
     ]
 
 
@@ -617,13 +618,13 @@ def no_dsl_named(ctx: Context) -> list[Gap]:
 def no_designated_teacher(ctx: Context) -> list[Gap]:
     """Looked-after children on roll and no designated teacher for them named on the return."""
     gaps = []
-    for st in ctx.returned():
-        looked_after = st.count(LOOKED_AFTER)
-        if not looked_after or any(lead["role"] == DESIGNATED_TEACHER for lead in st.leads):
+    for school in ctx.returned():
+        looked_after = school.count(LOOKED_AFTER)
+        if not looked_after or any(lead["role"] == DESIGNATED_TEACHER for lead in school.leads):
             continue
         children = f"{_n(looked_after)} looked-after {'child' if looked_after == 1 else 'children'}" \
-            if _shown(ctx, st, looked_after, LOOKED_AFTER) else "looked-after children"
-        gaps.append(_gap(st, "workforce", "designated_teacher", "no_designated_teacher", "amber",
+            if _shown(ctx, school, looked_after, LOOKED_AFTER) else "looked-after children"
+        gaps.append(_gap(school, "workforce", "designated_teacher", "no_designated_teacher", "amber",
                          f"The return counts {children} on roll but names no designated teacher for them; KCSIE "
                          "requires one wherever a school has looked-after children.",
                          "Who is the designated teacher for the school's looked-after children, and why is no "
@@ -633,26 +634,19 @@ def no_designated_teacher(ctx: Context) -> list[Gap]:
     return gaps
 
 
-GOVERNANCE_DATES = (
-    ("about.cp_policy_reviewed", "The child protection policy", "policy_reviewed"),
-    ("about.filtering_reviewed", "The filtering and monitoring review", "filtering_reviewed"),
-    ("about.central_record_checked", "The single central record check", "central_record_checked"),
-)
-
-
-@rule(themes=("workforce",), indicators=tuple(g[2] for g in GOVERNANCE_DATES),
-      measures=tuple(g[0] for g in GOVERNANCE_DATES), thresholds=("governance_months",))
+@rule(themes=("workforce",), indicators=tuple(g.indicator for g in GOVERNANCE_DATES),
+      measures=tuple(g.measure for g in GOVERNANCE_DATES), thresholds=("governance_months",))
 def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
     gaps = []
     months = ctx.t["governance_months"]
-    for st in ctx.returned():
-        for mid, what, indicator in GOVERNANCE_DATES:
-            when = st.date(mid)
+    for school in ctx.returned():
+        for check in GOVERNANCE_DATES:
+            when, what = school.date(check.measure), check.check
             line = f"due every {months:g} months"
             if when is None:
                 finding, sev = f"{what} date was not given ({line}).", "amber"
             else:
-                age = months_before(st.end, when)
+                age = months_before(school.end, when)
                 if age < months - 1:
                     continue
                 # red once the line is passed; amber in its last month, while there is time to act
@@ -660,13 +654,11 @@ def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
                 due = "overdue" if sev == "red" else "due within a month"
                 finding = (f"{what} is {due} ({line}; last done {when:%d %B %Y}, {age} months before the end "
                            "of term).")
-            gaps.append(_gap(st, "workforce", indicator, "governance_checks_out_of_date", sev, finding,
+            gaps.append(_gap(school, "workforce", check.indicator, "governance_checks_out_of_date", sev, finding,
                              f"When will {what[0].lower()}{what[1:]} be done, and who signs it off?",
                              "KCSIE expects the policy and the filtering and monitoring arrangements reviewed "
                              "at least annually and the single central record kept up to date.", KCSIE))
     return gaps
-
-
 
 
 # ---- Neglect ------------------------------------------------------------------------------
@@ -674,16 +666,16 @@ def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
 @rule(themes=("neglect",), indicators=("neglect_absent",), measures=(ABSENT, *PLANS))
 def absent_without_early_help(ctx: Context) -> list[Gap]:
     gaps = []
-    for st in ctx.returned():
-        absent, help_, cp = (st.count(m) for m in ("neglect.persistently_absent", "neglect.early_help_plan",
-                                                     "neglect.cp_plan_neglect"))
+    for school in ctx.returned():
+        absent, help_, cp = (school.count(m) for m in (M.NEGLECT_PERSISTENTLY_ABSENT, M.NEGLECT_EARLY_HELP_PLAN,
+                                                     M.NEGLECT_CP_PLAN_NEGLECT))
         if absent is None or help_ is None or cp is None:
             continue
         question = "Are the flagged children who are missing school getting help beyond the school?"
         learning = "Poor attendance was one of the signs of neglect the reviews kept finding."
-        seen_absent, seen_plans = ctx.known_range(st, ABSENT), ctx.known_range(st, *PLANS)
+        seen_absent, seen_plans = ctx.known_range(school, ABSENT), ctx.known_range(school, *PLANS)
         if ctx.data.suppress and (seen_absent[0] > seen_plans[1]) != (seen_absent[1] > seen_plans[0]):
-            gaps.append(_too_small(st, "neglect", "neglect_absent", "absent_without_early_help",
+            gaps.append(_too_small(school, "neglect", "neglect_absent", "absent_without_early_help",
                                    "the flagged children persistently absent and those with a plan", question,
                                    learning, SCIE_NEGLECT))
             continue
@@ -691,7 +683,7 @@ def absent_without_early_help(ctx: Context) -> list[Gap]:
             continue
         plans = help_ + cp
         line = "; the trust asks whenever more are persistently absent than have a plan."
-        if _shown(ctx, st, absent, ABSENT) and _shown(ctx, st, plans, *PLANS):
+        if _shown(ctx, school, absent, ABSENT) and _shown(ctx, school, plans, *PLANS):
             finding = (f"{plural(absent, 'flagged child', 'flagged children')} "
                        f"{'is' if absent == 1 else 'are'} persistently absent, but only "
                        f"{plural(plans, 'flagged child has', 'flagged children have')} an early help or child "
@@ -699,7 +691,7 @@ def absent_without_early_help(ctx: Context) -> list[Gap]:
         else:
             finding = ("More flagged children are persistently absent than have an early help or child "
                        f"protection plan{line}")
-        gaps.append(_gap(st, "neglect", "neglect_absent", "absent_without_early_help", "note", finding,
+        gaps.append(_gap(school, "neglect", "neglect_absent", "absent_without_early_help", "note", finding,
                          question, learning, SCIE_NEGLECT))
     return gaps
 
@@ -715,28 +707,28 @@ def social_worker_absence(ctx: Context) -> list[Gap]:
     question = ("What keeps children with a social worker out of school more than their classmates, and do "
                 "their social workers know?")
     learning = "Poor attendance was one of the signs of neglect the reviews kept finding."
-    for st in ctx.returned():
-        sw, absent_sw = st.count(SW[0]), st.count(SW_ABSENT[0])
-        pupils, absent = st.count("about.pupils_on_roll"), st.count(ABSENT_PUPILS)
+    for school in ctx.returned():
+        sw, absent_sw = school.count(SW[0]), school.count(SW_ABSENT[0])
+        pupils, absent = school.count(M.ABOUT_PUPILS_ON_ROLL), school.count(ABSENT_PUPILS)
         if not sw or absent_sw is None or not pupils or absent is None:
             continue
-        school = absent / pupils
+        overall = absent / pupils
 
         def beyond(part: np.ndarray, whole: np.ndarray, share: float) -> np.ndarray:
             _, upper = binomial_limits(np.full(whole.shape, min(1.0, times * share)), whole, 0.95)
             return (whole > 0) & (part > upper)
 
-        if ctx.data.suppress and len(_outcomes(ctx, st, beyond, SW_ABSENT, SW, (ABSENT_PUPILS, ROLL_ID))) > 1:
-            gaps.append(_too_small(st, "neglect", "sw_persistent_absence", "social_worker_absence",
+        if ctx.data.suppress and len(_outcomes(ctx, school, beyond, SW_ABSENT, SW, (ABSENT_PUPILS, ROLL_ID))) > 1:
+            gaps.append(_too_small(school, "neglect", "sw_persistent_absence", "social_worker_absence",
                                    "the children with a social worker persistently absent", question, learning,
                                    SCIE_NEGLECT))
             continue
-        if not beyond(np.array([absent_sw]), np.array([sw]), school)[0]:
+        if not beyond(np.array([absent_sw]), np.array([sw]), overall)[0]:
             continue
-        theirs = _of(ctx, st, absent_sw, sw, " children with a social worker", SW_ABSENT, SW)
-        whole = f"{_pct(school)} of its pupils as a whole" if _shown(ctx, st, absent, ABSENT_PUPILS) \
+        theirs = _of(ctx, school, absent_sw, sw, " children with a social worker", SW_ABSENT, SW)
+        whole = f"{_pct(overall)} of its pupils as a whole" if _shown(ctx, school, absent, ABSENT_PUPILS) \
             else "its pupils as a whole"
-        gaps.append(_gap(st, "neglect", "sw_persistent_absence", "social_worker_absence", "note",
+        gaps.append(_gap(school, "neglect", "sw_persistent_absence", "social_worker_absence", "note",
                          f"{theirs} are persistently absent, against {whole}; the trust asks when their share is "
                          f"more than {_times(times)}the school's, beyond what chance would explain.", question,
                          learning, SCIE_NEGLECT))
@@ -746,13 +738,13 @@ def social_worker_absence(ctx: Context) -> list[Gap]:
 UNBOUNDED_SPAN = 200  # how far past its lowest a count known only as "5 or more" is tried
 
 
-def _outcomes(ctx: Context, st: SchoolTerm, outcome: Callable, part_ids: tuple[str, ...],
+def _outcomes(ctx: Context, school: SchoolTerm, outcome: Callable, part_ids: tuple[str, ...],
               whole_ids: tuple[str, ...], rate_ids: tuple[str, str]) -> set[bool]:
     """Every outcome a rule could have, over every part and whole (counts, the part never above
     the whole) and every share part / whole of ``rate_ids`` this reader could take the return to
     hold: more than one, and raising the gap or not would tell them something of hidden counts."""
-    (p_lo, p_hi), (w_lo, w_hi) = ctx.known_range(st, *part_ids), ctx.known_range(st, *whole_ids)
-    (n_lo, n_hi), (d_lo, d_hi) = ctx.known_range(st, rate_ids[0]), ctx.known_range(st, rate_ids[1])
+    (p_lo, p_hi), (w_lo, w_hi) = ctx.known_range(school, *part_ids), ctx.known_range(school, *whole_ids)
+    (n_lo, n_hi), (d_lo, d_hi) = ctx.known_range(school, rate_ids[0]), ctx.known_range(school, rate_ids[1])
     shares = {n_lo / d_hi if d_hi != float("inf") else 0.0, min(1.0, n_hi / max(d_lo, 1.0))}
     parts = np.arange(p_lo, min(p_hi, p_lo + UNBOUNDED_SPAN) + 1)
     wholes = np.arange(w_lo, min(w_hi, w_lo + UNBOUNDED_SPAN) + 1)
@@ -767,17 +759,17 @@ def _outcomes(ctx: Context, st: SchoolTerm, outcome: Callable, part_ids: tuple[s
 @rule(themes=("multi_agency",), indicators=("escalation",), measures=NOT_ACCEPTED + ESCALATED)
 def not_accepted_never_escalated(ctx: Context) -> list[Gap]:
     gaps = []
-    for st in ctx.returned():
-        refused, escalated = st.total("not_accepted"), st.total("escalated")
+    for school in ctx.returned():
+        refused, escalated = school.total("not_accepted"), school.total("escalated")
         if refused is None or escalated is None or refused == 0 or escalated > 0:
             continue
         line = "; the trust asks whenever a referral turned down is not escalated."
-        if _shown(ctx, st, refused, *NOT_ACCEPTED):
+        if _shown(ctx, school, refused, *NOT_ACCEPTED):
             finding = (f"{plural(refused, 'referral was', 'referrals were')} not accepted this term and none was "
                        f"escalated{line}")
         else:
             finding = f"Referrals were not accepted this term and none was escalated{line}"
-        gaps.append(_gap(st, "multi_agency", "escalation", "not_accepted_never_escalated", "note", finding,
+        gaps.append(_gap(school, "multi_agency", "escalation", "not_accepted_never_escalated", "note", finding,
                          "When a referral is turned down and the school is still worried, how does it challenge?",
                          "The reviews ask schools to challenge and escalate when they disagree with a decision.",
                          SCIE_MULTI))
@@ -797,9 +789,9 @@ def statistical_outliers(ctx: Context) -> list[Gap]:
         side = "higher" if r.position == "above_998" else "lower"
         if ind.polarity != NO_JUDGEMENT or ind.ask not in ("both", side):
             continue
-        st = ctx.school_term(r.urn)
+        school = ctx.school_term(r.urn)
         fmt = (lambda v: f"{v:.1f} per 100 pupils") if ind.unit == PER_100 else _pct
-        gaps.append(_gap(st, ind.theme, ind.id, "statistical_outlier", "note",
+        gaps.append(_gap(school, ind.theme, ind.id, "statistical_outlier", "note",
                          _outlier_finding(ind, r, side, fmt),
                          f"What lies behind this school's {side} figure: the children, or how concerns are "
                          "noticed and recorded?",
@@ -820,34 +812,34 @@ def _outlier_finding(ind, r, side: str, fmt) -> str:
 OLDER_PUPILS = ("Secondary", "All-through", "Alternative provision", "Special")
 
 
-def _older_pupils(ctx: Context, st: SchoolTerm) -> bool:
+def _older_pupils(ctx: Context, school: SchoolTerm) -> bool:
     """Exploitation and child-on-child abuse are asked of schools with older pupils: by phase
     (secondary, all-through, alternative provision, special), whatever the size; a school whose
     phase is not recorded is asked when it is large."""
-    phase = phase_of(ctx.data.school_phases.get(st.urn))
+    phase = phase_of(ctx.data.school_phases.get(school.urn))
     if phase is not None:
         return phase in OLDER_PUPILS
-    return (st.count("about.pupils_on_roll") or 0) >= ctx.t["large_school"]
+    return (school.count(M.ABOUT_PUPILS_ON_ROLL) or 0) >= ctx.t["large_school"]
 
 
 @rule(themes=("adolescents",), indicators=("exploitation_concerns", "child_on_child_concerns"),
-      measures=(ROLL_ID, "referrals.cse.concerns", "referrals.cce.concerns", "referrals.child_on_child.concerns"),
+      measures=(ROLL_ID, M.REFERRALS_CSE_CONCERNS, M.REFERRALS_CCE_CONCERNS, M.REFERRALS_CHILD_ON_CHILD_CONCERNS),
       thresholds=("large_school",))
 def no_exploitation_identified(ctx: Context) -> list[Gap]:
     gaps = []
     for urn, year_rows in ctx.year_so_far().items():
-        st = ctx.school_term(urn)
-        if not _older_pupils(ctx, st):
+        school = ctx.school_term(urn)
+        if not _older_pupils(ctx, school):
             continue
         for cols, what in ((("cse", "cce"), "exploitation"), (("child_on_child",), "child-on-child abuse")):
             totals = [st_.total_of("concerns", cols) for st_ in year_rows]
             if any(t is None for t in totals) or sum(totals) > 0:
                 continue
-            gaps.append(_gap(st, "adolescents", "exploitation_concerns" if what == "exploitation" else
+            gaps.append(_gap(school, "adolescents", "exploitation_concerns" if what == "exploitation" else
                              "child_on_child_concerns", "no_exploitation_identified", "note",
-                             f"A school of {_n(st.count('about.pupils_on_roll'))} pupils recorded no {what} concerns "
+                             f"A school of {_n(school.count(ROLL_ID))} pupils recorded no {what} concerns "
                              f"in {'its one term' if len(totals) == 1 else f'any of the {len(totals)} terms'} of "
-                             f"{st.academic_year} returned so far; the trust asks whenever a school with older "
+                             f"{school.academic_year} returned so far; the trust asks whenever a school with older "
                              "pupils records none.",
                              f"How confident are we that staff would recognise {what} and record it?",
                              "The reviews warn more often of harm that went unnoticed than of over-reporting.",
@@ -866,15 +858,15 @@ def missing_without_referral(ctx: Context) -> list[Gap]:
     """Children with a concern about going missing from home or care recorded this term, and none
     of them referred anywhere: a question, since some episodes are rightly handled in school."""
     gaps = []
-    for st in ctx.returned():
-        concerns, referred = st.count(MISSING_CONCERNS), _total(st, MISSING_ROUTES)
+    for school in ctx.returned():
+        concerns, referred = school.count(MISSING_CONCERNS), _total(school, MISSING_ROUTES)
         if not concerns or referred is None or referred > 0:
             continue
-        if ctx.data.suppress and ctx.known_range(st, MISSING_CONCERNS)[0] < 1:
+        if ctx.data.suppress and ctx.known_range(school, MISSING_CONCERNS)[0] < 1:
             continue  # a count this reader cannot see at all: raising it would say it is not 0
         children = f"{_n(concerns)} {'child' if concerns == 1 else 'children'}" \
-            if _shown(ctx, st, concerns, MISSING_CONCERNS) else "children"
-        gaps.append(_gap(st, "adolescents", "missing_concerns", "missing_without_referral", "note",
+            if _shown(ctx, school, concerns, MISSING_CONCERNS) else "children"
+        gaps.append(_gap(school, "adolescents", "missing_concerns", "missing_without_referral", "note",
                          f"The school recorded a concern about going missing from home or care for {children} this "
                          "term and made no referral to early help, children's social care, police, Prevent or "
                          "health; the trust asks whenever none is made.",
@@ -888,13 +880,13 @@ def children_missing_education(ctx: Context) -> list[Gap]:
     """Children reported to the local authority as missing education: a question whenever there
     are any (reporting them is right; where they are now is the question)."""
     gaps = []
-    for st in ctx.returned():
-        reported = st.count(CME)
+    for school in ctx.returned():
+        reported = school.count(CME)
         if not reported:
             continue
-        if ctx.data.suppress and ctx.known_range(st, CME)[0] < 1:
+        if ctx.data.suppress and ctx.known_range(school, CME)[0] < 1:
             continue  # a count this reader cannot see at all: raising it would say it is not 0
-        if _shown(ctx, st, reported, CME):
+        if _shown(ctx, school, reported, CME):
             who = f"{_n(reported)} {'child was' if reported == 1 else 'children were'}"
         else:
             who = "Children were"
@@ -902,7 +894,7 @@ def children_missing_education(ctx: Context) -> list[Gap]:
         finding = (f"{who} reported to the local authority as missing education this term"
                    f"{'' if reported else ' (how many is not shown, to protect small numbers)'}; the trust asks "
                    "about any child reported.")
-        gaps.append(_gap(st, "adolescents", "cme", "children_missing_education", "note", finding,
+        gaps.append(_gap(school, "adolescents", "cme", "children_missing_education", "note", finding,
                          "Where are the children reported missing education now, and does the school hear what the "
                          "local authority's search found?", MISSING_LEARNING, SCIE_ADOLESCENTS))
     return gaps
@@ -915,16 +907,16 @@ def missing_or_late_return(ctx: Context) -> list[Gap]:
     if not ctx.past_due:
         return []  # the term's returns are not yet due: none is missing, none can be late
     gaps = []
-    for st in ctx.expected():
-        if not st.returned:
-            gaps.append(_gap(st, "oversight", "return", "missing_return", "red",
-                             f"No return has been received for {st.term} {st.academic_year}; it was due by "
+    for school in ctx.expected():
+        if not school.returned:
+            gaps.append(_gap(school, "oversight", "return", "missing_return", "red",
+                             f"No return has been received for {school.term} {school.academic_year}; it was due by "
                              f"{ctx.due:%-d %B %Y}.",
                              "Why has this school not returned, and when will it?",
                              "A board can only ask about what it can see.", COMPLEXITY))
-        elif st.days_late and st.days_late > 0:
-            gaps.append(_gap(st, "oversight", "return", "late_return", "amber",
-                             f"The return arrived {plural(st.days_late, 'day')} after it was due (by "
+        elif school.days_late and school.days_late > 0:
+            gaps.append(_gap(school, "oversight", "return", "late_return", "amber",
+                             f"The return arrived {plural(school.days_late, 'day')} after it was due (by "
                              f"{ctx.due:%-d %B %Y}).",
                              "What got in the way of returning on time?",
                              "A board can only ask about what it can see, when it needs to.", COMPLEXITY))
@@ -934,10 +926,10 @@ def missing_or_late_return(ctx: Context) -> list[Gap]:
 @rule(themes=("oversight",), indicators=("completeness",), thresholds=("blank_share",))
 def many_blanks(ctx: Context) -> list[Gap]:
     gaps = []
-    for st in ctx.returned():
-        share = st.blank_share
+    for school in ctx.returned():
+        share = school.blank_share
         if share is not None and share >= ctx.t["blank_share"]:
-            gaps.append(_gap(st, "oversight", "completeness", "many_blanks", "amber",
+            gaps.append(_gap(school, "oversight", "completeness", "many_blanks", "amber",
                              f"{_pct(share)} of the counts in the return were left blank (not known), at or above "
                              f"the trust's line of {_pct(ctx.t['blank_share'])}.",
                              "Which numbers can the school not see, and what would it take to know them?",
@@ -948,12 +940,12 @@ def many_blanks(ctx: Context) -> list[Gap]:
 @rule(themes=("oversight",), indicators=("change",))
 def unexplained_change(ctx: Context) -> list[Gap]:
     gaps = []
-    for st in ctx.returned():
-        for q in st.unexplained_changes:
+    for school in ctx.returned():
+        for q in school.unexplained_changes:
             # The check's own words quote the two counts; a reader who must not see small
             # numbers is told what happened without them (either could be a hidden count).
             said = CHANGED_SHARPLY if ctx.data.suppress else q["message"]
-            gaps.append(_gap(st, "oversight", "change", "unexplained_change", "amber",
+            gaps.append(_gap(school, "oversight", "change", "unexplained_change", "amber",
                              f"{q['where']}: {said} No explanation was given; the trust asks for one whenever the "
                              "check queries a change.",
                              "What changed at the school this term to move this number so far?",

@@ -32,8 +32,6 @@ class Indicator:
     unit: str
     polarity: str
     definition: str
-    amber: float | None = None  # for polarity indicators: below (or above) this is amber
-    red: float | None = None  # and beyond this red
     benchmark: str | None = None  # id in sample_data/benchmarks.csv, when England has a comparable figure
     benchmark_scale: float = 1.0  # to turn the benchmark's unit into this indicator's (annual to termly)
     funnel: bool = True  # compare schools with funnel limits
@@ -68,11 +66,10 @@ NEGLECT = (
           "Children with a neglect concern recorded this term, per 100 pupils on roll."),
     _share("neglect_chronology", "neglect", "Flagged children: chronology reviewed",
            ["neglect.chronology_reviewed"], ["neglect.active_flags"], HIGHER_BETTER,
-           "Share of flagged children whose chronology was reviewed this term.", amber=0.9, red=0.75),
+           "Share of flagged children whose chronology was reviewed this term."),
     _share("neglect_drift", "neglect", "Flagged children on monitoring only for 2+ terms",
            ["neglect.monitoring_only_2_terms"], ["neglect.active_flags"], LOWER_BETTER,
-           "Share of flagged children monitored in school only, with no plan, for two terms or more.",
-           amber=0.15, red=0.3),
+           "Share of flagged children monitored in school only, with no plan, for two terms or more."),
     _share("neglect_absent", "neglect", "Flagged children persistently absent",
            ["neglect.persistently_absent"], ["neglect.active_flags"], NO_JUDGEMENT,
            "Share of flagged children below 90% attendance: attendance is a sign of neglect the reviews name.", ask="higher"),
@@ -139,9 +136,7 @@ _MA_WORDS = {
 
 MULTI_AGENCY_INDICATORS = tuple(
     _share(f"ma_{row.id}", "multi_agency", _MA_WORDS[row.id][0], [f"multi_agency.{row.id}.done"],
-           [f"multi_agency.{row.id}.due"], HIGHER_BETTER, f"Share {_MA_WORDS[row.id][1]} this term.",
-           amber=0.95 if row.id in ("cp_conferences", "strategy", "lado") else 0.9,
-           red=0.8 if row.id in ("cp_conferences", "strategy", "lado") else 0.7)
+           [f"multi_agency.{row.id}.due"], HIGHER_BETTER, f"Share {_MA_WORDS[row.id][1]} this term.")
     for row in MULTI_AGENCY.rows
 ) + (
     _share("escalation", "multi_agency", "Referrals not accepted that the school escalated",
@@ -157,7 +152,7 @@ MULTI_AGENCY_INDICATORS = tuple(
 
 WORKFORCE = tuple(
     _share(f"training_{row.id}", "workforce", row.label, [f"training.{row.id}.in_date"], [f"training.{row.id}.in_scope"],
-           HIGHER_BETTER, f"Share of staff in scope who are in date: {row.label.lower()}.", amber=1.0, red=0.9)
+           HIGHER_BETTER, f"Share of staff in scope who are in date: {row.label.lower()}.")
     for row in TRAINING.rows
 )
 

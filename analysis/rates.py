@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.indicators import INDICATORS, PER_100, Indicator
-from loaders.registry import COUNT, INTEGER, MEASURES_BY_ID, TEMPLATE_VERSION, term_index
+from loaders.registry import COUNT, INTEGER, MEASURES_BY_ID, TEMPLATE_VERSION, M, term_index
 
 KEYS = ["urn", "academic_year", "term"]
 INDICATORS_UNIT = {i.id: i.unit for i in INDICATORS}
@@ -53,8 +53,8 @@ def indicator_values(wide: pd.DataFrame, indicators: tuple[Indicator, ...] = IND
     return's template version did not ask a measure the indicator needs: "not asked in this
     return", which is no blank.
     """
-    version = wide["about.template_version"].fillna(TEMPLATE_VERSION).to_numpy() \
-        if "about.template_version" in wide else np.full(len(wide), TEMPLATE_VERSION)
+    version = wide[M.ABOUT_TEMPLATE_VERSION].fillna(TEMPLATE_VERSION).to_numpy() \
+        if M.ABOUT_TEMPLATE_VERSION in wide else np.full(len(wide), TEMPLATE_VERSION)
     parts = []
     for ind in indicators:
         since = max(MEASURES_BY_ID[m].since for m in ind.numerator + ind.denominator)

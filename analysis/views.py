@@ -13,9 +13,9 @@ import pandas as pd
 
 from analysis import deadlines
 from analysis.context import Context, Dataset
-from analysis.gaps import GOVERNANCE_DATES, SEVERITY_ORDER, level_below, months_before
+from analysis.gaps import SEVERITY_ORDER, level_below, months_before
 from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, LOWER_BETTER, PER_100
-from loaders.registry import DSL_ROLE, TRAINING, term_from_index, term_index
+from loaders.registry import DSL_ROLE, GOVERNANCE_DATES, TRAINING, GovernanceDate, term_from_index, term_index
 
 DSL_ITEM = "DSL<br>training"
 CELL_COLUMNS = ["school", "urn", "item", "level", "label", "detail"]
@@ -25,19 +25,19 @@ def compliance_cells(ctx: Context) -> pd.DataFrame:
     """One row per school and check for the context's term: training courses, DSL training, and the
     three governance dates, each with its level (clear, amber, red, no data) and the number behind it."""
     rows = []
-    for st in sorted(ctx.returned(), key=lambda s: s.name):
+    for school in sorted(ctx.returned(), key=lambda s: s.name):
         for course in TRAINING.rows:
-            scope, done = st.count(f"training.{course.id}.in_scope"), st.count(f"training.{course.id}.in_date")
+            scope, done = school.count(f"training.{course.id}.in_scope"), school.count(f"training.{course.id}.in_date")
             item = _short(course.label)
             if scope is None or done is None or scope == 0:
-                rows.append((st.name, st.urn, item, "no data", "no data", f"{course.label}: not reported"))
+                rows.append((school.name, school.urn, item, "no data", "no data", f"{course.label}: not reported"))
                 continue
             level = level_below(done / scope, ctx.t["training_amber"], ctx.t["training_red"]) or "clear"
-            rows.append((st.name, st.urn, item, level, f"{done / scope:.0%}",
+            rows.append((school.name, school.urn, item, level, f"{done / scope:.0%}",
                          f"{course.label}: {done:.0f} of {scope:.0f} staff in date"))
-        rows.append(_dsl_cell(ctx, st))
-        for mid, what, _ in GOVERNANCE_DATES:
-            rows.append(_date_cell(ctx, st, mid, what))
+        rows.append(_dsl_cell(ctx, school))
+        for check in GOVERNANCE_DATES:
+            rows.append(_date_cell(ctx, school, check))
     return pd.DataFrame(rows, columns=CELL_COLUMNS)
 
 
@@ -52,30 +52,30 @@ def _short(label: str) -> str:
     }.get(label, label)
 
 
-def _dsl_cell(ctx: Context, st) -> tuple:
-    dsl = [lead for lead in st.leads if lead["role"] == DSL_ROLE]
+def _dsl_cell(ctx: Context, school) -> tuple:
+    dsl = [lead for lead in school.leads if lead["role"] == DSL_ROLE]
     if not dsl:
-        return (st.name, st.urn, DSL_ITEM, "red", "no DSL", "No designated safeguarding lead named")
+        return (school.name, school.urn, DSL_ITEM, "red", "no DSL", "No designated safeguarding lead named")
     lead = dsl[0]
     full, ref = lead["last_full_training"], lead["last_refresher"]
     if full is None or ref is None:
-        return (st.name, st.urn, DSL_ITEM, "amber", "no date", "A DSL training date was not given")
-    full_age = (st.end - full).days / 365.25
-    ref_age = (st.end - ref).days / 365.25
+        return (school.name, school.urn, DSL_ITEM, "amber", "no date", "A DSL training date was not given")
+    full_age = (school.end - full).days / 365.25
+    ref_age = (school.end - ref).days / 365.25
     late = full_age > ctx.t["dsl_full_years"] or ref_age > ctx.t["dsl_refresher_years"]
     detail = f"Full training {full:%d %b %Y}, refresher {ref:%d %b %Y}"
-    return (st.name, st.urn, DSL_ITEM, "red" if late else "clear", "lapsed" if late else "in date", detail)
+    return (school.name, school.urn, DSL_ITEM, "red" if late else "clear", "lapsed" if late else "in date", detail)
 
 
-def _date_cell(ctx: Context, st, mid: str, what: str) -> tuple:
-    item = {"about.cp_policy_reviewed": "CP<br>policy", "about.filtering_reviewed": "Filtering<br>review",
-            "about.central_record_checked": "Central<br>record"}[mid]
-    when = st.date(mid)
+def _date_cell(ctx: Context, school, check: GovernanceDate) -> tuple:
+    item, what = check.short.replace(" ", "<br>", 1), check.check
+    when = school.date(check.measure)
     if when is None:
-        return (st.name, st.urn, item, "amber", "no date", f"{what}: no date given")
-    months = months_before(st.end, when)
+        return (school.name, school.urn, item, "amber", "no date", f"{what}: no date given")
+    months = months_before(school.end, when)
     level = "red" if months >= ctx.t["governance_months"] else "clear"
-    return (st.name, st.urn, item, level, f"{when:%b %y}", f"{what}: {when:%d %B %Y} ({months} months before term end)")
+    return (school.name, school.urn, item, level, f"{when:%b %y}",
+            f"{what}: {when:%d %B %Y} ({months} months before term end)")
 
 
 NOT_YET_DUE = "not yet due"
@@ -308,12 +308,12 @@ class Oversight:
 
 
 def oversight(ctx: Context, urn: str) -> Oversight:
-    st = ctx.school_term(urn)
-    if not st.returned:
+    school = ctx.school_term(urn)
+    if not school.returned:
         return Oversight(None, None, None, None, None, None)
     earlier = [ctx.school_term(urn, ctx.index - back) for back in (1, 3)]
-    return Oversight(max(st.days_late or 0, 0), sum(v is None for v in st.counts.values()), len(st.counts),
-                     *(e.blank_share if e.returned else None for e in earlier), len(st.unexplained_changes))
+    return Oversight(max(school.days_late or 0, 0), sum(v is None for v in school.counts.values()), len(school.counts),
+                     *(e.blank_share if e.returned else None for e in earlier), len(school.unexplained_changes))
 
 
 def is_missing(v) -> bool:

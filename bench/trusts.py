@@ -30,7 +30,7 @@ from loaders.report import ReturnReport
 from sample_data import large
 from store import db, sample, upgrades
 from store import values as coding
-from loaders.registry import PHASES
+from loaders.registry import PHASES, M
 from store.audit import ACCEPTED, as_utc, utcnow
 from store.schema import audit, leads, return_queries, return_values, returns, schools
 
@@ -63,7 +63,7 @@ def cache_dir() -> Path:
 
 # What a kept database's content depends on besides its size and seed: a change to any of these
 # files makes the next run build it afresh.
-LARGE_SOURCES = ("store/schema.py", "store/values.py", "loaders/registry.py", "loaders/checks.py",
+LARGE_SOURCES = ("store/schema.py", "store/values.py", "loaders/registry.py", "loaders/cross_checks.py",
                  "sample_data/figures.py", "sample_data/trust.py", "sample_data/large.py", "bench/trusts.py")
 SAMPLE_SOURCES = ("store/*.py", "loaders/*.py", "sample_data/returns/*.xlsx", "sample_data/schools.csv")
 
@@ -153,7 +153,7 @@ def store_trust(engine: Engine, plan: large.LargeTrust) -> int:
 
 
 def submitted_at(report: ReturnReport) -> datetime | None:
-    completed = report.values.get("about.date_completed")
+    completed = report.values.get(M.ABOUT_DATE_COMPLETED)
     if not isinstance(completed, date):
         return None
     return as_utc(datetime.combine(completed, clock(SUBMITTED_AT_HOUR), tzinfo=UK))
@@ -186,11 +186,11 @@ def store_bulk(engine: Engine, items: Iterable[tuple[ReturnReport, bytes, dateti
                 urn, year, term = report.school_term
                 if urn not in known:
                     known.add(urn)
-                    name = " ".join(str(report.values.get("about.school_name") or "").split()) or f"School {urn}"
+                    name = " ".join(str(report.values.get(M.ABOUT_SCHOOL_NAME) or "").split()) or f"School {urn}"
                     rows.schools.append({"urn": urn, "name": name, "phase": phases.get(urn),
                                          "created_at": at or utcnow()})
                     phase_now[urn] = phases.get(urn)
-                said, recorded = report.values.get("about.phase"), None
+                said, recorded = report.values.get(M.ABOUT_PHASE), None
                 if phase_now.get(urn) is None and said in PHASES:  # as store.phases.phase_from_return
                     phase_now[urn] = recorded = said
                     rows.phases.append({"u": urn, "phase": said})
@@ -217,7 +217,7 @@ class _Rows:
         self.returns.append(dict(
             id=return_id, urn=urn, academic_year=year, term=term, version=version, status="submitted",
             submitted_by=user, submitted_at=at, file_name=report.file, sha256=sha256, content=content,
-            size=len(content), date_completed=report.values.get("about.date_completed")))
+            size=len(content), date_completed=report.values.get(M.ABOUT_DATE_COMPLETED)))
         values = coding.rows_for(report.values, return_id=return_id, urn=urn, academic_year=year, term=term)
         self.values += values
         self.leads += [{"return_id": return_id, "role": p.role, "name": p.name,

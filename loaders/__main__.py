@@ -24,7 +24,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import values
-from .check import check_file
+from .checker import check_file
 from .report import ReturnReport
 
 OK, FAILED, USAGE = 0, 1, 2

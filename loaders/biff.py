@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import struct
 
-from .guard import damaged, macro_enabled, refusal
+from .guard import damaged, macro_enabled
+from .problems import SHEET_TOO_LARGE
 from .report import Problem
 from .scan import MAX_CELLS, MAX_TEXT, _too_big, too_much_text
 
@@ -59,8 +60,8 @@ def scan_xls(biff: bytes) -> Problem | None:
             if rows * cols > MAX_CELLS:
                 return _too_big(name, rows, cols)
     if budget[0] <= 0:
-        return refusal("sheet_too_large", "This file holds far more records than a return ever does, so it "
-                                          "has been refused. Save the return as .xlsx and upload that.")
+        return SHEET_TOO_LARGE("This file holds far more records than a return ever does, so it has been refused. "
+                               "Save the return as .xlsx and upload that.")
     return None
 
 

@@ -16,7 +16,9 @@ from io import BytesIO
 from typing import NamedTuple
 
 from .compound import Compound
-from .report import ERROR, Problem
+from .problems import (DAMAGED, FILE_TOO_LARGE, MACRO_ENABLED, NOT_A_SPREADSHEET, OVERLAPPING_PARTS, PASSWORD_PROTECTED,
+                       TOO_MANY_PARTS, UNSUPPORTED_FORMAT, ZIP_BOMB, Kind)
+from .report import Problem
 
 XLSX, ODS, XLS = "xlsx", "ods", "xls"
 
@@ -45,10 +47,6 @@ class Screen:
     names: list[tuple[bytes, int, int]] | None = None
 
 
-def refusal(code: str, message: str) -> Problem:
-    return Problem(code, ERROR, None, None, message)
-
-
 def screen(data: bytes, max_bytes: int) -> Screen:
     """Sniff the format from the bytes (never the name) and apply every cap."""
     if len(data) > max_bytes:
@@ -61,8 +59,7 @@ def screen(data: bytes, max_bytes: int) -> Screen:
 
 
 def too_large(size: int, max_bytes: int) -> Problem:
-    return refusal(
-        "file_too_large",
+    return FILE_TOO_LARGE(
         f"The file is {_size(size)}; a return is normally under 100 KB and the largest accepted is "
         f"{_size(max_bytes)}. Check it is the return (not a report or a photo), delete pictures "
         "and extra sheets if there are any, and upload again.",
@@ -71,32 +68,28 @@ def too_large(size: int, max_bytes: int) -> Problem:
 
 def not_a_spreadsheet(looks_like: str = "") -> Problem:
     seen = f" (It looks like {looks_like}.)" if looks_like else ""
-    return refusal("not_a_spreadsheet",
-                   "This file is not a spreadsheet: save it as .xlsx from Excel or LibreOffice and upload "
-                   f"that.{seen}")
+    return NOT_A_SPREADSHEET("This file is not a spreadsheet: save it as .xlsx from Excel or LibreOffice and upload "
+                             f"that.{seen}")
 
 
 def damaged() -> Problem:
-    return refusal("damaged",
-                   "This file is damaged or incomplete (perhaps it did not finish downloading): open it "
+    return DAMAGED("This file is damaged or incomplete (perhaps it did not finish downloading): open it "
                    "in Excel or LibreOffice, save it again as .xlsx and upload that.")
 
 
 def _password() -> Problem:
-    return refusal("password_protected",
-                   "This file is password-protected: remove the password (File > Info > Protect "
-                   "Workbook) and upload again.")
+    return PASSWORD_PROTECTED("This file is password-protected: remove the password (File > Info > Protect "
+                              "Workbook) and upload again.")
 
 
 def macro_enabled() -> Problem:
-    return refusal("macro_enabled",
-                   "This file is macro-enabled; save as .xlsx (Excel Workbook) and upload that. "
-                   "Files carrying macros are never opened here.")
+    return MACRO_ENABLED("This file is macro-enabled; save as .xlsx (Excel Workbook) and upload that. "
+                         "Files carrying macros are never opened here.")
 
 
-def _hostile(code: str, what: str) -> Problem:
-    return refusal(code, f"This file {what}, which no spreadsheet program writes, so it has been "
-                         f"refused. If it is a real return, {AGAIN}.")
+def _hostile(kind: Kind, what: str) -> Problem:
+    return kind(f"This file {what}, which no spreadsheet program writes, so it has been "
+                f"refused. If it is a real return, {AGAIN}.")
 
 
 # ----------------------------------------------------------------------------- zip (.xlsx, .ods)
@@ -107,7 +100,7 @@ def _screen_zip(data: bytes) -> Screen:
         return Screen(problem=damaged())
     entries, cd_size = counted
     if entries > MAX_ENTRIES or cd_size > MAX_ENTRIES * 400:
-        return Screen(problem=_hostile("too_many_parts", f"holds {entries:,} parts (a spreadsheet holds a few dozen)"))
+        return Screen(problem=_hostile(TOO_MANY_PARTS, f"holds {entries:,} parts (a spreadsheet holds a few dozen)"))
     read = _plain_directory(data)
     if read is None:  # anything but the plain layout: zipfile reads it, with all its checks
         try:
@@ -117,7 +110,7 @@ def _screen_zip(data: bytes) -> Screen:
             return Screen(problem=damaged())
     infos, start_dir = read
     if len(infos) > MAX_ENTRIES:
-        return Screen(problem=_hostile("too_many_parts", f"holds {len(infos):,} parts (a spreadsheet holds a few dozen)"))
+        return Screen(problem=_hostile(TOO_MANY_PARTS, f"holds {len(infos):,} parts (a spreadsheet holds a few dozen)"))
     try:
         problem, starts = _check_layout(data, start_dir, infos)
         problem = problem or _check_declared(data, infos)
@@ -127,7 +120,7 @@ def _screen_zip(data: bytes) -> Screen:
         for info, start in zip(infos, starts):
             body = _inflate(data, start, info)
             if body is TOO_BIG:
-                return Screen(problem=_hostile("zip_bomb", f"holds a part ({info.filename}) larger than it declares"))
+                return Screen(problem=_hostile(ZIP_BOMB, f"holds a part ({info.filename}) larger than it declares"))
             if body is None:
                 return Screen(problem=damaged())
             parts[info.filename] = body
@@ -150,9 +143,8 @@ def _sniff_zip(parts: dict[str, bytes]) -> Screen:
         if b"macroenabled" in types or b"vbaproject" in types or b"macrosheet" in types:
             return Screen(problem=macro_enabled())
         if "xl/workbook.bin" in lower:
-            return Screen(problem=refusal("unsupported_format",
-                                          "This is an Excel binary workbook (.xlsb): save it as .xlsx "
-                                          "(Excel Workbook) and upload that."))
+            return Screen(problem=UNSUPPORTED_FORMAT("This is an Excel binary workbook (.xlsb): save it as .xlsx "
+                                                     "(Excel Workbook) and upload that."))
         if "xl/workbook.xml" in lower:
             return Screen(kind=XLSX)
         if "word/document.xml" in lower:
@@ -240,7 +232,7 @@ def _check_layout(data: bytes, start_dir: int, infos: list) -> tuple[Problem | N
     size = len(data)
     for info in infos:
         if info.filename in seen_names:
-            return _hostile("overlapping_parts", "names the same part twice"), starts
+            return _hostile(OVERLAPPING_PARTS, "names the same part twice"), starts
         seen_names.add(info.filename)
         if info.flag_bits & 0x1:
             return _password(), starts
@@ -257,9 +249,9 @@ def _check_layout(data: bytes, start_dir: int, infos: list) -> tuple[Problem | N
     spans.sort()
     for (_, end), (next_start, _) in zip(spans, spans[1:]):
         if end > next_start:
-            return _hostile("overlapping_parts", "has parts stored on top of one another"), starts
+            return _hostile(OVERLAPPING_PARTS, "has parts stored on top of one another"), starts
     if spans and spans[-1][1] > start_dir:
-        return _hostile("overlapping_parts", "has parts stored on top of its own index"), starts
+        return _hostile(OVERLAPPING_PARTS, "has parts stored on top of its own index"), starts
     return None, starts
 
 
@@ -270,10 +262,10 @@ def _check_declared(data: bytes, infos: list[zipfile.ZipInfo]) -> Problem | None
     """Cap the declared sizes before inflating anything."""
     declared = sum(i.file_size for i in infos)
     if declared > MAX_TOTAL_UNCOMPRESSED:
-        return _hostile("zip_bomb", f"expands to {_size(declared)} from {_size(len(data))}")
+        return _hostile(ZIP_BOMB, f"expands to {_size(declared)} from {_size(len(data))}")
     for info in infos:
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            return _hostile("zip_bomb", f"expands {info.file_size // max(info.compress_size, 1):,} times "
+            return _hostile(ZIP_BOMB, f"expands {info.file_size // max(info.compress_size, 1):,} times "
                                         f"over (part {info.filename})")
     return None
 

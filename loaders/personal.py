@@ -21,7 +21,8 @@ from . import freetext, labels, places, places_ods, places_xls, places_xlsx
 from .guard import ODS, XLS, XLSX, Screen, damaged
 from .labels import normalise
 from .places import FREE, HEADING, LABEL, PAIR, Place, Text
-from .report import ERROR, Problem
+from .problems import PERSONAL_DATA
+from .report import Problem
 from .scan import a1
 from .workbook import Grid, Workbook
 
@@ -266,10 +267,9 @@ def _refused(place: Place, kind: str, sheets: list[str] | None = None) -> Proble
 
 
 def _problem(sheet: str | None, cell: str | None, where: str, fix: str) -> Problem:
-    return Problem(
-        "personal_data", ERROR, sheet, cell,
+    return PERSONAL_DATA(
         f"This file appears to hold information about individual children: {where}. The return must hold "
-        f"counts only: {fix} and upload again. The file has not been kept.")
+        f"counts only: {fix} and upload again. The file has not been kept.", sheet=sheet, cell=cell)
 
 
 def explanation_details(text: str) -> str | None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from . import problems
+
 VERSIONS = (1, 2)
 TEMPLATE_VERSION = VERSIONS[-1]  # the version the template hands out
 TERMS = ("Autumn", "Spring", "Summer")
@@ -127,11 +129,15 @@ class Sheet:
 class Rule:
     """``left <= sum(right)``: an error when broken. Each id names a measure."""
 
-    code: str
+    problem: problems.Kind  # the catalogue's entry for breaking it
     sheet: str
     left: str
     right: tuple[str, ...]
     message: str  # what to tell the DSL, with {left}, {right} and {right_at} (its cells) filled in
+
+    @property
+    def code(self) -> str:
+        return self.problem.code
 
     @property
     def since(self) -> int:
@@ -347,6 +353,58 @@ ASKED: dict[int, tuple[Measure, ...]] = {v: tuple(m for m in MEASURES if m.asked
 ASKED_IDS: dict[int, frozenset[str]] = {v: frozenset(m.id for m in ms) for v, ms in ASKED.items()}
 
 
+def constant(measure_id: str) -> str:
+    """The name a measure id goes by in code: "neglect.active_flags" -> ``NEGLECT_ACTIVE_FLAGS``."""
+    return measure_id.upper().replace(".", "_")
+
+
+class Names:
+    """Every measure id by its name, so that no code outside the contract spells one by hand:
+    ``M.NEGLECT_ACTIVE_FLAGS == "neglect.active_flags"``. A name the contract does not have raises
+    AttributeError, wherever it is used."""
+
+    def __init__(self, measures: tuple[Measure, ...]):
+        ids = {constant(m.id): m.id for m in measures}
+        if len(ids) != len(measures):
+            raise ValueError("two measure ids share a name")
+        object.__setattr__(self, "_ids", ids)
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self.__dict__["_ids"][name]
+        except KeyError:
+            raise AttributeError(f"the return has no measure named {name}") from None
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError("measure ids are fixed by the contract")
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._ids)
+
+
+M = Names(MEASURES)
+
+
+@dataclass(frozen=True)
+class GovernanceDate:
+    """One of the three governance checks the About sheet dates; each is in date when within 12
+    months of the term end (RETURN_TEMPLATE.md)."""
+
+    measure: str  # its measure id
+    check: str  # the check as a sentence names it: "The child protection policy"
+    short: str  # in a few words, for a table's column: "CP policy"
+    indicator: str  # what the gap list files a finding about it under
+
+
+GOVERNANCE_DATES: tuple[GovernanceDate, ...] = (
+    GovernanceDate(M.ABOUT_CP_POLICY_REVIEWED, "The child protection policy", "CP policy", "policy_reviewed"),
+    GovernanceDate(M.ABOUT_FILTERING_REVIEWED, "The filtering and monitoring review", "Filtering review",
+                   "filtering_reviewed"),
+    GovernanceDate(M.ABOUT_CENTRAL_RECORD_CHECKED, "The single central record check", "Central record",
+                   "central_record_checked"),
+)
+
+
 def asked(measure_id: str, version: int | None) -> bool:
     """Whether a return of that template version asks the measure. A version not known (a return
     whose version could not be read) is taken as the newest."""
@@ -375,7 +433,7 @@ def _cross_rules() -> tuple[Rule, ...]:
     rules: list[Rule] = []
     for row in TRAINING.rows:
         rules.append(
-            Rule("training_in_date_above_scope", "training", f"training.{row.id}.in_date",
+            Rule(problems.TRAINING_IN_DATE_ABOVE_SCOPE, "training", f"training.{row.id}.in_date",
                  (f"training.{row.id}.in_scope",),
                  "Staff in date ({left}) is more than staff in scope ({right}). Check both numbers: "
                  "staff in date can be at most the staff the course applies to.")
@@ -384,32 +442,32 @@ def _cross_rules() -> tuple[Rule, ...]:
         if row.id in ("active_flags", "new_flags"):
             continue
         rules.append(
-            Rule("neglect_above_active_flags", "neglect", f"neglect.{row.id}", ("neglect.active_flags",),
+            Rule(problems.NEGLECT_ABOVE_ACTIVE_FLAGS, "neglect", f"neglect.{row.id}", ("neglect.active_flags",),
                  "This count ({left}) is more than the children with an active neglect flag ({right}). "
                  "It counts flagged children, so it can be at most the number flagged.")
         )
     for row in REFERRALS.rows:
         rules.append(
-            Rule("referrals_not_accepted_above_referred", "referrals", f"referrals.{row.id}.not_accepted",
+            Rule(problems.REFERRALS_NOT_ACCEPTED_ABOVE_REFERRED, "referrals", f"referrals.{row.id}.not_accepted",
                  tuple(f"referrals.{row.id}.{c}" for c in REFERRAL_ROUTES),
                  "Referrals not accepted ({left}) is more than the referrals made in this row ({right}). "
                  "Check the referral columns for this category.")
         )
     rules.append(
-        Rule("inclusion_severe_above_persistent", "inclusion", "inclusion.severely_absent",
+        Rule(problems.INCLUSION_SEVERE_ABOVE_PERSISTENT, "inclusion", "inclusion.severely_absent",
              ("inclusion.persistently_absent",),
              "Pupils severely absent ({left}) is more than pupils persistently absent ({right}). "
              "Every severely absent pupil is also persistently absent, so count them in both rows.")
     )
     rules.append(
-        Rule("inclusion_sw_absent_above_social_worker", "inclusion", "inclusion.sw_persistently_absent",
+        Rule(problems.INCLUSION_SW_ABSENT_ABOVE_SOCIAL_WORKER, "inclusion", "inclusion.sw_persistently_absent",
              ("about.social_worker",),
              "This count ({left}) is more than the children with a social worker at term end ({right}), "
              "in {right_at}. It counts some of those children, so it can be at most that number: check both.")
     )
     for row in MULTI_AGENCY.rows:
         rules.append(
-            Rule("multi_agency_done_above_due", "multi_agency", f"multi_agency.{row.id}.done",
+            Rule(problems.MULTI_AGENCY_DONE_ABOVE_DUE, "multi_agency", f"multi_agency.{row.id}.done",
                  (f"multi_agency.{row.id}.due",),
                  "Done ({left}) is more than due ({right}). Done can be at most the number due.")
         )

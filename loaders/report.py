@@ -1,8 +1,7 @@
 """What a check of one return produces: the problems found, the values read, the leads named.
 
-A problem is data, never an exception: a short stable code, a severity (``error`` blocks the
-return, ``query`` lets it in and asks the DSL to explain), the sheet and cell it points at, and a
-plain-English message that says what was found and what to do.
+A problem is data, never an exception (see loaders.problems, which also lists every kind of
+problem there is).
 """
 
 from __future__ import annotations
@@ -10,53 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-ERROR = "error"
-QUERY = "query"
-
-
-@dataclass(frozen=True)
-class Problem:
-    code: str
-    severity: str
-    sheet: str | None  # the sheet's title as the DSL sees it, e.g. "Referrals"
-    cell: str | None  # A1 form, e.g. "C7"
-    message: str
-
-    @property
-    def key(self) -> str:
-        """A stable name for this problem within one return, e.g. ``row_blank:Inclusion!B9``.
-
-        Explanations typed against a query are stored under this key.
-        """
-        return f"{self.code}:{self.where}"
-
-    @property
-    def where(self) -> str:
-        """``Referrals!C7``, ``Referrals``, or ``the file``."""
-        if self.sheet and self.cell:
-            return f"{self.sheet}!{self.cell}"
-        return self.sheet or "the file"
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "sheet": self.sheet, "cell": self.cell, "message": self.message}
-
-
-def cell_problem(code: str, severity: str, label: str, sheet: str, cell: str | None, what: str, *,
-                 to: str | None = None) -> Problem:
-    """A problem about one cell (or a row of cells, ``cell`` to ``to``), worded the one way every
-    such problem is: the row's label as the DSL sees it in the template (with its column on a
-    table), then the sheet and cell, then what is wrong and what to do:
-    "Child protection conferences, done (Multi-agency, C5): Done (3) is more than due (1). ..."."""
-    return Problem(code, severity, sheet, cell, f"{named(label, sheet, cell, to)}: {what}")
-
-
-def named(label: str, sheet: str, cell: str | None, to: str | None = None) -> str:
-    """A cell (or a row of cells) as every problem names it: "Neglect, referred to police (Referrals, E5)";
-    a row with no cell in the file by its sheet alone."""
-    if cell is None:
-        return f"{label} ({sheet})"
-    span = f"{cell} to {to}" if to and to != cell else cell
-    return f"{label} ({sheet}, {span})"
+from .problems import ERROR, QUERY, Problem
+from .registry import M
 
 
 def labelled(row: str, column: str | None = None) -> str:
@@ -116,7 +70,7 @@ class ReturnReport:
     def school_term(self) -> tuple[str | None, str | None, str | None]:
         """(URN, academic year, term) as read, any of them None when not readable."""
         v = self.values
-        return v.get("about.urn"), v.get("about.academic_year"), v.get("about.term")
+        return v.get(M.ABOUT_URN), v.get(M.ABOUT_ACADEMIC_YEAR), v.get(M.ABOUT_TERM)
 
     def verdict(self) -> str:
         """One line for the top of the report."""

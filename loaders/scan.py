@@ -12,7 +12,8 @@ from __future__ import annotations
 import html
 import re
 
-from .guard import damaged, refusal
+from .guard import damaged
+from .problems import SHEET_TOO_LARGE, TOO_MUCH_TEXT
 from .report import Problem
 
 MAX_CELLS = 1_000_000  # rows x columns of one sheet's used area; a return fills a few hundred
@@ -31,17 +32,15 @@ def a1(row: int, col: int) -> str:
 
 
 def too_much_text() -> Problem:
-    return refusal("too_much_text",
-                   "This file repeats far more text than a return holds (it would fill more than 32 MB "
-                   "once read), so it has been refused. Save the return as .xlsx from Excel or "
-                   "LibreOffice and upload that.")
+    return TOO_MUCH_TEXT("This file repeats far more text than a return holds (it would fill more than 32 MB "
+                         "once read), so it has been refused. Save the return as .xlsx from Excel or "
+                         "LibreOffice and upload that.")
 
 
 def _too_big(sheet: str, rows: int, cols: int) -> Problem:
-    return refusal("sheet_too_large",
-                   f"Sheet '{sheet}' stretches over {rows:,} rows and {cols:,} columns; a return fills a "
-                   "few dozen rows. Delete the unused rows and columns (or the extra sheet), save, and "
-                   "upload again.")
+    return SHEET_TOO_LARGE(f"Sheet '{sheet}' stretches over {rows:,} rows and {cols:,} columns; a return fills a "
+                           "few dozen rows. Delete the unused rows and columns (or the extra sheet), save, and "
+                           "upload again.")
 
 
 # ----------------------------------------------------------------------------- xlsx

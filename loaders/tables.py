@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 from . import registry
 from .labels import normalise, plain
-from .report import ERROR, Problem, cell_problem
+from .problems import COLUMN_MISSING, LEADS_HEADING_MISSING, ROW_TWICE, SHEET_TWICE, SHEET_UNRECOGNISED
+from .report import Problem
 from .scan import a1
 from .workbook import Grid, Workbook
 
@@ -111,10 +112,9 @@ def match_sheets(grids: list[Grid], found: Located) -> dict[str, Grid]:
         chosen[spec.id] = ranked[0][1]
         if len(ranked) > 1 and ranked[1][0] == ranked[0][0]:
             names = " and ".join(f"'{g.name}'" for _, g in ranked[:2])
-            found.problems.append(Problem(
-                "sheet_twice", ERROR, ranked[0][1].name, None,
+            found.problems.append(SHEET_TWICE(
                 f"The file has two sheets that look like {spec.title} ({names}). Delete the one you "
-                "do not mean, then upload again."))
+                "do not mean, then upload again.", sheet=ranked[0][1].name))
     return chosen
 
 
@@ -166,10 +166,9 @@ def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
     if not hits:  # a sheet of that name, but none of the return's rows: as good as missing
         found.unrecognised.add(spec.id)
         found.missing_rows += [(spec.id, row.id) for row in spec.rows]
-        found.problems.append(Problem(
-            "sheet_unrecognised", ERROR, grid.name, None,
+        found.problems.append(SHEET_UNRECOGNISED(
             f"{grid.name} holds none of the return's rows (such as '{spec.rows[0].label}'). Copy the "
-            "figures into the same sheet of a new template, then upload again."))
+            "figures into the same sheet of a new template, then upload again.", sheet=grid.name))
         return
     counts: dict[int, int] = {}
     for _, c, _ in hits:
@@ -192,8 +191,8 @@ def _locate_rows(spec: registry.Sheet, grid: Grid, found: Located) -> None:
             found.missing_rows.append((spec.id, row.id))
             continue
         if len(where) > 1:
-            found.problems.append(cell_problem(
-                "row_twice", ERROR, _printed(row, grid.value(where[1], label_col)), name, a1(where[1], label_col),
+            found.problems.append(ROW_TWICE.at(
+                _printed(row, grid.value(where[1], label_col)), name, a1(where[1], label_col),
                 f"a second row with this label (the first is at {a1(where[0], label_col)}). Delete one, then "
                 "upload again."))
         r = where[0]
@@ -224,10 +223,9 @@ def _columns(spec: registry.Sheet, grid: Grid, label_col: int, found: Located) -
     lost = [f"'{col.label}'" for col in spec.columns if col.id not in columns]
     if lost:  # one error a sheet, naming every missing heading
         listed = lost[0] if len(lost) == 1 else ", ".join(lost[:-1]) + " and " + lost[-1]
-        found.problems.append(Problem(
-            "column_missing", ERROR, grid.name, None,
+        found.problems.append(COLUMN_MISSING(
             f"{grid.name} has no column headed {listed}. Put the heading back above its numbers "
-            "(a new template shows where), then upload again."))
+            "(a new template shows where), then upload again.", sheet=grid.name))
     return columns
 
 
@@ -262,10 +260,9 @@ _LEAD_LOOKUP = _lead_lookup()
 def _locate_leads(grid: Grid, found: Located) -> None:
     header, columns = _header(grid, _LEAD_LOOKUP, None)
     if header is None or "role" not in columns:
-        found.problems.append(Problem(
-            "leads_heading_missing", ERROR, grid.name, None,
+        found.problems.append(LEADS_HEADING_MISSING(
             f"{grid.name} has no column headed 'Role'. Keep the headings Role, Name, Last full DSL "
-            "training and Last refresher above the list of leads, then upload again."))
+            "training and Last refresher above the list of leads, then upload again.", sheet=grid.name))
         return
     last = grid.top + len(grid.rows)
     for r in range(header + 1, last):

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from . import labels, registry
+from . import labels, problems, registry
 
 DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2099, 12, 31)  # no return date falls outside
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -31,10 +31,15 @@ MONTHS = {m: i for i, m in enumerate(
 
 @dataclass(frozen=True)
 class Bad:
-    """Why a cell's content cannot be used: a short code and what the DSL should do."""
+    """Why a cell's content cannot be used: the kind of problem (from the catalogue) and what the
+    DSL should do about this cell."""
 
-    code: str
+    kind: problems.Kind
     advice: str
+
+    @property
+    def code(self) -> str:
+        return self.kind.code
 
 
 def is_blank(raw) -> bool:
@@ -72,10 +77,10 @@ def read_count(raw):
     if is_blank(raw):
         return None
     if isinstance(raw, bool):
-        return Bad("not_a_number", "This cell needs a count, not TRUE or FALSE: enter a whole number such "
+        return Bad(problems.NOT_A_NUMBER, "This cell needs a count, not TRUE or FALSE: enter a whole number such "
                                    "as 5, or leave it blank if the number is not known.")
     if isinstance(raw, (date, time, timedelta)):
-        return Bad("date_in_count", "This cell needs a count, not a date or time: enter a whole number such "
+        return Bad(problems.DATE_IN_COUNT, "This cell needs a count, not a date or time: enter a whole number such "
                                     "as 5, or leave it blank if the number is not known.")
     if isinstance(raw, str):
         text = raw.strip()
@@ -84,17 +89,17 @@ def read_count(raw):
         number = _number_text(text)
         if number is None:
             if text.lower().strip(".") in NOT_KNOWN_WORDS:
-                return Bad("not_a_number", "A count must be a number: leave the cell blank if the number is "
+                return Bad(problems.NOT_A_NUMBER, "A count must be a number: leave the cell blank if the number is "
                                            "not known, or enter 0 if there were none.")
-            return Bad("not_a_number", f"Enter a whole number such as {_example(text)}, or leave it blank "
+            return Bad(problems.NOT_A_NUMBER, f"Enter a whole number such as {_example(text)}, or leave it blank "
                                        "if the number is not known (0 means none).")
         raw = number
     if not isinstance(raw, (int, float)) or (isinstance(raw, float) and not math.isfinite(raw)):
-        return Bad("not_a_number", "Enter a whole number, or leave it blank if the number is not known.")
+        return Bad(problems.NOT_A_NUMBER, "Enter a whole number, or leave it blank if the number is not known.")
     if raw < 0:
-        return Bad("negative", "A count cannot be negative: enter 0 or more, or leave it blank if not known.")
+        return Bad(problems.NEGATIVE, "A count cannot be negative: enter 0 or more, or leave it blank if not known.")
     if isinstance(raw, float) and not raw.is_integer():
-        return Bad("not_whole", "A count is a whole number of children (or staff, or meetings): enter a "
+        return Bad(problems.NOT_WHOLE, "A count is a whole number of children (or staff, or meetings): enter a "
                                 "whole number such as 2 or 3.")
     return int(raw)
 
@@ -107,7 +112,7 @@ def read_integer(raw):
     if isinstance(raw, str):
         number = _number_text(re.sub(r"^(version|v)\s*", "", raw.strip().lower()))
     if isinstance(number, bool) or not isinstance(number, (int, float)) or number not in registry.VERSIONS:
-        return Bad("wrong_template_version", VERSION_ADVICE)
+        return Bad(problems.WRONG_TEMPLATE_VERSION, VERSION_ADVICE)
     return int(number)
 
 
@@ -148,7 +153,7 @@ def read_year(raw):
     """Academic year in any common form -> '2025/26'."""
     if is_blank(raw):
         return None
-    advice = Bad("bad_year", "Write the academic year as 2025/26 (the second year follows the first).")
+    advice = Bad(problems.BAD_YEAR, "Write the academic year as 2025/26 (the second year follows the first).")
     if not isinstance(raw, str):
         return advice
     m = re.fullmatch(r"(\d{4})\s*(?:/|-|–|—|to)\s*(\d{2}|\d{4})", raw.strip().lower())
@@ -169,7 +174,7 @@ def read_term(raw):
         for term in registry.TERMS:
             if text == term.lower():
                 return term
-    return Bad("bad_term", "Enter the term as Autumn, Spring or Summer.")
+    return Bad(problems.BAD_TERM, "Enter the term as Autumn, Spring or Summer.")
 
 
 # Other names a DSL may give the phase; the contract's own names (any case or spacing) are read too.
@@ -189,13 +194,13 @@ def read_phase(raw):
     if is_blank(raw):
         return None
     phase = _PHASE_NAMES.get(labels.normalise(raw)) if isinstance(raw, str) else None
-    return phase or Bad("bad_phase", PHASE_ADVICE)
+    return phase or Bad(problems.BAD_PHASE, PHASE_ADVICE)
 
 
 def read_urn(raw):
     if is_blank(raw):
         return None
-    advice = Bad("bad_urn", "Enter the school's 6-digit URN (Unique Reference Number), e.g. 123456.")
+    advice = Bad(problems.BAD_URN, "Enter the school's 6-digit URN (Unique Reference Number), e.g. 123456.")
     if isinstance(raw, bool):
         return advice
     if isinstance(raw, float) and raw.is_integer():
@@ -205,7 +210,7 @@ def read_urn(raw):
 
 
 # A cell showing one of the spreadsheet's errors (#DIV/0!, #REF!, ...), typed or calculated.
-EXCEL_ERROR = Bad("excel_error", "That is an error the spreadsheet shows: replace it with the number, or leave "
+EXCEL_ERROR = Bad(problems.EXCEL_ERROR, "That is an error the spreadsheet shows: replace it with the number, or leave "
                                  "the cell blank if it is not known.")
 
 
@@ -231,7 +236,7 @@ def _example(text: str) -> int:
 
 
 def _bad_date(prefix: str = "") -> Bad:
-    return Bad("bad_date", f"{prefix}Enter a date such as 20/03/2026, or leave it blank if it is not known.")
+    return Bad(problems.BAD_DATE, f"{prefix}Enter a date such as 20/03/2026, or leave it blank if it is not known.")
 
 
 def _date_text(text: str) -> date | None:

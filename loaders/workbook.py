@@ -17,8 +17,9 @@ from io import BytesIO
 import python_calamine
 
 from .biff import scan_xls
-from .guard import ODS, XLSX, Screen, damaged, refusal, unpacked
+from .guard import ODS, XLSX, Screen, damaged, unpacked
 from .labels import keyed
+from .problems import UNREADABLE
 from .report import Problem
 from .scan import scan_ods, scan_xlsx
 
@@ -85,8 +86,8 @@ def read_workbook(data: bytes, screen: Screen) -> tuple[Workbook | None, Problem
 
 
 def unreadable() -> Problem:
-    return refusal("unreadable", "This file could not be read as a spreadsheet: open it in Excel or "
-                                 "LibreOffice and save it again as .xlsx, then upload that.")
+    return UNREADABLE("This file could not be read as a spreadsheet: open it in Excel or LibreOffice and save it "
+                      "again as .xlsx, then upload that.")
 
 
 def _hidden(visible) -> str:

@@ -1,5 +1,5 @@
-"""About the data: every indicator's definition, polarity, method and source, and how schools
-are compared, in plain words."""
+"""About the data: every indicator's definition, polarity, method and source, how schools are
+compared, and every problem a check of a return can report, in plain words."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from analysis.benchmarks import england, phase_figures
 from analysis.indicators import HIGHER_BETTER, INDICATORS, INDICATORS_BY_ID, LOWER_BETTER, PER_100
 from analysis.themes import THEMES, THEMES_BY_ID
 from analysis.thresholds import THRESHOLDS
+from loaders.problems import CATALOGUE
+from loaders.report import ERROR
 from ui import shell
 
 shell.require_frame()
@@ -76,10 +78,6 @@ st.header("Every indicator")
 rows = []
 for ind in INDICATORS:
     bench = england(ind.id)
-    lines = ""
-    if ind.judges and ind.amber is not None:
-        lines = f"amber {'below' if ind.polarity == HIGHER_BETTER else 'from'} {ind.amber:.0%}, " \
-                f"red {'below' if ind.polarity == HIGHER_BETTER else 'from'} {ind.red:.0%}"
     rows.append({
         "Theme": THEMES_BY_ID[ind.theme].short,
         "Indicator": ind.label,
@@ -117,3 +115,13 @@ st.dataframe(pd.DataFrame([{
     "This trust": (f"{current.get(t.id, t.default):.0%}" if t.unit == "share" else f"{current.get(t.id, t.default):g}"),
 } for t in THRESHOLDS]), hide_index=True, width="stretch")
 st.caption("A trust leader can change these on the Settings page; every change is recorded.")
+
+st.header("What a check of a return can say")
+st.markdown("Every return is checked when it is uploaded, and each problem found has a code. An **error** "
+            "blocks the return: nothing is stored until it is fixed. A **query** lets the return in and asks the "
+            "school's DSL to explain it. The message a school sees names the sheet and cell; this is what each "
+            "code means and what to do about it.")
+st.dataframe(pd.DataFrame([{
+    "Code": kind.code, "Severity": "Error" if kind.severity == ERROR else "Query", "Problem": kind.title,
+    "What to do": kind.todo,
+} for kind in CATALOGUE]), hide_index=True, width="stretch")

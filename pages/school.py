@@ -17,7 +17,7 @@ from analysis.views import BLANK_COUNTS, RETURN_RECEIVED, UNEXPLAINED, is_missin
 from charts.format import NOT_ASKED, fmt_count, fmt_numbers, fmt_value
 from charts.funnel import POSITION_WORDS
 from charts.trend import term_label, trend_chart
-from loaders.registry import DSL_ROLE, term_index
+from loaders.registry import DSL_ROLE, M, term_index
 from ui import shell, look, board_log
 
 shell.require_frame()
@@ -49,7 +49,7 @@ def header() -> None:
         st.warning(f"No return from this school for {term} {year}.", icon=":material/warning:")
         return
     cols = st.columns(4)
-    cols[0].metric("Pupils on roll", fmt_count(mine.count("about.pupils_on_roll")))
+    cols[0].metric("Pupils on roll", fmt_count(mine.count(M.ABOUT_PUPILS_ON_ROLL)))
     dsl = [lead for lead in mine.leads if lead["role"] == DSL_ROLE]
     cols[1].metric("Designated safeguarding lead", "named" if dsl else "none named")
     name = dsl[0]["name"] if dsl else None

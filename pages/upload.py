@@ -18,7 +18,7 @@ import streamlit as st
 from analysis.exports import to_csv_bytes
 from loaders import check_return
 from loaders.personal import explanation_details
-from loaders.registry import TERMS, term_end
+from loaders.registry import TERMS, M, term_end
 from loaders.report import ERROR, ReturnReport, plural
 from loaders.template import template_bytes
 from ui import shell, identity
@@ -223,7 +223,7 @@ def report_section(report: ReturnReport) -> None:
     if report.refused:
         return
     urn, year, term = report.school_term
-    name = report.values.get("about.school_name")
+    name = report.values.get(M.ABOUT_SCHOOL_NAME)
     if urn and year and term:
         st.markdown(f"**{shell.literal(name or 'School')}** (URN {shell.literal(urn)}), "
                     f"**{shell.literal(f'{term} {year}')}**")
@@ -341,7 +341,7 @@ def receipt(saved, report: ReturnReport, explanations: dict[str, str]) -> str:
     """What was stored: the version, the school and the term; no errors; the queries still open."""
     known = shell.schools()
     names = dict(zip(known["urn"], known["name"]))
-    school = names.get(saved.urn) or report.values.get("about.school_name") or f"URN {saved.urn}"
+    school = names.get(saved.urn) or report.values.get(M.ABOUT_SCHOOL_NAME) or f"URN {saved.urn}"
     total = len(report.queries)
     n_open = sum(1 for q in report.queries if q.key not in explanations)
     if not total:

@@ -16,7 +16,7 @@ from typing import Callable
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from loaders import registry
+from loaders import problems, registry
 from loaders.template import FIRST_ROW, build_workbook
 
 
@@ -137,16 +137,16 @@ CASES: tuple[Case, ...] = (
          'Neglect concerns written as the word "five".'),
     Case("invalid_missing_sheet.xlsx", "error", "Neglect", None, None, "The Neglect sheet deleted."),
     Case("invalid_in_date_above_scope.xlsx", "error", "Training", "training.whole_staff.in_date",
-         "training_in_date_above_scope", "All-staff training: staff in date two more than staff in scope."),
+         problems.TRAINING_IN_DATE_ABOVE_SCOPE.code, "All-staff training: staff in date two more than staff in scope."),
     Case("invalid_neglect_above_active_flags.xlsx", "error", "Neglect", "neglect.chronology_reviewed",
-         "neglect_above_active_flags", "Chronologies reviewed three more than the children flagged."),
+         problems.NEGLECT_ABOVE_ACTIVE_FLAGS.code, "Chronologies reviewed three more than the children flagged."),
     Case("invalid_not_accepted_above_referred.xlsx", "error", "Referrals",
-         "referrals.domestic_abuse.not_accepted", "referrals_not_accepted_above_referred",
+         "referrals.domestic_abuse.not_accepted", problems.REFERRALS_NOT_ACCEPTED_ABOVE_REFERRED.code,
          "Domestic abuse: referrals not accepted one more than the referrals made."),
     Case("invalid_severe_above_persistent.xlsx", "error", "Inclusion", "inclusion.severely_absent",
-         "inclusion_severe_above_persistent", "Severely absent five more than persistently absent."),
+         problems.INCLUSION_SEVERE_ABOVE_PERSISTENT.code, "Severely absent five more than persistently absent."),
     Case("invalid_done_above_due.xlsx", "error", "Multi-agency", "multi_agency.cp_conferences.done",
-         "multi_agency_done_above_due", "Child protection conferences: attended two more than invited."),
+         problems.MULTI_AGENCY_DONE_ABOVE_DUE.code, "Child protection conferences: attended two more than invited."),
     Case("invalid_negative_count.xlsx", "error", "Inclusion", "inclusion.suspended", None,
          "Pupils suspended entered as -3."),
     Case("invalid_wrong_template_version.xlsx", "error", "About", "about.template_version", None,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import lru_cache
 
-from loaders import checks, guard, registry, tables, workbook
+from loaders import cross_checks, guard, registry, tables, workbook
 from loaders.report import ReturnReport
 from loaders.template import template_bytes
 from sample_data import figures, trust
@@ -186,7 +186,7 @@ def plan_large_trust(n_schools: int, n_terms: int = 9, seed: int = 1) -> list[Pl
 # ---- Reports, as the loader would make them from the template ---------------------------------
 
 @lru_cache(maxsize=len(registry.VERSIONS))
-def _template_places(version: int = registry.TEMPLATE_VERSION) -> checks.Places:
+def _template_places(version: int = registry.TEMPLATE_VERSION) -> cross_checks.Places:
     """Where every measure sits in the dashboard's own template of that version, for pointing
     queries at cells."""
     data = template_bytes(version=version)
@@ -195,7 +195,7 @@ def _template_places(version: int = registry.TEMPLATE_VERSION) -> checks.Places:
         raise RuntimeError(problem.message)
     found = tables.locate(book)
     found.asked_in(version)
-    return checks.Places(found)
+    return cross_checks.Places(found)
 
 
 def report_for(planned: PlannedReturn, previous: dict[str, object] | None = None) -> tuple[ReturnReport, bytes]:
@@ -204,11 +204,11 @@ def report_for(planned: PlannedReturn, previous: dict[str, object] | None = None
     values, leads = dict(planned.values), list(planned.leads)
     version = values["about.template_version"]
     places = _template_places(version)
-    problems = (checks.check_required(values, places, set()) + checks.check_rules(values, places)
-                + checks.check_shape(values, places, set()) + checks.check_roll(values, places)
-                + checks.check_growth(values, places, previous) + checks.check_no_concerns(values, places)
-                + checks.check_leads(leads, places) + checks.check_designated_teacher(leads, values, places)
-                + checks.check_dates(values, places))
+    problems = (cross_checks.check_required(values, places, set()) + cross_checks.check_rules(values, places)
+                + cross_checks.check_shape(values, places, set()) + cross_checks.check_roll(values, places)
+                + cross_checks.check_growth(values, places, previous) + cross_checks.check_no_concerns(values, places)
+                + cross_checks.check_leads(leads, places) + cross_checks.check_designated_teacher(leads, values, places)
+                + cross_checks.check_dates(values, places))
     report = ReturnReport(file=planned.filename.replace(".xlsx", ".json"), problems=problems,
                           values=values, leads=leads, version=version)
     content = json.dumps(report.as_json(), sort_keys=True, separators=(",", ":")).encode("utf-8")

@@ -17,8 +17,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 import settings
-from loaders import checks, registry
-from loaders.report import ERROR, Problem, ReturnReport
+from loaders import cross_checks, registry
+from loaders.problems import FILE_UNREADABLE, NOT_STORED
+from loaders.registry import M
+from loaders.report import ReturnReport
 from store.audit import record_attempt
 from store.db import make_engine, trouble
 from store.upgrades import upgrade
@@ -83,7 +85,7 @@ def import_paths(paths: list[str], db_url: str | None = None, user: str = "comma
         except (NotStorable, SQLAlchemyError) as exc:
             message = str(exc) if isinstance(exc, NotStorable) else trouble(exc) or \
                 "The return could not be stored because of a problem on our side; nothing was saved. Try again."
-            outcome.report.problems.append(Problem("not_stored", ERROR, None, None, message))
+            outcome.report.problems.append(NOT_STORED(message))
     return outcomes
 
 
@@ -96,8 +98,8 @@ def _read(path) -> tuple[bytes | None, ReturnReport]:
     except IsADirectoryError:
         message = f"{name} is a folder, not a file. Name the return files themselves."
     except OSError as exc:
-        message = f"{name} could not be opened ({exc.strerror or 'unreadable'}). Check it is not open elsewhere."
-    return None, ReturnReport(file=name, problems=[Problem("file_unreadable", ERROR, None, None, message)],
+        message = f"{name} could not be opened ({exc.strerror or exc}). Check it is not open elsewhere."
+    return None, ReturnReport(file=name, problems=[FILE_UNREADABLE(message)],
                               refused=True)
 
 
@@ -119,7 +121,7 @@ def _comparison_matters(values: dict, previous: dict) -> bool:
     GROWTH_FACTOR times last term's. When no count grew that much the second check would give
     the same report, so the file is not read twice (reading is most of an import's time).
     """
-    factor = getattr(checks, "GROWTH_FACTOR", 1)
+    factor = getattr(cross_checks, "GROWTH_FACTOR", 1)
     for mid in registry.COUNT_IDS:
         now, before = values.get(mid), previous.get(mid)
         if _is_number(now) and _is_number(before) and before > 0 and now > factor * before:
@@ -140,7 +142,7 @@ def _term_order(report: ReturnReport) -> int:
 
 
 def _completed_at(report: ReturnReport) -> datetime | None:
-    completed = report.values.get("about.date_completed")
+    completed = report.values.get(M.ABOUT_DATE_COMPLETED)
     if not isinstance(completed, date):
         return None
     if isinstance(completed, datetime):

@@ -17,12 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from loaders import registry, values
+from loaders.registry import M
 from store.audit import DONE, write_audit
 from store.db import writing
 from store.overview import newest_only
 from store.schema import return_values, returns, schools
 
-PHASE = "about.phase"
+PHASE = M.ABOUT_PHASE
 NO_PHASE = "none"  # what a trust leader gives to take a phase away
 NO_PHASE_WORDS = "no phase recorded: compared with the whole trust"
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from loaders import registry
 from loaders.personal import explanation_details
+from loaders.registry import M
 from loaders.report import Lead, ReturnReport
 from store import outbox
 from store import values as coding
@@ -163,15 +164,15 @@ def return_content(engine: Engine, return_id: int) -> tuple[str, bytes]:
 def _store(conn: Connection, report: ReturnReport, content: bytes, *, user: str,
            explanations: dict[str, str], at: datetime, action: str, source: str, detail: dict) -> SavedReturn:
     urn, year, term = report.school_term
-    _ensure_school(conn, urn, report.values.get("about.school_name"), at)
-    phase = report.values.get("about.phase") if phase_from_return(conn, urn, report.values.get("about.phase")) else None
+    _ensure_school(conn, urn, report.values.get(M.ABOUT_SCHOOL_NAME), at)
+    phase = report.values.get(M.ABOUT_PHASE) if phase_from_return(conn, urn, report.values.get(M.ABOUT_PHASE)) else None
     version = _next_version(conn, urn, year, term)
     sha256 = hashlib.sha256(content).hexdigest()
     return_id = conn.execute(
         returns.insert().values(
             urn=urn, academic_year=year, term=term, version=version, status="submitted",
             submitted_by=user, submitted_at=at, file_name=report.file, sha256=sha256,
-            content=content, size=len(content), date_completed=report.values.get("about.date_completed"),
+            content=content, size=len(content), date_completed=report.values.get(M.ABOUT_DATE_COMPLETED),
         )
     ).inserted_primary_key[0]
     value_rows = coding.rows_for(report.values, return_id=return_id, urn=urn, academic_year=year, term=term)

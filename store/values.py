@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from loaders import registry
+from loaders.registry import M
 
 _NUMERIC = (registry.COUNT, registry.INTEGER)
 
@@ -49,7 +50,7 @@ def from_columns(measure_id: str, value_num: float | None, value_text: str | Non
 def rows_for(report_values: dict[str, object], **keys) -> list[dict]:
     """One row per measure id the return's template version asks (NULL when blank), ready for an
     executemany."""
-    version = report_values.get("about.template_version")
+    version = report_values.get(M.ABOUT_TEMPLATE_VERSION)
     rows = []
     for measure in registry.ASKED.get(version, registry.MEASURES):
         num, text = to_columns(measure.id, report_values.get(measure.id))

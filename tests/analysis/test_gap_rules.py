@@ -14,6 +14,7 @@ import pytest
 
 from analysis import gaps as g
 from analysis.context import Context, restrict
+from loaders.problems import MORE_THAN_THREE_TIMES_LAST_TERM
 
 from .conftest import TERM, YEAR
 from .test_gaps_version_2 import as_trustee, no_small_count, version_1
@@ -156,8 +157,8 @@ def test_the_rules_the_sample_does_not_raise_state_their_lines_too(trust):
     from .conftest import clean_leads
     from loaders.registry import DSL_ROLE
 
-    q = {"code": "large_change", "sheet": "Inclusion", "cell": "B7", "message": "Suspended is 12, last term 3.",
-         "explanation": None}
+    q = {"code": MORE_THAN_THREE_TIMES_LAST_TERM.code, "sheet": "Inclusion", "cell": "B7",
+         "message": "Suspended is 12, last term 3.", "explanation": None}
     trust.add("100001", leads=[lead for lead in clean_leads() if lead["role"] != DSL_ROLE], queries=[q])
     trust.add("100002", changes={"referrals.neglect.escalated": 0})
     trust.add("100003", changes={"neglect.persistently_absent": 15})

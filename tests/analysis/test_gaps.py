@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from analysis import gaps as g
+from loaders.problems import MORE_THAN_THREE_TIMES_LAST_TERM, ROW_BLANK
 from loaders.registry import DSL_ROLE, term_end
 
 from .conftest import YEAR, TERM, clean_leads
@@ -227,11 +228,12 @@ def test_many_blanks(trust):
 
 
 def test_unexplained_change(trust):
-    q = {"code": "large_change", "sheet": "Inclusion", "cell": "B7", "message": "Suspended is 12, last term 3.",
-         "explanation": None}
+    q = {"code": MORE_THAN_THREE_TIMES_LAST_TERM.code, "sheet": "Inclusion", "cell": "B7",
+         "message": "Suspended is 12, last term 3.", "explanation": None}
     explained = {**q, "cell": "B8", "explanation": "A new behaviour policy."}
-    (found,) = g.unexplained_change(three_clean(trust, queries=[q, explained]).context())
-    assert "Inclusion!B7" in found.finding
+    other = {**q, "code": ROW_BLANK.code, "cell": "B9"}  # a query, but not about a change since last term
+    (found,) = g.unexplained_change(three_clean(trust, queries=[q, explained, other]).context())
+    assert "Inclusion!B7" in found.finding and "B9" not in found.finding
 
 
 def test_find_gaps_orders_worst_first(trust):

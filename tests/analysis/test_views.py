@@ -15,6 +15,7 @@ from analysis import views
 from analysis.context import Context
 from analysis.gaps import find_gaps, gaps_frame
 from analysis.indicators import HIGHER_BETTER, LOWER_BETTER, NO_JUDGEMENT
+from loaders.problems import MORE_THAN_THREE_TIMES_LAST_TERM
 from loaders.registry import DSL_ROLE, term_end, term_index
 
 from .conftest import YEAR, clean_leads
@@ -202,8 +203,8 @@ def test_a_schools_trend_is_its_first_and_last_figure_shown():
 
 def test_a_schools_oversight_checks(trust):
     late = datetime.combine(term_end(*SPRING), datetime.min.time()) + pd.Timedelta(days=19)
-    q = {"code": "large_change", "sheet": "Inclusion", "cell": "B7", "message": "Suspended is 12.",
-         "explanation": None}
+    q = {"code": MORE_THAN_THREE_TIMES_LAST_TERM.code, "sheet": "Inclusion", "cell": "B7",
+         "message": "Suspended is 12.", "explanation": None}
     trust.add("100001", year=YEAR, term="Autumn")
     trust.add("100001", submitted=late, queries=[q], changes={"about.pupils_fsm": None, "about.cin": None})
     seen = views.oversight(trust.context(), "100001")

@@ -254,7 +254,7 @@ def test_more_leads_than_blank_rows_are_all_written():
 
 
 def check(data: bytes, name: str = "return.xlsx"):
-    check_return = pytest.importorskip("loaders.check").check_return
+    check_return = pytest.importorskip("loaders.checker").check_return
     return check_return(data, name)
 
 

@@ -127,6 +127,19 @@ def test_about_lists_englands_figures_for_one_phase_with_their_sources(sample_ap
     assert any("England publishes a figure for" in m.value for m in at.markdown)
 
 
+def test_about_lists_every_problem_code_with_its_severity_title_and_what_to_do(sample_app):
+    from loaders.problems import CATALOGUE, ERROR
+
+    at = open_page("pages/about.py")
+    assert_no_exception(at)
+    (table,) = [d.value for d in at.dataframe if "Code" in d.value.columns]
+    assert list(table.columns) == ["Code", "Severity", "Problem", "What to do"]
+    assert list(table["Code"]) == [k.code for k in CATALOGUE]
+    for k, row in zip(CATALOGUE, table.itertuples(index=False), strict=True):
+        assert row == (k.code, "Error" if k.severity == ERROR else "Query", k.title, k.todo)
+    assert any("A **query** lets the return in" in m.value for m in at.markdown)
+
+
 def test_a_school_with_too_few_like_it_is_shown_against_englands_figure_for_its_phase(sample_app):
     at = open_page("pages/adolescents.py")
     at.selectbox(key="measure_adolescents").set_value("permanent_exclusions").run()

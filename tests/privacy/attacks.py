@@ -368,7 +368,7 @@ def other_terms(k: Knowledge, ts: list[Target]) -> list[Leak]:
     # the check's query: now >= 3 * before + 1, before >= 1
     by, known = _index(ts), intervals(k)
     found = {x.target.expr: x for x in leaks}
-    from loaders.checks import GROWTH_AT_LEAST
+    from loaders.cross_checks import GROWTH_AT_LEAST
 
     for b in k.bounds:
         # now - 3 * before >= 1 (its twin, now - before >= 5, is said by the same query)

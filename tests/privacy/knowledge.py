@@ -1016,7 +1016,7 @@ def _term_name(ti: int) -> str:
 def _growth(k: Knowledge, urn, ti, measure, now, before, route) -> None:
     """The check's query: this term's count is more than three times last term's, which was not 0,
     and grew by GROWTH_AT_LEAST (5) or more."""
-    from loaders.checks import GROWTH_AT_LEAST
+    from loaders.cross_checks import GROWTH_AT_LEAST
 
     this, last = ((urn, ti, measure), 1.0), ((urn, ti - 1, measure), 1.0)
     k.bound(expr(this, (last[0], -3.0)), 1, INF, route, "query")  # now >= 3 * before + 1

@@ -11,4 +11,4 @@ COMMITTED = generate.SAMPLE_DIR
 
 def checker():
     """``check_return``; the tests that need it wait for the loader rather than fail on import."""
-    return pytest.importorskip("loaders.check").check_return
+    return pytest.importorskip("loaders.checker").check_return

@@ -2,7 +2,7 @@
 
 The stages run in order and each may stop the file: the door (guard), reading the sheets
 (workbook), the child-data scan (personal), finding the tables (tables), reading each value
-(values), then every check between cells (checks). Problems are collected, never raised.
+(values), then every check between cells (cross_checks). Problems are collected, never raised.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import hashlib
 import os
 from pathlib import Path
 
-from . import checks, guard, personal, registry, scan, tables, values, workbook
-from .report import ERROR, Lead, Problem, ReturnReport, cell_problem, labelled
+from . import cross_checks, guard, personal, registry, scan, tables, values, workbook
+from .problems import FILE_NOT_FOUND, FILE_UNREADABLE, FORMULA_WITHOUT_VALUE, NOT_A_FILE, SHEET_MISSING, UNKNOWN_ROLE
+from .registry import M
+from .report import Lead, Problem, ReturnReport, labelled
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 ROLE_NAMES = {tables.normalise(role): role for role in registry.LEAD_ROLES}
@@ -55,22 +57,22 @@ def check_return(data: bytes, filename: str, *, previous: dict[str, object] | No
     found = tables.locate(book)
     version = _version(found)
     found.asked_in(version)
-    places = checks.Places(found)
+    places = cross_checks.Places(found)
     problems = list(found.problems)
     problems += _missing_sheets(found)
     read, unreadable, value_problems = _read_values(found, book.flagged, version, places)
     problems += value_problems
     leads, lead_problems = _read_leads(found, book.flagged)
     problems += lead_problems
-    problems += checks.check_required(read, places, unreadable)
-    problems += checks.check_rules(read, places)
-    problems += checks.check_shape(read, places, unreadable)
-    problems += checks.check_roll(read, places)
-    problems += checks.check_growth(read, places, previous)
-    problems += checks.check_no_concerns(read, places)
-    problems += checks.check_leads(leads, places)
-    problems += checks.check_designated_teacher(leads, read, places)
-    problems += checks.check_dates(read, places)
+    problems += cross_checks.check_required(read, places, unreadable)
+    problems += cross_checks.check_rules(read, places)
+    problems += cross_checks.check_shape(read, places, unreadable)
+    problems += cross_checks.check_roll(read, places)
+    problems += cross_checks.check_growth(read, places, previous)
+    problems += cross_checks.check_no_concerns(read, places)
+    problems += cross_checks.check_leads(leads, places)
+    problems += cross_checks.check_designated_teacher(leads, read, places)
+    problems += cross_checks.check_dates(read, places)
     report.values, report.leads, report.problems, report.version = read, leads, problems, version
     return report
 
@@ -83,16 +85,16 @@ def check_file(path, *, previous: dict[str, object] | None = None,
     try:
         size = os.stat(path).st_size
         if not path.is_file():
-            return _refuse(ReturnReport(file=name), guard.refusal("not_a_file", f"{path} is not a file."))
+            return _refuse(ReturnReport(file=name), NOT_A_FILE(f"{path} is not a file."))
         if size > max_bytes:
             return _refuse(ReturnReport(file=name, sha256=_digest(path)), guard.too_large(size, max_bytes))
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
     except FileNotFoundError:
-        return _refuse(ReturnReport(file=name), guard.refusal("file_not_found", f"There is no file at {path}."))
+        return _refuse(ReturnReport(file=name), FILE_NOT_FOUND(f"There is no file at {path}."))
     except OSError as exc:
         return _refuse(ReturnReport(file=name),
-                       guard.refusal("file_unreadable", f"{path} could not be opened ({exc.strerror or exc})."))
+                       FILE_UNREADABLE(f"{path} could not be opened ({exc.strerror or exc})."))
     return check_return(data, name, previous=previous, max_bytes=max_bytes)
 
 
@@ -111,9 +113,8 @@ def _refuse(report: ReturnReport, problem: Problem) -> ReturnReport:
 
 
 def _missing_sheets(found: tables.Located) -> list[Problem]:
-    return [Problem("sheet_missing", ERROR, spec.title, None,
-                    f"The sheet '{spec.title}' is missing. Add it back (a new template has it) and fill it "
-                    "in, then upload again.")
+    return [SHEET_MISSING(f"The sheet '{spec.title}' is missing. Add it back (a new template has it) and fill it "
+                          "in, then upload again.", sheet=spec.title)
             for spec in registry.SHEETS if found.sheets.get(spec.id) is None]
 
 
@@ -123,15 +124,15 @@ def _flag(cell: tables.Cell, flagged: dict, label: str) -> Problem | None:
     if mark is None:
         return None
     if mark == scan.UNSAVED:
-        return cell_problem("formula_without_value", ERROR, label, cell.sheet, cell.ref,
-                            "the cell holds a formula with no saved value. Open and save the file in Excel (or "
-                            "LibreOffice), then upload again.")
+        return FORMULA_WITHOUT_VALUE.at(label, cell.sheet, cell.ref,
+                                        "the cell holds a formula with no saved value. Open and save the file in "
+                                        "Excel (or LibreOffice), then upload again.")
     bad = values.EXCEL_ERROR
-    return cell_problem(bad.code, ERROR, label, cell.sheet, cell.ref, f"the cell holds {mark}. {bad.advice}")
+    return bad.kind.at(label, cell.sheet, cell.ref, f"the cell holds {mark}. {bad.advice}")
 
 
 _READERS = {v: tuple((m.id, values.READERS[m.type]) for m in asked) for v, asked in registry.ASKED.items()}
-_VERSION = "about.template_version"
+_VERSION = M.ABOUT_TEMPLATE_VERSION
 _LATER = tuple(m.id for m in registry.MEASURES if m.since > registry.VERSIONS[0])
 
 
@@ -148,7 +149,7 @@ def _version(found: tables.Located) -> int:
 
 
 def _read_values(found: tables.Located, flagged: dict, version: int,
-                 places: checks.Places) -> tuple[dict, set[str], list[Problem]]:
+                 places: cross_checks.Places) -> tuple[dict, set[str], list[Problem]]:
     """Every measure id the version asks -> its value (None when blank or missing); the ids whose
     cells were unusable. A measure the version does not ask has no value at all: not asked."""
     read: dict[str, object] = {}
@@ -174,8 +175,8 @@ def _read_values(found: tables.Located, flagged: dict, version: int,
 
 
 def _bad_value(cell: tables.Cell, bad: values.Bad, label: str) -> Problem:
-    return cell_problem(bad.code, ERROR, label, cell.sheet, cell.ref,
-                        f"the cell holds {values.describe(cell.value)}. {bad.advice}")
+    return bad.kind.at(label, cell.sheet, cell.ref,
+                       f"the cell holds {values.describe(cell.value)}. {bad.advice}")
 
 
 def _read_leads(found: tables.Located, flagged: dict) -> tuple[list[Lead], list[Problem]]:
@@ -189,8 +190,8 @@ def _read_leads(found: tables.Located, flagged: dict) -> tuple[list[Lead], list[
         if role is None:
             what = ("the role is blank, though the rest of the row is filled in" if blank
                     else "not a role the return knows")
-            problems.append(cell_problem("unknown_role", ERROR, label, role_cell.sheet, role_cell.ref,
-                                         f"{what}. The role must be one of: {allowed}."))
+            problems.append(UNKNOWN_ROLE.at(label, role_cell.sheet, role_cell.ref,
+                                            f"{what}. The role must be one of: {allowed}."))
         dates = {}
         for key in ("last_full_training", "last_refresher"):
             cell = row.get(key)

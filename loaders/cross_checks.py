@@ -15,7 +15,11 @@ from datetime import date
 from numbers import Number
 
 from . import registry
-from .report import ERROR, QUERY, Lead, Problem, cell_problem, labelled, named
+from .problems import (COMPLETED_BEFORE_TERM, COUNT_ABOVE_ROLL, DATE_AFTER_COMPLETED, MORE_THAN_THREE_TIMES_LAST_TERM,
+                       NO_CONCERNS, NO_DESIGNATED_TEACHER, NO_DSL, REQUIRED_MISSING, ROLL_ZERO, ROW_BLANK, ROW_MISSING,
+                       Kind, named)
+from .registry import M
+from .report import Lead, Problem, labelled
 from .tables import Located
 from .values import describe
 
@@ -39,9 +43,8 @@ GROWTH_AT_LEAST = 5  # a count must also have grown by this many to be queried
 NO_CONCERNS_ROLL = 200
 # The first day of each term, for "completed before the term began" (Summer after Easter at the earliest).
 TERM_START = {"Autumn": (0, 9, 1), "Spring": (1, 1, 1), "Summer": (1, 4, 1)}
-GOVERNANCE_DATES = ("about.cp_policy_reviewed", "about.filtering_reviewed", "about.central_record_checked")
-ROLL = "about.pupils_on_roll"
-LOOKED_AFTER = "about.looked_after"
+ROLL = M.ABOUT_PUPILS_ON_ROLL
+LOOKED_AFTER = M.ABOUT_LOOKED_AFTER
 # Drawn from the contract once: the measures each check walks.
 _REQUIRED = tuple(m for m in registry.MEASURES if m.required)
 _ROLL_COMPARED = tuple(mid for mid in registry.COUNT_IDS
@@ -73,12 +76,12 @@ class Places:
             return cell.sheet, cell.ref
         return self.found.title(registry.MEASURES_BY_ID[measure_id].sheet), None
 
-    def problem(self, code: str, severity: str, measure_id: str, what: str, *, to: str | None = None) -> Problem:
+    def problem(self, kind: Kind, measure_id: str, what: str, *, to: str | None = None) -> Problem:
         """The problem with a measure's cell (through the cell of ``to``, another measure of its
-        row), worded as every cell's problem is (report.cell_problem)."""
+        row), worded as every cell's problem is (problems.Kind.at)."""
         sheet, ref = self.of(measure_id)
         last = self.of(to)[1] if to else None
-        return cell_problem(code, severity, self.label(measure_id), sheet, ref, what, to=last)
+        return kind.at(self.label(measure_id), sheet, ref, what, to=last)
 
     def label(self, measure_id: str) -> str:
         """The row's label as the return's template version prints it; on a table, the column
@@ -106,15 +109,13 @@ def check_required(values: dict, places: Places, unreadable: set[str]) -> list[P
         if values.get(m.id) is not None or m.id in unreadable or m.sheet in absent:
             continue  # (a missing sheet is one error of its own, not one per field)
         if m.id in places.found.cells:
-            out.append(places.problem("required_missing", ERROR, m.id,
-                                      f"the cell is blank. {REQUIRED_ADVICE[m.row]}"))
+            out.append(places.problem(REQUIRED_MISSING, m.id, f"the cell is blank. {REQUIRED_ADVICE[m.row]}"))
         else:
             title = places.found.title(m.sheet)
-            out.append(Problem("required_missing", ERROR, title, None,
-                               f"{title} has no row for '{m.label}'. {REQUIRED_ADVICE[m.row]}"))
+            out.append(REQUIRED_MISSING(f"{title} has no row for '{m.label}'. {REQUIRED_ADVICE[m.row]}", sheet=title))
     if values.get(ROLL) == 0:
-        out.append(places.problem("roll_zero", ERROR, ROLL, "the cell holds 0. Enter the number of pupils on "
-                                  "roll at the end of the term."))
+        out.append(places.problem(ROLL_ZERO, ROLL, "the cell holds 0. Enter the number of pupils on roll at the end "
+                                  "of the term."))
     return out
 
 
@@ -132,7 +133,7 @@ def check_rules(values: dict, places: Places) -> list[Problem]:
         if left > right:
             message = rule.message.format(left=left, right=right,
                                           right_at=", ".join(places.at(i) for i in rule.right))
-            out.append(places.problem(rule.code, ERROR, rule.left, message))
+            out.append(places.problem(rule.problem, rule.left, message))
     return out
 
 
@@ -148,9 +149,9 @@ def check_shape(values: dict, places: Places, unreadable: set[str]) -> list[Prob
     for sheet_id, labels in missing.items():
         listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
         them = "its figures are" if len(labels) == 1 else "their figures are"
-        out.append(Problem("row_missing", QUERY, found.title(sheet_id), None,
-                           f"{found.title(sheet_id)} has no row for {listed}, so {them} treated as not "
-                           "known. Add the rows back (a new template has them) if you have the figures."))
+        out.append(ROW_MISSING(f"{found.title(sheet_id)} has no row for {listed}, so {them} treated as not "
+                               "known. Add the rows back (a new template has them) if you have the figures.",
+                               sheet=found.title(sheet_id)))
     for row in _OPTIONAL_ROWS:
         ids = _blank_row(row, values, found.cells, unreadable)
         if not ids:
@@ -158,7 +159,7 @@ def check_shape(values: dict, places: Places, unreadable: set[str]) -> list[Prob
         first, last = ids[0], ids[-1]
         advice = BLANK_ADVICE.get(first.type, BLANK_ADVICE[registry.COUNT])
         what = "the cell is blank" if len(ids) == 1 else "the whole row is blank"
-        out.append(places.problem("row_blank", QUERY, first.id, f"{what}. {advice}", to=last.id))
+        out.append(places.problem(ROW_BLANK, first.id, f"{what}. {advice}", to=last.id))
     return out
 
 
@@ -184,7 +185,7 @@ def check_roll(values: dict, places: Places) -> list[Problem]:
         v = values.get(mid)
         if v is None or v <= roll:
             continue
-        out.append(places.problem("count_above_roll", QUERY, mid,
+        out.append(places.problem(COUNT_ABOVE_ROLL, mid,
                                   f"the cell holds {v}, more than the {roll} pupils on roll. Check the "
                                   "number; if it is right, explain why."))
     return out
@@ -201,7 +202,7 @@ def check_growth(values: dict, places: Places, previous: dict | None) -> list[Pr
             continue
         # Three times as many and at least GROWTH_AT_LEAST more: 1 to 4 is a change of 3, not a jump.
         if before > 0 and now > GROWTH_FACTOR * before and now - before >= GROWTH_AT_LEAST:
-            out.append(places.problem("more_than_three_times_last_term", QUERY, mid,
+            out.append(places.problem(MORE_THAN_THREE_TIMES_LAST_TERM, mid,
                                       f"the cell holds {now}; last term {describe(float(before))}. That is "
                                       "more than three times as many: check the number, and if it is right, "
                                       "explain why."))
@@ -216,17 +217,16 @@ def check_no_concerns(values: dict, places: Places) -> list[Problem]:
     # About a column, not one cell: the sheet is what it points at, and the message says which column.
     sheet, ref = places.of(ids[0])
     column = f", column {ref.rstrip('0123456789')}" if ref else ""
-    return [Problem("no_concerns", QUERY, sheet, None,
-                    f"{_CONCERNS_HEADING} ({sheet}{column}): 0 in every category. A school of {roll} pupils has "
-                    "recorded no concerns at all this term: check the Referrals sheet; if it is right, explain it.")]
+    return [NO_CONCERNS(f"{_CONCERNS_HEADING} ({sheet}{column}): 0 in every category. A school of {roll} pupils has "
+                        "recorded no concerns at all this term: check the Referrals sheet; if it is right, explain it.",
+                        sheet=sheet)]
 
 
 def check_leads(leads: list[Lead], places: Places) -> list[Problem]:
     if places.found.sheets.get("leads") is None or any(lead.role == registry.DSL_ROLE for lead in leads):
         return []
-    return [Problem("no_dsl", QUERY, places.found.title("leads"), None,
-                    "No row names a Designated safeguarding lead. Add a row with the role "
-                    "'Designated safeguarding lead' (the name is optional).")]
+    return [NO_DSL("No row names a Designated safeguarding lead. Add a row with the role "
+                   "'Designated safeguarding lead' (the name is optional).", sheet=places.found.title("leads"))]
 
 
 def check_designated_teacher(leads: list[Lead], values: dict, places: Places) -> list[Problem]:
@@ -235,7 +235,7 @@ def check_designated_teacher(leads: list[Lead], values: dict, places: Places) ->
     if (not looked_after or places.found.sheets.get("leads") is None
             or any(lead.role == registry.DESIGNATED_TEACHER for lead in leads)):
         return []
-    return [places.problem("no_designated_teacher", QUERY, LOOKED_AFTER,
+    return [places.problem(NO_DESIGNATED_TEACHER, LOOKED_AFTER,
                            f"the cell holds {looked_after}, but no row on "
                            f"{places.found.title('leads')} names a {registry.DESIGNATED_TEACHER}. Add a row with "
                            "that role (the name is optional); a school with looked-after children on roll must "
@@ -244,22 +244,22 @@ def check_designated_teacher(leads: list[Lead], values: dict, places: Places) ->
 
 def check_dates(values: dict, places: Places) -> list[Problem]:
     """Dates after the return was completed, and a completion date before the term began."""
-    done = values.get("about.date_completed")
+    done = values.get(M.ABOUT_DATE_COMPLETED)
     if not isinstance(done, date):
         return []
     out = []
-    for mid in GOVERNANCE_DATES:
-        when = values.get(mid)
+    for check in registry.GOVERNANCE_DATES:
+        when = values.get(check.measure)
         if isinstance(when, date) and when > done:
-            out.append(places.problem("date_after_completed", QUERY, mid,
+            out.append(places.problem(DATE_AFTER_COMPLETED, check.measure,
                                       f"the cell holds {describe(when)}, after the return was completed "
                                       f"({describe(done)}). Check the date."))
-    year, term = values.get("about.academic_year"), values.get("about.term")
+    year, term = values.get(M.ABOUT_ACADEMIC_YEAR), values.get(M.ABOUT_TERM)
     if year and term:
         offset, month, day = TERM_START[term]
         began = date(int(year[:4]) + offset, month, day)
         if done < began:
-            out.append(places.problem("completed_before_term", QUERY, "about.date_completed",
+            out.append(places.problem(COMPLETED_BEFORE_TERM, M.ABOUT_DATE_COMPLETED,
                                       f"the cell holds {describe(done)}, before the {term} {year} term "
                                       "began. Check the date and the term."))
     return out
