@@ -27,11 +27,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from reports.formats import FORMATS, render_pack
 from reports.pdf import PdfUnavailable, Printer
 
 
 OK, FAILED, USAGE = 0, 1, 2
-FORMATS = ("html", "xlsx", "pdf")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,8 +63,9 @@ def _make(args, pack_parser, fmt: str, printer: Printer | None) -> int:
 
     year, term = term_asked(args, pack_parser)
     try:
-        pack = build_pack(args.db, year, term, role=args.role, appendix=args.appendix)
-        _write(Path(args.output), _render(pack, fmt, printer))
+        pack, content = render_pack(lambda: build_pack(args.db, year, term, role=args.role, appendix=args.appendix),
+                                    fmt, appendix=args.appendix, printer=printer)
+        _write(Path(args.output), content)
     except (Unavailable, PdfUnavailable) as exc:
         print(exc, file=sys.stderr)
         return FAILED
@@ -99,16 +100,6 @@ def _put_on_record(url, pack, fmt: str) -> None:
     except Exception:  # noqa: BLE001 - the pack is written; say what was not kept
         print("The pack was written, but could not be put on the record of changes (is the database "
               "read-only?).", file=sys.stderr)
-
-
-def _render(pack, fmt: str, printer) -> bytes:
-    if fmt == "html":
-        from reports.html import render_html
-        return render_html(pack).encode("utf-8")
-    if fmt == "pdf":
-        return printer.print_pack(pack)
-    from reports.xlsx import render_xlsx
-    return render_xlsx(pack)
 
 
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
