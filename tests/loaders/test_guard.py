@@ -19,7 +19,7 @@ import zipfile
 import zlib
 
 import pytest
-from conftest import FIXTURES, ROOT, build_return
+from tests.helpers.workbooks import FIXTURES, ROOT, build_return
 
 from loaders import check_return
 
