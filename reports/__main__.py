@@ -29,6 +29,7 @@ from pathlib import Path
 
 from reports.formats import FORMATS, render_pack
 from reports.pdf import PdfUnavailable, Printer
+from store.cli import add_term, run_safely
 
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -106,10 +107,7 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser = argparse.ArgumentParser(prog="python -m reports", description="The board pack, from the returns "
                                      "in the database.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{pack}")
-    pack = commands.add_parser("pack", help="write the board pack for a term")
-    pack.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
-    pack.add_argument("--year", help="academic year, e.g. 2025/26 (with --term)")
-    pack.add_argument("--term", help="Autumn, Spring or Summer (with --year)")
+    pack = add_term(commands.add_parser("pack", help="write the board pack for a term"))
     pack.add_argument("--format", choices=FORMATS, help="html (one file, works offline), xlsx "
                       "or pdf (printed by Chromium); default: from the file name")
     pack.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
@@ -137,10 +135,7 @@ def _write(path: Path, content: bytes) -> None:
 
 
 def run() -> int:
-    try:
-        return main()
-    except KeyboardInterrupt:
-        return FAILED
+    return run_safely(main)
 
 
 if __name__ == "__main__":
