@@ -18,6 +18,8 @@ from pathlib import Path
 
 from loaders import registry
 from loaders.scan import a1
+from tests.helpers import returns
+from tests.helpers.returns import table_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,17 +72,12 @@ LEADS = [
 
 def valid_values(version: int = registry.TEMPLATE_VERSION) -> dict[str, object]:
     """Every measure id a return of that template version is asked -> a plausible value that obeys
-    every rule."""
-    out: dict[str, object] = {f"about.{k}": v for k, v in ABOUT.items()}
-    for sheet, table in (("training", TRAINING), ("referrals", REFERRALS), ("multi_agency", MULTI_AGENCY)):
-        columns = registry.SHEETS_BY_ID[sheet].columns
-        for row, numbers in table.items():
-            out.update({f"{sheet}.{row}.{c.id}": n for c, n in zip(columns, numbers)})
-    out.update({f"neglect.{k}": v for k, v in NEGLECT.items()})
-    out.update({f"inclusion.{k}": v for k, v in INCLUSION.items()})
-    assert set(out) == set(registry.MEASURES_BY_ID), "the builder's values drifted from the registry"
-    out["about.template_version"] = version
-    return {k: v for k, v in out.items() if k in registry.ASKED_IDS[version]}
+    every rule (tests.helpers.returns, with this school's numbers)."""
+    numbers: dict[str, object] = {f"about.{k}": v for k, v in ABOUT.items() if k != "template_version"}
+    for sheet, table in ((registry.TRAINING, TRAINING), (registry.NEGLECT, NEGLECT), (registry.REFERRALS, REFERRALS),
+                         (registry.INCLUSION, INCLUSION), (registry.MULTI_AGENCY, MULTI_AGENCY)):
+        numbers.update(table_numbers(sheet, table))
+    return returns.valid_values(version, numbers=numbers)
 
 
 @dataclass
@@ -194,6 +191,15 @@ def _cell(value, kind: str, text_numbers: bool, date_style: str):
     return value
 
 
+def saved(book, finish=None) -> bytes:
+    """The bytes of a workbook (openpyxl's, xlwt's or odfpy's), ``finish(book)`` called first when given."""
+    if finish:
+        finish(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def write_xlsx(sheets, finish=None) -> bytes:
     from openpyxl import Workbook
 
@@ -210,11 +216,7 @@ def write_xlsx(sheets, finish=None) -> bytes:
                     if isinstance(v, (date, datetime)):
                         ws.cell(r, c).number_format = "dd/mm/yyyy"
         ws.sheet_state = state
-    if finish:
-        finish(wb)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return saved(wb, finish)
 
 
 def write_xls(sheets, finish=None) -> bytes:
@@ -233,11 +235,7 @@ def write_xls(sheets, finish=None) -> bytes:
                     ws.write(r, c, datetime(v.year, v.month, v.day), date_style)
                 else:
                     ws.write(r, c, v)
-    if finish:
-        finish(wb)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return saved(wb, finish)
 
 
 def write_ods(sheets, finish=None) -> bytes:
@@ -264,11 +262,7 @@ def write_ods(sheets, finish=None) -> bytes:
                     tr.addElement(_ods_cell(TableCell(valuetype="string"), str(v), P))
             table.addElement(tr)
         doc.spreadsheet.addElement(table)
-    if finish:
-        finish(doc)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    return saved(doc, finish)
 
 
 def _ods_cell(cell, text, P):
