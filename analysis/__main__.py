@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import textwrap
@@ -42,8 +41,9 @@ from datetime import date
 from analysis.dataset import Unavailable, chosen_term, open_database, term_asked
 from analysis.themes import THEMES_BY_ID, short_name
 from analysis.thresholds import THRESHOLDS_BY_ID
+from store.cli import add_db, add_term, run_safely
 
-# pandas, SQLAlchemy and the store are imported only once the gap list is wanted, so that a
+# pandas, SQLAlchemy and the rest of the store are imported only once the gap list is wanted, so that a
 # usage mistake is answered at once.
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -88,22 +88,15 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                                      "should ask about, and how each school compares with the trust, "
                                      "from the returns in the database.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{gaps,compare,notify}")
-    gaps = commands.add_parser("gaps", help="list the gaps for a term, worst first")
-    gaps.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
-    gaps.add_argument("--year", help="academic year, e.g. 2025/26 (with --term)")
-    gaps.add_argument("--term", help="Autumn, Spring or Summer (with --year)")
+    gaps = add_term(commands.add_parser("gaps", help="list the gaps for a term, worst first"))
     gaps.add_argument("--role", choices=ROLES, default="trust_leader",
                       help="whose gap list: a trust leader's (every number) or a trustee's (small counts hidden)")
     gaps.add_argument("--json", action="store_true", help="print a JSON list, one object a gap")
-    compare = commands.add_parser("compare", help="each school against the trust on every funnel plot, with "
-                                  "the limits drawn")
-    compare.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
-    compare.add_argument("--year", help="academic year, e.g. 2025/26 (with --term)")
-    compare.add_argument("--term", help="Autumn, Spring or Summer (with --year)")
+    compare = add_term(commands.add_parser("compare", help="each school against the trust on every funnel plot, "
+                                           "with the limits drawn"))
     compare.add_argument("--json", action="store_true", help="print a JSON list, one object a school and indicator")
-    notify = commands.add_parser("notify", help="queue the emails due by date and send every email waiting; "
-                                 "safe to run every few minutes")
-    notify.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
+    notify = add_db(commands.add_parser("notify", help="queue the emails due by date and send every email waiting; "
+                                        "safe to run every few minutes"))
     notify.add_argument("--today", metavar="YYYY-MM-DD", type=_day,
                         help="the day to queue reminders, late returns and digests for (default: today in England)")
     return parser, {"gaps": gaps, "compare": compare, "notify": notify}
@@ -244,38 +237,25 @@ def _day(text: str) -> date:
 
 
 def _notify(args, parser) -> int:
-    from sqlalchemy.engine import make_url
-
-    import settings
-    from analysis.notify import queue_due
     from store import outbox
-    from store.db import checked_url, make_engine, trouble
-    from store.mail import KIND_WORDS
-    from store.upgrades import SchemaError, one_line, upgrade
+    from store.cli import check_db, on_database
 
-    if args.db:
-        try:
-            checked_url(args.db)
-        except ValueError as exc:
-            parser.error(str(exc))  # exit 2, as for any other usage mistake
-
+    check_db(args, parser)
     if not outbox.enabled():
         print("Email is off: no SMTP_HOST is set, so nothing was queued or sent.")
         return OK
-    url = args.db or settings.database_url()
-    try:
-        engine = make_engine(url)
-        upgrade(engine)
-        queued = queue_due(engine, args.today)
-        sent = outbox.send_pending(engine)
-        outbox.prune(engine)
-    except SchemaError as exc:
-        print(str(exc), file=sys.stderr)
-        return FAILED
-    except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback
-        shown = make_url(url).render_as_string(hide_password=True)
-        print(trouble(exc) or f"Could not send the emails from {shown}: {one_line(exc)}.", file=sys.stderr)
-        return FAILED
+    return on_database(args.db, "send the emails from", lambda engine: _send(engine, args.today))
+
+
+def _send(engine, today: date | None) -> int:
+    """Queue what fell due and send what waits; say what was done, and what could not be."""
+    from analysis.notify import queue_due
+    from store import outbox
+    from store.mail import KIND_WORDS
+
+    queued = queue_due(engine, today)
+    sent = outbox.send_pending(engine)
+    outbox.prune(engine)
     total = sum(queued.values())
     kinds = ", ".join(f"{KIND_WORDS.get(k, k).lower()} {n}" for k, n in sorted(queued.items()))
     print(f"Queued {_emails(total)} ({kinds})." if total else "Nothing new fell due.")
@@ -295,13 +275,7 @@ def _emails(n: int) -> str:
 
 
 def run() -> int:
-    try:
-        return main()
-    except BrokenPipeError:  # the reader went away (e.g. `| head`): not an error worth a trace
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stop Python complaining again at exit
-        return OK
-    except KeyboardInterrupt:
-        return FAILED
+    return run_safely(main)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ when the school made no return that term.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 import pandas as pd
@@ -82,16 +83,19 @@ def raised_terms(log: pd.DataFrame) -> list[tuple[str, str]]:
     return sorted(set(zip(log["academic_year"], log["term"])), key=lambda yt: term_index(*yt))
 
 
-def for_reader(log: pd.DataFrame, suppress: bool, raised_gaps: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
+def for_reader(log: pd.DataFrame, suppress: bool, gaps_for: Callable[[str, str], pd.DataFrame],
+               upto: tuple[str, str] | None = None) -> pd.DataFrame:
     """The items as a reader with small counts suppressed may see them: each finding in the words
-    that reader's own gap list used for it in the term it was raised (``raised_gaps`` by term),
-    or withheld when that gap cannot be found; small numbers in the typed question, answer and
-    action written as "fewer than 5". Unchanged for a reader who sees every figure."""
+    that reader's own gap list used for it in the term it was raised (``gaps_for(year, term)``,
+    asked once for each term items were raised in, up to ``upto`` when given), or withheld when
+    that gap cannot be found; small numbers in the typed question, answer and action written as
+    "fewer than 5". Unchanged for a reader who sees every figure."""
     if not suppress or log.empty:
         return log
+    terms = [yt for yt in raised_terms(log) if upto is None or term_index(*yt) <= term_index(*upto)]
     words: dict[tuple, list[str]] = {}
-    for (year, term), gaps in raised_gaps.items():
-        for g in gaps.itertuples():
+    for year, term in terms:
+        for g in gaps_for(year, term).itertuples():
             words.setdefault((g.urn, g.rule, g.indicator or "", year, term), []).append(g.finding)
 
     def reworded(row) -> str:

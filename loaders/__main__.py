@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from datetime import date, datetime
@@ -81,8 +80,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _apologise(file: str, doing: str) -> None:
-    print(f"Sorry: something went wrong on our side while {doing} {file}. Nothing was stored for it; "
-          "please report this.", file=sys.stderr)
+    print(_apology(file, doing), file=sys.stderr)
+
+
+def _apology(file: str, doing: str) -> str:
+    return (f"Sorry: something went wrong on our side while {doing} {file}. Nothing was stored for it; "
+            "please report this.")
 
 
 def _check(files: list[str], *, as_json: bool) -> int:
@@ -182,14 +185,9 @@ def _template(args, parser: argparse.ArgumentParser) -> int:
 
 
 def run() -> int:
-    try:
-        return main()
-    except BrokenPipeError:  # the reader went away (e.g. `| head`): not an error worth a trace
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stop Python complaining again at exit
-        return FAILED
-    except Exception:  # noqa: BLE001
-        _apologise("the command", "running")
-        return FAILED
+    from store.cli import run_safely
+
+    return run_safely(main, piped=FAILED, bug=_apology("the command", "running"))
 
 
 if __name__ == "__main__":

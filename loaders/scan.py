@@ -274,6 +274,15 @@ class _OdsTable:
                 self.flags[(self.row, self.col)] = UNSAVED
         self.col += repeat
 
+    def row_tag(self, attrs: bytes, closing: bool) -> None:
+        """A row's tag: an opening one starts the row (and a self-closing one ends it too); a closing one ends it."""
+        if closing:
+            self.end_row()
+            return
+        self.start_row(attrs)
+        if attrs.endswith(b"/"):
+            self.end_row()
+
     def start_row(self, attrs: bytes) -> None:
         self.row_repeat = _ods_number(attrs, _ROWS_REPEATED) if b"repeated" in attrs else 1
 
@@ -305,12 +314,7 @@ def scan_ods(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
         elif tag == b"text:s":
             spaces += _ods_number(attrs, _SPACES) if open_cell else 0
         elif tag == b"table:table-row":
-            if closing:
-                table.end_row()
-            else:
-                table.start_row(attrs)
-                if attrs.endswith(b"/"):
-                    table.end_row()
+            table.row_tag(attrs, closing)
         elif closing:  # </table:table>
             if table.rows * table.cols > MAX_CELLS:
                 return {}, _too_big(table.name, table.rows, table.cols)

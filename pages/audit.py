@@ -12,7 +12,6 @@ from analysis.exports import to_csv_bytes
 from ui import shell
 from store.audit import audit_facets, audit_log
 
-shell.require_frame()
 shell.require_manager()
 
 LIMIT = 5000

@@ -70,20 +70,34 @@ else:
                        kwargs={"detail": {"what": "board questions", "rows": len(table)}})
 
 
-def edit(items: pd.DataFrame) -> None:
-    """Bring one question up to date: the answer and who gave it, the action, owner, due date, status."""
-    st.header("Bring a question up to date")
+def heading(text: str) -> None:
+    """A form's heading, with what the last save did under it."""
+    st.header(text)
     flash = st.session_state.pop("flash_cl", None)
     if flash:
         st.success(flash, icon=":material/check_circle:")
-    ids = [int(i) for i in items["id"]]
+
+
+def choose(items: pd.DataFrame, key: str) -> tuple[int, pd.Series]:
+    """The question picked from ``items`` (by number, school and the start of the question): its id and row."""
     by_id = items.set_index(items["id"].astype(int))
-    pick = st.selectbox("Question", ids, key="cl_pick", format_func=lambda i: (
+    pick = st.selectbox("Question", [int(i) for i in by_id.index], key=key, format_func=lambda i: (
         f"No. {i} · {by_id.loc[i, 'school']} · {by_id.loc[i, 'question'][:90]}"))
-    row = by_id.loc[pick]
+    return pick, by_id.loc[pick]
+
+
+def raised(row: pd.Series) -> None:
+    """Which school and theme the question is about, when it was raised and on what finding."""
+    st.markdown(f"**{shell.literal(row['school'])}**, {short_name(row['theme'])}, raised "
+                f"{row['term']} {row['academic_year']}: {shell.literal(row['finding'])}")
+
+
+def edit(items: pd.DataFrame) -> None:
+    """Bring one question up to date: the answer and who gave it, the action, owner, due date, status."""
+    heading("Bring a question up to date")
+    pick, row = choose(items, "cl_pick")
     with st.form(f"cl_edit_{pick}", border=True):
-        st.markdown(f"**{shell.literal(row['school'])}**, {short_name(row['theme'])}, raised "
-                    f"{row['term']} {row['academic_year']}: {shell.literal(row['finding'])}")
+        raised(row)
         question = st.text_area("The board's question", value=row["question"], key=f"cl_question_{pick}")
         left, right = st.columns(2)
         asked_by = left.text_input("Asked by", value=row["asked_by"], key=f"cl_asked_by_{pick}")
@@ -119,22 +133,14 @@ def history(item: int) -> None:
 def answer(items: pd.DataFrame) -> None:
     """For a school's DSL: answer a question about their school, with the action, its owner and due
     date, and mark it answered. The board closes it."""
-    st.header("Answer a question")
-    flash = st.session_state.pop("flash_cl", None)
-    if flash:
-        st.success(flash, icon=":material/check_circle:")
+    heading("Answer a question")
     items = items[items["status"] != CLOSED]
     if items.empty:
         st.caption("No question about your school is waiting for an answer.")
         return
-    ids = [int(i) for i in items["id"]]
-    by_id = items.set_index(items["id"].astype(int))
-    pick = st.selectbox("Question", ids, key="cl_reply_pick", format_func=lambda i: (
-        f"No. {i} · {by_id.loc[i, 'school']} · {by_id.loc[i, 'question'][:90]}"))
-    row = by_id.loc[pick]
+    pick, row = choose(items, "cl_reply_pick")
     with st.form(f"cl_reply_{pick}", border=True):
-        st.markdown(f"**{shell.literal(row['school'])}**, {short_name(row['theme'])}, raised "
-                    f"{row['term']} {row['academic_year']}: {shell.literal(row['finding'])}")
+        raised(row)
         st.markdown(f"**The board asked:** {shell.literal(row['question'])} ({shell.literal(row['asked_by'])}, "
                     f"{row['meeting_date']:%d/%m/%Y})")
         reply = st.text_area("Your answer", value=row["answer"] or "", key=f"cl_reply_answer_{pick}",

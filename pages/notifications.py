@@ -13,7 +13,6 @@ from analysis.notify import next_deadline
 from ui import shell, identity
 from store import mail, outbox
 
-shell.require_frame()
 shell.require_manager()
 
 eng = shell.engine()

@@ -17,8 +17,10 @@ import time
 import streamlit as st
 
 from ui import shell
+from reports.formats import MIME, render_pack
 from reports.guide import APPENDIX_BOX
 from reports.pack import Unavailable, pack_from_dataset
+from reports.pdf import PdfUnavailable
 from store.challenges import list_challenges
 from store.packs import last_pack_before, record_pack
 
@@ -40,10 +42,9 @@ st.caption("A cover, a page of summary (returns in, the gaps counted, the theme 
            "and the methods. The term is the one chosen in the sidebar.")
 
 FORMATS = {
-    "pdf": ("PDF, to circulate", "Make the PDF", "application/pdf", ":material/picture_as_pdf:"),
-    "html": ("Web page, to project (works offline)", "Make the web page", "text/html", ":material/web:"),
-    "xlsx": ("Excel workbook of the numbers", "Make the workbook",
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ":material/table_view:"),
+    "pdf": ("PDF, to circulate", "Make the PDF", ":material/picture_as_pdf:"),
+    "html": ("Web page, to project (works offline)", "Make the web page", ":material/web:"),
+    "xlsx": ("Excel workbook of the numbers", "Make the workbook", ":material/table_view:"),
 }
 READERS = {"trustee": "Trustees: counts of children from 1 to 4 shown as \"fewer than 5\"",
            "leader": "The trust's leaders: every figure in full"}
@@ -70,21 +71,10 @@ def build(fmt: str) -> tuple[bytes, str] | None:
                                  appendix=appendix)
 
     try:
-        if fmt == "pdf":
-            from reports.pdf import PdfUnavailable, make_pdf
-            try:
-                pack, content = make_pdf(gather, charts=appendix)  # Chromium starts while the pack is gathered
-            except PdfUnavailable as exc:
-                st.warning(str(exc), icon=":material/warning:")
-                return None
-        elif fmt == "html":
-            from reports.html import render_html
-            pack = gather()
-            content = render_html(pack).encode("utf-8")
-        else:
-            from reports.xlsx import render_xlsx
-            pack = gather()
-            content = render_xlsx(pack)
+        pack, content = render_pack(gather, fmt, appendix=appendix)  # a PDF's Chromium starts while it is gathered
+    except PdfUnavailable as exc:
+        st.warning(str(exc), icon=":material/warning:")
+        return None
     except Unavailable as exc:
         st.info(str(exc), icon=":material/info:")
         return None
@@ -96,7 +86,7 @@ def build(fmt: str) -> tuple[bytes, str] | None:
 
 
 cols = st.columns(3)
-for col, (fmt, (label, verb, mime, icon)) in zip(cols, FORMATS.items()):
+for col, (fmt, (label, verb, icon)) in zip(cols, FORMATS.items()):
     with col.container(border=True):
         st.markdown(f"**{label}**")
         key = (fmt, year, term, reader, appendix)
@@ -109,6 +99,6 @@ for col, (fmt, (label, verb, mime, icon)) in zip(cols, FORMATS.items()):
         held = st.session_state.get(f"pack_{fmt}")
         if held and held[0] == key:
             _, content, name, took = held
-            st.download_button(f"Download {name}", content, file_name=name, mime=mime,
+            st.download_button(f"Download {name}", content, file_name=name, mime=MIME[fmt],
                                icon=":material/download:", key=f"get_{fmt}")
             st.caption(f"{len(content) / 1024:,.0f} KB, made in {took:.1f} s.")

@@ -12,7 +12,6 @@ from store.deletion import delete_school
 from store.phases import NO_PHASE_WORDS, school_phases, set_phase
 from store.returns import rename_school, schools
 
-shell.require_frame()
 shell.require_manager()
 
 eng = shell.engine()

@@ -13,7 +13,6 @@ from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, Threshold, conflic
 from ui import shell
 from store import thresholds as stored
 
-shell.require_frame()
 shell.require_manager()
 
 eng = shell.engine()

@@ -27,11 +27,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from reports.formats import FORMATS, render_pack
 from reports.pdf import PdfUnavailable, Printer
+from store.cli import add_term, run_safely
 
 
 OK, FAILED, USAGE = 0, 1, 2
-FORMATS = ("html", "xlsx", "pdf")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,8 +64,9 @@ def _make(args, pack_parser, fmt: str, printer: Printer | None) -> int:
 
     year, term = term_asked(args, pack_parser)
     try:
-        pack = build_pack(args.db, year, term, role=args.role, appendix=args.appendix)
-        _write(Path(args.output), _render(pack, fmt, printer))
+        pack, content = render_pack(lambda: build_pack(args.db, year, term, role=args.role, appendix=args.appendix),
+                                    fmt, appendix=args.appendix, printer=printer)
+        _write(Path(args.output), content)
     except (Unavailable, PdfUnavailable) as exc:
         print(exc, file=sys.stderr)
         return FAILED
@@ -101,24 +103,11 @@ def _put_on_record(url, pack, fmt: str) -> None:
               "read-only?).", file=sys.stderr)
 
 
-def _render(pack, fmt: str, printer) -> bytes:
-    if fmt == "html":
-        from reports.html import render_html
-        return render_html(pack).encode("utf-8")
-    if fmt == "pdf":
-        return printer.print_pack(pack)
-    from reports.xlsx import render_xlsx
-    return render_xlsx(pack)
-
-
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser = argparse.ArgumentParser(prog="python -m reports", description="The board pack, from the returns "
                                      "in the database.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{pack}")
-    pack = commands.add_parser("pack", help="write the board pack for a term")
-    pack.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
-    pack.add_argument("--year", help="academic year, e.g. 2025/26 (with --term)")
-    pack.add_argument("--term", help="Autumn, Spring or Summer (with --year)")
+    pack = add_term(commands.add_parser("pack", help="write the board pack for a term"))
     pack.add_argument("--format", choices=FORMATS, help="html (one file, works offline), xlsx "
                       "or pdf (printed by Chromium); default: from the file name")
     pack.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
@@ -146,10 +135,7 @@ def _write(path: Path, content: bytes) -> None:
 
 
 def run() -> int:
-    try:
-        return main()
-    except KeyboardInterrupt:
-        return FAILED
+    return run_safely(main)
 
 
 if __name__ == "__main__":

@@ -164,11 +164,10 @@ def _summary(pack: Pack) -> str:
     said = ", ".join(f"{int(total[SEVERITY_WORD[lv]])} {SEVERITY_WORD[lv].lower()}" for lv in levels)
     found = f"Gaps found: <strong>{int(total['All gaps'])}</strong> ({escape(said)})."
     counts = counts.rename(columns={SEVERITY_WORD[lv]: f"{SEVERITY_SYMBOL[lv]} {SEVERITY_WORD[lv]}" for lv in levels})
-    return (f'<section id="summary" class="newpage"><h2>Summary: {escape(pack.term)} {escape(pack.academic_year)}</h2>'
-            f"<p>Returns in: <strong>{pack.returned} of {pack.expected}</strong> schools expected; "
-            f"{escape(pack.returns_rest)}.</p>"
-            f"<p>{found} {_board_count(pack)}</p>"
-            f'<div class="keep">{table(counts)}</div>{heatmap(pack.heatmap)}</section>')
+    return _part("summary", f"Summary: {escape(pack.term)} {escape(pack.academic_year)}",
+                 f"<p>Returns in: <strong>{pack.returned} of {pack.expected}</strong> schools expected; "
+                 f"{escape(pack.returns_rest)}.</p><p>{found} {_board_count(pack)}</p>"
+                 f'<div class="keep">{table(counts)}</div>{heatmap(pack.heatmap)}')
 
 
 def _gaps(pack: Pack) -> str:
@@ -179,10 +178,10 @@ def _gaps(pack: Pack) -> str:
         parts.append(f'<div id="gaps-{escape(theme.id)}"><h3>{escape(theme.title)}</h3>'
                      f'<p class="ask"><strong>The question for the board:</strong> {escape(theme.question)}</p>'
                      f"{listed}</div>")
-    return (f'<section id="gaps" class="newpage"><h2>Gaps by theme</h2>'
-            f"<p>What was found at each school in {escape(pack.term)} {escape(pack.academic_year)}, theme by "
-            f"theme, the worst first, with a question the board could ask. The marks are explained in "
-            f'<a href="#how-to-read">How to read this pack</a>.</p>{"".join(parts)}</section>')
+    return _part("gaps", "Gaps by theme",
+                 f"<p>What was found at each school in {escape(pack.term)} {escape(pack.academic_year)}, theme by "
+                 f"theme, the worst first, with a question the board could ask. The marks are explained in "
+                 f'<a href="#how-to-read">How to read this pack</a>.</p>{"".join(parts)}')
 
 
 def _board_count(pack: Pack) -> str:
@@ -207,11 +206,11 @@ def _board_log(pack: Pack) -> str:
         closed = f"<p>None closed {since}.</p>"
     else:
         closed = f"<p>{len(pack.board_closed)} closed {since}.</p>{table(board_table(pack.board_closed))}"
-    return (f'<section id="challenge-log"><h2>The board\'s questions</h2>'
-            f"<p>Questions the board asked about gaps, with the answers and actions, carried from term to term "
-            f"until closed. \"The gap now\" says whether the gap a question was raised on is still found "
-            f"in {escape(pack.term)} {escape(pack.academic_year)}.</p>"
-            f"<h3>Open and answered</h3>{live}<h3>Closed since the last pack</h3>{closed}</section>")
+    return _part("challenge-log", "The board's questions",
+                 f"<p>Questions the board asked about gaps, with the answers and actions, carried from term to term "
+                 f"until closed. \"The gap now\" says whether the gap a question was raised on is still found "
+                 f"in {escape(pack.term)} {escape(pack.academic_year)}.</p>"
+                 f"<h3>Open and answered</h3>{live}<h3>Closed since the last pack</h3>{closed}", newpage=False)
 
 
 def _how_to_read(pack: Pack) -> str:
@@ -222,9 +221,9 @@ def _how_to_read(pack: Pack) -> str:
     command = escape(guide.APPENDIX_COMMAND)
     notes = "".join(f"<h3>{escape(heading)}</h3><p>{escape(text).replace(command, f'<code>{command}</code>')}</p>"
                     for heading, text in guide.notes(for_trustees=pack.for_trustees, appendix=pack.appendix))
-    return (f'<section id="how-to-read" class="newpage"><h2>How to read this pack</h2>'
-            f"<p>A gap, and each cell of the heatmap, carries a symbol and a word; its colour repeats them, so the "
-            f"pack reads the same in black and white.</p>{key}<div class=\"notes\">{notes}</div></section>")
+    return _part("how-to-read", "How to read this pack",
+                 f"<p>A gap, and each cell of the heatmap, carries a symbol and a word; its colour repeats them, so "
+                 f"the pack reads the same in black and white.</p>{key}<div class=\"notes\">{notes}</div>")
 
 
 def _swatch(colour: str) -> str:
@@ -253,8 +252,15 @@ def _section(number: int, s, figure: _Figures) -> str:
 def _appendix(pack: Pack) -> str:
     items = "".join(f"<li>{escape(line)}</li>" for line in methods(pack))
     title = _appendix_title(len(pack.themes) + 1, "Definitions and methods")
-    return (f'<section id="appendix" class="newpage"><h2>{escape(title)}</h2><h3>Methods</h3><ul>{items}</ul>'
-            f"<h3>Definitions</h3>{table(definitions())}</section>")
+    return _part("appendix", escape(title),
+                 f"<h3>Methods</h3><ul>{items}</ul><h3>Definitions</h3>{table(definitions())}")
+
+
+def _part(anchor: str, heading: str, body: str, *, newpage: bool = True) -> str:
+    """A part of the pack: its anchor (the contents link to it), its heading (HTML) and what it holds;
+    printed, it starts a page of its own unless it follows on (``newpage=False``)."""
+    page = ' class="newpage"' if newpage else ""
+    return f'<section id="{anchor}"{page}><h2>{heading}</h2>{body}</section>'
 
 
 def _chart(chart: Chart, figure: _Figures, title: str = "") -> str:

@@ -23,7 +23,7 @@ from analysis import deadlines
 from analysis.dataset import Unavailable, as_role, board_inputs, chosen_term
 from analysis.benchmarks import england, phase_figures
 from analysis.compare import yardstick
-from analysis.challenges import closed_since, still_open, for_reader, for_term, raised_terms, with_state
+from analysis.challenges import closed_since, still_open, for_reader, for_term, with_state
 from analysis.context import Context, Dataset
 from analysis.gaps import SEVERITY_ORDER, find_gaps, gaps_frame
 from analysis.indicators import INDICATORS, PER_100
@@ -169,11 +169,8 @@ def _board_log(pack: Pack, log: pd.DataFrame | None, ctx: Context, gaps: pd.Data
     if log is None or log.empty:
         return
     year, term = pack.academic_year, pack.term
-    if ctx.data.suppress:
-        wording = {yt: gaps if yt == (year, term) else
-                   gaps_frame(find_gaps(Context(ctx.data, *yt, ctx.t, ctx.today)))
-                   for yt in raised_terms(log) if term_index(*yt) <= term_index(year, term)}
-        log = for_reader(log, True, wording)
+    log = for_reader(log, ctx.data.suppress, lambda y, t: gaps if (y, t) == (year, term) else
+                     gaps_frame(find_gaps(Context(ctx.data, y, t, ctx.t, ctx.today))), upto=(year, term))
     live = with_state(for_term(log, year, term), gaps, year, term, returned, pack.made)
     pack.board_open = still_open(live).reset_index(drop=True)
     since = last_pack or datetime.combine(term_end(*previous_term(year, term)), datetime.max.time())

@@ -144,15 +144,18 @@ def write_many_returns(folder: Path, n: int) -> list[Path]:
         copy = i // len(base)
         urn = f"{900000 + copy * 100 + trust.SCHOOLS.index(planned.school) + 1:06d}"
         path = folder / return_filename(urn, planned.academic_year, planned.term)
-        path.write_bytes(_with_urn(data, planned.school.urn, urn))
+        path.write_bytes(with_urn(data, planned.school.urn, urn))
         paths.append(path)
     return paths
 
 
-def _with_urn(data: bytes, old: str, new: str) -> bytes:
-    # The URN is written as a number on the About sheet; swapping it there keeps the workbook whole.
+def with_urn(data: bytes, old: str, new: str, *, note: str = "") -> bytes:
+    """A filled return with URN ``old`` made out to ``new``: the URN is written as a number on the
+    About sheet, and swapping it there keeps the workbook whole. ``note``, in the zip's comment,
+    makes each copy's bytes (and SHA-256) its own."""
     out = BytesIO()
     with zipfile.ZipFile(BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        dst.comment = note.encode()
         for info in src.infolist():
             content = src.read(info.filename)
             if info.filename == "xl/worksheets/sheet2.xml":

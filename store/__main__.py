@@ -28,12 +28,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 import settings
+from store.cli import FAILED, OK, actions, add_db, check_db, on_database, run_safely
 from store.db import make_engine
 from store.schema import returns
-from store.db import checked_url, trouble
+from store.db import trouble
 from store.upgrades import SchemaError, Upgrade, one_line, upgrade
 
-OK, FAILED = 0, 1  # argparse itself exits 2 on bad usage
 ACTOR = "command line"
 ROLE_CHOICES = ("trust_leader", "trustee", "dsl")
 
@@ -41,23 +41,17 @@ ROLE_CHOICES = ("trust_leader", "trustee", "dsl")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m store", description="Set up the dashboard's database.")
     commands = parser.add_subparsers(dest="command", required=True)
-    db_help = "database URL (default: DATABASE_URL or the SQLite file in the data folder)"
-    init = commands.add_parser("init", help="create or upgrade the tables; load the sample trust into an empty database")
-    init.add_argument("--db", metavar="URL", help=db_help)
-    backup = commands.add_parser("backup", help="write a consistent backup of the database, even while the dashboard runs")
+    add_db(commands.add_parser("init", help="create or upgrade the tables; load the sample trust into an empty "
+                               "database"))
+    backup = add_db(commands.add_parser("backup", help="write a consistent backup of the database, even while the "
+                                        "dashboard runs"))
     backup.add_argument("-o", "--output", required=True, metavar="FILE", help="the backup file to write")
-    backup.add_argument("--db", metavar="URL", help=db_help)
-    restore = commands.add_parser("restore", help="restore a backup into an empty database")
+    restore = add_db(commands.add_parser("restore", help="restore a backup into an empty database"))
     restore.add_argument("file", metavar="FILE", help="a backup made by python -m store backup")
-    restore.add_argument("--db", metavar="URL", help=db_help)
     _add_users_parser(commands)
     _add_schools_parser(commands)
     args = parser.parse_args(argv)
-    if getattr(args, "db", None):
-        try:
-            checked_url(args.db)
-        except ValueError as exc:
-            parser.error(str(exc))  # exit 2, as for any other usage mistake
+    check_db(args, parser)
     if args.command == "users":
         return _users(args)
     if args.command == "schools":
@@ -122,12 +116,12 @@ def _backup_or_restore(args) -> int:
 
 
 def _add_users_parser(commands) -> None:
-    users = commands.add_parser("users", help="add, list, remove users, change their role or unlock them")
-    actions = users.add_subparsers(dest="action", required=True, metavar="{add,list,remove,set-role,unlock}")
-    db = argparse.ArgumentParser(add_help=False)
-    db.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
-    add = actions.add_parser("add", parents=[db], help="add a user")
-    add.add_argument("email", metavar="EMAIL")
+    action = actions(commands, "users", "add, list, remove users, change their role or unlock them", {
+        "add": "add a user", "list": "list every user", "remove": "remove a user (they can no longer sign in)",
+        "set-role": "change a user's role", "unlock": "let a user locked out by failed sign-ins sign in now"})
+    for name in ("add", "remove", "set-role", "unlock"):
+        action[name].add_argument("email", metavar="EMAIL")
+    add = action["add"]
     add.add_argument("--role", required=True, choices=ROLE_CHOICES)
     add.add_argument("--name", help="the person's name as the pages show it")
     add.add_argument("--school", dest="schools", action="append", default=[], metavar="URN",
@@ -135,16 +129,10 @@ def _add_users_parser(commands) -> None:
     add.add_argument("--password-stdin", action="store_true",
                      help="read a local password from standard input (otherwise asked for at a terminal; "
                           "none: the user signs in through single sign-on)")
-    actions.add_parser("list", parents=[db], help="list every user")
-    remove = actions.add_parser("remove", parents=[db], help="remove a user (they can no longer sign in)")
-    remove.add_argument("email", metavar="EMAIL")
-    role = actions.add_parser("set-role", parents=[db], help="change a user's role")
-    role.add_argument("email", metavar="EMAIL")
+    role = action["set-role"]
     role.add_argument("role", choices=ROLE_CHOICES)
     role.add_argument("--school", dest="schools", action="append", default=None, metavar="URN",
                       help="the schools a DSL holds (repeat for several; default: keep a DSL's schools)")
-    unlock = actions.add_parser("unlock", parents=[db], help="let a user locked out by failed sign-ins sign in now")
-    unlock.add_argument("email", metavar="EMAIL")
 
 
 def _users(args) -> int:
@@ -158,18 +146,8 @@ def _users(args) -> int:
     except ValueError as exc:
         print(f"{exc} No user added.", file=sys.stderr)
         return FAILED
-    url = args.db or settings.database_url()
-    try:
-        engine = make_engine(url)
-        upgrade(engine)
-        return _run(users, engine, args, password)
-    except (users.UserError, SchemaError) as exc:
-        print(str(exc), file=sys.stderr)
-        return FAILED
-    except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback
-        shown = make_url(url).render_as_string(hide_password=True)
-        print(trouble(exc) or f"Could not change the users at {shown}: {one_line(exc)}.", file=sys.stderr)
-        return FAILED
+    return on_database(args.db, "change the users at", lambda engine: _run(users, engine, args, password),
+                       (users.UserError,))
 
 
 def _run(users, engine, args, password) -> int:
@@ -198,13 +176,9 @@ def _add_schools_parser(commands) -> None:
     from loaders.registry import PHASES
     from store.phases import NO_PHASE
 
-    schools = commands.add_parser("schools", help="list the schools, or set a school's phase")
-    actions = schools.add_subparsers(dest="action", required=True, metavar="{list,set-phase}")
-    db = argparse.ArgumentParser(add_help=False)
-    db.add_argument("--db", metavar="URL", help="database URL (default: the configured one)")
-    actions.add_parser("list", parents=[db], help="every school with its phase")
-    phase = actions.add_parser("set-phase", parents=[db], help="set or correct a school's phase",
-                               description="The phase decides which schools a school is compared with.")
+    phase = actions(commands, "schools", "list the schools, or set a school's phase", {
+        "list": "every school with its phase", "set-phase": "set or correct a school's phase"})["set-phase"]
+    phase.description = "The phase decides which schools a school is compared with."
     phase.add_argument("urn", metavar="URN", help="the school's 6-digit URN")
     phase.add_argument("phase", metavar="PHASE",
                        help=f"one of {', '.join(PHASES)} (quote the last), or {NO_PHASE} to record none")
@@ -220,22 +194,19 @@ def _schools(args, parser) -> int:
             phase = phases.phase_of(args.phase)
         except phases.PhaseError as exc:
             parser.error(str(exc))  # exit 2, like any other choice not on the list
-    url = args.db or settings.database_url()
-    try:
-        engine = make_engine(url)
-        upgrade(engine)
-        if args.action == "list":
-            print(render_schools(phases.school_phases(engine)))
-            return OK
-        changed = phases.set_phase(engine, args.urn.strip(), phase, user=ACTOR, source=ACTOR)
-    except (phases.UnknownSchool, SchemaError) as exc:
-        print(str(exc), file=sys.stderr)
-        return FAILED
-    except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback
-        shown = make_url(url).render_as_string(hide_password=True)
-        print(trouble(exc) or f"Could not change the schools at {shown}: {one_line(exc)}.", file=sys.stderr)
-        return FAILED
-    urn, words = args.urn.strip(), f"the phase {phase}" if phase else phases.NO_PHASE_WORDS
+        return on_database(args.db, "change the schools at",
+                           lambda engine: _set_phase(phases, engine, args.urn, phase), (phases.UnknownSchool,))
+    return on_database(args.db, "read the schools at", lambda engine: _list_schools(phases, engine))
+
+
+def _list_schools(phases, engine) -> int:
+    print(render_schools(phases.school_phases(engine)))
+    return OK
+
+
+def _set_phase(phases, engine, urn: str, phase: str | None) -> int:
+    changed = phases.set_phase(engine, urn.strip(), phase, user=ACTOR, source=ACTOR)
+    urn, words = urn.strip(), f"the phase {phase}" if phase else phases.NO_PHASE_WORDS
     print(f"School {urn} now has {words}." if changed else f"School {urn} already has {words}; nothing changed.")
     return OK
 
@@ -296,14 +267,8 @@ def _role_label(role: str) -> str:
 
 
 def run() -> int:
-    try:
-        return main()
-    except KeyboardInterrupt:
-        print("\nStopped. Anything half-made was taken away again.", file=sys.stderr)
-        return FAILED
-    except Exception:  # noqa: BLE001
-        print("Sorry: something went wrong on our side; nothing was changed. Please report this.", file=sys.stderr)
-        return FAILED
+    return run_safely(main, stopped="\nStopped. Anything half-made was taken away again.",
+                      bug="Sorry: something went wrong on our side; nothing was changed. Please report this.")
 
 
 if __name__ == "__main__":

@@ -90,6 +90,11 @@ def _sign_off(why: str, *, account: bool = False) -> str:
     return "\n".join(lines)
 
 
+def _mail(kind: str, subject: str, name: str | None, why: str, lines: list[str]) -> Mail:
+    """An email of a kind: hello, its lines, and the sign-off saying why the reader receives it."""
+    return Mail(kind, subject, "\n".join([_hello(name), "", *lines, _sign_off(why)]))
+
+
 def _dsl_of(school: str) -> str:
     return f"you are a designated safeguarding lead for {school} on the dashboard"
 
@@ -98,17 +103,14 @@ def return_due(*, name: str | None, school: str, year: str, term: str, due: date
     """To a school's DSLs before their term's return is due, while it is not in."""
     days = (due - today).days
     subject = f"Safeguarding return due {in_days(days)}: {school}, {term} {year}"
-    body = "\n".join([
-        _hello(name), "",
+    return _mail(RETURN_DUE, subject, name, _dsl_of(school), [
         f"{school}'s safeguarding return for {term} {year} is due on {day(due)}, {in_days(days)}. "
         "The dashboard has no return for that term from the school yet.", "",
         f"Download the template for {term} {year}, fill it in and upload it on the dashboard's "
         f"\"Upload a return\" page: {link(UPLOAD, year, term)}", "",
         "If it has already gone to the trust another way, the trust's data officer will store it and this "
         "reminder stops.",
-        _sign_off(_dsl_of(school)),
     ])
-    return Mail(RETURN_DUE, subject, body)
 
 
 def receipt(*, name: str | None, school: str, year: str, term: str, version: int, stored_at: datetime,
@@ -118,73 +120,59 @@ def receipt(*, name: str | None, school: str, year: str, term: str, version: int
     queries = ("none" if queries_open == 0 else
                f"{queries_open} without an explanation yet (a sentence each, on the Upload page)")
     subject = f"Return stored: {school}, {term} {year} (version {version})"
-    body = "\n".join([
-        _hello(name), "",
+    return _mail(RECEIPT, subject, name, _dsl_of(school), [
         f"Version {version} of {school}'s safeguarding return for {term} {year} was stored on {day(when)} at "
         f"{when:%H:%M} (UK time), by {by}.", "",
         "Errors: none (a return with errors is never stored).",
         f"Queries open: {queries}.", "",
         f"See the return on the dashboard's \"Returns\" page: {link(RETURNS, year, term)}",
-        _sign_off(_dsl_of(school)),
     ])
-    return Mail(RECEIPT, subject, body)
 
 
 def question(*, name: str | None, school: str, year: str, term: str, number: int, meeting: date) -> Mail:
     """To a school's DSLs when the board raises a question about their school."""
     subject = f"The board asked a question about {school} (No. {number})"
-    body = "\n".join([
-        _hello(name), "",
+    return _mail(QUESTION, subject, name, _dsl_of(school), [
         f"At its meeting on {day(meeting)} the board asked a question about {school}, on its return for "
         f"{term} {year}. It is question No. {number}.", "",
         "As the school's DSL you can answer it on the dashboard: the answer, the action, who owns it and when "
         f"it is due. Read and answer it on the \"Board questions\" page: {link(BOARD, year, term)}",
-        _sign_off(_dsl_of(school)),
     ])
-    return Mail(QUESTION, subject, body)
 
 
 def action_due(*, name: str | None, school: str, theme: str, number: int, due: date, today: date) -> Mail:
     """To a school's DSLs before an action agreed with the board falls due."""
     days = (due - today).days
-    subject = f"Action due {in_days(days)}: {school} (board question No. {number})"
-    body = "\n".join([
-        _hello(name), "",
-        f"The action agreed on the board's question No. {number} about {school} ({theme}) is due on {day(due)}, "
-        f"{in_days(days)}.", "",
-        f"Bring it up to date on the dashboard's \"Board questions\" page: {link(BOARD)}",
-        _sign_off(_dsl_of(school)),
-    ])
-    return Mail(ACTION_DUE, subject, body)
+    return _action(ACTION_DUE, f"Action due {in_days(days)}", name, school, theme, number,
+                   f"is due on {day(due)}, {in_days(days)}.",
+                   f"Bring it up to date on the dashboard's \"Board questions\" page: {link(BOARD)}")
 
 
 def action_overdue(*, name: str | None, school: str, theme: str, number: int, due: date) -> Mail:
     """To a school's DSLs once an action agreed with the board has passed its due date."""
-    subject = f"Action overdue: {school} (board question No. {number})"
-    body = "\n".join([
-        _hello(name), "",
-        f"The action agreed on the board's question No. {number} about {school} ({theme}) was due on "
-        f"{day(due)}, and the question is not closed.", "",
-        "Say where it stands, or agree a new date with the trust, on the dashboard's \"Board questions\" page: "
-        f"{link(BOARD)}",
-        _sign_off(_dsl_of(school)),
-    ])
-    return Mail(ACTION_OVERDUE, subject, body)
+    return _action(ACTION_OVERDUE, "Action overdue", name, school, theme, number,
+                   f"was due on {day(due)}, and the question is not closed.",
+                   "Say where it stands, or agree a new date with the trust, on the dashboard's \"Board questions\" "
+                   f"page: {link(BOARD)}")
+
+
+def _action(kind: str, what: str, name: str | None, school: str, theme: str, number: int, when: str,
+            ask: str) -> Mail:
+    """An email about the action agreed on one of the board's questions: ``when`` it is due, what to ``ask``."""
+    return _mail(kind, f"{what}: {school} (board question No. {number})", name, _dsl_of(school), [
+        f"The action agreed on the board's question No. {number} about {school} ({theme}) {when}", "", ask])
 
 
 def late(*, name: str | None, year: str, term: str, due: date, schools: list[str]) -> Mail:
     """To trust leaders the day after a term's deadline: the schools whose return is not in."""
     n = len(schools)
     subject = f"Returns late for {term} {year}: {n} school{'' if n == 1 else 's'}"
-    body = "\n".join([
-        _hello(name), "",
+    return _mail(LATE, subject, name, "you are a trust leader on the dashboard", [
         f"The safeguarding returns for {term} {year} were due on {day(due)}. "
         f"{'This school has' if n == 1 else 'These schools have'} not returned yet:", "",
         *[f"  - {school}" for school in schools], "",
         f"The returns tracker: {link(RETURNS, year, term)}",
-        _sign_off("you are a trust leader on the dashboard"),
     ])
-    return Mail(LATE, subject, body)
 
 
 @dataclass(frozen=True)
@@ -226,26 +214,20 @@ def digest(*, name: str | None, week: Week) -> Mail:
 def pack_ready(*, name: str | None, year: str, term: str) -> Mail:
     """To trustees when the board pack for a term is first made for them. No figures at all."""
     subject = f"The board pack for {term} {year} is ready"
-    body = "\n".join([
-        _hello(name), "",
+    return _mail(PACK_READY, subject, name, "you are a trustee on the dashboard", [
         f"The safeguarding board pack for {term} {year} is ready on the dashboard. Read it, or download it as a "
         f"PDF, on the \"Board pack\" page: {link(PACK, year, term)}",
-        _sign_off("you are a trustee on the dashboard"),
     ])
-    return Mail(PACK_READY, subject, body)
 
 
 def test(*, name: str | None, asked_at: datetime) -> Mail:
     """To the trust leader who asked for it, to check the settings."""
     when = _uk(asked_at)
-    body = "\n".join([
-        _hello(name), "",
+    return _mail(TEST, "Test email from the safeguarding dashboard", name, "you asked for a test email", [
         f"This is the test email you asked for on the dashboard's Notifications page on {day(when)} at "
         f"{when:%H:%M} (UK time). It reached you, so the dashboard's email settings work.", "",
         f"The Notifications page: {link(NOTIFICATIONS)}",
-        _sign_off("you asked for a test email"),
     ])
-    return Mail(TEST, "Test email from the safeguarding dashboard", body)
 
 
 def _uk(moment: datetime) -> datetime:

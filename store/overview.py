@@ -106,29 +106,26 @@ SUBMISSION_COLUMNS = ["urn", "academic_year", "term", "version", "submitted_at"]
 
 def latest_leads(engine: Engine) -> pd.DataFrame:
     """The safeguarding leads named in each school-term's newest version."""
-    query = (
-        sa.select(returns.c.urn, returns.c.academic_year, returns.c.term, leads.c.role, leads.c.name,
-                  leads.c.last_full_training, leads.c.last_refresher)
-        .join(leads, leads.c.return_id == returns.c.id)
-        .where(newest_only())
-        .order_by(returns.c.urn, returns.c.academic_year, returns.c.term, leads.c.id)
-    )
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=LEAD_COLUMNS)
+    return _of_newest(engine, leads, LEAD_COLUMNS)
 
 
 def latest_queries(engine: Engine) -> pd.DataFrame:
     """The queries raised on each school-term's newest version, with the DSL's explanation."""
-    q = return_queries
+    return _of_newest(engine, return_queries, QUERY_COLUMNS)
+
+
+def _of_newest(engine: Engine, table: sa.Table, columns: list[str]) -> pd.DataFrame:
+    """The rows of ``table`` (leads, queries) that belong to each school-term's newest version, in
+    the order they were stored: the school-term, then ``table``'s own ``columns``."""
+    own = [table.c[name] for name in columns[3:]]
     query = (
-        sa.select(returns.c.urn, returns.c.academic_year, returns.c.term, q.c.code, q.c.sheet, q.c.cell,
-                  q.c.message, q.c.explanation)
-        .join(q, q.c.return_id == returns.c.id)
+        sa.select(returns.c.urn, returns.c.academic_year, returns.c.term, *own)
+        .join(table, table.c.return_id == returns.c.id)
         .where(newest_only())
-        .order_by(returns.c.urn, returns.c.academic_year, returns.c.term, q.c.id)
+        .order_by(returns.c.urn, returns.c.academic_year, returns.c.term, table.c.id)
     )
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=QUERY_COLUMNS)
+        return pd.DataFrame(conn.execute(query).all(), columns=columns)
 
 
 def submissions(engine: Engine) -> pd.DataFrame:

@@ -115,11 +115,10 @@ def empty_engine(request, tmp_path):
 
 @pytest.fixture(scope="session")
 def sample_engine(tmp_path_factory):
-    """A SQLite database holding the sample trust (skipped until the sample returns exist)."""
+    """A SQLite database holding the sample trust (sample_data/returns)."""
     from store.sample import ensure_sample, sample_files
 
-    if not sample_files():
-        pytest.skip("no sample returns in sample_data/returns yet")
+    assert sample_files(), "the sample trust's returns are in sample_data/returns"
     engine = make_engine(_sqlite_url(tmp_path_factory.mktemp("sample_db")))
     ensure_sample(engine)
     yield engine

@@ -27,9 +27,7 @@ def log() -> pd.DataFrame:
     to the log and kind of reader, not on every click."""
     seen = shell.scope()
     items = _log(settings.database_url(), log_version(shell.engine()), seen)
-    if not seen.suppress:
-        return items
-    return board.for_reader(items, True, {yt: shell.term_gaps(*yt)[1] for yt in board.raised_terms(items)})
+    return board.for_reader(items, seen.suppress, lambda year, term: shell.term_gaps(year, term)[1])
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

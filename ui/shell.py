@@ -123,7 +123,9 @@ def scope() -> Scope:
 
 
 def require_manager() -> None:
-    """Stop a page that only trust leaders may use, with a plain sentence for anyone else."""
+    """Stop a page that only trust leaders may use, with a plain sentence for anyone else (and,
+    as ``require_frame``, a request that skipped the frame or nobody signed in)."""
+    require_frame()
     if not scope().can_manage:
         st.warning("Only the trust's leaders (the CEO, the safeguarding lead and the data officer) use "
                    "this page.", icon=":material/lock:")

@@ -8,46 +8,40 @@ import pandas as pd
 import pytest
 
 from analysis.context import Context, Dataset
-from loaders.registry import DSL_ROLE, MEASURES, REFERRALS, term_end
+from loaders.registry import DSL_ROLE, INCLUSION, MULTI_AGENCY, NEGLECT, REFERRALS, TRAINING, term_end
+from tests.helpers.returns import table_numbers, valid_values
+from tests.helpers.cli import sample_db
 
 YEAR, TERM = "2025/26", "Spring"
 
 
 def clean_values(pupils: int = 800, year: str = YEAR, term: str = TERM) -> dict[str, object]:
-    """A return with nothing any rule should raise: every count filled, checks in date."""
+    """A return with nothing any rule should raise: every count filled, checks in date (the one
+    valid return, tests.helpers.returns, with these numbers)."""
     end = term_end(year, term)
-    v: dict[str, object] = {m.id: None for m in MEASURES}
-    v.update({
-        "about.template_version": 2, "about.academic_year": year, "about.term": term, "about.phase": "Secondary",
-        "about.pupils_on_roll": pupils, "about.pupils_fsm": pupils // 5, "about.pupils_ehcp": pupils // 50,
+    numbers: dict[str, object] = {
+        "about.pupils_fsm": pupils // 5, "about.pupils_ehcp": pupils // 50,
         "about.pupils_sen_support": pupils // 8, "about.looked_after": 3, "about.cp_plans": 6, "about.cin": 10,
-        "about.early_help": 12, "about.social_worker": 19, "about.date_completed": end + timedelta(days=5),
+        "about.early_help": 12, "about.social_worker": 19,
         "about.cp_policy_reviewed": end - timedelta(days=100), "about.filtering_reviewed": end - timedelta(days=90),
         "about.central_record_checked": end - timedelta(days=20),
-    })
-    for course in ("whole_staff", "kcsie_part_one", "prevent", "online_safety", "safer_recruitment", "governors"):
-        v[f"training.{course}.in_scope"] = 40
-        v[f"training.{course}.in_date"] = 40
-    v.update({"neglect.active_flags": 20, "neglect.new_flags": 4, "neglect.chronology_reviewed": 20,
-              "neglect.persistently_absent": 5, "neglect.early_help_plan": 8, "neglect.cp_plan_neglect": 3,
-              "neglect.monitoring_only_2_terms": 1})
-    for i, row in enumerate(REFERRALS.rows):
-        v.update({f"referrals.{row.id}.{c}": 0 for c in ("concerns", "early_help", "social_care", "police",
-                                                          "prevent", "health", "not_accepted", "escalated")})
-        v[f"referrals.{row.id}.concerns"] = pupils // 100 + i % 3
-        v[f"referrals.{row.id}.early_help"] = 1
-        v[f"referrals.{row.id}.social_care"] = 1
-    v["referrals.neglect.not_accepted"] = 1
-    v["referrals.neglect.escalated"] = 1
-    v.update({"inclusion.persistently_absent": pupils // 6, "inclusion.severely_absent": pupils // 60,
-              "inclusion.suspended": pupils // 40, "inclusion.permanently_excluded": 0,
-              "inclusion.part_time_timetable": 2, "inclusion.alternative_provision": 2, "inclusion.cme_reported": 0,
-              "inclusion.ehe_removals": 1, "inclusion.sw_persistently_absent": 5, "inclusion.private_fostering": 0})
-    for row in ("cp_conferences", "cp_reports", "core_groups", "cin_meetings", "strategy", "early_help_reviews",
-                "peps", "lado", "low_level"):
-        v[f"multi_agency.{row}.due"] = 4
-        v[f"multi_agency.{row}.done"] = 4
-    return v
+    }
+    numbers |= table_numbers(NEGLECT, {"active_flags": 20, "new_flags": 4, "chronology_reviewed": 20,
+                                       "persistently_absent": 5, "early_help_plan": 8, "cp_plan_neglect": 3,
+                                       "monitoring_only_2_terms": 1})
+    numbers |= table_numbers(INCLUSION, {
+        "persistently_absent": pupils // 6, "severely_absent": pupils // 60, "suspended": pupils // 40,
+        "permanently_excluded": 0, "part_time_timetable": 2, "alternative_provision": 2, "cme_reported": 0,
+        "ehe_removals": 1, "sw_persistently_absent": 5, "private_fostering": 0})
+    numbers |= table_numbers(TRAINING, {row.id: (40, 40) for row in TRAINING.rows})
+    numbers |= table_numbers(MULTI_AGENCY, {row.id: (4, 4) for row in MULTI_AGENCY.rows})
+    # concerns, early help, social care referred; police, Prevent, health, not accepted, escalated
+    numbers |= table_numbers(REFERRALS, {row.id: (pupils // 100 + i % 3, 1, 1, 0, 0, 0, 0, 0)
+                                         for i, row in enumerate(REFERRALS.rows)})
+    numbers |= {"referrals.neglect.not_accepted": 1, "referrals.neglect.escalated": 1}
+    values = valid_values(2, year=year, term=term, pupils=pupils, phase="Secondary", completed=end + timedelta(days=5),
+                          numbers=numbers)
+    return values | {"about.urn": None, "about.school_name": None, "about.completed_by": None}  # TrustBuilder.add names it
 
 
 def clean_leads(year: str = YEAR, term: str = TERM) -> list[dict]:
@@ -106,6 +100,23 @@ class TrustBuilder:
 
     def context(self, year: str = YEAR, term: str = TERM, thresholds=None) -> Context:
         return Context(self.dataset(), year, term, thresholds)
+
+
+@pytest.fixture(scope="module")
+def sample_url(tmp_path_factory) -> str:
+    """The sample trust in a database of the test module's own (the command line tests change it)."""
+    return sample_db(tmp_path_factory.mktemp("cli_sample"))
+
+
+@pytest.fixture(scope="module")
+def dataset(sample_url):
+    """The sample trust as analysis loads it from ``sample_url``."""
+    from analysis.dataset import load_dataset
+    from store.db import dispose, make_engine
+
+    engine = make_engine(sample_url)
+    yield load_dataset(engine)
+    dispose(engine)
 
 
 @pytest.fixture

@@ -147,12 +147,39 @@ def test_a_reader_with_small_counts_hidden_sees_each_finding_in_their_own_words(
         {"urn": "990001", "rule": "dsl_training", "indicator": "", "finding": "Full training last on 8 Nov 2023."},
         {"urn": "990001", "rule": "dsl_training", "indicator": "", "finding": "Refresher last on 12 June 2024."},
     ])}
-    shown = for_reader(log, True, trustee_gaps)
+    asked = []
+
+    def gaps_for(year, term):
+        asked.append((year, term))
+        return trustee_gaps[(year, term)]
+
+    shown = for_reader(log, True, gaps_for)
     assert list(shown["finding"]) == ["Reviewed for fewer than 5 of fewer than 5 flagged children.", NOT_SHOWN,
                                       "Refresher last on 12 June 2024."]
     assert list(shown["question"]) == ["Why were fewer than 5 not reviewed?", "What next?", "When is it booked?"]
     assert shown.iloc[1]["answer"] == "fewer than 5 children now have plans." and shown.iloc[0]["answer"] is None
-    assert for_reader(log, False, trustee_gaps) is log  # a leader reads what was typed
+    assert asked == [("2025/26", "Autumn")]  # each term's gap list is asked for once
+    assert for_reader(log, False, gaps_for) is log  # a leader reads what was typed
+    assert asked == [("2025/26", "Autumn")]
+
+
+def test_a_reader_sees_an_item_raised_after_the_term_looked_at_withheld_and_its_term_is_not_looked_up():
+    from analysis.challenges import NOT_SHOWN, for_reader
+
+    log = _log(_item(1, term="Autumn"), _item(2, term="Summer"))
+    log["finding"] = ["Reviewed for 2 of 3 flagged children.", "Reviewed for 1 of 2 flagged children."]
+    asked = []
+
+    def gaps_for(year, term):
+        asked.append((year, term))
+        return pd.DataFrame([{"urn": "990001", "rule": "neglect_drift", "indicator": "ind",
+                              "finding": f"Reviewed in {term} for fewer than 5."}])
+
+    shown = for_reader(log, True, gaps_for, upto=("2025/26", "Spring"))
+    assert asked == [("2025/26", "Autumn")]
+    assert list(shown["finding"]) == ["Reviewed in Autumn for fewer than 5.", NOT_SHOWN]
+    assert list(for_reader(log, True, gaps_for)["finding"]) == ["Reviewed in Autumn for fewer than 5.",
+                                                               "Reviewed in Summer for fewer than 5."]
 
 
 def test_a_reader_with_small_counts_hidden_reads_an_items_changes_with_them_hidden_too():

@@ -1,4 +1,5 @@
-"""``python -m analysis gaps`` run as a data officer would, on a database holding the sample trust.
+"""``python -m analysis gaps`` run as a data officer would, on a database holding the sample trust;
+what cannot be done is said alike by ``python -m analysis compare``.
 
 The contract: exit 0 with the gap list (a JSON list with --json, a wrapped table otherwise), 1 with
 one plain sentence when there is nothing to list from, 2 on bad usage; never a traceback.
@@ -8,9 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from store.db import dispose, make_engine
 from store.upgrades import upgrade
 from store.sample import ensure_sample
 from store.thresholds import set_threshold
+from tests.helpers.cli import NO_DATABASE, run_module, sample_db
 
 ROOT = Path(__file__).resolve().parents[2]
 THEMES = {"neglect", "adolescents", "multi_agency", "workforce", "oversight"}
@@ -31,34 +31,8 @@ WIDTH = 100
 
 
 def run(*args: str, db: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "COLUMNS": str(WIDTH), "DATABASE_URL": "sqlite:////nonexistent/none.db",
-                   **(env or {})}
-    command = [sys.executable, "-m", "analysis", *args, *(["--db", db] if db else [])]
-    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
-    assert "Traceback" not in done.stderr + done.stdout
-    return done
-
-
-def sample_db(folder: Path) -> str:
-    url = f"sqlite:///{folder / 'sample.db'}"
-    engine = make_engine(url)
-    try:
-        assert ensure_sample(engine) > 0
-    finally:
-        dispose(engine)
-    return url
-
-
-@pytest.fixture(scope="module")
-def sample_url(tmp_path_factory) -> str:
-    return sample_db(tmp_path_factory.mktemp("cli_sample"))
-
-
-@pytest.fixture(scope="module")
-def dataset(sample_url):
-    engine = make_engine(sample_url)
-    yield load_dataset(engine)
-    dispose(engine)
+    return run_module("analysis", *args, *(["--db", db] if db else []),
+                      env={"COLUMNS": str(WIDTH), "DATABASE_URL": NO_DATABASE, **(env or {})})
 
 
 def pattern(pattern_id: str) -> dict:
@@ -172,23 +146,26 @@ def test_an_empty_database_says_how_to_fill_it(tmp_path):
         assert done.stderr.strip() == "No returns stored yet: import some with python -m loaders import FILE..."
 
 
-def test_a_missing_database_is_a_sentence_and_is_not_created(tmp_path):
+@pytest.mark.parametrize("command", ["gaps", "compare"])
+def test_a_missing_database_is_a_sentence_and_is_not_created(tmp_path, command):
     where = tmp_path / "nowhere" / "dashboard.db"
-    done = run("gaps", db=f"sqlite:///{where}")
+    done = run(command, db=f"sqlite:///{where}")
     assert done.returncode == 1 and done.stdout == ""
     assert f"There is no database at {where}" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not where.parent.exists()
 
 
-def test_an_unreadable_database_url_is_a_sentence():
-    done = run("gaps", db="not a url")
-    assert done.returncode == 1
+@pytest.mark.parametrize("command", [("gaps",), ("compare", "--json")])
+def test_an_unreadable_database_url_is_a_sentence(command):
+    done = run(*command, db="not a url")
+    assert done.returncode == 1 and done.stdout == ""
     assert "is not a database URL" in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
-def test_a_term_with_no_returns_is_a_sentence(sample_url):
-    done = run("gaps", "--year", "2019/20", "--term", "Summer", db=sample_url)
+@pytest.mark.parametrize("command", ["gaps", "compare"])
+def test_a_term_with_no_returns_is_a_sentence(sample_url, command):
+    done = run(command, "--year", "2019/20", "--term", "Summer", db=sample_url)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith("No returns are stored for Summer 2019/20. Terms with returns: ")
 
@@ -199,6 +176,9 @@ def test_a_term_with_no_returns_is_a_sentence(sample_url):
     (("gaps", "--year", "2025/27", "--term", "Spring"), "academic year as 2025/26"),
     (("gaps", "--year", "2025/26", "--term", "Winter"), "Autumn, Spring or Summer"),
     (("gaps", "--colour"), "unrecognized arguments"),
+    (("compare", "--year", "2025/26"), "--year and --term go together"),
+    (("compare", "--year", "2025/26", "--term", "Winter"), "Autumn, Spring or Summer"),
+    (("compare", "--role", "trustee"), "unrecognized arguments"),
     ((), "required"),
 ])
 def test_bad_usage_exits_2_with_a_plain_message(args, says):

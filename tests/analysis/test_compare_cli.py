@@ -15,27 +15,13 @@ import pytest
 
 from analysis import funnel
 from analysis.compare import ENGLAND_GROUPS, PHASES
-from analysis.dataset import load_dataset
 from analysis.indicators import INDICATORS_BY_ID
 from charts.funnel import funnel_plot
 from loaders.registry import term_index
-from store.db import dispose, make_engine
-from tests.analysis.test_cli import WIDTH, run, sample_db
+from tests.analysis.test_cli import WIDTH, run
 
 KEYS = ["indicator", "urn", "numerator", "denominator", "value", "expected", "lower_998", "lower_95", "upper_95",
         "upper_998", "verdict", "group"]
-
-
-@pytest.fixture(scope="module")
-def sample_url(tmp_path_factory) -> str:
-    return sample_db(tmp_path_factory.mktemp("compare_sample"))
-
-
-@pytest.fixture(scope="module")
-def dataset(sample_url):
-    engine = make_engine(sample_url)
-    yield load_dataset(engine)
-    dispose(engine)
 
 
 @pytest.fixture(scope="module")
@@ -126,33 +112,3 @@ def test_a_narrow_terminal_gets_one_paragraph_a_school(sample_url):
     lines = done.stdout.splitlines()
     assert all(len(line) <= 60 for line in lines)
     assert any(line.startswith("  Larkspur Hill Primary School (990001) against") for line in lines)
-
-
-def test_a_missing_database_is_a_sentence(tmp_path):
-    where = tmp_path / "nowhere" / "dashboard.db"
-    done = run("compare", db=f"sqlite:///{where}")
-    assert done.returncode == 1 and done.stdout == ""
-    assert f"There is no database at {where}" in done.stderr and len(done.stderr.strip().splitlines()) == 1
-
-
-def test_an_unreadable_database_url_is_a_sentence():
-    done = run("compare", "--json", db="not a url")
-    assert done.returncode == 1 and done.stdout == ""
-    assert "is not a database URL" in done.stderr and len(done.stderr.strip().splitlines()) == 1
-
-
-def test_a_term_with_no_returns_is_a_sentence(sample_url):
-    done = run("compare", "--year", "2019/20", "--term", "Summer", db=sample_url)
-    assert done.returncode == 1 and done.stdout == ""
-    assert done.stderr.startswith("No returns are stored for Summer 2019/20. Terms with returns: ")
-
-
-@pytest.mark.parametrize("args,says", [
-    (("compare", "--year", "2025/26"), "--year and --term go together"),
-    (("compare", "--year", "2025/26", "--term", "Winter"), "Autumn, Spring or Summer"),
-    (("compare", "--role", "trustee"), "unrecognized arguments"),
-])
-def test_bad_usage_exits_2_with_a_plain_message(args, says):
-    done = run(*args)
-    assert done.returncode == 2
-    assert says in done.stderr and done.stdout == ""

@@ -22,7 +22,7 @@ from store.packs import record_pack
 from store.returns import save_return
 from store.schema import outbox
 from store.users import add_user
-from tests.store.conftest import make_report
+from tests.helpers.returns import make_report
 
 CHILD_WORDS = (r"child(?:ren)?|pupils?|students?|learners?|young\s+people|boys?|girls?|babies|famil(?:y|ies)|"
                r"referrals?|concerns?|cases?|flags?|flagged|allegations?|suspensions?|exclusions?|incidents?|"

@@ -17,7 +17,7 @@ from store.challenges import add_challenge, update_challenge
 from store.returns import save_return
 from store.schema import outbox as outbox_table
 from store.users import add_user
-from tests.store.conftest import make_report
+from tests.helpers.returns import make_report
 
 A, B, C = "149001", "149002", "149003"
 NAMES = {A: "Brackenfold Primary Academy", B: "Heron Bridge Academy", C: "Copperbeech School"}

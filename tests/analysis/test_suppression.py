@@ -242,12 +242,17 @@ def random_tables(count: int, seed: int):
 SHAPES = [dict(total="total", groups=()), dict(total=None, groups=["term"]), dict(total="total", groups=["term"])]
 
 
+def _suppressed(n: int, seed: int, shape: dict):
+    """(table, the table with small counts hidden) for ``n`` random tables with the totals of ``shape``."""
+    for frame in random_tables(n, seed=seed):
+        yield frame, suppress_counts(frame, COUNTS, threshold=5, total_column=shape["total"],
+                                     group_columns=shape["groups"])
+
+
 @pytest.mark.parametrize("shape", SHAPES, ids=["row totals", "group totals", "both"])
 def test_no_suppressed_count_can_be_recovered_by_subtraction(shape):
     tried = 0
-    for frame in random_tables(40, seed=7):
-        out = suppress_counts(frame, COUNTS, threshold=5, total_column=shape["total"],
-                              group_columns=shape["groups"])
+    for frame, out in _suppressed(40, 7, shape):
         found = recover_by_subtraction(frame, out, **shape)
         unprotected = {column for _, column in out.attrs["unprotected"]}
         assert all(column in unprotected for _, column in found), found
@@ -258,9 +263,7 @@ def test_no_suppressed_count_can_be_recovered_by_subtraction(shape):
 @pytest.mark.parametrize("shape", SHAPES, ids=["row totals", "group totals", "both"])
 def test_no_suppressed_count_is_pinned_to_one_value_by_any_reasoning(shape):
     checked = 0
-    for frame in random_tables(25, seed=11):
-        out = suppress_counts(frame, COUNTS, threshold=5, total_column=shape["total"],
-                              group_columns=shape["groups"])
+    for frame, out in _suppressed(25, 11, shape):
         if out.attrs["unprotected"]:
             continue  # the caller must hide a group total: the reader would then know less
         for cell, (low, high) in attacker_ranges(frame, out, **shape).items():

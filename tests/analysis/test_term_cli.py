@@ -15,7 +15,7 @@ from analysis.__main__ import main as analysis_main
 from reports.__main__ import main as reports_main
 from store.db import dispose, make_engine
 from store.importer import import_paths
-from tests.store.conftest import write_return
+from tests.helpers.returns import write_return
 
 BEFORE_END, AFTER_DEADLINE = date(2026, 12, 7), date(2027, 1, 15)  # Autumn 2026/27 is due by 14 January 2027
 

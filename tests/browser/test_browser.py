@@ -8,7 +8,6 @@ installs it); elsewhere the test is skipped with the reason, except under CI, wh
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.network import free_port
 
 from .conftest import require_chromium, settled
 
@@ -44,12 +45,6 @@ PAGES = {
 require_chromium()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     """The dashboard on the sample trust, started the way `make run` starts it."""
@@ -57,7 +52,7 @@ def app_url(tmp_path_factory):
 
 
 def _serve(data: Path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATA_DIR": str(data), "LOAD_SAMPLE": "1"}
     env.pop("DATABASE_URL", None)
     log = open(data / "app.log", "w")
@@ -191,16 +186,21 @@ DSL_PAGES = {name: path for name, path in PAGES.items()
              if name not in ("settings", "record", "schools", "pack", "notifications")}
 
 
+def _names_no_other_school(page, name: str, *, says: str) -> None:
+    """The page ``name`` says ``says`` and names none of the other schools, in its text or its markup."""
+    shown = page.inner_text("body") + page.content()
+    assert says in shown, name
+    leaked = [school for school in OTHER_SCHOOLS if school in shown]
+    assert leaked == [], f"{name}: {leaked}"
+
+
 def test_a_dsl_finds_no_other_schools_name_anywhere(app_url, browser):
     """Trying the demonstration as the DSL of Kestrel Vale (the role is in the page address, as a
     shared link would carry it), every page and every chart names that school alone."""
     for name, path in DSL_PAGES.items():
         page = _open(browser, f"{app_url}/{path}?demo_role=DSL+at+Kestrel+Vale+Primary+School", f"dsl_{name}")
         try:
-            shown = page.inner_text("body") + page.content()
-            assert "Trying it as DSL at Kestrel Vale Primary School" in shown, name
-            leaked = [school for school in OTHER_SCHOOLS if school in shown]
-            assert leaked == [], f"{name}: {leaked}"
+            _names_no_other_school(page, name, says="Trying it as DSL at Kestrel Vale Primary School")
         finally:
             page.close()
 
@@ -270,9 +270,6 @@ def test_a_dsl_signs_in_and_finds_no_other_schools_name_anywhere(signed_in_app, 
             title = TITLES[name]
             assert title in page.inner_text("h1"), name
             page.screenshot(path=str(SHOTS / f"signed_in_dsl_{name}.png"), full_page=True)
-            shown = page.inner_text("body") + page.content()
-            assert "(DSL)" in shown, name
-            leaked = [school for school in OTHER_SCHOOLS if school in shown]
-            assert leaked == [], f"{name}: {leaked}"
+            _names_no_other_school(page, name, says="(DSL)")
         finally:
             page.close()

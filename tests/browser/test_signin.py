@@ -16,9 +16,7 @@ elsewhere skipped with the reason, except under CI, where it fails.
 
 from __future__ import annotations
 
-import datetime
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -29,6 +27,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.helpers.network import certificate, free_port
+
 from .conftest import require_chromium, settled as _settled
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,37 +38,6 @@ IDLE_HOURS = 0.006  # 21.6 seconds: long enough for each step, short enough to w
 SHARED = "/school?year=2024%2F25&term=Spring"
 
 require_chromium()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1, as a trust's own would be signed by a real authority."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    import ipaddress
-
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +51,8 @@ def server(tmp_path_factory):
     sample.ensure_sample(engine)
     add_user(engine, CEO, role="trust_leader", name="Avery Quill", password=PASSWORD, actor="test")
     db.dispose(engine)
-    cert, key = _certificate(folder)
-    port = _free_port()
+    cert, key = certificate(folder)
+    port = free_port()
     env = {**os.environ, "DATA_DIR": str(folder), "DATABASE_URL": url, "LOAD_SAMPLE": "0",
            "SESSION_IDLE_HOURS": str(IDLE_HOURS)}
     env.pop("TRUSTED_PROXIES", None)

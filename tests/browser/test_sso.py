@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
+from tests.helpers.network import free_port
 
 from .conftest import require_chromium, settled as _settled
 
@@ -59,12 +60,6 @@ OTHER_SCHOOLS = ["Larkspur Hill Primary School", "Lanternbrook Learning Centre",
                  "Saltwhistle Lane Primary School", "Skylark Fold School", "Thornmere Primary School",
                  "Tillowby Junior School", "Wrenhaven Academy"]
 HELPERS = ("shell", "identity", "look", "serving", "theme_page", "theme page", "board_log", "board log")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for(url: str, proc: subprocess.Popen, log: Path, what: str, timeout: float = 60) -> None:
@@ -97,7 +92,7 @@ def sso(tmp_path_factory):
     from store.users import add_user
 
     folder = tmp_path_factory.mktemp("sso")
-    provider_port, app_port = _free_port(), _free_port()
+    provider_port, app_port = free_port(), free_port()
     provider = f"http://127.0.0.1:{provider_port}"
     app = f"http://127.0.0.1:{app_port}"
     procs: list[subprocess.Popen] = []

@@ -14,7 +14,7 @@ import zipfile
 from datetime import date
 
 import pytest
-from conftest import BLANK, build_return
+from tests.helpers.workbooks import BLANK, build_return
 
 from loaders import check_file, check_return, registry
 from loaders.report import ReturnReport

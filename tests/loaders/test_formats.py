@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import FIXTURES, LEADS, Formula, build_return, valid_values
+from tests.helpers.workbooks import FIXTURES, LEADS, Formula, build_return, valid_values
 
 from loaders import check_file, check_return, registry
 from loaders.report import Lead

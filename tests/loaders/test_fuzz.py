@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 
 from loaders import check_return, registry
 from loaders.report import ERROR, QUERY, Problem, ReturnReport
+from tests.helpers.workbooks import saved
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "returns" / "990001_2025-26_Summer.xlsx"
@@ -242,9 +243,7 @@ def _write_xlsx(sheets, titles) -> bytes:
             ws.append(row)
     if not sheets:
         wb.create_sheet("Empty")
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return saved(wb)
 
 
 def _write_xls(sheets, titles) -> bytes:
@@ -265,9 +264,7 @@ def _write_xls(sheets, titles) -> bytes:
                     ws.write(r, c, v)
     if not sheets:
         wb.add_sheet("Empty")
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return saved(wb)
 
 
 def _write_ods(sheets, titles) -> bytes:
@@ -296,9 +293,7 @@ def _write_ods(sheets, titles) -> bytes:
                 tr.addElement(cell)
             table.addElement(tr)
         doc.spreadsheet.addElement(table)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    return saved(doc)
 
 
 def _damage(data: bytes, mutations) -> bytes:

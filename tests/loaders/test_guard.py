@@ -19,7 +19,7 @@ import zipfile
 import zlib
 
 import pytest
-from conftest import FIXTURES, ROOT, build_return
+from tests.helpers.workbooks import FIXTURES, ROOT, build_return
 
 from loaders import check_return
 
@@ -50,15 +50,19 @@ def rezip(data: bytes, add: dict[str, bytes] | None = None, replace: dict[str, b
     return out.getvalue()
 
 
-def xlsx_shell(entries: dict[str, bytes]) -> bytes:
-    """A zip that looks like an .xlsx from its part names, holding whatever bytes are given."""
+def zipped(entries: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
+    """A zip holding these parts, in this order."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", b"<Types/>")
-        z.writestr("xl/workbook.xml", b"<workbook/>")
+    with zipfile.ZipFile(out, "w", compression) as z:
         for name, body in entries.items():
             z.writestr(name, body)
     return out.getvalue()
+
+
+def xlsx_shell(entries: dict[str, bytes]) -> bytes:
+    """A zip that looks like an .xlsx from its part names, holding whatever bytes are given."""
+    return zipped({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>", **entries},
+                  zipfile.ZIP_DEFLATED)
 
 
 def patch_central(data: bytes, name: str, *, file_size: int) -> bytes:
@@ -89,11 +93,8 @@ def test_anything_that_is_not_a_spreadsheet_is_refused(data, looks):
 
 
 def test_a_word_document_is_not_a_spreadsheet():
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        z.writestr("[Content_Types].xml", b"<Types/>")
-        z.writestr("word/document.xml", b"<w:document/>")
-    refused(out.getvalue(), "not_a_spreadsheet", "Word document")
+    word = zipped({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
+    refused(word, "not_a_spreadsheet", "Word document")
 
 
 def test_the_name_is_never_trusted():
@@ -269,11 +270,8 @@ def test_files_libreoffice_encrypted_are_password_protected(name):
 
 
 def test_an_xlsb_is_asked_to_be_saved_as_xlsx():
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        z.writestr("[Content_Types].xml", b"<Types/>")
-        z.writestr("xl/workbook.bin", b"\x83\x01")
-    refused(out.getvalue(), "unsupported_format", ".xlsb")
+    xlsb = zipped({"[Content_Types].xml": b"<Types/>", "xl/workbook.bin": b"\x83\x01"})
+    refused(xlsb, "unsupported_format", ".xlsb")
 
 
 # --------------------------------------------------------------------------- sheets that would explode in memory

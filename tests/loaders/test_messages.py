@@ -14,7 +14,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from conftest import BLANK, LEADS, ROOT, Formula, build_return
+from tests.helpers.workbooks import BLANK, LEADS, ROOT, Formula, build_return
 from openpyxl import load_workbook
 from openpyxl.utils.cell import coordinate_from_string
 

@@ -15,9 +15,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from biff_builder import (chart_with_title, defined_name, first_page_header, note, summary, text_box, validation,
+from tests.helpers.biff_builder import (chart_with_title, defined_name, first_page_header, note, summary, text_box, validation,
                            xls_return)
-from conftest import FIXTURES, ROOT, build_return
+from tests.helpers.workbooks import FIXTURES, ROOT, build_return
 
 from loaders import check_return
 from loaders.template import template_bytes

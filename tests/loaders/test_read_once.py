@@ -14,7 +14,7 @@ import zipfile
 import zlib
 
 import pytest
-from conftest import FIXTURES, build_return
+from tests.helpers.workbooks import FIXTURES, build_return
 
 from loaders import check_return, guard, personal
 from loaders.guard import ONE_GO, screen, unpacked

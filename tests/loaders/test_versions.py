@@ -11,7 +11,7 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
-from conftest import BLANK, LEADS, build_return, valid_values
+from tests.helpers.workbooks import BLANK, LEADS, build_return, valid_values
 from openpyxl import load_workbook
 
 from loaders import check_return, registry

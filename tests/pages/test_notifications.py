@@ -22,11 +22,17 @@ def _engine(app):
     return db.make_engine(f"sqlite:///{app / 'app.db'}")
 
 
-def test_with_email_off_the_page_says_so_and_still_previews_every_email(sample_app, sign_in, monkeypatch):
+def _with_email_off(page: str, sign_in, monkeypatch):
+    """``page`` as a trust leader sees it on a dashboard with no SMTP_HOST."""
     monkeypatch.delenv("SMTP_HOST", raising=False)
     sign_in("trust_leader", email=LEADER)
-    at = open_page("pages/notifications.py")
+    at = open_page(page)
     assert_no_exception(at)
+    return at
+
+
+def test_with_email_off_the_page_says_so_and_still_previews_every_email(sample_app, sign_in, monkeypatch):
+    at = _with_email_off("pages/notifications.py", sign_in, monkeypatch)
     assert at.title[0].value == "Notifications"
     assert any("Email is off: no SMTP_HOST is set" in i.value for i in at.info)
     assert any("No email has been queued yet" in c.value for c in at.caption)
@@ -90,10 +96,7 @@ def test_only_trust_leaders_have_the_notifications_page(sample_app, sign_in, rol
 def test_a_trust_leader_turns_the_weekly_digest_off_and_on_on_my_account(sample_app, sign_in, monkeypatch):
     engine = _engine(sample_app)
     add_user(engine, LEADER, role="trust_leader", name="Alex Carter", actor="test")
-    monkeypatch.delenv("SMTP_HOST", raising=False)
-    sign_in("trust_leader", email=LEADER)
-    at = open_page("pages/account.py")
-    assert_no_exception(at)
+    at = _with_email_off("pages/account.py", sign_in, monkeypatch)
     assert at.title[0].value == "My account"
     assert any("Email is off on this dashboard just now" in i.value for i in at.info)
     assert "**Weekly digest**" in at.markdown[1].value and "**Returns late**" in at.markdown[1].value

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from analysis import deadlines
-from tests.store.conftest import write_return
+from tests.helpers.returns import write_return
 
 from .conftest import assert_no_exception, open_page
 

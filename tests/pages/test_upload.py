@@ -274,7 +274,7 @@ def test_in_the_demonstration_a_return_for_a_school_outside_the_sample_trust_is_
     from loaders.template import template_bytes
     from store.overview import only_sample
 
-    from ..store.conftest import make_report
+    from tests.helpers.returns import make_report
 
     report, _ = make_report("149001", "2025/26", "Summer", name="Brackenfold Primary Academy")
     path = sample_app / "brackenfold.xlsx"

@@ -763,74 +763,73 @@ FROM_LINE = r", at or above the trust's line of \d+% \(red from \d+%\)"
 EVERY_ONE = r", against a line of every one referred \(100%\)"
 MORE_THAN_PLANS = r"; the trust asks whenever more are persistently absent than have a plan"
 NOT_ESCALATED = r"; the trust asks whenever a referral turned down is not escalated"
-FINDINGS = {
-    "drift": re.compile(rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a neglect flag \(\d+%\)|(?P<band>Under half|"
-                        r"Half or more) of the children with a neglect flag) have been monitored in school only for "
-                        rf"two terms or more{FROM_LINE}\."),
-    "chronology": re.compile(rf"Chronologies were reviewed this term for (?:(?P<a>{NUM}) of (?P<b>{NUM}) flagged "
-                             rf"children \(\d+%\)|(?P<band>under half|half or more) of the flagged children){BELOW_LINE}\."),
-    "absent": re.compile(rf"(?P<a>{NUM}) flagged (?:child is|children are) persistently absent, but only (?P<b>{NUM}) "
-                         rf"flagged (?:child has|children have) an early help or child protection plan{MORE_THAN_PLANS}\."),
-    "absent_words": re.compile(r"More flagged children are persistently absent than have an early help or child "
-                               rf"protection plan{MORE_THAN_PLANS}\."),
-    "lado": re.compile(rf"(?P<a>{NUM}) of (?P<b>{NUM}) allegations about staff \(\d+%\) were not referred to the "
-                       r"LADO\."),
+VALUE = r"[\d.]+(?: per 100 pupils|%)"  # a rate or a share, as an outlier finding gives it
+BY_CHANCE = r", beyond what chance would explain for a school this size\."
+A_TERM = r"\w+ \d{4}/\d{2}"  # Spring 2025/26
+ROSE = r"The number of (?P<noun>.+?) rose in each of the last two terms"
+FINDINGS = {name: re.compile(pattern) for name, pattern in {
+    "drift": (rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a neglect flag \(\d+%\)|(?P<band>Under half|"
+              r"Half or more) of the children with a neglect flag) have been monitored in school only for "
+              rf"two terms or more{FROM_LINE}\."),
+    "chronology": (rf"Chronologies were reviewed this term for (?:(?P<a>{NUM}) of (?P<b>{NUM}) flagged "
+                   rf"children \(\d+%\)|(?P<band>under half|half or more) of the flagged children){BELOW_LINE}\."),
+    "absent": (rf"(?P<a>{NUM}) flagged (?:child is|children are) persistently absent, but only (?P<b>{NUM}) "
+               rf"flagged (?:child has|children have) an early help or child protection plan{MORE_THAN_PLANS}\."),
+    "absent_words": (r"More flagged children are persistently absent than have an early help or child "
+                     rf"protection plan{MORE_THAN_PLANS}\."),
+    "lado": (rf"(?P<a>{NUM}) of (?P<b>{NUM}) allegations about staff \(\d+%\) were not referred to the "
+             r"LADO\."),
     # version 2's wording: the harm-threshold row, or version 1's mixed row (a question)
-    "lado_v2": re.compile(rf"The school did not refer (?:(?P<a>{NUM}) of (?P<b>{NUM}) allegations about staff"
-                          rf"(?: that may meet the harm threshold)? \(\d+%\)|(?P<band>under half|half or more) of "
-                          r"the allegations about staff(?: that may meet the harm threshold)?) to the LADO"
-                          rf"{EVERY_ONE}\."
-                          r"(?: This return's row counted every allegation, low-level concerns among them, so some "
-                          r"may rightly have stayed in school\.)?"),
-    "social_worker": re.compile(rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a social worker \(\d+%\)|"
-                                r"(?P<band>Under half|Half or more) of the children with a social worker) are "
-                                r"persistently absent, against (?:\d+% of )?its pupils as a whole; the trust asks when "
-                                r"their share is more than (?:[\w.]+ times |twice )?the school's, beyond what chance would "
-                                r"explain\."),
-    "looked_after": re.compile(rf"The return counts (?:(?P<a>{NUM}) looked-after (?:child|children)|looked-after "
-                               r"children) on roll but names no designated teacher for them; KCSIE requires one "
-                               r"wherever a school has looked-after children\."),
-    "lado_words": re.compile(r"Not every allegation about staff received this term was referred to the LADO\."),
-    "refused": re.compile(rf"(?P<a>{NUM}) referrals? (?:was|were) not accepted this term and none was escalated"
-                          rf"{NOT_ESCALATED}\."),
-    "refused_words": re.compile(rf"Referrals were not accepted this term and none was escalated{NOT_ESCALATED}\."),
-    "outlier": re.compile(r"(?P<label>.+): (?P<v>[\d.]+(?: per 100 pupils|%)) \((?P<a>[\d,]+) of (?P<b>[\d,]+)\), "
-                          rf"(?P<side>higher|lower) than {AGAINST}"
-                          r"(?P<t>[\d.]+(?: per 100 pupils|%)), beyond what chance would explain for a school this "
-                          r"size\."),
-    "outlier_words": re.compile(rf"(?P<label>.+): (?P<side>higher|lower) than (?:the trust|{AGAINST}"
-                                r"(?P<t>[\d.]+(?: per 100 pupils|%))), beyond what chance would explain for "
-                                r"a school this size\."),
-    "missing": re.compile(rf"The school recorded a concern about going missing from home or care for (?:(?P<a>{NUM}) "
-                          r"(?:child|children)|children) this term and made no referral to early help, children's "
-                          r"social care, police, Prevent or health; the trust asks whenever none is made\."),
-    "cme": re.compile(rf"(?:(?P<a>{NUM}) (?:child was|children were)|Children were) reported to the local authority as "
-                      r"missing education this term(?: \(how many is not shown, to protect small numbers\))?; the "
-                      r"trust asks about any child reported\."),
-    "rising": re.compile(rf"The number of (?P<noun>.+?) rose in each of the last two terms: (?P<c2>{NUM}) in "
-                         rf"(?P<t2>\w+ \d{{4}}/\d{{2}}), (?P<c1>{NUM}) in (?P<t1>\w+ \d{{4}}/\d{{2}}), (?P<c0>{NUM}) this "
-                         r"term\."),
-    "rising_words": re.compile(r"The number of (?P<noun>.+?) rose in each of the last two terms, from \w+ \d{4}/\d{2} "
-                               r"to \w+ \d{4}/\d{2} to this term; some of the counts are not shown, to protect small "
-                               r"numbers\."),
+    "lado_v2": (rf"The school did not refer (?:(?P<a>{NUM}) of (?P<b>{NUM}) allegations about staff"
+                rf"(?: that may meet the harm threshold)? \(\d+%\)|(?P<band>under half|half or more) of "
+                r"the allegations about staff(?: that may meet the harm threshold)?) to the LADO"
+                rf"{EVERY_ONE}\."
+                r"(?: This return's row counted every allegation, low-level concerns among them, so some "
+                r"may rightly have stayed in school\.)?"),
+    "social_worker": (rf"(?:(?P<a>{NUM}) of (?P<b>{NUM}) children with a social worker \(\d+%\)|"
+                      r"(?P<band>Under half|Half or more) of the children with a social worker) are "
+                      r"persistently absent, against (?:\d+% of )?its pupils as a whole; the trust asks when "
+                      r"their share is more than (?:[\w.]+ times |twice )?the school's, beyond what chance would "
+                      r"explain\."),
+    "looked_after": (rf"The return counts (?:(?P<a>{NUM}) looked-after (?:child|children)|looked-after "
+                     r"children) on roll but names no designated teacher for them; KCSIE requires one "
+                     r"wherever a school has looked-after children\."),
+    "lado_words": (r"Not every allegation about staff received this term was referred to the LADO\."),
+    "refused": (rf"(?P<a>{NUM}) referrals? (?:was|were) not accepted this term and none was escalated"
+                rf"{NOT_ESCALATED}\."),
+    "refused_words": (rf"Referrals were not accepted this term and none was escalated{NOT_ESCALATED}\."),
+    "outlier": (rf"(?P<label>.+): (?P<v>{VALUE}) \((?P<a>{NUM}) of (?P<b>{NUM})\), (?P<side>higher|lower) "
+                rf"than {AGAINST}(?P<t>{VALUE}){BY_CHANCE}"),
+    "outlier_words": (rf"(?P<label>.+): (?P<side>higher|lower) than (?:the trust|{AGAINST}(?P<t>{VALUE}))"
+                      rf"{BY_CHANCE}"),
+    "missing": (rf"The school recorded a concern about going missing from home or care for (?:(?P<a>{NUM}) "
+                r"(?:child|children)|children) this term and made no referral to early help, children's "
+                r"social care, police, Prevent or health; the trust asks whenever none is made\."),
+    "cme": (rf"(?:(?P<a>{NUM}) (?:child was|children were)|Children were) reported to the local authority as "
+            r"missing education this term(?: \(how many is not shown, to protect small numbers\))?; the "
+            r"trust asks about any child reported\."),
+    "rising": (rf"{ROSE}: (?P<c2>{NUM}) in (?P<t2>{A_TERM}), (?P<c1>{NUM}) in (?P<t1>{A_TERM}), "
+               rf"(?P<c0>{NUM}) this term\."),
+    "rising_words": (rf"{ROSE}, from {A_TERM} to {A_TERM} to this term; some of the counts are not shown, "
+                     r"to protect small numbers\."),
     # a rule whose outcome turns on counts hidden from the reader: said either way, so it says nothing
-    "too_small": re.compile(r"Some counts behind (?P<what>.+) are too small to show, so whether this is a gap cannot "
-                            r"be read from the figures shown here\."),
-    "quiet": re.compile(rf"A school of (?P<roll>{NUM}) pupils recorded no (?P<what>exploitation|child-on-child abuse) "
-                        r"concerns in (?:its one term|any of the (?P<k>\d+) terms) of (?P<year>\d{4}/\d{2}) returned "
-                        r"so far; the trust asks whenever a school with older pupils records none\."),
-    "change": re.compile(r"(?P<where>[A-Za-z-]+![A-Z]+\d+|[A-Za-z-]+): (?P<said>.+) No explanation was given; the "
-                         r"trust asks for one whenever the check queries a change\."),
+    "too_small": (r"Some counts behind (?P<what>.+) are too small to show, so whether this is a gap cannot "
+                  r"be read from the figures shown here\."),
+    "quiet": (rf"A school of (?P<roll>{NUM}) pupils recorded no (?P<what>exploitation|child-on-child abuse) "
+              r"concerns in (?:its one term|any of the (?P<k>\d+) terms) of (?P<year>\d{4}/\d{2}) returned "
+              r"so far; the trust asks whenever a school with older pupils records none\."),
+    "change": (r"(?P<where>[A-Za-z-]+![A-Z]+\d+|[A-Za-z-]+): (?P<said>.+) No explanation was given; the "
+               r"trust asks for one whenever the check queries a change\."),
     # no count of children in these: events, staff, dates, returns
-    "events": re.compile(rf"(?:The school attended .+|.+ reports for child protection conferences.* were submitted "
-                         rf"on time{BELOW_LINE}\.|\d+ safeguarding courses? (?:is|are) below the trust's line .+|.+ DSL.+|"
-                         r"The .+ (?:(?:date )?was not given(?: \(due every .+\))?|was last done on .+|is (?:overdue|due within a month) "
-                         r"\(due every .+; last done .+\))\.|The return names no designated .+|"
-                         r"No return has been received for .+|The return arrived \d+ days? after it was due \(by .+\)\.|"
-                         r"\d+% of the counts in the return were left blank \(not known\), at or above the trust's "
-                         r"line of \d+%\.|"
-                         r"(?:The designated safeguarding lead|A deputy DSL)'s .+)"),
-}
+    "events": (rf"(?:The school attended .+|.+ reports for child protection conferences.* were submitted "
+               rf"on time{BELOW_LINE}\.|\d+ safeguarding courses? (?:is|are) below the trust's line .+|.+ DSL.+|"
+               r"The .+ (?:(?:date )?was not given(?: \(due every .+\))?|was last done on .+|is (?:overdue|due within a month) "
+               r"\(due every .+; last done .+\))\.|The return names no designated .+|"
+               r"No return has been received for .+|The return arrived \d+ days? after it was due \(by .+\)\.|"
+               r"\d+% of the counts in the return were left blank \(not known\), at or above the trust's "
+               r"line of \d+%\.|"
+               r"(?:The designated safeguarding lead|A deputy DSL)'s .+)"),
+}.items()}
 
 
 def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -> None:

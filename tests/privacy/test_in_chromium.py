@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ import pandas as pd
 import pytest
 
 from tests.browser.conftest import ARGS, CHROMIUM, require_chromium
+from tests.helpers.network import free_port
 from tests.privacy import attacks, harvest, knowledge
 from tests.privacy.test_adversary import check
 
@@ -109,12 +109,6 @@ GRID_JS = """async (el) => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(small, tmp_path_factory):
     """The small trust behind a real dashboard, with a trustee's account."""
@@ -128,7 +122,7 @@ def served(small, tmp_path_factory):
     engine = db.make_engine(url)
     add_user(engine, EMAIL, role="trustee", password=PASSWORD, actor="test")
     db.dispose(engine)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATA_DIR": str(folder), "DATABASE_URL": url, "LOAD_SAMPLE": "0"}
     log = open(folder / "app.log", "w")
     proc = subprocess.Popen(

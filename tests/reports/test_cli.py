@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from reports.__main__ import main
 from reports.pdf import NO_CHROMIUM, PdfUnavailable, chromium_path
+from tests.helpers.cli import run_module
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "reports", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, **(env or {})})
+    return run_module("reports", *args, env=env, timeout=300)
 
 
 def _has_chromium() -> bool:

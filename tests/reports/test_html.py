@@ -64,24 +64,16 @@ def tables_of(html: str):
     return parser.tables
 
 
-@pytest.fixture(scope="module")
-def leader_html(leader_pack) -> str:
-    return render_html(leader_pack)
+def _html_of(pack: str):
+    """A fixture: the HTML of the pack fixture named ``pack``, made once for the module."""
+    @pytest.fixture(scope="module")
+    def html(request) -> str:
+        return render_html(request.getfixturevalue(pack))
+    return html
 
 
-@pytest.fixture(scope="module")
-def trustee_html(trustee_pack) -> str:
-    return render_html(trustee_pack)
-
-
-@pytest.fixture(scope="module")
-def leader_full(leader_appendix) -> str:
-    return render_html(leader_appendix)
-
-
-@pytest.fixture(scope="module")
-def trustee_full(trustee_appendix) -> str:
-    return render_html(trustee_appendix)
+leader_html, trustee_html = _html_of("leader_pack"), _html_of("trustee_pack")
+leader_full, trustee_full = _html_of("leader_appendix"), _html_of("trustee_appendix")  # with the appendix
 
 
 def part(html: str, anchor: str) -> str:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from loaders import check_return
 from loaders.registry import previous_term
 from sample_data import generate
 
-from .support import COMMITTED, checker
+from .support import COMMITTED
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +39,6 @@ def fresh_again(tmp_path_factory) -> tuple[Path, float]:
 @pytest.fixture(scope="session")
 def committed_reports(planned):
     """filename -> ReturnReport for every committed return, with the previous term's values."""
-    check_return = checker()
     reports = {}
     previous_by_key = {}
     for p in planned:

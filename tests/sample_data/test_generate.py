@@ -10,9 +10,10 @@ from datetime import timedelta
 import pytest
 
 from loaders import registry
+from loaders import check_return
 from sample_data import generate, trust
 
-from .support import COMMITTED, checker
+from .support import COMMITTED
 
 
 def files_under(root):
@@ -28,7 +29,6 @@ def test_generation_is_deterministic(fresh, fresh_again):
 
 
 def test_the_same_values_come_back_from_two_generations(fresh, fresh_again):
-    check_return = checker()
     again, _ = fresh_again
     for path in sorted((fresh / "returns").glob("*.xlsx")):
         a = check_return(path.read_bytes(), path.name)
@@ -140,7 +140,6 @@ def test_dates_sit_where_a_real_return_would_put_them(planned):
 def test_many_returns_for_a_benchmark_are_distinct_school_terms(tmp_path):
     paths = generate.write_many_returns(tmp_path, 150)
     assert len(paths) == 150 and len({p.name for p in paths}) == 150
-    check_return = checker()
     for path in (paths[0], paths[100]):
         report = check_return(path.read_bytes(), path.name)
         assert report.valid, [p.message for p in report.errors]

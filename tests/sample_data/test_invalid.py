@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from loaders import check_return
 from sample_data import broken
 
-from .support import COMMITTED, checker
+from .support import COMMITTED
 
 FOLDER = COMMITTED / "invalid"
 
@@ -25,7 +26,6 @@ def test_the_readme_lists_every_file():
 
 @pytest.mark.parametrize("case", broken.CASES, ids=lambda c: c.filename)
 def test_each_file_fails_as_its_name_says(case):
-    check_return = checker()
     report = check_return((FOLDER / case.filename).read_bytes(), case.filename)
     if case.outcome == "refused":
         assert report.refused and not report.valid and report.errors
@@ -46,12 +46,10 @@ def test_each_file_fails_as_its_name_says(case):
 
 
 def test_child_level_data_is_refused_and_not_kept():
-    check_return = checker()
     report = check_return((FOLDER / "invalid_child_names.xlsx").read_bytes(), "invalid_child_names.xlsx")
     assert report.refused and report.keep_bytes is False
 
 
 def test_the_queries_file_names_no_dsl_among_its_queries():
-    check_return = checker()
     report = check_return((FOLDER / "queries_blank_row_no_dsl.xlsx").read_bytes(), "q.xlsx")
     assert any(p.sheet == "Leads" or "safeguarding lead" in p.message.lower() for p in report.queries)

@@ -22,13 +22,13 @@ import subprocess
 import sys
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from loaders import check_return, registry
+from sample_data.generate import with_urn
 from store.importer import import_paths
 from store.returns import save_return, versions
 from store.schema import audit, leads, metadata, return_values, returns
@@ -152,27 +152,13 @@ def test_a_save_killed_half_way_leaves_the_database_as_it_was(engine, step, tmp_
 
 # --- twenty uploads at once -------------------------------------------------------------------
 
-def _copy(data: bytes, *, urn: str, note: str) -> bytes:
-    """The sample return for another URN; ``note`` in the zip's comment makes each copy's bytes
-    (and SHA-256) its own. The URN is a number on the About sheet (sheet2 in the template)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        dst.comment = note.encode()
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "xl/worksheets/sheet2.xml":
-                body = body.replace(f"<v>{URN}</v>".encode(), f"<v>{urn}</v>".encode())
-            dst.writestr(info, body)
-    return out.getvalue()
-
-
 def _files(folder: Path, *, same_school: bool) -> list[Path]:
     data = SAMPLE.read_bytes()
     paths = []
     for i in range(N):
         urn = URN if same_school else f"97{i + 1:04d}"
         path = folder / f"upload-{i:02d}_{urn}.xlsx"
-        path.write_bytes(_copy(data, urn=urn, note=f"upload {i}"))
+        path.write_bytes(with_urn(data, URN, urn, note=f"upload {i}"))
         paths.append(path)
     return paths
 

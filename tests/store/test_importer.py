@@ -7,18 +7,10 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 
-from loaders import registry
+from loaders import check_return, registry
 from store.importer import import_paths
 from store.returns import previous_values, versions
 from store.schema import audit, returns
-
-
-@pytest.fixture
-def check_return():
-    loaders = pytest.importorskip("loaders")
-    if not hasattr(loaders, "check_return"):
-        pytest.skip("loaders.check_return is not there yet")
-    return loaders.check_return
 
 
 @pytest.fixture
@@ -43,7 +35,7 @@ def _audits(engine):
         return conn.execute(sa.select(audit).order_by(audit.c.id)).all()
 
 
-def test_files_are_stored_in_term_order_and_compared_with_last_term(engine, check_return, write, tmp_path):
+def test_files_are_stored_in_term_order_and_compared_with_last_term(engine, write, tmp_path):
     autumn = write(term="Autumn", change={"inclusion.suspended": 2})
     spring = write(term="Spring", change={"inclusion.suspended": 9})
     outcomes = import_paths([str(spring), str(autumn)], engine=engine)
@@ -61,7 +53,7 @@ def test_files_are_stored_in_term_order_and_compared_with_last_term(engine, chec
 
 
 def test_every_imported_report_is_the_one_the_loader_gives_with_last_terms_values(
-        engine, check_return, write, report_factory):
+        engine, write, report_factory):
     """Whether or not the file needed a second read, the report equals a check with the previous values."""
     terms = [("2024/25", "Summer"), ("2025/26", "Autumn"), ("2025/26", "Spring"), ("2025/26", "Summer")]
     autumn = report_factory("149001", "2025/26", "Autumn", seed=3)[0].values
@@ -84,14 +76,14 @@ def test_every_imported_report_is_the_one_the_loader_gives_with_last_terms_value
     assert compared[3] is False  # Summer did not
 
 
-def test_the_same_file_twice_is_two_versions(engine, check_return, write, tmp_path):
+def test_the_same_file_twice_is_two_versions(engine, write, tmp_path):
     path = write()
     first, second = import_paths([str(path), str(path)], engine=engine, user="data officer")
     assert (first.saved.version, second.saved.version) == (1, 2)
     assert [v["submitted_by"] for v in versions(engine, "149001", "2025/26", "Autumn")] == ["data officer"] * 2
 
 
-def test_missing_unreadable_and_invalid_files_are_outcomes_not_exceptions(engine, check_return, write, tmp_path):
+def test_missing_unreadable_and_invalid_files_are_outcomes_not_exceptions(engine, write, tmp_path):
     (tmp_path / "folder").mkdir()
     not_a_sheet = tmp_path / "notes.xlsx"
     not_a_sheet.write_bytes(b"just some text, not a workbook")
@@ -109,7 +101,7 @@ def test_missing_unreadable_and_invalid_files_are_outcomes_not_exceptions(engine
     assert outcomes_seen == ["refused", "refused", "refused", "rejected"]
 
 
-def test_submitted_at_can_come_from_the_date_completed(engine, check_return, write, tmp_path):
+def test_submitted_at_can_come_from_the_date_completed(engine, write, tmp_path):
     winter = write(term="Autumn", change={"about.date_completed": date(2026, 1, 9)})
     summer = write(term="Summer", change={"about.date_completed": date(2026, 8, 20)})
     import_paths([str(winter), str(summer)], engine=engine, submitted_at_from_return=True)
@@ -118,7 +110,7 @@ def test_submitted_at_can_come_from_the_date_completed(engine, check_return, wri
     assert at == {"Autumn": datetime(2026, 1, 9, 9, 0), "Summer": datetime(2026, 8, 20, 8, 0)}
 
 
-def test_an_import_by_url_creates_the_tables(check_return, write, tmp_path):
+def test_an_import_by_url_creates_the_tables(write, tmp_path):
     from store.db import dispose, make_engine
 
     path = write()
@@ -133,7 +125,7 @@ def test_an_import_by_url_creates_the_tables(check_return, write, tmp_path):
         dispose(engine)
 
 
-def test_a_file_hiding_child_data_is_imported_as_nothing_but_an_audit_row_without_it(engine, check_return, write,
+def test_a_file_hiding_child_data_is_imported_as_nothing_but_an_audit_row_without_it(engine, write,
                                                                                       tmp_path):
     """Refused whole wherever the child's details hide: no return, no values, no draft, no bytes,
     and nothing of the details in any table."""
@@ -174,7 +166,7 @@ def test_a_file_hiding_child_data_is_imported_as_nothing_but_an_audit_row_withou
                     assert not [s for s in secrets if s in text], table.name
 
 
-def test_received_is_when_a_return_counts_as_submitted_and_is_on_the_record(engine, check_return, write):
+def test_received_is_when_a_return_counts_as_submitted_and_is_on_the_record(engine, write):
     """A paper return back-filled long after it arrived: submitted the day it was received (09:00 UK),
     whatever its date completed says, and the day is on each attempt's record of changes."""
     good = write(term="Spring", change={"about.date_completed": date(2026, 4, 1)})

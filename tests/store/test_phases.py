@@ -25,7 +25,7 @@ from store.returns import previous_values, save_return
 from store.schema import audit, return_values, schools
 from store.upgrades import upgrade
 
-from .conftest import make_report
+from tests.helpers.returns import make_report
 
 ROOT = Path(__file__).resolve().parents[2]
 LEADER = "leader@trust.example"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +44,21 @@ def server():
         yield s
 
 
+@contextmanager
+def tls_server(folder: Path, monkeypatch, *, starttls: bool = True, trusted: bool = True,
+               login: tuple[str, str] | None = None, signs_in_as: tuple[str, str] | None = None):
+    """A server with a self-signed certificate that demands STARTTLS (and, with ``login``, a
+    password); the dashboard pointed at it with STARTTLS on or off, its certificate ``trusted`` (as
+    SMTP_CA_FILE) or not, signing in as ``signs_in_as`` (user, password) when given."""
+    cert, key = certificate(folder)
+    with MailServer(tls=(cert, key), require_starttls=True, login=login) as server:
+        server.env(monkeypatch, starttls=starttls, ca=cert if trusted else None)
+        if signs_in_as:
+            monkeypatch.setenv("SMTP_USER", signs_in_as[0])
+            monkeypatch.setenv("SMTP_PASSWORD", signs_in_as[1])
+        yield server
+
+
 def test_an_email_is_delivered_once_and_marked_sent(engine, server, monkeypatch):
     server.env(monkeypatch)
     (item,) = queue_some(engine, 1)
@@ -61,11 +77,8 @@ def test_an_email_is_delivered_once_and_marked_sent(engine, server, monkeypatch)
 
 
 def test_starttls_with_the_trusts_own_certificate_is_accepted(engine, tmp_path, monkeypatch):
-    cert, key = certificate(tmp_path)
-    with MailServer(tls=(cert, key), require_starttls=True, login=("dashboard", "s3cret-word")) as server:
-        server.env(monkeypatch, starttls=True, ca=cert)
-        monkeypatch.setenv("SMTP_USER", "dashboard")
-        monkeypatch.setenv("SMTP_PASSWORD", "s3cret-word")
+    login = ("dashboard", "s3cret-word")
+    with tls_server(tmp_path, monkeypatch, login=login, signs_in_as=login) as server:
         queue_some(engine, 1)
         assert outbox.send_pending(engine).sent == 1
         assert [r.encrypted for r in server.received] == [True]
@@ -84,9 +97,7 @@ def test_starttls_on_by_default_refuses_a_server_that_does_not_offer_it(engine, 
 
 
 def test_a_certificate_that_cannot_be_checked_is_refused(engine, tmp_path, monkeypatch):
-    cert, key = certificate(tmp_path)
-    with MailServer(tls=(cert, key), require_starttls=True) as server:
-        server.env(monkeypatch, starttls=True)  # no SMTP_CA_FILE: the self-signed certificate is not trusted
+    with tls_server(tmp_path, monkeypatch, trusted=False) as server:  # no SMTP_CA_FILE
         queue_some(engine, 1)
         done = outbox.send_pending(engine)
         assert done.sent == 0 and "certificate that could not be checked" in done.reasons[0]
@@ -94,24 +105,18 @@ def test_a_certificate_that_cannot_be_checked_is_refused(engine, tmp_path, monke
 
 
 def test_a_server_that_demands_starttls_refuses_a_client_with_it_off(engine, tmp_path, monkeypatch):
-    cert, key = certificate(tmp_path)
-    with MailServer(tls=(cert, key), require_starttls=True) as server:
-        server.env(monkeypatch, starttls=False)
+    with tls_server(tmp_path, monkeypatch, starttls=False) as server:
         queue_some(engine, 1)
         done = outbox.send_pending(engine)
         assert done.sent == 0 and "530" in done.reasons[0] and server.received == []
 
 
 def test_a_wrong_password_is_a_sentence_and_nothing_is_sent(engine, tmp_path, monkeypatch):
-    cert, key = certificate(tmp_path)
-    with MailServer(tls=(cert, key), require_starttls=True, login=("dashboard", "right")) as server:
-        server.env(monkeypatch, starttls=True, ca=cert)
-        monkeypatch.setenv("SMTP_USER", "dashboard")
-        monkeypatch.setenv("SMTP_PASSWORD", "wrong")
+    with tls_server(tmp_path, monkeypatch, login=("dashboard", "right"), signs_in_as=("dashboard", "wrong")) as server:
         queue_some(engine, 1)
         done = outbox.send_pending(engine)
         assert done.sent == 0 and "refused SMTP_USER dashboard with SMTP_PASSWORD" in done.reasons[0]
-        assert "wrong" not in done.reasons[0]
+        assert "wrong" not in done.reasons[0] and server.received == []
 
 
 def test_a_refused_address_fails_alone_and_the_rest_go(engine, monkeypatch):

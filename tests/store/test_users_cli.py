@@ -8,10 +8,8 @@ every change audited with "command line" as the actor.
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,18 +18,13 @@ import store.__main__ as cli
 from store.db import dispose, make_engine
 from store.schema import audit
 from store.users import get_user, verify_password
+from tests.helpers.cli import NO_DATABASE, run_module
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "pebble harbour violet"
 
 
 def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "DATABASE_URL": "sqlite:////nonexistent/none.db", **(env or {})}
-    done = subprocess.run([sys.executable, "-m", "store", *args], cwd=ROOT, env=environment, input=stdin,
-                          stdin=None if stdin is not None else subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=120)
-    assert "Traceback" not in done.stderr + done.stdout
-    return done
+    return run_module("store", *args, stdin=stdin, env={"DATABASE_URL": NO_DATABASE, **(env or {})})
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 import uuid
 
-from conftest import build_return
+from tests.helpers.workbooks import build_return
 
 SUMMARY = uuid.UUID("F29F85E0-4FF9-1068-AB91-08002B27B3D9").bytes_le
 DOCUMENT = uuid.UUID("D5CDD502-2E9C-101B-9397-08002B2CF9AE").bytes_le
