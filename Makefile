@@ -40,8 +40,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 test: $(VENV)/.installed node_modules/.package-lock.json
 	$(PY) -m pytest
 
+# Every figure against its goal (bench/__main__.py says how each is measured); QUICK=1 runs a small
+# version of each in about a minute, judging no goal. BENCH_DATABASE_URL=postgresql+psycopg://...
+# measures PostgreSQL as well.
 bench: $(VENV)/.installed
-	$(PY) -m bench
+	$(PY) -m bench $(if $(QUICK),--quick)
 
 template: $(VENV)/.installed
 	$(PY) -m loaders template -o data/blank_return.xlsx
