@@ -22,6 +22,7 @@ from store.db import dispose, make_engine
 from store.upgrades import upgrade
 from store.sample import ensure_sample
 from store.thresholds import set_threshold
+from tests.conftest import copy_sample
 
 ROOT = Path(__file__).resolve().parents[2]
 THEMES = {"neglect", "adolescents", "multi_agency", "workforce", "oversight"}
@@ -40,13 +41,8 @@ def run(*args: str, db: str | None = None, env: dict | None = None) -> subproces
 
 
 def sample_db(folder: Path) -> str:
-    url = f"sqlite:///{folder / 'sample.db'}"
-    engine = make_engine(url)
-    try:
-        assert ensure_sample(engine) > 0
-    finally:
-        dispose(engine)
-    return url
+    """A copy of the sample trust (imported once for the whole run) in ``folder``."""
+    return f"sqlite:///{copy_sample(folder / 'sample.db')}"
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.conftest import copy_sample
+
 from .conftest import require_chromium, settled as _settled
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,13 +75,13 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from store import db, sample
+    from store import db
     from store.users import add_user
 
     folder = tmp_path_factory.mktemp("signin")
     url = f"sqlite:///{folder / 'dashboard.db'}"
+    copy_sample(folder / "dashboard.db")  # the sample trust, imported once for the whole run
     engine = db.make_engine(url)
-    sample.ensure_sample(engine)
     add_user(engine, CEO, role="trust_leader", name="Avery Quill", password=PASSWORD, actor="test")
     db.dispose(engine)
     cert, key = _certificate(folder)
