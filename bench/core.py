@@ -143,7 +143,8 @@ def run_apart(name: str, *, quick: bool, postgres_url: str | None, timeout: floa
     env = {**os.environ, "BENCH_DATABASE_URL": postgres_url or ""}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=err, text=True)
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=err, text=True,
+                                preexec_fn=_die_with_parent)
         usage, status = _reap(proc, start + timeout)
         wall = time.perf_counter() - start
         out.seek(0)
@@ -156,6 +157,18 @@ def run_apart(name: str, *, quick: bool, postgres_url: str | None, timeout: floa
         why = said[-1] if said else ("stopped after %g s" % timeout if status is None else f"exit status {status}")
         return Apart(name, Result(), wall, cpu, peak, failed=why)
     return Apart(name, Result.from_json(found[-1]), wall, cpu, peak)
+
+
+def _die_with_parent() -> None:
+    """In the child, before it runs: end it if the bench itself is ended (Linux), so a stopped run
+    leaves no figure running on."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _reap(proc: subprocess.Popen, deadline: float):

@@ -170,7 +170,7 @@ def _run(at, url: str) -> None:
 def rerun_figure(quick: bool, postgres_url: str | None, *, on_postgres: bool = False):
     """The Overview's rerun (a click) at two sizes, in one process, alternating rerun by rerun."""
     from bench import postgres
-    from bench.core import Goal, Result, Samples, ratio_spread, ratios, spread
+    from bench.core import Goal, Result, Samples, ratio_spread, ratios
 
     medium, large_, terms = sizes(quick)
     reruns = 5 if quick else 30
@@ -185,7 +185,7 @@ def rerun_figure(quick: bool, postgres_url: str | None, *, on_postgres: bool = F
         for at, b in zip(apps, bases):
             first = Samples()
             first.time(lambda: _run(at, b.url))
-            out.lines.append(f"  first run, {_label(b.schools, terms)}: {spread(first.wall, 's')}")
+            out.lines.append(first.line(f"first run, {_label(b.schools, terms)}", "s"))
         times = [Samples(), Samples()]
         for i in range(reruns):
             for k in ((0, 1) if i % 2 == 0 else (1, 0)):

@@ -180,7 +180,7 @@ def quick_report(tmp_path_factory):
            "BENCH_DATABASE_URL": os.environ.get("TEST_DATABASE_URL", "")}
     env.pop("DATABASE_URL", None)
     done = subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=900)
+                          text=True, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.splitlines()
 
