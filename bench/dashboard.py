@@ -108,7 +108,8 @@ def time_overview(url: str, reruns: int = RERUNS, *, timeout: float = 600) -> Pa
 
 def _check(at) -> None:
     if at.exception:
-        raise BenchFailed("; ".join(str(e.value) for e in at.exception))
+        raise BenchFailed("; ".join(f"{e.value} ({(list(e.stack_trace) or ['no trace'])[-1].strip()})"
+                                    for e in at.exception))
     titles = [t.value for t in at.title]
     if not titles or not titles[0].startswith(OVERVIEW_TITLE):
         raise BenchFailed(f"the default page is not the Overview (titles: {titles})")
@@ -182,9 +183,9 @@ def rerun_figure(quick: bool, postgres_url: str | None, *, on_postgres: bool = F
         out.lines.append(f"  {b.label}: {b.schools:,} schools, {b.returns:,} returns, {_origin(b)}")
     with serving(urls):
         apps = [_app(), _app()]
-        for at, b in zip(apps, bases):
+        for at, b, url in zip(apps, bases, urls):
             first = Samples()
-            first.time(lambda: _run(at, b.url))
+            first.time(lambda: _run(at, url))
             out.lines.append(first.line(f"first run, {_label(b.schools, terms)}", "s"))
         times = [Samples(), Samples()]
         for i in range(reruns):
