@@ -37,11 +37,19 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "npm is missing, so the accessibility check will be skipped: install Node.js and npm to run it."; fi
 
+# The tests run on TEST_WORKERS processes (pytest-xdist; one per CPU unless told). A test file's
+# tests stay together on one worker (--dist loadgroup, each file its own group unless it names a
+# shared one: tests/conftest.py), so a module that starts a Streamlit server or Chromium starts it
+# once; the sample trust's database is imported once for the whole run.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed node_modules/.package-lock.json
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
+# Every figure against its goal (bench/__main__.py says how each is measured); QUICK=1 runs a small
+# version of each in about a minute, judging no goal. BENCH_DATABASE_URL=postgresql+psycopg://...
+# measures PostgreSQL as well.
 bench: $(VENV)/.installed
-	$(PY) -m bench
+	$(PY) -m bench $(if $(QUICK),--quick)
 
 template: $(VENV)/.installed
 	$(PY) -m loaders template -o data/blank_return.xlsx

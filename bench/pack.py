@@ -131,8 +131,8 @@ def goal(met: bool, seconds: float) -> str:
 def alternating_lines(runs: dict[bool, list[Made]]) -> list[str]:
     """The lines for the alternating PDFs: each form's spread, its parts, and the goal."""
     n = len(runs[False])
-    out = [f"  {n} of each, alternating (min / median / max); peak memory is this process's, Chromium's own not "
-           "counted:"]
+    made = f"{n} of each, alternating" if len(runs) > 1 else f"{n} made"
+    out = [f"  {made} (min / median / max); peak memory is this process's, Chromium's own not counted:"]
     for appendix, made in runs.items():
         pages = sorted({m.pages for m in made})
         out.append(f"  {FORMS[appendix]:13} wall {_spread([m.wall for m in made])} s   "
@@ -161,8 +161,10 @@ def command(url: str, fmt: str, extra: tuple[str, ...], folder: Path) -> tuple[f
     return time.perf_counter() - start, out, done
 
 
-def command_lines(url: str):
-    """The lines for the command line, each as soon as it is known."""
+def command_lines(url: str, goals: list):
+    """The lines for the command line, each as soon as it is known; its goals added to ``goals``."""
+    from bench.core import Goal
+
     yield "  by the command line, a process of its own each (start-up and imports included):"
     pdf: dict[bool, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-pack-") as tmp:
@@ -175,24 +177,33 @@ def command_lines(url: str):
             if fmt == "pdf":
                 pdf[bool(extra)] = seconds
             yield f"  {name:15}: {seconds:6.2f} s, {out.stat().st_size / 1024:,.0f} KB"
-    parts = []
     for appendix, target in ((False, SHORT_GOAL_S), (True, APPENDIX_GOAL_S)):
         seconds = pdf.get(appendix)
-        said = "not made" if seconds is None else f"{seconds:6.2f} s"
-        parts.append(f"{FORMS[appendix]} {said} ({goal(seconds is not None and seconds < target, target)})")
-    yield "board pack as PDF by the command line: " + "; ".join(parts)
+        goals.append(Goal(f"board pack as PDF by the command line, {FORMS[appendix]}",
+                          "not made" if seconds is None else f"{seconds:.2f} s", f"< {target:g} s",
+                          None if seconds is None else seconds < target, "" if seconds else "not made"))
 
 
-def lines():
-    """The lines `make bench` prints for the board pack, each as soon as it is known."""
+def figure(quick: bool, postgres_url: str | None):
+    """The sample trust's pack as PDF: short and with its appendix alternating in one process as the
+    Board pack page makes them, then each format by the command line. Quick: one short PDF."""
+    from bench.core import Goal, Result
     from reports.pdf import PdfUnavailable
 
     base = trusts.sample_database()
-    yield (f"Board pack of the {base.label} ({base.schools} schools, {base.returns} returns) as PDF, short and with "
-           "the appendix, as the Board pack page makes them, in one process:")
+    out = Result(lines=[f"  {base.label}: {base.schools} schools, {base.returns} returns"])
     try:
-        yield from alternating_lines(alternate(base.url))
+        if quick:
+            runs = {False: [make_pdf_once(base.url, False)]}
+        else:
+            runs = alternate(base.url)
+        out.lines += alternating_lines(runs)[:-1]
+        short = statistics.median(m.wall for m in runs[False])
+        out.goals.append(Goal("board pack as PDF, short, as the page makes it", f"{short:.2f} s median of "
+                              f"{len(runs[False])}", f"< {SHORT_GOAL_S:g} s", short < SHORT_GOAL_S))
     except PdfUnavailable as exc:
-        yield f"  not made: {exc}"
-        yield f"board pack as PDF, short:  not made   ({goal(False, SHORT_GOAL_S)})"
-    yield from command_lines(base.url)
+        out.lines.append(f"  not made: {exc}")
+        out.goals.append(Goal("board pack as PDF, short", "not made", f"< {SHORT_GOAL_S:g} s", None, str(exc)))
+    if not quick:
+        out.lines += list(command_lines(base.url, out.goals))
+    return out

@@ -5,7 +5,8 @@ its own (dropped afterwards) when TEST_DATABASE_URL is set; otherwise the Postgr
 skipped with the reason. ``sqlite_engine`` is the SQLite one alone. ``empty_engine`` is each
 database with no tables at all, as a new server's is; ``new_postgres_database`` makes whole new
 PostgreSQL databases. ``sample_engine`` is a SQLite database holding the sample trust, made once
-per test session.
+per test session; ``sample_file`` is the sample trust imported once for the whole run (every
+pytest-xdist worker shares it) and ``copy_sample`` copies it for a test to change.
 """
 
 from __future__ import annotations
@@ -113,13 +114,73 @@ def empty_engine(request, tmp_path):
         yield engine
 
 
-@pytest.fixture(scope="session")
-def sample_engine(tmp_path_factory):
-    """A SQLite database holding the sample trust (sample_data/returns)."""
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under `make test` (pytest-xdist, --dist loadgroup) a test file's tests run together on one
+    worker, so what a module starts once (a Streamlit server, Chromium) is started once; files
+    that share something costly made once per worker (the privacy folder's readings) name one
+    group with ``pytest.mark.xdist_group`` and run together."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
+_shared: list[Path] = []  # the folder every xdist worker of this run shares (see shared_folder)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_folder(tmp_path_factory) -> Path:
+    """A folder this whole test run shares: under pytest-xdist, every worker's (the parent of each
+    worker's own base folder); otherwise the run's base folder."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    _shared[:] = [root]
+    return root
+
+
+def sample_file() -> Path:
+    """The sample trust in a SQLite file, imported once for the whole run (the first worker to need
+    it builds it while the others wait) and never written to afterwards: copy it (``copy_sample``)."""
+    import fcntl
+
     from store.sample import ensure_sample, sample_files
 
     assert sample_files(), "the sample trust's returns are in sample_data/returns"
-    engine = make_engine(_sqlite_url(tmp_path_factory.mktemp("sample_db")))
-    ensure_sample(engine)
+    root = _shared[0]
+    path = root / "sample_trust.db"
+    with open(root / "sample_trust.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            building = root / f"sample_trust.{os.getpid()}.building"
+            engine = make_engine(f"sqlite:///{building}")
+            upgrade(engine)
+            imported = ensure_sample(engine)
+            dispose(engine)  # the last connection closed folds the WAL back into the file
+            assert imported > 0, "the sample trust's returns were not imported"
+            os.replace(building, path)
+    return path
+
+
+def copy_sample(to: Path) -> Path:
+    """A copy of the sample trust's database at ``to`` (a file path), for a test to change freely."""
+    import shutil
+
+    to.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(sample_file(), to)
+    return to
+
+
+@pytest.fixture(scope="session")
+def sample_db_file() -> Path:
+    """The sample trust in a SQLite file, made once; tests copy it so each starts the same."""
+    return sample_file()
+
+
+@pytest.fixture(scope="session")
+def sample_engine(tmp_path_factory):
+    """A SQLite database holding the sample trust."""
+    path = copy_sample(tmp_path_factory.mktemp("sample_db") / "test.db")
+    engine = make_engine(f"sqlite:///{path}")
     yield engine
     dispose(engine)

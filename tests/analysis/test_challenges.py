@@ -102,11 +102,10 @@ def test_carried_forward_on_the_sample_trust(tmp_path):
     """A question raised on a real gap stays with its school and theme next term, and the gap's
     state there is what the next term's own gap list says."""
     from store import db
-    from store.sample import ensure_sample
+    from tests.conftest import copy_sample
 
-    engine = db.make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    engine = db.make_engine(f"sqlite:///{copy_sample(tmp_path / 's.db')}")
     try:
-        ensure_sample(engine)
         data = load_dataset(engine)
         (y1, t1), (y2, t2) = data.terms[-3], data.terms[-2]
         first = gaps_frame(find_gaps(Context(data, y1, t1)))

@@ -1,18 +1,26 @@
-"""The benchmark's building blocks on a tiny trust: the bulk store lays down what the store's own
-save would, the trust's database is made once and reused, and the Overview can be timed."""
+"""The benchmark: its building blocks on a tiny trust (the bulk store lays down what the store's own
+save would, the trust's database is made once and reused), and `make bench QUICK=1`'s report."""
 
 from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from bench import dashboard, trusts
+from bench import trusts
 from loaders.report import ERROR, Problem
 from sample_data import large
 from store import db, overview, upgrades
 from store.returns import save_return
 from store.schema import audit, returns
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -90,13 +98,6 @@ def test_a_trust_database_is_built_once_then_reused(tmp_path):
     assert not list(tmp_path.glob("*.building*")), "no half-built file left behind"
 
 
-def test_the_overview_of_a_three_school_trust_can_be_timed(tmp_path):
-    base = trusts.large_database(3, 3, seed=2, folder=tmp_path)
-    timing = dashboard.time_overview(base.url, reruns=1)
-    assert timing.cold > 0 and len(timing.reruns) == 1 and len(timing.cpu) == 1
-    assert timing.median == timing.reruns[0]
-
-
 def test_the_cells_only_check_the_places_figure_compares_with_reads_no_other_place():
     """The benchmark's "before": a comment holding a child's details goes unseen by it, and is
     refused again as soon as it ends."""
@@ -164,3 +165,109 @@ def test_peak_memory_sees_what_the_block_held():
     with PeakMemory() as nothing:
         time.sleep(0.05)
     assert nothing.peak - before < 16 * 2**20
+
+
+# ---- `make bench QUICK=1`: every figure in a small form, the report's shape (not its timings) ----
+
+GOAL_LINE = re.compile(r"^  (?P<figure>[^:]+): (?P<shown>.+); goal (?P<goal>[^:]+): (?P<verdict>.+)$")
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    """`python -m bench --quick` run once, its made-up trusts built in a folder of the test's own,
+    on PostgreSQL too when the tests have one."""
+    env = {**os.environ, "DATA_DIR": str(tmp_path_factory.mktemp("bench_data")),
+           "BENCH_DATABASE_URL": os.environ.get("TEST_DATABASE_URL", "")}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.splitlines()
+
+
+def test_the_quick_bench_runs_every_figure_in_a_process_of_its_own(quick_report):
+    from bench.__main__ import FIGURES
+
+    text = "\n".join(quick_report)
+    assert "FAILED" not in text and "Traceback" not in text, text
+    assert quick_report[0].startswith("make bench QUICK=1")
+    for name, title in FIGURES.items():
+        start = quick_report.index(f"{title} [{name}]:")
+        own = next(line for line in quick_report[start:] if line.startswith("  this figure's process:"))
+        assert re.fullmatch(r"  this figure's process: wall [\d.]+ s, CPU [\d.]+ s, peak memory [\d,]+ MB", own), own
+    # repeated measurements show min / median / max, wall beside CPU
+    spreads = [line for line in quick_report if " wall " in line and " CPU " in line]
+    assert len(spreads) >= 8, text
+    assert any("pair by pair:" in line for line in quick_report), "comparisons are made pair by pair"
+
+
+def test_the_quick_bench_ends_with_one_line_per_goal_none_judged(quick_report):
+    start = quick_report.index("Goals (quick run: not judged):")
+    lines = quick_report[start + 1:]
+    parsed = [GOAL_LINE.match(line) for line in lines]
+    assert all(parsed), lines
+    figures = [m["figure"] for m in parsed]
+    for wanted in ("server memory after 5 returns stored while running", "peak memory, one trust leader's Overview",
+                   "first Overview after a new return, 12 x 3", "first Overview after a new return, 60 x 3",
+                   "Overview rerun, 12 x 3", "Overview rerun, 60 x 3 / 12 x 3, paired",
+                   "cold start to the heatmap drawn in Chromium", "import 20 returns, SQLite",
+                   "import 20 returns, PostgreSQL", "board pack as PDF, short", "check one return"):
+        assert any(f.startswith(wanted) for f in figures), (wanted, figures)
+    postgres = [m for m in parsed if "PostgreSQL" in m["figure"]]
+    if os.environ.get("TEST_DATABASE_URL"):
+        for wanted in ("Overview rerun, 12 x 3, PostgreSQL", "first Overview after a new return, 12 x 3, PostgreSQL",
+                       "server memory after 5 returns stored while running, 12 x 3, PostgreSQL"):
+            assert wanted in figures, (wanted, figures)
+    for m in parsed:
+        if m in postgres and not os.environ.get("TEST_DATABASE_URL"):
+            assert m["verdict"].startswith("not measured")
+        else:
+            assert m["verdict"] == "not judged (quick run)", m.string
+
+
+def test_a_goal_is_met_or_not_and_a_figure_that_failed_is_not_measured():
+    from bench import core
+    from bench.__main__ import report
+
+    assert core.Goal("x", "41 ms", "<= 50 ms", True).line(quick=False) == "x: 41 ms; goal <= 50 ms: met"
+    assert core.Goal("x", "61 ms", "<= 50 ms", False).line(quick=False) == "x: 61 ms; goal <= 50 ms: not met"
+    assert core.Goal("x", "61 ms", "<= 50 ms", False).line(quick=True).endswith(": not judged (quick run)")
+
+    def run(name, *, quick, postgres_url):
+        if name == "rerun":
+            return core.Apart(name, core.Result(), 1.0, 0.5, 100.0, failed="the Overview raised")
+        result = core.Result(lines=["  a figure"], goals=[core.Goal(name, "1 s", "< 2 s", name != "pack")])
+        return core.Apart(name, result, 1.0, 0.5, 100.0)
+
+    lines = list(report(False, None, run=run))
+    assert "  FAILED: the Overview raised" in lines
+    goals = lines[lines.index("Goals (medians of the runs above):") + 1:]
+    assert goals[-1] == "6 of 10 goals met."
+    assert "  pack: 1 s; goal < 2 s: not met" in goals and "  check: 1 s; goal < 2 s: met" in goals
+    assert any(g.startswith("  Overview rerun (a click)") and g.endswith("not measured: the Overview raised")
+               for g in goals)
+    assert sum(g.endswith("not measured: set BENCH_DATABASE_URL") for g in goals) == 2, "PostgreSQL not given"
+
+
+def test_ratios_are_taken_pair_by_pair():
+    from bench import core
+
+    assert core.ratios([2.0, 9.0, 3.0], [1.0, 3.0, 3.0]) == [2.0, 3.0, 1.0]
+    assert core.ratio_spread([2.0, 3.0, 1.0]) == "1.00x / 2.00x / 3.00x"
+    assert core.spread([0.010, 0.030, 0.020]) == "   10.0 /    20.0 /    30.0 ms"
+
+
+def test_a_child_process_peak_memory_is_the_kernels_count(tmp_path, monkeypatch):
+    """run_apart reads the child's peak resident size from the kernel: a child that holds 200 MB
+    shows at least that, whatever the child says of itself."""
+    from bench import core
+
+    script = tmp_path / "bench" / "child.py"
+    script.parent.mkdir()
+    (tmp_path / "bench" / "__init__.py").write_text("")
+    script.write_text("import sys\nheld = bytearray(200 * 2**20)\nheld[::4096] = b'x' * len(held[::4096])\n"
+                      "print('BENCH-RESULT {\"lines\": [\"  held\"], \"goals\": []}')\n")
+    monkeypatch.setattr(core, "ROOT", tmp_path)
+    done = core.run_apart("anything", quick=True, postgres_url=None)
+    assert done.failed is None and done.result.lines == ["  held"]
+    assert done.peak_mb >= 200 and done.cpu > 0 and done.wall > 0

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.network import free_port
+from tests.conftest import copy_sample
 
 from .conftest import require_chromium, settled
 
@@ -48,10 +49,15 @@ require_chromium()
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     """The dashboard on the sample trust, started the way `make run` starts it."""
-    yield from _serve(tmp_path_factory.mktemp("browser_data"))
+    yield from _serve(tmp_path_factory.mktemp("browser_data"), first_start=True)
 
 
-def _serve(data: Path):
+def _serve(data: Path, *, first_start: bool = False):
+    """The dashboard served from ``data``: on its database there, or on a copy of the sample trust
+    (imported once for the whole run); with ``first_start``, the sample imported as the server
+    starts, as on a trust's very first `make run`."""
+    if not first_start and not (data / "dashboard.db").exists():
+        copy_sample(data / "dashboard.db")
     port = free_port()
     env = {**os.environ, "DATA_DIR": str(data), "LOAD_SAMPLE": "1"}
     env.pop("DATABASE_URL", None)
@@ -207,12 +213,10 @@ def test_a_dsl_finds_no_other_schools_name_anywhere(app_url, browser):
 
 def sample_trust(folder: Path, *accounts: tuple[str, str, tuple[str, ...], str]):
     """The sample trust's database in ``folder`` with local accounts (email, role, schools, password)."""
-    from store import db, sample, upgrades
+    from store import db
     from store.users import add_user
 
-    engine = db.make_engine(f"sqlite:///{folder / 'dashboard.db'}")
-    upgrades.upgrade(engine)
-    sample.ensure_sample(engine)
+    engine = db.make_engine(f"sqlite:///{copy_sample(folder / 'dashboard.db')}")
     for email, role, urns, password in accounts:
         add_user(engine, email, role=role, urns=urns, password=password, actor="test")
     return engine

@@ -28,6 +28,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.helpers.network import certificate, free_port
+from tests.conftest import copy_sample
 
 from .conftest import require_chromium, settled as _settled
 
@@ -42,13 +43,13 @@ require_chromium()
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from store import db, sample
+    from store import db
     from store.users import add_user
 
     folder = tmp_path_factory.mktemp("signin")
     url = f"sqlite:///{folder / 'dashboard.db'}"
+    copy_sample(folder / "dashboard.db")  # the sample trust, imported once for the whole run
     engine = db.make_engine(url)
-    sample.ensure_sample(engine)
     add_user(engine, CEO, role="trust_leader", name="Avery Quill", password=PASSWORD, actor="test")
     db.dispose(engine)
     cert, key = certificate(folder)

@@ -32,6 +32,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.helpers.network import free_port
+from tests.conftest import copy_sample
 
 from .conftest import require_chromium, settled as _settled
 
@@ -88,7 +89,7 @@ def _stop(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def sso(tmp_path_factory):
     """The provider and a dashboard set up for it, on the sample trust with the trust's users."""
-    from store import db, sample
+    from store import db
     from store.users import add_user
 
     folder = tmp_path_factory.mktemp("sso")
@@ -106,8 +107,8 @@ def sso(tmp_path_factory):
              *people], cwd=folder, stdout=provider_log, stderr=subprocess.STDOUT))
 
         url = f"sqlite:///{folder / 'dashboard.db'}"
+        copy_sample(folder / "dashboard.db")  # the sample trust, imported once for the whole run
         engine = db.make_engine(url)
-        sample.ensure_sample(engine)  # makes the tables, then loads the sample trust
         for email, role, urns in DASHBOARD_USERS:
             add_user(engine, email, role=role, urns=urns, actor="test")
         db.dispose(engine)

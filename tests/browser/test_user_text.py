@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from tests.browser.test_browser import _serve
+from tests.conftest import copy_sample
 from tests.pages.test_user_text import ANSWER, EXPLAINED, MINE, NAME, OWNER, QUESTION, STAFF, put_user_text_in
 
 from .conftest import require_chromium
@@ -38,12 +39,7 @@ def _open(browser, url: str, asked: list[str]):
 
 
 def _hostile_trust(data: Path) -> None:
-    from store import db, sample, upgrades
-
-    engine = db.make_engine(f"sqlite:///{data / 'app.db'}")
-    upgrades.upgrade(engine)
-    sample.ensure_sample(engine)
-    db.dispose(engine)
+    copy_sample(data / "app.db")  # the sample trust, imported once for the whole run
     put_user_text_in(data)
     (data / "app.db").rename(data / "dashboard.db")  # where the served dashboard looks
 

@@ -100,24 +100,34 @@ def test_the_longest_cell_fits_at_200_percent_zoom(page, sample):
     assert all(t["width"] <= drawn["cell"] - 4 for t in drawn["texts"]), drawn
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_no_name_on_a_funnel_overlaps_another_or_covers_a_marker(page, sample, width):
+@pytest.fixture(scope="module")
+def funnels(sample):
+    """Every funnel of the sample trust's latest term, made once for every width: (indicator,
+    the figure as JSON, how many schools it names)."""
     data, ctx = sample
     now = ctx.compared_term()
-    walked = 0
+    made = []
     for ind in INDICATORS:
         rows = now[now["indicator"] == ind.id]
         if not ind.funnel or rows["value"].notna().sum() == 0:
             continue
-        chart = funnel_plot(rows, data.school_names, ind.id)
-        draw(page, chart, width)
+        made.append((ind.id, json.loads(funnel_plot(rows, data.school_names, ind.id).figure.to_json()),
+                     int(rows["value"].notna().sum())))
+    return made
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_name_on_a_funnel_overlaps_another_or_covers_a_marker(page, funnels, width):
+    walked = 0
+    for indicator, spec, named in funnels:
+        page.evaluate(DRAW, [spec, width])
         drawn = page.evaluate(NAMES)
         notes, markers = drawn["notes"], drawn["markers"]
-        assert len(notes) == rows["value"].notna().sum(), ind.id  # twelve schools: every one named
+        assert len(notes) == named, indicator  # twelve schools: every one named
         for i, a in enumerate(notes):
             clash = [b["text"] for b in notes[i + 1:] if overlap(a, b)]
-            assert not clash, f"{ind.id} at {width} px: {a['text']!r} overlaps {clash}"
+            assert not clash, f"{indicator} at {width} px: {a['text']!r} overlaps {clash}"
             covered = [m for m in markers if overlap(a, m, slack=2.0)]
-            assert not covered, f"{ind.id} at {width} px: {a['text']!r} covers a marker"
+            assert not covered, f"{indicator} at {width} px: {a['text']!r} covers a marker"
         walked += 1
     assert walked > 20

@@ -13,17 +13,11 @@ NO_DATABASE = "sqlite:////nonexistent/none.db"  # a configured database the comm
 
 
 def sample_db(folder: Path) -> str:
-    """A SQLite database in ``folder`` holding the sample trust, for a command to read; its URL."""
-    from store.db import dispose, make_engine
-    from store.sample import ensure_sample
+    """A copy in ``folder`` of the sample trust's database (imported once for the whole run), for a
+    command to read and change; its URL."""
+    from tests.conftest import copy_sample
 
-    url = f"sqlite:///{folder / 'sample.db'}"
-    engine = make_engine(url)
-    try:
-        assert ensure_sample(engine) > 0
-    finally:
-        dispose(engine)
-    return url
+    return f"sqlite:///{copy_sample(folder / 'sample.db')}"
 
 
 def run_module(package: str, *args: str, env: dict | None = None, stdin: str | None = None,

@@ -65,19 +65,6 @@ def assert_no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-@pytest.fixture(scope="session")
-def sample_db_file(tmp_path_factory):
-    """The sample trust in a SQLite file, made once; tests copy it so each starts the same."""
-    from store import db, sample, upgrades
-
-    path = tmp_path_factory.mktemp("sample_app") / "sample.db"
-    engine = db.make_engine(f"sqlite:///{path}")
-    upgrades.upgrade(engine)
-    sample.ensure_sample(engine)
-    db.dispose(engine)
-    return path
-
-
 @pytest.fixture
 def sample_app(app_env, sample_db_file, monkeypatch):
     """The app over a copy of the sample trust."""

@@ -19,6 +19,9 @@ import pytest
 from tests.privacy import attacks
 from tests.privacy.harvest import TRUSTEE_PAGES
 
+# The folder's readings are gathered once per worker: its files run together (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("privacy-readings")
+
 ROOT = Path(__file__).resolve().parents[2]
 NOT_FOR_TRUSTEES = ("audit", "schools", "settings", "upload", "notifications")
 

@@ -18,6 +18,9 @@ from loaders.registry import term_index
 from tests.privacy import attacks
 from tests.privacy.knowledge import FEWER, INF, Knowledge, expr, indicator_parts, part, read_all
 
+# The folder's readings are gathered once per worker: its files run together (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("privacy-readings")
+
 TI = term_index("2025/26", "Autumn")
 FLAGS = "neglect_flags"  # children with a neglect flag per 100 pupils: numerator neglect.active_flags
 

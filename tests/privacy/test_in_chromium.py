@@ -35,6 +35,9 @@ from tests.helpers.network import free_port
 from tests.privacy import attacks, harvest, knowledge
 from tests.privacy.test_adversary import check
 
+# The folder's readings are gathered once per worker: its files run together (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("privacy-readings")
+
 require_chromium()
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,9 +17,10 @@ from analysis.privacy import about_children
 from analysis.indicators import INDICATORS_BY_ID
 from loaders.registry import term_end
 from sample_data import large, trust
-from store import db, sample, upgrades
+from store import db, upgrades
 from store.challenges import add_challenge
 from store.returns import save_return
+from tests.conftest import copy_sample
 
 LEADER = "ceo@example.org"
 
@@ -48,10 +49,8 @@ EXPLAINED = "Three pupils joined mid-term; 2 of them were already known to us."
 
 def sample_trust(folder: Path) -> Path:
     """The sample trust, as on a first start, with the board's questions."""
-    path = folder / "sample.db"
+    path = copy_sample(folder / "sample.db")  # imported once for the whole run
     engine = db.make_engine(f"sqlite:///{path}")
-    upgrades.upgrade(engine)
-    sample.ensure_sample(engine)
     raise_questions(engine)
     db.dispose(engine)
     return path
