@@ -20,8 +20,17 @@ from analysis.indicators import INDICATORS
 from analysis.privacy import hide_small, hide_small_pooled, mask_counts
 from analysis.rates import indicator_values, pooled, wide_counts, with_changes
 from analysis.thresholds import resolve
-from loaders.registry import (COUNT_IDS, DATE, MEASURES, MEASURES_BY_ID, REFERRALS, asked, term_end, term_from_index,
-                               term_index)
+from loaders.registry import (
+    COUNT_IDS,
+    DATE,
+    MEASURES,
+    MEASURES_BY_ID,
+    REFERRALS,
+    asked,
+    term_end,
+    term_from_index,
+    term_index,
+)
 
 DATE_IDS = tuple(m.id for m in MEASURES if m.type == DATE)
 CHANGE_QUERY_CODES = ("large_change", "value_three_times_last_term", "more_than_three_times_last_term")

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import partial
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -34,11 +34,21 @@ from analysis.compare import ENGLAND_GROUPS, TRUST, is_england, phase_of
 from analysis.context import Context, SchoolTerm
 from analysis.funnel import binomial_limits
 from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, LOWER_BETTER, NO_JUDGEMENT, PER_100
-from analysis.themes import KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, COMPLEXITY, THEMES_BY_ID, Source
 from analysis.suppression import suppression_threshold
+from analysis.themes import COMPLEXITY, KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, THEMES_BY_ID, Source
 from analysis.thresholds import THRESHOLDS_BY_ID
-from loaders.registry import (DESIGNATED_TEACHER, DSL_ROLE, MEASURES_BY_ID, REFERRAL_ROUTES, REFERRALS, SHEETS,
-                              TEMPLATE_VERSION, TRAINING, VERSIONS, term_index)
+from loaders.registry import (
+    DESIGNATED_TEACHER,
+    DSL_ROLE,
+    MEASURES_BY_ID,
+    REFERRAL_ROUTES,
+    REFERRALS,
+    SHEETS,
+    TEMPLATE_VERSION,
+    TRAINING,
+    VERSIONS,
+    term_index,
+)
 
 SEVERITY_ORDER = {"red": 0, "amber": 1, "note": 2}
 FLAGS, DRIFT, REVIEWED = ("neglect.active_flags",), ("neglect.monitoring_only_2_terms",), ("neglect.chronology_reviewed",)

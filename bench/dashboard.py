@@ -71,8 +71,8 @@ def _database(url: str):
 def _trust_leader():
     """A trust leader is signed in (the benchmark's trusts are not the sample, so the dashboard
     would otherwise ask for a sign-in); the sign-in itself is the same either way."""
-    from ui import identity
     from store.users import User
+    from ui import identity
 
     leader = User("bench@example.invalid", "Benchmark", "trust_leader", ())
     saved = identity.mode, identity.signed_in_user

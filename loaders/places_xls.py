@@ -12,7 +12,7 @@ import codecs
 import struct
 from typing import Iterator
 
-from .places import FREE, LABEL, PAIR, PROPERTIES_FIX, SHEET, Place, Text, header_text, fixed, sheet_name_place
+from .places import FREE, LABEL, PAIR, PROPERTIES_FIX, SHEET, Place, Text, fixed, header_text, sheet_name_place
 from .scan import a1
 
 MAX_RECORDS = 300_000

@@ -13,8 +13,7 @@ import re
 from functools import lru_cache
 from typing import Callable, Iterator
 
-from .places import (FREE, HEADING, LABEL, PAIR, PROPERTIES_FIX, SHEET, Place, Text, fixed, header_text,
-                     sheet_name_place)
+from .places import FREE, HEADING, LABEL, PAIR, PROPERTIES_FIX, SHEET, Place, Text, fixed, header_text, sheet_name_place
 from .scan import _REL_TAG, _xlsx_sheet_names
 from .scan import _attrs as _read_attrs
 

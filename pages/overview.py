@@ -18,8 +18,8 @@ from charts.format import fmt_value
 from charts.heatmap import theme_heatmap
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import term_from_index, term_index
-from ui import shell, look, board_log
 from store.overview import data_version
+from ui import board_log, look, shell
 
 shell.require_frame()
 

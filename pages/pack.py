@@ -16,11 +16,11 @@ import time
 
 import streamlit as st
 
-from ui import shell
 from reports.guide import APPENDIX_BOX
 from reports.pack import Unavailable, pack_from_dataset
 from store.challenges import list_challenges
 from store.packs import last_pack_before, record_pack
+from ui import shell
 
 shell.require_frame()
 seen = shell.scope()

@@ -29,7 +29,6 @@ from pathlib import Path
 
 from reports.pdf import PdfUnavailable, Printer
 
-
 OK, FAILED, USAGE = 0, 1, 2
 FORMATS = ("html", "xlsx", "pdf")
 

@@ -14,7 +14,8 @@ import sys
 import time
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, time as clock
+from datetime import date, datetime
+from datetime import time as clock
 from io import BytesIO
 from pathlib import Path
 

@@ -28,9 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 import settings
-from store.db import make_engine
+from store.db import checked_url, make_engine, trouble
 from store.schema import returns
-from store.db import checked_url, trouble
 from store.upgrades import SchemaError, Upgrade, one_line, upgrade
 
 OK, FAILED = 0, 1  # argparse itself exits 2 on bad usage

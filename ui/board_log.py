@@ -15,8 +15,8 @@ import streamlit as st
 import settings
 from analysis import challenges as board
 from analysis.themes import short_name
-from ui import shell
 from store.challenges import ChallengeError, add_challenge, list_challenges, log_version
+from ui import shell
 
 COLUMN = "The board's questions"
 

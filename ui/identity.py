@@ -30,11 +30,11 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 import settings
-from ui import look, serving
 from store import db, sessions, sso, users
 from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
 from store.db import trouble
 from store.overview import DEMO_USER, only_sample
+from ui import look, serving
 
 DEMO_EMAIL = DEMO_USER  # every demonstration role is this user: what it uploads stays demonstration data
 SEEN = "session_seen"  # what this run's session cookie came to (store.sessions.Seen)

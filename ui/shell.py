@@ -12,7 +12,6 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
-
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -22,7 +21,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import settings
 from analysis import deadlines
-from analysis.context import Context
+from analysis.context import Context, restrict
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps, gaps_frame
 from analysis.indicators import PER_100
@@ -31,13 +30,12 @@ from analysis.views import ABOUT_THE_SAME, direction
 from charts.format import fmt_change
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import TERMS
-from analysis.context import restrict
-from ui import identity, look
 from store import db, overview, sample, upgrades
 from store import returns as store_returns
 from store.access import Scope, scope_for
 from store.audit import write_audit
 from store.thresholds import load_thresholds
+from ui import identity, look
 
 log = logging.getLogger("dashboard")
 
@@ -319,7 +317,7 @@ def gap_table(gaps: pd.DataFrame, *, key: str, items: pd.DataFrame | None = None
         columns["A question to ask"] = list(gaps["question"])
     table = pd.DataFrame(columns)
     if items is not None:
-        from ui import board_log# it reads the log through this module
+        from ui import board_log  # it reads the log through this module
 
         table = board_log.beside(table, gaps, items)
     table = literal_table(table)

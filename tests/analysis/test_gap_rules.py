@@ -153,8 +153,9 @@ def test_every_finding_on_the_sample_states_the_line_it_was_held_against(sample_
 
 
 def test_the_rules_the_sample_does_not_raise_state_their_lines_too(trust):
-    from .conftest import clean_leads
     from loaders.registry import DSL_ROLE
+
+    from .conftest import clean_leads
 
     q = {"code": "large_change", "sheet": "Inclusion", "cell": "B7", "message": "Suspended is 12, last term 3.",
          "explanation": None}

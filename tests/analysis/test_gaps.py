@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from analysis import gaps as g
 from loaders.registry import DSL_ROLE, term_end
 
-from .conftest import YEAR, TERM, clean_leads
+from .conftest import TERM, YEAR, clean_leads
 
 
 def three_clean(trust, **first):

@@ -17,8 +17,16 @@ from analysis.context import Context, Dataset
 from analysis.dataset import load_dataset
 from analysis.gaps import SEVERITY_ORDER, find_gaps
 from analysis.thresholds import resolve
-from loaders.registry import (COUNT_IDS, DSL_ROLE, MULTI_AGENCY, REFERRAL_ROUTES, REFERRALS, TRAINING, term_end,
-                               term_index)
+from loaders.registry import (
+    COUNT_IDS,
+    DSL_ROLE,
+    MULTI_AGENCY,
+    REFERRAL_ROUTES,
+    REFERRALS,
+    TRAINING,
+    term_end,
+    term_index,
+)
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 DEFAULTS = resolve()

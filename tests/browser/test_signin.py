@@ -29,7 +29,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from .conftest import require_chromium, settled as _settled
+from .conftest import require_chromium
+from .conftest import settled as _settled
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screens"

@@ -15,8 +15,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from biff_builder import (chart_with_title, defined_name, first_page_header, note, summary, text_box, validation,
-                           xls_return)
+from biff_builder import (
+    chart_with_title,
+    defined_name,
+    first_page_header,
+    note,
+    summary,
+    text_box,
+    validation,
+    xls_return,
+)
 from conftest import FIXTURES, ROOT, build_return
 
 from loaders import check_return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import BLANK, build_return, valid_values
+from conftest import build_return, valid_values
 
 from loaders import check_return, registry
 from loaders.tables import normalise

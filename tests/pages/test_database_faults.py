@@ -10,7 +10,6 @@ or disk is full", exactly as it does when the disk runs out).
 
 from __future__ import annotations
 
-
 import pytest
 import sqlalchemy as sa
 

@@ -14,10 +14,10 @@ from datetime import timedelta
 
 import pytest
 
-from ui import identity, serving
 from store import db, sessions
 from store.audit import audit_log, utcnow
 from store.users import add_user
+from ui import identity, serving
 
 from .conftest import assert_no_exception, open_page, sign_in_forms
 

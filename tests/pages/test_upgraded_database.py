@@ -9,7 +9,6 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
-from ui import shell
 from store import upgrades
 from store.db import dispose, make_engine
 

@@ -243,8 +243,8 @@ def _dsl_in_the_demonstration(urn="990001"):
 
 
 def test_a_dsl_trying_the_demonstration_uploads_fixes_explains_and_submits_and_it_stays_a_demonstration(sample_app):
-    from ui import identity
     from store.overview import DEMO_USER, only_sample
+    from ui import identity
 
     engine = db.make_engine(f"sqlite:///{sample_app / 'app.db'}")
     before = len(rows(sample_app, returns))

@@ -35,12 +35,26 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_matrix
 
 from analysis import funnel
-from analysis.compare import ALONE, TRUST as WHOLE_TRUST, is_england
+from analysis.compare import ALONE, is_england
+from analysis.compare import TRUST as WHOLE_TRUST
 from analysis.indicators import INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from loaders.registry import MEASURES_BY_ID, term_from_index
-from tests.privacy.knowledge import (INF, PEOPLE, POSITION_ORDER, ROUNDED, Bound, Knowledge, Ratio, contract, expr,
-                                     indicator_parts, part, scale, suppressed_measures)
+from tests.privacy.knowledge import (
+    INF,
+    PEOPLE,
+    POSITION_ORDER,
+    ROUNDED,
+    Bound,
+    Knowledge,
+    Ratio,
+    contract,
+    expr,
+    indicator_parts,
+    part,
+    scale,
+    suppressed_measures,
+)
 
 EPS = 1e-6
 

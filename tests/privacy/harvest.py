@@ -110,9 +110,9 @@ def harvest_pages(db_path: Path, role: str, *, pages=TRUSTEE_PAGES, terms=None, 
     other terms' packs are made by the same call, in ``pack_files``), for every term ("all"), or never
     ("none": the page is read, its buttons left unpressed)."""
     from analysis.dataset import load_dataset
-    from ui import identity
     from store import db
     from store.users import User
+    from ui import identity
 
     url = f"sqlite:///{db_path}"
     engine = db.make_engine(url)

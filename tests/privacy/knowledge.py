@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis.challenges import NOT_SHOWN as FINDING_WITHHELD
-from analysis.compare import ALONE, PHASES, TRUST as WHOLE_TRUST, england_group
+from analysis.compare import ALONE, PHASES, england_group
+from analysis.compare import TRUST as WHOLE_TRUST
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from analysis.suppression import NOT_SHOWN, fewer_than, suppression_threshold

@@ -71,9 +71,10 @@ def test_what_changed_since_last_term_is_read_as_facts(reading):
 
 def test_a_trustee_cannot_open_the_pages_left_unread(small):
     import streamlit as st
-    from ui import identity
+
     from store.users import User
     from tests.pages.conftest import open_page
+    from ui import identity
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATABASE_URL", f"sqlite:///{small.path}")

@@ -14,7 +14,8 @@ from store.access import DSL, TRUST_LEADER, TRUSTEE, Scope
 from store.challenges import add_challenge
 from store.packs import record_pack
 from store.returns import save_return
-from store.schema import challenges, outbox as outbox_table, returns
+from store.schema import challenges, returns
+from store.schema import outbox as outbox_table
 from store.users import add_user, remove_user
 
 MINE, OTHER = "149001", "149002"
