@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from store import upgrades
 from store.db import dispose, make_engine
+from ui import shell
 
 from ..store.test_upgrades import RELEASE_DB, release_db  # noqa: F401 - a fixture
 from .conftest import assert_no_exception, open_page
@@ -39,7 +40,7 @@ def test_every_page_works_on_a_database_from_the_release_before_versions(release
 
 
 @pytest.mark.parametrize("empty_engine", ["postgresql"], indirect=True)
-def test_the_pages_work_on_it_on_postgresql_too(app_env, release_db, sign_in, monkeypatch):
+def test_the_pages_work_on_it_on_postgresql_too(app_env, release_db, sign_in, monkeypatch):  # noqa: F811 - the fixture
     """The same database of the release before versions, as it stood on PostgreSQL (see
     release_db): upgraded by the dashboard's start, its pages show the trust."""
     monkeypatch.setenv("DATABASE_URL", release_db.url.render_as_string(hide_password=False))
@@ -62,7 +63,7 @@ def test_a_database_from_a_newer_release_stops_the_page_with_a_sentence(release_
     sign_in("trust_leader")
     at = open_page("pages/overview.py")
     assert_no_exception(at)
-    assert [e.value for e in at.error] and at.error[0].value == frame.SCHEMA_TROUBLE
+    assert [e.value for e in at.error] and at.error[0].value == shell.SCHEMA_TROUBLE
     assert "backups" not in at.error[0].value and "/" not in at.error[0].value.split("(")[0]  # no server paths
     assert not at.get("plotly_chart")
     assert caplog_has(caplog, "upgraded by a newer release of the dashboard")  # the reason, for the server's log
