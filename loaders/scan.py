@@ -283,6 +283,15 @@ class _OdsTable:
             self.rows = self.row + self.row_repeat
         self.row, self.col, self.row_filled = self.row + self.row_repeat, 0, False
 
+    def row_tag(self, closing: bytes | None, attrs: bytes) -> None:
+        """A row's opening tag, its closing tag, or an empty row's one self-closed tag."""
+        if closing:
+            self.end_row()
+        else:
+            self.start_row(attrs)
+            if attrs.endswith(b"/"):
+                self.end_row()
+
 
 def scan_ods(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
     """Walk content.xml's table tags as calamine reads them: repeats expand, empty cells do not."""
@@ -306,12 +315,7 @@ def scan_ods(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
         elif tag == b"text:s":
             spaces += _ods_number(attrs, _SPACES) if open_cell else 0
         elif tag == b"table:table-row":
-            if closing:
-                table.end_row()
-            else:
-                table.start_row(attrs)
-                if attrs.endswith(b"/"):
-                    table.end_row()
+            table.row_tag(closing, attrs)
         elif closing:  # </table:table>
             if table.rows * table.cols > MAX_CELLS:
                 return {}, _too_big(table.name, table.rows, table.cols)
