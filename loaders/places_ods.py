@@ -83,12 +83,7 @@ def _cell_at(content: bytes, offset: int) -> tuple[str | None, str | None]:
             else:
                 table.cell(opened, 0)
         elif tag == b"table:table-row":
-            if closing:
-                table.end_row()
-            else:
-                table.start_row(attrs)
-                if attrs.endswith(b"/"):
-                    table.end_row()
+            table.row_tag(closing, attrs)
         elif tag == b"table:table" and not closing:
             name = _TABLE_NAME.match(content, m.start())
             table = _OdsTable(html.unescape(name.group(1).decode("utf-8", "replace")) if name else "")
