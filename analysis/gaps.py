@@ -218,7 +218,7 @@ def _share_range(ctx: Context, st: SchoolTerm, part_ids: tuple[str, ...], whole_
     return low, min(1.0, p_high / w_low)
 
 
-def _unsure(ctx: Context, st: SchoolTerm, outcome: Callable[[float], object], share: tuple[float, float]) -> bool:
+def _unsure(ctx: Context, outcome: Callable[[float], object], share: tuple[float, float]) -> bool:
     """Whether a rule's outcome for this reader turns on counts hidden from them: it differs
     between the least and the most the share could be (each outcome here only grows or only falls
     with the share). Then raising the gap, or not, would tell them which side of the line the
@@ -338,7 +338,7 @@ def walk_ratios(ctx: Context, rows: tuple[RatioRule, ...]) -> list[Gap]:
                 continue
             amber, red = row.line(ctx)
             level = partial(LEVEL[row.direction], amber=amber, red=red)
-            if _unsure(ctx, st, level, _share_range(ctx, st, row.part, row.whole)):
+            if _unsure(ctx, level, _share_range(ctx, st, row.part, row.whole)):
                 gaps.append(_too_small(st, row.theme, row.indicator, row.name, row.too_small,
                                        row.too_small_question or row.question, row.learning, row.source))
                 continue
@@ -590,17 +590,17 @@ def dsl_training_out_of_date(ctx: Context) -> list[Gap]:
                 continue
             who = "the designated safeguarding lead" if lead["role"] == DSL_ROLE else "a deputy DSL"
             severity = "red" if lead["role"] == DSL_ROLE else "amber"
-            for field, limit_key, what in (
+            for date_key, limit_key, what in (
                 ("last_full_training", "dsl_full_years", "full DSL training"),
                 ("last_refresher", "dsl_refresher_years", "refresher"),
             ):
-                age = _years_before(lead[field], st.end)
+                age = _years_before(lead[date_key], st.end)
                 limit = ctx.t[limit_key]
                 if age is None:
                     finding = f"The date of {who}'s last {what} was not given (due {every(limit, 'year')})."
                     sev = "amber"
                 elif age > limit:
-                    finding = (f"{who[0].upper()}{who[1:]}'s last {what} was on {lead[field]:%d %B %Y}, "
+                    finding = (f"{who[0].upper()}{who[1:]}'s last {what} was on {lead[date_key]:%d %B %Y}, "
                                f"{age:.1f} years before the end of term (due {every(limit, 'year')}).")
                     sev = severity
                 else:
