@@ -208,12 +208,12 @@ def literal_table(frame: pd.DataFrame) -> pd.DataFrame:
 # ---- The trust's data, cached until a return is stored ---------------------------------------
 
 @st.cache_resource(max_entries=3, show_spinner="Reading the returns…")
-def _dataset(url: str, version: tuple[int, int]):
+def _dataset(url: str, version: tuple[int, int]):  # noqa: ARG001 - url and version: parts of the cache key, not read
     return load_dataset(engine())
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _scoped(url: str, version: tuple[int, int], seen: Scope):
+def _scoped(url: str, version: tuple[int, int], seen: Scope):  # noqa: ARG001 - url and version: parts of the cache key, not read
     return restrict(_dataset(url, version), seen)
 
 
@@ -229,7 +229,8 @@ def thresholds() -> dict[str, float]:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _gaps(url: str, version: tuple[int, int], year: str, term: str, limits: tuple, seen: tuple, today: date):
+def _gaps(url: str, version: tuple[int, int], year: str, term: str, limits: tuple, seen: tuple,  # noqa: ARG001 - url, version and seen: parts of the cache key, not read
+          today: date):
     ctx = Context(dataset(), year, term, dict(limits), today)
     return ctx, gaps_frame(find_gaps(ctx))
 
