@@ -76,8 +76,8 @@ def _trust_leader():
 
     leader = User("bench@example.invalid", "Benchmark", "trust_leader", ())
     saved = identity.mode, identity.signed_in_user
-    identity.mode = lambda engine: "local"
-    identity.signed_in_user = lambda engine: leader
+    identity.mode = lambda _engine: "local"
+    identity.signed_in_user = lambda _engine: leader
     try:
         yield
     finally:

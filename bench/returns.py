@@ -77,7 +77,7 @@ def bench_import(n: int = 1000) -> tuple[float, int]:
 def cells_only():
     """The check as it was before every place was read: the child-data scan sees the cells alone."""
     texts, name = personal._texts, personal.find_in_name
-    personal._texts, personal.find_in_name = (lambda screen: iter(())), (lambda filename: None)
+    personal._texts, personal.find_in_name = (lambda _screen: iter(())), (lambda _filename: None)
     try:
         yield
     finally:

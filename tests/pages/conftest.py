@@ -95,8 +95,8 @@ def sign_in(monkeypatch):
 
     def as_user(role: str = "trust_leader", urns=(), email: str = "leader@example.org") -> User:
         user = User(email, f"Test {role}", role, tuple(urns))
-        monkeypatch.setattr(identity, "mode", lambda engine: "local")
-        monkeypatch.setattr(identity, "signed_in_user", lambda engine: user)
+        monkeypatch.setattr(identity, "mode", lambda _engine: "local")
+        monkeypatch.setattr(identity, "signed_in_user", lambda _engine: user)
         return user
 
     return as_user

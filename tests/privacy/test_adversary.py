@@ -79,8 +79,8 @@ def test_a_trustee_cannot_open_the_pages_left_unread(small):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATABASE_URL", f"sqlite:///{small.path}")
         mp.setenv("LOAD_SAMPLE", "0")
-        mp.setattr(identity, "mode", lambda engine: "local")
-        mp.setattr(identity, "signed_in_user", lambda engine: User("t@example.org", "T", "trustee", ()))
+        mp.setattr(identity, "mode", lambda _engine: "local")
+        mp.setattr(identity, "signed_in_user", lambda _engine: User("t@example.org", "T", "trustee", ()))
         st.cache_resource.clear()
         try:
             for page in NOT_FOR_TRUSTEES:
