@@ -251,7 +251,7 @@ def made_clean(data: Dataset, urn: str) -> Dataset:
     for key in {k for k in wide if k[0] == urn}:
         row, where = wide[key], mine & (values["academic_year"] == key[1]) & (values["term"] == key[2])
 
-        def put(measure_id, value):
+        def put(measure_id, value, where=where):
             if value == value:  # (NaN where the return's version did not ask it)
                 values.loc[where & (values["measure_id"] == measure_id), "value"] = int(value)
 
