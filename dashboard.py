@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import shell, identity, look
 from store import outbox
 from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
+from ui import identity, look, shell
 
 st.set_page_config(
     page_title=look.APP,

@@ -137,7 +137,6 @@ def comparison_for_term(url: str | None, year: str | None, term: str | None):
     as a trust leader sees them. Unavailable says why not."""
     from analysis.comparisons import comparison
     from analysis.dataset import load_dataset
-
     from store.thresholds import load_thresholds
 
     engine = open_database(url)

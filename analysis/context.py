@@ -21,8 +21,18 @@ from analysis.privacy import hide_small, hide_small_pooled, mask_counts
 from analysis.rates import indicator_values, pooled, wide_counts, with_changes
 from analysis.thresholds import resolve
 from loaders.problems import MORE_THAN_THREE_TIMES_LAST_TERM
-from loaders.registry import (COUNT_IDS, DATE, MEASURES, MEASURES_BY_ID, REFERRALS, M, asked, term_end, term_from_index,
-                               term_index)
+from loaders.registry import (
+    COUNT_IDS,
+    DATE,
+    MEASURES,
+    MEASURES_BY_ID,
+    REFERRALS,
+    M,
+    asked,
+    term_end,
+    term_from_index,
+    term_index,
+)
 
 DATE_IDS = tuple(m.id for m in MEASURES if m.type == DATE)
 # The queries about a figure's change since last term, which a gap rule asks to see explained.

@@ -14,7 +14,6 @@ from analysis.deadlines import default_term
 from store import overview
 from store.returns import schools
 
-
 NO_RETURNS = "No returns stored yet: import some with python -m loaders import FILE..."
 
 

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import partial
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -34,11 +34,23 @@ from analysis.compare import ENGLAND_GROUPS, TRUST, is_england, phase_of
 from analysis.context import Context, SchoolTerm
 from analysis.funnel import binomial_limits
 from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, LOWER_BETTER, NO_JUDGEMENT, PER_100
-from analysis.themes import KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, COMPLEXITY, THEMES_BY_ID, Source
 from analysis.suppression import suppression_threshold
+from analysis.themes import COMPLEXITY, KCSIE, SCIE_ADOLESCENTS, SCIE_MULTI, SCIE_NEGLECT, THEMES_BY_ID, Source
 from analysis.thresholds import THRESHOLDS_BY_ID
-from loaders.registry import (DESIGNATED_TEACHER, DSL_ROLE, GOVERNANCE_DATES, MEASURES_BY_ID, REFERRAL_ROUTES,
-                              REFERRALS, SHEETS, TEMPLATE_VERSION, TRAINING, VERSIONS, M, term_index)
+from loaders.registry import (
+    DESIGNATED_TEACHER,
+    DSL_ROLE,
+    GOVERNANCE_DATES,
+    MEASURES_BY_ID,
+    REFERRAL_ROUTES,
+    REFERRALS,
+    SHEETS,
+    TEMPLATE_VERSION,
+    TRAINING,
+    VERSIONS,
+    M,
+    term_index,
+)
 
 SEVERITY_ORDER = {"red": 0, "amber": 1, "note": 2}
 FLAGS, DRIFT = (M.NEGLECT_ACTIVE_FLAGS,), (M.NEGLECT_MONITORING_ONLY_2_TERMS,)
@@ -209,7 +221,7 @@ def _share_range(ctx: Context, school: SchoolTerm, part_ids: tuple[str, ...], wh
     return low, min(1.0, p_high / w_low)
 
 
-def _unsure(ctx: Context, school: SchoolTerm, outcome: Callable[[float], object], share: tuple[float, float]) -> bool:
+def _unsure(ctx: Context, outcome: Callable[[float], object], share: tuple[float, float]) -> bool:
     """Whether a rule's outcome for this reader turns on counts hidden from them: it differs
     between the least and the most the share could be (each outcome here only grows or only falls
     with the share). Then raising the gap, or not, would tell them which side of the line the
@@ -329,7 +341,7 @@ def walk_ratios(ctx: Context, rows: tuple[RatioRule, ...]) -> list[Gap]:
                 continue
             amber, red = row.line(ctx)
             level = partial(LEVEL[row.direction], amber=amber, red=red)
-            if _unsure(ctx, school, level, _share_range(ctx, school, row.part, row.whole)):
+            if _unsure(ctx, level, _share_range(ctx, school, row.part, row.whole)):
                 gaps.append(_too_small(school, row.theme, row.indicator, row.name, row.too_small,
                                        row.too_small_question or row.question, row.learning, row.source))
                 continue
@@ -581,17 +593,17 @@ def dsl_training_out_of_date(ctx: Context) -> list[Gap]:
                 continue
             who = "the designated safeguarding lead" if lead["role"] == DSL_ROLE else "a deputy DSL"
             severity = "red" if lead["role"] == DSL_ROLE else "amber"
-            for field, limit_key, what in (
+            for date_key, limit_key, what in (
                 ("last_full_training", "dsl_full_years", "full DSL training"),
                 ("last_refresher", "dsl_refresher_years", "refresher"),
             ):
-                age = _years_before(lead[field], school.end)
+                age = _years_before(lead[date_key], school.end)
                 limit = ctx.t[limit_key]
                 if age is None:
                     finding = f"The date of {who}'s last {what} was not given (due {every(limit, 'year')})."
                     sev = "amber"
                 elif age > limit:
-                    finding = (f"{who[0].upper()}{who[1:]}'s last {what} was on {lead[field]:%d %B %Y}, "
+                    finding = (f"{who[0].upper()}{who[1:]}'s last {what} was on {lead[date_key]:%d %B %Y}, "
                                f"{age:.1f} years before the end of term (due {every(limit, 'year')}).")
                     sev = severity
                 else:

@@ -21,9 +21,9 @@ import pandas as pd
 
 from analysis.compare import ALONE, TRUST, is_england, spread_from_seen
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, SHARE
-from loaders.registry import MEASURES_BY_ID
 from analysis.rates import with_changes
 from analysis.suppression import NOT_SHOWN, fewer_than, suppress_counts, suppression_threshold
+from loaders.registry import MEASURES_BY_ID
 
 NOTE_COLUMNS = {"numerator": "numerator_note", "denominator": "denominator_note"}
 REST = "rest"  # the schools pooled by the trust's figure but by no phase's (England's figure pools none)

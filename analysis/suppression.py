@@ -287,7 +287,7 @@ class _Table:
         def join(x, y):
             parent[find(x)] = find(y)
 
-        for q, members in enumerate(self.equations):
+        for members in self.equations:
             hidden = [c for c in members if self.hidden.flat[c]]
             for c in hidden[1:]:
                 join(hidden[0], c)

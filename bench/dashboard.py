@@ -19,9 +19,9 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import settings
 from bench import trusts
@@ -74,13 +74,13 @@ def _database(url: str):
 def _trust_leader():
     """A trust leader is signed in (the benchmark's trusts are not the sample, so the dashboard
     would otherwise ask for a sign-in); the sign-in itself is the same either way."""
-    from ui import identity
     from store.users import User
+    from ui import identity
 
     leader = User("bench@example.invalid", "Benchmark", "trust_leader", ())
     saved = identity.mode, identity.signed_in_user
-    identity.mode = lambda engine: "local"
-    identity.signed_in_user = lambda engine: leader
+    identity.mode = lambda _engine: "local"
+    identity.signed_in_user = lambda _engine: leader
     try:
         yield
     finally:
@@ -185,12 +185,12 @@ def rerun_figure(quick: bool, postgres_url: str | None, *, on_postgres: bool = F
         apps = [_app(), _app()]
         for at, b, url in zip(apps, bases, urls):
             first = Samples()
-            first.time(lambda: _run(at, url))
+            first.time(lambda: _run(at, url))  # noqa: B023 - timed at once, inside the loop
             out.lines.append(first.line(f"first run, {_label(b.schools, terms)}", "s"))
         times = [Samples(), Samples()]
         for i in range(reruns):
             for k in ((0, 1) if i % 2 == 0 else (1, 0)):
-                times[k].time(lambda: _run(apps[k], urls[k]))
+                times[k].time(lambda: _run(apps[k], urls[k]))  # noqa: B023 - timed at once, inside the loop
     for b, t in zip(bases, times):
         out.lines.append(t.line(f"rerun, {_label(b.schools, terms)}"))
     paired = ratios(times[1].wall, times[0].wall)

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from bench.trusts import BenchDatabase
 from store import db, upgrades
 
-
 COPY_BATCH = 20_000
 
 

@@ -45,7 +45,7 @@ def raw_parse(data: bytes) -> None:
 def cells_only():
     """The check as it was before every place was read: the child-data scan sees the cells alone."""
     texts, name = personal._texts, personal.find_in_name
-    personal._texts, personal.find_in_name = (lambda screen: iter(())), (lambda filename: None)
+    personal._texts, personal.find_in_name = (lambda _screen: iter(())), (lambda _filename: None)
     try:
         yield
     finally:

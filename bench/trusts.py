@@ -17,7 +17,8 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time as clock
+from datetime import date, datetime
+from datetime import time as clock
 from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,11 +27,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import settings
+from loaders.registry import PHASES, M
 from loaders.report import ReturnReport
 from sample_data import large
 from store import db, sample, upgrades
 from store import values as coding
-from loaders.registry import PHASES, M
 from store.audit import ACCEPTED, as_utc, utcnow
 from store.schema import audit, leads, return_queries, return_values, returns, schools
 

@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.compare import ALONE, TRUST as WHOLE_TRUST, is_england, yardstick
+from analysis.compare import ALONE, is_england, yardstick
+from analysis.compare import TRUST as WHOLE_TRUST
 from analysis.funnel import drawn_limits
 from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, PER_100
 from charts import Chart
 from charts.format import axis_labels, chart_text, fmt_count, fmt_value, plural
 from charts.labels import Plot, place, text_width
-from charts.palette import (AMBER, ENGLAND, GREEN, GREEN_EDGE, GROUP_LINES, HIGHER, INK, LOWER, RED, TRUST,
-                            layout)
+from charts.palette import AMBER, ENGLAND, GREEN, GREEN_EDGE, GROUP_LINES, HIGHER, INK, LOWER, RED, TRUST, layout
 
 POSITION_WORDS = {
     "above_998": "well above the expected range",

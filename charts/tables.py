@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from analysis.views import NOT_YET_DUE
 from charts import Chart
 from charts.format import chart_text, plural
 from charts.heatmap import text_layer
-from analysis.views import NOT_YET_DUE
 from charts.palette import AMBER, GREEN, NO_DATA, RED, SEVERITY_SYMBOL, layout
 
 LEVEL_COLOUR = {"red": RED, "amber": AMBER, "clear": GREEN, "no data": NO_DATA}

@@ -12,7 +12,6 @@ from charts.format import NOT_ASKED, chart_text, fmt_value, missing
 from charts.palette import ENGLAND, GRID, SERIES, TRUST, layout
 from loaders.registry import term_from_index
 
-
 MAX_COLOURED = 5
 QUIET = "#BBBBBB"
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x")

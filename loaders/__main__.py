@@ -124,8 +124,8 @@ def _without_where(message: str, where: str) -> str:
 
 def _import(files: list[str], db: str | None, received: date | None = None) -> int:
     try:
-        from store.importer import import_paths  # only `import` needs the database
         from store.db import trouble
+        from store.importer import import_paths  # only `import` needs the database
         from store.upgrades import SchemaError
     except Exception:  # noqa: BLE001
         _apologise(", ".join(files), "opening the database for")

@@ -24,44 +24,65 @@ def scan_xls(biff: bytes) -> Problem | None:
     BOUNDSHEET offset. Refuse sizes calamine would reserve memory for without checking (the
     shared-string count, a sheet's DIMENSIONS) and any sheet whose cells span too much."""
     budget = [MAX_RECORDS]
+    problem, sheets, shared = _scan_globals(biff, budget)
+    if problem is None and len(sheets) > MAX_SHEETS:
+        problem = damaged()
+    labels = [0]  # LABELSST cells so far, over every sheet
+    for pos, name in sheets:
+        problem = problem or _scan_sheet(biff, pos, name, budget, shared, labels)
+    if problem is None and budget[0] <= 0:
+        problem = SHEET_TOO_LARGE("This file holds far more records than a return ever does, so it "
+                                             "has been refused. Save the return as .xlsx and upload that.")
+    return problem
+
+
+def _scan_globals(biff: bytes, budget: list[int]) -> tuple[Problem | None, list[tuple[int, str]], int]:
+    """The workbook globals: a problem (a macro sheet, a shared-string count past reason), else
+    each sheet's (offset, name) and the size of the shared-string table in bytes."""
     sheets: list[tuple[int, str]] = []
-    shared, previous, labels = 0, 0, 0
+    shared, previous = 0, 0
     for kind, body in _records(biff, 0, budget):
         if kind == 0x0085 and len(body) >= 8:  # BOUNDSHEET: where a sheet starts, and its name
             if body[5] == 0x01:  # an Excel 4.0 macro sheet
-                return macro_enabled()
+                return macro_enabled(), [], 0
             sheets.append((struct.unpack_from("<I", body)[0], _biff_name(body)))
         elif kind == 0x00FC and len(body) >= 8:  # SST: calamine sizes its string table from this count
             unique = struct.unpack_from("<i", body, 4)[0]
             if not 0 <= unique <= len(biff) // 3:
-                return damaged()
+                return damaged(), [], 0
             shared = len(body)
         elif kind == 0x003C and shared and previous in (0x00FC, 0x003C):  # CONTINUE of the SST
             shared += len(body)
         previous = kind
-    if len(sheets) > MAX_SHEETS:
-        return damaged()
-    for pos, name in sheets:
-        rows = cols = 0
-        for kind, body in _records(biff, pos, budget):
-            if kind == 0x0200:  # DIMENSIONS: calamine reserves rows x cols cells from it
-                area = _dimensions_area(body)
-                if area is not None and area > MAX_CELLS:
-                    return _too_big(name, area, 1)
-            elif kind in _BIFF_CELLS and len(body) >= 4:
-                r, c = struct.unpack_from("<HH", body)
-                rows, cols = max(rows, r + 1), max(cols, c + 1)
-                labels += kind == 0x00FD  # LABELSST: a copy of a shared string
-                if shared * labels > MAX_TEXT:  # calamine copies the string into each such cell
-                    return too_much_text()
-            elif kind == 0x00BD and len(body) >= 6:  # MULRK: a run of cells in one row
-                r, = struct.unpack_from("<H", body)
-                rows, cols = max(rows, r + 1), max(cols, struct.unpack_from("<H", body, len(body) - 2)[0] + 1)
-            if rows * cols > MAX_CELLS:
-                return _too_big(name, rows, cols)
-    if budget[0] <= 0:
-        return SHEET_TOO_LARGE("This file holds far more records than a return ever does, so it has been refused. "
-                               "Save the return as .xlsx and upload that.")
+    return None, sheets, shared
+
+
+def _scan_sheet(biff: bytes, pos: int, name: str, budget: list[int], shared: int, labels: list[int]) -> Problem | None:
+    """One sheet's records: a lying DIMENSIONS, cells spanning too much, or (with labels, counted
+    over every sheet) shared strings copied into too many cells."""
+    rows = cols = 0
+    for kind, body in _records(biff, pos, budget):
+        if kind == 0x0200:  # DIMENSIONS: calamine reserves rows x cols cells from it
+            area = _dimensions_area(body)
+            if area is not None and area > MAX_CELLS:
+                return _too_big(name, area, 1)
+        cell = _last_cell(kind, body)
+        if cell is not None:
+            rows, cols = max(rows, cell[0] + 1), max(cols, cell[1] + 1)
+            labels[0] += kind == 0x00FD  # LABELSST: a copy of a shared string
+            if shared * labels[0] > MAX_TEXT:  # calamine copies the string into each such cell
+                return too_much_text()
+        if rows * cols > MAX_CELLS:
+            return _too_big(name, rows, cols)
+    return None
+
+
+def _last_cell(kind: int, body: bytes) -> tuple[int, int] | None:
+    """The (row, column) of the last cell a cell record fills, or None for any other record."""
+    if kind in _BIFF_CELLS and len(body) >= 4:
+        return struct.unpack_from("<HH", body)
+    if kind == 0x00BD and len(body) >= 6:  # MULRK: a run of cells in one row
+        return struct.unpack_from("<H", body)[0], struct.unpack_from("<H", body, len(body) - 2)[0]
     return None
 
 

@@ -15,9 +15,21 @@ from datetime import date
 from numbers import Number
 
 from . import registry
-from .problems import (COMPLETED_BEFORE_TERM, COUNT_ABOVE_ROLL, DATE_AFTER_COMPLETED, MORE_THAN_THREE_TIMES_LAST_TERM,
-                       NO_CONCERNS, NO_DESIGNATED_TEACHER, NO_DSL, REQUIRED_MISSING, ROLL_ZERO, ROW_BLANK, ROW_MISSING,
-                       Kind, named)
+from .problems import (
+    COMPLETED_BEFORE_TERM,
+    COUNT_ABOVE_ROLL,
+    DATE_AFTER_COMPLETED,
+    MORE_THAN_THREE_TIMES_LAST_TERM,
+    NO_CONCERNS,
+    NO_DESIGNATED_TEACHER,
+    NO_DSL,
+    REQUIRED_MISSING,
+    ROLL_ZERO,
+    ROW_BLANK,
+    ROW_MISSING,
+    Kind,
+    named,
+)
 from .registry import M
 from .report import Lead, Problem, labelled
 from .tables import Located

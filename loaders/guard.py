@@ -16,8 +16,18 @@ from io import BytesIO
 from typing import NamedTuple
 
 from .compound import Compound
-from .problems import (DAMAGED, FILE_TOO_LARGE, MACRO_ENABLED, NOT_A_SPREADSHEET, OVERLAPPING_PARTS, PASSWORD_PROTECTED,
-                       TOO_MANY_PARTS, UNSUPPORTED_FORMAT, ZIP_BOMB, Kind)
+from .problems import (
+    DAMAGED,
+    FILE_TOO_LARGE,
+    MACRO_ENABLED,
+    NOT_A_SPREADSHEET,
+    OVERLAPPING_PARTS,
+    PASSWORD_PROTECTED,
+    TOO_MANY_PARTS,
+    UNSUPPORTED_FORMAT,
+    ZIP_BOMB,
+    Kind,
+)
 from .report import Problem
 
 XLSX, ODS, XLS = "xlsx", "ods", "xls"

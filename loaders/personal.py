@@ -202,10 +202,8 @@ def _find_in_cells(book: Workbook, sheets: list[str]) -> Problem | None:
                 kind = freetext.child_details(text)
                 if kind:
                     details[text] = kind
-                elif len(text) <= _CLEAN_LONGEST:
-                    if len(_CLEAN) >= _CLEAN_MAX:
-                        _CLEAN.clear()
-                    _CLEAN.add(text)
+                else:
+                    _remember(text)
         if headed:
             r, c, text = next(cell for cell in texts if cell[2] in headed)
             return _cell_refusal(grid, a1(r, c), f"is headed '{shown_heading(text)}'", sheets)

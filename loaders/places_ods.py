@@ -83,7 +83,7 @@ def _cell_at(content: bytes, offset: int) -> tuple[str | None, str | None]:
             else:
                 table.cell(opened, 0)
         elif tag == b"table:table-row":
-            table.row_tag(attrs, closing)
+            table.row_tag(closing, attrs)
         elif tag == b"table:table" and not closing:
             name = _TABLE_NAME.match(content, m.start())
             table = _OdsTable(html.unescape(name.group(1).decode("utf-8", "replace")) if name else "")
@@ -132,7 +132,7 @@ def ods_texts(parts: dict[str, bytes]) -> Iterator[Text]:
     if b"<office:annotation" in content:
         for m in _ANNOTATION.finditer(content):
             yield Text(_text(_ANNOTATION_AUTHOR.sub(b"", m.group(1))),
-                       lambda at=m.start(): _on("a comment", *_cell_at(content, at), "delete it"))
+                       lambda at=m.start(): _on("a comment", *_cell_at(content, at), "delete it"))  # noqa: B008 - binds this match's offset
     if b"<table:named-" in content or b"<table:database-range" in content:
         for m in _NAMED.finditer(content):
             attrs = _attrs(m.group(1))
@@ -170,12 +170,12 @@ def _validity_texts(content: bytes) -> Iterator[Text]:
 def _shape_texts(content: bytes) -> Iterator[Text]:
     for m in _SHAPE.finditer(content):
         inner = m.group(2) or b""
-        where = (lambda at=m.start(): _on("a text box or shape", _sheet_at(content, at), None))
+        where = (lambda at=m.start(): _on("a text box or shape", _sheet_at(content, at), None))  # noqa: B008 - binds this match's offset
         if b"<text:p" in inner:
             yield Text(_text(_ALT.sub(b"", inner)), where)
         for alt in _ALT.finditer(inner):
-            yield Text(_text(alt.group(2)),
-                       lambda at=m.start(): _on("the alternative text of a picture or shape", _sheet_at(content, at), None))
+            yield Text(_text(alt.group(2)), lambda at=m.start(): _on(  # noqa: B008 - binds this match's offset
+                "the alternative text of a picture or shape", _sheet_at(content, at), None))
 
 
 def _chart_texts(content: bytes, part: str, xml: bytes) -> Iterator[Text]:

@@ -12,7 +12,7 @@ import codecs
 import struct
 from typing import Iterator
 
-from .places import FREE, LABEL, PAIR, PROPERTIES_FIX, SHEET, Place, Text, header_text, fixed, sheet_name_place
+from .places import FREE, LABEL, PAIR, PROPERTIES_FIX, SHEET, Place, Text, fixed, header_text, sheet_name_place
 from .scan import a1
 
 MAX_RECORDS = 300_000
@@ -127,38 +127,25 @@ def _formula_strings(rgce: bytes) -> list[str]:
 
 
 def _sheet_texts(biff: bytes, offset: int, sheet: str, budget: list[int]) -> Iterator[Text]:
-    objects: dict[int, int] = {}  # obj id -> its type (0x19: a note)
     notes: dict[int, str] = {}  # obj id -> the note's cell
     boxes: list[tuple[int, str]] = []  # (obj id, text) of each TXO, in order
     last_obj, pending = None, None  # pending: [obj id, characters still to read, pieces]
     for kind, body in _records(biff, offset, budget, _SHEET_KINDS):
         if pending and kind == _CONTINUE:
-            if pending[1] > 0 and body:  # the text, a flags byte first in each piece; then formatting
-                room = (len(body) - 1) // 2 if body[0] & 1 else len(body) - 1
-                text, _ = _chars(body, 0, min(pending[1], room))
-                pending[2].append(text)
-                pending[1] -= max(len(text), 1)
+            _read_piece(pending, body)
             continue
         if pending:
             boxes.append((pending[0], "".join(pending[2])))
             pending = None
-        if kind in (_HEADER, _FOOTER) and len(body) >= 3:
-            what = "the page header" if kind == _HEADER else "the page footer"
-            yield Text(header_text(_string(body, 0, 2)[0]), fixed(Place(f"{what} of {sheet}", sheet, None, _HEADER_FIX)))
-        elif kind == _HEADER_FOOTER and len(body) >= 38:
-            yield from _first_and_even(body, sheet)
-        elif kind == _OBJ and len(body) >= 8 and struct.unpack_from("<H", body)[0] == 0x0015:
-            ot, oid = struct.unpack_from("<HH", body, 4)
-            objects[oid], last_obj = ot, oid
+        if kind == _OBJ and len(body) >= 8 and struct.unpack_from("<H", body)[0] == 0x0015:
+            _, last_obj = struct.unpack_from("<HH", body, 4)
         elif kind == _TXO and len(body) >= 12:
             pending = [last_obj, struct.unpack_from("<H", body, 10)[0], []]
         elif kind == _NOTE and len(body) >= 8:
             row, col, _, oid = struct.unpack_from("<HHHH", body)
             notes[oid] = a1(row, col)
-        elif kind == _DV and len(body) >= 4:
-            yield from _validation_texts(body, sheet)
-        elif kind == _SERIESTEXT and len(body) >= 4:
-            yield Text(_string(body, 2, 1)[0], fixed(Place(f"a chart's title or labels on {sheet}", sheet)))
+        else:
+            yield from _record_texts(kind, body, sheet)
     if pending:
         boxes.append((pending[0], "".join(pending[2])))
     for oid, text in boxes:
@@ -167,6 +154,29 @@ def _sheet_texts(biff: bytes, offset: int, sheet: str, budget: list[int]) -> Ite
             yield Text(text, fixed(Place(f"a cell comment on {sheet}!{cell}", sheet, cell, "delete it")))
         else:
             yield Text(text, fixed(Place(f"a text box or shape on {sheet}", sheet)))
+
+
+def _read_piece(pending: list, body: bytes) -> None:
+    """A CONTINUE of a text box's text: a flags byte first in each piece; then formatting."""
+    if pending[1] > 0 and body:
+        room = (len(body) - 1) // 2 if body[0] & 1 else len(body) - 1
+        text, _ = _chars(body, 0, min(pending[1], room))
+        pending[2].append(text)
+        pending[1] -= max(len(text), 1)
+
+
+def _record_texts(kind: int, body: bytes, sheet: str) -> Iterator[Text]:
+    """The texts a sheet record holds in itself: a page header or footer, a data validation's
+    messages, a chart's title or labels."""
+    if kind in (_HEADER, _FOOTER) and len(body) >= 3:
+        what = "the page header" if kind == _HEADER else "the page footer"
+        yield Text(header_text(_string(body, 0, 2)[0]), fixed(Place(f"{what} of {sheet}", sheet, None, _HEADER_FIX)))
+    elif kind == _HEADER_FOOTER and len(body) >= 38:
+        yield from _first_and_even(body, sheet)
+    elif kind == _DV and len(body) >= 4:
+        yield from _validation_texts(body, sheet)
+    elif kind == _SERIESTEXT and len(body) >= 4:
+        yield Text(_string(body, 2, 1)[0], fixed(Place(f"a chart's title or labels on {sheet}", sheet)))
 
 
 def _first_and_even(body: bytes, sheet: str) -> Iterator[Text]:

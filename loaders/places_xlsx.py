@@ -13,8 +13,7 @@ import re
 from functools import lru_cache
 from typing import Callable, Iterator
 
-from .places import (FREE, HEADING, LABEL, PAIR, PROPERTIES_FIX, SHEET, Place, Text, fixed, header_text,
-                     sheet_name_place)
+from .places import FREE, HEADING, LABEL, PAIR, PROPERTIES_FIX, SHEET, Place, Text, fixed, header_text, sheet_name_place
 from .scan import _REL_TAG, _xlsx_sheet_names
 from .scan import _attrs as _read_attrs
 
@@ -146,7 +145,7 @@ def _book(xml: bytes) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str
     return sheets, tuple(defined)
 
 
-def xlsx_texts(parts: dict[str, bytes], known: Callable[[str], bool] = lambda text: False) -> Iterator[Text]:
+def xlsx_texts(parts: dict[str, bytes], known: Callable[[str], bool] = lambda _text: False) -> Iterator[Text]:
     """Every text an .xlsx keeps outside its cells, with its place. Free text ``known`` to be
     clean is passed over where the template repeats it in every return (data-validation
     messages, defined names), so a clean return costs little more than the reading."""
@@ -161,27 +160,44 @@ def xlsx_texts(parts: dict[str, bytes], known: Callable[[str], bool] = lambda te
             yield from _sheet_texts(book, part, xml, known)
         elif kind == b"workbook":
             yield from _defined_names(xml, [name for name, _ in sheets], known)
-        elif kind in (b"comments", b"ThreadedComments"):
-            for m in _COMMENT.finditer(xml):
-                ref = _attrs(m.group(1)).get("ref", "").split(":")[0] or None
-                yield Text(_rich(m.group(2)), lambda p=part, r=ref: book.on(p, "a cell comment", r, "delete it"))
-        elif kind == b"wsDr":
-            yield from _drawing_texts(book, part, xml)
-        elif kind == b"chartSpace":
-            yield from _chart_texts(book, part, xml)
-        elif kind == b"xml" and part.lower().endswith(".vml"):
-            text = " ".join(_text(t) for t in _TAGS.split(xml) if t.strip())
-            yield Text(text, lambda p=part: book.on(p, "a comment, note or form control"))
-        elif kind == b"coreProperties":
-            for m in _CORE.finditer(xml):
-                field = m.group(1).decode()
-                yield Text(_text(m.group(2)), fixed(Place(CORE_FIELDS[field], fix=PROPERTIES_FIX)))
-        elif kind == b"Properties":
-            yield from _properties(xml)
-        elif kind == b"pivotCacheDefinition" or kind == b"pivotCacheRecords":
-            yield from _pivot_texts(xml)
-        elif kind == b"table":
-            yield from _table_texts(book, part, xml)
+        else:
+            yield from _part_texts(book, part, kind, xml)
+
+
+def _part_texts(book: _Xlsx, part: str, kind: bytes, xml: bytes) -> Iterator[Text]:
+    """The texts of a part other than a sheet or the workbook, by the kind its root element
+    names: comments, drawings, charts, legacy notes and form controls, the document's
+    properties, pivot caches and tables."""
+    if kind in (b"comments", b"ThreadedComments"):
+        yield from _comment_texts(book, part, xml)
+    elif kind == b"wsDr":
+        yield from _drawing_texts(book, part, xml)
+    elif kind == b"chartSpace":
+        yield from _chart_texts(book, part, xml)
+    elif kind == b"xml" and part.lower().endswith(".vml"):
+        text = " ".join(_text(t) for t in _TAGS.split(xml) if t.strip())
+        yield Text(text, lambda p=part: book.on(p, "a comment, note or form control"))
+    elif kind == b"coreProperties":
+        yield from _core_texts(xml)
+    elif kind == b"Properties":
+        yield from _properties(xml)
+    elif kind == b"pivotCacheDefinition" or kind == b"pivotCacheRecords":
+        yield from _pivot_texts(xml)
+    elif kind == b"table":
+        yield from _table_texts(book, part, xml)
+
+
+def _comment_texts(book: _Xlsx, part: str, xml: bytes) -> Iterator[Text]:
+    for m in _COMMENT.finditer(xml):
+        ref = _attrs(m.group(1)).get("ref", "").split(":")[0] or None
+        yield Text(_rich(m.group(2)), lambda p=part, r=ref: book.on(p, "a cell comment", r, "delete it"))
+
+
+def _core_texts(xml: bytes) -> Iterator[Text]:
+    """The title, subject, author and the like of docProps/core.xml."""
+    for m in _CORE.finditer(xml):
+        field = m.group(1).decode()
+        yield Text(_text(m.group(2)), fixed(Place(CORE_FIELDS[field], fix=PROPERTIES_FIX)))
 
 
 def _sheet_texts(book: _Xlsx, part: str, xml: bytes, known: Callable[[str], bool]) -> Iterator[Text]:

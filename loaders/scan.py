@@ -33,14 +33,14 @@ def a1(row: int, col: int) -> str:
 
 def too_much_text() -> Problem:
     return TOO_MUCH_TEXT("This file repeats far more text than a return holds (it would fill more than 32 MB "
-                         "once read), so it has been refused. Save the return as .xlsx from Excel or "
-                         "LibreOffice and upload that.")
+                   "once read), so it has been refused. Save the return as .xlsx from Excel or "
+                   "LibreOffice and upload that.")
 
 
 def _too_big(sheet: str, rows: int, cols: int) -> Problem:
     return SHEET_TOO_LARGE(f"Sheet '{sheet}' stretches over {rows:,} rows and {cols:,} columns; a return fills a "
-                           "few dozen rows. Delete the unused rows and columns (or the extra sheet), save, and "
-                           "upload again.")
+                   "few dozen rows. Delete the unused rows and columns (or the extra sheet), save, and "
+                   "upload again.")
 
 
 # ----------------------------------------------------------------------------- xlsx
@@ -274,15 +274,6 @@ class _OdsTable:
                 self.flags[(self.row, self.col)] = UNSAVED
         self.col += repeat
 
-    def row_tag(self, attrs: bytes, closing: bool) -> None:
-        """A row's tag: an opening one starts the row (and a self-closing one ends it too); a closing one ends it."""
-        if closing:
-            self.end_row()
-            return
-        self.start_row(attrs)
-        if attrs.endswith(b"/"):
-            self.end_row()
-
     def start_row(self, attrs: bytes) -> None:
         self.row_repeat = _ods_number(attrs, _ROWS_REPEATED) if b"repeated" in attrs else 1
 
@@ -290,6 +281,15 @@ class _OdsTable:
         if self.row_filled:
             self.rows = self.row + self.row_repeat
         self.row, self.col, self.row_filled = self.row + self.row_repeat, 0, False
+
+    def row_tag(self, closing: bytes | None, attrs: bytes) -> None:
+        """A row's opening tag, its closing tag, or an empty row's one self-closed tag."""
+        if closing:
+            self.end_row()
+        else:
+            self.start_row(attrs)
+            if attrs.endswith(b"/"):
+                self.end_row()
 
 
 def scan_ods(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
@@ -314,7 +314,7 @@ def scan_ods(parts: dict[str, bytes]) -> tuple[dict, Problem | None]:
         elif tag == b"text:s":
             spaces += _ods_number(attrs, _SPACES) if open_cell else 0
         elif tag == b"table:table-row":
-            table.row_tag(attrs, closing)
+            table.row_tag(closing, attrs)
         elif closing:  # </table:table>
             if table.rows * table.cols > MAX_CELLS:
                 return {}, _too_big(table.name, table.rows, table.cols)

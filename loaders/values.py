@@ -83,17 +83,9 @@ def read_count(raw):
         return Bad(problems.DATE_IN_COUNT, "This cell needs a count, not a date or time: enter a whole number such "
                                     "as 5, or leave it blank if the number is not known.")
     if isinstance(raw, str):
-        text = raw.strip()
-        if text.startswith("#"):
-            return EXCEL_ERROR
-        number = _number_text(text)
-        if number is None:
-            if text.lower().strip(".") in NOT_KNOWN_WORDS:
-                return Bad(problems.NOT_A_NUMBER, "A count must be a number: leave the cell blank if the number is "
-                                           "not known, or enter 0 if there were none.")
-            return Bad(problems.NOT_A_NUMBER, f"Enter a whole number such as {_example(text)}, or leave it blank "
-                                       "if the number is not known (0 means none).")
-        raw = number
+        raw = _count_text(raw.strip())
+        if isinstance(raw, Bad):
+            return raw
     if not isinstance(raw, (int, float)) or (isinstance(raw, float) and not math.isfinite(raw)):
         return Bad(problems.NOT_A_NUMBER, "Enter a whole number, or leave it blank if the number is not known.")
     if raw < 0:
@@ -102,6 +94,20 @@ def read_count(raw):
         return Bad(problems.NOT_WHOLE, "A count is a whole number of children (or staff, or meetings): enter a "
                                 "whole number such as 2 or 3.")
     return int(raw)
+
+
+def _count_text(text: str):
+    """A count typed as text: the number it spells (checked as any other), or what to enter."""
+    if text.startswith("#"):
+        return EXCEL_ERROR
+    number = _number_text(text)
+    if number is not None:
+        return number
+    if text.lower().strip(".") in NOT_KNOWN_WORDS:
+        return Bad(problems.NOT_A_NUMBER, "A count must be a number: leave the cell blank if the number is "
+                                   "not known, or enter 0 if there were none.")
+    return Bad(problems.NOT_A_NUMBER, f"Enter a whole number such as {_example(text)}, or leave it blank "
+                               "if the number is not known (0 means none).")
 
 
 def read_integer(raw):

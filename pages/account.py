@@ -6,9 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 import settings
-from ui import shell, identity
 from store import mail, outbox
 from store.access import ROLES, TRUST_LEADER
+from ui import identity, shell
 
 shell.require_frame()
 

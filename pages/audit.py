@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from analysis.exports import to_csv_bytes
-from ui import shell
 from store.audit import audit_facets, audit_log
+from ui import shell
 
 shell.require_manager()
 

@@ -13,8 +13,8 @@ import streamlit as st
 from analysis import challenges as board
 from analysis.exports import to_csv_bytes
 from analysis.themes import THEMES, short_name
-from ui import shell, board_log
 from store.challenges import CLOSED, LABELS, STATUSES, ChallengeError, challenge_history, update_challenge
+from ui import board_log, shell
 
 shell.require_frame()
 

@@ -1,7 +1,7 @@
 """The multi-agency working theme: the reviews' learning, schools compared, the theme's gaps."""
 
-from ui.theme_page import render
 from ui import shell
+from ui.theme_page import render
 
 shell.require_frame()
 

@@ -10,8 +10,8 @@ import streamlit as st
 import settings
 from analysis.deadlines import current_date
 from analysis.notify import next_deadline
-from ui import shell, identity
 from store import mail, outbox
+from ui import identity, shell
 
 shell.require_manager()
 

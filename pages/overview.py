@@ -18,8 +18,8 @@ from charts.format import fmt_value
 from charts.heatmap import theme_heatmap
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import term_from_index, term_index
-from ui import shell, look, board_log
 from store.overview import data_version
+from ui import board_log, look, shell
 
 shell.require_frame()
 
@@ -81,7 +81,7 @@ def tally_words(level: str, tally) -> str:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _heatmap_chart(key: tuple, _gaps: pd.DataFrame, _expected: list, _returned: set):
+def _heatmap_chart(key: tuple, _gaps: pd.DataFrame, _expected: list, _returned: set):  # noqa: ARG001 - key: the cache key, not read
     schools = pd.DataFrame({"urn": [s.urn for s in _expected], "name": [s.name for s in _expected]})
     return theme_heatmap(_gaps, schools, _returned, not_yet_due=not ctx.past_due)
 
@@ -121,7 +121,7 @@ def _heatmap_line(row: dict) -> str:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _gap_csv(key: tuple, levels: tuple, themes: tuple, _shown: pd.DataFrame) -> bytes:
+def _gap_csv(key: tuple, levels: tuple, themes: tuple, _shown: pd.DataFrame) -> bytes:  # noqa: ARG001 - key, levels and themes: parts of the cache key, not read
     """The gap list as shown, as the CSV to download."""
     return to_csv_bytes(_shown)
 
@@ -154,7 +154,7 @@ def chosen_kinds(found: pd.DataFrame, levels: list[str], themes: list[str]) -> p
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _returns_groups(key: tuple, year: str, term: str, _data, _thresholds: dict, _urns: list) -> dict[str, list[str]]:
+def _returns_groups(key: tuple, year: str, term: str, _data, _thresholds: dict, _urns: list) -> dict[str, list[str]]:  # noqa: ARG001 - key: the cache key, not read
     """The schools chosen, by whether their return for the term is missing (or, before the
     deadline, not yet due), late or on time."""
     cells = tracker_cells(_data, _thresholds, last=term_index(year, term), today=ctx.today)
@@ -188,7 +188,7 @@ MOVEMENTS = 10  # the largest movements in measures shown
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _changes(key: tuple, _ctx, _gaps: pd.DataFrame, _before: pd.DataFrame, _urns: list):
+def _changes(key: tuple, _ctx, _gaps: pd.DataFrame, _before: pd.DataFrame, _urns: list):  # noqa: ARG001 - key: the cache key, not read
     """What changed since the term before, made once per change to anything it is made from."""
     return term_changes(_ctx, _gaps, _before, _urns, MOVEMENTS)
 
@@ -261,7 +261,7 @@ def movements_table(moved: pd.DataFrame, before_term: str, before_year: str) -> 
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _tally(key: tuple, _gaps: pd.DataFrame) -> dict:
+def _tally(key: tuple, _gaps: pd.DataFrame) -> dict:  # noqa: ARG001 - key: the cache key, not read
     return gap_tally(_gaps)
 
 

@@ -16,13 +16,13 @@ import time
 
 import streamlit as st
 
-from ui import shell
 from reports.formats import MIME, render_pack
 from reports.guide import APPENDIX_BOX
 from reports.pack import Unavailable, pack_from_dataset
 from reports.pdf import PdfUnavailable
 from store.challenges import list_challenges
 from store.packs import last_pack_before, record_pack
+from ui import shell
 
 shell.require_frame()
 seen = shell.scope()

@@ -18,7 +18,7 @@ from charts.format import NOT_ASKED, fmt_count, fmt_numbers, fmt_value
 from charts.funnel import POSITION_WORDS
 from charts.trend import term_label, trend_chart
 from loaders.registry import DSL_ROLE, M, term_index
-from ui import shell, look, board_log
+from ui import board_log, look, shell
 
 shell.require_frame()
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import shell
 from loaders.registry import PHASES
 from store.deletion import delete_school
 from store.phases import NO_PHASE_WORDS, school_phases, set_phase
 from store.returns import rename_school, schools
+from ui import shell
 
 shell.require_manager()
 

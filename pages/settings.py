@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, Threshold, conflicts, resolve, validate
-from ui import shell
 from store import thresholds as stored
+from ui import shell
 
 shell.require_manager()
 

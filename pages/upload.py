@@ -21,9 +21,9 @@ from loaders.personal import explanation_details
 from loaders.registry import TERMS, M, term_end
 from loaders.report import ERROR, ReturnReport, plural
 from loaders.template import template_bytes
-from ui import shell, identity
 from store import drafts, overview, returns
 from store.access import TRUSTEE
+from ui import identity, shell
 
 shell.require_frame()
 

@@ -31,7 +31,6 @@ from reports.formats import FORMATS, render_pack
 from reports.pdf import PdfUnavailable, Printer
 from store.cli import add_term, run_safely
 
-
 OK, FAILED, USAGE = 0, 1, 2
 
 

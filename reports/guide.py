@@ -68,8 +68,8 @@ def notes(*, for_trustees: bool, appendix: bool) -> list[tuple[str, str]]:
         (f"\"{small[0].upper()}{small[1:]}\"", hidden),
         ("Blank is not zero", "A question a school left blank in its return stays blank: it is never counted as "
                               "0. A school that has not returned has no figures for the term."),
-        ("Returns", f"In: received for the term. Late: received after the term's deadline. Missing: not received, "
-                    f"and the deadline has passed. Not yet due: not received, and the deadline has not passed."),
+        ("Returns", "In: received for the term. Late: received after the term's deadline. Missing: not received, "
+                    "and the deadline has passed. Not yet due: not received, and the deadline has not passed."),
         ("A gap and its question", "Each gap says what was found at one school, and the line it was held against. "
                                    "The question beside it is one the board could ask; the question under each "
                                    "theme is the one the reviews behind it put to every board."),

@@ -31,7 +31,6 @@ from reports import guide
 from reports.pack import Pack, board_since_words, definitions, methods, reader_note
 from reports.tables import PRINT_SIZES, heatmap, table
 
-
 CSS = f"""
 body {{ font-family: "DejaVu Sans", Arial, sans-serif; color: {INK}; margin: 2em auto; max-width: 60em; line-height: 1.4; }}
 h1 {{ font-size: 1.8em; }} h2 {{ border-bottom: 2px solid {INK}; padding-bottom: .2em; margin-top: 2em; }}

@@ -20,11 +20,11 @@ import pandas as pd
 
 import settings
 from analysis import deadlines
-from analysis.dataset import Unavailable, as_role, board_inputs, chosen_term
 from analysis.benchmarks import england, phase_figures
+from analysis.challenges import closed_since, for_reader, for_term, still_open, with_state
 from analysis.compare import yardstick
-from analysis.challenges import closed_since, still_open, for_reader, for_term, with_state
 from analysis.context import Context, Dataset
+from analysis.dataset import Unavailable, as_role, board_inputs, chosen_term
 from analysis.gaps import SEVERITY_ORDER, find_gaps, gaps_frame
 from analysis.indicators import INDICATORS, PER_100
 from analysis.suppression import fewer_than, suppression_threshold

@@ -100,8 +100,7 @@ def pupils_on_roll(school: trust.School, year: str, term: str, rng: random.Rando
     return max(1, round(school.pupils * (1 + growth + drift) + rng.randint(-3, 3)))
 
 
-def plan_values(school: trust.School, year: str, term: str,
-                previous: dict[str, object] | None) -> dict[str, object]:
+def plan_values(school: trust.School, year: str, term: str) -> dict[str, object]:
     """Every measure id the term's template version asks, for one school-term (None where left
     blank)."""
     rng = random.Random(f"{school.urn}:{year}:{term}")
@@ -132,11 +131,11 @@ def plan_values(school: trust.School, year: str, term: str,
     values.update(_inclusion(pupils, rate, term, rng))
     values.update(_multi_agency(values, pupils, rng))
     if version >= 2:
-        values.update(_version_2(school, year, term, values, pupils, rate))
+        values.update(_version_2(school, year, term, values, pupils))
     return values
 
 
-def _version_2(school: trust.School, year: str, term: str, values: dict, pupils: int, rate: dict) -> dict:
+def _version_2(school: trust.School, year: str, term: str, values: dict, pupils: int) -> dict:
     """What version 2 adds, from a generator of its own so the version 1 figures stay as they were."""
     rng = random.Random(f"v2:{school.urn}:{year}:{term}")
     with_social_worker = values["about.cp_plans"] + values["about.cin"] + values["about.looked_after"]

@@ -14,7 +14,8 @@ import sys
 import time
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, time as clock
+from datetime import date, datetime
+from datetime import time as clock
 from io import BytesIO
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def plan_school(school: trust.School) -> list[PlannedReturn]:
         if (school.urn, year, term) == trust.MISSING:
             previous = None  # the next return has no last term to be compared with
             continue
-        values = figures.plan_values(school, year, term, previous)
+        values = figures.plan_values(school, year, term)
         figures.plant(school, year, term, values)
         figures.settle(values, previous)
         out.append(PlannedReturn(school, year, term, values, figures.plan_leads(school, year, term)))

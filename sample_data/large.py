@@ -138,7 +138,7 @@ def plan_school_terms(school: trust.School, terms: tuple[tuple[str, str], ...], 
         if missed and i > traits.first_term:
             previous = None  # the next return has no last term to be compared with
             continue
-        values = figures.plan_values(school, year, term, previous)
+        values = figures.plan_values(school, year, term)
         if traits.many_blanks:
             values.update(dict.fromkeys(trust.BLANK_IDS))
         if late:

@@ -29,9 +29,8 @@ from sqlalchemy.engine import make_url
 
 import settings
 from store.cli import FAILED, OK, actions, add_db, check_db, on_database, run_safely
-from store.db import make_engine
+from store.db import make_engine, trouble
 from store.schema import returns
-from store.db import trouble
 from store.upgrades import SchemaError, Upgrade, one_line, upgrade
 
 ACTOR = "command line"

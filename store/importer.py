@@ -23,8 +23,8 @@ from loaders.registry import M
 from loaders.report import ReturnReport
 from store.audit import record_attempt
 from store.db import make_engine, trouble
-from store.upgrades import upgrade
 from store.returns import NotStorable, SavedReturn, previous_values, save_return
+from store.upgrades import upgrade
 
 log = logging.getLogger(__name__)
 

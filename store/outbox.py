@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 import settings
 from store import mail as texts
-from store.access import DSL, TRUST_LEADER, TRUSTEE
+from store.access import DSL, TRUSTEE
 from store.audit import DONE, utcnow, write_audit
 from store.db import is_sqlite, upsert_insert, writing
 from store.mailer import Connection as Smtp

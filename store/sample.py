@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 
 import settings
 from store.db import is_sqlite
-from store.upgrades import sqlite_file, upgrade
 from store.importer import import_paths
 from store.schema import returns
+from store.upgrades import sqlite_file, upgrade
 
 SAMPLE_DIR = settings.ROOT / "sample_data"
 _PG_SAMPLE_LOCK = 7_246_190_332  # any fixed number, not the upgrade's

@@ -45,7 +45,7 @@ class _Keeper:
     def __init__(self, server: MailServer):
         self.server = server
 
-    async def handle_DATA(self, smtp, session, envelope):
+    async def handle_DATA(self, smtp, session, envelope):  # noqa: ARG002 - aiosmtpd's handler signature
         if self.server.delay:
             await asyncio.sleep(self.server.delay)
         with self.server.lock:
@@ -53,7 +53,7 @@ class _Keeper:
                 envelope.original_content or envelope.content), session.ssl is not None))
         return "250 Message accepted for delivery"
 
-    async def handle_RCPT(self, smtp, session, envelope, address, options):
+    async def handle_RCPT(self, smtp, session, envelope, address, options):  # noqa: ARG002 - as handle_DATA
         if address in self.server.refuse:
             return "550 No such user here"
         envelope.rcpt_tos.append(address)

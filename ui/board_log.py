@@ -15,8 +15,8 @@ import streamlit as st
 import settings
 from analysis import challenges as board
 from analysis.themes import short_name
-from ui import shell
 from store.challenges import ChallengeError, add_challenge, list_challenges, log_version
+from ui import shell
 
 COLUMN = "The board's questions"
 
@@ -31,7 +31,7 @@ def log() -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _log(url: str, version: tuple, seen) -> pd.DataFrame:
+def _log(url: str, version: tuple, seen) -> pd.DataFrame:  # noqa: ARG001 - url and version: parts of the cache key, not read
     urns = None if seen.urns is None else sorted(seen.urns)
     return seen.filter(list_challenges(shell.engine(), urns=urns))
 

@@ -30,11 +30,11 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 import settings
-from ui import look, serving
 from store import db, sessions, sso, users
 from store.access import DSL, ROLES, TRUST_LEADER, TRUSTEE
 from store.db import trouble
 from store.overview import DEMO_USER, only_sample
+from ui import look, serving
 
 DEMO_EMAIL = DEMO_USER  # every demonstration role is this user: what it uploads stays demonstration data
 SEEN = "session_seen"  # what this run's session cookie came to (store.sessions.Seen)
@@ -160,6 +160,22 @@ def gate(engine, *, before_stop: Callable[[], object] | None = None) -> users.Us
     ``before_stop`` runs before the run stops without a user: the frame registers its page list
     there, hidden, so that a stopped run never falls back to listing the files in pages/.
     """
+    user, how = _signed_in(engine)
+    if user is not None and not user.disabled:
+        if how == "demo":
+            demo_banner()
+        if st.session_state.get(SIGN_OUT_FAILED):
+            st.error(f"You are still signed in. {st.session_state.pop(SIGN_OUT_FAILED)}", icon=":material/logout:")
+        return user
+    if before_stop is not None:
+        before_stop()
+    _way_in(engine, how)
+    st.stop()
+
+
+def _signed_in(engine) -> tuple[users.User | None, str]:
+    """Who is signed in (None for nobody), and how people come in: the mode, or "failed" when a
+    bug of ours stopped us finding out."""
     how = mode(engine)
     try:
         if how == "local":
@@ -173,15 +189,12 @@ def gate(engine, *, before_stop: Callable[[], object] | None = None) -> users.Us
         if trouble(exc) is not None:
             raise  # the database's own fault: the frame says what it means
         log.exception("Failed while checking who is signed in")
-        user, how = None, "failed"
-    if user is not None and not user.disabled:
-        if how == "demo":
-            demo_banner(engine)
-        if st.session_state.get(SIGN_OUT_FAILED):
-            st.error(f"You are still signed in. {st.session_state.pop(SIGN_OUT_FAILED)}", icon=":material/logout:")
-        return user
-    if before_stop is not None:
-        before_stop()
+        return None, "failed"
+    return user, how
+
+
+def _way_in(engine, how: str) -> None:
+    """The page for someone not (or no longer) let in: the way to sign in, or why there is none."""
     st.title("Safeguarding governance")
     if how == "failed":
         st.error("Sorry: something went wrong on our side while checking who you are. Please reload the "
@@ -195,7 +208,6 @@ def gate(engine, *, before_stop: Callable[[], object] | None = None) -> users.Us
         sso_sign_in(engine)
     else:
         local_sign_in(engine)
-    st.stop()
 
 
 def _record_sso_sign_in(engine) -> None:
@@ -364,7 +376,7 @@ def _end_session(engine, token: str | None) -> str | None | bool:
         return False
 
 
-def demo_banner(engine) -> None:
+def demo_banner() -> None:
     st.info("**Demonstration.** This dashboard holds only the made-up sample trust, so nobody needs to "
             "sign in. Try it as each kind of user below. Once a trust stores a real return, everyone "
             "signs in.", icon=":material/science:")

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
-
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -22,7 +21,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import settings
 from analysis import deadlines
-from analysis.context import Context
+from analysis.context import Context, restrict
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps, gaps_frame
 from analysis.indicators import PER_100
@@ -31,13 +30,12 @@ from analysis.views import ABOUT_THE_SAME, direction
 from charts.format import fmt_change
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import TERMS
-from analysis.context import restrict
-from ui import identity, look
 from store import db, overview, sample, upgrades
 from store import returns as store_returns
 from store.access import Scope, scope_for
 from store.audit import write_audit
 from store.thresholds import load_thresholds
+from ui import identity, look
 
 log = logging.getLogger("dashboard")
 
@@ -212,12 +210,12 @@ def literal_table(frame: pd.DataFrame) -> pd.DataFrame:
 # ---- The trust's data, cached until a return is stored ---------------------------------------
 
 @st.cache_resource(max_entries=3, show_spinner="Reading the returns…")
-def _dataset(url: str, version: tuple[int, int]):
+def _dataset(url: str, version: tuple[int, int]):  # noqa: ARG001 - url and version: parts of the cache key, not read
     return load_dataset(engine())
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _scoped(url: str, version: tuple[int, int], seen: Scope):
+def _scoped(url: str, version: tuple[int, int], seen: Scope):  # noqa: ARG001 - url and version: parts of the cache key, not read
     return restrict(_dataset(url, version), seen)
 
 
@@ -233,7 +231,8 @@ def thresholds() -> dict[str, float]:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _gaps(url: str, version: tuple[int, int], year: str, term: str, limits: tuple, seen: tuple, today: date):
+def _gaps(url: str, version: tuple[int, int], year: str, term: str, limits: tuple, seen: tuple,  # noqa: ARG001 - url, version and seen: parts of the cache key, not read
+          today: date):
     ctx = Context(dataset(), year, term, dict(limits), today)
     return ctx, gaps_frame(find_gaps(ctx))
 
@@ -321,7 +320,7 @@ def gap_table(gaps: pd.DataFrame, *, key: str, items: pd.DataFrame | None = None
         columns["A question to ask"] = list(gaps["question"])
     table = pd.DataFrame(columns)
     if items is not None:
-        from ui import board_log# it reads the log through this module
+        from ui import board_log  # it reads the log through this module
 
         table = board_log.beside(table, gaps, items)
     table = literal_table(table)

@@ -16,7 +16,7 @@ from analysis.themes import THEMES_BY_ID
 from charts.funnel import funnel_plot
 from charts.trend import trend_chart
 from loaders.registry import term_index
-from ui import shell, board_log
+from ui import board_log, shell
 
 
 def render(theme_id: str, *, extra=None) -> None:

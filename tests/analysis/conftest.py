@@ -9,8 +9,8 @@ import pytest
 
 from analysis.context import Context, Dataset
 from loaders.registry import DSL_ROLE, INCLUSION, MULTI_AGENCY, NEGLECT, REFERRALS, TRAINING, term_end
-from tests.helpers.returns import table_numbers, valid_values
 from tests.helpers.cli import sample_db
+from tests.helpers.returns import table_numbers, valid_values
 
 YEAR, TERM = "2025/26", "Spring"
 

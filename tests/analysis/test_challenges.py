@@ -8,8 +8,18 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from analysis.challenges import (GONE, LATER, RAISED_NOW, STILL, UNKNOWN, beside_gaps, closed_since, for_term, table,
-                                 with_state)
+from analysis.challenges import (
+    GONE,
+    LATER,
+    RAISED_NOW,
+    STILL,
+    UNKNOWN,
+    beside_gaps,
+    closed_since,
+    for_term,
+    table,
+    with_state,
+)
 from analysis.context import Context
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps, gaps_frame

@@ -18,9 +18,9 @@ from analysis.context import Context
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps
 from store.db import dispose, make_engine
-from store.upgrades import upgrade
 from store.sample import ensure_sample
 from store.thresholds import set_threshold
+from store.upgrades import upgrade
 from tests.helpers.cli import NO_DATABASE, run_module, sample_db
 
 ROOT = Path(__file__).resolve().parents[2]

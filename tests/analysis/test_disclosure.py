@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from analysis.disclosure import (
-    FIGURE_COLUMNS, GROUP_COLUMNS, figures_frame, groups_frame, measure_groups, notice_markdown, rules,
+    FIGURE_COLUMNS,
+    GROUP_COLUMNS,
+    figures_frame,
+    groups_frame,
+    measure_groups,
+    notice_markdown,
+    rules,
 )
 from analysis.indicators import INDICATORS
 from analysis.privacy import hide_small, mask_counts

@@ -17,8 +17,16 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from analysis.exports import (
-    GUARD, MAX_CELL_TEXT, MAX_SHEET_TITLE, MAX_WIDTH, MIN_WIDTH, needs_guard, safe_cell, sheet_titles,
-    to_csv_bytes, to_xlsx_bytes,
+    GUARD,
+    MAX_CELL_TEXT,
+    MAX_SHEET_TITLE,
+    MAX_WIDTH,
+    MIN_WIDTH,
+    needs_guard,
+    safe_cell,
+    sheet_titles,
+    to_csv_bytes,
+    to_xlsx_bytes,
 )
 
 # Payloads from CSV-injection write-ups: commands, links out, DDE, and each trigger on its own.

@@ -16,7 +16,6 @@ from scipy.stats import binom, poisson
 
 from analysis import funnel
 
-
 # ---- the worked examples -------------------------------------------------------------------
 
 def test_ten_children_expected_gives_phes_limits_not_the_interval_of_ten():

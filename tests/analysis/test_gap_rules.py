@@ -16,7 +16,7 @@ from analysis import gaps as g
 from analysis.context import Context, restrict
 from loaders.problems import MORE_THAN_THREE_TIMES_LAST_TERM
 
-from .conftest import TERM, YEAR
+from .conftest import TERM, YEAR, clean_leads
 from .test_gaps_version_2 import as_trustee, no_small_count, version_1
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "ratio_rule_gaps.csv"
@@ -154,7 +154,6 @@ def test_every_finding_on_the_sample_states_the_line_it_was_held_against(sample_
 
 
 def test_the_rules_the_sample_does_not_raise_state_their_lines_too(trust):
-    from .conftest import clean_leads
     from loaders.registry import DSL_ROLE
 
     q = {"code": MORE_THAN_THREE_TIMES_LAST_TERM.code, "sheet": "Inclusion", "cell": "B7",

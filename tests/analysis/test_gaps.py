@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from analysis import gaps as g
 from loaders.problems import MORE_THAN_THREE_TIMES_LAST_TERM, ROW_BLANK
 from loaders.registry import DSL_ROLE, term_end
 
-from .conftest import YEAR, TERM, clean_leads
+from .conftest import TERM, YEAR, clean_leads
 
 
 def three_clean(trust, **first):

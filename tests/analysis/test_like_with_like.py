@@ -75,7 +75,7 @@ def test_a_schools_expected_count_comes_from_its_own_phase():
     values, phases = null_trust(3)
     out = compare(values, phases)
     one = out[(out["indicator"] == "suspensions") & (out["term_index"] == 6075)]
-    for phase, part in one.groupby("group"):
+    for _phase, part in one.groupby("group"):
         pooled = part["numerator"].sum() / part["denominator"].sum() * 100
         assert np.allclose(part["target"], pooled)
         assert np.allclose(part["expected"], pooled / 100 * part["denominator"])

@@ -101,7 +101,18 @@ def attacker_ranges(compared: pd.DataFrame, shown: pd.DataFrame):
             lo.append(low - rest)
             hi.append(high - rest)
 
-    # every trust figure the reader is shown gives its pooled numerator and denominator
+    for cells, total in _pooled_totals(compared, shown, real):
+        constrain([(c, 1) for c in cells], total, total)
+    for part, whole in _parts_within_wholes(real):
+        constrain([(part, 1), (whole, -1)], -np.inf, 0)
+    small = [said[c] == fewer_than(T) for c in hidden]
+    assert all(said[c] in (fewer_than(T), NOT_SHOWN) for c in hidden)
+    return {c: (low, high, real[c]) for c, (low, high) in zip(hidden, integer_ranges(rows, lo, hi, small, T))}
+
+
+def _pooled_totals(compared: pd.DataFrame, shown: pd.DataFrame, real: dict):
+    """Every trust figure the reader is shown gives its pooled numerator and denominator: (the
+    schools' cells, their known total)."""
     pools = compared.dropna(subset=["numerator", "denominator"])
     pools = pools[pools["denominator"] > 0]
     for (indicator, index), part in pools.groupby(["indicator", "term_index"]):
@@ -110,17 +121,17 @@ def attacker_ranges(compared: pd.DataFrame, shown: pd.DataFrame):
         for side in ("numerator", "denominator"):
             cells = [(u, index, key(indicator, side)) for u in part["urn"]]
             if all(c in real for c in cells):
-                total = sum(real[c] for c in cells)
-                constrain([(c, 1) for c in cells], total, total)
+                yield cells, sum(real[c] for c in cells)
+
+
+def _parts_within_wholes(real: dict):
+    """(numerator cell, denominator cell) of each share: the part is at most the whole."""
     for i in INDICATORS:
         if i.unit != SHARE:
             continue
         for urn, index, count in list(real):
             if count == key(i.id, "numerator") and (urn, index, key(i.id, "denominator")) in real:
-                constrain([((urn, index, count), 1), ((urn, index, key(i.id, "denominator")), -1)], -np.inf, 0)
-    small = [said[c] == fewer_than(T) for c in hidden]
-    assert all(said[c] in (fewer_than(T), NOT_SHOWN) for c in hidden)
-    return {c: (low, high, real[c]) for c, (low, high) in zip(hidden, integer_ranges(rows, lo, hi, small, T))}
+                yield (urn, index, count), (urn, index, key(i.id, "denominator"))
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -17,8 +17,16 @@ from analysis.context import Context, Dataset
 from analysis.dataset import load_dataset
 from analysis.gaps import SEVERITY_ORDER, find_gaps
 from analysis.thresholds import resolve
-from loaders.registry import (COUNT_IDS, DSL_ROLE, MULTI_AGENCY, REFERRAL_ROUTES, REFERRALS, TRAINING, term_end,
-                               term_index)
+from loaders.registry import (
+    COUNT_IDS,
+    DSL_ROLE,
+    MULTI_AGENCY,
+    REFERRAL_ROUTES,
+    REFERRALS,
+    TRAINING,
+    term_end,
+    term_index,
+)
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 DEFAULTS = resolve()
@@ -243,7 +251,7 @@ def made_clean(data: Dataset, urn: str) -> Dataset:
     for key in {k for k in wide if k[0] == urn}:
         row, where = wide[key], mine & (values["academic_year"] == key[1]) & (values["term"] == key[2])
 
-        def put(measure_id, value):
+        def put(measure_id, value, where=where):
             if value == value:  # (NaN where the return's version did not ask it)
                 values.loc[where & (values["measure_id"] == measure_id), "value"] = int(value)
 

@@ -60,7 +60,7 @@ def test_the_tally_ties_up_with_the_heatmap_on_the_sample_trust(sample_engine, r
         cells = theme_heatmap(gaps, schools, {s.urn for s in expected if s.returned}).table.iloc[:, 2:]
         tally = views.gap_tally(gaps)
         for level, symbol in (("red", "✖"), ("amber", "▲"), ("note", "?")):
-            assert (cells.map(lambda c: c.startswith(symbol))).to_numpy().sum() == tally[level].cells, (term, level)
+            assert (cells.map(lambda c, symbol=symbol: c.startswith(symbol))).to_numpy().sum() == tally[level].cells, (term, level)
             assert tally[level].gaps == (gaps["severity"] == level).sum()
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.network import free_port
 from tests.conftest import copy_sample
+from tests.helpers.network import free_port
 
 from .conftest import require_chromium, settled
 

@@ -31,10 +31,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.helpers.network import free_port
 from tests.conftest import copy_sample
+from tests.helpers.network import free_port
 
-from .conftest import require_chromium, settled as _settled
+from .conftest import require_chromium
+from .conftest import settled as _settled
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screens"

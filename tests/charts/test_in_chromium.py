@@ -55,8 +55,8 @@ def overlap(a, b, slack: float = 1.0) -> bool:
 
 @pytest.fixture(scope="module")
 def page():
-    from plotly.offline import get_plotlyjs
     from playwright.sync_api import sync_playwright
+    from plotly.offline import get_plotlyjs
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

@@ -107,7 +107,7 @@ def with_records(biff: bytes, globals_records=(), sheet_records: dict[int, list[
     0), each BOUNDSHEET's offset moved to where its sheet now starts."""
     sheet_records = sheet_records or {}
     bounds, eofs = [], []
-    for pos, kind, length in _walk(biff):
+    for pos, kind, _length in _walk(biff):
         if kind == 0x0085:
             bounds.append(pos)
         elif kind == 0x000A:

@@ -35,7 +35,7 @@ def valid_values(version: int = registry.TEMPLATE_VERSION, *, urn: str = URN, na
     """
     end = registry.term_end(year, term)
     rng = random.Random(f"{urn}-{year}-{term}-{seed}")
-    count = count or (lambda m: rng.randint(0, 9))
+    count = count or (lambda _m: rng.randint(0, 9))
     about = {"template_version": version, "urn": urn, "school_name": name, "phase": phase, "academic_year": year,
              "term": term, "completed_by": "DSL", "date_completed": completed or end + timedelta(days=7),
              "pupils_on_roll": pupils}

@@ -106,10 +106,7 @@ def build_return(*, version: int = registry.TEMPLATE_VERSION, values: dict | Non
     the labels it printed."""
     vals = valid_values(version)
     vals.update(values or {})
-    names = {s.id: s.title for s in registry.SHEETS}
-    names.update(rename_sheets or {})
-    if lower_sheet_names:
-        names = {k: v.lower() for k, v in names.items()}
+    names = _sheet_names(rename_sheets, lower_sheet_names)
     sheets: list[tuple[str, list[list], str]] = []  # (name, rows, visibility)
     cells: dict[str, tuple[str, str]] = {}
     lead_cells: list[dict[str, tuple[str, str]]] = []
@@ -122,10 +119,7 @@ def build_return(*, version: int = registry.TEMPLATE_VERSION, values: dict | Non
         if title_rows:
             grid += [[f"{spec.title}: termly safeguarding return"], [spec.instructions], []]
         if spec.kind == "leads":
-            grid.append(["Role", "Name", "Last full DSL training", "Last refresher"])
-            for role, person, full, refresher in (LEADS if leads is None else leads):
-                lead_cells.append({k: (name, a1(len(grid), i)) for i, k in enumerate(("role", "name", "full", "refresher"))})
-                grid.append([role, person, _date(full, date_style), _date(refresher, date_style)])
+            _add_leads(grid, name, LEADS if leads is None else leads, date_style, lead_cells)
             sheets.append((name, grid, "visible"))
             continue
         header = [spec.header] + (["Notes"] if notes_column_first else [])
@@ -152,13 +146,32 @@ def build_return(*, version: int = registry.TEMPLATE_VERSION, values: dict | Non
     writer = {"xlsx": write_xlsx, "xls": write_xls, "ods": write_ods}[fmt]
     data = writer(sheets, finish)
     if fmt == "xlsx":  # openpyxl saves no formula results: add them as Excel would have
-        for name, rows, _ in sheets:
-            saved = {a1(r, c): _number(v.saved) for r, line in enumerate(rows) for c, v in enumerate(line)
-                     if isinstance(v, Formula) and v.saved is not None}
-            if saved:
-                data = set_saved_values(data, name, saved)
+        data = _with_formula_results(data, sheets)
     return Built(data, cells, names, lead_cells)
 
+
+def _sheet_names(renamed: dict | None, lower: bool) -> dict[str, str]:
+    """Sheet id -> the name written: the template's, renamed, maybe in lower case."""
+    names = {s.id: s.title for s in registry.SHEETS}
+    names.update(renamed or {})
+    return {k: v.lower() for k, v in names.items()} if lower else names
+
+
+def _add_leads(grid: list[list], name: str, leads, date_style: str, lead_cells: list) -> None:
+    """The leads sheet's heading and one row a lead, each lead's cells noted in ``lead_cells``."""
+    grid.append(["Role", "Name", "Last full DSL training", "Last refresher"])
+    for role, person, full, refresher in leads:
+        lead_cells.append({k: (name, a1(len(grid), i)) for i, k in enumerate(("role", "name", "full", "refresher"))})
+        grid.append([role, person, _date(full, date_style), _date(refresher, date_style)])
+
+
+def _with_formula_results(data: bytes, sheets: list[tuple[str, list[list], str]]) -> bytes:
+    for name, rows, _ in sheets:
+        saved = {a1(r, c): _number(v.saved) for r, line in enumerate(rows) for c, v in enumerate(line)
+                 if isinstance(v, Formula) and v.saved is not None}
+        if saved:
+            data = set_saved_values(data, name, saved)
+    return data
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
@@ -286,7 +299,7 @@ def set_saved_values(data: bytes, sheet_name: str, saved: dict[str, str | None])
             if info.filename == part:
                 for ref, value in saved.items():
                     body = re.sub(rb'(<c r="' + ref.encode() + rb'"[^>]*>\s*<f>[^<]*</f>)\s*(?:<v\s*/>|<v></v>)',
-                                  lambda m: m.group(1) + b"<v>" + value.encode() + b"</v>", body)
+                                  lambda m, value=value: m.group(1) + b"<v>" + value.encode() + b"</v>", body)
             dst.writestr(info, body)
     return out.getvalue()
 

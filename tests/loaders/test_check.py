@@ -14,10 +14,10 @@ import zipfile
 from datetime import date
 
 import pytest
-from tests.helpers.workbooks import BLANK, build_return
 
 from loaders import check_file, check_return, registry
 from loaders.report import ReturnReport
+from tests.helpers.workbooks import BLANK, build_return
 
 TYPES = {registry.COUNT: int, registry.INTEGER: int, registry.TEXT: str, registry.DATE: date,
          registry.URN: str, registry.YEAR: str, registry.TERM: str, registry.PHASE: str}

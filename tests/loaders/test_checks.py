@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from tests.helpers.workbooks import BLANK, build_return, valid_values
 
 from loaders import check_return, registry
+from tests.helpers.workbooks import BLANK, build_return, valid_values
 
 
 def check(**knobs):

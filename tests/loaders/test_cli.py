@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from tests.helpers.cli import run_module
-from tests.helpers.workbooks import BLANK, ROOT, build_return
 
 from loaders import registry
+from tests.helpers.cli import run_module
+from tests.helpers.workbooks import BLANK, ROOT, build_return
 
 JSON_KEYS = {"file", "valid", "errors", "queries", "values", "leads"}
 

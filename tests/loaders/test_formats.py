@@ -7,11 +7,11 @@ import shutil
 import subprocess
 
 import pytest
-from tests.helpers.workbooks import FIXTURES, LEADS, Formula, build_return, valid_values
 
 from loaders import check_file, check_return, registry
 from loaders.report import Lead
 from loaders.template import write_template
+from tests.helpers.workbooks import FIXTURES, LEADS, Formula, build_return, valid_values
 
 
 def expected(version: int = registry.TEMPLATE_VERSION) -> dict[str, object]:

@@ -11,8 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loaders import registry, template
-from loaders.freetext import (ADDRESS_KIND, BIRTH_KIND, LABELLED_KIND, NAMED_ADDRESS_KIND, NAMED_BIRTH_KIND, UPN_KIND,
-                              child_details)
+from loaders.freetext import (
+    ADDRESS_KIND,
+    BIRTH_KIND,
+    LABELLED_KIND,
+    NAMED_ADDRESS_KIND,
+    NAMED_BIRTH_KIND,
+    UPN_KIND,
+    child_details,
+)
 
 TODAY = date(2026, 3, 27)  # a Spring return's completion date: children of 3 to 19 were born 2007-2023
 

@@ -182,37 +182,45 @@ def _mutate_grid(mutations) -> list[list]:
         if not sheets:
             break
         sheet = sheets[args[0] % len(sheets)]
-        rows = sheet[1]
-        if op == "set" and rows:
-            row = rows[args[1] % len(rows)]
-            row.extend([None] * (args[2] + 1 - len(row)))
-            row[args[2]] = args[3]
-        elif op == "delete_row" and rows:
-            del rows[args[1] % len(rows)]
-        elif op == "duplicate_row" and rows:
-            i = args[1] % len(rows)
-            rows.insert(i, list(rows[i]))
-        elif op == "move_row" and rows:
-            rows.insert(args[2] % len(rows), rows.pop(args[1] % len(rows)))
-        elif op == "insert_column":
-            for row in rows:
-                row.insert(min(args[1], len(row)), None)
-        elif op == "delete_sheet":
+        if op == "delete_sheet":
             sheets.remove(sheet)
         elif op == "duplicate_sheet":
-            sheets.append([args[1], [list(r) for r in rows], sheet[2]])
+            sheets.append([args[1], [list(r) for r in sheet[1]], sheet[2]])
         elif op == "rename_sheet":
             sheet[0] = args[1]
         elif op == "hide_sheet":
             sheet[2] = "hidden"
         elif op == "empty_sheet":
             sheet[1] = []
-        elif op == "far_cell":
-            rows.extend([] for _ in range(args[1] + 1 - len(rows)))
-            row = rows[args[1]]
-            row.extend([None] * (args[2] + 1 - len(row)))
-            row[args[2]] = args[3]
+        else:
+            _mutate_rows(sheet[1], op, args)
     return sheets
+
+
+def _mutate_rows(rows: list[list], op: str, args: list) -> None:
+    """A mutation of one sheet's rows (args[0], which chose the sheet, is not read here)."""
+    if op == "insert_column":
+        for row in rows:
+            row.insert(min(args[1], len(row)), None)
+    elif op == "far_cell":
+        rows.extend([] for _ in range(args[1] + 1 - len(rows)))
+        _put(rows[args[1]], args[2], args[3])
+    elif not rows:
+        return
+    elif op == "set":
+        _put(rows[args[1] % len(rows)], args[2], args[3])
+    elif op == "delete_row":
+        del rows[args[1] % len(rows)]
+    elif op == "duplicate_row":
+        i = args[1] % len(rows)
+        rows.insert(i, list(rows[i]))
+    elif op == "move_row":
+        rows.insert(args[2] % len(rows), rows.pop(args[1] % len(rows)))
+
+
+def _put(row: list, column: int, value) -> None:
+    row.extend([None] * (column + 1 - len(row)))
+    row[column] = value
 
 
 def _titles(sheets) -> list[str]:

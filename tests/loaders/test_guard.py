@@ -19,9 +19,9 @@ import zipfile
 import zlib
 
 import pytest
-from tests.helpers.workbooks import FIXTURES, ROOT, build_return
 
 from loaders import check_return
+from tests.helpers.workbooks import FIXTURES, ROOT, build_return
 
 FAST = 1.0  # seconds; a refusal is normally a few milliseconds
 

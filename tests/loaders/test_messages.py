@@ -14,11 +14,11 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from tests.helpers.workbooks import BLANK, LEADS, ROOT, Formula, build_return
 from openpyxl import load_workbook
 from openpyxl.utils.cell import coordinate_from_string
 
 from loaders import check_return, registry
+from tests.helpers.workbooks import BLANK, LEADS, ROOT, Formula, build_return
 
 INVALID = sorted((ROOT / "sample_data" / "invalid").glob("*.xls*"))
 HEADERS = {spec.title: spec.header for spec in registry.SHEETS}

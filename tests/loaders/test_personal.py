@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.helpers.workbooks import build_return
 
 from loaders import check_return, registry
+from tests.helpers.workbooks import build_return
 
 PUPIL_LIST = [["Pupil name", "Date of birth", "Concern"], ["Ada Notreal", "01/02/2015", "neglect"]]
 

@@ -15,12 +15,20 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from tests.helpers.biff_builder import (chart_with_title, defined_name, first_page_header, note, summary, text_box, validation,
-                           xls_return)
-from tests.helpers.workbooks import FIXTURES, ROOT, build_return
 
 from loaders import check_return
 from loaders.template import template_bytes
+from tests.helpers.biff_builder import (
+    chart_with_title,
+    defined_name,
+    first_page_header,
+    note,
+    summary,
+    text_box,
+    validation,
+    xls_return,
+)
+from tests.helpers.workbooks import FIXTURES, ROOT, build_return
 
 DOB = "Jayden Smith DOB 03/04/2015"
 UPN_SPACED = "A123 4567 8901 2"

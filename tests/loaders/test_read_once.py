@@ -14,10 +14,10 @@ import zipfile
 import zlib
 
 import pytest
-from tests.helpers.workbooks import FIXTURES, build_return
 
 from loaders import check_return, guard, personal
 from loaders.guard import ONE_GO, screen, unpacked
+from tests.helpers.workbooks import FIXTURES, build_return
 
 MAX = 5 * 1024 * 1024
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from tests.helpers.workbooks import BLANK, build_return, valid_values
 
 from loaders import check_return, registry
 from loaders.tables import normalise
+from tests.helpers.workbooks import build_return, valid_values
 
 LEAD_DSL = ("Designated safeguarding lead", None, None, None)
 

@@ -12,8 +12,7 @@ from openpyxl import load_workbook
 
 from loaders import registry
 from loaders.report import Lead
-from loaders.template import (FIRST_ROW, HEADER_ROW, INSTRUCTIONS_TITLE, LEAD_ROWS, template_bytes,
-                              write_template)
+from loaders.template import FIRST_ROW, HEADER_ROW, INSTRUCTIONS_TITLE, LEAD_ROWS, template_bytes, write_template
 
 YEAR, TERM = "2025/26", "Spring"
 

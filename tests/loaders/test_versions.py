@@ -11,11 +11,11 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
-from tests.helpers.workbooks import BLANK, LEADS, build_return, valid_values
 from openpyxl import load_workbook
 
 from loaders import check_return, registry
 from loaders.template import FIRST_ROW, template_bytes
+from tests.helpers.workbooks import BLANK, LEADS, build_return, valid_values
 
 LATER = sorted(registry.ASKED_IDS[2] - registry.ASKED_IDS[1])
 

@@ -77,13 +77,13 @@ def sample_app(app_env, sample_db_file, monkeypatch):
 @pytest.fixture
 def sign_in(monkeypatch):
     """Stand in for the sign-in: ``sign_in("dsl", ["990002"])`` makes the app see that user."""
-    from ui import identity
     from store.users import User
+    from ui import identity
 
     def as_user(role: str = "trust_leader", urns=(), email: str = "leader@example.org") -> User:
         user = User(email, f"Test {role}", role, tuple(urns))
-        monkeypatch.setattr(identity, "mode", lambda engine: "local")
-        monkeypatch.setattr(identity, "signed_in_user", lambda engine: user)
+        monkeypatch.setattr(identity, "mode", lambda _engine: "local")
+        monkeypatch.setattr(identity, "signed_in_user", lambda _engine: user)
         return user
 
     return as_user

@@ -198,8 +198,8 @@ def test_a_trustee_never_sees_a_small_count_in_a_question_a_leader_raised(sample
     from analysis.context import Context
     from analysis.dataset import load_dataset
     from analysis.gaps import find_gaps
-    from analysis.privacy import about_children
     from analysis.indicators import INDICATORS_BY_ID
+    from analysis.privacy import about_children
 
     engine = _engine(sample_app)
     data = load_dataset(engine)

@@ -10,7 +10,6 @@ or disk is full", exactly as it does when the disk runs out).
 
 from __future__ import annotations
 
-
 import pytest
 import sqlalchemy as sa
 
@@ -20,7 +19,7 @@ from .conftest import assert_no_exception, open_page, sign_in_forms
 from .test_pages import PAGES
 
 DOWN_URL = "postgresql+psycopg://dashboard@127.0.0.1:1/safeguarding"
-READ_ONLY = lambda conn: "PRAGMA query_only = ON"  # noqa: E731 - SQLite then refuses every write
+READ_ONLY = lambda _conn: "PRAGMA query_only = ON"  # noqa: E731 - SQLite then refuses every write
 FULL = lambda conn: f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}"  # noqa: E731
 
 

@@ -54,7 +54,7 @@ def test_the_headline_counts_gaps_and_the_heatmap_cells_they_are_in(sample_app, 
     for label, level, symbol in (("Red gaps", "red", "✖"), ("Amber gaps", "amber", "▲"), ("Questions", "note", "?")):
         value = int(metric(at, label).value)
         assert value == (gaps["severity"] == level).sum()
-        shown = cells.map(lambda c: c.startswith(symbol)).to_numpy().sum()  # cells whose worst gap is this
+        shown = cells.map(lambda c, symbol=symbol: c.startswith(symbol)).to_numpy().sum()  # cells whose worst gap is this
         under = gaps[gaps["severity"] == level].drop_duplicates(["urn", "theme"]).shape[0] - shown
         said = f"in {shown + under} school-themes" + (f" ({under} shown red" if under else ",")
         schools = gaps.loc[gaps["severity"] == level, "urn"].nunique()

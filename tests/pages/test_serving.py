@@ -21,10 +21,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.testclient import TestClient
 
-from ui import identity, serving
 from store import db, sessions
 from store.schema import audit, login_attempts
 from store.users import FAILURES_BEFORE_LOCK, add_user
+from ui import identity, serving
 
 PASSWORD = "lantern meadow copper"
 CEO = "ceo@trust.example"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, validate
-from ui.identity import DEMO_EMAIL as DEMO_USER
 from store import db, upgrades
 from store.audit import audit_log
 from store.thresholds import load_thresholds, set_threshold
+from ui.identity import DEMO_EMAIL as DEMO_USER
 
 from .conftest import ROOT, assert_no_exception
 

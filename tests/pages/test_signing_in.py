@@ -14,10 +14,10 @@ from datetime import timedelta
 
 import pytest
 
-from ui import identity, serving
 from store import db, sessions
 from store.audit import audit_log, utcnow
 from store.users import add_user
+from ui import identity, serving
 
 from .conftest import assert_no_exception, open_page, sign_in_forms
 
@@ -88,7 +88,7 @@ def test_a_session_left_unused_too_long_asks_for_a_sign_in_again(local, monkeypa
 
 def test_over_tls_only_the_secure_cookie_counts(local, monkeypatch):
     local.cookies[serving.COOKIE] = sessions.start(local.engine, CEO, source=None)
-    monkeypatch.setattr(identity.st.context.__class__, "url", property(lambda self: "https://dash.example/"))
+    monkeypatch.setattr(identity.st.context.__class__, "url", property(lambda _self: "https://dash.example/"))
     assert not signed_in(open_page("pages/overview.py"))  # a cookie any neighbouring site could have set
     local.cookies[serving.SECURE_COOKIE] = local.cookies.pop(serving.COOKIE)
     assert signed_in(open_page("pages/overview.py"))

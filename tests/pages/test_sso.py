@@ -41,8 +41,8 @@ def test_the_login_route_can_import_what_it_needs():
 def sso_app(sample_app, monkeypatch):
     """The sample trust with single sign-on set up and a trust leader added; ``sign_in(claims)``
     stands in for the provider's ID token."""
-    from ui import identity
     from store.users import add_user
+    from ui import identity
 
     engine = db.make_engine(f"sqlite:///{sample_app / 'app.db'}")
     add_user(engine, "ash.quill@trust.example.org", role="trust_leader", actor="test")

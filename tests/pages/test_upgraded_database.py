@@ -9,9 +9,9 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
-from ui import shell
 from store import upgrades
 from store.db import dispose, make_engine
+from ui import shell
 
 from ..store.test_upgrades import RELEASE_DB, release_db  # noqa: F401 - a fixture
 from .conftest import assert_no_exception, open_page
@@ -40,7 +40,7 @@ def test_every_page_works_on_a_database_from_the_release_before_versions(release
 
 
 @pytest.mark.parametrize("empty_engine", ["postgresql"], indirect=True)
-def test_the_pages_work_on_it_on_postgresql_too(app_env, release_db, sign_in, monkeypatch):
+def test_the_pages_work_on_it_on_postgresql_too(app_env, release_db, sign_in, monkeypatch):  # noqa: F811 - the fixture
     """The same database of the release before versions, as it stood on PostgreSQL (see
     release_db): upgraded by the dashboard's start, its pages show the trust."""
     monkeypatch.setenv("DATABASE_URL", release_db.url.render_as_string(hide_password=False))

@@ -243,8 +243,8 @@ def _dsl_in_the_demonstration(urn="990001"):
 
 
 def test_a_dsl_trying_the_demonstration_uploads_fixes_explains_and_submits_and_it_stays_a_demonstration(sample_app):
-    from ui import identity
     from store.overview import DEMO_USER, only_sample
+    from ui import identity
 
     engine = db.make_engine(f"sqlite:///{sample_app / 'app.db'}")
     before = len(rows(sample_app, returns))
@@ -273,7 +273,6 @@ def test_a_dsl_trying_the_demonstration_uploads_fixes_explains_and_submits_and_i
 def test_in_the_demonstration_a_return_for_a_school_outside_the_sample_trust_is_refused(sample_app):
     from loaders.template import template_bytes
     from store.overview import only_sample
-
     from tests.helpers.returns import make_report
 
     report, _ = make_report("149001", "2025/26", "Summer", name="Brackenfold Primary Academy")

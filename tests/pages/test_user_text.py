@@ -12,10 +12,10 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from ui.shell import literal
 from store import db, drafts
 from store.challenges import add_challenge
 from store.returns import rename_school
+from ui.shell import literal
 
 from .conftest import as_read, assert_no_exception, open_page
 

@@ -35,12 +35,26 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_matrix
 
 from analysis import funnel
-from analysis.compare import ALONE, TRUST as WHOLE_TRUST, is_england
+from analysis.compare import ALONE, is_england
+from analysis.compare import TRUST as WHOLE_TRUST
 from analysis.indicators import INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from loaders.registry import MEASURES_BY_ID, term_from_index
-from tests.privacy.knowledge import (INF, PEOPLE, POSITION_ORDER, ROUNDED, Bound, Knowledge, Ratio, contract, expr,
-                                     indicator_parts, part, scale, suppressed_measures)
+from tests.privacy.knowledge import (
+    INF,
+    PEOPLE,
+    POSITION_ORDER,
+    ROUNDED,
+    Bound,
+    Knowledge,
+    Ratio,
+    contract,
+    expr,
+    indicator_parts,
+    part,
+    scale,
+    suppressed_measures,
+)
 
 EPS = 1e-6
 
@@ -86,7 +100,24 @@ def targets(data, k: Knowledge | None = None) -> list[Target]:
     children or allegations from 1 to 4, trust totals from 1 to 4, and whatever ``k``'s tables
     marked "not shown"."""
     out: dict[tuple, Target] = {}
-    wide = data.wide
+    real = _measure_targets(data.wide, out)
+    c = data.compared
+    _part_targets(c, out)
+    pooled = c.dropna(subset=["numerator", "denominator"])
+    pooled = pooled[pooled["denominator"] > 0]
+    for (ind_id, ti), rows in pooled.groupby(["indicator", "term_index"]):
+        _total_targets(rows, ind_id, ti, "the trust's", out)
+    grouped = pooled[~pooled["group"].isin([WHOLE_TRUST, ALONE, ""]) & pooled["group"].notna()] \
+        if "group" in pooled else pooled.iloc[:0]
+    for (ind_id, ti, group), rows in grouped.groupby(["indicator", "term_index", "group"]):
+        _total_targets(rows, ind_id, ti, f"the {group} schools'", out)
+    if k is not None:
+        _not_shown_targets(k, real, out)
+    return list(out.values())
+
+
+def _measure_targets(wide: pd.DataFrame, out: dict[tuple, Target]) -> dict[tuple, float]:
+    """Each suppressed measure from 1 to 4 of a school-term, into ``out``; every one's real value."""
     real: dict[tuple, float] = {}
     for m in suppressed_measures():
         for urn, ti, value in zip(wide["urn"], wide["term_index"], wide[m]):
@@ -95,7 +126,11 @@ def targets(data, k: Knowledge | None = None) -> list[Target]:
                 if 1 <= value <= 4:
                     e = expr(((urn, int(ti), m), 1.0))
                     out.setdefault(e, Target(e, float(value), m, urn, int(ti)))
-    c = data.compared
+    return real
+
+
+def _part_targets(c: pd.DataFrame, out: dict[tuple, Target]) -> None:
+    """Each indicator's numerator or denominator from 1 to 4 that sums more than one measure."""
     for ind_id, which in indicator_parts():
         ind = INDICATORS_BY_ID[ind_id]
         if len(getattr(ind, which)) == 1:
@@ -105,42 +140,31 @@ def targets(data, k: Knowledge | None = None) -> list[Target]:
             if not pd.isna(value) and 1 <= value <= 4:
                 e = part(ind_id, which, urn, int(ti))
                 out.setdefault(e, Target(e, float(value), f"the {which} of {ind_id}", urn, int(ti)))
-    pooled = c.dropna(subset=["numerator", "denominator"])
-    pooled = pooled[pooled["denominator"] > 0]
-    for (ind_id, ti), rows in pooled.groupby(["indicator", "term_index"]):
-        if not about_children(ind_id):
+
+
+def _total_targets(rows: pd.DataFrame, ind_id: str, ti, whose: str, out: dict[tuple, Target]) -> None:
+    """The pooled numerator or denominator (of children) of ``rows``' schools, when from 1 to 4."""
+    if not about_children(ind_id):
+        return
+    ind = INDICATORS_BY_ID[ind_id]
+    for which in ("numerator", "denominator"):
+        if not any(MEASURES_BY_ID[m].suppressed for m in getattr(ind, which)):
             continue
-        for which in ("numerator", "denominator"):
-            ind = INDICATORS_BY_ID[ind_id]
-            if not any(MEASURES_BY_ID[m].suppressed for m in getattr(ind, which)):
-                continue
-            total = rows[which].sum()
-            if 1 <= total <= 4:
-                e = expr(*(term for urn in rows["urn"] for term in part(ind_id, which, urn, int(ti))))
-                out.setdefault(e, Target(e, float(total), f"the trust's total {which} of {ind_id}", None, int(ti)))
-    grouped = pooled[~pooled["group"].isin([WHOLE_TRUST, ALONE, ""]) & pooled["group"].notna()] \
-        if "group" in pooled else pooled.iloc[:0]
-    for (ind_id, ti, group), rows in grouped.groupby(["indicator", "term_index", "group"]):
-        if not about_children(ind_id):
-            continue
-        ind = INDICATORS_BY_ID[ind_id]
-        for which in ("numerator", "denominator"):
-            if not any(MEASURES_BY_ID[m].suppressed for m in getattr(ind, which)):
-                continue
-            total = rows[which].sum()
-            if 1 <= total <= 4:
-                e = expr(*(term for urn in rows["urn"] for term in part(ind_id, which, urn, int(ti))))
-                out.setdefault(e, Target(e, float(total), f"the {group} schools' total {which} of {ind_id}", None,
-                                         int(ti)))
-    if k is not None:
-        for b in k.bounds:
-            if b.kind == "not shown" and b.expr not in out:
-                value = sum(coef * real.get(var, math.nan) for var, coef in b.expr)
-                if not math.isnan(value):
-                    urn, ti, _ = b.expr[0][0]
-                    names = "+".join(var[2] for var, _ in b.expr)
-                    out[b.expr] = Target(b.expr, value, f"{names} (\"not shown\")", urn, ti)
-    return list(out.values())
+        total = rows[which].sum()
+        if 1 <= total <= 4:
+            e = expr(*(term for urn in rows["urn"] for term in part(ind_id, which, urn, int(ti))))
+            out.setdefault(e, Target(e, float(total), f"{whose} total {which} of {ind_id}", None, int(ti)))
+
+
+def _not_shown_targets(k: Knowledge, real: dict[tuple, float], out: dict[tuple, Target]) -> None:
+    """Whatever the reader's tables marked "not shown", at its real value."""
+    for b in k.bounds:
+        if b.kind == "not shown" and b.expr not in out:
+            value = sum(coef * real.get(var, math.nan) for var, coef in b.expr)
+            if not math.isnan(value):
+                urn, ti, _ = b.expr[0][0]
+                names = "+".join(var[2] for var, _ in b.expr)
+                out[b.expr] = Target(b.expr, value, f"{names} (\"not shown\")", urn, ti)
 
 
 def truth(data) -> dict[tuple, float]:
@@ -494,7 +518,7 @@ def absences(k: Knowledge) -> list[Bound]:
         if ti not in k.gap_lists:
             continue  # no whole gap list of that term was read: a gap not seen may still be there
         raised = k.raised.get((urn, ti), set())
-        v = lambda m: ((urn, ti, m), 1.0)  # noqa: E731
+        v = lambda m, urn=urn, ti=ti: ((urn, ti, m), 1.0)  # noqa: E731
         flags = expr(v("neglect.active_flags"))
         route = f"no gap of this kind raised for {urn} in {when(ti)}"
         if at_least_one(flags):
@@ -551,6 +575,21 @@ class Programme:
         self.rows = rows
         self._presolve(rows)
 
+    def _narrow(self, v, c: float, lo: float, hi: float, low: dict, high: dict) -> bool:
+        """A fact lo <= c * v <= hi narrows the whole-number range of v; True when that pins v."""
+        a, b = (lo / c, hi / c) if c > 0 else (hi / c, lo / c)
+        a = math.ceil(a - EPS) if math.isfinite(a) else a
+        b = math.floor(b + EPS) if math.isfinite(b) else b
+        if not (a > low[v] or b < high[v]):
+            return False
+        low[v], high[v] = max(low[v], a), min(high[v], b)
+        if low[v] > high[v]:
+            raise AssertionError(f"the adversary's facts contradict each other about {v}")
+        if low[v] == high[v]:
+            self.known[v] = low[v]
+            return True
+        return False
+
     def _presolve(self, rows) -> None:
         """Counts pinned by a fact about them alone are put in everywhere, and a fact about one count
         becomes that count's range (whole numbers: counts are whole), over and over until nothing
@@ -574,16 +613,7 @@ class Programme:
                     continue
                 if len(rest) == 1:
                     (v, c), = rest.items()
-                    a, b = (lo / c, hi / c) if c > 0 else (hi / c, lo / c)
-                    a = math.ceil(a - EPS) if math.isfinite(a) else a
-                    b = math.floor(b + EPS) if math.isfinite(b) else b
-                    if a > low[v] or b < high[v]:
-                        low[v], high[v] = max(low[v], a), min(high[v], b)
-                        if low[v] > high[v]:
-                            raise AssertionError(f"the adversary's facts contradict each other about {v}")
-                        if low[v] == high[v]:
-                            self.known[v] = low[v]
-                            changed = True
+                    changed = self._narrow(v, c, lo, hi, low, high) or changed
                     continue
                 left.append((rest, lo, hi))
             work = left

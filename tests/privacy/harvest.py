@@ -110,9 +110,9 @@ def harvest_pages(db_path: Path, role: str, *, pages=TRUSTEE_PAGES, terms=None, 
     other terms' packs are made by the same call, in ``pack_files``), for every term ("all"), or never
     ("none": the page is read, its buttons left unpressed)."""
     from analysis.dataset import load_dataset
-    from ui import identity
     from store import db
     from store.users import User
+    from ui import identity
 
     url = f"sqlite:///{db_path}"
     engine = db.make_engine(url)
@@ -125,8 +125,8 @@ def harvest_pages(db_path: Path, role: str, *, pages=TRUSTEE_PAGES, terms=None, 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATABASE_URL", url)
         mp.setenv("LOAD_SAMPLE", "0")
-        mp.setattr(identity, "mode", lambda engine: "local")
-        mp.setattr(identity, "signed_in_user", lambda engine: user)
+        mp.setattr(identity, "mode", lambda _engine: "local")
+        mp.setattr(identity, "signed_in_user", lambda _engine: user)
         mp.setattr(app_test, "MemoryMediaFileStorage", _Downloads)
         st.cache_resource.clear()
         st.cache_data.clear()
@@ -154,13 +154,7 @@ def _run_page(out: Harvest, page: str, state: dict, urns: list[str], *, last: bo
     where = f"the {page.replace('_', ' ')} page, {term} {year}"
     if page == "school":
         for urn in urns:
-            at = _open(out, page, {**state, "school": urn})
-            _collect(out, at, f"{where}, school {urn}", year, term, urn=urn)
-            if urn in trends:
-                for option in _option_values(at.selectbox(key="school_measure"))[1:]:
-                    at.selectbox(key="school_measure").set_value(option).run()
-                    out.runs += 1
-                    _collect(out, at, f"{where}, school {urn}, term-by-term chart of {option}", year, term, urn=urn)
+            _run_school(out, {**state, "school": urn}, f"{where}, school {urn}", urn in trends)
         return
     at = _open(out, page, state)
     if page == "overview":
@@ -173,20 +167,42 @@ def _run_page(out: Harvest, page: str, state: dict, urns: list[str], *, last: bo
             out.runs += 1
             _collect(out, at, f"{where}, measure {option}", year, term, section=page)
     if page == "board_questions" and last:
-        picks = [b for b in at.selectbox if b.key == "cl_pick"]
-        for option in (picks[0].options[1:] if picks else []):
-            at.selectbox(key="cl_pick").set_value(int(option.split(" · ")[0].removeprefix("No. "))).run()
-            out.runs += 1
-            _collect(out, at, f"{where}, question {option.split(' · ')[0]}", year, term, section=page)
+        _run_questions(out, at, where, year, term)
     if page == "pack" and packs != "none":
-        for appendix in (False, True):  # the short pack, then the pack with its appendix
-            at.checkbox(key="pack_appendix").set_value(appendix).run(timeout=120)
+        _run_packs(out, at, where, year, term)
+
+
+def _run_school(out: Harvest, state: dict, where: str, trends: bool) -> None:
+    """The school page for one school; with ``trends``, every measure's term-by-term chart too."""
+    year, term, urn = state["year"], state["term"], state["school"]
+    at = _open(out, "school", state)
+    _collect(out, at, where, year, term, urn=urn)
+    if trends:
+        for option in _option_values(at.selectbox(key="school_measure"))[1:]:
+            at.selectbox(key="school_measure").set_value(option).run()
             out.runs += 1
-            for fmt in ("html", "xlsx"):
-                (button,) = [b for b in at.button if b.key == f"make_{fmt}"]
-                button.click().run(timeout=120)
-                out.runs += 1
-                _collect(out, at, f"{where}, {fmt} pack{PACK_FORMS[appendix]}", year, term, section=page)
+            _collect(out, at, f"{where}, term-by-term chart of {option}", year, term, urn=urn)
+
+
+def _run_questions(out: Harvest, at, where: str, year: str, term: str) -> None:
+    """Each question's record of changes on the board questions page."""
+    picks = [b for b in at.selectbox if b.key == "cl_pick"]
+    for option in (picks[0].options[1:] if picks else []):
+        at.selectbox(key="cl_pick").set_value(int(option.split(" · ")[0].removeprefix("No. "))).run()
+        out.runs += 1
+        _collect(out, at, f"{where}, question {option.split(' · ')[0]}", year, term, section="board_questions")
+
+
+def _run_packs(out: Harvest, at, where: str, year: str, term: str) -> None:
+    """Both packs, short and with the appendix, in each format the pack page makes."""
+    for appendix in (False, True):  # the short pack, then the pack with its appendix
+        at.checkbox(key="pack_appendix").set_value(appendix).run(timeout=120)
+        out.runs += 1
+        for fmt in ("html", "xlsx"):
+            (button,) = [b for b in at.button if b.key == f"make_{fmt}"]
+            button.click().run(timeout=120)
+            out.runs += 1
+            _collect(out, at, f"{where}, {fmt} pack{PACK_FORMS[appendix]}", year, term, section="pack")
 
 
 def _option_values(box) -> list:
@@ -211,41 +227,10 @@ def _collect(out: Harvest, at, where: str, year: str, term: str, *, urn: str | N
 
     def walk(node):
         kind = getattr(node, "type", None)
-        proto = getattr(node, "proto", None)
-        if kind == "plotly_chart":
-            figure = decode_figure(json.loads(proto.spec))
-            state["title"] = figure_title(figure)
-            out.add(Item("chart", f"{where}: chart \"{state['title']}\"", figure, year, term, urn, state["title"],
-                         section))
-        elif kind in ("dataframe", "table"):
-            frame = node.value
-            frame = frame.data if hasattr(frame, "data") else frame
-            frame = frame.map(as_read) if kind == "table" else frame
-            frame.columns = [as_read(c) for c in frame.columns]
-            inside = state["title"] if state.get("in_chart") else state["heading"]
-            out.add(Item("table", f"{where}: table under \"{inside}\"", frame.reset_index(drop=True), year, term,
-                         urn, inside, section))
-        elif kind in TEXT_TYPES:
-            text = as_read(getattr(node, "value", "") or "")
-            if kind in ("header", "subheader", "title"):
-                state["heading"], state["title"] = text, ""
-            out.add(Item("text", f"{where}: {kind}", text, year, term, urn, state["heading"], section))
-        elif kind == "metric":
-            text = f"{as_read(node.label)}: {node.value}" + (f" ({proto.help})" if proto.help else "")
-            out.add(Item("metric", f"{where}: metric \"{as_read(node.label)}\"", text, year, term, urn,
-                         state["heading"], section))
-        elif kind == "html" and STYLE_ONLY.fullmatch(proto.body):
-            pass  # the page's style sheet (ui/look.py): no words, no numbers a reader reads
-        elif kind == "download_button":
-            content = _Downloads.files.get(proto.url.rsplit("/", 1)[-1].split(".")[0])
-            if content is None:  # made only when pressed (a leader's blank template): unread, so never passed
-                out.add(Item("unknown", f"{where}: download \"{proto.label}\", made when pressed", str(proto), year,
-                             term, urn, proto.label, section))
-            else:
-                out.add(Item("file", f"{where}: download \"{proto.label}\"", content, year, term, urn, proto.label,
-                             section))
-        elif kind is not None and kind not in QUIET and proto is not None and not hasattr(node, "children"):
-            out.add(Item("unknown", f"{where}: {kind}", str(proto), year, term, urn, state["heading"], section))
+        read = _read_node(node, kind, state, where)
+        if read is not None:
+            what, label, content, under = read
+            out.add(Item(what, label, content, year, term, urn, under, section))
         children = getattr(node, "children", None)
         if children:
             inside = kind == "expander" and getattr(node, "label", "") == "The numbers behind this chart"
@@ -256,6 +241,47 @@ def _collect(out: Harvest, at, where: str, year: str, term: str, *, urn: str | N
             state["in_chart"] = before
 
     walk(at._tree)
+
+
+def _read_node(node, kind: str | None, state: dict, where: str) -> tuple[str, str, object, str] | None:
+    """What one element says: (kind of item, where it was read, what it holds, the title or
+    heading it stands under); None for an element that says nothing. A chart or heading moves
+    ``state``'s title and heading on."""
+    proto = getattr(node, "proto", None)
+    if kind == "plotly_chart":
+        figure = decode_figure(json.loads(proto.spec))
+        state["title"] = figure_title(figure)
+        return "chart", f"{where}: chart \"{state['title']}\"", figure, state["title"]
+    if kind in ("dataframe", "table"):
+        inside = state["title"] if state.get("in_chart") else state["heading"]
+        return "table", f"{where}: table under \"{inside}\"", _frame_of(node, kind), inside
+    if kind in TEXT_TYPES:
+        text = as_read(getattr(node, "value", "") or "")
+        if kind in ("header", "subheader", "title"):
+            state["heading"], state["title"] = text, ""
+        return "text", f"{where}: {kind}", text, state["heading"]
+    if kind == "metric":
+        text = f"{as_read(node.label)}: {node.value}" + (f" ({proto.help})" if proto.help else "")
+        return "metric", f"{where}: metric \"{as_read(node.label)}\"", text, state["heading"]
+    if kind == "html" and STYLE_ONLY.fullmatch(proto.body):
+        return None  # the page's style sheet (ui/look.py): no words, no numbers a reader reads
+    if kind == "download_button":
+        content = _Downloads.files.get(proto.url.rsplit("/", 1)[-1].split(".")[0])
+        if content is None:  # made only when pressed (a leader's blank template): unread, so never passed
+            return "unknown", f"{where}: download \"{proto.label}\", made when pressed", str(proto), proto.label
+        return "file", f"{where}: download \"{proto.label}\"", content, proto.label
+    if kind is not None and kind not in QUIET and proto is not None and not hasattr(node, "children"):
+        return "unknown", f"{where}: {kind}", str(proto), state["heading"]
+    return None
+
+
+def _frame_of(node, kind: str) -> pd.DataFrame:
+    """A dataframe's or table's frame, as the reader reads its cells and headings."""
+    frame = node.value
+    frame = frame.data if hasattr(frame, "data") else frame
+    frame = frame.map(as_read) if kind == "table" else frame
+    frame.columns = [as_read(c) for c in frame.columns]
+    return frame.reset_index(drop=True)
 
 
 # ---- figures -----------------------------------------------------------------------------------

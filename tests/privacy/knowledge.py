@@ -27,10 +27,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from analysis.challenges import NOT_SHOWN as FINDING_WITHHELD
-from analysis.compare import ALONE, PHASES, TRUST as WHOLE_TRUST, england_group
+from analysis.compare import ALONE, PHASES, england_group
+from analysis.compare import TRUST as WHOLE_TRUST
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, PER_100
 from analysis.privacy import about_children
 from analysis.suppression import NOT_SHOWN, fewer_than, suppression_threshold
@@ -308,44 +310,59 @@ def _table(k: Knowledge, item, frame: pd.DataFrame) -> None:
     cols = [str(c) for c in frame.columns]
     where = item.where
     _texts_of(k, frame, where)
-    for start, why in IGNORED_TABLES.items():
-        if tuple(cols[:len(start)]) == start:
-            return
-    if cols == ["School", "Count", "Base", "Value", "Trust", "Compared with", "Against the trust"]:
-        return _funnel_table(k, item, frame)
-    if cols[:2] == ["Term", "Trust"]:
-        return _trend_table(k, item, frame)
-    if cols[:4] == ["Theme", "Measure", "This school", "Numbers"]:
-        return _school_table(k, item, frame)
-    if cols[:3] == ["School", "Theme", "Measure"] and cols[-1] == "Change":
-        return _movement_table(k, item, frame)
-    if cols[:6] == ["Measure", "School", "URN", "Count", "Base", "Value"]:
-        return _pack_table(k, item, frame)
+    if any(tuple(cols[:len(start)]) == start for start in IGNORED_TABLES):
+        return
     if cols[:4] == ["Setting", "Meaning", "Default", "This trust"]:
         return
-    if "The board asked" in cols:
-        return _board_table(k, item, frame)
-    if "What we found" in cols or "finding" in cols:
-        return _gap_table(k, item, frame)
+    reader = _table_reader(cols)
+    if reader is not None:
+        return reader(k, item, frame)
     found_then = [c for c in cols if re.fullmatch(r"What we found in \w+ \d{4}/\d{2}", c)]
     if found_then:  # the gaps of an earlier term (closed since): read as that term's
         then = term_of_label(found_then[0].removeprefix("What we found in "))
         return _gap_table(k, item, frame.rename(columns={found_then[0]: "What we found"}), then)
     if cols == ["Item", "Value"]:
-        for name, value in zip(frame["Item"], frame["Value"]):
-            m = re.fullmatch(r"(.+?): (.+) Ask: .+", str(value), re.S) if str(name).startswith("Top gap") else None
-            if m:
-                _finding(k, k.urn(m.group(1)), item.term_index, m.group(2), where)
-        return
+        return _summary_table(k, item, frame)
     if "Where" in cols and ("The check asked" in cols or "Query" in cols):
-        column = "The check asked" if "The check asked" in cols else "Query"
-        for i, message in enumerate(frame[column]):
-            urn = item.urn if "School" not in cols else k.urn(frame["School"].iloc[i])
-            _query(k, urn, item.term_index, str(message), where)
-        return
+        return _query_table(k, item, frame, cols)
     if cols and cols[0] == "School" and _grid_of_labels(frame):
         return  # the theme heatmap, training and checks, the returns tracker: levels and events
     k.unparsed.append(f"{where}: a table with columns {cols}")
+
+
+def _table_reader(cols: list[str]):
+    """The reader of a table known by its columns alone; None for any other."""
+    if cols == ["School", "Count", "Base", "Value", "Trust", "Compared with", "Against the trust"]:
+        return _funnel_table
+    if cols[:2] == ["Term", "Trust"]:
+        return _trend_table
+    if cols[:4] == ["Theme", "Measure", "This school", "Numbers"]:
+        return _school_table
+    if cols[:3] == ["School", "Theme", "Measure"] and cols[-1] == "Change":
+        return _movement_table
+    if cols[:6] == ["Measure", "School", "URN", "Count", "Base", "Value"]:
+        return _pack_table
+    if "The board asked" in cols:
+        return _board_table
+    if "What we found" in cols or "finding" in cols:
+        return _gap_table
+    return None
+
+
+def _summary_table(k: Knowledge, item, frame: pd.DataFrame) -> None:
+    """The pack's summary: its top gaps are findings."""
+    for name, value in zip(frame["Item"], frame["Value"]):
+        m = re.fullmatch(r"(.+?): (.+) Ask: .+", str(value), re.S) if str(name).startswith("Top gap") else None
+        if m:
+            _finding(k, k.urn(m.group(1)), item.term_index, m.group(2), item.where)
+
+
+def _query_table(k: Knowledge, item, frame: pd.DataFrame, cols: list[str]) -> None:
+    """What the check asked of a return (of the item's school, or of each row's)."""
+    column = "The check asked" if "The check asked" in cols else "Query"
+    for i, message in enumerate(frame[column]):
+        urn = item.urn if "School" not in cols else k.urn(frame["School"].iloc[i])
+        _query(k, urn, item.term_index, str(message), item.where)
 
 
 def _grid_of_labels(frame: pd.DataFrame) -> bool:
@@ -573,30 +590,34 @@ def _chart(k: Knowledge, item) -> None:
     if title.endswith(", term by term"):
         return _trend_chart(k, item, fig)
     if title == "Where the reviews' themes show a gap, by school":
-        for trace in traces:
-            for name, row in zip(trace.get("y", []), trace.get("customdata", [])):
-                for hover in row:
-                    head, *lines = html.unescape(str(hover)).split("<br>")
-                    # the side's name may be shortened ("Saint Swithun's Church of England Pri…"):
-                    # the hover starts with the full one, and the theme
-                    m = re.fullmatch(r"<b>(?P<name>.+)</b> — (?P<theme>.+)", head)
-                    if m is None or k.urn(m.group("name")) is None:
-                        k.unparsed.append(f"{item.where}: a cell's hover that names no school: {head!r}")
-                        continue
-                    k.texts.append((head, item.where))
-                    for line in lines:
-                        line = line.removeprefix("• ").strip()
-                        k.texts.append((line, item.where))
-                        if line not in ("No gap found", "No return for this term") and not \
-                                re.fullmatch(r"…and \d+ more", line):
-                            _finding(k, k.urn(m.group("name")), item.term_index, line, item.where)
-        return
+        return _heatmap_chart(k, item, traces)
     if title in ("Training and KCSIE checks, by school", "Returns received, by school and term"):
         for trace in traces:
             for row in trace.get("customdata", []):
                 k.texts += [(html.unescape(str(v)), item.where) for v in row]
         return
     k.unparsed.append(f"{item.where}: a figure titled {title!r}")
+
+
+def _heatmap_chart(k: Knowledge, item, traces: list) -> None:
+    """The theme heatmap: each cell's hover names its school and theme, then the findings."""
+    for trace in traces:
+        for _name, row in zip(trace.get("y", []), trace.get("customdata", [])):
+            for hover in row:
+                head, *lines = html.unescape(str(hover)).split("<br>")
+                # the side's name may be shortened ("Saint Swithun's Church of England Pri…"):
+                # the hover starts with the full one, and the theme
+                m = re.fullmatch(r"<b>(?P<name>.+)</b> — (?P<theme>.+)", head)
+                if m is None or k.urn(m.group("name")) is None:
+                    k.unparsed.append(f"{item.where}: a cell's hover that names no school: {head!r}")
+                    continue
+                k.texts.append((head, item.where))
+                for line in lines:
+                    line = line.removeprefix("• ").strip()
+                    k.texts.append((line, item.where))
+                    if line not in ("No gap found", "No return for this term") and not \
+                            re.fullmatch(r"…and \d+ more", line):
+                        _finding(k, k.urn(m.group("name")), item.term_index, line, item.where)
 
 
 def _funnel_chart(k: Knowledge, item, fig) -> None:
@@ -670,35 +691,49 @@ def target_of_lines(drawn: dict, per_100: bool, spread: float = 0.0) -> float | 
     """The figure whose drawn limits (``spread`` between schools allowed for) are these lines, by
     bisection on the line furthest from the figure at the largest base; None if none fits them
     all."""
-    import numpy as np
+    lines = _DrawnLines(drawn, per_100, spread)
+    # none, all, or the figure some line at its widest base is drawn from
+    for target in (0.0, *([1.0] if not per_100 else []), *(lines.bisect(which) for which in LINES)):
+        if target is not None and lines.fits(target):
+            return target
+    return None
 
-    from analysis.funnel import drawn_limits
 
-    def limit(which, target, base):
+class _DrawnLines:
+    """A funnel's drawn limit lines, and the limits a figure would draw."""
+
+    def __init__(self, drawn: dict, per_100: bool, spread: float):
+        self.drawn, self.per_100, self.spread = drawn, per_100, spread
+        _, uy = self.points("upper_998")
+        self.top = float(uy.max()) if len(uy) else 0.0
+
+    def limit(self, which, target, base):
+        from analysis.funnel import drawn_limits
+
         level, side = LINES[which]
-        return drawn_limits(np.asarray(target, dtype=float), np.asarray(base, dtype=float), level, per_100,
-                            spread)[side]
+        return drawn_limits(np.asarray(target, dtype=float), np.asarray(base, dtype=float), level, self.per_100,
+                            self.spread)[side]
 
-    def points(which):
+    def points(self, which):
         """A line's points at whole bases: the schools' own (the lines pass through every one). The
         grid's bases between are left: a share's limit at a base such as 6.6 can send the
         binomial solver walking without end (analysis.funnel._bracket)."""
-        xs, ys = (np.asarray(v, dtype=float) for v in drawn[which])
+        xs, ys = (np.asarray(v, dtype=float) for v in self.drawn[which])
         ok = np.isfinite(xs) & np.isfinite(ys) & (np.abs(xs - np.round(xs)) < 1e-9)
         return xs[ok], ys[ok]
 
-    def bisect(which) -> float | None:
-        xs, ys = points(which)
+    def bisect(self, which) -> float | None:
+        xs, ys = self.points(which)
         ok = np.ones(len(xs), dtype=bool)
         if not ok.any():
             return None
         at = np.flatnonzero(ok)[np.argmax(xs[ok])]
         x, y = xs[at], ys[at]
         # a share strictly between 0 and 1 (both ends were tried): the limits' solver walks from there
-        lo, hi = (1e-9, 1 - 1e-9) if not per_100 else (0.0, top * (1 + 1e-9) + 1e-12)  # the upper limit lies above its figure
+        lo, hi = (1e-9, 1 - 1e-9) if not self.per_100 else (0.0, self.top * (1 + 1e-9) + 1e-12)  # the upper limit lies above its figure
         for _ in range(200):  # a limit rises with its figure
             mid = (lo + hi) / 2
-            if limit(which, mid, x) < y:
+            if self.limit(which, mid, x) < y:
                 lo = mid
             else:
                 hi = mid
@@ -706,23 +741,15 @@ def target_of_lines(drawn: dict, per_100: bool, spread: float = 0.0) -> float | 
                 break
         return (lo + hi) / 2
 
-    def fits(target) -> bool:
+    def fits(self, target) -> bool:
         for which in LINES:
-            bx, by = points(which)
+            bx, by = self.points(which)
             if not len(bx):
                 return False
-            again = limit(which, np.full(len(bx), target), bx)
+            again = self.limit(which, np.full(len(bx), target), bx)
             if not np.allclose(again, by, rtol=1e-6, atol=1e-9):
                 return False
         return True
-
-    ux, uy = points("upper_998")
-    top = float(uy.max()) if len(uy) else 0.0
-    # none, all, or the figure some line at its widest base is drawn from
-    for target in (0.0, *([1.0] if not per_100 else []), *(bisect(which) for which in LINES)):
-        if target is not None and fits(target):
-            return target
-    return None
 
 
 def _trend_chart(k: Knowledge, item, fig) -> None:
@@ -844,159 +871,234 @@ def _finding(k: Knowledge, urn, ti, text: str, route: str, severity: str = "") -
         return
     k.findings[key] = route
     route = f"{route}: \"{text}\""
-    v = lambda m: ((urn, ti, m), 1.0)  # noqa: E731
-    n = lambda s: float(s.replace(",", ""))  # noqa: E731
     red = "Red" in severity or severity == "red"
     amber = "Amber" in severity or severity == "amber"
-    th = k.thresholds
     for name, pattern in FINDINGS.items():
         m = pattern.fullmatch(text)
         if not m:
             continue
         k.raised[(urn, ti)].add(name.removesuffix("_words").removesuffix("_v2"))
-        if name in ("drift", "chronology"):
-            part_id = "neglect.monitoring_only_2_terms" if name == "drift" else "neglect.chronology_reviewed"
-            flags = expr(v("neglect.active_flags"))
-            k.bound(flags, 1, INF, route, "finding")
-            if m.group("a"):
-                k.bound(expr(v(part_id)), n(m.group("a")), n(m.group("a")), route, "finding")
-                k.bound(flags, n(m.group("b")), n(m.group("b")), route, "finding")
-            elif m.group("band").lower() == "under half":  # part < flags / 2
-                k.bound(expr(v(part_id), (v("neglect.active_flags")[0], -0.5)), -INF, 0, route, "finding")
-            else:
-                k.bound(expr(v(part_id), (v("neglect.active_flags")[0], -0.5)), 0, INF, route, "finding")
-            # the gap's level says where the share lies (the About page's lines are rounded to a per cent)
-            at_least = lambda line: k.bound(expr(v(part_id), (v("neglect.active_flags")[0], -(line - ROUNDED))),  # noqa: E731
-                                            0, INF, route, "finding")
-            below = lambda line: k.bound(expr(v(part_id), (v("neglect.active_flags")[0], -(line + ROUNDED))),  # noqa: E731
-                                         -INF, 0, route, "finding")
-            if name == "drift":
-                if red:
-                    at_least(th["drift_red"])
-                if amber:
-                    at_least(th["drift_amber"])
-                    below(th["drift_red"])
-            else:
-                if red:
-                    below(th["chronology_red"])
-                if amber:
-                    at_least(th["chronology_red"])
-                if red or amber:
-                    below(th["chronology_amber"])
-        elif name == "absent":
-            k.bound(expr(v("neglect.persistently_absent")), n(m.group("a")), n(m.group("a")), route, "finding")
-            plans = expr(v("neglect.early_help_plan"), v("neglect.cp_plan_neglect"))
-            k.bound(plans, n(m.group("b")), n(m.group("b")), route, "finding")
-        elif name == "absent_words":
-            k.bound(expr(v("neglect.persistently_absent"), (v("neglect.early_help_plan")[0], -1),
-                         (v("neglect.cp_plan_neglect")[0], -1)), 1, INF, route, "finding")
-        elif name == "lado":
-            not_referred, due = n(m.group("a")), n(m.group("b"))
-            k.bound(expr(v("multi_agency.lado.due")), due, due, route, "finding")
-            k.bound(expr(v("multi_agency.lado.due"), (v("multi_agency.lado.done")[0], -1)), not_referred,
-                    not_referred, route, "finding")
-        elif name == "lado_v2":
-            due, done = v("multi_agency.lado.due"), v("multi_agency.lado.done")
-            k.bound(expr(due, (done[0], -1)), 1, INF, route, "finding")
-            if m.group("a"):
-                k.bound(expr(due), n(m.group("b")), n(m.group("b")), route, "finding")
-                k.bound(expr(due, (done[0], -1)), n(m.group("a")), n(m.group("a")), route, "finding")
-            elif m.group("band") == "under half":  # due - done < due / 2
-                k.bound(expr((due[0], 0.5), (done[0], -1)), -INF, 0, route, "finding")
-            else:
-                k.bound(expr((due[0], 0.5), (done[0], -1)), 0, INF, route, "finding")
-        elif name == "social_worker":
-            part, whole = v("inclusion.sw_persistently_absent"), v("about.social_worker")
-            if m.group("a"):
-                k.bound(expr(part), n(m.group("a")), n(m.group("a")), route, "finding")
-                k.bound(expr(whole), n(m.group("b")), n(m.group("b")), route, "finding")
-            elif m.group("band").lower() == "under half":
-                k.bound(expr(part, (whole[0], -0.5)), -INF, 0, route, "finding")
-            else:
-                k.bound(expr(part, (whole[0], -0.5)), 0, INF, route, "finding")
-        elif name == "looked_after":
-            lo = n(m.group("a")) if m.group("a") else 1
-            k.bound(expr(v("about.looked_after")), lo, lo if m.group("a") else INF, route, "finding")
-        elif name == "lado_words":
-            k.bound(expr(v("multi_agency.lado.due"), (v("multi_agency.lado.done")[0], -1)), 1, INF, route, "finding")
-        elif name in ("refused", "refused_words"):
-            refused = expr(*(v(f"referrals.{r.id}.not_accepted") for r in REFERRALS.rows))
-            lo, hi = (n(m.group("a")),) * 2 if name == "refused" else (1, INF)
-            k.bound(refused, lo, hi, route, "finding")
-            k.bound(expr(*(v(f"referrals.{r.id}.escalated") for r in REFERRALS.rows)), 0, 0, route, "finding")
-        elif name in ("outlier", "outlier_words"):
-            ind = LABELS.get(m.group("label"))
-            if ind is None:
-                k.unparsed.append(f"{route}: no measure is called {m.group('label')!r}")
-                return
-            side = "above_998" if m.group("side") == "higher" else "below_998"
-            k.positions.append(Position(urn, ti, ind.id, side, route))
-            if name == "outlier":
-                k.count(ind.id, "numerator", urn, ti, m.group("a"), route)
-                k.count(ind.id, "denominator", urn, ti, m.group("b"), route)
-                _value_cell(k, ind, urn, ti, m.group("v"), route)
-            national = m.group("england")
-            group = m.group("group") or national
-            if group:  # against its phase's schools: their pooled figure, or England's for its phase, rounded
-                phase = next((p for p in PHASES if p.lower() == group), None)
-                if national:
-                    phase = england_group(phase) if phase else None
-                read = read_value(m.group("t"), ind.unit)
-                if phase is None or read in (None, "blank"):
-                    k.unparsed.append(f"{route}: a group {group!r} or its figure {m.group('t')!r}")
-                    return
-                _group(k, ind, urn, ti, phase, route)
-                k.targets[(ti, ind.id, phase)].append((*read, route))
-            elif m.group("t"):
-                _group(k, ind, urn, ti, WHOLE_TRUST, route)
-                _trust_cell(k, ind, ti, m.group("t"), route)
-        elif name == "missing":
-            concerns = expr(v("referrals.missing.concerns"))
-            lo, hi = (n(m.group("a")),) * 2 if m.group("a") else (1, INF)
-            k.bound(concerns, lo, hi, route, "finding")
-            k.bound(expr(*(v(f"referrals.missing.{r}") for r in REFERRAL_ROUTES)), 0, 0, route, "finding")
-        elif name == "cme":
-            lo, hi = (n(m.group("a")),) * 2 if m.group("a") else (1, INF)
-            k.bound(expr(v("inclusion.cme_reported")), lo, hi, route, "finding")
-        elif name in ("rising", "rising_words"):
-            measure = RISING_NOUNS.get(m.group("noun"))
-            if measure is None:
-                k.unparsed.append(f"{route}: no count is called {m.group('noun')!r}")
-                return
-            for later in (ti, ti - 1):  # up on the term before, in each of the last two terms
-                k.bound(expr(((urn, later, measure), 1.0), ((urn, later - 1, measure), -1.0)), 1, INF, route,
-                        "finding")
-            if name == "rising":  # and every count said
-                years = [term_index(*reversed(m.group(t).split(" "))) for t in ("t2", "t1")]
-                for index, said in zip((*years, ti), (m.group("c2"), m.group("c1"), m.group("c0"))):
-                    k.bound(expr(((urn, index, measure), 1.0)), n(said), n(said), route, "finding")
-        elif name == "too_small":
-            what = m.group("what")
-            kind = TOO_SMALL.get(what) or ("lado" if re.fullmatch(r"the .+ received and referred", what) else None) or \
-                next((f"rising {noun}" for noun in RISING_NOUNS if what.startswith(f"the {noun} in ")), None)
-            if kind is None:
-                k.unparsed.append(f"{route}: counts too small for a rule no reader knows: {what!r}")
-                return
-            k.raised[(urn, ti)].add(kind)  # the rule looked and says nothing: no absence is read from it
-        elif name == "quiet":
-            rows = ("cse", "cce") if m.group("what") == "exploitation" else ("child_on_child",)
-            year = m.group("year")
-            for t in TERMS[:TERMS.index(_term_name(ti)) + 1]:
-                index = term_index(year, t)
-                if index <= ti:
-                    k.bound(expr(*(((urn, index, f"referrals.{r}.concerns"), 1.0) for r in rows)), 0, 0, route,
-                            "finding")
-        elif name == "change":
-            measure = CELLS.get(m.group("where"))
-            if measure is None:
-                return
-            said = m.group("said")
-            if said == "The figure is more than three times last term's.":
-                _growth(k, urn, ti, measure, None, None, route)
-            else:
-                _query(k, urn, ti, said, route)
+        read = _FINDING_READERS.get(name)  # none for "events": no count of children in them
+        if read is not None:
+            read(_Found(k, urn, ti, name, m, route, red, amber))
         return
     k.unparsed.append(f"{route}: a finding no reader's rule explains")
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A finding whose wording FINDINGS knows: the school-term it is about, the match, where it
+    was read, and whether it was raised red or amber."""
+    k: Knowledge
+    urn: str
+    ti: int
+    name: str
+    m: re.Match
+    route: str
+    red: bool
+    amber: bool
+
+    def v(self, measure: str) -> tuple[tuple, float]:
+        """The school-term's count of ``measure``, once."""
+        return (self.urn, self.ti, measure), 1.0
+
+    def bound(self, e: tuple, lo: float, hi: float) -> None:
+        self.k.bound(e, lo, hi, self.route, "finding")
+
+
+def _n(s: str) -> float:
+    return float(s.replace(",", ""))
+
+
+def _share_finding(f: _Found) -> None:
+    """Drift and chronologies: a part of the flagged children, said or banded, and the level
+    that says where the share lies (the About page's lines are rounded to a per cent)."""
+    m, v, th = f.m, f.v, f.k.thresholds
+    part_id = "neglect.monitoring_only_2_terms" if f.name == "drift" else "neglect.chronology_reviewed"
+    flags = expr(v("neglect.active_flags"))
+    f.bound(flags, 1, INF)
+    if m.group("a"):
+        f.bound(expr(v(part_id)), _n(m.group("a")), _n(m.group("a")))
+        f.bound(flags, _n(m.group("b")), _n(m.group("b")))
+    elif m.group("band").lower() == "under half":  # part < flags / 2
+        f.bound(expr(v(part_id), (v("neglect.active_flags")[0], -0.5)), -INF, 0)
+    else:
+        f.bound(expr(v(part_id), (v("neglect.active_flags")[0], -0.5)), 0, INF)
+
+    def at_least(line):
+        f.bound(expr(v(part_id), (v("neglect.active_flags")[0], -(line - ROUNDED))), 0, INF)
+
+    def below(line):
+        f.bound(expr(v(part_id), (v("neglect.active_flags")[0], -(line + ROUNDED))), -INF, 0)
+
+    if f.name == "drift":
+        if f.red:
+            at_least(th["drift_red"])
+        if f.amber:
+            at_least(th["drift_amber"])
+            below(th["drift_red"])
+    else:
+        if f.red:
+            below(th["chronology_red"])
+        if f.amber:
+            at_least(th["chronology_red"])
+        if f.red or f.amber:
+            below(th["chronology_amber"])
+
+
+def _absent_finding(f: _Found) -> None:
+    m, v = f.m, f.v
+    if f.name == "absent":
+        f.bound(expr(v("neglect.persistently_absent")), _n(m.group("a")), _n(m.group("a")))
+        plans = expr(v("neglect.early_help_plan"), v("neglect.cp_plan_neglect"))
+        f.bound(plans, _n(m.group("b")), _n(m.group("b")))
+    else:
+        f.bound(expr(v("neglect.persistently_absent"), (v("neglect.early_help_plan")[0], -1),
+                     (v("neglect.cp_plan_neglect")[0], -1)), 1, INF)
+
+
+def _lado_finding(f: _Found) -> None:
+    m, v = f.m, f.v
+    due, done = v("multi_agency.lado.due"), v("multi_agency.lado.done")
+    if f.name == "lado":
+        not_referred, due_n = _n(m.group("a")), _n(m.group("b"))
+        f.bound(expr(due), due_n, due_n)
+        f.bound(expr(due, (done[0], -1)), not_referred, not_referred)
+    elif f.name == "lado_words":
+        f.bound(expr(due, (done[0], -1)), 1, INF)
+    else:
+        f.bound(expr(due, (done[0], -1)), 1, INF)
+        if m.group("a"):
+            f.bound(expr(due), _n(m.group("b")), _n(m.group("b")))
+            f.bound(expr(due, (done[0], -1)), _n(m.group("a")), _n(m.group("a")))
+        elif m.group("band") == "under half":  # due - done < due / 2
+            f.bound(expr((due[0], 0.5), (done[0], -1)), -INF, 0)
+        else:
+            f.bound(expr((due[0], 0.5), (done[0], -1)), 0, INF)
+
+
+def _social_worker_finding(f: _Found) -> None:
+    m = f.m
+    part, whole = f.v("inclusion.sw_persistently_absent"), f.v("about.social_worker")
+    if m.group("a"):
+        f.bound(expr(part), _n(m.group("a")), _n(m.group("a")))
+        f.bound(expr(whole), _n(m.group("b")), _n(m.group("b")))
+    elif m.group("band").lower() == "under half":
+        f.bound(expr(part, (whole[0], -0.5)), -INF, 0)
+    else:
+        f.bound(expr(part, (whole[0], -0.5)), 0, INF)
+
+
+def _at_least_one(f: _Found) -> tuple[float, float]:
+    """The count the finding says (group a), or at least one where it says none."""
+    return (_n(f.m.group("a")),) * 2 if f.m.group("a") else (1, INF)
+
+
+def _looked_after_finding(f: _Found) -> None:
+    f.bound(expr(f.v("about.looked_after")), *_at_least_one(f))
+
+
+def _refused_finding(f: _Found) -> None:
+    refused = expr(*(f.v(f"referrals.{r.id}.not_accepted") for r in REFERRALS.rows))
+    lo, hi = (_n(f.m.group("a")),) * 2 if f.name == "refused" else (1, INF)
+    f.bound(refused, lo, hi)
+    f.bound(expr(*(f.v(f"referrals.{r.id}.escalated") for r in REFERRALS.rows)), 0, 0)
+
+
+def _outlier_finding(f: _Found) -> None:
+    k, m, urn, ti, route = f.k, f.m, f.urn, f.ti, f.route
+    ind = LABELS.get(m.group("label"))
+    if ind is None:
+        k.unparsed.append(f"{route}: no measure is called {m.group('label')!r}")
+        return
+    side = "above_998" if m.group("side") == "higher" else "below_998"
+    k.positions.append(Position(urn, ti, ind.id, side, route))
+    if f.name == "outlier":
+        k.count(ind.id, "numerator", urn, ti, m.group("a"), route)
+        k.count(ind.id, "denominator", urn, ti, m.group("b"), route)
+        _value_cell(k, ind, urn, ti, m.group("v"), route)
+    national = m.group("england")
+    group = m.group("group") or national
+    if group:  # against its phase's schools: their pooled figure, or England's for its phase, rounded
+        phase = next((p for p in PHASES if p.lower() == group), None)
+        if national:
+            phase = england_group(phase) if phase else None
+        read = read_value(m.group("t"), ind.unit)
+        if phase is None or read in (None, "blank"):
+            k.unparsed.append(f"{route}: a group {group!r} or its figure {m.group('t')!r}")
+            return
+        _group(k, ind, urn, ti, phase, route)
+        k.targets[(ti, ind.id, phase)].append((*read, route))
+    elif m.group("t"):
+        _group(k, ind, urn, ti, WHOLE_TRUST, route)
+        _trust_cell(k, ind, ti, m.group("t"), route)
+
+
+def _missing_finding(f: _Found) -> None:
+    f.bound(expr(f.v("referrals.missing.concerns")), *_at_least_one(f))
+    f.bound(expr(*(f.v(f"referrals.missing.{r}") for r in REFERRAL_ROUTES)), 0, 0)
+
+
+def _cme_finding(f: _Found) -> None:
+    f.bound(expr(f.v("inclusion.cme_reported")), *_at_least_one(f))
+
+
+def _rising_finding(f: _Found) -> None:
+    m, urn, ti = f.m, f.urn, f.ti
+    measure = RISING_NOUNS.get(m.group("noun"))
+    if measure is None:
+        f.k.unparsed.append(f"{f.route}: no count is called {m.group('noun')!r}")
+        return
+    for later in (ti, ti - 1):  # up on the term before, in each of the last two terms
+        f.bound(expr(((urn, later, measure), 1.0), ((urn, later - 1, measure), -1.0)), 1, INF)
+    if f.name == "rising":  # and every count said
+        years = [term_index(*reversed(m.group(t).split(" "))) for t in ("t2", "t1")]
+        for index, said in zip((*years, ti), (m.group("c2"), m.group("c1"), m.group("c0"))):
+            f.bound(expr(((urn, index, measure), 1.0)), _n(said), _n(said))
+
+
+def _too_small_finding(f: _Found) -> None:
+    what = f.m.group("what")
+    kind = TOO_SMALL.get(what) or ("lado" if re.fullmatch(r"the .+ received and referred", what) else None) or \
+        next((f"rising {noun}" for noun in RISING_NOUNS if what.startswith(f"the {noun} in ")), None)
+    if kind is None:
+        f.k.unparsed.append(f"{f.route}: counts too small for a rule no reader knows: {what!r}")
+        return
+    f.k.raised[(f.urn, f.ti)].add(kind)  # the rule looked and says nothing: no absence is read from it
+
+
+def _quiet_finding(f: _Found) -> None:
+    rows = ("cse", "cce") if f.m.group("what") == "exploitation" else ("child_on_child",)
+    year = f.m.group("year")
+    for t in TERMS[:TERMS.index(_term_name(f.ti)) + 1]:
+        index = term_index(year, t)
+        if index <= f.ti:
+            f.bound(expr(*(((f.urn, index, f"referrals.{r}.concerns"), 1.0) for r in rows)), 0, 0)
+
+
+def _change_finding(f: _Found) -> None:
+    measure = CELLS.get(f.m.group("where"))
+    if measure is None:
+        return
+    said = f.m.group("said")
+    if said == "The figure is more than three times last term's.":
+        _growth(f.k, f.urn, f.ti, measure, None, None, f.route)
+    else:
+        _query(f.k, f.urn, f.ti, said, f.route)
+
+
+# how each wording in FINDINGS is read (the "events" say no count of children)
+_FINDING_READERS = {
+    "drift": _share_finding, "chronology": _share_finding,
+    "absent": _absent_finding, "absent_words": _absent_finding,
+    "lado": _lado_finding, "lado_v2": _lado_finding, "lado_words": _lado_finding,
+    "social_worker": _social_worker_finding, "looked_after": _looked_after_finding,
+    "refused": _refused_finding, "refused_words": _refused_finding,
+    "outlier": _outlier_finding, "outlier_words": _outlier_finding,
+    "missing": _missing_finding, "cme": _cme_finding,
+    "rising": _rising_finding, "rising_words": _rising_finding,
+    "too_small": _too_small_finding, "quiet": _quiet_finding, "change": _change_finding,
+}
 
 
 # what the rising rules count, as their findings name it

@@ -74,15 +74,16 @@ def test_what_changed_since_last_term_is_read_as_facts(reading):
 
 def test_a_trustee_cannot_open_the_pages_left_unread(small):
     import streamlit as st
-    from ui import identity
+
     from store.users import User
     from tests.pages.conftest import open_page
+    from ui import identity
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATABASE_URL", f"sqlite:///{small.path}")
         mp.setenv("LOAD_SAMPLE", "0")
-        mp.setattr(identity, "mode", lambda engine: "local")
-        mp.setattr(identity, "signed_in_user", lambda engine: User("t@example.org", "T", "trustee", ()))
+        mp.setattr(identity, "mode", lambda _engine: "local")
+        mp.setattr(identity, "signed_in_user", lambda _engine: User("t@example.org", "T", "trustee", ()))
         st.cache_resource.clear()
         try:
             for page in NOT_FOR_TRUSTEES:

@@ -141,10 +141,10 @@ def test_a_phase_groups_lines_give_its_figure_and_its_total():
     """Three primaries compared with each other: the limits drawn around their pooled 23 flagged of
     300 pupils give the group's figure, and with 10 and 9 shown, the third's hidden 4. Placed
     against its group's figure, "above the expected range" narrows a hidden count too."""
-    from charts.funnel import _limit_lines
-    from tests.privacy.knowledge import Position, _limit_lines as read_lines
-
     from analysis.indicators import INDICATORS_BY_ID
+    from charts.funnel import _limit_lines
+    from tests.privacy.knowledge import Position
+    from tests.privacy.knowledge import _limit_lines as read_lines
 
     k = flags_table({"A": "10", "B": "9", "C": FEWER}, {u: "100" for u in "ABC"}, None)
     for u in "ABC":

@@ -141,7 +141,7 @@ def served(small, tmp_path_factory):
                     break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the dashboard did not start: " + (folder / "app.log").read_text()[-2000:])
+                    raise RuntimeError("the dashboard did not start: " + (folder / "app.log").read_text()[-2000:]) from None
                 time.sleep(0.4)
         yield app
     finally:

@@ -13,8 +13,8 @@ from pathlib import Path
 from analysis.context import Context
 from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps
-from analysis.privacy import about_children
 from analysis.indicators import INDICATORS_BY_ID
+from analysis.privacy import about_children
 from loaders.registry import term_end
 from sample_data import large, trust
 from store import db, upgrades

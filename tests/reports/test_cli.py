@@ -14,7 +14,6 @@ from reports.pdf import NO_CHROMIUM, PdfUnavailable, chromium_path
 from tests.helpers.cli import run_module
 
 
-
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return run_module("reports", *args, env=env, timeout=300)
 

@@ -33,7 +33,7 @@ class Tables(HTMLParser):
         self._cell: list[str] | None = None
         self._row: list[str] | None = None
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag, attrs):  # noqa: ARG002 - HTMLParser's signature
         if tag == "table":
             self.tables.append(([], []))
         elif tag == "tr":

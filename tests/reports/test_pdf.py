@@ -21,8 +21,16 @@ from pypdf import PdfReader
 
 from analysis.themes import THEMES
 from reports.html import render_html
-from reports.pdf import (NO_CHROMIUM, PRINT_WIDTH_PX, PdfUnavailable, Printer, PrintLog,
-                         chromium_path, render_pdf, render_pdf_from_html)
+from reports.pdf import (
+    NO_CHROMIUM,
+    PRINT_WIDTH_PX,
+    PdfUnavailable,
+    Printer,
+    PrintLog,
+    chromium_path,
+    render_pdf,
+    render_pdf_from_html,
+)
 
 from .conftest import counts_people, event_findings
 

@@ -9,8 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from loaders import registry
-from loaders import check_return
+from loaders import check_return, registry
 from sample_data import generate, trust
 
 from .support import COMMITTED

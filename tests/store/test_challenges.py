@@ -9,10 +9,9 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 
-from store.audit import utcnow
-from store.challenges import (ChallengeError, add_challenge, challenge_history, list_challenges,
-                              update_challenge)
 from store import upgrades
+from store.audit import utcnow
+from store.challenges import ChallengeError, add_challenge, challenge_history, list_challenges, update_challenge
 from store.deletion import delete_school
 from store.schema import audit, challenges, schools
 

@@ -45,9 +45,9 @@ def test_work_on_the_database_runs_on_its_tables_and_each_failure_is_one_line(tm
     class Refused(Exception):
         pass
 
-    assert on_database(url, "change the users at", lambda engine: _raises(Refused("There is no user x."))(),
+    assert on_database(url, "change the users at", lambda _engine: _raises(Refused("There is no user x."))(),
                        (Refused,)) == FAILED
-    assert on_database(url, "change the users at", lambda engine: _raises(ValueError("disk full"))()) == FAILED
+    assert on_database(url, "change the users at", lambda _engine: _raises(ValueError("disk full"))()) == FAILED
     err = capsys.readouterr().err.splitlines()
     assert err[-2] == "There is no user x."
     assert err[-1].startswith("Could not change the users at sqlite:///") and err[-1].endswith(": disk full.")

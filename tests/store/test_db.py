@@ -8,8 +8,8 @@ import time
 import sqlalchemy as sa
 
 from store.db import dispose, make_engine, writing
-from store.upgrades import upgrade
 from store.schema import metadata
+from store.upgrades import upgrade
 
 
 def test_engine_is_made_once_per_url_and_sqlite_folder_is_created(tmp_path):

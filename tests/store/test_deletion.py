@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from store.audit import audit_log
 from store.deletion import delete_school
 from store.drafts import save_draft
-from store.schema import drafts, leads, return_queries, return_values, returns, schools
 from store.sample import ensure_sample
+from store.schema import drafts, leads, return_queries, return_values, returns, schools
 
 
 def count(engine, table, where=None):

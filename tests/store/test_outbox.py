@@ -11,10 +11,11 @@ import sqlalchemy as sa
 
 from store import outbox
 from store.access import DSL, TRUST_LEADER, TRUSTEE, Scope
-from store.challenges import add_challenge
+from store.challenges import ChallengeError, add_challenge
 from store.packs import record_pack
 from store.returns import save_return
-from store.schema import challenges, outbox as outbox_table, returns
+from store.schema import challenges, returns
+from store.schema import outbox as outbox_table
 from store.users import add_user, remove_user
 
 MINE, OTHER = "149001", "149002"
@@ -106,7 +107,7 @@ def test_a_question_raised_emails_the_schools_dsls_and_a_refused_one_emails_nobo
         # neither the finding nor the question travels: they can hold counts of children
         assert "monitoring" not in e["body"] and "children" not in e["body"].split("--")[0]
         assert "Tuesday 20 January 2026" in e["body"]
-    with pytest.raises(Exception):  # no such school: nothing stored, nothing queued
+    with pytest.raises(ChallengeError):  # no such school: nothing stored, nothing queued
         add_challenge(people, urn="999999", theme="neglect", rule="r", indicator="", academic_year="2025/26",
                       term="Autumn", finding="f", question="q", asked_by="Chair", meeting_date=date(2026, 1, 20),
                       user="x")

@@ -24,7 +24,6 @@ from store.overview import latest_values, returns_overview
 from store.returns import previous_values, save_return
 from store.schema import audit, return_values, schools
 from store.upgrades import upgrade
-
 from tests.helpers.returns import make_report
 
 ROOT = Path(__file__).resolve().parents[2]

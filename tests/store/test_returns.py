@@ -10,8 +10,17 @@ import sqlalchemy as sa
 from loaders import registry
 from store import returns as store_returns
 from store.drafts import load_drafts, save_draft
-from store.returns import (NotStorable, latest_values, previous_values, rename_school, return_content,
-                           returns_overview, save_return, schools, versions)
+from store.returns import (
+    NotStorable,
+    latest_values,
+    previous_values,
+    rename_school,
+    return_content,
+    returns_overview,
+    save_return,
+    schools,
+    versions,
+)
 from store.schema import audit, leads, return_queries, return_values, returns
 
 

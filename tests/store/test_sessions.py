@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from store import sessions
 from store.audit import utcnow
-from store.schema import audit, login_attempts, sessions as sessions_table, users
+from store.schema import audit, login_attempts, users
+from store.schema import sessions as sessions_table
 from store.users import add_user, remove_user, set_password
 
 PASSWORD = "lantern meadow copper"

@@ -15,9 +15,30 @@ from store import users as users_module
 from store.audit import audit_log
 from store.schema import audit, login_attempts, users
 from store.users import (
-    FAILURES_BEFORE_LOCK, FIRST_LOCK, LONGEST_LOCK, MAX_FAILURES_PER_SOURCE, WINDOW, BadEmail, BadPassword,
-    DuplicateUser, LastTrustLeader, NoSchool, TooManyAttempts, UnknownRole, UnknownUser, User, UserError, add_user,
-    get_user, hash_password, list_users, lock_for, password_matches, remove_user, set_password, set_role, unlock,
+    FAILURES_BEFORE_LOCK,
+    FIRST_LOCK,
+    LONGEST_LOCK,
+    MAX_FAILURES_PER_SOURCE,
+    BadEmail,
+    BadPassword,
+    DuplicateUser,
+    LastTrustLeader,
+    NoSchool,
+    TooManyAttempts,
+    UnknownRole,
+    UnknownUser,
+    User,
+    UserError,
+    add_user,
+    get_user,
+    hash_password,
+    list_users,
+    lock_for,
+    password_matches,
+    remove_user,
+    set_password,
+    set_role,
+    unlock,
     verify_password,
 )
 

@@ -144,7 +144,7 @@ def test_init_is_unchanged(tmp_path):
 
 def test_at_a_terminal_the_password_is_asked_for_twice(db, monkeypatch, capsys):
     answers = iter([PASSWORD, PASSWORD, PASSWORD, "something else entirely"])
-    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: next(answers))
+    monkeypatch.setattr(cli.getpass, "getpass", lambda _prompt: next(answers))
     monkeypatch.setattr(sys, "stdin", _Terminal())
     assert cli.main(["users", "add", "ceo@trust.example", "--role", "trust_leader", "--db", db]) == 0
     assert verify_password(make_engine(db), "ceo@trust.example", PASSWORD, source=None) is not None
