@@ -910,7 +910,8 @@ def children_missing_education(ctx: Context) -> list[Gap]:
 
 # ---- Oversight and data quality ------------------------------------------------------------
 
-@rule(themes=("oversight",), indicators=("return",), thresholds=("return_due_days",))
+@rule(themes=("oversight",), indicators=("return",), thresholds=("return_due_autumn", "return_due_spring",
+                                                                    "return_due_summer", "return_due_days"))
 def missing_or_late_return(ctx: Context) -> list[Gap]:
     if not ctx.past_due:
         return []  # the term's returns are not yet due: none is missing, none can be late

@@ -258,9 +258,9 @@ def test_exploitation_rule_leaves_out_a_large_primary(trust):
 def test_red_and_amber_lines_the_wrong_way_round_are_named():
     from analysis.thresholds import conflicts, resolve
 
-    assert conflicts(resolve()) == []
+    assert conflicts(resolve()) == {}
     wrong = conflicts(resolve({"training_red": 0.99, "training_amber": 0.95, "drift_red": 0.1}))
-    assert len(wrong) == 2 and "Training: red below" in wrong[0]
+    assert list(wrong) == ["training_red", "drift_red"] and "Training: red below" in wrong["training_red"]
 
 
 def test_exploitation_rule_asks_a_small_school_with_older_pupils_by_its_phase(trust):
