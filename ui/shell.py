@@ -380,6 +380,8 @@ def describe_detail(detail) -> str:
 
 
 def _said(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return "blank" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
