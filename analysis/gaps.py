@@ -648,7 +648,7 @@ def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
     for st in ctx.returned():
         for mid, what, indicator in GOVERNANCE_DATES:
             when = st.date(mid)
-            line = f"due every {months:g} months"
+            line = f"due {every(months, 'month')}"
             if when is None:
                 finding, sev = f"{what} date was not given ({line}).", "amber"
             else:
@@ -658,7 +658,7 @@ def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
                 # red once the line is passed; amber in its last month, while there is time to act
                 sev = "red" if age >= months else "amber"
                 due = "overdue" if sev == "red" else "due within a month"
-                finding = (f"{what} is {due} ({line}; last done {when:%d %B %Y}, {age} months before the end "
+                finding = (f"{what} is {due} ({line}; last done {when:%d %B %Y}, {plural(age, 'month')} before the end "
                            "of term).")
             gaps.append(_gap(st, "workforce", indicator, "governance_checks_out_of_date", sev, finding,
                              f"When will {what[0].lower()}{what[1:]} be done, and who signs it off?",

@@ -9,7 +9,7 @@ import pytest
 from analysis import gaps as g
 from loaders.registry import DSL_ROLE, term_end
 
-from .conftest import YEAR, TERM, clean_leads
+from .conftest import YEAR, TERM, TrustBuilder, clean_leads
 
 
 def three_clean(trust, **first):
@@ -87,6 +87,11 @@ def test_governance_checks(trust):
     assert "due every 12 months; last done " in found["filtering_reviewed"].finding
     assert found["policy_reviewed"].severity == "amber"
     assert "central_record_checked" not in found
+    # a trust that checks monthly reads it in the singular
+    monthly = three_clean(TrustBuilder(), changes={"about.filtering_reviewed": end - timedelta(days=45)}).context(
+        thresholds={"governance_months": 1})
+    finding = next(x for x in g.governance_checks_out_of_date(monthly) if x.indicator == "filtering_reviewed").finding
+    assert "(due every month; last done " in finding and ", 1 month before the end of term" in finding
 
 
 def test_a_governance_check_due_within_a_month_is_amber(trust):
