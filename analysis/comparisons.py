@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.compare import ALONE, LIMIT_COLUMNS, TRUST, is_england, yardstick
 from analysis.funnel import POSITIONS
+from analysis.gaps import plural
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID, PER_100
 from loaders.registry import term_index
 
@@ -85,7 +86,7 @@ def _targets(rows: pd.DataFrame, ind) -> str:
     England's special schools, 2023/24 (whole academic year): 0.03"."""
     unit = ind.unit
     if "group" not in rows or set(rows["group"]) == {TRUST}:
-        return f"trust {_num(rows['trust'].iloc[0], unit)}, pooled across {int(rows['trust_schools'].iloc[0])} schools"
+        return f"trust {_num(rows['trust'].iloc[0], unit)}, pooled across {plural(int(rows['trust_schools'].iloc[0]), 'school')}"
     parts = []
     for group, part in rows.groupby("group", sort=True):
         figure = _num(part["target"].iloc[0], unit)
@@ -93,7 +94,7 @@ def _targets(rows: pd.DataFrame, ind) -> str:
             parts.append(f"{yardstick(group, ind.id)}: {figure}")
         else:
             label = "whole trust" if group == TRUST else group
-            parts.append(f"{label} {figure} ({int(part['target_schools'].iloc[0])} schools)")
+            parts.append(f"{label} {figure} ({plural(int(part['target_schools'].iloc[0]), 'school')})")
     return "; ".join(parts)
 
 
@@ -145,8 +146,8 @@ def count_line(result: Comparison) -> str:
     else:
         by = Counter(result.rows["position"])
         parts = ", ".join(f"{by[p]} {VERDICT_WORDS[p]}" for p in POSITIONS if by[p])
-        line = (f"{n:,} figure{'s' if n != 1 else ''} compared for {when} on "
-                f"{result.rows['indicator'].nunique()} indicators: {parts}")
+        line = (f"{plural(n, 'figure')} compared for {when} on "
+                f"{plural(result.rows['indicator'].nunique(), 'indicator')}: {parts}")
     if result.not_compared:
         line += (f"; {result.not_compared:,} not compared (no figure, a base of 0, fewer than three "
                  "schools to pool, or no school like it in the trust and no England figure for its phase")

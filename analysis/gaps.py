@@ -654,7 +654,7 @@ def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
     for school in ctx.returned():
         for check in GOVERNANCE_DATES:
             when, what = school.date(check.measure), check.check
-            line = f"due every {months:g} months"
+            line = f"due {every(months, 'month')}"
             if when is None:
                 finding, sev = f"{what} date was not given ({line}).", "amber"
             else:
@@ -664,7 +664,7 @@ def governance_checks_out_of_date(ctx: Context) -> list[Gap]:
                 # red once the line is passed; amber in its last month, while there is time to act
                 sev = "red" if age >= months else "amber"
                 due = "overdue" if sev == "red" else "due within a month"
-                finding = (f"{what} is {due} ({line}; last done {when:%d %B %Y}, {age} months before the end "
+                finding = (f"{what} is {due} ({line}; last done {when:%d %B %Y}, {plural(age, 'month')} before the end "
                            "of term).")
             gaps.append(_gap(school, "workforce", check.indicator, "governance_checks_out_of_date", sev, finding,
                              f"When will {what[0].lower()}{what[1:]} be done, and who signs it off?",
@@ -914,7 +914,8 @@ def children_missing_education(ctx: Context) -> list[Gap]:
 
 # ---- Oversight and data quality ------------------------------------------------------------
 
-@rule(themes=("oversight",), indicators=("return",), thresholds=("return_due_days",))
+@rule(themes=("oversight",), indicators=("return",), thresholds=("return_due_autumn", "return_due_spring",
+                                                                    "return_due_summer", "return_due_days"))
 def missing_or_late_return(ctx: Context) -> list[Gap]:
     if not ctx.past_due:
         return []  # the term's returns are not yet due: none is missing, none can be late

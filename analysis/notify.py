@@ -1,7 +1,7 @@
 """The emails that fall due by date, queued in the outbox (store.outbox) by ``python -m analysis notify``.
 
 - To a school's DSLs: their term's return is due in 14 days, then in 3 days, while the school has
-  not returned (a term's return is due the trust's ``return_due_days`` after it ends: see
+  not returned (a term's return is due the trust's days for that term after it ends: see
   analysis.deadlines); an action agreed with the board for their school is due in 7 days, then
   overdue, while the question is not closed.
 - To trust leaders: the day after a term's deadline, one email listing the schools whose return

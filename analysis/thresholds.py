@@ -6,7 +6,12 @@ default, and what it means, so the settings page and the About page read from on
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
+
+WHOLE_UNITS = ("days", "months", "years", "pupils")
+TERM_DUE = {"Autumn": "return_due_autumn", "Spring": "return_due_spring", "Summer": "return_due_summer"}
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,16 @@ class Threshold:
     meaning: str
     minimum: float = 0.0
     maximum: float | None = None
+    # A threshold the trust has not set takes the value of ``fallback`` when that one is set (the
+    # per-term deadlines fall back to the single one a trust could set before them).
+    fallback: str | None = None
+    # Superseded by others: listed for a trust only while it has a value stored.
+    superseded: bool = False
+
+    @property
+    def whole(self) -> bool:
+        """Whether only whole numbers make sense (days, months, years, pupils)."""
+        return self.unit in WHOLE_UNITS
 
 
 THRESHOLDS: tuple[Threshold, ...] = (
@@ -52,8 +67,18 @@ THRESHOLDS: tuple[Threshold, ...] = (
               "Schools with older pupils (secondary, all-through, alternative provision, special) recording no "
               "exploitation or child-on-child concerns all year are asked about; a school whose phase is not "
               "recorded is asked about from this size.", 50),
-    Threshold("return_due_days", "Return due (days after term end)", 14, "days",
-              "A return submitted later than this is late.", 0, 90),
+    Threshold("return_due_autumn", "Autumn return due (days after term end)", 14, "days",
+              "The Autumn term ends on 31 December; a return submitted later than this many days after is late.",
+              0, 90, fallback="return_due_days"),
+    Threshold("return_due_spring", "Spring return due (days after term end)", 14, "days",
+              "The Spring term ends on 31 March; a return submitted later than this many days after is late.",
+              0, 90, fallback="return_due_days"),
+    Threshold("return_due_summer", "Summer return due (days after term end)", 14, "days",
+              "The Summer term ends on 31 July; a trust may give until September (61 days: 30 September). A "
+              "return submitted later than this many days after is late.", 0, 90, fallback="return_due_days"),
+    Threshold("return_due_days", "Return due, any term (days after term end)", 14, "days",
+              "The single line set before each term had its own: a term not given its own days above uses it.",
+              0, 90, superseded=True),
     Threshold("sw_absence_times", "Social worker absence: ask from (times the school's)", 2, "times",
               "Children with a social worker persistently absent more than this many times as often as the "
               "school's pupils as a whole, beyond what chance would explain, are asked about.", 1, 10),
@@ -66,12 +91,26 @@ DEFAULTS: dict[str, float] = {t.id: t.default for t in THRESHOLDS}
 
 
 def resolve(overrides: dict[str, float] | None = None) -> dict[str, float]:
-    """The defaults with the trust's stored changes laid over them (unknown names ignored)."""
+    """The defaults with the trust's stored changes laid over them (unknown names ignored); a
+    threshold with a fallback and no value of its own takes the fallback's."""
     out = dict(DEFAULTS)
-    for key, value in (overrides or {}).items():
-        if key in out and value is not None:
-            out[key] = float(value)
+    own = {key: float(value) for key, value in (overrides or {}).items() if key in out and value is not None}
+    out.update(own)
+    for t in THRESHOLDS:
+        if t.fallback and t.id not in own:
+            out[t.id] = out[t.fallback]
     return out
+
+
+def default_for(key: str, overrides: dict[str, float] | None = None) -> float:
+    """What ``key`` is when the trust gives it no value of its own: its default, or its fallback's
+    value where the trust set that."""
+    return resolve({k: v for k, v in (overrides or {}).items() if k != key})[key]
+
+
+def listed(overrides: dict[str, float] | None = None) -> tuple[Threshold, ...]:
+    """The thresholds a trust is shown: all but the superseded ones it has no value stored for."""
+    return tuple(t for t in THRESHOLDS if not t.superseded or t.id in (overrides or {}))
 
 
 # Pairs where the red line must sit beyond the amber one.
@@ -80,23 +119,28 @@ BELOW_PAIRS = (("training_amber", "training_red"), ("chronology_amber", "chronol
 ABOVE_PAIRS = (("drift_amber", "drift_red"),)
 
 
-def conflicts(values: dict[str, float]) -> list[str]:
-    """Plain sentences for red and amber lines set the wrong way round."""
-    out = []
+def conflicts(values: dict[str, float]) -> dict[str, str]:
+    """Plain sentences for red and amber lines set the wrong way round, by the red line's id."""
+    out = {}
     for amber, red in BELOW_PAIRS:
         if values[red] > values[amber]:
-            out.append(f"{THRESHOLDS_BY_ID[red].label} must not be above {THRESHOLDS_BY_ID[amber].label.lower()}.")
+            out[red] = f"{THRESHOLDS_BY_ID[red].label} must not be above {THRESHOLDS_BY_ID[amber].label.lower()}."
     for amber, red in ABOVE_PAIRS:
         if values[red] < values[amber]:
-            out.append(f"{THRESHOLDS_BY_ID[red].label} must not be below {THRESHOLDS_BY_ID[amber].label.lower()}.")
+            out[red] = f"{THRESHOLDS_BY_ID[red].label} must not be below {THRESHOLDS_BY_ID[amber].label.lower()}."
     return out
 
 
 def validate(key: str, value: float) -> str | None:
-    """A plain sentence when a proposed value is not allowed, else None."""
+    """A plain sentence when a proposed value is not allowed (not a number, not whole where it must
+    be, out of range), else None."""
     spec = THRESHOLDS_BY_ID.get(key)
     if spec is None:
         return f"There is no setting called {key}."
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        return f"{spec.label} must be a number."
+    if spec.whole and value != int(value):
+        return f"{spec.label} must be a whole number."
     if value < spec.minimum or (spec.maximum is not None and value > spec.maximum):
         if spec.maximum is None:
             return f"{spec.label} must be at least {spec.minimum:g}."

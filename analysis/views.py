@@ -13,7 +13,7 @@ import pandas as pd
 
 from analysis import deadlines
 from analysis.context import Context, Dataset
-from analysis.gaps import SEVERITY_ORDER, level_below, months_before
+from analysis.gaps import SEVERITY_ORDER, level_below, months_before, plural
 from analysis.indicators import HIGHER_BETTER, INDICATORS_BY_ID, LOWER_BETTER, PER_100
 from loaders.registry import DSL_ROLE, GOVERNANCE_DATES, TRAINING, GovernanceDate, term_from_index, term_index
 
@@ -75,7 +75,7 @@ def _date_cell(ctx: Context, school, check: GovernanceDate) -> tuple:
     months = months_before(school.end, when)
     level = "red" if months >= ctx.t["governance_months"] else "clear"
     return (school.name, school.urn, item, level, f"{when:%b %y}",
-            f"{what}: {when:%d %B %Y} ({months} months before term end)")
+            f"{what}: {when:%d %B %Y} ({plural(months, 'month')} before term end)")
 
 
 NOT_YET_DUE = "not yet due"
@@ -124,7 +124,7 @@ def tracker_cells(data: Dataset, thresholds: dict | None = None, *, last: int | 
                 continue
             late = (submitted.date() - due).days
             if late > 0:
-                rows.append((school.name, school.urn, year, term, label_term, "amber", f"{late} days late", late))
+                rows.append((school.name, school.urn, year, term, label_term, "amber", f"{plural(late, 'day')} late", late))
             else:
                 rows.append((school.name, school.urn, year, term, label_term, "clear", "on time", 0))
     return pd.DataFrame(rows, columns=TRACKER_COLUMNS)

@@ -14,3 +14,7 @@ class Chart:
     figure: go.Figure
     table: pd.DataFrame
     summary: str
+    # The title and the line on how to read it, for a page to show as text (which wraps) where a
+    # narrow form of the figure leaves them out; the figure's own when it has them.
+    title: str = ""
+    reading: str = ""

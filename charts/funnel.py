@@ -4,7 +4,12 @@ phase, the whole trust, or England's schools of its phase where the trust has to
 
 Made to be read on paper as well as on screen: a line above the plot says how to read it, every
 kind of marker is in the legend, and schools are named beside their markers (every school, up to
-15; past that the schools outside the expected range and the one chosen)."""
+15; past that the schools outside the expected range and the one chosen).
+
+On a phone (``narrow``) there is room for neither: plotly cannot wrap a title, and a dozen names
+cannot sit clear of each other in under 300 pixels. The narrow form leaves the title and the line
+on how to read it to the page, as text that wraps (``Chart.title``, ``Chart.reading``), and names
+only the schools outside the expected range and the one chosen."""
 
 from __future__ import annotations
 
@@ -37,6 +42,10 @@ HEIGHT, TOP, BOTTOM, LEFT, RIGHT = 610, 135, 190, 75, 10
 # The plot's width in pixels on a laptop at 200% zoom, and at 100% (and in the printed pack):
 # names are placed so that they are clear of each other at both, and so at every width between.
 WIDTHS = (560.0, 930.0)
+# The narrow form's plot, on a screen from 320 to 640 pixels wide (ui.look.NARROW), less the page's
+# padding and the axis: its height, and the same for a name and a row of the legend below it.
+NARROW_WIDTHS = (210.0, 530.0)
+NARROW_PLOT, NARROW_TOP, AXIS_TITLE, LEGEND_ROW = 300, 12, 75, 20
 
 
 def _style(position: str, polarity: str) -> tuple[str, str, str, str]:
@@ -60,11 +69,12 @@ def _style(position: str, polarity: str) -> tuple[str, str, str, str]:
 
 
 def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, england: float | None = None,
-                chosen: str | None = None) -> Chart:
+                chosen: str | None = None, *, narrow: bool = False) -> Chart:
     """``rows``: compared values of one indicator and term (analysis.compare output); ``chosen``:
-    a school's URN, named and marked whatever the number of schools. The lines are the funnel's
-    limits from the same function that placed each school, drawn through every school's own base,
-    so a school is drawn beyond a line exactly when it is called beyond it."""
+    a school's URN, named and marked whatever the number of schools; ``narrow``: the form for a
+    phone (see the module's note). The lines are the funnel's limits from the same function that
+    placed each school, drawn through every school's own base, so a school is drawn beyond a line
+    exactly when it is called beyond it."""
     ind = INDICATORS_BY_ID[indicator]
     data = rows.dropna(subset=["value", "denominator"])
     data = data[data["denominator"] > 0]
@@ -80,8 +90,9 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
         _level_line(shapes, notes, england, dict(color=ENGLAND, width=2, dash="longdash"),
                     f"England {fmt_value(england, ind.unit)}", above=False)
     styles = [_style(p, ind.polarity) for p in positions]
-    plot = _plot(data, lines, [trust, england], ind.unit)
-    named = _named(data, positions, chosen)
+    plot = _plot(data, lines, [trust, england], ind.unit, narrow)
+    everyone = len(data) <= NAME_ALL and not narrow
+    named = _named(data, positions, chosen, everyone)
     labels = axis_labels([names.get(u, u) for u in data["urn"]], list(data["urn"]), NAME_LIMIT)
     texts = [(f"<b>{chart_text(label)}</b>" if urn == chosen else chart_text(label)) if show else ""
              for label, urn, show in zip(labels, data["urn"], named)]
@@ -91,12 +102,22 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
     # the schools last: the legend's entries and the lines are drawn beneath them
     traces = [t for t, _ in lines] + _keys(styles, trust is not None, england is not None)
     traces.append(_points(data, names, positions, styles, ind.unit, trust is not None, chosen))
+    title = f"{ind.label}: each school against " + ("schools of its phase" if any(
+        g not in (WHOLE_TRUST, ALONE, "") for g in groups) else "the trust")
+    reading = _reading(ind.unit, groups[positions.ne("")] if placed else None, everyone, chosen in set(data["urn"]),
+                       positions.isin(["", "within"]).all())
+    if narrow:  # the page says the title and how to read it; the legend below has a row an entry
+        legend_rows = sum(t.get("showlegend", True) for t in traces if t.get("name") != "Schools")
+        top, bottom = NARROW_TOP, AXIS_TITLE + LEGEND_ROW * legend_rows
+        heading, height = ("", ""), NARROW_PLOT + top + bottom
+        extra = dict(meta=dict(title=title))  # what the figure is, for a program reading it
+    else:
+        top, bottom = TOP, BOTTOM
+        heading, height = (title, "<br>".join(textwrap.wrap(reading, 78))), HEIGHT
+        extra = {}
     # the whole figure handed over at once: far cheaper than adding its parts one by one
     fig = go.Figure(data=traces, layout=layout(
-        f"{ind.label}: each school against " + ("schools of its phase" if any(
-            g not in (WHOLE_TRUST, ALONE, "") for g in groups) else "the trust"),
-        _reading(ind.unit, groups[positions.ne("")] if placed else None, len(data) <= NAME_ALL),
-        height=HEIGHT, margin=dict(l=LEFT, r=RIGHT, t=TOP, b=BOTTOM),
+        *heading, height=height, margin=dict(l=LEFT, r=RIGHT, t=top, b=bottom),
         # at the foot of the figure, whatever its width, so the plot keeps the height names are placed for
         legend=dict(orientation="h", xref="container", yref="container", x=0, y=0.01, xanchor="left",
                     yanchor="bottom", font=dict(size=12), traceorder="normal"),
@@ -105,20 +126,21 @@ def funnel_plot(rows: pd.DataFrame, names: dict[str, str], indicator: str, engla
                               "Children or staff counted"), gridcolor="#eee", range=list(plot.x_range)),
         yaxis=dict(title=dict(text=ind.unit if ind.unit == PER_100 else "share"), gridcolor="#eee",
                    tickformat=".0%" if ind.unit != PER_100 else None, range=list(plot.y_range)),
+        **extra,
     ))
-    return Chart(fig, _table(rows, names, ind, indicator), _summary(ind, data, names, trust))
+    return Chart(fig, _table(rows, names, ind, indicator), _summary(ind, data, names, trust), title, reading)
 
 
-def _named(data: pd.DataFrame, positions: pd.Series, chosen: str | None) -> list[bool]:
-    """Which schools are named on the plot: all of them up to NAME_ALL; past that, those outside
+def _named(data: pd.DataFrame, positions: pd.Series, chosen: str | None, everyone: bool) -> list[bool]:
+    """Which schools are named on the plot: all of them when ``everyone``; otherwise those outside
     the expected range and the one chosen."""
-    if len(data) <= NAME_ALL:
+    if everyone:
         return [True] * len(data)
     return [p not in ("", "within") or u == chosen for u, p in zip(data["urn"], positions)]
 
 
-def _reading(unit: str, groups: pd.Series | None, everyone: bool) -> str:
-    """The line above the plot that says how to read it, broken to fit a narrow screen."""
+def _reading(unit: str, groups: pd.Series | None, everyone: bool, chosen: bool, none_outside: bool) -> str:
+    """The line above the plot that says how to read it, and which schools it names."""
     text = "Each marker is a school; " + ("bigger schools sit further right. " if unit == PER_100 else
                                           "the more children or staff it counted, the further right. ")
     if groups is None:
@@ -129,9 +151,16 @@ def _reading(unit: str, groups: pd.Series | None, everyone: bool) -> str:
             "the figure for schools like it" if WHOLE_TRUST not in kinds else "the figure it is compared with"
         text += (f"A school outside the shaded band (the expected range) is further from {figure} "
                  "than chance alone would explain.")
-    if not everyone:
-        text += " Schools outside the expected range are named; every school is in the table."
-    return "<br>".join(textwrap.wrap(text, 78))
+    if everyone:
+        return text
+    if groups is None:
+        named = " The school chosen is named" if chosen else ""
+    elif none_outside:
+        named = " No school is outside the expected range, so " + ("only the one chosen is named" if chosen else
+                                                                    "none is named")
+    else:
+        named = " Schools outside the expected range are named" + (", and the one chosen in bold" if chosen else "")
+    return text + (f"{named}; every school is in the table." if named else " Every school is in the table.")
 
 
 def _group_lines(data: pd.DataFrame, groups: pd.Series, unit: str) -> list[tuple[dict, str]]:
@@ -212,9 +241,9 @@ def _points(data, names, positions, styles, unit: str, shown: bool, chosen: str 
     )
 
 
-def _plot(data: pd.DataFrame, lines: list, levels: list, unit: str) -> Plot:
+def _plot(data: pd.DataFrame, lines: list, levels: list, unit: str, narrow: bool) -> Plot:
     """The axes' ranges, taking in every point, line and level drawn, and the plot's size in
-    pixels at its narrowest."""
+    pixels, narrowest and widest."""
     xs = [*data["denominator"].astype(float)] + [v for t, _ in lines for v in t["x"]]
     ys = [*data["value"].astype(float)] + [v for t, _ in lines for v in t["y"]] + [v for v in levels if v is not None]
     xs, ys = [v for v in xs if np.isfinite(v)] or [0.0, 1.0], [v for v in ys if np.isfinite(v)] or [0.0, 1.0]
@@ -222,7 +251,8 @@ def _plot(data: pd.DataFrame, lines: list, levels: list, unit: str) -> Plot:
     y0, y1 = (0.0 if unit == PER_100 else min(ys)), max(ys)
     dx, dy = (x1 - x0) or max(x1, 1.0), (y1 - y0) or max(abs(y1), 0.01)
     y0 = y0 if unit == PER_100 else y0 - 0.05 * dy
-    return Plot(WIDTHS, HEIGHT - TOP - BOTTOM, (x0 - 0.05 * dx, x1 + 0.05 * dx), (y0, y1 + 0.08 * dy))
+    size = (NARROW_WIDTHS, NARROW_PLOT) if narrow else (WIDTHS, HEIGHT - TOP - BOTTOM)
+    return Plot(*size, (x0 - 0.05 * dx, x1 + 0.05 * dx), (y0, y1 + 0.08 * dy))
 
 
 def _obstacles(plot: Plot, levels: list) -> list:

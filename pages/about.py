@@ -9,7 +9,7 @@ import streamlit as st
 from analysis.benchmarks import england, phase_figures
 from analysis.indicators import HIGHER_BETTER, INDICATORS, INDICATORS_BY_ID, LOWER_BETTER, PER_100
 from analysis.themes import THEMES, THEMES_BY_ID
-from analysis.thresholds import THRESHOLDS
+from analysis.thresholds import listed, resolve
 from loaders.problems import CATALOGUE
 from loaders.report import ERROR
 from ui import shell
@@ -108,12 +108,13 @@ st.caption("Permanent exclusions are counted over a year; a third of England's y
            "suspended in two terms counts once), so pupils suspended in a term are not set beside it.")
 
 st.header("The lines the gap list draws")
-current = shell.thresholds()
+changed = shell.thresholds()
+current = resolve(changed)
 st.dataframe(pd.DataFrame([{
     "Setting": t.label, "Meaning": t.meaning,
     "Default": f"{t.default:.0%}" if t.unit == "share" else f"{t.default:g}",
-    "This trust": (f"{current.get(t.id, t.default):.0%}" if t.unit == "share" else f"{current.get(t.id, t.default):g}"),
-} for t in THRESHOLDS]), hide_index=True, width="stretch")
+    "This trust": f"{current[t.id]:.0%}" if t.unit == "share" else f"{current[t.id]:g}",
+} for t in listed(changed)]), hide_index=True, width="stretch")
 st.caption("A trust leader can change these on the Settings page; every change is recorded.")
 
 st.header("What a check of a return can say")

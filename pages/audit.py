@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.exports import to_csv_bytes
+from charts.format import plural
 from store.audit import audit_facets, audit_log
 from ui import shell
 
@@ -65,7 +66,7 @@ shown = pd.DataFrame({
     "From": log["source"].fillna(""),
     "Detail": [shell.describe_detail(d) for d in log["detail"]],
 })
-st.caption(f"{len(shown):,} entries" + (f" (the newest {LIMIT:,})" if len(shown) == LIMIT else ""))
+st.caption(plural(len(shown), "entry", "entries") + (f" (the newest {LIMIT:,})" if len(shown) == LIMIT else ""))
 st.dataframe(shown, hide_index=True, width="stretch")
 st.download_button("Download the record (CSV)", to_csv_bytes(shown), file_name=f"record_of_changes_{today}.csv",
                    mime="text/csv", icon=":material/download:", on_click=shell.record, args=("export",),

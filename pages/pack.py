@@ -79,7 +79,7 @@ def build(fmt: str) -> tuple[bytes, str] | None:
         st.info(str(exc), icon=":material/info:")
         return None
     record_pack(engine, user=shell.current_user(), academic_year=pack.academic_year, term=pack.term, fmt=fmt,
-                reader=reader, source=shell.where_from())
+                reader=reader, appendix=pack.appendix, source=shell.where_from())
     form = "_with_appendix" if pack.appendix else ""
     name = f"board_pack_{pack.academic_year.replace('/', '-')}_{pack.term}_{reader}{form}.{fmt}"
     return content, name

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.deadlines import deadline
+from analysis.deadlines import days_allowed, deadline
 from analysis.thresholds import resolve
 from analysis.views import NOT_YET_DUE, tracker_cells
+from charts.format import plural
 from charts.tables import returns_tracker
 from loaders.registry import ASKED, term_index
 from ui import shell
@@ -27,8 +28,9 @@ cells = tracker_cells(data, limits, last=max(term_index(year, term), term_index(
 cells = cells[cells["urn"].isin(urns)]
 st.header("Received, by school and term")
 st.caption(f"✔ on time, ▲ late (with how late), ✖ missing, – {NOT_YET_DUE} (grey: the term's deadline has not "
-           f"passed). A return is due {int(limits['return_due_days'])} days after the end of term: for {term} "
-           f"{year}, by {deadline(year, term, limits):%-d %B %Y}.")
+           f"passed). A return is due {plural(days_allowed('Autumn', limits), 'day')} after the end of the Autumn "
+           f"term, {days_allowed('Spring', limits)} after Spring and {days_allowed('Summer', limits)} after Summer: for "
+           f"{term} {year}, by {deadline(year, term, limits):%-d %B %Y}.")
 shell.show_chart(returns_tracker(cells), key="tracker")
 
 st.header(f"Completeness and queries, {term} {year}")

@@ -146,11 +146,19 @@ def explanations() -> None:
 
 
 def trend() -> None:
-    st.subheader("Term by term")
+    st.subheader("One measure: against the other schools, and term by term")
     chosen = st.selectbox("Measure", [i.id for i in INDICATORS], format_func=lambda i: INDICATORS_BY_ID[i].label,
                           key="school_measure")
     c = data.compared[data.compared["indicator"] == chosen]
     bench = england(chosen)
+    now = c[(c["term_index"] == index) & c["urn"].isin(urns)]
+    compared = INDICATORS_BY_ID[chosen].funnel
+    if compared and now.loc[now["urn"] == urn, "value"].notna().any():
+        # the school is named on the plot, in bold, however many schools there are
+        shell.show_funnel(now, chosen, bench[0] if bench else None, chosen=urn, key="school_funnel")
+    elif compared:
+        st.caption(f"{shell.literal(names.get(urn, urn))} has no figure for this measure in {term} {year}, so it is "
+                   "not set against the other schools.")
     trust = data.pooled[data.pooled["indicator"] == chosen]
     chart = trend_chart(c[c["urn"] == urn], trust, names, chosen, highlight=[urn], england=bench[0] if bench else None)
     shell.show_chart(replace(chart, summary=trend_sentence(chosen, c[c["urn"] == urn], trust)), key="school_trend")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charts.format import plural
 from loaders.registry import PHASES
 from store.deletion import delete_school
 from store.phases import NO_PHASE_WORDS, school_phases, set_phase
@@ -68,5 +69,5 @@ typed = st.text_input(f"To confirm, type the school's URN ({urn})", key=f"confir
 if st.button("Delete this school's data", type="primary", disabled=typed.strip() != urn, key="delete"):
     counts = shell.run_safely("deleting the school's data", delete_school, eng, urn, user=user)
     if counts is not None:
-        state["schools_done"] = [f"Deleted {shell.literal(names[urn])}: {counts['returns']} returns and everything with them."]
+        state["schools_done"] = [f"Deleted {shell.literal(names[urn])}: {plural(counts['returns'], 'return')} and everything with them."]
         st.rerun()

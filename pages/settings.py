@@ -9,7 +9,8 @@ import math
 import pandas as pd
 import streamlit as st
 
-from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, Threshold, conflicts, resolve, validate
+from analysis.change_thresholds import change_thresholds
+from analysis.thresholds import THRESHOLDS_BY_ID, Threshold, default_for, listed, resolve
 from store import thresholds as stored
 from ui import shell
 
@@ -56,11 +57,11 @@ def renew_input(key: str) -> None:
     state["threshold_versions"][key] = state["threshold_versions"].get(key, 0) + 1
 
 
-def threshold_row(spec: Threshold, value: float, changed: bool) -> None:
+def threshold_row(spec: Threshold, value: float, default: float, changed: bool) -> None:
     cols = st.columns([5, 1.4, 1.6, 1.6, 1.8], vertical_alignment="center")
     cols[0].markdown(f"**{spec.label}**")
     cols[0].caption(spec.meaning)
-    cols[1].markdown(f"Default  \n{shown(spec, spec.default)}")
+    cols[1].markdown(f"Default  \n{shown(spec, default)}" + ("" if same(default, spec.default) else " (any term)"))
     cols[2].markdown(f"Now  \n**{shown(spec, value)}**" + (" (changed)" if changed else ""))
     cols[3].number_input(
         f"{spec.label} (%)" if is_share(spec) else spec.label,
@@ -73,15 +74,13 @@ def threshold_row(spec: Threshold, value: float, changed: bool) -> None:
         icon=":material/percent:" if is_share(spec) else None,
     )
     if changed and cols[4].button("Back to the default", key=f"reset-{spec.id}"):
-        if shell.run_safely("putting the setting back", reset, spec):
-            state["settings_saved"] = [f"{spec.label}: back to the default, {shown(spec, spec.default)}."]
+        outcome = shell.run_safely("putting the setting back", change_thresholds, eng, {spec.id: None}, user=user)
+        if outcome is not None:
+            renew_input(spec.id)
+            state["settings_refused"] = [f"Not saved: {problem}" for problem in outcome.refused.values()]
+            if not outcome.refused:
+                state["settings_saved"] = [f"{spec.label}: back to the default, {shown(spec, default)}."]
             st.rerun()
-
-
-def reset(spec: Threshold) -> bool:
-    stored.reset_threshold(eng, spec.id, user=user)
-    renew_input(spec.id)
-    return True
 
 
 def refusal(spec: Threshold, value: float, problem: str) -> str:
@@ -91,40 +90,30 @@ def refusal(spec: Threshold, value: float, problem: str) -> str:
     return f"{text} You entered {as_entered(spec, value):g}{'%' if is_share(spec) else ''}."
 
 
-def save(current: dict[str, float]) -> tuple[list[str], list[str], bool]:
-    """Store each threshold whose input differs from its value now: (saved, refused, all stored)."""
-    saved, refused, whole = [], [], True
-    proposed = dict(current)
-    for spec in THRESHOLDS:
+def save(specs: tuple[Threshold, ...], current: dict[str, float]) -> tuple[list[str], list[str], bool]:
+    """Check and store every threshold whose input differs from its value now, all in one or none:
+    (saved, refused, whether it got as far as an answer)."""
+    proposed = {}
+    for spec in specs:
         typed = state.get(input_key(spec))
-        if typed is not None and validate(spec.id, from_entered(spec, typed)) is None:
+        if typed is not None and not same(from_entered(spec, typed), current[spec.id]):
             proposed[spec.id] = from_entered(spec, typed)
-    wrong_way = conflicts(proposed)
-    if wrong_way:  # a red line inside its amber one would judge backwards: store none of it
-        return [], [f"Not saved: {line}" for line in wrong_way], True
-    for spec in THRESHOLDS:
-        typed = state.get(input_key(spec))
-        if typed is None or same(from_entered(spec, typed), current[spec.id]):
-            continue
-        value = from_entered(spec, typed)
-        problem = validate(spec.id, value)
-        if problem:
-            refused.append(refusal(spec, value, problem))
-        elif shell.run_safely("saving the settings", store_one, spec, value):
-            saved.append(f"{spec.label}: {shown(spec, current[spec.id])} to {shown(spec, value)}.")
-        else:
-            whole = False
-    return saved, refused, whole
-
-
-def store_one(spec: Threshold, value: float) -> bool:
-    # A value equal to the default is no change at all: the trust simply uses the default again.
-    if same(value, spec.default):
-        stored.reset_threshold(eng, spec.id, user=user)
-    else:
-        stored.set_threshold(eng, spec.id, value, user=user)
-    renew_input(spec.id)
-    return True
+    if not proposed:
+        return [], [], True
+    outcome = shell.run_safely("saving the settings", change_thresholds, eng, proposed, user=user)
+    if outcome is None:
+        return [], [], False
+    if outcome.refused:
+        refused = [refusal(THRESHOLDS_BY_ID[key], proposed[key], problem) if key in proposed else f"Not saved: {problem}"
+                   for key, problem in outcome.refused.items()]
+        if len(proposed) > 1:
+            refused.append("Nothing was saved: the changes are saved together once every one of them can be.")
+        return [], refused, True
+    for key in proposed:
+        renew_input(key)
+    saved = [f"{THRESHOLDS_BY_ID[key].label}: {shown(THRESHOLDS_BY_ID[key], current[key])} to "
+             f"{shown(THRESHOLDS_BY_ID[key], value)}." for key, value in proposed.items()]
+    return saved, [], True
 
 
 def notices() -> None:
@@ -138,11 +127,12 @@ def notices() -> None:
 
 def thresholds_section(changed: dict[str, float]) -> None:
     current = resolve(changed)
-    for spec in THRESHOLDS:
-        threshold_row(spec, current[spec.id], spec.id in changed)
+    specs = listed(changed)
+    for spec in specs:
+        threshold_row(spec, current[spec.id], default_for(spec.id, changed), spec.id in changed)
         st.divider()
     if st.button("Save changes", type="primary", icon=":material/save:"):
-        saved, refused, whole = save(current)
+        saved, refused, whole = save(specs, current)
         state["settings_saved"], state["settings_refused"] = saved, refused
         state["settings_unchanged"] = whole and not saved and not refused
         if whole:  # after a failure the apology stays on screen; the page refreshes on the next click

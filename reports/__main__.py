@@ -94,7 +94,7 @@ def _put_on_record(url, pack, fmt: str) -> None:
         try:
             record_pack(engine, user=f"command line ({getpass.getuser()})", academic_year=pack.academic_year,
                         term=pack.term, fmt=fmt, reader="trustee" if pack.for_trustees else "leader",
-                        source="command line")
+                        appendix=pack.appendix, source="command line")
         finally:
             engine.dispose()
     except Exception:  # noqa: BLE001 - the pack is written; say what was not kept

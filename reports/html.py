@@ -26,6 +26,7 @@ import pandas as pd
 
 from analysis.challenges import table as board_table
 from charts import Chart
+from charts.format import plural
 from charts.palette import HIGHER, INK, SEVERITY_COLOUR, SEVERITY_SYMBOL, SEVERITY_WORD
 from reports import guide
 from reports.pack import Pack, board_since_words, definitions, methods, reader_note
@@ -237,7 +238,7 @@ def _section(number: int, s, figure: _Figures) -> str:
     if not s.charts:
         charts = "<p>No figures for this theme this term.</p>"
     n = len(s.gaps)
-    gaps = (f"{n} gap{'s' if n != 1 else ''} on this theme this term, each with its question, under "
+    gaps = (f"{plural(n, 'gap')} on this theme this term, each with its question, under "
             f'<a href="#gaps-{escape(theme.id)}">Gaps by theme</a>.' if n else "Nothing raised on this theme this term.")
     behind = "; ".join(escape(x) for x in sorted(set(s.gaps["source"]))) if n else ""
     return (f'<section id="theme-{escape(theme.id)}" class="newpage"><h2>{escape(_appendix_title(number, theme.title))}'

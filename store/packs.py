@@ -19,11 +19,12 @@ MADE = "board_pack"
 
 
 def record_pack(engine: Engine, *, user: str, academic_year: str, term: str, fmt: str, reader: str,
-                source: str = "web") -> None:
-    """Put on record that a pack for a term was made (audited as an export)."""
+                appendix: bool = False, source: str = "web") -> None:
+    """Put on record that a pack for a term was made (audited as an export): its format, whom it was
+    for, and whether it had the appendix of charts and tables or was the short form."""
     with writing(engine) as conn:
         write_audit(conn, actor=user, action=MADE, outcome=DONE, academic_year=academic_year, term=term,
-                    detail={"format": fmt, "for": reader}, source=source)
+                    detail={"format": fmt, "for": reader, "appendix": bool(appendix)}, source=source)
         if reader == "trustee":
             outbox.queue_pack_ready(conn, year=academic_year, term=term)
 

@@ -1,22 +1,24 @@
 """The gap thresholds a trust has changed from the defaults: stored, reset, and every change audited.
 
-Which thresholds exist, their defaults and their allowed ranges are declared in analysis; the
-caller checks a value against them before storing it. This module only keeps what was chosen,
-by whom and when, and writes the audit row for each change in the same transaction.
+Which thresholds exist, their defaults and their allowed ranges are declared in analysis, and
+analysis.change_thresholds checks a batch against them inside the one transaction that stores it.
+This module only keeps what was chosen, by whom and when, and writes the audit row for each change
+in the same transaction.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from store.audit import DONE, utcnow, write_audit
-from store.db import upsert_insert, writing
+from store.db import is_sqlite, upsert_insert, writing
 from store.schema import audit, thresholds
 
 SET, RESET = "set_threshold", "reset_threshold"
@@ -30,35 +32,56 @@ def load_thresholds(engine: Engine) -> dict[str, float]:
     return {key: float(value) for key, value in rows}
 
 
+def save_thresholds(engine: Engine, decide: Callable[[dict[str, float]], Mapping[str, float | None]], *,
+                    user: str) -> dict[str, tuple[float | None, float | None]]:
+    """Store a batch of threshold changes in one transaction, each with its audit row, or none.
+
+    ``decide`` is called under the write lock with the values stored now (by key) and returns the
+    batch: key to its new value, or None for back to the default. Whatever it raises rolls the
+    whole batch back and reaches the caller, so the caller's checks see exactly what is stored.
+    Returns what changed, key to (old, new); a value already stored changes nothing and leaves no
+    audit row. Whether a value is sensible is the caller's check; this only refuses what no column
+    can hold faithfully.
+    """
+    with writing(engine) as conn:
+        if not is_sqlite(conn):  # SQLite's write lock is already taken; here another batch waits for this one
+            conn.execute(sa.text("LOCK TABLE thresholds IN SHARE ROW EXCLUSIVE MODE"))
+        rows = conn.execute(sa.select(thresholds.c.key, thresholds.c.value)).all()
+        stored = {key: float(value) for key, value in rows}
+        batch = {_checked_key(key): None if value is None else _checked_value(value)
+                 for key, value in decide(dict(stored)).items()}
+        at, done = utcnow(), {}
+        for key, value in batch.items():
+            old = stored.get(key)
+            if old == value:
+                continue
+            if value is None:
+                conn.execute(thresholds.delete().where(thresholds.c.key == key))
+            else:
+                insert = upsert_insert(conn, thresholds).values(key=key, value=value, changed_by=user, changed_at=at)
+                conn.execute(insert.on_conflict_do_update(
+                    index_elements=[thresholds.c.key],
+                    set_={"value": value, "changed_by": user, "changed_at": at},
+                ))
+            write_audit(conn, actor=user, action=RESET if value is None else SET, outcome=DONE, at=at,
+                        detail={"key": key, "old": old, "new": value})
+            done[key] = (old, value)
+    return done
+
+
 def set_threshold(engine: Engine, key: str, value: float, *, user: str) -> None:
     """Store ``value`` for ``key`` (audited). Checking it is allowed is the caller's job.
 
     Storing the value already stored changes nothing and leaves no audit row.
     """
     key, value = _checked_key(key), _checked_value(value)
-    with writing(engine) as conn:
-        old = _stored(conn, key)
-        if old == value:
-            return
-        at = utcnow()
-        insert = upsert_insert(conn, thresholds).values(key=key, value=value, changed_by=user, changed_at=at)
-        conn.execute(insert.on_conflict_do_update(
-            index_elements=[thresholds.c.key],
-            set_={"value": value, "changed_by": user, "changed_at": at},
-        ))
-        write_audit(conn, actor=user, action=SET, outcome=DONE, at=at,
-                    detail={"key": key, "old": old, "new": value})
+    save_thresholds(engine, lambda _stored: {key: value}, user=user)
 
 
 def reset_threshold(engine: Engine, key: str, *, user: str) -> None:
     """Put ``key`` back to its default (audited); nothing happens when it is at the default already."""
     key = _checked_key(key)
-    with writing(engine) as conn:
-        old = _stored(conn, key)
-        if old is None:
-            return
-        conn.execute(thresholds.delete().where(thresholds.c.key == key))
-        write_audit(conn, actor=user, action=RESET, outcome=DONE, detail={"key": key, "old": old, "new": None})
+    save_thresholds(engine, lambda _stored: {key: None}, user=user)
 
 
 def threshold_changes(engine: Engine, *, limit: int = 20) -> pd.DataFrame:
@@ -74,12 +97,6 @@ def threshold_changes(engine: Engine, *, limit: int = 20) -> pd.DataFrame:
     )
     frame["at"] = pd.to_datetime(frame["at"])
     return frame
-
-
-def _stored(conn: Connection, key: str) -> float | None:
-    query = sa.select(thresholds.c.value).where(thresholds.c.key == key).with_for_update()
-    value = conn.execute(query).scalar()
-    return None if value is None else float(value)
 
 
 def _checked_key(key: str) -> str:

@@ -28,6 +28,7 @@ from analysis.indicators import PER_100
 from analysis.themes import short_name
 from analysis.views import ABOUT_THE_SAME, direction
 from charts.format import fmt_change
+from charts.funnel import funnel_plot
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import TERMS
 from store import db, overview, sample, upgrades
@@ -364,6 +365,21 @@ def show_chart(chart, *, key: str) -> None:
         st.dataframe(chart.table, hide_index=True, width="stretch")
 
 
+def show_funnel(rows: pd.DataFrame, indicator: str, england: float | None = None, chosen: str | None = None, *,
+                key: str) -> None:
+    """A funnel plot (charts.funnel), ``chosen`` (a school's URN) named on it whatever the number of
+    schools. On a narrow screen its title and the line on how to read it are text on the page,
+    which wraps, and the plot names only the schools outside the expected range and the one chosen."""
+    names = dataset().school_names
+    with look.wide(key):
+        show_chart(funnel_plot(rows, names, indicator, england, chosen), key=key)
+    with look.narrow(key):
+        chart = funnel_plot(rows, names, indicator, england, chosen, narrow=True)
+        st.markdown(f"**{chart.title}**")
+        st.caption(chart.reading)
+        show_chart(chart, key=f"{key}_narrow")
+
+
 def describe_detail(detail) -> str:
     """An audit row's detail in a line: problem codes and cells, counts, old and new values (a
     change as "question: blank → Why were ..."; nothing before or after is "blank", never None)."""
@@ -381,6 +397,8 @@ def describe_detail(detail) -> str:
 
 
 def _said(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return "blank" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 

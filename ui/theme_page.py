@@ -13,7 +13,6 @@ from analysis.benchmarks import england
 from analysis.compare import ENGLAND_GROUPS, is_england
 from analysis.indicators import INDICATORS, INDICATORS_BY_ID
 from analysis.themes import THEMES_BY_ID
-from charts.funnel import funnel_plot
 from charts.trend import trend_chart
 from loaders.registry import term_index
 from ui import board_log, shell
@@ -65,8 +64,7 @@ def indicator_section(theme_id: str, year: str, term: str, urns: list[str]) -> N
     if now["value"].notna().sum() == 0:
         st.info("No school reported the numbers for this measure this term.")
     else:
-        shell.show_chart(funnel_plot(now, data.school_names, chosen, bench[0] if bench else None),
-                          key=f"funnel_{chosen}")
+        shell.show_funnel(now, chosen, bench[0] if bench else None, key=f"funnel_{chosen}")
     trust_line = data.pooled[data.pooled["indicator"] == chosen]
     shell.show_chart(trend_chart(compared, trust_line, data.school_names, chosen,
                                   england=bench[0] if bench else None), key=f"trend_{chosen}")

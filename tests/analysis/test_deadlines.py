@@ -11,8 +11,10 @@ from analysis import deadlines
 from analysis.context import Context, restrict
 from analysis.dataset import chosen_term
 from analysis.gaps import find_gaps
+from analysis.thresholds import resolve
 from analysis.views import NOT_YET_DUE, returns_in, tracker_cells
 from store.access import Scope
+from store.thresholds import load_thresholds, set_threshold
 
 LAST, NOW = ("2025/26", "Summer"), ("2026/27", "Autumn")  # Summer due 14 Aug 2026; Autumn due 14 Jan 2027
 SCHOOLS = [f"1000{i:02d}" for i in range(1, 13)]
@@ -96,3 +98,53 @@ def test_when_no_term_is_due_yet_the_earliest_is_shown(trust):
     trust.add(SCHOOLS[0], year=NOW[0], term=NOW[1], submitted=datetime(2026, 12, 4, 9))
     trust.school(SCHOOLS[1])  # known to the trust, not yet returned
     assert deadlines.default_term(trust.dataset(), today=BEFORE_END) == NOW
+
+
+def test_each_term_has_the_trusts_own_days_and_summer_may_run_to_september():
+    limits = {"return_due_autumn": 10, "return_due_spring": 20, "return_due_summer": 61}
+    assert deadlines.deadline("2025/26", "Autumn", limits) == date(2026, 1, 10)
+    assert deadlines.deadline("2025/26", "Spring", limits) == date(2026, 4, 20)
+    assert deadlines.deadline("2025/26", "Summer", limits) == date(2026, 9, 30)
+    assert [deadlines.deadline("2025/26", t) for t in ("Autumn", "Spring", "Summer")] == [
+        date(2026, 1, 14), date(2026, 4, 14), date(2026, 8, 14)]  # the defaults: two weeks each
+
+
+def test_an_old_databases_single_days_stay_the_fallback_for_each_term_until_it_has_its_own():
+    old = {"return_due_days": 30}  # stored before each term had its own
+    assert [deadlines.deadline("2025/26", t, old) for t in ("Autumn", "Spring", "Summer")] == [
+        date(2026, 1, 30), date(2026, 4, 30), date(2026, 8, 30)]
+    own_summer = {**old, "return_due_summer": 45}
+    assert [deadlines.deadline("2025/26", t, own_summer) for t in ("Autumn", "Spring", "Summer")] == [
+        date(2026, 1, 30), date(2026, 4, 30), date(2026, 9, 14)]
+    # once resolved (as a Context holds them) the fallback is kept, and resolving again changes nothing
+    resolved = resolve(own_summer)
+    assert resolve(resolved) == resolved
+    assert deadlines.deadline("2025/26", "Autumn", resolved) == date(2026, 1, 30)
+
+
+def test_an_old_database_keeps_its_deadlines_through_the_store(sqlite_engine):
+    set_threshold(sqlite_engine, "return_due_days", 30, user="ceo@trust")
+    stored = load_thresholds(sqlite_engine)
+    assert deadlines.deadline(*NOW, stored) == date(2027, 1, 30)
+    set_threshold(sqlite_engine, "return_due_autumn", 7, user="ceo@trust")
+    assert deadlines.deadline(*NOW, load_thresholds(sqlite_engine)) == date(2027, 1, 7)
+    assert deadlines.deadline(*LAST, load_thresholds(sqlite_engine)) == date(2026, 8, 30)
+
+
+def test_a_terms_own_days_move_its_default_term_and_its_missing_returns(trust):
+    data = early(trust)
+    after_a_week = date(2027, 1, 8)
+    quick = {"return_due_autumn": 7, "return_due_summer": 60}
+    assert deadlines.default_term(data, quick, after_a_week) == NOW
+    assert len([g for g in find_gaps(Context(data, *NOW, quick, today=after_a_week))
+                if g.rule == "missing_return"]) == 11
+    assert deadlines.default_term(data, {"return_due_spring": 7}, after_a_week) == LAST  # another term's days
+
+
+def test_reminders_and_late_emails_follow_each_terms_deadline():
+    from analysis.notify import next_deadline, terms_due_near
+
+    limits = {"return_due_summer": 61}
+    assert next_deadline(date(2026, 8, 20), limits) == ("2025/26", "Summer", date(2026, 9, 30))
+    assert next_deadline(date(2026, 8, 20), {}) == ("2026/27", "Autumn", date(2027, 1, 14))
+    assert terms_due_near(date(2026, 10, 1), limits, before=-1, after=3) == [("2025/26", "Summer", date(2026, 9, 30))]

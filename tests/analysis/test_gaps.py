@@ -10,7 +10,7 @@ from analysis import gaps as g
 from loaders.problems import MORE_THAN_THREE_TIMES_LAST_TERM, ROW_BLANK
 from loaders.registry import DSL_ROLE, term_end
 
-from .conftest import TERM, YEAR, clean_leads
+from .conftest import TERM, YEAR, TrustBuilder, clean_leads
 
 
 def three_clean(trust, **first):
@@ -88,6 +88,11 @@ def test_governance_checks(trust):
     assert "due every 12 months; last done " in found["filtering_reviewed"].finding
     assert found["policy_reviewed"].severity == "amber"
     assert "central_record_checked" not in found
+    # a trust that checks monthly reads it in the singular
+    monthly = three_clean(TrustBuilder(), changes={"about.filtering_reviewed": end - timedelta(days=45)}).context(
+        thresholds={"governance_months": 1})
+    finding = next(x for x in g.governance_checks_out_of_date(monthly) if x.indicator == "filtering_reviewed").finding
+    assert "(due every month; last done " in finding and ", 1 month before the end of term" in finding
 
 
 def test_a_governance_check_due_within_a_month_is_amber(trust):
@@ -260,9 +265,9 @@ def test_exploitation_rule_leaves_out_a_large_primary(trust):
 def test_red_and_amber_lines_the_wrong_way_round_are_named():
     from analysis.thresholds import conflicts, resolve
 
-    assert conflicts(resolve()) == []
+    assert conflicts(resolve()) == {}
     wrong = conflicts(resolve({"training_red": 0.99, "training_amber": 0.95, "drift_red": 0.1}))
-    assert len(wrong) == 2 and "Training: red below" in wrong[0]
+    assert list(wrong) == ["training_red", "drift_red"] and "Training: red below" in wrong["training_red"]
 
 
 def test_exploitation_rule_asks_a_small_school_with_older_pupils_by_its_phase(trust):

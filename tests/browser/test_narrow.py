@@ -1,8 +1,9 @@
 """The pages a trustee reads most, on a phone (390 by 844) and on a laptop at 200% zoom (1366 by
 768 shown twice the size: 683 by 384 CSS pixels): nothing runs off the side of the screen, the
 sidebar waits to be opened on the phone, the heatmap gives way to a list of schools and the gap
-table to one card a gap, each value under its column's name. Screenshots go to
-test-artifacts/screens/narrow/ for people to look at.
+table to one card a gap, each value under its column's name, and a funnel plot's title and
+reading line are text on the page while the names on the plot stay clear of each other.
+Screenshots go to test-artifacts/screens/narrow/ for people to look at.
 """
 
 from __future__ import annotations
@@ -42,9 +43,40 @@ OFF_THE_SIDE = """() => {
 }"""
 
 
+# The page as wide as the screen, or wider: what the reader would have to scroll sideways to see.
+SCROLL_WIDTH = "[document.scrollingElement.scrollWidth, document.documentElement.clientWidth]"
+
+# Each funnel plot shown: its width, and the box of every piece of text beside it on the plot
+# (the names of schools, the trust's and England's lines), as the browser drew them.
+FUNNEL_TEXT = """() => [...document.querySelectorAll('.js-plotly-plot')]
+  .filter(plot => plot.getBoundingClientRect().width > 0
+    && [...plot.querySelectorAll('.legendtext')].some(t => /expected range|Not compared/.test(t.textContent)))
+  .map(plot => ({
+    width: plot.getBoundingClientRect().width,
+    title: [...plot.querySelectorAll('.gtitle')].map(t => t.textContent).join(' ').trim(),
+    notes: [...plot.querySelectorAll('.annotation-text')].map(t => {
+      const r = t.getBoundingClientRect();
+      return {text: t.textContent, left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+    }).filter(n => n.right > n.left),
+  }))"""
+
+
+def _overlapping(notes: list[dict]) -> list[tuple[str, str]]:
+    """Pairs of texts whose boxes share more than a hair (half a pixel each way)."""
+    return [(a["text"], b["text"]) for i, a in enumerate(notes) for b in notes[i + 1:]
+            if a["left"] < b["right"] - 0.5 and b["left"] < a["right"] - 0.5
+            and a["top"] < b["bottom"] - 0.5 and b["top"] < a["bottom"] - 0.5]
+
+
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    yield from _serve(tmp_path_factory.mktemp("narrow_data"))
+def app_url(tmp_path_factory, browser):
+    for url in _serve(tmp_path_factory.mktemp("narrow_data")):
+        # a server just started answers its very first visit with the first page, whatever was asked
+        warm = browser.new_page()
+        warm.goto(url, wait_until="domcontentloaded")
+        settled(warm)
+        warm.close()
+        yield url
 
 
 @pytest.fixture(scope="module", params=list(SIZES))
@@ -75,6 +107,8 @@ def test_nothing_runs_off_the_side_of_the_screen(app_url, screen, name):
     try:
         assert page.locator('[data-testid="stException"]').count() == 0
         assert page.evaluate(OFF_THE_SIDE) == []
+        scrolled, screen_width = page.evaluate(SCROLL_WIDTH)
+        assert scrolled <= screen_width, "the page scrolls sideways"
         if size == "phone":  # the page list waits behind its button rather than covering the page
             box = page.locator('[data-testid="stSidebar"]').bounding_box()
             assert box is None or box["x"] + box["width"] <= 1
@@ -119,3 +153,47 @@ def test_at_full_width_the_heatmap_is_a_chart_and_the_gaps_a_table(app_url, brow
         assert page.locator(".st-key-cards-gaps thead").is_visible()
     finally:
         page.close()
+
+
+# A theme page whose first measure has a school outside the expected range in the sample trust,
+# and a school's profile (the school is named on its funnel whatever the number of schools).
+FUNNEL_PAGES = {"adolescents": "adolescents", "school": "school?school=990010"}
+
+
+@pytest.mark.parametrize("name", list(FUNNEL_PAGES))
+def test_on_a_phone_a_funnels_words_wrap_on_the_page_and_its_names_never_overlap(app_url, browser, name):
+    context = browser.new_context(**SIZES["phone"])
+    page = _open(context, f"{app_url}/{FUNNEL_PAGES[name]}", f"phone-{name}-funnel")
+    try:
+        assert page.locator('[data-testid="stException"]').count() == 0
+        scrolled, screen_width = page.evaluate(SCROLL_WIDTH)
+        assert scrolled <= screen_width == 390
+        funnels = page.evaluate(FUNNEL_TEXT)
+        assert len(funnels) == 1, "only the phone's form of the funnel is shown"
+        (funnel,) = funnels
+        assert funnel["width"] <= 390
+        notes = funnel["notes"]
+        assert len(notes) >= 2, notes  # the trust's line and at least one school
+        assert _overlapping(notes) == []
+        assert all(n["left"] >= 0 and n["right"] <= screen_width for n in notes), notes
+        # the title and how to read it are the page's own text, which wraps, not the figure's
+        assert page.locator(".st-key-narrow-" + ("school_funnel" if name == "school" else "funnel_exploitation_concerns")
+                            ).get_by_text("Each marker is a school;").is_visible()
+        assert funnel["title"] == "", "plotly cannot wrap a title: on a phone the page says it"
+    finally:
+        page.close()
+        context.close()
+
+
+def test_at_full_width_a_funnel_names_every_school_under_its_own_title(app_url, browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = _open(context, f"{app_url}/adolescents", "laptop-adolescents-funnel")
+    try:
+        (funnel,) = page.evaluate(FUNNEL_TEXT)
+        assert len(funnel["notes"]) >= len(trust.SCHOOLS) + 1  # every school, and the trust's line
+        assert funnel["title"].startswith("Children with exploitation concerns: each school against")
+        assert _overlapping(funnel["notes"]) == []
+        assert not page.locator(".st-key-narrow-funnel_exploitation_concerns").is_visible()
+    finally:
+        page.close()
+        context.close()

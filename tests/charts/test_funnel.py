@@ -16,7 +16,7 @@ import pytest
 from analysis.compare import compare
 from charts import labels
 from charts.format import axis_labels
-from charts.funnel import NAME_ALL, NAME_LIMIT, WIDTHS, funnel_plot
+from charts.funnel import NAME_ALL, NAME_LIMIT, NARROW_PLOT, NARROW_WIDTHS, WIDTHS, funnel_plot
 from charts.palette import AMBER, GREEN, GREEN_EDGE, RED
 
 TERM = 6076
@@ -129,6 +129,49 @@ def test_names_that_would_crowd_are_pushed_apart_with_a_line_back_to_their_marke
                 marker = (px - labels.POINT, py - labels.POINT, px + labels.POINT, py + labels.POINT)
                 assert not overlap(a, marker), (width, notes[i]["text"])
             assert 0 <= a[0] and a[2] <= width and 0 <= a[1] and a[3] <= plot.height
+
+
+def test_on_a_phone_the_title_and_reading_line_are_the_pages_and_only_outliers_and_the_chosen_are_named():
+    """The narrow form: plotly cannot wrap, so the figure has no title and no reading line (the
+    page shows them as text); with as few as 7 schools only those outside the expected range and
+    the one chosen are named, clear of each other and of every marker from 210 to 530 pixels."""
+    rows = compared("training_prevent", TRAINING)
+    outside = set(rows.loc[~rows["position"].isin(["within", ""]), "urn"])
+    assert outside and len(rows) - len(outside) >= 3
+    wide = funnel_plot(rows, NAMES, "training_prevent", chosen="100006")
+    chart = funnel_plot(rows, NAMES, "training_prevent", chosen="100006", narrow=True)
+    assert not chart.figure.layout.title.text and not chart.figure.layout.title.subtitle.text
+    assert chart.title == wide.title == wide.figure.layout.title.text == chart.figure.layout.meta["title"]
+    assert chart.reading.startswith("Each marker is a school;") and "<br>" not in chart.reading
+    assert chart.reading.endswith("Schools outside the expected range are named, and the one chosen in bold; every "
+                                  "school is in the table.")
+    assert wide.figure.layout.title.subtitle.text.replace("<br>", " ") == wide.reading  # every one named there
+    assert set(schools_named(chart)) == {NAMES[u] for u in outside | {"100006"}}
+    assert len(schools_named(wide)) == len(rows)
+    notes = [n.to_plotly_json() for n in list(schools_named(chart).values())]
+    plot = labels.Plot(NARROW_WIDTHS, NARROW_PLOT, tuple(chart.figure.layout.xaxis.range),
+                       tuple(chart.figure.layout.yaxis.range))
+    drawn = points(chart)
+    for width in NARROW_WIDTHS:
+        placed = boxes(notes, plot, width)
+        for i, a in enumerate(placed):
+            assert not any(overlap(a, b) for b in placed[i + 1:]), width
+            for x, y in zip(drawn.x, drawn.y):
+                px, py = plot.pixel(x, y, width)
+                assert not overlap(a, (px - labels.POINT, py - labels.POINT, px + labels.POINT, py + labels.POINT))
+            assert 0 <= a[0] and a[2] <= width
+    # the legend keeps a row for each of its entries, below the axis
+    entries = sum(t.showlegend is not False for t in chart.figure.data if t.name != "Schools")
+    assert chart.figure.layout.margin.b >= 75 + 20 * entries
+
+
+def test_with_no_school_outside_the_range_the_reading_line_says_who_is_named():
+    even = compared("training_prevent", {u: (39, 40) for u in TRAINING})
+    assert set(even["position"]) == {"within"}
+    assert funnel_plot(even, NAMES, "training_prevent", narrow=True).reading.endswith(
+        "No school is outside the expected range, so none is named; every school is in the table.")
+    assert funnel_plot(even, NAMES, "training_prevent", chosen="100002", narrow=True).reading.endswith(
+        "No school is outside the expected range, so only the one chosen is named; every school is in the table.")
 
 
 def test_every_kind_of_marker_drawn_is_in_the_legend_with_its_symbol_and_colour():

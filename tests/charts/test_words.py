@@ -114,3 +114,47 @@ def test_plurals():
     assert plural(1, "question") == "1 question" and plural(2, "question") == "2 questions"
     assert plural(0, "gap") == "0 gaps" and plural(1, "child", "children") == "1 child"
     assert plural(4, "child", "children") == "4 children" and plural(1200, "pupil") == "1,200 pupils"
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_one_and_two_of_each_read_in_the_singular_and_the_plural(n):
+    """The heatmap and both grids built with exactly one, then two, of everything they count."""
+    from datetime import datetime, timedelta
+
+    import pandas as pd
+
+    from analysis.deadlines import deadline
+    from tests.analysis.conftest import TERM, YEAR, TrustBuilder
+
+    s = "" if n == 1 else "s"
+    urns = [f"10000{i}" for i in range(1, n + 1)]
+    names = [f"School {u}" for u in urns]
+    schools = pd.DataFrame({"urn": urns, "name": names})
+    gaps = pd.DataFrame([{"urn": u, "theme": "neglect", "severity": kind, "finding": f"{kind} at {u}"}
+                         for u in urns for kind in ("red", "amber", "note") for _ in range(n)])
+    heat = theme_heatmap(gaps, schools, set(urns))
+    each = "" if n == 1 else " each"
+    assert heat.summary == (
+        f"{n} school{s} by 5 themes make {5 * n} cells; a cell is one school in one theme and can hold several "
+        f"gaps. {n * n} red gap{s} fall{'s' if n == 1 else ''} in {n} cell{s}, {n * n} amber gap{s} in {n} and "
+        f"{n * n} question{s} in {n}. Schools with red in the most themes: {' and '.join(names)} (1 theme{each}). "
+        f"Themes with red at the most schools: Neglect ({n} school{s}).")
+    assert set(heat.table["Neglect"]) == {f"✖ {n} red gap{s}, {n} amber gap{s}, {n} question{s}"}
+
+    checks = pd.DataFrame([{"school": name, "item": f"Check {k}", "level": "red", "label": "50%", "detail": "1 of 2"}
+                           for name in names for k in range(n)])
+    grid = compliance_grid(checks)
+    assert grid.summary == (f"{n} school{s}, {n} check{s}: {n * n} red and 0 amber; the rest in date or not "
+                            "reported.")
+
+    trust = TrustBuilder()
+    for u in urns:  # each school n days late
+        arrived = datetime.combine(deadline(YEAR, TERM) + timedelta(days=n), datetime.min.time())
+        trust.add(u, submitted=arrived)
+    tracker = returns_tracker(tracker_cells(trust.dataset()))
+    assert set(tracker.table.iloc[:, -1]) == {f"▲ {n} day{s} late"}
+    assert tracker.summary == (f"For {TERM[:3]} {YEAR}: {n} of {n} school{s} expected {'has' if n == 1 else 'have'} "
+                               f"returned, {n} late, 0 missing.")
+    for chart in (heat, grid, tracker):
+        wrong = [(why, text) for text in said(chart) for why, rule in WRONG.items() if rule.search(text)]
+        assert not wrong, wrong

@@ -183,6 +183,9 @@ def test_received_dates_a_paper_return_and_its_lateness_follows(files, tmp_path)
     assert Context(data, "2025/26", "Spring", today=date(2026, 6, 1)).school_term("999001").days_late == -4
     assert Context(data, "2025/26", "Spring", {"return_due_days": 5},
                    today=date(2026, 6, 1)).school_term("999001").days_late == 5
+    # the term's own days, where the trust set them, over the single days of an older database
+    assert Context(data, "2025/26", "Spring", {"return_due_days": 5, "return_due_spring": 12},
+                   today=date(2026, 6, 1)).school_term("999001").days_late == -2
 
 
 @pytest.mark.parametrize("given, phrase", [

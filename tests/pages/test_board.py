@@ -176,6 +176,14 @@ def test_the_pack_is_short_unless_the_appendix_is_ticked(sample_app, sign_in):
         sheets[appendix] = load_workbook(BytesIO(at.session_state["pack_xlsx"][1])).sheetnames
     assert sheets[False] == ["Summary", "Gaps", "Board questions", "How to read"]
     assert sheets[True][:4] == sheets[False] and sheets[True][-1] == "Definitions" and len(sheets[True]) > 6
+    # the record of changes says which form each pack was
+    made = audit_log(_engine(sample_app), actions=["board_pack"])
+    assert [d["appendix"] for d in made["detail"]] == [True, False]
+    sign_in("trust_leader", email="ceo@example.org")
+    record = open_page("pages/audit.py")  # as the trust's leadership reads it
+    assert_no_exception(record)
+    details = [d for d in record.dataframe[0].value["Detail"] if d.startswith("format: xlsx")]
+    assert details[:2] == ["format: xlsx; for: trustee; appendix: yes", "format: xlsx; for: trustee; appendix: no"]
 
 
 def test_a_trust_leader_chooses_who_the_pack_is_for(sample_app, sign_in):
@@ -187,7 +195,7 @@ def test_a_trust_leader_chooses_who_the_pack_is_for(sample_app, sign_in):
     next(b for b in at.button if b.key == "make_html").click().run()
     assert_no_exception(at)
     made = audit_log(_engine(sample_app), actions=["board_pack"])
-    assert made.iloc[0]["detail"] == {"format": "html", "for": "leader"}
+    assert made.iloc[0]["detail"] == {"format": "html", "for": "leader", "appendix": False}
 
 
 def test_a_trustee_never_sees_a_small_count_in_a_question_a_leader_raised(sample_app, sign_in):

@@ -104,3 +104,44 @@ def test_a_dsl_named_with_no_name_and_a_return_never_read_as_nan(sample_app, sig
     words = [c.value for c in at.caption] + [f"{m.label}: {m.value}" for m in at.metric]
     assert "Designated safeguarding lead: named" in words
     assert not [w for w in words if re.search(r"\bnan\b|\bNone\b", w)], words
+
+
+def test_with_20_schools_the_profile_names_its_own_school_on_the_funnel(app_env, sign_in):
+    """Past 15 schools a funnel names only those outside the expected range; the profile passes its
+    school, so that school is named (in bold) too, on the full-width plot and the phone's."""
+    import json
+
+    from analysis.dataset import load_dataset
+    from charts.format import shorten
+    from charts.funnel import NAME_LIMIT
+    from sample_data import large
+    from store import db, upgrades
+    from store.returns import save_return
+
+    engine = db.make_engine(f"sqlite:///{app_env / 'app.db'}")
+    upgrades.upgrade(engine)
+    for _, report, content in large.iter_reports(large.large_trust(20, 2, seed=5)):
+        save_return(engine, report, content, user="data officer", action="import")
+    data = load_dataset(engine)
+    year, term = data.terms[-1]
+    now = data.compared[data.compared["term_index"] == data.compared["term_index"].max()].dropna(subset=["value"])
+    ind, rows = next((i, rows) for i in INDICATORS if i.funnel
+                     for rows in [now[now["indicator"] == i.id]] if (rows["position"] == "within").sum() >= 16)
+    urn = sorted(rows.loc[rows["position"] == "within", "urn"])[0]
+    others = {data.school_names[u] for u in rows.loc[rows["position"] == "within", "urn"]} - {data.school_names[urn]}
+    db.dispose(engine)
+
+    sign_in("trust_leader")
+    at = profile({"school": urn, "school_measure": ind.id, "year": year, "term": term}, timeout=60)
+    funnels = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    funnels = [f for f in funnels if any(t.get("meta") == "key" for t in f["data"])]
+    assert len(funnels) == 2  # the full-width form and the phone's
+    shown = {name: shorten(name, NAME_LIMIT) for name in data.school_names.values()}  # as beside a marker
+    for figure in funnels:
+        said = [a["text"] for a in figure["layout"]["annotations"]]
+        assert f"<b>{shown[data.school_names[urn]]}</b>" in said
+        assert not {shown[o] for o in others} & set(said), "a school within the range is not named past 15 schools"
+    assert any(m.value == f"**{ind.label}: each school against schools of its phase**" or
+               m.value == f"**{ind.label}: each school against the trust**" for m in at.markdown)
+    assert any("and the one chosen in bold" in c.value or "only the one chosen is named" in c.value
+               for c in at.caption)

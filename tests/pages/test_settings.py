@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, validate
+from analysis.thresholds import THRESHOLDS, THRESHOLDS_BY_ID, listed, validate
 from store import db, upgrades
 from store.audit import audit_log
 from store.thresholds import load_thresholds, set_threshold
@@ -48,10 +48,12 @@ def markdown(at) -> str:
 def test_every_threshold_is_listed_with_its_default_and_value_now(app_env):
     at = open_settings()
     assert at.title[0].value == "Settings"
-    assert len(at.number_input) == len(THRESHOLDS)
+    # the single deadline of old is not offered to a trust that never set it: each term has its own
+    assert len(at.number_input) == len(THRESHOLDS) - 1 == len(listed({}))
+    assert not [n for n in at.number_input if n.key.startswith("threshold-return_due_days-")]
     text = markdown(at)
     captions = "\n".join(c.value for c in at.caption)
-    for spec in THRESHOLDS:
+    for spec in listed({}):
         assert f"**{spec.label}**" in text
         assert spec.meaning in captions
         shown = field(at, spec.id).value
@@ -84,23 +86,59 @@ def test_a_change_is_stored_audited_and_shown(app_env):
     assert "Training: red below: the default (90%) to 85%." in list(recent["What changed"])
 
 
-def test_a_bad_value_is_refused_with_the_plain_sentence(app_env):
+def test_a_bad_value_is_refused_with_the_plain_sentence_and_nothing_is_saved(app_env):
     at = open_settings()
     field(at, "training_red").set_value(150)
     field(at, "large_school").set_value(10)
-    field(at, "return_due_days").set_value(21)
+    field(at, "return_due_summer").set_value(45)
     at = save(at)
 
     engine = engine_of(app_env)
-    assert load_thresholds(engine) == {"return_due_days": 21.0}, "the good change is kept, the bad ones not"
+    assert load_thresholds(engine) == {}, "a batch with a bad value saves none of it, the good change neither"
+    assert audit_log(engine).empty
     errors = [e.value for e in at.error]
-    assert len(errors) == 2
+    assert len(errors) == 3
     assert any(validate("training_red", 1.5) in e and "You entered 150%" in e for e in errors)
     assert any(validate("large_school", 10) in e and "You entered 10." in e for e in errors)
-    # The refused value stays in its box to be corrected; the stored one shows as stored.
-    assert field(at, "training_red").value == 150
-    assert "Now  \n**21 days** (changed)" in markdown(at)
-    assert list(audit_log(engine)["detail"]) == [{"key": "return_due_days", "old": None, "new": 21.0}]
+    assert any("Nothing was saved" in e for e in errors)
+    assert not at.success
+    # Every typed value stays in its box to be corrected, and saving again once it is saves it all.
+    assert field(at, "training_red").value == 150 and field(at, "return_due_summer").value == 45
+    field(at, "training_red").set_value(85)
+    field(at, "large_school").set_value(450)
+    at = save(at)
+    assert load_thresholds(engine) == {"training_red": 0.85, "large_school": 450.0, "return_due_summer": 45.0}
+    assert len(audit_log(engine)) == 3
+    assert "Now  \n**45 days** (changed)" in markdown(at)
+
+
+def test_a_fraction_of_a_day_is_refused(app_env):
+    at = open_settings()
+    field(at, "return_due_autumn").set_value(10.5)
+    at = save(at)
+    assert load_thresholds(engine_of(app_env)) == {}
+    assert [e.value for e in at.error] == [
+        "Not saved: Autumn return due (days after term end) must be a whole number. You entered 10.5."]
+
+
+def test_each_term_has_its_own_deadline_and_the_old_single_one_stays_the_fallback(app_env):
+    engine = engine_of(app_env)
+    set_threshold(engine, "return_due_days", 21, user="coo@trust")  # set before terms had their own
+    at = open_settings()
+    text = markdown(at)
+    for term in ("autumn", "spring", "summer"):
+        assert field(at, f"return_due_{term}").value == 21
+    assert "**Return due, any term (days after term end)**" in text and "Default  \n21 days (any term)" in text
+    field(at, "return_due_summer").set_value(60)
+    at = save(at)
+    assert load_thresholds(engine) == {"return_due_days": 21.0, "return_due_summer": 60.0}
+    assert audit_log(engine).iloc[0]["detail"] == {"key": "return_due_summer", "old": None, "new": 60.0}
+    assert "Saved. Summer return due (days after term end): 21 days to 60 days." in [s.value for s in at.success]
+    # typing the fallback's value again is following it again: the term's own value goes
+    field(at, "return_due_summer").set_value(21)
+    save(at)
+    assert load_thresholds(engine) == {"return_due_days": 21.0}
+    assert audit_log(engine).iloc[0]["action"] == "reset_threshold"
 
 
 def test_back_to_the_default_removes_the_change_and_is_audited(app_env):
@@ -143,13 +181,19 @@ def test_saving_with_nothing_changed_stores_nothing(app_env):
 def test_a_failure_on_our_side_is_an_apology_not_a_traceback(app_env, monkeypatch):
     import store.thresholds
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("disk full")
+    calls = []
 
-    monkeypatch.setattr(store.thresholds, "set_threshold", broken)
+    def broken(*args, **kwargs):  # the second value's audit row fails, after the first is written
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store.thresholds, "write_audit", broken)
     at = open_settings()
     field(at, "training_red").set_value(85)
+    field(at, "large_school").set_value(450)
     at = save(at)
+    assert len(calls) == 2
     assert any(e.value.startswith("Sorry: something went wrong on our side while saving the settings")
                for e in at.error)
     assert not at.success
@@ -160,6 +204,8 @@ def test_red_and_amber_the_wrong_way_round_is_refused_whole(app_env):
     at = open_settings()
     field(at, "training_red").set_value(99)  # red below 99% while amber is below 100%: fine
     field(at, "training_amber").set_value(95)  # amber below 95% would put red inside amber
+    field(at, "large_school").set_value(450)  # fine on its own, but saved only with the rest
     at = save(at)
     assert load_thresholds(engine_of(app_env)) == {}
     assert any("must not be above" in e.value for e in at.error)
+    assert any("Nothing was saved" in e.value for e in at.error)

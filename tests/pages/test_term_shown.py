@@ -88,7 +88,8 @@ def test_the_returns_page_shows_the_term_under_way_as_not_yet_due(early_return, 
     assert grid["x"][-1] == "Aut 2026/27"
     autumn = [row[-1] for row in grid["text"]]
     assert sorted(autumn) == ["– not yet due"] * 11 + ["✔ on time"]
-    assert any("by 14 January 2027" in c.value for c in at.caption)
+    assert any("14 days after the end of the Autumn term, 14 after Spring and 14 after Summer: for Autumn "
+               "2026/27, by 14 January 2027." in c.value for c in at.caption)
 
 
 def test_once_the_deadline_has_passed_the_overview_moves_to_that_term_and_counts_the_missing(early_return,

@@ -301,8 +301,13 @@ def decode_figure(spec) -> dict:
 
 
 def figure_title(figure: dict) -> str:
-    title = figure.get("layout", {}).get("title", {})
-    return as_read(title.get("text", "") if isinstance(title, dict) else str(title))
+    """The figure's title; for a phone's form of a figure, whose title the page shows as text, the
+    one it keeps in its ``meta``."""
+    layout = figure.get("layout", {})
+    title = layout.get("title", {})
+    text = title.get("text", "") if isinstance(title, dict) else str(title)
+    meta = layout.get("meta")
+    return as_read(text or (meta.get("title", "") if isinstance(meta, dict) else ""))
 
 
 # ---- the board pack, as files ------------------------------------------------------------------

@@ -94,14 +94,15 @@ def test_each_pack_made_is_put_on_the_record_of_changes(sample_engine, tmp_path,
         src.backup(dst)
     url = f"sqlite:///{path}"
     assert main(["pack", "--db", url, "--year", "2025/26", "--term", "Spring", "-o", str(tmp_path / "p.html")]) == 0
-    assert main(["pack", "--db", url, "--role", "trustee", "-o", str(tmp_path / "p.xlsx")]) == 0
+    assert main(["pack", "--db", url, "--role", "trustee", "--appendix", "-o", str(tmp_path / "p.xlsx")]) == 0
     engine = db.make_engine(url)
     try:
         made = audit_log(engine, actions=["board_pack"]).head(2)  # the copy may hold earlier tests' packs
     finally:
         db.dispose(engine)
-    assert [(r["academic_year"], r["term"], r["detail"]["format"], r["detail"]["for"]) for _, r in made.iterrows()] \
-        == [("2025/26", "Summer", "xlsx", "trustee"), ("2025/26", "Spring", "html", "leader")]
+    assert [(r["academic_year"], r["term"], r["detail"]["format"], r["detail"]["for"], r["detail"]["appendix"])
+            for _, r in made.iterrows()] \
+        == [("2025/26", "Summer", "xlsx", "trustee", True), ("2025/26", "Spring", "html", "leader", False)]
     assert all(a.startswith("command line (") for a in made["actor"]) and set(made["source"]) == {"command line"}
 
 

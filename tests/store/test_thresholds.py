@@ -103,3 +103,72 @@ def test_a_failed_audit_leaves_no_stored_value(engine, monkeypatch):
     assert load_thresholds(engine) == {}
 
 
+
+
+# ---- a batch, as the Settings page saves it: every value checked, then all of it or none ----------
+
+def test_a_batch_is_saved_whole_with_an_audit_row_for_each_value(engine):
+    from analysis.change_thresholds import change_thresholds
+
+    set_threshold(engine, "drift_red", 0.25, user="ceo@trust")
+    outcome = change_thresholds(engine, {"training_red": 0.85, "return_due_summer": 60, "drift_red": None,
+                                         "large_school": 600}, user="coo@trust")
+    assert outcome.refused == {}
+    # large_school typed at its default is no change at all, so it leaves no row
+    assert outcome.saved == {"training_red": (None, 0.85), "return_due_summer": (None, 60.0), "drift_red": (0.25, None)}
+    assert load_thresholds(engine) == {"training_red": 0.85, "return_due_summer": 60.0}
+    rows = _audit_rows(engine)[1:]
+    assert [(r.action, r.actor, r.detail["key"]) for r in rows] == [
+        ("set_threshold", "coo@trust", "training_red"), ("set_threshold", "coo@trust", "return_due_summer"),
+        ("reset_threshold", "coo@trust", "drift_red")]
+    assert len({r.at for r in rows}) == 1, "one change, made at one moment"
+
+
+@pytest.mark.parametrize("bad, sentence", [
+    ({"training_red": 1.5}, "Training: red below must be between 0 and 1."),
+    ({"return_due_autumn": 91}, "Autumn return due (days after term end) must be between 0 and 90."),
+    ({"return_due_spring": 10.5}, "Spring return due (days after term end) must be a whole number."),
+    ({"drift_amber": "0.2"}, "Neglect drift: amber from must be a number."),
+    ({"drift_amber": float("nan")}, "Neglect drift: amber from must be a number."),
+    ({"no_such_line": 3}, "There is no setting called no_such_line."),
+    ({"training_red": 0.99, "training_amber": 0.95}, "Training: red below must not be above training: amber below."),
+])
+def test_a_batch_with_one_bad_value_saves_nothing(engine, bad, sentence):
+    from analysis.change_thresholds import change_thresholds
+
+    set_threshold(engine, "large_school", 500, user="ceo@trust")
+    before = _audit_rows(engine)
+    outcome = change_thresholds(engine, {"large_school": 450, "return_due_summer": 60, **bad}, user="coo@trust")
+    assert outcome.saved == {}
+    assert list(outcome.refused.values()) == [sentence]
+    assert load_thresholds(engine) == {"large_school": 500.0}
+    assert _audit_rows(engine) == before
+
+
+def test_a_batch_checks_red_and_amber_against_what_is_stored(engine):
+    from analysis.change_thresholds import change_thresholds
+
+    set_threshold(engine, "drift_amber", 0.2, user="ceo@trust")
+    outcome = change_thresholds(engine, {"drift_red": 0.15, "large_school": 450}, user="coo@trust")
+    assert outcome.refused == {"drift_red": "Neglect drift: red from must not be below neglect drift: amber from."}
+    assert load_thresholds(engine) == {"drift_amber": 0.2}
+    assert change_thresholds(engine, {"drift_red": 0.35}, user="coo@trust").saved == {"drift_red": (None, 0.35)}
+
+
+def test_a_batch_that_fails_half_way_leaves_nothing_stored(engine, monkeypatch):
+    import store.thresholds as stored
+    from analysis.change_thresholds import change_thresholds
+
+    written, write_audit = [], stored.write_audit
+
+    def audit_then_fail(conn, **kwargs):  # the first value and its audit row are written, then the second fails
+        written.append(kwargs["detail"]["key"])
+        if len(written) == 2:
+            raise RuntimeError("the audit could not be written")
+        return write_audit(conn, **kwargs)
+
+    monkeypatch.setattr(stored, "write_audit", audit_then_fail)
+    with pytest.raises(RuntimeError):
+        change_thresholds(engine, {"training_red": 0.85, "large_school": 450}, user="coo@trust")
+    assert written == ["training_red", "large_school"]
+    assert load_thresholds(engine) == {}
