@@ -141,16 +141,24 @@ def test_about_lists_every_problem_code_with_its_severity_title_and_what_to_do(s
     assert any("A **query** lets the return in" in m.value for m in at.markdown)
 
 
+def funnel_table(at):
+    """The numbers behind the funnel: one table, shown beside the wide chart and again beside the
+    phone's (the screen's width decides which a reader sees)."""
+    tables = [d.value for d in at.dataframe if "Compared with" in d.value.columns]
+    assert len(tables) == 2 and tables[0].equals(tables[1])
+    return tables[0]
+
+
 def test_a_school_with_too_few_like_it_is_shown_against_englands_figure_for_its_phase(sample_app):
     at = open_page("pages/adolescents.py")
     at.selectbox(key="measure_adolescents").set_value("permanent_exclusions").run()
     assert_no_exception(at)
-    (table,) = [d.value for d in at.dataframe if "Compared with" in d.value.columns]
+    table = funnel_table(at)
     special = table[table["School"] == "Skylark Fold School"].iloc[0]
     assert special["Compared with"] == "England's special schools, 2023/24 (whole academic year)"
     assert special["Against the trust"] != "not compared"
     assert any("Held against England's figure for special schools" in c.value for c in at.caption)
     # where England has no figure for its phase, the school is still not placed
     at.selectbox(key="measure_adolescents").set_value("persistent_absence").run()
-    (table,) = [d.value for d in at.dataframe if "Compared with" in d.value.columns]
+    table = funnel_table(at)
     assert table.set_index("School").loc["Skylark Fold School", "Compared with"] == "no school like it in the trust"
