@@ -78,10 +78,11 @@ def import_paths(paths: list[str], db_url: str | None = None, user: str = "comma
                                 _completed_at(outcome.report) if submitted_at_from_return else None)
         except SQLAlchemyError as exc:  # the transaction is lost: none of the batch was stored
             log.exception("could not store a batch of returns")
-            for outcome, _ in batch:
-                if outcome.saved is not None:
+            for outcome, data in batch:
+                told = any(p.code == "not_stored" for p in outcome.report.problems)
+                if outcome.saved is not None or (data is not None and outcome.report.valid and not told):
                     outcome.saved = None
-                    outcome.report.problems.append(_not_stored(outcome.report.file, exc))
+                    outcome.report.problems.append(_not_stored(exc))
     return outcomes
 
 
@@ -100,17 +101,23 @@ def _import_one(conn: Connection, outcome: ImportOutcome, data: bytes | None, *,
         outcome.saved = store_in(conn, outcome.report, data, user=user, submitted_at=submitted_at, action="import",
                                  source=source, detail=noted)
     except (NotStorable, SQLAlchemyError) as exc:
+        outcome.report.problems.append(_not_stored(exc))
         if isinstance(exc, SQLAlchemyError):
             log.exception("could not store %s", outcome.file)
             record_attempt(conn, outcome.report, user=user, size=len(data), action="import", outcome=FAILED,
                            source=source, detail={**noted, "error": type(exc).__name__})
-        outcome.report.problems.append(_not_stored(outcome.report.file, exc))
 
 
-def _not_stored(file: str, exc: Exception) -> Problem:
+def _not_stored(exc: Exception) -> Problem:
+    """The problem saying a return was not stored, and why: the database's own fault (read-only,
+    full, down) in a sentence, found behind the failure to undo its savepoint if need be."""
+    cause = exc
+    while cause is not None and not isinstance(exc, NotStorable) and trouble(cause) is None:
+        cause = cause.__context__
+    exc = cause or exc
     message = str(exc) if isinstance(exc, NotStorable) else trouble(exc) or \
         "The return could not be stored because of a problem on our side; nothing was saved. Try again."
-    return Problem("not_stored", ERROR, None, None, f"{file}: {message}" if file not in message else message)
+    return Problem("not_stored", ERROR, None, None, message)  # the report is the file's: it names it
 
 
 def check_against_last_term(bind: Engine | Connection, data: bytes, report: ReturnReport | str, *,

@@ -51,7 +51,9 @@ def test_a_batch_stores_each_return_whole_and_one_that_fails_names_its_file(engi
     outcomes = import_paths([str(p) for p in paths], engine=engine, per_transaction=50)
     assert [o.saved is not None for o in outcomes] == [True, False, True]
     (problem,) = [p for p in outcomes[1].report.errors if p.code == "not_stored"]
-    assert "149002_2025-26_Autumn.xlsx" in problem.message
+    assert "nothing was saved" in problem.message and outcomes[1].report.file == "149002_2025-26_Autumn.xlsx"
+    from loaders.__main__ import render
+    assert render(outcomes[1].report).startswith("149002_2025-26_Autumn.xlsx: ")
     assert versions(engine, "149002", "2025/26", "Autumn") == []
     with engine.connect() as conn:
         stray = conn.execute(sa.select(sa.func.count()).select_from(return_values)
