@@ -93,6 +93,7 @@ def compare(values: pd.DataFrame, phases: Mapping[str, str] | None = None) -> pd
     frame = values.merge(
         pool[["indicator", "term_index", "trust", "trust_schools"]], on=["indicator", "term_index"], how="left"
     )
+    frame["trust_schools"] = frame["trust_schools"].astype(float)  # NaN where no school has figures
     frame["group"], frame["target"], frame["target_schools"] = _groups(frame, values, phases or {})
     ind = frame["indicator"].map(INDICATORS_BY_ID)
     national = frame["group"].map(is_england).to_numpy(dtype=bool)

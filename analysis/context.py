@@ -22,8 +22,10 @@ from analysis.rates import indicator_values, pooled, wide_counts, with_changes
 from analysis.thresholds import resolve
 from loaders.problems import MORE_THAN_THREE_TIMES_LAST_TERM
 from loaders.registry import (
+    COUNT,
     COUNT_IDS,
     DATE,
+    INTEGER,
     MEASURES,
     MEASURES_BY_ID,
     REFERRALS,
@@ -35,6 +37,7 @@ from loaders.registry import (
 )
 
 DATE_IDS = tuple(m.id for m in MEASURES if m.type == DATE)
+NUMERIC_IDS = tuple(m.id for m in MEASURES if m.type in (COUNT, INTEGER))
 # The queries about a figure's change since last term, which a gap rule asks to see explained.
 CHANGE_QUERY_CODES = (MORE_THAN_THREE_TIMES_LAST_TERM.code,)
 
@@ -44,19 +47,42 @@ class Dataset:
     """What the store holds, in long tables (newest version of every return)."""
 
     schools: pd.DataFrame  # urn, name, phase (optional)
-    values: pd.DataFrame  # urn, academic_year, term, measure_id, value
+    values: pd.DataFrame  # urn, academic_year, term, measure_id, value (float), text: see as_columns
     returns: pd.DataFrame  # urn, academic_year, term, version, submitted_at
     leads: pd.DataFrame  # urn, academic_year, term, role, name, last_full_training, last_refresher
     queries: pd.DataFrame  # urn, academic_year, term, code, sheet, cell, message, explanation
     suppress: bool = False  # small numbers hidden from this reader (analysis.privacy)
+
+    def __post_init__(self):
+        self.values = as_columns(self.values)
 
     @cached_property
     def wide(self) -> pd.DataFrame:
         return wide_counts(self.values)
 
     @cached_property
+    def indicators(self) -> pd.DataFrame:
+        """Every indicator's value per school and term, with its changes (analysis.rates)."""
+        return with_changes(indicator_values(self.wide))
+
+    @cached_property
     def compared(self) -> pd.DataFrame:
-        return compare(with_changes(indicator_values(self.wide)), self.school_phases)
+        return compare(self.indicators, self.school_phases)
+
+    def compared_at(self, index: int) -> pd.DataFrame:
+        """The rows of ``compared`` for one term (by index), numbered from 0: worked out for that
+        term alone unless every term's are already (a comparison is made within a term)."""
+        if "compared" in self.__dict__:
+            rows = self.compared[self.compared["term_index"] == index]
+        else:
+            by_term = self.__dict__.setdefault("_compared_by_term", {})
+            ind = self.indicators
+            if index not in by_term:
+                found = ind[ind["term_index"] == index]
+                by_term[index] = compare(found, self.school_phases) if len(found) else \
+                    self.compared_at(ind["term_index"].iloc[0]).iloc[0:0] if len(ind) else self.compared
+            rows = by_term[index]
+        return rows.reset_index(drop=True)
 
     @cached_property
     def pooled(self) -> pd.DataFrame:
@@ -101,14 +127,14 @@ class Dataset:
     def versions(self) -> dict[tuple, int]:
         """(urn, year, term) to the template version of its return: what it was asked."""
         v = self.values[self.values["measure_id"] == M.ABOUT_TEMPLATE_VERSION].dropna(subset=["value"])
-        return {(r.urn, r.academic_year, r.term): int(r.value) for r in v.itertuples()}
+        return {(u, y, t): int(x) for u, y, t, x in zip(v["urn"], v["academic_year"], v["term"], v["value"])}
 
     @cached_property
     def date_rows(self) -> dict[tuple, dict[str, date]]:
         v = self.values[self.values["measure_id"].isin(DATE_IDS)]
         out: dict[tuple, dict[str, date]] = {}
         for r in v.itertuples():
-            d = _as_date(r.value)
+            d = _as_date(r.text)
             if d is not None:
                 out.setdefault((r.urn, r.academic_year, r.term), {})[r.measure_id] = d
         return out
@@ -149,6 +175,21 @@ class Dataset:
     def first_return(self) -> dict[str, int]:
         idx = [term_index(y, t) for y, t in zip(self.returns["academic_year"], self.returns["term"])]
         return pd.Series(idx, index=self.returns["urn"].to_numpy()).groupby(level=0).min().to_dict()
+
+
+def as_columns(values: pd.DataFrame) -> pd.DataFrame:
+    """The long values in the columns a Dataset keeps (store.overview.value_columns): a count's or
+    an integer's value a float in ``value`` (NaN when blank), anything else in ``text`` as it was.
+    A table made with one typed ``value`` column (urn, academic_year, term, measure_id, value) is
+    split so; one already in these columns (or with no values at all) is kept as it is."""
+    if "text" in values or not {"measure_id", "value"} <= set(values.columns):
+        return values
+    numeric = values["measure_id"].isin(NUMERIC_IDS).to_numpy()
+    typed = values["value"]
+    number = pd.to_numeric(typed.where(numeric), errors="coerce").astype(float).to_numpy()
+    text = typed.to_numpy(dtype=object).copy()
+    text[numeric] = None
+    return values.assign(value=number, text=pd.Series(text, index=values.index, dtype=object))
 
 
 @dataclass
@@ -239,12 +280,11 @@ class Context:
     def _note(self, school: SchoolTerm, measure_id: str) -> str:
         index = term_index(school.academic_year, school.term)
         if index not in self._hidden_counts:
-            self._hidden_counts[index] = _hidden_counts(self.data.compared, index)
+            self._hidden_counts[index] = _hidden_counts(self.data.compared_at(index), index)
         return self._hidden_counts[index].get((school.urn, measure_id), "unknown")
 
     def compared_term(self) -> pd.DataFrame:
-        c = self.data.compared
-        return c[c["term_index"] == self.index]
+        return self.data.compared_at(self.index)
 
     def _returned_urns(self, index: int) -> list[str]:
         return self.data.returned_by_index.get(index, [])

@@ -24,7 +24,7 @@ class Unavailable(Exception):
 def load_dataset(engine: Engine) -> Dataset:
     return Dataset(
         schools=schools(engine)[["urn", "name", "phase"]],
-        values=overview.latest_values(engine),
+        values=overview.value_columns(engine),
         returns=overview.submissions(engine),
         leads=overview.latest_leads(engine),
         queries=overview.latest_queries(engine),

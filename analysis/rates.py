@@ -18,23 +18,22 @@ NUMERIC_TYPES = (COUNT, INTEGER)
 
 
 def wide_counts(long: pd.DataFrame) -> pd.DataFrame:
-    """One row per school-term, one float column per count measure (NaN where blank)."""
+    """One row per school-term that has a count, in key order; one float column per count measure
+    (NaN where blank): the measures found in key order, then any not found."""
     numeric = [m for m, spec in MEASURES_BY_ID.items() if spec.type in NUMERIC_TYPES]
-    if long.empty:
-        frame = pd.DataFrame(columns=KEYS + numeric)
-    else:
-        rows = long[long["measure_id"].isin(numeric)]
-        # unstack, unlike pivot_table, makes no rows for school-terms that never returned
-        frame = (
-            rows.assign(value=pd.to_numeric(rows["value"], errors="coerce").astype(float))
-            .set_index(KEYS + ["measure_id"])["value"]
-            .unstack("measure_id")
-            .reset_index()
-        )
-        frame.columns.name = None
-    missing = [m for m in numeric if m not in frame]
-    if missing:
-        frame = pd.concat([frame, pd.DataFrame(np.nan, index=frame.index, columns=missing)], axis=1)
+    rows = long[long["measure_id"].isin(numeric)] if not long.empty else long.iloc[0:0]
+    # A school-term that never returned has no row: only the keys found are spread out.
+    by_key = rows.groupby(KEYS, observed=True, sort=True)
+    at, found = by_key.ngroup().to_numpy(), by_key.size().index
+    column, measure_ids = pd.Index(rows["measure_id"]).factorize(sort=True)
+    grid = np.full((len(found), len(measure_ids)), np.nan)
+    grid[at, column] = pd.to_numeric(rows["value"], errors="coerce").astype(float).to_numpy()
+    present = [str(m) for m in measure_ids]
+    absent = [m for m in numeric if m not in present]
+    grid = np.hstack([grid, np.full((len(found), len(absent)), np.nan)])
+    frame = pd.DataFrame(grid, columns=pd.Index(present + absent, dtype=object))
+    for i, k in enumerate(KEYS):
+        frame.insert(i, k, found.get_level_values(i).to_numpy(dtype=object))
     frame["term_index"] = [term_index(y, t) for y, t in zip(frame["academic_year"], frame["term"])]
     return frame
 

@@ -259,7 +259,8 @@ def term_changes(ctx: Context, gaps_now: pd.DataFrame, gaps_before: pd.DataFrame
     closed = before[[k not in kinds_now and k[0] in returned for k in map(tuple, before[GAP_KIND].to_numpy())]]
     waiting = sorted(u for u in set(before["urn"]) if u not in returned)
     return TermChanges(term_from_index(ctx.index - 1), new, closed,
-                       movements(ctx.data.compared, ctx.index, urns, limit), waiting)
+                       movements(pd.concat([ctx.data.compared_at(ctx.index - 1), ctx.data.compared_at(ctx.index)]),
+                                 ctx.index, urns, limit), waiting)
 
 
 # ---- one school: its trend, and its oversight checks --------------------------------------------

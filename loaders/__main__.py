@@ -27,6 +27,7 @@ from .checker import check_file
 from .report import ReturnReport
 
 OK, FAILED, USAGE = 0, 1, 2
+RETURNS_PER_TRANSACTION = 50  # import: each return still whole or not at all (a savepoint each)
 UK = ZoneInfo("Europe/London")  # the trust's days
 
 
@@ -131,7 +132,8 @@ def _import(files: list[str], db: str | None, received: date | None = None) -> i
         _apologise(", ".join(files), "opening the database for")
         return FAILED
     try:
-        outcomes = import_paths(files, db_url=db, user="command line", received=received)
+        outcomes = import_paths(files, db_url=db, user="command line", received=received,
+                                per_transaction=RETURNS_PER_TRANSACTION)
     except SchemaError as exc:  # a database this release cannot use: the sentence says why
         print(str(exc), file=sys.stderr)
         return FAILED

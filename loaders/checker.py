@@ -80,22 +80,33 @@ def check_return(data: bytes, filename: str, *, previous: dict[str, object] | No
 def check_file(path, *, previous: dict[str, object] | None = None,
                max_bytes: int = DEFAULT_MAX_BYTES) -> ReturnReport:
     """Read a file from disk (never more than max_bytes of it) and check it."""
+    data, report = read_file(path, max_bytes=max_bytes)
+    return report if data is None else check_return(data, report.file, previous=previous, max_bytes=max_bytes)
+
+
+def read_file(path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes | None, ReturnReport]:
+    """A return file's bytes from disk, its size checked before any is read, and a report named
+    after the file; or None and the report refusing it in words (no such file, a folder, too
+    large, unreadable). What the command line's check and import both read files with."""
     path = Path(path)
-    name = path.name
+    report = ReturnReport(file=path.name)
     try:
         size = os.stat(path).st_size
+        if path.is_dir():
+            return None, _refuse(report, NOT_A_FILE(f"{path} is a folder, not a file. Name the return files themselves."))
         if not path.is_file():
-            return _refuse(ReturnReport(file=name), NOT_A_FILE(f"{path} is not a file."))
+            return None, _refuse(report, NOT_A_FILE(f"{path} is not a file. Name the return files themselves."))
         if size > max_bytes:
-            return _refuse(ReturnReport(file=name, sha256=_digest(path)), guard.too_large(size, max_bytes))
+            report.sha256 = _digest(path)
+            return None, _refuse(report, guard.too_large(size, max_bytes))
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
     except FileNotFoundError:
-        return _refuse(ReturnReport(file=name), FILE_NOT_FOUND(f"There is no file at {path}."))
+        return None, _refuse(report, FILE_NOT_FOUND(f"There is no file at {path}. Check the name and the folder."))
     except OSError as exc:
-        return _refuse(ReturnReport(file=name),
-                       FILE_UNREADABLE(f"{path} could not be opened ({exc.strerror or exc})."))
-    return check_return(data, name, previous=previous, max_bytes=max_bytes)
+        return None, _refuse(report, FILE_UNREADABLE(
+            f"{path} could not be opened ({exc.strerror or exc}). Check it is not open elsewhere."))
+    return data, report
 
 
 def _digest(path: Path) -> str:

@@ -203,17 +203,27 @@ def check_roll(values: dict, places: Places) -> list[Problem]:
     return out
 
 
+def grew_sharply(now, before) -> bool:
+    """Whether a count is a query against last term's: three times as many and at least
+    GROWTH_AT_LEAST more (1 to 4 is a change of 3, not a jump)."""
+    # Last term's figure may come back from the database as int, float or Decimal.
+    if not isinstance(now, int) or not isinstance(before, Number) or isinstance(before, bool):
+        return False
+    return before > 0 and now > GROWTH_FACTOR * before and now - before >= GROWTH_AT_LEAST
+
+
+def growth_queried(values: dict, previous: dict) -> bool:
+    """Whether any count grew sharply on last term's: the only use the check makes of last term."""
+    return any(grew_sharply(values.get(mid), previous.get(mid)) for mid in registry.COUNT_IDS)
+
+
 def check_growth(values: dict, places: Places, previous: dict | None) -> list[Problem]:
     if not previous:
         return []
     out = []
     for mid in registry.COUNT_IDS:
         now, before = values.get(mid), previous.get(mid)
-        # Last term's figure may come back from the database as int, float or Decimal.
-        if not isinstance(now, int) or not isinstance(before, Number) or isinstance(before, bool):
-            continue
-        # Three times as many and at least GROWTH_AT_LEAST more: 1 to 4 is a change of 3, not a jump.
-        if before > 0 and now > GROWTH_FACTOR * before and now - before >= GROWTH_AT_LEAST:
+        if grew_sharply(now, before):
             out.append(places.problem(MORE_THAN_THREE_TIMES_LAST_TERM, mid,
                                       f"the cell holds {now}; last term {describe(float(before))}. That is "
                                       "more than three times as many: check the number, and if it is right, "

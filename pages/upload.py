@@ -16,12 +16,12 @@ import pandas as pd
 import streamlit as st
 
 from analysis.exports import to_csv_bytes
-from loaders import check_return
 from loaders.personal import explanation_details
 from loaders.registry import TERMS, M, term_end
 from loaders.report import ERROR, ReturnReport, plural
 from loaders.template import template_bytes
 from store import drafts, overview, returns
+from store.importer import check_against_last_term
 from store.access import TRUSTEE
 from ui import identity, shell
 
@@ -116,13 +116,9 @@ def drafts_section() -> None:
 
 
 def check(name: str, content: bytes) -> ReturnReport:
-    """Check once without history, then again against the school's previous term if there is one."""
-    report = check_return(content, name)
-    urn, year, term = report.school_term
-    if report.refused or not (urn and year and term) or not scope.can_upload(urn):
-        return report  # another school's history is never read for someone who cannot see it
-    previous = returns.previous_values(eng, urn, year, term)
-    return check_return(content, name, previous=previous) if previous else report
+    """Check once without history, then again against the school's previous term if there is one
+    (never another school's history for someone who cannot upload for it)."""
+    return check_against_last_term(eng, content, name, allowed=scope.can_upload)
 
 
 def not_yours(report: ReturnReport) -> bool:

@@ -8,6 +8,8 @@ very name looks like a child's details is recorded without its name.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -76,22 +78,32 @@ def write_audit(conn: Connection, *, actor: str, action: str, outcome: str, urn=
     return result.inserted_primary_key[0]
 
 
-def record_attempt(engine: Engine, report: ReturnReport, *, user: str, size: int | None,
+def record_attempt(engine: Engine | Connection, report: ReturnReport, *, user: str, size: int | None,
                    action: str = "upload", outcome: str | None = None, source: str = "web",
                    detail: dict | None = None) -> int:
     """Record an upload that was not stored (refused, rejected, or only checked).
 
     ``outcome`` defaults to what the report says: refused, rejected or checked. No bytes are
-    ever written here. Returns the audit row's id.
+    ever written here. Returns the audit row's id. Given a connection, it is written in the
+    transaction open on it; given an engine, in one of its own.
     """
     urn, year, term = report.school_term
-    with writing(engine) as conn:
+    with _writing_on(engine) as conn:
         return write_audit(
             conn, actor=user, action=action, outcome=outcome or outcome_of(report),
             urn=_text_or_none(urn), academic_year=_text_or_none(year), term=_text_or_none(term),
             file_name=file_name_of(report.file), sha256=report.sha256, size=size,
             detail={**detail_of(report), **(detail or {})}, source=source,
         )
+
+
+@contextmanager
+def _writing_on(bind: Engine | Connection) -> Iterator[Connection]:
+    if isinstance(bind, Connection):
+        yield bind
+    else:
+        with writing(bind) as conn:
+            yield conn
 
 
 def audit_log(engine: Engine, *, limit: int = 500, urn: str | None = None, actor: str | None = None,

@@ -10,20 +10,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 import settings
-from loaders import cross_checks, registry
-from loaders.problems import FILE_UNREADABLE, NOT_STORED
+from loaders import check_return, cross_checks, registry
+from loaders.checker import DEFAULT_MAX_BYTES, read_file
+from loaders.problems import NOT_STORED
 from loaders.registry import M
-from loaders.report import ReturnReport
-from store.audit import record_attempt
-from store.db import make_engine, trouble
-from store.returns import NotStorable, SavedReturn, previous_values, save_return
+from loaders.report import Problem, ReturnReport
+from store.audit import FAILED, record_attempt
+from store.db import make_engine, trouble, writing
+from store.returns import NotStorable, SavedReturn, previous_values, store_in
 from store.upgrades import upgrade
 
 log = logging.getLogger(__name__)
@@ -43,17 +43,18 @@ class ImportOutcome:
 
 def import_paths(paths: list[str], db_url: str | None = None, user: str = "command line", *,
                  engine: Engine | None = None, submitted_at_from_return: bool = False,
-                 received: date | None = None, source: str = "command line") -> list[ImportOutcome]:
+                 received: date | None = None, source: str = "command line",
+                 per_transaction: int = 1) -> list[ImportOutcome]:
     """Check and store each file; one outcome per path, in the order given.
 
     A missing or unreadable path is an outcome whose report holds the error, never an
     exception. With ``submitted_at_from_return`` a return counts as submitted at 09:00 (UK) on
     its own date completed, so a late return looks late. ``received`` is the day a paper or
     emailed return really arrived: it counts as submitted at 09:00 (UK) that day, whenever it is
-    imported, and the day is on the record of changes with each attempt.
+    imported, and the day is on the record of changes with each attempt. Up to
+    ``per_transaction`` returns are stored in one transaction, each in a savepoint of its own:
+    each is stored whole or not at all, and one that cannot be stored says so by its file.
     """
-    from loaders import check_return  # the loader is only needed once there is something to check
-
     if engine is None:
         engine = make_engine(db_url)
         upgrade(engine)
@@ -61,76 +62,82 @@ def import_paths(paths: list[str], db_url: str | None = None, user: str = "comma
     outcomes: list[ImportOutcome] = []
     contents: list[bytes | None] = []
     for path in paths:
-        data, report = _read(path)
+        data, report = read_file(path, max_bytes=max_bytes)
         if data is not None:
-            report = check_return(data, Path(path).name, max_bytes=max_bytes)
+            report = check_return(data, report.file, max_bytes=max_bytes)
         outcomes.append(ImportOutcome(str(path), report))
         contents.append(data)
 
     noted = {"received": received.isoformat()} if received else {}
-    for i in sorted(range(len(outcomes)), key=lambda i: _term_order(outcomes[i].report)):
-        outcome, data = outcomes[i], contents[i]
-        if data is None:
-            _audit(engine, outcome.report, user=user, size=None, source=source, detail=noted)
-            continue
-        outcome.report = _with_previous(engine, outcome.report, data, check_return, max_bytes)
-        if not outcome.report.valid:
-            _audit(engine, outcome.report, user=user, size=len(data), source=source, detail=noted)
-            continue
-        submitted_at = _at_nine(received) if received else \
-            _completed_at(outcome.report) if submitted_at_from_return else None
+    order = sorted(range(len(outcomes)), key=lambda i: _term_order(outcomes[i].report))
+    for start in range(0, len(order), max(1, per_transaction)):
+        batch = [(outcomes[i], contents[i]) for i in order[start:start + max(1, per_transaction)]]
         try:
-            outcome.saved = save_return(engine, outcome.report, data, user=user, submitted_at=submitted_at,
-                                        action="import", source=source, detail=noted)
-        except (NotStorable, SQLAlchemyError) as exc:
-            message = str(exc) if isinstance(exc, NotStorable) else trouble(exc) or \
-                "The return could not be stored because of a problem on our side; nothing was saved. Try again."
-            outcome.report.problems.append(NOT_STORED(message))
+            with writing(engine) as conn:
+                for outcome, data in batch:
+                    _import_one(conn, outcome, data, user=user, source=source, noted=noted, max_bytes=max_bytes,
+                                submitted_at=_at_nine(received) if received else
+                                _completed_at(outcome.report) if submitted_at_from_return else None)
+        except SQLAlchemyError as exc:  # the transaction is lost: none of the batch was stored
+            log.exception("could not store a batch of returns")
+            for outcome, data in batch:
+                told = any(p.code == NOT_STORED.code for p in outcome.report.problems)
+                if outcome.saved is not None or (data is not None and outcome.report.valid and not told):
+                    outcome.saved = None
+                    outcome.report.problems.append(_not_stored(exc))
     return outcomes
 
 
-def _read(path) -> tuple[bytes | None, ReturnReport]:
-    name = str(path)
+def _import_one(conn: Connection, outcome: ImportOutcome, data: bytes | None, *, user: str, source: str,
+                noted: dict, max_bytes: int, submitted_at: datetime | None) -> None:
+    """Check one return again against last term and store it in a savepoint of the transaction
+    open on ``conn``; every attempt not stored is audited."""
+    if data is None:
+        _audit(conn, outcome.report, user=user, size=None, source=source, detail=noted)
+        return
+    outcome.report = check_against_last_term(conn, data, outcome.report, max_bytes=max_bytes)
+    if not outcome.report.valid:
+        _audit(conn, outcome.report, user=user, size=len(data), source=source, detail=noted)
+        return
     try:
-        return Path(path).read_bytes(), ReturnReport(file=name)
-    except FileNotFoundError:
-        message = f"There is no file at {name}. Check the name and the folder."
-    except IsADirectoryError:
-        message = f"{name} is a folder, not a file. Name the return files themselves."
-    except OSError as exc:
-        message = f"{name} could not be opened ({exc.strerror or exc}). Check it is not open elsewhere."
-    return None, ReturnReport(file=name, problems=[FILE_UNREADABLE(message)],
-                              refused=True)
+        outcome.saved = store_in(conn, outcome.report, data, user=user, submitted_at=submitted_at, action="import",
+                                 source=source, detail=noted)
+    except (NotStorable, SQLAlchemyError) as exc:
+        outcome.report.problems.append(_not_stored(exc))
+        if isinstance(exc, SQLAlchemyError):
+            log.exception("could not store %s", outcome.file)
+            record_attempt(conn, outcome.report, user=user, size=len(data), action="import", outcome=FAILED,
+                           source=source, detail={**noted, "error": type(exc).__name__})
 
 
-def _with_previous(engine: Engine, report: ReturnReport, data: bytes, check_return, max_bytes: int) -> ReturnReport:
-    """The report again, compared with last term's return when the database has one."""
+def _not_stored(exc: Exception) -> Problem:
+    """The problem saying a return was not stored, and why: the database's own fault (read-only,
+    full, down) in a sentence, found behind the failure to undo its savepoint if need be."""
+    cause = exc
+    while cause is not None and not isinstance(exc, NotStorable) and trouble(cause) is None:
+        cause = cause.__context__
+    exc = cause or exc
+    message = str(exc) if isinstance(exc, NotStorable) else trouble(exc) or \
+        "The return could not be stored because of a problem on our side; nothing was saved. Try again."
+    return NOT_STORED(message)  # the report is the file's: it names it
+
+
+def check_against_last_term(bind: Engine | Connection, data: bytes, report: ReturnReport | str, *,
+                            max_bytes: int = DEFAULT_MAX_BYTES, allowed=None) -> ReturnReport:
+    """A return checked (``report`` is its check, or its file's name to check it now), then
+    checked again against its school's previous term when the database holds that term and the
+    comparison could change the report (loaders.cross_checks.growth_queried). ``allowed(urn)`` says
+    whose history may be read: another school's is never read for someone who cannot see it.
+    The upload page and the import both check so."""
+    if isinstance(report, str):
+        report = check_return(data, report, max_bytes=max_bytes)
     urn, year, term = report.school_term
-    if not (urn and year and term in registry.TERMS):
+    if report.refused or not (urn and year and term in registry.TERMS) or (allowed is not None and not allowed(urn)):
         return report
-    previous = previous_values(engine, urn, year, term)
-    if previous is None or not _comparison_matters(report.values, previous):
+    previous = previous_values(bind, urn, year, term)
+    if previous is None or not cross_checks.growth_queried(report.values, previous):
         return report
     return check_return(data, report.file, previous=previous, max_bytes=max_bytes)
-
-
-def _comparison_matters(values: dict, previous: dict) -> bool:
-    """Whether checking again with last term's values could change the report.
-
-    The loader uses last term's values for one thing only: a query on a count more than
-    GROWTH_FACTOR times last term's. When no count grew that much the second check would give
-    the same report, so the file is not read twice (reading is most of an import's time).
-    """
-    factor = getattr(cross_checks, "GROWTH_FACTOR", 1)
-    for mid in registry.COUNT_IDS:
-        now, before = values.get(mid), previous.get(mid)
-        if _is_number(now) and _is_number(before) and before > 0 and now > factor * before:
-            return True
-    return False
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _term_order(report: ReturnReport) -> int:
@@ -155,9 +162,10 @@ def _at_nine(day: date) -> datetime:
     return datetime.combine(day, time(SUBMITTED_AT_HOUR), tzinfo=UK)
 
 
-def _audit(engine: Engine, report: ReturnReport, *, user: str, size: int | None, source: str,
+def _audit(conn: Connection, report: ReturnReport, *, user: str, size: int | None, source: str,
            detail: dict) -> None:
     try:
-        record_attempt(engine, report, user=user, size=size, action="import", source=source, detail=detail)
+        with conn.begin_nested():
+            record_attempt(conn, report, user=user, size=size, action="import", source=source, detail=detail)
     except SQLAlchemyError:
         log.exception("could not audit the import of %s", report.file)

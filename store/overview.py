@@ -41,20 +41,54 @@ def latest_values(engine: Engine, *, academic_year: str | None = None, term: str
     Every measure id of the contract appears for every return; a blank cell is None (never 0).
     Values are typed: counts int, dates date, text str.
     """
-    query = (
-        sa.select(returns.c.urn, returns.c.academic_year, returns.c.term, return_values.c.measure_id,
-                  return_values.c.value_num, return_values.c.value_text)
-        .join(return_values, return_values.c.return_id == returns.c.id)
-        .where(newest_only())
-        .order_by(returns.c.urn, returns.c.academic_year, returns.c.term, return_values.c.measure_id)
-    )
-    query = _filtered(query, academic_year, term, urns)
+    query = _filtered(_values_query(), academic_year, term, urns)
     if query is None:
         return pd.DataFrame(columns=VALUE_COLUMNS)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     typed = [(u, y, t, m, coding.from_columns(m, num, text)) for u, y, t, m, num, text in rows]
     return pd.DataFrame(typed, columns=VALUE_COLUMNS, dtype=object)
+
+
+def value_columns(engine: Engine, *, chunk: int = 100_000) -> pd.DataFrame:
+    """The rows of ``latest_values`` for every school-term, read through the driver's cursor into
+    typed columns (store.values.columns_from_rows): the keys categorical, ``value`` a float (a
+    count or an integer; NaN when blank) and ``text`` anything else, typed as ``latest_values``
+    types it (None when blank or a number). Ordered by key, as Python orders text.
+
+    A fraction of the memory and time of a row of Python objects per value: what analysis reads.
+    """
+    v = return_values
+    values_sql = _sql(engine, sa.select(v.c.return_id, v.c.measure_id, v.c.value_num, v.c.value_text)
+                      .where(v.c.return_id.in_(sa.select(returns.c.id).where(newest_only()))))
+    # A return's school and term never change, so every version's keys can be read afterwards.
+    keys_sql = _sql(engine, sa.select(returns.c.id, returns.c.urn, returns.c.academic_year, returns.c.term))
+    with engine.connect() as conn:
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(values_sql)
+            parts = []
+            while rows := cursor.fetchmany(chunk):
+                parts.append(coding.chunk_columns(rows))
+            cursor.execute(keys_sql)
+            keys = cursor.fetchall()
+        finally:
+            cursor.close()
+    return coding.columns_from_chunks(parts, keys, VALUE_COLUMNS[:3])
+
+
+def _sql(engine: Engine, query) -> str:
+    return str(query.compile(dialect=engine.dialect))
+
+
+def _values_query():
+    return (
+        sa.select(returns.c.urn, returns.c.academic_year, returns.c.term, return_values.c.measure_id,
+                  return_values.c.value_num, return_values.c.value_text)
+        .join(return_values, return_values.c.return_id == returns.c.id)
+        .where(newest_only())
+        .order_by(returns.c.urn, returns.c.academic_year, returns.c.term, return_values.c.measure_id)
+    )
 
 
 def returns_overview(engine: Engine) -> pd.DataFrame:

@@ -34,7 +34,7 @@ from store.schema import drafts, leads, return_queries, return_values, returns
 from store.schema import schools as schools_table
 
 __all__ = [
-    "NotStorable", "SavedReturn", "save_return", "record_attempt", "previous_values", "versions",
+    "NotStorable", "SavedReturn", "save_return", "store_in", "record_attempt", "previous_values", "versions",
     "latest_values", "returns_overview", "schools", "rename_school",
     "return_content",
 ]
@@ -88,8 +88,22 @@ def save_return(engine: Engine, report: ReturnReport, content: bytes, *, user: s
     raise AssertionError("unreachable")  # the loop either returns or raises
 
 
-def previous_values(engine: Engine, urn: str, academic_year: str, term: str) -> dict[str, object] | None:
-    """The values of the term before (academic_year, term) for this school, newest version.
+def store_in(conn: Connection, report: ReturnReport, content: bytes, *, user: str,
+             submitted_at: datetime | None = None, action: str = "import", source: str = "command line",
+             detail: dict | None = None) -> SavedReturn:
+    """What ``save_return`` stores, on a write transaction the caller holds (store.db.writing), in
+    a savepoint of its own: several returns stored in one transaction, each whole or not at all.
+    NotStorable for a report that is not valid; a database error leaves the savepoint undone."""
+    _check_storable(report, content)
+    at = as_utc(submitted_at) if submitted_at else utcnow()
+    with conn.begin_nested():
+        return _store(conn, report, content, user=user, explanations={}, at=at, action=action, source=source,
+                      detail=detail or {})
+
+
+def previous_values(bind: Engine | Connection, urn: str, academic_year: str, term: str) -> dict[str, object] | None:
+    """The values of the term before (academic_year, term) for this school, newest version, read
+    on ``bind``: a connection already open, or a new one from an engine.
 
     Typed back (counts int, dates date, text str, blank None); None when that term has no return.
     """
@@ -103,8 +117,11 @@ def previous_values(engine: Engine, urn: str, academic_year: str, term: str) -> 
     )
     query = sa.select(return_values.c.measure_id, return_values.c.value_num, return_values.c.value_text) \
         .where(return_values.c.return_id == newest)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
+    if isinstance(bind, Connection):
+        rows = bind.execute(query).all()
+    else:
+        with bind.connect() as conn:
+            rows = conn.execute(query).all()
     if not rows:
         return None
     return {mid: coding.from_columns(mid, num, text) for mid, num, text in rows}
@@ -176,7 +193,7 @@ def _store(conn: Connection, report: ReturnReport, content: bytes, *, user: str,
         )
     ).inserted_primary_key[0]
     value_rows = coding.rows_for(report.values, return_id=return_id, urn=urn, academic_year=year, term=term)
-    conn.execute(return_values.insert(), value_rows)
+    _insert_values(conn, value_rows)
     _insert_leads(conn, return_id, report.leads)
     n_explained = _insert_queries(conn, return_id, report, explanations)
     write_audit(
@@ -193,6 +210,21 @@ def _store(conn: Connection, report: ReturnReport, content: bytes, *, user: str,
     outbox.queue_receipt(conn, return_id=return_id, urn=urn, year=year, term=term, version=version, stored_at=at,
                          by=user, source=source, queries_open=len(report.queries) - n_explained)
     return SavedReturn(return_id, urn, year, term, version)
+
+
+def _insert_values(conn: Connection, rows: list[dict]) -> None:
+    """One return's values: with COPY on PostgreSQL, one executemany on SQLite."""
+    if is_sqlite(conn):
+        conn.execute(return_values.insert(), rows)
+        return
+    columns = [c.name for c in return_values.columns]
+    cursor = conn.connection.cursor()
+    try:
+        with cursor.copy(f"COPY {return_values.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+    finally:
+        cursor.close()
 
 
 def _ensure_school(conn: Connection, urn: str, name: object, at: datetime) -> None:

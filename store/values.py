@@ -7,12 +7,18 @@ measure the return's template version does not ask has no row at all: not asked,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
 
 from loaders import registry
 from loaders.registry import M
 
 _NUMERIC = (registry.COUNT, registry.INTEGER)
+_DATE_IDS = [m.id for m in registry.MEASURES if m.type == registry.DATE]
 
 
 def to_columns(measure_id: str, value: object) -> tuple[float | None, str | None]:
@@ -39,12 +45,74 @@ def from_columns(measure_id: str, value_num: float | None, value_text: str | Non
         return int(number) if kind in _NUMERIC or number.is_integer() else number
     if value_text is None:
         return None
-    if kind == registry.DATE:
-        try:
-            return date.fromisoformat(value_text)
-        except ValueError:
-            return value_text
-    return value_text
+    return _date_or_text(value_text) if kind == registry.DATE else value_text
+
+
+@dataclass
+class Chunk:
+    """Some value rows of (return_id, measure_id, value_num, value_text) as arrays."""
+
+    return_id: np.ndarray
+    measure: np.ndarray  # codes into measures
+    measures: list[str]
+    value: np.ndarray
+    text: np.ndarray
+
+
+def chunk_columns(rows: Sequence[tuple]) -> Chunk:
+    """Rows of (return_id, measure_id, value_num, value_text) as arrays, the measure ids coded."""
+    grid = np.array(rows, dtype=object)
+    codes, measures = pd.factorize(grid[:, 1])
+    return Chunk(grid[:, 0].astype(np.int64), codes, list(measures), grid[:, 2].astype(float), grid[:, 3].copy())
+
+
+def columns_from_chunks(chunks: list[Chunk], keys: Sequence[tuple], names: list[str]) -> pd.DataFrame:
+    """One frame from value rows read in chunks and every return's (id, *keys): ``names`` and
+    measure_id categorical, ``value`` float (NaN when NULL: blank stays missing) and ``text`` what
+    ``from_columns`` makes of a value with no number (a date measure's date, other text str; None
+    when blank or a number). Ordered by the keys, then measure id, as Python orders text; a row
+    whose return is gone is left out."""
+    measures = sorted({m for c in chunks for m in c.measures})
+    at = {m: i for i, m in enumerate(measures)}
+    return_id = np.concatenate([c.return_id for c in chunks]) if chunks else np.array([], dtype=np.int64)
+    measure = np.concatenate([np.array([at[m] for m in c.measures], dtype=np.int64)[c.measure] for c in chunks]) \
+        if chunks else np.array([], dtype=np.int64)
+    value = np.concatenate([c.value for c in chunks]) if chunks else np.array([], dtype=float)
+    text = np.concatenate([c.text for c in chunks]) if chunks else np.array([], dtype=object)
+
+    ids = np.array([k[0] for k in keys], dtype=np.int64)
+    head = [_categorical([k[i + 1] for k in keys]) for i in range(len(names))]
+    order = np.argsort(ids)
+    found = np.searchsorted(ids[order], return_id) if len(ids) else np.zeros(len(return_id), dtype=np.int64)
+    known = found < len(ids)
+    known[known] = ids[order][found[known]] == return_id[known]
+    row = order[found[known]]  # each value's return, by its place in keys
+    by_key = np.lexsort([h.codes for h in reversed(head)])  # returns in key order
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[by_key] = np.arange(len(ids))
+    sort = np.lexsort((measure[known], rank[row]))
+    take = np.flatnonzero(known)[sort]
+    row = row[sort]
+
+    frame = pd.DataFrame({n: pd.Categorical.from_codes(h.codes[row], dtype=h.dtype) for n, h in zip(names, head)})
+    frame["measure_id"] = pd.Categorical.from_codes(measure[take], categories=pd.Index(measures, dtype=object))
+    value, text = value[take], text[take]
+    text[~np.isnan(value)] = None
+    dated = np.flatnonzero(frame["measure_id"].isin(_DATE_IDS).to_numpy() & (text != None))  # noqa: E711
+    text[dated] = [_date_or_text(t) for t in text[dated]]
+    return frame.assign(value=value, text=pd.Series(text, dtype=object))  # None stays None, not NaN
+
+
+def _categorical(items: list) -> pd.Categorical:
+    """Categories kept as Python text (object), in Python's order."""
+    return pd.Categorical(items, categories=pd.Index(sorted(set(items)), dtype=object))
+
+
+def _date_or_text(text: str) -> date | str:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return text
 
 
 def rows_for(report_values: dict[str, object], **keys) -> list[dict]:
