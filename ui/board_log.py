@@ -12,11 +12,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-import settings
 from analysis import challenges as board
 from analysis.themes import short_name
 from ui import shell
-from store.challenges import ChallengeError, add_challenge, list_challenges, log_version
+from store.challenges import ChallengeError, add_challenge, list_challenges
 
 COLUMN = "The board's questions"
 
@@ -26,16 +25,14 @@ def log() -> pd.DataFrame:
     with small counts suppressed, each finding as their own gap list put it. Read once per change
     to the log and kind of reader, not on every click."""
     seen = shell.scope()
-    items = _log(settings.database_url(), log_version(shell.engine()), seen)
-    if not seen.suppress:
-        return items
-    return board.for_reader(items, True, {yt: shell.term_gaps(*yt)[1] for yt in board.raised_terms(items)})
 
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _log(url: str, version: tuple, seen) -> pd.DataFrame:
-    urns = None if seen.urns is None else sorted(seen.urns)
-    return seen.filter(list_challenges(shell.engine(), urns=urns))
+    def make() -> pd.DataFrame:
+        urns = None if seen.urns is None else sorted(seen.urns)
+        items = seen.filter(list_challenges(shell.engine(), urns=urns))
+        if not seen.suppress:
+            return items
+        return board.for_reader(items, True, {yt: shell.term_gaps(*yt)[1] for yt in board.raised_terms(items)})
+    return shell.view("board log", make)
 
 
 def state(year: str, term: str, gaps: pd.DataFrame, returned: set[str], urns: list[str] | None = None,
