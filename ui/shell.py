@@ -48,6 +48,11 @@ def frame_started() -> None:
     _frame["started"] = True
 
 
+def visited() -> bool:
+    """Whether anyone's page has run in this server yet."""
+    return _frame["started"]
+
+
 def require_frame() -> None:
     """Send a request that skipped the frame through it; stop a page nobody signed in may see."""
     if not _frame["started"]:

@@ -140,12 +140,14 @@ def term_gaps(engine: Engine, scope: Scope, year: str, term: str) -> tuple[Conte
     return view(engine, scope, "gaps", make, year, term)
 
 
-def warm(engine: Engine, scopes: tuple[Scope, ...] = ()) -> None:
+def warm(engine: Engine, scopes: tuple[Scope, ...] = (), *, wanted: Callable[[], bool] = lambda: True) -> None:
     """Make the views the first visitor will ask for: the dataset, and for each scope given (in
-    turn) its part and the gaps of the term shown first and of the term before it, which the
-    Overview compares it with."""
+    turn, while ``wanted()``) its part and the gaps of the term shown first and of the term before
+    it, which the Overview compares it with."""
     whole_trust(engine)
-    for scope in scopes:
+    for n, scope in enumerate(scopes):
+        if n and not wanted():
+            return
         data = scoped(engine, scope)
         shown = deadlines.default_term(data, thresholds(engine))
         if shown is None:

@@ -159,3 +159,24 @@ def test_storing_20_returns_while_the_app_runs_keeps_one_dataset_in_memory(gener
     print("RSS after each return stored, MB:", " ".join(f"{s:.0f}" for s in sizes))
     assert len(set(views.whole_trust(engine).returns["urn"])) == 40
     assert sizes[-1] <= 1.15 * sizes[0], f"memory grew from {sizes[0]:.0f} MB to {sizes[-1]:.0f} MB: {sizes}"
+
+
+def test_the_server_reads_the_returns_and_makes_the_first_pages_views_as_it_starts(sample_app, sign_in):
+    """app.py's warm-up: the dataset and the trust leaders' gaps of the term shown first and the
+    term before are made before anyone visits, and the first visitor's page uses them."""
+    from store.access import TRUST_LEADER, Scope
+    from ui import serving, shell, views
+
+    thread = serving.warm_up()
+    thread.join(300)
+    assert not thread.is_alive()
+    engine = shell.database()
+    held = views.current(engine)
+    leader = views.reader(Scope(TRUST_LEADER, "", None, suppress=False))
+    made = {(key[0], key[1], key[2]) for key in held.views}
+    dataset = held.views[("dataset", views.WHOLE_TRUST, ())][1]
+    assert len([1 for name, who, _ in made if name == "gaps" and who == leader]) == 2  # shown first, and before
+    sign_in("trust_leader")
+    at = open_page("pages/overview.py")
+    assert_no_exception(at)
+    assert views.current(engine) is held and views.whole_trust(engine) is dataset
