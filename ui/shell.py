@@ -227,8 +227,8 @@ def dataset():
 
 
 def thresholds() -> dict[str, float]:
-    """The thresholds the trust has changed from the documented defaults."""
-    return views.thresholds(engine())
+    """The thresholds the trust has changed from the documented defaults (the caller's own copy)."""
+    return dict(views.thresholds(engine()))
 
 
 def term_gaps(year: str, term: str):
