@@ -119,13 +119,13 @@ def _rss_mb() -> float:
 
 @pytest.fixture
 def generated_trust(app_env, tmp_path_factory):
-    """A made-up trust of 40 schools over 9 terms, stored but for 20 of its last term's returns,
+    """A made-up trust of 30 schools over 9 terms, stored but for 20 of its last term's returns,
     which are handed back to store one by one."""
     from sample_data import large
     from store import db, upgrades
     from store.returns import save_return
 
-    plan = large.large_trust(40, 9, seed=3)
+    plan = large.large_trust(30, 9, seed=3)
     engine = db.make_engine(f"sqlite:///{app_env / 'app.db'}")
     upgrades.upgrade(engine)
     last = plan.terms[-1]
@@ -157,7 +157,7 @@ def test_storing_20_returns_while_the_app_runs_keeps_one_dataset_in_memory(gener
         at.run()  # a click after the first view of a generation
         sizes.append(_rss_mb())
     print("RSS after each return stored, MB:", " ".join(f"{s:.0f}" for s in sizes))
-    assert len(set(views.whole_trust(engine).returns["urn"])) == 40
+    assert len(set(views.whole_trust(engine).returns["urn"])) == 30
     assert sizes[-1] <= 1.15 * sizes[0], f"memory grew from {sizes[0]:.0f} MB to {sizes[-1]:.0f} MB: {sizes}"
 
 
