@@ -19,6 +19,8 @@ if ignored:
         "TRUSTED_PROXIES: %s %s neither an address nor a network, so left out.",
         ", ".join(map(repr, ignored)), "is" if len(ignored) == 1 else "are")
 
+serving.warm_up()  # the imports, the database and the first page's views, before the first visitor
+
 app = st.App(
     "dashboard.py",
     routes=serving.routes(st.get_option("server.baseUrlPath") or ""),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-import settings
 from analysis import challenges as board
 from analysis.exports import to_csv_bytes
 from analysis.gaps import plural
@@ -18,7 +17,6 @@ from charts.format import fmt_value
 from charts.heatmap import theme_heatmap
 from charts.palette import SEVERITY_SYMBOL, SEVERITY_WORD
 from loaders.registry import term_from_index, term_index
-from store.overview import data_version
 from ui import board_log, look, shell
 
 shell.require_frame()
@@ -38,12 +36,9 @@ gaps = gaps[gaps["urn"].isin(urns)]
 chosen = set(urns)
 expected = [s for s in ctx.expected() if s.urn in chosen]
 returned = {s.urn for s in expected if s.returned}
-# What the heatmap, gap list and returns lists are made from besides the stored returns: built
-# once per change to any of it, so a click costs only the drawing, however many schools. The
-# schools in the key are the ones this user may see and chose, so one person's view is never
-# served to another.
-view_key = (settings.database_url(), data_version(shell.engine()), year, term,
-            tuple(sorted(shell.thresholds().items())), tuple(sorted(urns)), shell.scope().suppress, ctx.today)
+# The heatmap, tallies, gap list and returns lists are made once per store generation, reader,
+# term and choice of schools (ui/views.py), so a click costs only the drawing, however many schools.
+picked = tuple(sorted(urns))
 
 if not returned and not expected:
     st.info(f"No school was due to return for {term} {year}. Choose another term in the sidebar.")
@@ -80,10 +75,9 @@ def tally_words(level: str, tally) -> str:
     return f"in {cells}, at {tally.schools} of {plural(len(expected), 'school')}"
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _heatmap_chart(key: tuple, _gaps: pd.DataFrame, _expected: list, _returned: set):  # noqa: ARG001 - key: the cache key, not read
-    schools = pd.DataFrame({"urn": [s.urn for s in _expected], "name": [s.name for s in _expected]})
-    return theme_heatmap(_gaps, schools, _returned, not_yet_due=not ctx.past_due)
+def _heatmap_chart():
+    schools = pd.DataFrame({"urn": [s.urn for s in expected], "name": [s.name for s in expected]})
+    return theme_heatmap(gaps, schools, returned, not_yet_due=not ctx.past_due)
 
 
 def heatmap() -> None:
@@ -94,7 +88,7 @@ def heatmap() -> None:
     cells = (f"So the map counts cells, not gaps: {plural(red.gaps, 'red gap')} in {plural(red.cells, 'cell')}, "
              f"and {plural(amber.gaps, 'amber gap')} in {plural(amber.cells + amber.under_worse, 'cell')}"
              + (f", {amber.under_worse} of them shown red" if amber.under_worse else "") + ".")
-    chart = _heatmap_chart(view_key, gaps, expected, returned)
+    chart = shell.view("heatmap", _heatmap_chart, year, term, chosen=picked)
     with look.wide("heatmap"):
         st.caption(f"Each cell is one school and theme (a school-theme), shown by its most serious gap: {key} {cells}")
         shell.show_chart(chart, key="heatmap")
@@ -120,12 +114,6 @@ def _heatmap_line(row: dict) -> str:
     return f"- **{shell.literal(row['School'])}**: " + "; ".join(shell.literal(part) for part in found)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _gap_csv(key: tuple, levels: tuple, themes: tuple, _shown: pd.DataFrame) -> bytes:  # noqa: ARG001 - key, levels and themes: parts of the cache key, not read
-    """The gap list as shown, as the CSV to download."""
-    return to_csv_bytes(_shown)
-
-
 def gap_list() -> tuple[list[str], list[str]]:
     """The gap list, of the kinds of gap and the themes chosen above it; returns that choice."""
     st.header("Gaps and the questions to ask")
@@ -141,7 +129,9 @@ def gap_list() -> tuple[list[str], list[str]]:
         return levels, themes
     st.caption("Each school's name opens its profile for this term.")
     shell.gap_table(shown, items=items, key="gaps")
-    csv = _gap_csv(view_key, tuple(levels), tuple(themes), shown)
+    # the gap list as shown, as the CSV to download
+    csv = shell.view("gap list csv", lambda: to_csv_bytes(shown), year, term,
+                     chosen=(picked, tuple(levels), tuple(themes)))
     st.download_button("Download the gap list (CSV)", csv,
                        file_name=f"gaps_{year.replace('/', '-')}_{term}.csv", mime="text/csv",
                        icon=":material/download:", on_click=shell.record, args=("export",),
@@ -153,12 +143,11 @@ def chosen_kinds(found: pd.DataFrame, levels: list[str], themes: list[str]) -> p
     return found[found["severity"].isin(levels) & found["theme"].isin(themes)]
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _returns_groups(key: tuple, year: str, term: str, _data, _thresholds: dict, _urns: list) -> dict[str, list[str]]:  # noqa: ARG001 - key: the cache key, not read
+def _returns_groups() -> dict[str, list[str]]:
     """The schools chosen, by whether their return for the term is missing (or, before the
     deadline, not yet due), late or on time."""
-    cells = tracker_cells(_data, _thresholds, last=term_index(year, term), today=ctx.today)
-    cells = cells[(cells["academic_year"] == year) & (cells["term"] == term) & cells["urn"].isin(_urns)]
+    cells = tracker_cells(data, shell.thresholds(), last=term_index(year, term), today=ctx.today)
+    cells = cells[(cells["academic_year"] == year) & (cells["term"] == term) & cells["urn"].isin(urns)]
     groups = {"missing" if ctx.past_due else NOT_YET_DUE: [], "late": [], "on time": []}
     for r in cells.itertuples():
         group = "late" if r.level == "amber" else "on time" if r.level == "clear" else r.label
@@ -168,7 +157,7 @@ def _returns_groups(key: tuple, year: str, term: str, _data, _thresholds: dict, 
 
 def returns_status() -> None:
     st.header("Returns for this term")
-    groups = _returns_groups(view_key, year, term, data, dict(view_key[4]), urns)
+    groups = shell.view("returns in", _returns_groups, year, term, chosen=picked)
     cols = st.columns(3)
     for col, (word, names) in zip(cols, groups.items()):
         heading = f"**{word.capitalize()}: {len(names)}**"
@@ -187,12 +176,6 @@ def board_questions() -> None:
 MOVEMENTS = 10  # the largest movements in measures shown
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _changes(key: tuple, _ctx, _gaps: pd.DataFrame, _before: pd.DataFrame, _urns: list):  # noqa: ARG001 - key: the cache key, not read
-    """What changed since the term before, made once per change to anything it is made from."""
-    return term_changes(_ctx, _gaps, _before, _urns, MOVEMENTS)
-
-
 def changes(levels: list[str], themes: list[str]) -> None:
     """What changed since the term before: gaps new this term, gaps closed since (listed of the
     kinds and themes chosen for the gap list, counted in full), and the largest movements in
@@ -200,7 +183,8 @@ def changes(levels: list[str], themes: list[str]) -> None:
     (analysis.views.term_changes)."""
     before_year, before_term = term_from_index(term_index(year, term) - 1)
     st.header(f"What changed since {before_term} {before_year}")
-    made = _changes(view_key, ctx, gaps, shell.term_gaps(before_year, before_term)[1], urns)
+    made = shell.view("changes", lambda: term_changes(ctx, gaps, shell.term_gaps(before_year, before_term)[1], urns,
+                                                      MOVEMENTS), year, term, chosen=picked)
     if made is None:
         st.caption(f"No school returned for {before_term} {before_year}, so there is nothing to compare with.")
         return
@@ -260,12 +244,7 @@ def movements_table(moved: pd.DataFrame, before_term: str, before_year: str) -> 
     look.table(table, key="movements")
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _tally(key: tuple, _gaps: pd.DataFrame) -> dict:  # noqa: ARG001 - key: the cache key, not read
-    return gap_tally(_gaps)
-
-
-tally_now = _tally(view_key, gaps)
+tally_now = shell.view("tally", lambda: gap_tally(gaps), year, term, chosen=picked)
 items = board_log.state(year, term, gaps, returned, urns)
 headline()
 heatmap()

@@ -21,8 +21,8 @@ from loaders.registry import TERMS, M, term_end
 from loaders.report import ERROR, ReturnReport, plural
 from loaders.template import template_bytes
 from store import drafts, overview, returns
-from store.importer import check_against_last_term
 from store.access import TRUSTEE
+from store.importer import check_against_last_term
 from ui import identity, shell
 
 shell.require_frame()

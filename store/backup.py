@@ -25,7 +25,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from store import upgrades
-from store.db import dispose, make_engine, writing
+from store.db import bump, dispose, make_engine, writing
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -127,6 +127,8 @@ def restore(file: Path, url: str) -> tuple[Outcome, upgrades.Upgrade]:
         engine = make_engine(url)
         _check_files(engine, file)
         done = upgrades.upgrade(engine)
+        with writing(engine) as conn:
+            bump(conn)  # whatever read this database before reads it afresh
         return Outcome(file, shown(url), done.after, row_counts(engine)), done
     except BaseException as exc:
         _empty_again(url)

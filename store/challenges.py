@@ -163,18 +163,6 @@ def list_challenges(engine: Engine, *, urns: list[str] | None = None) -> pd.Data
     return frame
 
 
-def log_version(engine: Engine) -> tuple:
-    """Changes whenever a question is raised or changed (or removed with its school): what a
-    reader's cached copy of the log is keyed on."""
-    query = sa.select(sa.func.count(), sa.func.max(challenges.c.updated_at), sa.func.max(challenges.c.id))
-    with engine.connect() as conn:
-        try:
-            count, changed, newest = conn.execute(query).one()
-        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-            return (0, None, None)  # a database from before the log existed
-    return int(count), str(changed), newest
-
-
 def challenge_history(engine: Engine, item: int) -> pd.DataFrame:
     """Every change to one item, newest first: when, who, what (raised or changed), the changes."""
     query = (sa.select(audit.c.at, audit.c.actor, audit.c.action, audit.c.detail)

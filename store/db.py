@@ -8,6 +8,7 @@ is locked" when another writer got there first, and a save must never be lost th
 
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 import settings
+from store.schema import store_generation
 
 # How long a writer waits for another writer's lock before giving up, in seconds. Saves are
 # short (milliseconds), so only a stuck process should ever reach this.
@@ -103,24 +105,109 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
     On SQLite it starts with BEGIN IMMEDIATE (the write lock is taken before the first read, so
     read-then-write saves queue up instead of failing); on PostgreSQL it is a normal transaction.
+    When it wrote to a table whose rows the pages show (anything but the QUIET ones), the store's
+    generation moves on by one just before the commit, in the same transaction.
     """
     with engine.connect() as conn:
         conn.execution_options(store_writing=True)
-        with conn.begin():
-            yield conn
+        conn.info[_MOVED] = False
+        try:
+            with conn.begin():
+                yield conn
+                if conn.info[_MOVED]:
+                    bump(conn)
+        finally:
+            conn.info.pop(_MOVED, None)
+
+
+# ---- The store's generation -----------------------------------------------------------------------
+
+# Tables no cached view is made from: a write only to these (a sign-in, a session kept alive, an
+# email queued or sent, a draft, a line in the record of changes) leaves the generation where it is,
+# so the dashboard's views outlive it. A write to any other table, a new one included, moves it.
+QUIET = frozenset({"sessions", "login_attempts", "audit", "outbox", "drafts", "alembic_version", "store_generation"})
+_MOVED = "store_generation_moves"
+_WRITES_TO = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+(?:"?\w+"?\.)?"?(\w+)',
+                        re.IGNORECASE)
+
+
+def moves_generation(statement: str) -> bool:
+    """Whether a statement writes to a table whose rows the pages show (not one of QUIET)."""
+    found = _WRITES_TO.match(statement)
+    return found is not None and found.group(1).lower() not in QUIET
+
+
+def bump(conn: Connection) -> int:
+    """Move the generation on by one within ``conn``'s transaction; the new generation. A write made
+    on the driver's own cursor (which the statement watch cannot see) calls this itself; a database
+    whose schema predates the generation (a restore part-way through) is left as it is."""
+    if not _has_generation(conn):
+        return 0
+    table = store_generation
+    statement = upsert_insert(conn, table).values(id=1, generation=1)
+    statement = statement.on_conflict_do_update(index_elements=[table.c.id],
+                                                set_={"generation": table.c.generation + 1})
+    return int(conn.execute(statement.returning(table.c.generation)).scalar_one())
+
+
+def generation(engine_or_conn: Engine | Connection) -> int:
+    """The store's generation: a cheap read of one row (0 before the first write that moves it).
+    Read on every click, so on an engine it goes through the driver's own cursor, a tenth of the
+    cost of a SQLAlchemy query; a fault of the database is raised as SQLAlchemy's error all the same."""
+    if isinstance(engine_or_conn, Connection):
+        return int(engine_or_conn.execute(sa.text(_READ_GENERATION)).scalar() or 0)
+    raw = engine_or_conn.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(_READ_GENERATION)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    except engine_or_conn.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(_READ_GENERATION, None, exc, engine_or_conn.dialect.loaded_dbapi.Error) \
+            from exc
+    finally:
+        raw.close()
+    return int(row[0]) if row else 0
+
+
+_READ_GENERATION = f"SELECT generation FROM {store_generation.name} WHERE id = 1"
+_with_generation: set[str] = set()  # databases known to have the table (a table is never dropped)
+
+
+def _has_generation(conn: Connection) -> bool:
+    key = conn.engine.url.render_as_string(hide_password=False)
+    if key not in _with_generation:
+        if not sa.inspect(conn).has_table(store_generation.name):
+            return False
+        _with_generation.add(key)
+    return True
+
+
+def _watch_writes(engine: Engine) -> None:
+    """Mark a write transaction that changed what the pages show, for ``writing`` to bump."""
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(conn, _cursor, statement, _parameters, _context, _executemany):
+        if statement[:1] in "IiUuDd" and not conn.info.get(_MOVED, True) and moves_generation(statement):
+            conn.info[_MOVED] = True
 
 
 def _build(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         # pre_ping replaces a connection the server dropped instead of failing the next request.
-        return sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url, pool_pre_ping=True)
+        _watch_writes(engine)
+        return engine
     database = parsed.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
     if not in_memory:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
     _take_over_sqlite_transactions(engine, wal=not in_memory)
+    _watch_writes(engine)
     return engine
 
 

@@ -172,7 +172,9 @@ def submissions(engine: Engine) -> pd.DataFrame:
 
 
 def data_version(engine: Engine) -> tuple[int, int]:
-    """Changes whenever a return is stored: the pages' caches are keyed on it."""
+    """(How many returns are stored, the newest's id): a quick check of whether anything was stored.
+    Not what the pages' views are kept by: that is the store's generation (store.db.generation),
+    which a renamed school moves too."""
     with engine.connect() as conn:
         row = conn.execute(sa.select(sa.func.count(), sa.func.max(returns.c.id))).one()
     return int(row[0]), int(row[1] or 0)

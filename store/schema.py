@@ -252,3 +252,13 @@ outbox = sa.Table(
 )
 sa.Index("ix_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
 sa.Index("ix_outbox_urn", outbox.c.urn)
+
+# The store's generation: one row (made by the first write), a number that every write changing
+# what the pages show moves on by one, in that write's own transaction (store.db.writing). The
+# dashboard's cached views are made for one generation and released when it moves (ui/views.py).
+store_generation = sa.Table(
+    "store_generation",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1
+    sa.Column("generation", sa.BigInteger, nullable=False, server_default="0"),
+)

@@ -12,10 +12,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-import settings
 from analysis import challenges as board
 from analysis.themes import short_name
-from store.challenges import ChallengeError, add_challenge, list_challenges, log_version
+from store.challenges import ChallengeError, add_challenge, list_challenges
 from ui import shell
 
 COLUMN = "The board's questions"
@@ -26,14 +25,12 @@ def log() -> pd.DataFrame:
     with small counts suppressed, each finding as their own gap list put it. Read once per change
     to the log and kind of reader, not on every click."""
     seen = shell.scope()
-    items = _log(settings.database_url(), log_version(shell.engine()), seen)
-    return board.for_reader(items, seen.suppress, lambda year, term: shell.term_gaps(year, term)[1])
 
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _log(url: str, version: tuple, seen) -> pd.DataFrame:  # noqa: ARG001 - url and version: parts of the cache key, not read
-    urns = None if seen.urns is None else sorted(seen.urns)
-    return seen.filter(list_challenges(shell.engine(), urns=urns))
+    def make() -> pd.DataFrame:
+        urns = None if seen.urns is None else sorted(seen.urns)
+        items = seen.filter(list_challenges(shell.engine(), urns=urns))
+        return board.for_reader(items, seen.suppress, lambda year, term: shell.term_gaps(year, term)[1])
+    return shell.view("board log", make)
 
 
 def state(year: str, term: str, gaps: pd.DataFrame, returned: set[str], urns: list[str] | None = None,

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import threading
+import time
 from urllib.parse import urlsplit
 
 import settings
@@ -222,3 +224,40 @@ def _page(sentence: str) -> str:
     return ("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Safeguarding governance</title>"
             f"<body style=\"font-family:sans-serif;max-width:40rem;margin:4rem auto\"><p>{escape(sentence)}</p>"
             "<p><a href=\"/\">Go to the dashboard</a></p></body></html>")
+
+
+# ---- Warming up as the server starts ------------------------------------------------------------
+
+def warm_up() -> threading.Thread:
+    """Make what the first visitor would otherwise wait for, in a thread of its own while the server
+    starts: the libraries the pages use imported (pandas, plotly, the analysis), the database opened
+    and brought up to date, the dataset read, and the trust leaders' views of the term shown first
+    (ui/views.py); then the trustees' too, unless a visitor has come meanwhile (their own page makes
+    what it needs, and the two would only slow each other). A visitor who comes sooner waits for the
+    views being made, never makes them twice; anything that fails here is left for the first
+    visitor's page to say in words."""
+    thread = threading.Thread(target=_warm, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm() -> None:
+    started = time.perf_counter()
+    try:
+        import plotly.graph_objects as go
+        import plotly.io
+
+        from store.access import TRUST_LEADER, TRUSTEE, Scope
+        from ui import shell, views
+
+        plotly.io.to_json(go.Figure(go.Heatmap(z=[[0]])), validate=False)  # the first figure loads plotly's parts
+        engine = shell.database()
+        if isinstance(engine, Exception):
+            return
+        views.warm(engine, (Scope(TRUST_LEADER, "", None, suppress=False), Scope(TRUSTEE, "", None, suppress=True)),
+                   wanted=lambda: not shell.visited())
+    except Exception:  # noqa: BLE001 - the first visitor's page says what is wrong, in words
+        log.warning("Could not get the dashboard ready before its first visitor", exc_info=True)
+        return
+    log.info("Ready for the first visitor in %.1f s: the returns are read and the first page's views made.",
+             time.perf_counter() - started)

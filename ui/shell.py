@@ -10,7 +10,6 @@ import logging
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
@@ -21,9 +20,6 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import settings
 from analysis import deadlines
-from analysis.context import Context, restrict
-from analysis.dataset import load_dataset
-from analysis.gaps import find_gaps, gaps_frame
 from analysis.indicators import PER_100
 from analysis.themes import short_name
 from analysis.views import ABOUT_THE_SAME, direction
@@ -35,8 +31,7 @@ from store import db, overview, sample, upgrades
 from store import returns as store_returns
 from store.access import Scope, scope_for
 from store.audit import write_audit
-from store.thresholds import load_thresholds
-from ui import identity, look
+from ui import identity, look, views
 
 log = logging.getLogger("dashboard")
 
@@ -51,6 +46,11 @@ _frame = {"started": False}
 
 def frame_started() -> None:
     _frame["started"] = True
+
+
+def visited() -> bool:
+    """Whether anyone's page has run in this server yet."""
+    return _frame["started"]
 
 
 def require_frame() -> None:
@@ -84,6 +84,12 @@ def engine(before_stop: Callable[[], None] | None = None):
         st.error(SCHEMA_TROUBLE, icon=":material/database:")
         st.stop()
     return opened
+
+
+def database():
+    """The database as ``engine`` opens it (once per process), or the SchemaError that keeps this
+    release from using it; for the server's warm-up, which has no page to stop."""
+    return _engine()
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -208,44 +214,29 @@ def literal_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# ---- The trust's data, cached until a return is stored ---------------------------------------
+# ---- The trust's data, made once per store generation and kind of reader (ui/views.py) ---------
 
-@st.cache_resource(max_entries=3, show_spinner="Reading the returns…")
-def _dataset(url: str, version: tuple[int, int]):  # noqa: ARG001 - url and version: parts of the cache key, not read
-    return load_dataset(engine())
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _scoped(url: str, version: tuple[int, int], seen: Scope):  # noqa: ARG001 - url and version: parts of the cache key, not read
-    return restrict(_dataset(url, version), seen)
+def view(name: str, make: Callable, *parts, chosen=views.NOTHING_CHOSEN):
+    """A page's view of the data for the signed-in reader, kept until the store's generation moves:
+    ``name`` and ``parts`` (the page's own choices, such as a term) say what it is, ``make`` makes
+    it, ``chosen`` (the schools picked) is kept for its latest value only (ui.views.view)."""
+    return views.view(engine(), scope(), name, make, *parts, chosen=chosen)
 
 
 def dataset():
-    """The part of the trust the signed-in user may see, made once per change to the returns and
-    per kind of reader (filtering and suppression are not redone on every click)."""
-    return _scoped(settings.database_url(), overview.data_version(engine()), scope())
+    """The part of the trust the signed-in user may see."""
+    return views.scoped(engine(), scope())
 
 
 def thresholds() -> dict[str, float]:
-    """The thresholds the trust has changed from the documented defaults."""
-    return load_thresholds(engine())
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _gaps(url: str, version: tuple[int, int], year: str, term: str, limits: tuple, seen: tuple,  # noqa: ARG001 - url, version and seen: parts of the cache key, not read
-          today: date):
-    ctx = Context(dataset(), year, term, dict(limits), today)
-    return ctx, gaps_frame(find_gaps(ctx))
+    """The thresholds the trust has changed from the documented defaults (the caller's own copy)."""
+    return dict(views.thresholds(engine()))
 
 
 def term_gaps(year: str, term: str):
     """(Context, gap frame) for a term, under the trust's thresholds, within the user's scope, as
     at today (a term's returns are not yet due until its deadline has passed)."""
-    limits = tuple(sorted(thresholds().items()))
-    seen = scope()
-    urns = "all" if seen.urns is None and seen.active else tuple(sorted(seen.urns or ()))
-    return _gaps(settings.database_url(), overview.data_version(engine()), year, term, limits,
-                 (urns, seen.suppress), deadlines.current_date())
+    return views.term_gaps(engine(), scope(), year, term)
 
 
 def default_term() -> tuple[str, str] | None:
@@ -413,7 +404,7 @@ def whole_trust():
     """The whole trust's data, unfiltered: only for what filters it itself (the board pack, made
     for trustees with their suppression) and the demonstration's role switcher. The same cached
     copy the readers' views are made from, never a second one."""
-    return _dataset(settings.database_url(), overview.data_version(engine()))
+    return views.whole_trust(engine())
 
 
 def all_school_names() -> dict[str, str]:

@@ -164,18 +164,18 @@ def test_a_blank_field_reads_back_as_none_beside_filled_ones(school):
     assert log.loc[first + 1, "answer"] is None and log.loc[first + 1, "answered_by"] is None
 
 
-def test_the_logs_version_changes_with_every_change_and_only_then(school):
-    from store.challenges import log_version
+def test_the_stores_generation_moves_with_every_change_to_the_log_and_only_then(school):
+    """What a reader's cached copy of the log is keyed on (ui/views.py)."""
+    from store.db import generation
 
-    empty = log_version(school)
+    empty = generation(school)
     item = _raise(school)
-    raised = log_version(school)
-    assert raised != empty and log_version(school) == raised
+    raised = generation(school)
+    assert raised == empty + 1 and generation(school) == raised
     update_challenge(school, item, user="x", owner="Head")
-    assert log_version(school) != raised
-    before = log_version(school)
+    assert generation(school) == raised + 1
     update_challenge(school, item, user="x", owner="Head")  # nothing changed
-    assert log_version(school) == before
+    assert generation(school) == raised + 1
 
 
 # ---- A school's DSL answers the board ------------------------------------------------------------

@@ -273,3 +273,23 @@ def test_the_release_fixture_is_what_its_docstring_says():
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         conn.close()
+
+
+def test_a_database_at_0003_gains_the_generation_and_keeps_everything(release_db, tmp_path):
+    """From the revision before it: every row kept, the generation at 0 until the first write that
+    changes what the pages show, which makes it 1."""
+    from store.db import generation, writing
+    from store.schema import schools
+
+    upgrade(release_db, revision="0003")
+    assert "store_generation" not in columns(release_db)
+    before = snapshot(release_db)
+    done = upgrade(release_db, backup_dir=tmp_path / "copies")
+    assert (done.before, done.after) == ("0003", "0004") and upgrades.head_revision() == "0004"
+    assert snapshot(release_db) == before
+    assert file_hashes_hold(release_db) == 73
+    assert columns(release_db)["store_generation"] == ["generation", "id"]
+    assert generation(release_db) == 0
+    with writing(release_db) as conn:
+        conn.execute(schools.update().where(schools.c.urn == before["schools"][0][0]).values(name="Renamed"))
+    assert generation(release_db) == 1
