@@ -35,18 +35,6 @@ def run(*args: str, db: str | None = None, env: dict | None = None) -> subproces
                       env={"COLUMNS": str(WIDTH), "DATABASE_URL": NO_DATABASE, **(env or {})})
 
 
-@pytest.fixture(scope="module")
-def sample_url(tmp_path_factory) -> str:
-    return sample_db(tmp_path_factory.mktemp("cli_sample"))
-
-
-@pytest.fixture(scope="module")
-def dataset(sample_url):
-    engine = make_engine(sample_url)
-    yield load_dataset(engine)
-    dispose(engine)
-
-
 def pattern(pattern_id: str) -> dict:
     with (ROOT / "sample_data" / "patterns.csv").open(newline="", encoding="utf-8") as fh:
         return next(row for row in csv.DictReader(fh) if row["pattern"] == pattern_id)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import copy_sample
-from tests.helpers.network import free_port
+from tests.helpers.network import free_port, stop
 
 from .conftest import require_chromium, settled
 
@@ -80,8 +80,7 @@ def _serve(data: Path, *, first_start: bool = False):
             raise RuntimeError("the dashboard did not start: " + (data / "app.log").read_text()[-2000:])
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop(proc, timeout=20)
         log.close()
 
 

@@ -28,7 +28,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import copy_sample
-from tests.helpers.network import certificate, free_port
+from tests.helpers.network import certificate, free_port, stop
 
 from .conftest import require_chromium
 from .conftest import settled as _settled
@@ -78,11 +78,7 @@ def server(tmp_path_factory):
             raise RuntimeError("the dashboard did not start: " + (folder / "app.log").read_text()[-2000:])
         yield SimpleNamespace(app=app, db=url, log=folder / "app.log")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 

@@ -32,7 +32,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import copy_sample
-from tests.helpers.network import free_port
+from tests.helpers.network import free_port, stop
 
 from .conftest import require_chromium
 from .conftest import settled as _settled
@@ -75,16 +75,6 @@ def _wait_for(url: str, proc: subprocess.Popen, log: Path, what: str, timeout: f
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"{what} did not start: " + log.read_text()[-2000:])
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +126,7 @@ def sso(tmp_path_factory):
         yield SimpleNamespace(app=app, provider=provider, db=url, log=folder / "app.log")
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop(proc)
         for log in logs:
             log.close()
 

@@ -1,10 +1,11 @@
-"""Network helpers for tests that serve something on 127.0.0.1: a free port, and a self-signed
-certificate for it (a trust's own mail or web server's, say)."""
+"""Network helpers for tests (and the bench) that serve something on 127.0.0.1: a free port, a
+self-signed certificate for it (a trust's own mail or web server's, say), and stopping the server."""
 
 from __future__ import annotations
 
 import datetime
 import socket
+import subprocess
 from pathlib import Path
 
 
@@ -12,6 +13,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a server started for a test: asked first, then killed if it does not go in time."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
 
 
 def certificate(folder: Path) -> tuple[Path, Path]:

@@ -239,7 +239,7 @@ def test_the_board_pack_page_makes_the_pdf(sample_app, sign_in):
     (download,) = at.get("download_button")
     assert "board_pack_2025-26_Summer_trustee.pdf" in download.proto.label
     made = audit_log(_engine(sample_app), actions=["board_pack"])
-    assert made.iloc[0]["detail"] == {"format": "pdf", "for": "trustee"}
+    assert made.iloc[0]["detail"] == {"format": "pdf", "for": "trustee", "appendix": False}
 
 
 def test_a_trustee_reads_a_questions_record_of_changes_with_small_counts_hidden(sample_app, sign_in):

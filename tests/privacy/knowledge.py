@@ -314,6 +314,8 @@ def _table(k: Knowledge, item, frame: pd.DataFrame) -> None:
         return
     if cols[:4] == ["Setting", "Meaning", "Default", "This trust"]:
         return
+    if cols == ["Code", "Severity", "Problem", "What to do"]:
+        return  # About the data's catalogue of problem codes: words the same for every trust
     reader = _table_reader(cols)
     if reader is not None:
         return reader(k, item, frame)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from loaders import check_file, check_return, checks
+from loaders import check_file, check_return, cross_checks
 from loaders.checker import read_file
 from loaders.registry import COUNT_IDS
 from store import importer
@@ -128,7 +128,7 @@ def test_checking_again_is_exactly_the_loaders_check_with_last_terms_values(engi
         again = check_against_last_term(engine, data, spring.name)
         previous = previous_values(engine, "149001", "2025/26", "Spring")
         assert again.problems == check_return(data, spring.name, previous=previous).problems
-        assert checks.growth_queried(again.values, previous) is queried
+        assert cross_checks.growth_queried(again.values, previous) is queried
         assert any(p.code == "more_than_three_times_last_term" for p in again.problems) is queried
         nobody = check_against_last_term(engine, data, spring.name, allowed=lambda _urn: False)
         assert nobody.problems == check_return(data, spring.name).problems
@@ -144,5 +144,5 @@ class _Places:
                                                   (5, None, False)])
 def test_growth_queried_is_what_the_check_queries(before, now, queried):
     values, previous = {COUNT_IDS[0]: now}, {COUNT_IDS[0]: before}
-    assert checks.growth_queried(values, previous) is queried
-    assert bool(checks.check_growth(values, _Places(), previous)) is queried
+    assert cross_checks.growth_queried(values, previous) is queried
+    assert bool(cross_checks.check_growth(values, _Places(), previous)) is queried
