@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench import trusts
 from bench.core import ChildUsage, Goal, Result, Samples, ratio_spread, ratios, spread
+from tests.helpers.network import stop
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -65,12 +66,7 @@ def start_to_drawn(browser, script: Path, env: dict[str, str], log: Path) -> tup
         finally:
             if context is not None:
                 context.close()
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, timeout=20)
     return drawn, served, usage.cpu
 
 
