@@ -63,8 +63,10 @@ def trend_chart(values: pd.DataFrame, pooled: pd.DataFrame, names: dict[str, str
         traces.append(dict(type="scatter", x=labels, y=[england * factor] * len(labels), mode="lines",
                            name="England", line=dict(color=ENGLAND, dash="longdash", width=2)))
     fig = go.Figure(data=traces, layout=layout(
-        f"{ind.label}, term by term", height=400, legend=dict(orientation="h", y=-0.18),
-        margin=dict(l=75, r=10, t=60, b=90),
+        f"{ind.label}, term by term", height=400, legend=dict(orientation="h", y=-0.24),
+        margin=dict(l=75, r=10, t=60, b=100),
+        # each term on two lines ("Aut" over "24/25"), level, so nine terms fit a phone's width
+        xaxis=dict(tickmode="array", tickvals=labels, ticktext=[_two_lines(lab) for lab in labels], tickangle=0),
         yaxis=dict(title=dict(text=ind.unit if ind.unit == PER_100 else "%"), rangemode="tozero", gridcolor=GRID)))
     table = pd.DataFrame({"Term": labels, "Trust": [fmt_value(v / factor, ind.unit) for v in trust]})
     for urn in urns:
@@ -77,6 +79,12 @@ def trend_chart(values: pd.DataFrame, pooled: pd.DataFrame, names: dict[str, str
             for v, n, d, h, u in zip(mine["value"], mine["numerator"], mine["denominator"], hidden, unasked)
         ]
     return Chart(fig, table, _summary(ind, trust, labels))
+
+
+def _two_lines(label: str) -> str:
+    """A term's label for the axis: "Aut 2024/25" as "Aut" over "24/25"."""
+    term, _, year = label.partition(" ")
+    return f"{term}<br>{year[2:] if len(year) == 7 else year}"
 
 
 def _quiet_lines(by_school: dict, labels: list[str], names: dict[str, str], factor: float, per_cent: str) -> dict:
