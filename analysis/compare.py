@@ -95,14 +95,13 @@ def compare(values: pd.DataFrame, phases: Mapping[str, str] | None = None) -> pd
     )
     frame["trust_schools"] = frame["trust_schools"].astype(float)  # NaN where no school has figures
     frame["group"], frame["target"], frame["target_schools"] = _groups(frame, values, phases or {})
-    ind = frame["indicator"].map(INDICATORS_BY_ID)
-    national = frame["group"].map(is_england).to_numpy(dtype=bool)
+    national = _per_distinct(frame["group"], is_england)
     usable = (
-        ind.map(lambda i: i.funnel).to_numpy(dtype=bool)
+        _per_distinct(frame["indicator"], lambda i: INDICATORS_BY_ID[i].funnel)
         & ((frame["target_schools"].fillna(0).to_numpy() >= MIN_SCHOOLS) | national)
         & (frame["denominator"].fillna(0).to_numpy() > 0)
     )
-    per_100 = ind.map(lambda i: i.unit == PER_100).to_numpy(dtype=bool)
+    per_100 = _per_distinct(frame["indicator"], lambda i: INDICATORS_BY_ID[i].unit == PER_100)
     target = np.where(usable, frame["target"].to_numpy(dtype=float), np.nan)
     den = frame["denominator"].to_numpy(dtype=float)
     frame["group"] = np.where(usable | (frame["group"] == ALONE), frame["group"], "")
@@ -118,11 +117,10 @@ def spread_from_seen(compared: pd.DataFrame, seen: np.ndarray) -> pd.DataFrame:
     if "spread" not in compared or not (compared["spread"].fillna(0) > 0).any() or seen.all():
         return compared
     out = compared.copy()
-    ind = out["indicator"].map(INDICATORS_BY_ID)
-    per_100 = ind.map(lambda i: i.unit == PER_100).to_numpy(dtype=bool)
+    per_100 = _per_distinct(out["indicator"], lambda i: INDICATORS_BY_ID[i].unit == PER_100)
     usable = out["expected"].notna().to_numpy()
     target = np.where(usable, out["target"].to_numpy(dtype=float), np.nan)
-    _place(out, target, per_100, out["group"].map(is_england).to_numpy(dtype=bool), seen)
+    _place(out, target, per_100, _per_distinct(out["group"], is_england), seen)
     return out
 
 
@@ -139,14 +137,21 @@ def _place(frame: pd.DataFrame, target: np.ndarray, per_100: np.ndarray, nationa
                                          frame["upper_998"].to_numpy())
 
 
+def _per_distinct(column: pd.Series, fn) -> np.ndarray:
+    """``fn`` of each row's value as a boolean array, worked out once per distinct value."""
+    codes, distinct = pd.factorize(column, use_na_sentinel=False)
+    return np.array([bool(fn(v)) for v in distinct], dtype=bool)[codes] if len(distinct) else np.zeros(0, dtype=bool)
+
+
 def _groups(frame: pd.DataFrame, values: pd.DataFrame, phases: Mapping[str, str]):
     """Each row's comparison group, that group's pooled value and how many schools it pools."""
-    phase = frame["urn"].map(lambda u: phase_of(phases.get(u)))
+    phase_by_urn = {u: phase_of(phases.get(u)) for u in pd.unique(values["urn"])}
+    phase = frame["urn"].map(phase_by_urn)
     group = pd.Series(TRUST, index=frame.index, dtype=object)
     target = frame["trust"].to_numpy(dtype=float).copy()
     schools = frame["trust_schools"].to_numpy(dtype=float).copy()
     if phase.notna().any():
-        by_phase = pooled(values.assign(phase=values["urn"].map(lambda u: phase_of(phases.get(u)) or "")),
+        by_phase = pooled(values.assign(phase=values["urn"].map({u: p or "" for u, p in phase_by_urn.items()})),
                           by=("phase",))
         by_phase = by_phase[(by_phase["phase"] != "") & (by_phase["schools"] >= MIN_SCHOOLS)]
         found = frame[["indicator", "term_index"]].assign(phase=phase.fillna("")).merge(

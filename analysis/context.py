@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,12 @@ class Dataset:
     leads: pd.DataFrame  # urn, academic_year, term, role, name, last_full_training, last_refresher
     queries: pd.DataFrame  # urn, academic_year, term, code, sheet, cell, message, explanation
     suppress: bool = False  # small numbers hidden from this reader (analysis.privacy)
+    # The ids of every return stored when the whole trust was read (analysis.dataset.load_dataset);
+    # None for a reader's part of it.
+    stored: frozenset | None = field(default=None, repr=False, compare=False)
+    # Made by analysis.refresh from an earlier dataset: the earliest term (by index) with a
+    # school-term stored since; None when read whole.
+    first_changed: int | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         self.values = as_columns(self.values)
@@ -120,8 +126,21 @@ class Dataset:
     @cached_property
     def count_rows(self) -> dict[tuple, dict[str, float]]:
         """(urn, year, term) to its counts, NaN where blank."""
+        grid, cols = self.count_grid
+        return {key: dict(zip(cols, grid[at].tolist())) for key, at in self.count_row_at.items()}
+
+    @cached_property
+    def count_row_at(self) -> dict[tuple, int]:
+        """(urn, year, term) to its row of ``count_grid``."""
+        w = self.wide
+        return {k: i for i, k in enumerate(zip(w["urn"], w["academic_year"], w["term"]))}
+
+    @cached_property
+    def count_grid(self) -> tuple[np.ndarray, list[str]]:
+        """Every school-term's counts (``wide``'s count columns, NaN where blank) as one array, and
+        the measure id of each of its columns."""
         cols = [c for c in COUNT_IDS if c in self.wide]
-        return self.wide.set_index(["urn", "academic_year", "term"])[cols].to_dict("index")
+        return self.wide[cols].to_numpy(dtype=float), cols
 
     @cached_property
     def versions(self) -> dict[tuple, int]:
@@ -175,6 +194,51 @@ class Dataset:
     def first_return(self) -> dict[str, int]:
         idx = [term_index(y, t) for y, t in zip(self.returns["academic_year"], self.returns["term"])]
         return pd.Series(idx, index=self.returns["urn"].to_numpy()).groupby(level=0).min().to_dict()
+
+
+    def school_term(self, urn: str, index: int, due: date) -> SchoolTerm:
+        """One school's view of one term (by index), its lateness counted from ``due``: made once
+        per dataset and deadline, and kept (analysis.refresh carries the views of school-terms
+        that did not change into the next dataset)."""
+        views = self.__dict__.setdefault("_school_terms", {})
+        key = (urn, index, due)
+        found = views.get(key)
+        if found is None:
+            found = views[key] = self._build(urn, index, due)
+        return found
+
+    def _build(self, urn: str, index: int, due: date) -> SchoolTerm:
+        year, term = term_from_index(index)
+        key = (urn, year, term)
+        name = self.school_names.get(urn, urn)
+        row = self.count_row_at.get(key)
+        if row is None:
+            return SchoolTerm(urn, name, year, term, returned=False)
+        version = self.versions.get(key)
+        # What its version did not ask is not there at all: neither a count nor a blank.
+        grid, columns = self.count_grid
+        at, ids = _asked_columns(tuple(columns), version)
+        counts = {m: (None if v != v else v) for m, v in zip(ids, grid[row, at].tolist())}
+        school = SchoolTerm(urn, name, year, term, returned=True, version=version, counts=counts,
+                            dates=self.date_rows.get(key, {}), leads=self.lead_rows.get(key, []))
+        school.blank_share = sum(v is None for v in counts.values()) / len(counts)
+        submitted = self.submitted.get(key)
+        if submitted is not None:
+            school.days_late = (submitted.date() - due).days
+        school.unexplained_changes = [
+            {"where": f"{q['sheet']}!{q['cell']}" if q["cell"] else (q["sheet"] or ""), "message": q["message"]}
+            for q in self.change_queries.get(key, [])
+            if not (isinstance(q["explanation"], str) and q["explanation"].strip())
+        ]
+        return school
+
+
+@lru_cache(maxsize=64)
+def _asked_columns(columns: tuple[str, ...], version: int | None) -> tuple[np.ndarray, list[str]]:
+    """Of these count columns, the places and measure ids of those a return of that template
+    version asks (registry.asked)."""
+    at = [i for i, m in enumerate(columns) if asked(m, version)]
+    return np.array(at, dtype=np.intp), [columns[i] for i in at]
 
 
 def as_columns(values: pd.DataFrame) -> pd.DataFrame:
@@ -251,7 +315,7 @@ class Context:
         self.due = deadlines.deadline(academic_year, term, self.t)
         # Until the deadline has gone by, a return not in is "not yet due": neither missing nor late.
         self.past_due = deadlines.past_deadline(academic_year, term, self.t, self.today)
-        self._cache: dict[str, SchoolTerm] = {}
+        self._due: dict[int, date] = {}  # each term's deadline under these thresholds
         self._hidden_counts: dict[int, dict[tuple[str, str], bool]] = {}
 
     def hidden_count(self, school: SchoolTerm, measure_id: str) -> bool:
@@ -263,6 +327,14 @@ class Context:
         """What this reader knows of a count (one measure, or the sum of several): (x, x) when
         every part is shown to them; from the notes of their own tables otherwise ("fewer than 5":
         1 to 4; "not shown": 5 or more; not shown alone anywhere: 0 or more). None when blank."""
+        if not self.data.suppress:  # every count is shown to this reader
+            total = 0.0
+            for m in measure_ids:
+                x = school.count(m)
+                if x is None:
+                    return None
+                total += x
+            return total, total
         from analysis.suppression import NOT_SHOWN, suppression_threshold
 
         t = suppression_threshold()
@@ -271,7 +343,7 @@ class Context:
             x = school.count(m)
             if x is None:
                 return None
-            note = self._note(school, m) if self.data.suppress and MEASURES_BY_ID[m].suppressed and x != 0 else ""
+            note = self._note(school, m) if MEASURES_BY_ID[m].suppressed and x != 0 else ""
             part = (x, x) if not note else (1.0, t - 1.0) if note.startswith("fewer") else \
                 (float(t), float("inf")) if note == NOT_SHOWN else (0.0, float("inf"))
             low, high = low + part[0], high + part[1]
@@ -300,10 +372,10 @@ class Context:
 
     def school_term(self, urn: str, index: int | None = None) -> SchoolTerm:
         index = self.index if index is None else index
-        key = f"{urn}:{index}"
-        if key not in self._cache:
-            self._cache[key] = self._build(urn, index)
-        return self._cache[key]
+        due = self._due.get(index)
+        if due is None:
+            due = self._due[index] = deadlines.deadline(*term_from_index(index), self.t)
+        return self.data.school_term(urn, index, due)
 
     def year_so_far(self) -> dict[str, list[SchoolTerm]]:
         """Each school's returned terms of this academic year up to this term."""
@@ -313,32 +385,6 @@ class Context:
             for urn in self._returned_urns(i):
                 out.setdefault(urn, []).append(self.school_term(urn, i))
         return out
-
-    def _build(self, urn: str, index: int) -> SchoolTerm:
-        year, term = term_from_index(index)
-        key = (urn, year, term)
-        name = self.data.school_names.get(urn, urn)
-        row = self.data.count_rows.get(key)
-        if row is None:
-            return SchoolTerm(urn, name, year, term, returned=False)
-        version = self.data.versions.get(key)
-        # What its version did not ask is not there at all: neither a count nor a blank.
-        counts = {m: (None if _missing(v) else float(v)) for m, v in row.items() if asked(m, version)}
-        school = SchoolTerm(urn, name, year, term, returned=True, version=version, counts=counts,
-                        dates=self.data.date_rows.get(key, {}), leads=self.data.lead_rows.get(key, []))
-        school.blank_share = sum(v is None for v in counts.values()) / len(counts)
-        submitted = self.data.submitted.get(key)
-        if submitted is not None:
-            school.days_late = (submitted.date() - deadlines.deadline(year, term, self.t)).days
-        school.unexplained_changes = self._unexplained(key)
-        return school
-
-    def _unexplained(self, key: tuple) -> list[dict]:
-        return [
-            {"where": f"{q['sheet']}!{q['cell']}" if q["cell"] else (q["sheet"] or ""), "message": q["message"]}
-            for q in self.data.change_queries.get(key, [])
-            if not (isinstance(q["explanation"], str) and q["explanation"].strip())
-        ]
 
 
 def _hidden_counts(compared: pd.DataFrame, index: int) -> dict[tuple[str, str], str]:
@@ -356,10 +402,6 @@ def _hidden_counts(compared: pd.DataFrame, index: int) -> dict[tuple[str, str], 
                 key = (urn, measure)
                 out[key] = out.get(key) or (said if isinstance(said, str) else "")
     return out
-
-
-def _missing(v) -> bool:
-    return v is None or (isinstance(v, float) and np.isnan(v))
 
 
 def restrict(data: Dataset, scope) -> Dataset:

@@ -22,13 +22,23 @@ class Unavailable(Exception):
 
 
 def load_dataset(engine: Engine) -> Dataset:
-    return Dataset(
-        schools=schools(engine)[["urn", "name", "phase"]],
+    """Everything the store holds that analysis reads, with the ids of the returns it was read
+    from (``stored``: what analysis.refresh reads the changes since)."""
+    stored = frozenset(overview.stored_returns(engine)["id"].tolist())
+    data = Dataset(
+        schools=school_table(engine),
         values=overview.value_columns(engine),
         returns=overview.submissions(engine),
         leads=overview.latest_leads(engine),
         queries=overview.latest_queries(engine),
     )
+    data.stored = stored
+    return data
+
+
+def school_table(engine: Engine):
+    """The schools as analysis reads them: urn, name, phase."""
+    return schools(engine)[["urn", "name", "phase"]]
 
 
 def open_database(url: str | None):

@@ -719,12 +719,15 @@ def social_worker_absence(ctx: Context) -> list[Gap]:
     question = ("What keeps children with a social worker out of school more than their classmates, and do "
                 "their social workers know?")
     learning = "Poor attendance was one of the signs of neglect the reviews kept finding."
+    found = []
     for school in ctx.returned():
         sw, absent_sw = school.count(SW[0]), school.count(SW_ABSENT[0])
         pupils, absent = school.count(M.ABOUT_PUPILS_ON_ROLL), school.count(ABSENT_PUPILS)
-        if not sw or absent_sw is None or not pupils or absent is None:
-            continue
-        overall = absent / pupils
+        if sw and absent_sw is not None and pupils and absent is not None:
+            found.append((school, sw, absent_sw, absent, absent / pupils))
+    # every school's limit solved at once: the solver works on arrays
+    _, limit = binomial_limits(np.array([min(1.0, times * f[4]) for f in found]), np.array([f[1] for f in found]), 0.95)
+    for (school, sw, absent_sw, absent, overall), upper in zip(found, limit):
 
         def beyond(part: np.ndarray, whole: np.ndarray, share: float) -> np.ndarray:
             _, upper = binomial_limits(np.full(whole.shape, min(1.0, times * share)), whole, 0.95)
@@ -735,7 +738,7 @@ def social_worker_absence(ctx: Context) -> list[Gap]:
                                    "the children with a social worker persistently absent", question, learning,
                                    SCIE_NEGLECT))
             continue
-        if not beyond(np.array([absent_sw]), np.array([sw]), overall)[0]:
+        if not absent_sw > upper:  # as beyond() decides it, for the counts as they are
             continue
         theirs = _of(ctx, school, absent_sw, sw, " children with a social worker", SW_ABSENT, SW)
         whole = f"{_pct(overall)} of its pupils as a whole" if _shown(ctx, school, absent, ABSENT_PUPILS) \

@@ -38,9 +38,9 @@ def wide_counts(long: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _strict_sum(frame: pd.DataFrame, ids: tuple[str, ...]) -> pd.Series:
-    """Sum across columns, missing when any input is missing."""
-    return frame[list(ids)].sum(axis=1, min_count=len(ids)).where(frame[list(ids)].notna().all(axis=1))
+def _strict_sum(grid: np.ndarray, at: dict[str, int], ids: tuple[str, ...]) -> np.ndarray:
+    """Sum across columns, missing (NaN) when any input is missing: NaN carries through a sum."""
+    return grid[:, [at[i] for i in ids]].sum(axis=1)
 
 
 def indicator_values(wide: pd.DataFrame, indicators: tuple[Indicator, ...] = INDICATORS) -> pd.DataFrame:
@@ -52,33 +52,42 @@ def indicator_values(wide: pd.DataFrame, indicators: tuple[Indicator, ...] = IND
     return's template version did not ask a measure the indicator needs: "not asked in this
     return", which is no blank.
     """
+    if not indicators:
+        return pd.DataFrame(columns=KEYS + ["term_index", "indicator", "numerator", "denominator", "value", "asked"])
     version = wide[M.ABOUT_TEMPLATE_VERSION].fillna(TEMPLATE_VERSION).to_numpy() \
         if M.ABOUT_TEMPLATE_VERSION in wide else np.full(len(wide), TEMPLATE_VERSION)
-    parts = []
+    needed = sorted({m for ind in indicators for m in ind.numerator + ind.denominator})
+    at = {m: i for i, m in enumerate(needed)}
+    grid = wide[needed].to_numpy(dtype=float)
+    nums, dens, values, asked = [], [], [], []
     for ind in indicators:
         since = max(MEASURES_BY_ID[m].since for m in ind.numerator + ind.denominator)
-        num = _strict_sum(wide, ind.numerator)
-        den = _strict_sum(wide, ind.denominator)
+        num = _strict_sum(grid, at, ind.numerator)
+        den = _strict_sum(grid, at, ind.denominator)
         scale = 100.0 if ind.unit == PER_100 else 1.0
-        value = (num / den.where(den > 0)) * scale
-        parts.append(
-            pd.DataFrame(
-                {
-                    "urn": wide["urn"].to_numpy(),
-                    "academic_year": wide["academic_year"].to_numpy(),
-                    "term": wide["term"].to_numpy(),
-                    "term_index": wide["term_index"].to_numpy(),
-                    "indicator": ind.id,
-                    "numerator": num.to_numpy(),
-                    "denominator": den.to_numpy(),
-                    "value": value.to_numpy(),
-                    "asked": version >= since,
-                }
-            )
-        )
-    if not parts:
-        return pd.DataFrame(columns=KEYS + ["term_index", "indicator", "numerator", "denominator", "value", "asked"])
-    return pd.concat(parts, ignore_index=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values.append((num / np.where(den > 0, den, np.nan)) * scale)
+        nums.append(num)
+        dens.append(den)
+        asked.append(version >= since)
+    n = len(indicators)
+    rows = np.tile(np.arange(len(wide)), n)  # each indicator's block: the wide table's rows in order
+    return pd.DataFrame({
+        "urn": _text(wide["urn"]).take(rows),
+        "academic_year": _text(wide["academic_year"]).take(rows),
+        "term": _text(wide["term"]).take(rows),
+        "term_index": wide["term_index"].to_numpy()[rows],
+        "indicator": _text([ind.id for ind in indicators]).take(np.repeat(np.arange(n), len(wide))),
+        "numerator": np.concatenate(nums),
+        "denominator": np.concatenate(dens),
+        "value": np.concatenate(values),
+        "asked": np.concatenate(asked),
+    })
+
+
+def _text(items):
+    """Text as pandas keeps it, made once from the few and then repeated by position."""
+    return pd.array(np.asarray(items, dtype=object), dtype="str")
 
 
 def pooled(values: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -99,8 +108,21 @@ def pooled(values: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
 def with_changes(values: pd.DataFrame) -> pd.DataFrame:
     """Add each value's change from last term and from the same term last year (same school)."""
     frame = values.copy()
-    index = frame.set_index(["urn", "indicator", "term_index"])["value"]
+    value = frame["value"].to_numpy(dtype=float)
+    if frame.empty:
+        for col in ("change_term", "change_year"):
+            frame[col] = value.copy()
+        return frame
+    # one number per (school, indicator, term) that steps by one from a term to the next
+    terms = frame["term_index"].to_numpy(dtype=np.int64)
+    low, span = terms.min() - 3, int(terms.max() - terms.min()) + 4
+    indicator, kinds = pd.factorize(frame["indicator"])
+    key = (pd.factorize(frame["urn"])[0].astype(np.int64) * len(kinds) + indicator) * span + (terms - low)
+    order = np.argsort(key, kind="stable")
+    ranked = key[order]
     for col, back in (("change_term", 1), ("change_year", 3)):
-        earlier = pd.MultiIndex.from_arrays([frame["urn"], frame["indicator"], frame["term_index"] - back])
-        frame[col] = frame["value"].to_numpy() - index.reindex(earlier).to_numpy()
+        want = key - back
+        at = np.minimum(np.searchsorted(ranked, want), len(ranked) - 1)
+        earlier = np.where(ranked[at] == want, value[order[at]], np.nan)
+        frame[col] = value - earlier
     return frame

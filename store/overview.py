@@ -7,7 +7,7 @@ the record but never reach a chart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import pandas as pd
 import sqlalchemy as sa
@@ -50,19 +50,28 @@ def latest_values(engine: Engine, *, academic_year: str | None = None, term: str
     return pd.DataFrame(typed, columns=VALUE_COLUMNS, dtype=object)
 
 
-def value_columns(engine: Engine, *, chunk: int = 100_000) -> pd.DataFrame:
+def value_columns(engine: Engine, *, chunk: int = 100_000, only: Collection[int] | None = None) -> pd.DataFrame:
     """The rows of ``latest_values`` for every school-term, read through the driver's cursor into
     typed columns (store.values.columns_from_rows): the keys categorical, ``value`` a float (a
     count or an integer; NaN when blank) and ``text`` anything else, typed as ``latest_values``
     types it (None when blank or a number). Ordered by key, as Python orders text.
 
     A fraction of the memory and time of a row of Python objects per value: what analysis reads.
+    ``only``: the values of these returns alone (each the newest of its school-term).
     """
     v = return_values
-    values_sql = _sql(engine, sa.select(v.c.return_id, v.c.measure_id, v.c.value_num, v.c.value_text)
-                      .where(v.c.return_id.in_(sa.select(returns.c.id).where(newest_only()))))
+    newest = sa.select(returns.c.id).where(newest_only())
+    values_query = sa.select(v.c.return_id, v.c.measure_id, v.c.value_num, v.c.value_text)
+    keys_query = sa.select(returns.c.id, returns.c.urn, returns.c.academic_year, returns.c.term)
+    if only is None:
+        values_query = values_query.where(v.c.return_id.in_(newest))
+    else:
+        ids = sorted(int(i) for i in only)
+        values_query = values_query.where(v.c.return_id.in_(ids))
+        keys_query = keys_query.where(returns.c.id.in_(ids))
+    values_sql = _sql(engine, values_query, literal=only is not None)
     # A return's school and term never change, so every version's keys can be read afterwards.
-    keys_sql = _sql(engine, sa.select(returns.c.id, returns.c.urn, returns.c.academic_year, returns.c.term))
+    keys_sql = _sql(engine, keys_query, literal=only is not None)
     with engine.connect() as conn:
         cursor = conn.connection.cursor()
         try:
@@ -77,8 +86,10 @@ def value_columns(engine: Engine, *, chunk: int = 100_000) -> pd.DataFrame:
     return coding.columns_from_chunks(parts, keys, VALUE_COLUMNS[:3])
 
 
-def _sql(engine: Engine, query) -> str:
-    return str(query.compile(dialect=engine.dialect))
+def _sql(engine: Engine, query, *, literal: bool = False) -> str:
+    """The SQL text of ``query`` for the driver's own cursor; ``literal`` puts its parameters (here
+    only integers: return ids) in the text."""
+    return str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": literal}))
 
 
 def _values_query():
@@ -116,8 +127,13 @@ def returns_overview(engine: Engine) -> pd.DataFrame:
         .order_by(returns.c.academic_year, returns.c.term, schools.c.name)
     )
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
+        return _frame(conn, query, OVERVIEW_COLUMNS)
+
+
+def _frame(conn, query, columns: list[str]) -> pd.DataFrame:
+    """The rows of ``query`` as a frame, made from plain tuples (pandas makes a frame from a list
+    of tuples in one pass; from SQLAlchemy's rows it asks each row what it is)."""
+    return pd.DataFrame([tuple(row) for row in conn.execute(query)], columns=columns)
 
 
 def _filtered(query, academic_year, term, urns):
@@ -138,28 +154,37 @@ QUERY_COLUMNS = ["urn", "academic_year", "term", "code", "sheet", "cell", "messa
 SUBMISSION_COLUMNS = ["urn", "academic_year", "term", "version", "submitted_at"]
 
 
-def latest_leads(engine: Engine) -> pd.DataFrame:
-    """The safeguarding leads named in each school-term's newest version."""
-    return _of_newest(engine, leads, LEAD_COLUMNS)
+def latest_leads(engine: Engine, only: Collection[int] | None = None) -> pd.DataFrame:
+    """The safeguarding leads named in each school-term's newest version (``only``: of these returns)."""
+    return _of_newest(engine, leads, LEAD_COLUMNS, only)
 
 
-def latest_queries(engine: Engine) -> pd.DataFrame:
-    """The queries raised on each school-term's newest version, with the DSL's explanation."""
-    return _of_newest(engine, return_queries, QUERY_COLUMNS)
+def latest_queries(engine: Engine, only: Collection[int] | None = None) -> pd.DataFrame:
+    """The queries raised on each school-term's newest version, with the DSL's explanation
+    (``only``: of these returns)."""
+    return _of_newest(engine, return_queries, QUERY_COLUMNS, only)
 
 
-def _of_newest(engine: Engine, table: sa.Table, columns: list[str]) -> pd.DataFrame:
+def _of_newest(engine: Engine, table: sa.Table, columns: list[str], only: Collection[int] | None = None) -> pd.DataFrame:
     """The rows of ``table`` (leads, queries) that belong to each school-term's newest version, in
     the order they were stored: the school-term, then ``table``'s own ``columns``."""
     own = [table.c[name] for name in columns[3:]]
     query = (
         sa.select(returns.c.urn, returns.c.academic_year, returns.c.term, *own)
         .join(table, table.c.return_id == returns.c.id)
-        .where(newest_only())
+        .where(newest_only() if only is None else returns.c.id.in_(sorted(int(i) for i in only)))
         .order_by(returns.c.urn, returns.c.academic_year, returns.c.term, table.c.id)
     )
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=columns)
+        return _frame(conn, query, columns)
+
+
+def stored_returns(engine: Engine) -> pd.DataFrame:
+    """Every version ever stored, as (id, urn, academic_year, term): a return, once stored, never
+    changes, so two reads with the same ids hold the same returns."""
+    query = sa.select(returns.c.id, returns.c.urn, returns.c.academic_year, returns.c.term)
+    with engine.connect() as conn:
+        return _frame(conn, query, ["id", "urn", "academic_year", "term"])
 
 
 def submissions(engine: Engine) -> pd.DataFrame:
@@ -168,7 +193,7 @@ def submissions(engine: Engine) -> pd.DataFrame:
     query = sa.select(*(returns.c[c] for c in SUBMISSION_COLUMNS)).order_by(
         returns.c.urn, returns.c.academic_year, returns.c.term, returns.c.version)
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=SUBMISSION_COLUMNS)
+        return _frame(conn, query, SUBMISSION_COLUMNS)
 
 
 def data_version(engine: Engine) -> tuple[int, int]:

@@ -12,10 +12,17 @@ from one dataset. When the generation or the day moves, the set is replaced whol
 dataset and everything made from it are let go together. Within a generation a view made for a
 choice of schools (``chosen``) keeps only the latest choice for its reader and parameters, so
 clicking through choices does not pile copies up.
+
+A new generation's dataset is made from the one before by reading only the school-terms stored
+since (analysis.refresh); the gaps of a term earlier than any of them, under the same thresholds,
+day and reader, are the same as before and are kept, for readers who see every count (a reader
+whose small numbers are hidden has them hidden across terms, so theirs are made again).
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -28,8 +35,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from analysis import deadlines
 from analysis.context import Context, Dataset, restrict
-from analysis.dataset import load_dataset
 from analysis.gaps import find_gaps, gaps_frame
+from analysis.refresh import refresh
 from loaders.registry import term_from_index, term_index
 from store import db
 from store.access import Scope
@@ -47,6 +54,8 @@ class Generation:
     number: int
     today: date
     views: dict[Hashable, tuple[Any, Any]] = field(default_factory=dict)  # key: (what was chosen, view)
+    previous: Generation | None = None  # the generation before, until this one's dataset is made
+    kept: dict[Hashable, Any] = field(default_factory=dict)  # gap lists still true, from the one before
     _making: dict[Hashable, threading.Lock] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -77,7 +86,21 @@ class _Database:
 
 @st.cache_resource(show_spinner=False)
 def _database(url: str) -> _Database:  # noqa: ARG001 - the database it holds views of: the cache key
+    _settle()
     return _Database()
+
+
+_settled = threading.Event()
+
+
+def _settle() -> None:
+    """Once, before the first dataset is made: what the process holds now (the libraries, the
+    pages' code) is set aside from the cyclic garbage collector, so the collection that lets an old
+    dataset go (give_back_memory) looks only at what came after, in milliseconds."""
+    if not _settled.is_set():
+        _settled.set()
+        gc.collect()
+        gc.freeze()
 
 
 def current(engine: Engine) -> Generation:
@@ -88,7 +111,9 @@ def current(engine: Engine) -> Generation:
     with held.lock:
         stamp = db.generation(engine), deadlines.current_date()
         if held.current is None or (held.current.number, held.current.today) != stamp:
-            held.current = Generation(*stamp)
+            held.current = Generation(*stamp, previous=held.current)
+            if held.current.previous is not None:
+                held.current.previous.previous = None  # one generation back at most
         return held.current
 
 
@@ -111,13 +136,49 @@ def view(engine: Engine, scope: Scope | None, name: str, make: Callable[[], Any]
 # ---- The views every page reads ------------------------------------------------------------------
 
 def whole_trust(engine: Engine) -> Dataset:
-    """Everything stored, unfiltered: the one dataset in memory for this database."""
+    """Everything stored, unfiltered: the one dataset in memory for this database, made from the
+    generation before's by reading what was stored since."""
+    generation = current(engine)
+
     def make():
-        if get_script_run_ctx(suppress_warning=True) is None:  # made as the server starts
-            return load_dataset(engine)
-        with st.spinner("Reading the returns…"):
-            return load_dataset(engine)
+        before = generation.previous
+        old = before.views.get(("dataset", WHOLE_TRUST, ()), (None, None))[1] if before else None
+        if get_script_run_ctx(suppress_warning=True) is None or old is not None:  # the server starting, or quick
+            data = refresh(engine, old)
+        else:
+            with st.spinner("Reading the returns…"):
+                data = refresh(engine, old)
+        if before is not None:
+            generation.kept = _still_true(engine, before, generation, old, data)
+            generation.previous = before = old = None  # the old dataset and its views can go
+            give_back_memory()
+        return data
     return view(engine, None, "dataset", make)
+
+
+def give_back_memory() -> None:
+    """Hand the memory freed by an old dataset back to the system. The C library keeps what was
+    freed for the process to reuse, in pools per thread (each session's script runs on a thread of
+    its own), so without this a server's size after a few stored returns is that of several
+    datasets rather than one. Only where the C library is glibc; elsewhere nothing happens."""
+    gc.collect()  # what the old dataset held in cycles (pandas' frames keep some) goes now, not later
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _still_true(engine: Engine, before: Generation, now: Generation, old: Dataset | None, data: Dataset) -> dict:
+    """The gap lists of ``before`` that ``now`` would make the same: of terms earlier than any
+    school-term stored since, with the same thresholds and day, for readers who see every count."""
+    if old is None or before.today != now.today:
+        return {}
+    changed = float("inf") if data is old else data.first_changed  # None: read whole
+    said = before.views.get(("thresholds", WHOLE_TRUST, ()))
+    if changed is None or said is None or said[1] != thresholds(engine):
+        return {}
+    return {key: made[1][1] for key, made in before.views.items()
+            if key[0] == "gaps" and key[1] != WHOLE_TRUST and not key[1][2] and term_index(*key[2]) < changed}
 
 
 def thresholds(engine: Engine) -> dict[str, float]:
@@ -135,8 +196,10 @@ def term_gaps(engine: Engine, scope: Scope, year: str, term: str) -> tuple[Conte
     """(Context, gap frame) for a term, under the trust's thresholds, within the reader's scope, as
     at today (a term's returns are not yet due until its deadline has passed)."""
     def make():
-        ctx = Context(scoped(engine, scope), year, term, dict(thresholds(engine)), current(engine).today)
-        return ctx, gaps_frame(find_gaps(ctx))
+        generation = current(engine)
+        ctx = Context(scoped(engine, scope), year, term, dict(thresholds(engine)), generation.today)
+        kept = generation.kept.pop(("gaps", reader(scope), (year, term)), None)
+        return ctx, kept if kept is not None else gaps_frame(find_gaps(ctx))
     return view(engine, scope, "gaps", make, year, term)
 
 

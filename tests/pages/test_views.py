@@ -180,3 +180,40 @@ def test_the_server_reads_the_returns_and_makes_the_first_pages_views_as_it_star
     at = open_page("pages/overview.py")
     assert_no_exception(at)
     assert views.current(engine) is held and views.whole_trust(engine) is dataset
+
+
+def test_a_new_generation_keeps_earlier_terms_gap_lists_and_makes_the_rest_from_what_changed(generated_trust):
+    """A return stored for the last term: the gap list of the term before is kept as it was (and
+    is what a full read makes), the last term's is made again; a trustee's, whose small numbers
+    are hidden across terms, are all made again."""
+    from pandas.testing import assert_frame_equal
+
+    from analysis import deadlines
+    from analysis.context import Context, restrict
+    from analysis.dataset import load_dataset
+    from analysis.gaps import find_gaps, gaps_frame
+    from store.access import Scope
+    from store.returns import save_return
+    from ui import views
+
+    engine, held_back = generated_trust
+    leader = Scope("trust_leader", "a@x", None, suppress=False)
+    trustee = Scope("trustee", "b@x", None, suppress=True)
+    old = views.whole_trust(engine)
+    last, before = old.terms[-1], old.terms[-2]
+    made = {(who.role, term): views.term_gaps(engine, who, *term)[1] for who in (leader, trustee) for term in (last, before)}
+    save_return(engine, *held_back[0], user="dsl@school.example", source="test")
+
+    def full(scope, term):
+        data = restrict(load_dataset(engine), scope)
+        return gaps_frame(find_gaps(Context(data, *term, {}, deadlines.current_date())))
+
+    ctx, kept = views.term_gaps(engine, leader, *before)
+    assert kept is made[("trust_leader", before)] and ctx.data is views.whole_trust(engine) is not old
+    assert views.whole_trust(engine).first_changed is not None  # read from the old one, not whole
+    for who in (leader, trustee):
+        for term in (last, before):
+            now = views.term_gaps(engine, who, *term)[1]
+            assert_frame_equal(now, full(who, term))
+            if (who, term) != (leader, before):
+                assert now is not made[(who.role, term)]
