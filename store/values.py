@@ -118,9 +118,17 @@ def _date_or_text(text: str) -> date | str:
 def rows_for(report_values: dict[str, object], **keys) -> list[dict]:
     """One row per measure id the return's template version asks (NULL when blank), ready for an
     executemany."""
+    return [{**keys, "measure_id": mid, "value_num": num, "value_text": text}
+            for mid, num, text in value_columns(report_values)]
+
+
+def value_columns(report_values: dict[str, object]) -> list[tuple[str, float | None, str | None]]:
+    """(measure_id, value_num, value_text) for each measure the return's template version asks."""
     version = report_values.get(M.ABOUT_TEMPLATE_VERSION)
-    rows = []
-    for measure in registry.ASKED.get(version, registry.MEASURES):
-        num, text = to_columns(measure.id, report_values.get(measure.id))
-        rows.append({**keys, "measure_id": measure.id, "value_num": num, "value_text": text})
-    return rows
+    return [(measure.id, *to_columns(measure.id, report_values.get(measure.id)))
+            for measure in registry.ASKED.get(version, registry.MEASURES)]
+
+
+def read_back(columns: list[tuple[str, float | None, str | None]]) -> dict[str, object]:
+    """The typed values of ``value_columns`` as they read back once stored (from_columns)."""
+    return {mid: from_columns(mid, num, text) for mid, num, text in columns}

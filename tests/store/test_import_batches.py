@@ -39,16 +39,19 @@ def test_a_batch_stores_each_return_whole_and_one_that_fails_names_its_file(engi
     paths = [write(urn=u) for u in ("149001", "149002", "149003")]
     from store import returns as stored
 
-    real, calls = stored._insert_leads, []
+    real, calls = stored._insert_lead_rows, []
 
-    def failing(conn, return_id, people):
-        calls.append(return_id)
-        if len(calls) == 2:  # the second return: its row and values are written, then the database fails
+    def failing(conn, rows):
+        ids = sorted({r["return_id"] for r in rows})
+        calls.append(ids)
+        urns = conn.execute(sa.select(returns.c.urn).where(returns.c.id.in_(ids))).scalars().all()
+        if "149002" in urns:  # the second return: its row and values are written, then the database fails
             conn.execute(sa.text("SELECT no_such_column FROM returns"))
-        return real(conn, return_id, people)
+        return real(conn, rows)
 
-    monkeypatch.setattr(stored, "_insert_leads", failing)
+    monkeypatch.setattr(stored, "_insert_lead_rows", failing)
     outcomes = import_paths([str(p) for p in paths], engine=engine, per_transaction=50)
+    assert len(calls[0]) == 3  # the batch's leads together first; then one return at a time, to find which failed
     assert [o.saved is not None for o in outcomes] == [True, False, True]
     (problem,) = [p for p in outcomes[1].report.errors if p.code == "not_stored"]
     assert "nothing was saved" in problem.message and outcomes[1].report.file == "149002_2025-26_Autumn.xlsx"
