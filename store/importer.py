@@ -82,6 +82,7 @@ def import_paths(paths: list[str], db_url: str | None = None, user: str = "comma
         contents.append(data)
 
     noted = {"received": received.isoformat()} if received else {}
+    known: dict[tuple[int, str], dict] = {}  # values of the returns this import stored, by id and SHA-256
     order = sorted(range(len(outcomes)), key=lambda i: _term_order(outcomes[i].report))
     for start in range(0, len(order), max(1, per_transaction)):
         batch = [(outcomes[i], contents[i]) for i in order[start:start + max(1, per_transaction)]]
@@ -89,10 +90,13 @@ def import_paths(paths: list[str], db_url: str | None = None, user: str = "comma
               for o, _ in batch]
         try:
             with writing(engine) as conn:
-                if not _import_together(conn, batch, at, user=user, source=source, noted=noted, max_bytes=max_bytes):
+                stored = _import_together(conn, batch, at, known, user=user, source=source, noted=noted,
+                                          max_bytes=max_bytes)
+                if stored is None:
                     for (outcome, data), submitted_at in zip(batch, at):
                         _import_one(conn, outcome, data, user=user, source=source, noted=noted,
                                     max_bytes=max_bytes, submitted_at=submitted_at)
+            known.update(stored or {})  # committed: what later batches compare with
         except SQLAlchemyError as exc:  # the transaction is lost: none of the batch was stored
             log.exception("could not store a batch of returns")
             for outcome, data in batch:
@@ -104,21 +108,24 @@ def import_paths(paths: list[str], db_url: str | None = None, user: str = "comma
 
 
 def _import_together(conn: Connection, batch: list[tuple[ImportOutcome, bytes | None]],
-                     at: list[datetime | None], *, user: str, source: str, noted: dict, max_bytes: int) -> bool:
+                     at: list[datetime | None], known: dict[tuple[int, str], dict], *, user: str, source: str,
+                     noted: dict, max_bytes: int) -> dict[tuple[int, str], dict] | None:
     """What ``_import_one`` does for each return of the batch, in order, with a handful of statements
     for the whole batch (store.returns.store_many) in one savepoint; whether it was stored so. Each
     return is checked again against last term as stored before it, in the database or earlier in the
-    batch. When the database fails, nothing of the batch is written and False says to store them one
-    at a time, each whole or not at all, to name the one that failed."""
+    batch (``known``: the values of returns stored by earlier batches, by id and SHA-256). The values
+    of those stored, so keyed; when the database fails, nothing of the batch is written and None says to store
+    them one at a time, each whole or not at all, to name the one that failed."""
     keys = [o.report.school_term for o, data in batch if data is not None and _has_term(o.report)]
     try:
-        in_database = previous_of_many(conn, keys)
+        in_database = previous_of_many(conn, keys, known)
     except SQLAlchemyError:
         log.exception("could not read last term's returns for a batch; storing them one at a time")
-        return False
+        return None
     in_batch: dict[tuple, dict] = {}
     entries: list[ToStore | dict] = []
     reports, refusals, stored = [], [], []
+    values: list[dict] = []
     for (outcome, data), submitted_at in zip(batch, at):
         report, refusal, to_store = outcome.report, None, False
         if data is None:
@@ -133,6 +140,7 @@ def _import_together(conn: Connection, batch: list[tuple[ImportOutcome, bytes | 
                 columns = coding.value_columns(report.values)
                 entries.append(ToStore(report, data, submitted_at, columns))
                 in_batch[report.school_term] = coding.read_back(columns)
+                values.append(in_batch[report.school_term])
                 to_store = True
         reports.append(report)
         refusals.append(refusal)
@@ -142,14 +150,16 @@ def _import_together(conn: Connection, batch: list[tuple[ImportOutcome, bytes | 
             saved = iter(store_many(conn, entries, user=user, action="import", source=source, detail=noted))
     except SQLAlchemyError:
         log.exception("could not store a batch of returns together; storing them one at a time")
-        return False
+        return None
+    by_id, read_back = {}, iter(values)
     for (outcome, _), report, refusal, to_store in zip(batch, reports, refusals, stored):
         outcome.report = report
         if refusal is not None:
             report.problems.append(_not_stored(refusal))
         elif to_store:
             outcome.saved = next(saved)
-    return True
+            by_id[(outcome.saved.return_id, report.sha256)] = next(read_back)
+    return by_id
 
 
 def _has_term(report: ReturnReport) -> bool:

@@ -234,20 +234,23 @@ def _next_versions(conn: Connection, keys: list[tuple[str, str, str]]) -> list[i
     return out
 
 
-def previous_of_many(bind: Connection, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], dict | None]:
+def previous_of_many(bind: Connection, keys: list[tuple[str, str, str]],
+                     known: dict[tuple[int, str], dict] | None = None) -> dict[tuple[str, str, str], dict | None]:
     """``previous_values`` for each (urn, academic_year, term) of ``keys``, read in two queries
-    whatever their number: the newest version of each term before, then all their values."""
+    whatever their number: the newest version of each term before, then the values of those not
+    ``known`` already (by return id and SHA-256: what this process stored, as they read back)."""
+    known = known or {}
     wanted = {key: registry.previous_term(key[1], key[2]) for key in set(keys)}
-    newest: dict[tuple[str, str, str], tuple[int, int]] = {}
+    newest: dict[tuple[str, str, str], tuple[int, tuple[int, str]]] = {}
     if wanted:
         before = {(urn, *prev) for (urn, _, _), prev in wanted.items()}
-        for rid, urn, year, term, version in bind.execute(
-                sa.select(returns.c.id, returns.c.urn, returns.c.academic_year, returns.c.term, returns.c.version)
-                .where(returns.c.urn.in_(sorted({k[0] for k in wanted})))):
-            if (urn, year, term) in before and ((urn, year, term) not in newest
-                                                or version > newest[(urn, year, term)][0]):
-                newest[(urn, year, term)] = (version, rid)
-    found: dict[int, dict] = {rid: {} for _, rid in newest.values()}
+        for rid, sha256, urn, year, term, version in bind.execute(
+                sa.select(returns.c.id, returns.c.sha256, returns.c.urn, returns.c.academic_year, returns.c.term,
+                          returns.c.version).where(returns.c.urn.in_(sorted({k[0] for k in wanted})))):
+            key = (urn, year, term)
+            if key in before and (key not in newest or version > newest[key][0]):
+                newest[key] = (version, (rid, sha256))
+    found: dict[int, dict] = {held[0]: {} for _, held in newest.values() if held not in known}
     if found:
         for rid, mid, num, text in bind.execute(
                 sa.select(return_values.c.return_id, return_values.c.measure_id, return_values.c.value_num,
@@ -256,7 +259,7 @@ def previous_of_many(bind: Connection, keys: list[tuple[str, str, str]]) -> dict
     out = {}
     for key, prev in wanted.items():
         held = newest.get((key[0], *prev))
-        out[key] = (found[held[1]] or None) if held else None
+        out[key] = ((known[held[1]] if held[1] in known else found[held[1][0]]) or None) if held else None
     return out
 
 
