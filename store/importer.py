@@ -111,11 +111,11 @@ def _import_together(conn: Connection, batch: list[tuple[ImportOutcome, bytes | 
                      at: list[datetime | None], known: dict[tuple[int, str], dict], *, user: str, source: str,
                      noted: dict, max_bytes: int) -> dict[tuple[int, str], dict] | None:
     """What ``_import_one`` does for each return of the batch, in order, with a handful of statements
-    for the whole batch (store.returns.store_many) in one savepoint; whether it was stored so. Each
-    return is checked again against last term as stored before it, in the database or earlier in the
-    batch (``known``: the values of returns stored by earlier batches, by id and SHA-256). The values
-    of those stored, so keyed; when the database fails, nothing of the batch is written and None says to store
-    them one at a time, each whole or not at all, to name the one that failed."""
+    for the whole batch (store.returns.store_many) in one savepoint. Each return is checked again
+    against last term as stored before it: in the database, earlier in the batch, or by an earlier
+    batch (``known``: their values by return id and SHA-256). The values of the returns stored, so
+    keyed; or, when the database fails, None (nothing of the batch is written): then the caller
+    stores them one at a time, each whole or not at all, to name the one that failed."""
     keys = [o.report.school_term for o, data in batch if data is not None and _has_term(o.report)]
     try:
         in_database = previous_of_many(conn, keys, known)

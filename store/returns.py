@@ -199,7 +199,7 @@ def _phases_from_returns(conn: Connection, named: dict[str, dict], items: list[T
     if not named:
         return []
     conn.execute(upsert_insert(conn, schools_table).on_conflict_do_nothing(index_elements=["urn"]),
-                 list(named.values()))
+                 sorted(named.values(), key=lambda row: row["urn"]))  # in the order the rows are locked
     query = sa.select(schools_table.c.urn, schools_table.c.phase).where(schools_table.c.urn.in_(list(named)))
     if not is_sqlite(conn):
         query = query.order_by(schools_table.c.urn).with_for_update()
