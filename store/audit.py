@@ -70,12 +70,39 @@ def write_audit(conn: Connection, *, actor: str, action: str, outcome: str, urn=
     """Add one audit row inside the caller's transaction; returns its id."""
     result = conn.execute(
         audit.insert().values(
-            at=at or utcnow(), actor=actor, action=action, outcome=outcome, urn=urn,
-            academic_year=academic_year, term=term, file_name=file_name, sha256=sha256 or None,
-            size=size, detail=detail, source=source,
+            **attempt_row(actor=actor, action=action, outcome=outcome, urn=urn, academic_year=academic_year,
+                          term=term, file_name=file_name, sha256=sha256, size=size, detail=detail, source=source,
+                          at=at)
         )
     )
     return result.inserted_primary_key[0]
+
+
+def attempt_row(*, actor: str, action: str, outcome: str, urn=None, academic_year=None, term=None,
+                file_name=None, sha256=None, size=None, detail: dict | None = None, source: str | None = None,
+                at: datetime | None = None) -> dict:
+    """One audit row as ``write_audit`` writes it, for ``write_audits``."""
+    return {"at": at or utcnow(), "actor": actor, "action": action, "outcome": outcome, "urn": urn,
+            "academic_year": academic_year, "term": term, "file_name": file_name, "sha256": sha256 or None,
+            "size": size, "detail": detail, "source": source}
+
+
+def write_audits(conn: Connection, rows: list[dict]) -> None:
+    """Several audit rows (``attempt_row``) in one statement, in order, inside the caller's transaction."""
+    if rows:
+        conn.execute(audit.insert(), rows)
+
+
+def attempt_of(report: ReturnReport, *, user: str, size: int | None, action: str = "upload",
+               outcome: str | None = None, source: str = "web", detail: dict | None = None) -> dict:
+    """The audit row ``record_attempt`` writes for an upload that was not stored."""
+    urn, year, term = report.school_term
+    return attempt_row(
+        actor=user, action=action, outcome=outcome or outcome_of(report),
+        urn=_text_or_none(urn), academic_year=_text_or_none(year), term=_text_or_none(term),
+        file_name=file_name_of(report.file), sha256=report.sha256, size=size,
+        detail={**detail_of(report), **(detail or {})}, source=source,
+    )
 
 
 def record_attempt(engine: Engine | Connection, report: ReturnReport, *, user: str, size: int | None,
@@ -87,14 +114,9 @@ def record_attempt(engine: Engine | Connection, report: ReturnReport, *, user: s
     ever written here. Returns the audit row's id. Given a connection, it is written in the
     transaction open on it; given an engine, in one of its own.
     """
-    urn, year, term = report.school_term
+    row = attempt_of(report, user=user, size=size, action=action, outcome=outcome, source=source, detail=detail)
     with _writing_on(engine) as conn:
-        return write_audit(
-            conn, actor=user, action=action, outcome=outcome or outcome_of(report),
-            urn=_text_or_none(urn), academic_year=_text_or_none(year), term=_text_or_none(term),
-            file_name=file_name_of(report.file), sha256=report.sha256, size=size,
-            detail={**detail_of(report), **(detail or {})}, source=source,
-        )
+        return write_audit(conn, **row)
 
 
 @contextmanager

@@ -21,9 +21,19 @@ from loaders.checker import DEFAULT_MAX_BYTES, read_file
 from loaders.problems import NOT_STORED
 from loaders.registry import M
 from loaders.report import Problem, ReturnReport
-from store.audit import FAILED, record_attempt
+from store import values as coding
+from store.audit import FAILED, attempt_of, record_attempt
 from store.db import make_engine, trouble, writing
-from store.returns import NotStorable, SavedReturn, previous_values, store_in
+from store.returns import (
+    NotStorable,
+    SavedReturn,
+    ToStore,
+    check_storable,
+    previous_of_many,
+    previous_values,
+    store_in,
+    store_many,
+)
 from store.upgrades import upgrade
 
 log = logging.getLogger(__name__)
@@ -32,6 +42,9 @@ UK = ZoneInfo("Europe/London")
 # A return imported with its own completion date, or the day it was received, counts as
 # submitted at this time that day.
 SUBMITTED_AT_HOUR = 9
+# Returns stored in one transaction (each still whole or not at all): the command line's import,
+# the sample trust's and the benchmark's.
+RETURNS_PER_TRANSACTION = 50
 
 
 @dataclass
@@ -44,7 +57,7 @@ class ImportOutcome:
 def import_paths(paths: list[str], db_url: str | None = None, user: str = "command line", *,
                  engine: Engine | None = None, submitted_at_from_return: bool = False,
                  received: date | None = None, source: str = "command line",
-                 per_transaction: int = 1) -> list[ImportOutcome]:
+                 per_transaction: int = RETURNS_PER_TRANSACTION) -> list[ImportOutcome]:
     """Check and store each file; one outcome per path, in the order given.
 
     A missing or unreadable path is an outcome whose report holds the error, never an
@@ -69,15 +82,21 @@ def import_paths(paths: list[str], db_url: str | None = None, user: str = "comma
         contents.append(data)
 
     noted = {"received": received.isoformat()} if received else {}
+    known: dict[tuple[int, str], dict] = {}  # values of the returns this import stored, by id and SHA-256
     order = sorted(range(len(outcomes)), key=lambda i: _term_order(outcomes[i].report))
     for start in range(0, len(order), max(1, per_transaction)):
         batch = [(outcomes[i], contents[i]) for i in order[start:start + max(1, per_transaction)]]
+        at = [_at_nine(received) if received else _completed_at(o.report) if submitted_at_from_return else None
+              for o, _ in batch]
         try:
             with writing(engine) as conn:
-                for outcome, data in batch:
-                    _import_one(conn, outcome, data, user=user, source=source, noted=noted, max_bytes=max_bytes,
-                                submitted_at=_at_nine(received) if received else
-                                _completed_at(outcome.report) if submitted_at_from_return else None)
+                stored = _import_together(conn, batch, at, known, user=user, source=source, noted=noted,
+                                          max_bytes=max_bytes)
+                if stored is None:
+                    for (outcome, data), submitted_at in zip(batch, at):
+                        _import_one(conn, outcome, data, user=user, source=source, noted=noted,
+                                    max_bytes=max_bytes, submitted_at=submitted_at)
+            known.update(stored or {})  # committed: what later batches compare with
         except SQLAlchemyError as exc:  # the transaction is lost: none of the batch was stored
             log.exception("could not store a batch of returns")
             for outcome, data in batch:
@@ -86,6 +105,73 @@ def import_paths(paths: list[str], db_url: str | None = None, user: str = "comma
                     outcome.saved = None
                     outcome.report.problems.append(_not_stored(exc))
     return outcomes
+
+
+def _import_together(conn: Connection, batch: list[tuple[ImportOutcome, bytes | None]],
+                     at: list[datetime | None], known: dict[tuple[int, str], dict], *, user: str, source: str,
+                     noted: dict, max_bytes: int) -> dict[tuple[int, str], dict] | None:
+    """What ``_import_one`` does for each return of the batch, in order, with a handful of statements
+    for the whole batch (store.returns.store_many) in one savepoint. Each return is checked again
+    against last term as stored before it: in the database, earlier in the batch, or by an earlier
+    batch (``known``: their values by return id and SHA-256). The values of the returns stored, so
+    keyed; or, when the database fails, None (nothing of the batch is written): then the caller
+    stores them one at a time, each whole or not at all, to name the one that failed."""
+    keys = [o.report.school_term for o, data in batch if data is not None and _has_term(o.report)]
+    try:
+        in_database = previous_of_many(conn, keys, known)
+    except SQLAlchemyError:
+        log.exception("could not read last term's returns for a batch; storing them one at a time")
+        return None
+    in_batch: dict[tuple, dict] = {}
+    entries: list[ToStore | dict] = []
+    reports, refusals, stored = [], [], []
+    values: list[dict] = []
+    for (outcome, data), submitted_at in zip(batch, at):
+        report, refusal, to_store = outcome.report, None, False
+        if data is None:
+            entries.append(attempt_of(report, user=user, size=None, action="import", source=source, detail=noted))
+        else:
+            report = check_against_last_term(conn, data, report, max_bytes=max_bytes,
+                                             previous_of=lambda *key: _previous(key, in_batch, in_database))
+            if not report.valid:
+                entries.append(attempt_of(report, user=user, size=len(data), action="import", source=source,
+                                          detail=noted))
+            elif (refusal := check_storable(report, data)) is None:
+                columns = coding.value_columns(report.values)
+                entries.append(ToStore(report, data, submitted_at, columns))
+                in_batch[report.school_term] = coding.read_back(columns)
+                values.append(in_batch[report.school_term])
+                to_store = True
+        reports.append(report)
+        refusals.append(refusal)
+        stored.append(to_store)
+    try:
+        with conn.begin_nested():
+            saved = iter(store_many(conn, entries, user=user, action="import", source=source, detail=noted))
+    except SQLAlchemyError:
+        log.exception("could not store a batch of returns together; storing them one at a time")
+        return None
+    by_id, read_back = {}, iter(values)
+    for (outcome, _), report, refusal, to_store in zip(batch, reports, refusals, stored):
+        outcome.report = report
+        if refusal is not None:
+            report.problems.append(_not_stored(refusal))
+        elif to_store:
+            outcome.saved = next(saved)
+            by_id[(outcome.saved.return_id, report.sha256)] = next(read_back)
+    return by_id
+
+
+def _has_term(report: ReturnReport) -> bool:
+    urn, year, term = report.school_term
+    return not report.refused and bool(urn and year and term in registry.TERMS)
+
+
+def _previous(key: tuple, in_batch: dict, in_database: dict) -> dict | None:
+    """The values of the term before ``key``'s: as stored earlier in the batch, else as in the database."""
+    urn, year, term = key
+    before = (urn, *registry.previous_term(year, term))
+    return in_batch[before] if before in in_batch else in_database.get(key)
 
 
 def _import_one(conn: Connection, outcome: ImportOutcome, data: bytes | None, *, user: str, source: str,
@@ -123,18 +209,23 @@ def _not_stored(exc: Exception) -> Problem:
 
 
 def check_against_last_term(bind: Engine | Connection, data: bytes, report: ReturnReport | str, *,
-                            max_bytes: int = DEFAULT_MAX_BYTES, allowed=None) -> ReturnReport:
+                            max_bytes: int = DEFAULT_MAX_BYTES, allowed=None, previous_of=None) -> ReturnReport:
     """A return checked (``report`` is its check, or its file's name to check it now), then
     checked again against its school's previous term when the database holds that term and the
     comparison could change the report (loaders.cross_checks.growth_queried). ``allowed(urn)`` says
     whose history may be read: another school's is never read for someone who cannot see it.
-    The upload page and the import both check so."""
+    The upload page and the import both check so. ``previous_of(urn, year, term)`` gives the
+    values of the term before (year, term) as ``previous_values`` would read them (the import's batch knows
+    them already); by default they are read on ``bind``."""
     if isinstance(report, str):
         report = check_return(data, report, max_bytes=max_bytes)
     urn, year, term = report.school_term
     if report.refused or not (urn and year and term in registry.TERMS) or (allowed is not None and not allowed(urn)):
         return report
-    previous = previous_values(bind, urn, year, term)
+    if previous_of is None:
+        previous = previous_values(bind, urn, year, term)
+    else:
+        previous = previous_of(urn, year, term)
     if previous is None or not cross_checks.growth_queried(report.values, previous):
         return report
     return check_return(data, report.file, previous=previous, max_bytes=max_bytes)

@@ -26,7 +26,7 @@ from loaders.registry import M
 from loaders.report import Lead, ReturnReport
 from store import outbox
 from store import values as coding
-from store.audit import ACCEPTED, DONE, FAILED, as_utc, record_attempt, utcnow, write_audit
+from store.audit import ACCEPTED, DONE, FAILED, as_utc, attempt_row, record_attempt, utcnow, write_audit, write_audits
 from store.db import is_sqlite, upsert_insert, writing
 from store.overview import latest_values, returns_overview
 from store.phases import phase_from_return
@@ -34,7 +34,8 @@ from store.schema import drafts, leads, return_queries, return_values, returns
 from store.schema import schools as schools_table
 
 __all__ = [
-    "NotStorable", "SavedReturn", "save_return", "store_in", "record_attempt", "previous_values", "versions",
+    "NotStorable", "SavedReturn", "save_return", "store_in", "ToStore", "store_many", "check_storable",
+    "record_attempt", "previous_values", "versions",
     "latest_values", "returns_overview", "schools", "rename_school",
     "return_content",
 ]
@@ -99,6 +100,167 @@ def store_in(conn: Connection, report: ReturnReport, content: bytes, *, user: st
     with conn.begin_nested():
         return _store(conn, report, content, user=user, explanations={}, at=at, action=action, source=source,
                       detail=detail or {})
+
+
+@dataclass
+class ToStore:
+    """One return for ``store_many``: a valid report (check_storable passed), its bytes, and when it
+    counts as submitted (None: now)."""
+
+    report: ReturnReport
+    content: bytes
+    submitted_at: datetime | None = None
+    columns: list[tuple] | None = None  # store.values.value_columns of its values, when known already
+
+
+def check_storable(report: ReturnReport, content: bytes) -> NotStorable | None:
+    """Why the report cannot be stored as a return, or None when it can (nothing is written)."""
+    try:
+        _check_storable(report, content)
+    except NotStorable as exc:
+        return exc
+    return None
+
+
+def store_many(conn: Connection, entries: list[ToStore | dict], *, user: str, action: str = "import",
+               source: str = "command line", detail: dict | None = None) -> list[SavedReturn]:
+    """What ``store_in`` stores for each return in ``entries``, all of them together in a handful of
+    statements on the write transaction the caller holds (store.db.writing): one insert per table
+    for the batch, not one per return. Each return is stored as it would be alone and in order
+    (versions, the school's first name and phase, the audit row, the receipt); an entry that is a
+    dict is an audit row of an attempt not stored (store.audit.attempt_row), kept in its place in
+    the record. A database error means none of it was written once the caller's savepoint is
+    undone: the caller then stores them one at a time to learn which one failed. Each return must
+    have passed ``check_storable``. The saved returns, in the order given."""
+    items = [e for e in entries if isinstance(e, ToStore)]
+    detail = detail or {}
+    keys = [e.report.school_term for e in items]
+    ats = [as_utc(e.submitted_at) if e.submitted_at else utcnow() for e in items]
+    named: dict[str, dict] = {}
+    for item, (urn, _, _), at in zip(items, keys, ats):
+        if urn not in named:
+            name = " ".join(str(item.report.values.get(M.ABOUT_SCHOOL_NAME) or "").split()) or f"School {urn}"
+            named[urn] = {"urn": urn, "name": name, "created_at": at}
+    recorded = _phases_from_returns(conn, named, items)
+    versions = _next_versions(conn, keys)
+    digests = [hashlib.sha256(item.content).hexdigest() for item in items]
+    ids: list[int] = []
+    if items:
+        ids = list(conn.execute(
+            returns.insert().returning(returns.c.id, sort_by_parameter_order=True),
+            [{"urn": urn, "academic_year": year, "term": term, "version": version, "status": "submitted",
+              "submitted_by": user, "submitted_at": at, "file_name": item.report.file, "sha256": sha256,
+              "content": item.content, "size": len(item.content),
+              "date_completed": item.report.values.get(M.ABOUT_DATE_COMPLETED)}
+             for item, (urn, year, term), version, at, sha256 in zip(items, keys, versions, ats, digests)],
+        ).scalars())
+    value_rows, lead_rows, query_rows, blanks = [], [], [], []
+    for item, return_id, (urn, year, term) in zip(items, ids, keys):
+        columns = item.columns if item.columns is not None else coding.value_columns(item.report.values)
+        blanks.append(sum(1 for _, num, text in columns if num is None and text is None))
+        value_rows += [(return_id, urn, year, term, mid, num, text) for mid, num, text in columns]
+        lead_rows += _lead_rows(return_id, item.report.leads)
+        query_rows += _query_rows(return_id, item.report, {})
+    _insert_value_tuples(conn, value_rows)
+    _insert_lead_rows(conn, lead_rows)
+    if query_rows:
+        conn.execute(return_queries.insert(), query_rows)
+    audit_rows, done = [], iter(zip(items, ids, keys, versions, digests, blanks, recorded))
+    for entry in entries:
+        if not isinstance(entry, ToStore):
+            audit_rows.append(entry)
+            continue
+        item, return_id, (urn, year, term), version, sha256, n_blank, phase = next(done)
+        audit_rows.append(attempt_row(
+            actor=user, action=action, outcome=ACCEPTED, urn=urn, academic_year=year, term=term,
+            file_name=item.report.file, sha256=sha256, size=len(item.content), source=source,
+            detail={"return_id": return_id, "version": version, "n_queries": len(item.report.queries),
+                    "n_explained": 0, "n_blank": n_blank, **({"phase": phase} if phase else {}), **detail}))
+    write_audits(conn, audit_rows)
+    if items:
+        conn.execute(drafts.delete().where(drafts.c.user == sa.bindparam("d_user"), drafts.c.urn == sa.bindparam("d_urn"),
+                                           drafts.c.academic_year == sa.bindparam("d_year"),
+                                           drafts.c.term == sa.bindparam("d_term")),
+                     [{"d_user": user, "d_urn": u, "d_year": y, "d_term": t} for u, y, t in dict.fromkeys(keys)])
+    saved = []
+    for item, return_id, (urn, year, term), version, at in zip(items, ids, keys, versions, ats):
+        # The receipt to the school's DSLs, in this same transaction: sent only if the return is stored.
+        outbox.queue_receipt(conn, return_id=return_id, urn=urn, year=year, term=term, version=version,
+                             stored_at=at, by=user, source=source, queries_open=len(item.report.queries))
+        saved.append(SavedReturn(return_id, urn, year, term, version))
+    return saved
+
+
+def _phases_from_returns(conn: Connection, named: dict[str, dict], items: list[ToStore]) -> list[str | None]:
+    """The schools of ``named`` made where new (each under the name its first return gives) and,
+    on PostgreSQL, held for the rest of the transaction as ``_ensure_school`` holds one; then each
+    return's phase recorded where its school has none yet, the first return that gives one
+    winning, as ``phase_from_return`` does one return at a time. Per return, the phase it recorded."""
+    if not named:
+        return []
+    conn.execute(upsert_insert(conn, schools_table).on_conflict_do_nothing(index_elements=["urn"]),
+                 sorted(named.values(), key=lambda row: row["urn"]))  # in the order the rows are locked
+    query = sa.select(schools_table.c.urn, schools_table.c.phase).where(schools_table.c.urn.in_(list(named)))
+    if not is_sqlite(conn):
+        query = query.order_by(schools_table.c.urn).with_for_update()
+    phases = dict(conn.execute(query).all())
+    recorded: list[str | None] = []
+    for item in items:
+        urn, phase = item.report.school_term[0], item.report.values.get(M.ABOUT_PHASE)
+        new = isinstance(phase, str) and phase in registry.PHASES and phases.get(urn) is None
+        recorded.append(phase if new else None)
+        if new:
+            phases[urn] = phase
+    updates = [{"p_urn": item.report.school_term[0], "p_phase": phase} for item, phase in zip(items, recorded) if phase]
+    if updates:
+        conn.execute(schools_table.update().where(schools_table.c.urn == sa.bindparam("p_urn"),
+                                                  schools_table.c.phase.is_(None))
+                     .values(phase=sa.bindparam("p_phase")), updates)
+    return recorded
+
+
+def _next_versions(conn: Connection, keys: list[tuple[str, str, str]]) -> list[int]:
+    """Each return's version, in order: one more than the newest stored or given before it."""
+    if not keys:
+        return []
+    newest = {(urn, year, term): version for urn, year, term, version in conn.execute(
+        sa.select(returns.c.urn, returns.c.academic_year, returns.c.term, sa.func.max(returns.c.version))
+        .where(returns.c.urn.in_(sorted({k[0] for k in keys})))
+        .group_by(returns.c.urn, returns.c.academic_year, returns.c.term))}
+    out = []
+    for key in keys:
+        newest[key] = (newest.get(key) or 0) + 1
+        out.append(newest[key])
+    return out
+
+
+def previous_of_many(bind: Connection, keys: list[tuple[str, str, str]],
+                     known: dict[tuple[int, str], dict] | None = None) -> dict[tuple[str, str, str], dict | None]:
+    """``previous_values`` for each (urn, academic_year, term) of ``keys``, read in two queries
+    whatever their number: the newest version of each term before, then the values of those not
+    ``known`` already (by return id and SHA-256: what this process stored, as they read back)."""
+    known = known or {}
+    wanted = {key: registry.previous_term(key[1], key[2]) for key in set(keys)}
+    newest: dict[tuple[str, str, str], tuple[int, tuple[int, str]]] = {}
+    if wanted:
+        before = {(urn, *prev) for (urn, _, _), prev in wanted.items()}
+        for rid, sha256, urn, year, term, version in bind.execute(
+                sa.select(returns.c.id, returns.c.sha256, returns.c.urn, returns.c.academic_year, returns.c.term,
+                          returns.c.version).where(returns.c.urn.in_(sorted({k[0] for k in wanted})))):
+            key = (urn, year, term)
+            if key in before and (key not in newest or version > newest[key][0]):
+                newest[key] = (version, (rid, sha256))
+    found: dict[int, dict] = {held[0]: {} for _, held in newest.values() if held not in known}
+    if found:
+        for rid, mid, num, text in bind.execute(
+                sa.select(return_values.c.return_id, return_values.c.measure_id, return_values.c.value_num,
+                          return_values.c.value_text).where(return_values.c.return_id.in_(sorted(found)))):
+            found[rid][mid] = coding.from_columns(mid, num, text)
+    out = {}
+    for key, prev in wanted.items():
+        held = newest.get((key[0], *prev))
+        out[key] = ((known[held[1]] if held[1] in known else found[held[1][0]]) or None) if held else None
+    return out
 
 
 def previous_values(bind: Engine | Connection, urn: str, academic_year: str, term: str) -> dict[str, object] | None:
@@ -212,17 +374,28 @@ def _store(conn: Connection, report: ReturnReport, content: bytes, *, user: str,
     return SavedReturn(return_id, urn, year, term, version)
 
 
+_VALUE_COLUMNS = [c.name for c in return_values.columns]
+
+
 def _insert_values(conn: Connection, rows: list[dict]) -> None:
     """One return's values: with COPY on PostgreSQL, one executemany on SQLite."""
-    if is_sqlite(conn):
-        conn.execute(return_values.insert(), rows)
+    _insert_value_tuples(conn, [tuple(row[c] for c in _VALUE_COLUMNS) for row in rows])
+
+
+def _insert_value_tuples(conn: Connection, rows: list[tuple]) -> None:
+    """Values of one return or several, each a tuple in the table's column order: with COPY on
+    PostgreSQL, one executemany of the driver's own on SQLite (the statement watch still sees it)."""
+    if not rows:
         return
-    columns = [c.name for c in return_values.columns]
+    if is_sqlite(conn):
+        conn.exec_driver_sql(f"INSERT INTO {return_values.name} ({', '.join(_VALUE_COLUMNS)}) "
+                             f"VALUES ({', '.join('?' for _ in _VALUE_COLUMNS)})", rows)
+        return
     cursor = conn.connection.cursor()
     try:
-        with cursor.copy(f"COPY {return_values.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {return_values.name} ({', '.join(_VALUE_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([row[c] for c in columns])
+                copy.write_row(row)
     finally:
         cursor.close()
 
@@ -248,21 +421,34 @@ def _next_version(conn: Connection, urn: str, year: str, term: str) -> int:
 
 
 def _insert_leads(conn: Connection, return_id: int, people: list[Lead]) -> None:
-    rows = [
+    _insert_lead_rows(conn, _lead_rows(return_id, people))
+
+
+def _lead_rows(return_id: int, people: list[Lead]) -> list[dict]:
+    return [
         {"return_id": return_id, "role": p.role, "name": p.name,
          "last_full_training": p.last_full_training, "last_refresher": p.last_refresher}
         for p in people
     ]
+
+
+def _insert_lead_rows(conn: Connection, rows: list[dict]) -> None:
+    """Leads of one return or of several, in one statement."""
     if rows:
         conn.execute(leads.insert(), rows)
 
 
-def _insert_queries(conn: Connection, return_id: int, report: ReturnReport, explanations: dict[str, str]) -> int:
+def _query_rows(return_id: int, report: ReturnReport, explanations: dict[str, str]) -> list[dict]:
     rows = []
     for p in report.queries:
         explanation = (explanations.get(p.key) or "").strip() or None
         rows.append({"return_id": return_id, "key": p.key, "code": p.code, "sheet": p.sheet,
                      "cell": p.cell, "message": p.message, "explanation": explanation})
+    return rows
+
+
+def _insert_queries(conn: Connection, return_id: int, report: ReturnReport, explanations: dict[str, str]) -> int:
+    rows = _query_rows(return_id, report, explanations)
     if rows:
         conn.execute(return_queries.insert(), rows)
     return sum(1 for r in rows if r["explanation"])

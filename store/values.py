@@ -118,9 +118,39 @@ def _date_or_text(text: str) -> date | str:
 def rows_for(report_values: dict[str, object], **keys) -> list[dict]:
     """One row per measure id the return's template version asks (NULL when blank), ready for an
     executemany."""
+    return [{**keys, "measure_id": mid, "value_num": num, "value_text": text}
+            for mid, num, text in value_columns(report_values)]
+
+
+def value_columns(report_values: dict[str, object]) -> list[tuple[str, float | None, str | None]]:
+    """(measure_id, value_num, value_text) for each measure the return's template version asks:
+    ``to_columns`` of each, a blank and a plain number worked out here."""
     version = report_values.get(M.ABOUT_TEMPLATE_VERSION)
-    rows = []
-    for measure in registry.ASKED.get(version, registry.MEASURES):
-        num, text = to_columns(measure.id, report_values.get(measure.id))
-        rows.append({**keys, "measure_id": measure.id, "value_num": num, "value_text": text})
-    return rows
+    out = []
+    for mid, numeric in _ASKED_NUMERIC.get(version, _ALL_NUMERIC):
+        value = report_values.get(mid)
+        if value is None:
+            out.append((mid, None, None))
+        elif numeric and type(value) in (int, float):  # bool and other subclasses: to_columns decides
+            out.append((mid, float(value), None))
+        else:
+            out.append((mid, *to_columns(mid, value)))
+    return out
+
+
+def read_back(columns: list[tuple[str, float | None, str | None]]) -> dict[str, object]:
+    """The typed values of ``value_columns`` as ``from_columns`` reads them back once stored."""
+    out = {}
+    for mid, num, text in columns:
+        if num is not None:
+            out[mid] = int(num) if _NUMERIC_IDS.get(mid) or num.is_integer() else num
+        elif text is None:
+            out[mid] = None
+        else:
+            out[mid] = from_columns(mid, None, text)
+    return out
+
+
+_NUMERIC_IDS = {m.id: m.type in _NUMERIC for m in registry.MEASURES}
+_ALL_NUMERIC = tuple((m.id, m.type in _NUMERIC) for m in registry.MEASURES)
+_ASKED_NUMERIC = {v: tuple((m.id, m.type in _NUMERIC) for m in ms) for v, ms in registry.ASKED.items()}

@@ -39,16 +39,19 @@ def test_a_batch_stores_each_return_whole_and_one_that_fails_names_its_file(engi
     paths = [write(urn=u) for u in ("149001", "149002", "149003")]
     from store import returns as stored
 
-    real, calls = stored._insert_leads, []
+    real, calls = stored._insert_lead_rows, []
 
-    def failing(conn, return_id, people):
-        calls.append(return_id)
-        if len(calls) == 2:  # the second return: its row and values are written, then the database fails
+    def failing(conn, rows):
+        ids = sorted({r["return_id"] for r in rows})
+        calls.append(ids)
+        urns = conn.execute(sa.select(returns.c.urn).where(returns.c.id.in_(ids))).scalars().all()
+        if "149002" in urns:  # the second return: its row and values are written, then the database fails
             conn.execute(sa.text("SELECT no_such_column FROM returns"))
-        return real(conn, return_id, people)
+        return real(conn, rows)
 
-    monkeypatch.setattr(stored, "_insert_leads", failing)
+    monkeypatch.setattr(stored, "_insert_lead_rows", failing)
     outcomes = import_paths([str(p) for p in paths], engine=engine, per_transaction=50)
+    assert len(calls[0]) == 3  # the batch's leads together first; then one return at a time, to find which failed
     assert [o.saved is not None for o in outcomes] == [True, False, True]
     (problem,) = [p for p in outcomes[1].report.errors if p.code == "not_stored"]
     assert "nothing was saved" in problem.message and outcomes[1].report.file == "149002_2025-26_Autumn.xlsx"
@@ -73,6 +76,33 @@ def test_a_batch_compares_each_return_with_last_term_stored_in_the_same_batch(en
     expected = check_return(spring.read_bytes(), spring.name, previous=previous).problems
     assert batched[0].report.problems == expected
     assert "more_than_three_times_last_term" in [p.code for p in expected]
+
+
+@pytest.mark.parametrize("per_transaction", [1, 2])
+def test_a_batch_compares_each_return_with_last_term_stored_by_an_earlier_batch(engine, write, per_transaction):
+    autumn = write(term="Autumn", change={"inclusion.suspended": 2})
+    spring = write(term="Spring", change={"inclusion.suspended": 9})
+    summer = write(term="Summer", change={"inclusion.suspended": 40})
+    outcomes = import_paths([str(summer), str(spring), str(autumn)], engine=engine, per_transaction=per_transaction)
+    assert all(o.saved for o in outcomes)
+    for path, outcome, term in ((summer, outcomes[0], "Summer"), (spring, outcomes[1], "Spring")):
+        previous = previous_values(engine, "149001", "2025/26", term)
+        assert outcome.report.problems == check_return(path.read_bytes(), path.name, previous=previous).problems
+        assert "more_than_three_times_last_term" in [p.code for p in outcome.report.problems]
+
+
+def test_a_batch_writes_the_record_of_changes_in_the_order_the_returns_came(engine, write, tmp_path):
+    good = [write(urn=u) for u in ("149001", "149002")]
+    bad = tmp_path / "149003_2025-26_Autumn.xlsx"
+    bad.write_bytes(b"not a spreadsheet")
+    outcomes = import_paths([str(good[0]), str(bad), str(tmp_path / "nowhere.xlsx"), str(good[1])], engine=engine,
+                            per_transaction=50)
+    assert [o.saved is not None for o in outcomes] == [True, False, False, True]
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(audit.c.file_name, audit.c.outcome).order_by(audit.c.id)).all()
+    # the unreadable ones sort first (no term), then the returns as named
+    assert [tuple(r) for r in rows] == [("149003_2025-26_Autumn.xlsx", "refused"), ("nowhere.xlsx", "refused"),
+                                        (good[0].name, "accepted"), (good[1].name, "accepted")]
 
 
 def test_the_command_line_stores_several_returns_a_transaction(monkeypatch, tmp_path):
