@@ -78,14 +78,15 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str],
     themes = list(THEMES)
     ordered = schools.sort_values("name")
     by_cell = _by_cell(gaps)
-    rows = []  # each school's cells: (level, findings for the hover, gaps counted by kind)
+    rows = []  # each school's cells: (level, findings for the hover, gaps counted by kind, its words)
     for s in ordered.itertuples():
         row = []
         for t in themes:
             found = by_cell.get((s.urn, t.id), [])
             # a missing return is the oversight theme's own gap, once it is due
             level = _level(found, s.urn in returned or (t.id == "oversight" and not not_yet_due))
-            row.append((level, _findings(found, level, absent), Counter(severity for severity, _ in found)))
+            counted = Counter(severity for severity, _ in found)
+            row.append((level, _findings(found, level, absent), counted, cell_text(level, counted, empty)))
         rows.append(row)
     # The side shows each name shortened (a long one would take the chart); the hover the full name.
     names = [chart_text(s.name) for s in ordered.itertuples()]
@@ -94,7 +95,8 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str],
     columns = [t.short for t in themes]
     hover = [[f"<b>{name}</b> \u2014 {t.short}" + (f": {counts_in_words(c[2])}" if c[0] in KINDS else "")
               + f"<br>{c[1]}" for t, c in zip(themes, r)] for name, r in zip(names, rows)]
-    fig = go.Figure(data=[_cells(rows, columns, labels, hover, empty), _texts(rows, columns, labels, empty)])
+    fig = go.Figure(data=[_cells(rows, columns, labels, hover), _texts(rows, columns, labels)], _validate=False)
+    fig._validate = fig.layout._validate = True  # the layout below is checked as usual
     key = "   ".join(f"{SEVERITY_SYMBOL[kind]} {NOUNS[kind][1]}" for kind in KINDS)
     fig.update_layout(**layout(
         "Where the reviews' themes show a gap, by school",
@@ -103,13 +105,13 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str],
         height=max(300, 46 * len(rows) + 150), margin=dict(l=10, r=10, t=115, b=20), showlegend=False))
     fig.update_yaxes(autorange="reversed", ticks="", showgrid=False, automargin=True, tickfont=dict(size=13))
     fig.update_xaxes(side="top", ticks="", showgrid=False, automargin=True, tickangle=0, tickfont=dict(size=13))
-    frame = pd.DataFrame([{"School": s.name, "URN": s.urn, **{t.short: cell_words(*c[::2], empty)
+    frame = pd.DataFrame([{"School": s.name, "URN": s.urn, **{t.short: cell_words(c[0], c[2], empty)
                                                                 for t, c in zip(themes, r)}}
                           for s, r in zip(ordered.itertuples(), rows)], columns=["School", "URN", *columns])
     return Chart(fig, frame, _summary(rows, ordered, themes))
 
 
-def _cells(rows, columns, labels, hover, empty: str) -> go.Heatmap:
+def _cells(rows, columns, labels, hover) -> go.Heatmap:
     """The coloured cells, each with its hover and its words (drawn over it by ``_texts``)."""
     n = len(LEVELS)
     scale = []
@@ -117,9 +119,10 @@ def _cells(rows, columns, labels, hover, empty: str) -> go.Heatmap:
         scale += [[i / n, SEVERITY_COLOUR[level]], [(i + 1) / n, SEVERITY_COLOUR[level]]]
     return go.Heatmap(
         z=[[LEVELS.index(c[0]) for c in r] for r in rows], x=columns, y=labels, customdata=hover,
-        text=[[cell_text(c[0], c[2], empty) for c in r] for r in rows],  # each cell's words, as drawn over it
+        text=[[c[3] for c in r] for r in rows],  # each cell's words, as drawn over it
         hovertemplate="%{customdata}<extra></extra>", hoverlabel=dict(align="left"),
         colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3,
+        _validate=False,  # a cell a school and theme: plotly's checks of each would take longer than the rest
     )
 
 
@@ -127,15 +130,16 @@ def text_layer(x: list, y: list, texts: list, fills: list[str], size: int = 14) 
     """Words over a grid's cells (one per cell, in the order given), each dark or white, whichever
     reads at 4.5:1 or more on its cell's colour. A heatmap's own text takes one colour for every
     cell, so the words are a layer of their own, which the hover passes through to the cell."""
-    return go.Scatter(x=x, y=y, mode="text", text=texts, textfont=dict(size=size, color=[text_on(f) for f in fills]),
-                      hoverinfo="skip", showlegend=False)
+    # a word a cell: plotly's checks of each would take longer than the rest
+    font = go.scatter.Textfont(size=size, color=[text_on(f) for f in fills], _validate=False)
+    return go.Scatter(x=x, y=y, mode="text", text=texts, textfont=font, hoverinfo="skip", showlegend=False,
+                      _validate=False)
 
 
-def _texts(rows, columns, labels, empty: str) -> go.Scatter:
+def _texts(rows, columns, labels) -> go.Scatter:
     cells = [(column, label, c) for label, r in zip(labels, rows) for column, c in zip(columns, r)]
     return text_layer([column for column, _, _ in cells], [label for _, label, _ in cells],
-                      [cell_text(c[0], c[2], empty) for _, _, c in cells], [SEVERITY_COLOUR[c[0]] for _, _, c in cells],
-                      size=13)
+                      [c[3] for _, _, c in cells], [SEVERITY_COLOUR[c[0]] for _, _, c in cells], size=13)
 
 
 def listed(items: list[str]) -> str:

@@ -10,6 +10,8 @@ light. Text on a fill is dark or white, whichever reads at 4.5:1 or more (``text
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 RED = "#A50F15"  # dark red: white text on it
 AMBER = "#CC7A00"  # mid amber: dark text on it
 GREEN = "#A6DBA0"  # light green: dark text on it
@@ -48,6 +50,7 @@ def contrast(one: str, other: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+@lru_cache(maxsize=256)
 def text_on(fill: str) -> str:
     """The text colour that reads best on ``fill``: the ink or white."""
     return max((INK, WHITE), key=lambda text: contrast(text, fill))
