@@ -38,11 +38,6 @@ def wide_counts(long: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _strict_sum(frame: pd.DataFrame, ids: tuple[str, ...]) -> pd.Series:
-    """Sum across columns, missing when any input is missing."""
-    return frame[list(ids)].sum(axis=1, min_count=len(ids)).where(frame[list(ids)].notna().all(axis=1))
-
-
 def indicator_values(wide: pd.DataFrame, indicators: tuple[Indicator, ...] = INDICATORS) -> pd.DataFrame:
     """Long table: urn, academic_year, term, term_index, indicator, numerator, denominator, value,
     asked.
@@ -54,31 +49,38 @@ def indicator_values(wide: pd.DataFrame, indicators: tuple[Indicator, ...] = IND
     """
     version = wide[M.ABOUT_TEMPLATE_VERSION].fillna(TEMPLATE_VERSION).to_numpy() \
         if M.ABOUT_TEMPLATE_VERSION in wide else np.full(len(wide), TEMPLATE_VERSION)
-    parts = []
+    if not indicators:
+        return pd.DataFrame(columns=KEYS + ["term_index", "indicator", "numerator", "denominator", "value", "asked"])
+    # Every measure the indicators read, as one grid of floats, summed across a row for each side of
+    # each indicator: a sum is missing when any of its inputs is (NaN carries through a sum).
+    needed = list(dict.fromkeys(m for ind in indicators for m in ind.numerator + ind.denominator))
+    grid = wide[needed].to_numpy(dtype=float)
+    at = {m: i for i, m in enumerate(needed)}
+    nums, dens, values, asked = [], [], [], []
     for ind in indicators:
         since = max(MEASURES_BY_ID[m].since for m in ind.numerator + ind.denominator)
-        num = _strict_sum(wide, ind.numerator)
-        den = _strict_sum(wide, ind.denominator)
+        num = grid[:, [at[m] for m in ind.numerator]].sum(axis=1)
+        den = grid[:, [at[m] for m in ind.denominator]].sum(axis=1)
         scale = 100.0 if ind.unit == PER_100 else 1.0
-        value = (num / den.where(den > 0)) * scale
-        parts.append(
-            pd.DataFrame(
-                {
-                    "urn": wide["urn"].to_numpy(),
-                    "academic_year": wide["academic_year"].to_numpy(),
-                    "term": wide["term"].to_numpy(),
-                    "term_index": wide["term_index"].to_numpy(),
-                    "indicator": ind.id,
-                    "numerator": num.to_numpy(),
-                    "denominator": den.to_numpy(),
-                    "value": value.to_numpy(),
-                    "asked": version >= since,
-                }
-            )
-        )
-    if not parts:
-        return pd.DataFrame(columns=KEYS + ["term_index", "indicator", "numerator", "denominator", "value", "asked"])
-    return pd.concat(parts, ignore_index=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values.append((num / np.where(den > 0, den, np.nan)) * scale)
+        nums.append(num)
+        dens.append(den)
+        asked.append(version >= since)
+    times = len(indicators)
+    return pd.DataFrame(
+        {
+            "urn": np.tile(wide["urn"].to_numpy(), times),
+            "academic_year": np.tile(wide["academic_year"].to_numpy(), times),
+            "term": np.tile(wide["term"].to_numpy(), times),
+            "term_index": np.tile(wide["term_index"].to_numpy(), times),
+            "indicator": np.repeat(np.array([ind.id for ind in indicators], dtype=str), len(wide)),
+            "numerator": np.concatenate(nums),
+            "denominator": np.concatenate(dens),
+            "value": np.concatenate(values),
+            "asked": np.concatenate(asked),
+        }
+    )
 
 
 def pooled(values: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
