@@ -29,10 +29,6 @@ from io import BytesIO
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from loaders.formulas import TRIGGERS, keep_text, needs_guard
 
@@ -48,7 +44,6 @@ DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_BOLD = Font(bold=True)
 
 
 def safe_cell(value):
@@ -81,6 +76,8 @@ def to_xlsx_bytes(sheets: dict[str, pd.DataFrame], *, freeze_header: bool = True
 
     Sheet names are made valid for Excel (31 characters, none of ``[]:*?/\\``) and unique.
     """
+    from openpyxl import Workbook  # here, not above: a page that offers only CSV never loads openpyxl
+
     wb = Workbook(write_only=True)
     for title, frame in zip(sheet_titles(list(sheets)), sheets.values()):
         _write_sheet(wb.create_sheet(title), _with_index(frame), freeze_header, autofilter)
@@ -112,6 +109,10 @@ def sheet_titles(names: list[str]) -> list[str]:
 # --- writing one sheet ------------------------------------------------------------------------
 
 def _write_sheet(ws, frame: pd.DataFrame, freeze_header: bool, autofilter: bool) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
     headers = [_header_text(c) for c in frame.columns]
     columns = [[_excel_value(v) for v in frame.iloc[:, i].tolist()] for i in range(frame.shape[1])]
     # Write-only sheets need their layout set before the first row is written.
@@ -123,19 +124,22 @@ def _write_sheet(ws, frame: pd.DataFrame, freeze_header: bool, autofilter: bool)
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(frame) + 1}"
     if not headers:
         return
-    ws.append([_cell(ws, h, bold=True) for h in headers])
+    ws.append([_cell(ws, h, bold=bold) for h in headers])
     for r in range(len(frame)):
         ws.append([_cell(ws, col[r]) for col in columns])
 
 
-def _cell(ws, value, *, bold: bool = False):
+def _cell(ws, value, *, bold=None):
+    """A write-only cell holding ``value`` as Excel should show it, in the font ``bold`` when given."""
+    from openpyxl.cell import WriteOnlyCell
+
     cell = keep_text(WriteOnlyCell(ws, value))  # openpyxl makes text beginning with "=" a formula
     if isinstance(value, datetime):
         cell.number_format = DATE_FORMAT if value.time() == time() else DATETIME_FORMAT
     elif isinstance(value, date):
         cell.number_format = DATE_FORMAT
-    if bold:
-        cell.font = _BOLD
+    if bold is not None:
+        cell.font = bold
     return cell
 
 

@@ -42,9 +42,6 @@ from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 import settings
 
@@ -398,7 +395,13 @@ class _Table:
         return [cell for i, cell in enumerate(group) if not moves[i]]
 
 
-def _sparse(rows: list[list[tuple[int, int]]], n: int) -> csr_matrix | None:
+# scipy's solver and graph search are imported where used: only a reader whose small numbers are
+# hidden needs them, and importing them costs a tenth of a second at every server's start.
+
+def _sparse(rows: list[list[tuple[int, int]]], n: int):
+    """The rows as a sparse matrix (scipy's csr_matrix), or None when there are none."""
+    from scipy.sparse import csr_matrix
+
     if not rows:
         return None
     entries = [(r, j, c) for r, row in enumerate(rows) for j, c in row]
@@ -408,6 +411,8 @@ def _sparse(rows: list[list[tuple[int, int]]], n: int) -> csr_matrix | None:
 
 def _direction(weights: np.ndarray, cone: dict) -> np.ndarray | None:
     """The allowed direction that minimises ``weights`` · d, or None if the programme fails."""
+    from scipy.optimize import linprog
+
     result = linprog(weights, **cone)
     return result.x if result.status == 0 else None
 
@@ -428,6 +433,9 @@ def _reaches(arcs: dict[int, list[tuple[int, int]]], start: int, goal: int, with
 
 def _strong_components(arcs: dict[int, list[tuple[int, int]]]) -> dict[int, int]:
     """Each node's strongly connected component (a label), by scipy's compiled search."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
     nodes = sorted(set(arcs) | {head for out in arcs.values() for head, _ in out})
     index = {node: i for i, node in enumerate(nodes)}
     pairs = [(index[tail], index[head]) for tail, out in arcs.items() for head, _ in out]

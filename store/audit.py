@@ -16,7 +16,6 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from loaders.personal import named_like_a_child
 from loaders.report import ReturnReport
 from store.db import writing
 from store.schema import audit
@@ -60,6 +59,8 @@ def detail_of(report: ReturnReport) -> dict:
 
 def file_name_of(name: str | None) -> str | None:
     """The file's name as the record keeps it: withheld when the name itself looks like a child's details."""
+    from loaders.personal import named_like_a_child  # the file reader's screen, loaded when first needed
+
     return WITHHELD_NAME if named_like_a_child(name) else name
 
 

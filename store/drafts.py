@@ -14,7 +14,6 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from loaders.personal import explanation_details
 from loaders.report import ReturnReport
 from store.audit import utcnow
 from store.db import upsert_insert, writing
@@ -99,6 +98,8 @@ def discard_draft(engine: Engine, *, user: str, urn: str, academic_year: str, te
 
 
 def _check_explanations(explanations: dict[str, str]) -> None:
+    from loaders.personal import explanation_details  # the file reader's screen, loaded when first needed
+
     for text in explanations.values():
         kind = explanation_details(text or "")
         if kind:

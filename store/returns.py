@@ -21,7 +21,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from loaders import registry
-from loaders.personal import explanation_details
 from loaders.registry import M
 from loaders.report import Lead, ReturnReport
 from store import outbox
@@ -488,6 +487,8 @@ def _check_storable(report: ReturnReport, content: bytes) -> None:
 
 def _check_explanations(explanations: dict[str, str]) -> None:
     """Explanations are about numbers: one that reads like a child's details is never stored."""
+    from loaders.personal import explanation_details  # the file reader's screen, loaded when first needed
+
     for text in explanations.values():
         kind = explanation_details(text or "")
         if kind:

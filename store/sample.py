@@ -16,7 +16,6 @@ from sqlalchemy.engine import Engine
 
 import settings
 from store.db import is_sqlite
-from store.importer import import_paths
 from store.schema import returns
 from store.upgrades import sqlite_file, upgrade
 
@@ -42,6 +41,8 @@ def ensure_sample(engine: Engine, folder: Path | None = None) -> int:
         with engine.connect() as conn:
             if conn.execute(sa.select(returns.c.id).limit(1)).first() is not None:
                 return 0
+        from store.importer import import_paths  # the file reader, only when there is something to read
+
         outcomes = import_paths([str(f) for f in files], user=SAMPLE_USER, engine=engine,
                                 submitted_at_from_return=True, source="sample")
     return sum(1 for o in outcomes if o.saved is not None)

@@ -32,7 +32,6 @@ import time
 from urllib.parse import urlsplit
 
 import settings
-from store import db, sessions, users
 
 log = logging.getLogger("dashboard")
 
@@ -171,8 +170,20 @@ async def sign_in(request):
     return answer
 
 
+def __getattr__(name: str):
+    """The store's modules the sign-in route uses (``db``, ``sessions``, ``users``), imported when
+    first asked for: app.py imports this module before the server answers at all, and the store
+    (SQLAlchemy, pandas) is the warm-up's to import, in its own thread."""
+    if name in ("db", "sessions", "users"):
+        import importlib
+
+        return importlib.import_module(f"store.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _check(email: str, password: str, source: str | None) -> tuple[str | None, str | None]:
     """(a notice, None) when nobody is let in; (None, the new session's token) when they are."""
+    from store import db, sessions, users
     from ui.identity import sso_configured  # identity reads this module's names
 
     if sso_configured():  # a local password never gets round the trust's single sign-on

@@ -155,6 +155,12 @@ def test_an_empty_database_gets_every_table_at_the_newest_revision(empty_engine)
     assert not again.changed and again.before == upgrades.head_revision()
 
 
+def test_the_newest_revision_read_from_the_files_is_alembics():
+    """A start on a database already up to date reads the newest revision from the revision files'
+    own lines, without Alembic: the same revision Alembic finds."""
+    assert upgrades._shipped_head() == upgrades.head_revision()
+
+
 def test_a_database_from_the_release_before_versions_is_recognised_and_keeps_everything(release_db, tmp_path):
     before = snapshot(release_db)
     assert len(before["returns"]) == 73 and len(before["users"]) == 3 and len(before["challenges"]) == 1
