@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Callable
+from functools import lru_cache
 from html import escape
 
 import pandas as pd
@@ -38,7 +39,12 @@ def shorten(text, limit: int = LABEL_LIMIT) -> str:
 def two_lines(text, width: int, tag: str = "") -> str:
     """Text in at most two lines (joined by a newline) of about ``width`` characters, cut at a word
     with an ellipsis where it runs on, ``tag`` at its end."""
-    lines = textwrap.wrap(" ".join(str(text).split()), width) or [""]
+    return _two_lines(str(text), width, tag)
+
+
+@lru_cache(maxsize=1 << 14)  # a trust's names, drawn on chart after chart
+def _two_lines(text: str, width: int, tag: str) -> str:
+    lines = textwrap.wrap(" ".join(text.split()), width) or [""]
     if len(lines) == 1 and len(lines[0]) + len(tag) <= width:
         return lines[0] + tag
     rest = " ".join(lines[1:])
