@@ -377,6 +377,9 @@ class _Drawn(BaseFigure):
     def to_plotly_json(self) -> dict:
         return self._spec
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self._spec.get('data', ()))} traces)"
+
 
 def drawn(chart):
     """``chart`` (charts.Chart) with its figure turned into plotly's dictionary once, for a chart
