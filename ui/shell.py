@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pandas as pd
+import plotly.io
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -362,13 +363,19 @@ def fmt_movement(change, unit: str, polarity: str) -> str:
     return f"{arrow} {said} ({word})".lstrip()
 
 
+class _Written(dict):
+    """plotly's dictionary of a figure kept in a view, with the JSON plotly wrote of it, once."""
+
+    json: str = ""
+
+
 class _Drawn(BaseFigure):
     """A figure as plotly's dictionary of it, made once. st.plotly_chart asks a figure for that
     dictionary on every run, and plotly makes it by copying every cell (a 1,500-school heatmap is
-    megabytes of it); a figure kept in a view (``drawn``) hands back the one it made. Nothing
-    changes it after: plotly's JSON writer and Streamlit only read it."""
+    megabytes of it), then writes it out as JSON; a figure kept in a view (``drawn``) hands back
+    the dictionary it made, and its JSON (``_to_json``). Nothing changes either after."""
 
-    def __init__(self, spec: dict) -> None:  # noqa: D107 - not plotly's constructor: nothing to validate again
+    def __init__(self, spec: _Written) -> None:  # noqa: D107 - not plotly's constructor: nothing to validate again
         object.__setattr__(self, "_spec", spec)
 
     def to_dict(self) -> dict:
@@ -381,10 +388,27 @@ class _Drawn(BaseFigure):
         return f"{type(self).__name__}({len(self._spec.get('data', ()))} traces)"
 
 
+_PLOTLY_TO_JSON = plotly.io.to_json
+_AS_STREAMLIT_ASKS = {"validate": False}  # how st.plotly_chart asks for a figure's JSON
+
+
+def _to_json(fig, *args, **kwargs):
+    """plotly.io.to_json, which st.plotly_chart calls on every run: for a figure kept in a view,
+    the JSON plotly wrote of it when it was kept (asked the same way, so the same text)."""
+    if type(fig) is _Written and not args and kwargs == _AS_STREAMLIT_ASKS:
+        return fig.json
+    return _PLOTLY_TO_JSON(fig, *args, **kwargs)
+
+
+plotly.io.to_json = _to_json
+
+
 def drawn(chart):
-    """``chart`` (charts.Chart) with its figure turned into plotly's dictionary once, for a chart
-    kept in a view: each run's ``show_chart`` then only writes it out."""
-    return replace(chart, figure=_Drawn(chart.figure.to_dict()))
+    """``chart`` (charts.Chart) with its figure turned into plotly's dictionary and JSON once, for a
+    chart kept in a view: each run's ``show_chart`` then only sends it."""
+    spec = _Written(chart.figure.to_dict())
+    spec.json = _PLOTLY_TO_JSON(spec, **_AS_STREAMLIT_ASKS)
+    return replace(chart, figure=_Drawn(spec))
 
 
 def show_chart(chart, *, key: str) -> None:
