@@ -4,6 +4,8 @@ its profile), what changed since the term before, and which returns are in."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
@@ -31,14 +33,21 @@ if not data.terms:
             "`python -m loaders import FILE...`.")
     st.stop()
 
-ctx, gaps = shell.term_gaps(year, term)
-gaps = gaps[gaps["urn"].isin(urns)]
+ctx, found = shell.term_gaps(year, term)
 chosen = set(urns)
-expected = [s for s in ctx.expected() if s.urn in chosen]
-returned = {s.urn for s in expected if s.returned}
-# The heatmap, tallies, gap list and returns lists are made once per store generation, reader,
-# term and choice of schools (ui/views.py), so a click costs only the drawing, however many schools.
+# The heatmap, tallies, gap list and returns lists, and the tables drawn from them, are made once
+# per store generation, reader, term and choice of schools (ui/views.py), so a click costs only
+# the drawing, however many schools.
 picked = tuple(sorted(urns))
+keep = shell.link_query()  # what the tables' links to a school's profile keep of this page's address
+
+
+def _the_schools_chosen():
+    expected = [s for s in ctx.expected() if s.urn in chosen]
+    return found[found["urn"].isin(urns)], expected, {s.urn for s in expected if s.returned}
+
+
+gaps, expected, returned = shell.view("schools chosen", _the_schools_chosen, year, term, chosen=picked)
 
 if not returned and not expected:
     st.info(f"No school was due to return for {term} {year}. Choose another term in the sidebar.")
@@ -51,7 +60,7 @@ CELL = ("school-theme", "school-themes")  # one school and theme: one cell of th
 def headline() -> None:
     """Returns in, and each severity's gaps counted as gaps and as the heatmap's cells, so the
     two tie up: "10 red gaps in 8 school-themes, at 7 of 12 schools"."""
-    n_in, n_expected, rest = returns_in(ctx, chosen)
+    n_in, n_expected, rest = shell.view("returns counted", lambda: returns_in(ctx, chosen), year, term, chosen=picked)
     cols = st.columns(4)
     cols[0].metric("Returns in", f"{n_in} of {n_expected}",
                    help="Schools expected this term: every school that had returned by then. Until the "
@@ -76,8 +85,10 @@ def tally_words(level: str, tally) -> str:
 
 
 def _heatmap_chart():
+    """The heatmap drawn once, and its narrow form: a line of a list for each school."""
     schools = pd.DataFrame({"urn": [s.urn for s in expected], "name": [s.name for s in expected]})
-    return theme_heatmap(gaps, schools, returned, not_yet_due=not ctx.past_due)
+    chart = theme_heatmap(gaps, schools, returned, not_yet_due=not ctx.past_due)
+    return shell.drawn(chart), "\n".join(_heatmap_line(row) for row in chart.table.to_dict("records"))
 
 
 def heatmap() -> None:
@@ -88,13 +99,13 @@ def heatmap() -> None:
     cells = (f"So the map counts cells, not gaps: {plural(red.gaps, 'red gap')} in {plural(red.cells, 'cell')}, "
              f"and {plural(amber.gaps, 'amber gap')} in {plural(amber.cells + amber.under_worse, 'cell')}"
              + (f", {amber.under_worse} of them shown red" if amber.under_worse else "") + ".")
-    chart = shell.view("heatmap", _heatmap_chart, year, term, chosen=picked)
+    chart, lines = shell.view("heatmap", _heatmap_chart, year, term, chosen=picked)
     with look.wide("heatmap"):
         st.caption(f"Each cell is one school and theme (a school-theme), shown by its most serious gap: {key} {cells}")
         shell.show_chart(chart, key="heatmap")
     with look.narrow("heatmap"):  # a phone: the grid's words would not fit its cells
         st.caption(f"Each school's gaps by theme: {key}")
-        st.markdown("\n".join(_heatmap_line(row) for row in chart.table.to_dict("records")))
+        st.markdown(lines)
         st.caption(shell.literal(chart.summary))
 
 
@@ -123,15 +134,16 @@ def gap_list() -> tuple[list[str], list[str]]:
     themes = right.pills("Themes", [t.id for t in THEMES], default=[t.id for t in THEMES], selection_mode="multi",
                          format_func=lambda t: THEMES_BY_ID[t].short, key="ov_themes")
     levels, themes = list(levels or ()), list(themes or ())
-    shown = chosen_kinds(gaps, levels, themes)
+    kinds = (picked, tuple(levels), tuple(themes))
+    shown = shell.view("gap list", lambda: chosen_kinds(gaps, levels, themes), year, term, chosen=kinds)
     if shown.empty:
         st.success("No gap of the kinds chosen for the schools chosen.", icon=":material/check_circle:")
         return levels, themes
     st.caption("Each school's name opens its profile for this term.")
-    shell.gap_table(shown, items=items, key="gaps")
+    look.table(shell.view("gap list table", lambda: shell.gap_frame(shown, items=items, keep=keep), year, term,
+                          chosen=(*kinds, keep)), key="gaps")
     # the gap list as shown, as the CSV to download
-    csv = shell.view("gap list csv", lambda: to_csv_bytes(shown), year, term,
-                     chosen=(picked, tuple(levels), tuple(themes)))
+    csv = shell.view("gap list csv", lambda: to_csv_bytes(shown), year, term, chosen=kinds)
     st.download_button("Download the gap list (CSV)", csv,
                        file_name=f"gaps_{year.replace('/', '-')}_{term}.csv", mime="text/csv",
                        icon=":material/download:", on_click=shell.record, args=("export",),
@@ -152,17 +164,19 @@ def _returns_groups() -> dict[str, list[str]]:
     for r in cells.itertuples():
         group = "late" if r.level == "amber" else "on time" if r.level == "clear" else r.label
         groups[group].append(r.school + (f" ({r.label})" if group == "late" else ""))
-    return groups
+    # each group as drawn: its heading and its list
+    return {word: (f"**{word.capitalize()}: {len(names)}**",
+                   "\n".join(f"- {shell.literal(n)}" for n in names) if names else "No school.")
+            for word, names in groups.items()}
 
 
 def returns_status() -> None:
     st.header("Returns for this term")
     groups = shell.view("returns in", _returns_groups, year, term, chosen=picked)
     cols = st.columns(3)
-    for col, (word, names) in zip(cols, groups.items()):
-        heading = f"**{word.capitalize()}: {len(names)}**"
+    for col, (word, (heading, names)) in zip(cols, groups.items()):
         col.markdown(f":gray[{heading}]" if word == NOT_YET_DUE else heading)  # grey: nothing is wrong yet
-        col.markdown("\n".join(f"- {shell.literal(n)}" for n in names) if names else "No school.")
+        col.markdown(names)
 
 
 def board_questions() -> None:
@@ -188,6 +202,42 @@ def changes(levels: list[str], themes: list[str]) -> None:
     if made is None:
         st.caption(f"No school returned for {before_term} {before_year}, so there is nothing to compare with.")
         return
+    shown = shell.view("changes shown", lambda: _changes_shown(made, levels, themes, before_year, before_term),
+                       year, term, chosen=(picked, tuple(levels), tuple(themes), keep))
+    st.caption(shown.said)
+    with st.expander(f"Gaps new this term ({shown.new} of the kinds chosen above)"):
+        if shown.new_table is None:
+            st.caption("No gap of the kinds chosen for the list above is new this term.")
+        else:
+            look.table(shown.new_table, key="gaps-new")
+    with st.expander(f"Gaps closed since {before_term} {before_year} ({shown.closed} of the kinds chosen above)"):
+        if shown.closed_table is None:
+            st.caption(f"No gap of the kinds chosen for the list above is closed since {before_term} {before_year}.")
+        else:
+            look.table(shown.closed_table, key="gaps-closed")
+    with st.expander(f"The largest movements in measures ({len(made.movements)})"):
+        if shown.movements is None:
+            st.caption("No measure's figure is shown for both terms.")
+        else:
+            st.caption("Only where both terms' figures are shown to you. Largest first, each measured against its "
+                       "school's size, so the same jump counts for less at a small school, where chance moves "
+                       "figures more.")
+            look.table(shown.movements, key="movements")
+
+
+@dataclass(frozen=True)
+class ChangesShown:
+    """What the section on changes draws, made once for a choice of schools and kinds of gap."""
+
+    said: str  # the counts in a sentence
+    new: int  # gaps new this term of the kinds chosen
+    new_table: pd.DataFrame | None  # their table, None when there are none
+    closed: int
+    closed_table: pd.DataFrame | None
+    movements: pd.DataFrame | None  # the largest movements' table, None when there are none
+
+
+def _changes_shown(made, levels: list[str], themes: list[str], before_year: str, before_term: str) -> ChangesShown:
     said = (f"{plural(len(made.new), 'gap')} new this term{by_level(made.new)} and "
             f"{plural(len(made.closed), 'gap')} closed since {before_term}{by_level(made.closed)}, for the schools "
             "chosen. A gap is new when its school had no gap of the same kind (the same rule on the same measure) "
@@ -195,21 +245,12 @@ def changes(levels: list[str], themes: list[str]) -> None:
     if made.waiting:
         said += (f" {plural(len(made.waiting), 'school has', 'schools have')} not returned for {term} yet, so "
                  "no gap of theirs is counted as closed.")
-    st.caption(said)
     new, closed = chosen_kinds(made.new, levels, themes), chosen_kinds(made.closed, levels, themes)
-    with st.expander(f"Gaps new this term ({len(new)} of the kinds chosen above)"):
-        if new.empty:
-            st.caption("No gap of the kinds chosen for the list above is new this term.")
-        else:
-            shell.gap_table(new, key="gaps-new")
-    with st.expander(f"Gaps closed since {before_term} {before_year} ({len(closed)} of the kinds chosen above)"):
-        if closed.empty:
-            st.caption(f"No gap of the kinds chosen for the list above is closed since {before_term} {before_year}.")
-        else:
-            shell.gap_table(closed, question=False, found=f"What we found in {before_term} {before_year}",
-                             key="gaps-closed")
-    with st.expander(f"The largest movements in measures ({len(made.movements)})"):
-        movements_table(made.movements, before_term, before_year)
+    return ChangesShown(
+        said, len(new), None if new.empty else shell.gap_frame(new, keep=keep),
+        len(closed), None if closed.empty else shell.gap_frame(closed, question=False, keep=keep,
+                                                               found=f"What we found in {before_term} {before_year}"),
+        None if made.movements.empty else movements_table(made.movements, before_term, before_year))
 
 
 def by_level(found: pd.DataFrame) -> str:
@@ -220,13 +261,8 @@ def by_level(found: pd.DataFrame) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def movements_table(moved: pd.DataFrame, before_term: str, before_year: str) -> None:
-    if moved.empty:
-        st.caption("No measure's figure is shown for both terms.")
-        return
-    st.caption("Only where both terms' figures are shown to you. Largest first, each measured against its "
-               "school's size, so the same jump counts for less at a small school, where chance moves figures "
-               "more.")
+def movements_table(moved: pd.DataFrame, before_term: str, before_year: str) -> pd.DataFrame:
+    """The largest movements as a table, each school a link to its profile."""
     names = data.school_names
     table = pd.DataFrame({
         "School": [names.get(u, u) for u in moved["urn"]],
@@ -240,12 +276,12 @@ def movements_table(moved: pd.DataFrame, before_term: str, before_year: str) -> 
     })
     table = shell.literal_table(table)
     table["School"] = shell.profile_links([names.get(u, u) for u in moved["urn"]], moved["urn"], [year] * len(moved),
-                                           [term] * len(moved))
-    look.table(table, key="movements")
+                                           [term] * len(moved), keep=keep)
+    return table
 
 
 tally_now = shell.view("tally", lambda: gap_tally(gaps), year, term, chosen=picked)
-items = board_log.state(year, term, gaps, returned, urns)
+items = shell.view("board items", lambda: board_log.state(year, term, gaps, returned, urns), year, term, chosen=picked)
 headline()
 heatmap()
 changes(*gap_list())

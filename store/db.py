@@ -141,13 +141,24 @@ def bump(conn: Connection) -> int:
     """Move the generation on by one within ``conn``'s transaction; the new generation. A write made
     on the driver's own cursor (which the statement watch cannot see) calls this itself; a database
     whose schema predates the generation (a restore part-way through) is left as it is."""
+    global _bumped
     if not _has_generation(conn):
         return 0
+    _bumped += 1
     table = store_generation
     statement = upsert_insert(conn, table).values(id=1, generation=1)
     statement = statement.on_conflict_do_update(index_elements=[table.c.id],
                                                 set_={"generation": table.c.generation + 1})
     return int(conn.execute(statement.returning(table.c.generation)).scalar_one())
+
+
+_bumped = 0  # moves made by this process (counted as asked for: a move rolled back is counted too)
+
+
+def moves_made_here() -> int:
+    """How many times this process has asked to move a generation on: a change in it says a write of
+    this process may have moved one, so a generation read earlier in a page's run is read again."""
+    return _bumped
 
 
 def generation(engine_or_conn: Engine | Connection) -> int:

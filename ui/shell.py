@@ -10,12 +10,15 @@ import logging
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pandas as pd
+import plotly.io
 import streamlit as st
+from plotly.basedatatypes import BaseFigure
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import settings
@@ -280,12 +283,19 @@ PROFILE = "school"  # the school profile's address (dashboard.py)
 FOUND = "What we found"
 
 
-def profile_links(names, urns, years, terms) -> list[str]:
+def link_query() -> str:
+    """What of the page's address a link to a school's profile keeps (the schools chosen): part of
+    the key of any view holding such links."""
+    return urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)
+                      if k not in ("school", "year", "term")])
+
+
+def profile_links(names, urns, years, terms, *, keep: str | None = None) -> list[str]:
     """Markdown links, for table cells, each to a school's profile at a term: its address names the
     school as the profile's picker does ("Name (URN)") and the term as the sidebar does, and keeps
-    whatever else the page's address holds (the schools chosen)."""
-    keep = urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)
-                      if k not in ("school", "year", "term")])
+    whatever else the page's address holds (``keep``, from ``link_query``: the schools chosen)."""
+    if keep is None:
+        keep = link_query()
     return [_profile_link(keep, *row) for row in zip(names, urns, years, terms)]
 
 
@@ -302,6 +312,13 @@ def gap_table(gaps: pd.DataFrame, *, key: str, items: pd.DataFrame | None = None
     (headed ``found``), the question to ask and, given the board's ``items``, the board's
     questions beside it. On a narrow screen each gap is a card (ui.look.table); ``key`` names
     the table, one of its own on a page."""
+    look.table(gap_frame(gaps, items=items, school=school, theme=theme, question=question, found=found), key=key)
+
+
+def gap_frame(gaps: pd.DataFrame, *, items: pd.DataFrame | None = None, school: bool = True, theme: bool = True,
+              question: bool = True, found: str = FOUND, keep: str | None = None) -> pd.DataFrame:
+    """The table ``gap_table`` draws, every cell ready for st.table: for a page to keep in a view
+    (with ``keep``, the address its links keep, from ``link_query``) and draw with ``look.table``."""
     columns = {"Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]]}
     if school:
         columns["School"] = list(gaps["school"])
@@ -317,8 +334,8 @@ def gap_table(gaps: pd.DataFrame, *, key: str, items: pd.DataFrame | None = None
         table = board_log.beside(table, gaps, items)
     table = literal_table(table)
     if school:
-        table["School"] = profile_links(gaps["school"], gaps["urn"], gaps["academic_year"], gaps["term"])
-    look.table(table, key=key)
+        table["School"] = profile_links(gaps["school"], gaps["urn"], gaps["academic_year"], gaps["term"], keep=keep)
+    return table
 
 
 def movement(change, unit: str, polarity: str) -> tuple[str, str, str] | None:
@@ -344,6 +361,54 @@ def fmt_movement(change, unit: str, polarity: str) -> str:
         return "no data"
     arrow, said, word = parts
     return f"{arrow} {said} ({word})".lstrip()
+
+
+class _Written(dict):
+    """plotly's dictionary of a figure kept in a view, with the JSON plotly wrote of it, once."""
+
+    json: str = ""
+
+
+class _Drawn(BaseFigure):
+    """A figure as plotly's dictionary of it, made once. st.plotly_chart asks a figure for that
+    dictionary on every run, and plotly makes it by copying every cell (a 1,500-school heatmap is
+    megabytes of it), then writes it out as JSON; a figure kept in a view (``drawn``) hands back
+    the dictionary it made, and its JSON (``_to_json``). Nothing changes either after."""
+
+    def __init__(self, spec: _Written) -> None:  # noqa: D107 - not plotly's constructor: nothing to validate again
+        object.__setattr__(self, "_spec", spec)
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+    def to_plotly_json(self) -> dict:
+        return self._spec
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self._spec.get('data', ()))} traces)"
+
+
+_PLOTLY_TO_JSON = plotly.io.to_json
+_AS_STREAMLIT_ASKS = {"validate": False}  # how st.plotly_chart asks for a figure's JSON
+
+
+def _to_json(fig, *args, **kwargs):
+    """plotly.io.to_json, which st.plotly_chart calls on every run: for a figure kept in a view,
+    the JSON plotly wrote of it when it was kept (asked the same way, so the same text)."""
+    if type(fig) is _Written and not args and kwargs == _AS_STREAMLIT_ASKS:
+        return fig.json
+    return _PLOTLY_TO_JSON(fig, *args, **kwargs)
+
+
+plotly.io.to_json = _to_json
+
+
+def drawn(chart):
+    """``chart`` (charts.Chart) with its figure turned into plotly's dictionary and JSON once, for a
+    chart kept in a view: each run's ``show_chart`` then only sends it."""
+    spec = _Written(chart.figure.to_dict())
+    spec.json = _PLOTLY_TO_JSON(spec, **_AS_STREAMLIT_ASKS)
+    return replace(chart, figure=_Drawn(spec))
 
 
 def show_chart(chart, *, key: str) -> None:

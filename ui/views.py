@@ -107,14 +107,43 @@ def current(engine: Engine) -> Generation:
     """The views of ``engine``'s database for its generation now (and today). The generation is
     read under a lock, so sessions see it move forwards only; when it has moved, the old views are
     dropped here, before anything new is made."""
-    held = _database(engine.url.render_as_string(hide_password=False))
+    url = engine.url.render_as_string(hide_password=False)
+    run, read = _this_run()
+    seen = read.get(url)
+    if seen is not None and seen[0] == db.moves_made_here():
+        return seen[1]
+    held = _database(url)
     with held.lock:
+        moves = db.moves_made_here()
         stamp = db.generation(engine), deadlines.current_date()
         if held.current is None or (held.current.number, held.current.today) != stamp:
             held.current = Generation(*stamp, previous=held.current)
             if held.current.previous is not None:
                 held.current.previous.previous = None  # one generation back at most
+        if run is not None:
+            read[url] = (moves, held.current)
         return held.current
+
+
+_READ_IN_RUN = "_store_generations_read"
+
+
+def _this_run() -> tuple[Any, dict]:
+    """The page run under way (None outside one) and the generations read in it so far, by database.
+    A run reads each database's generation once, the first time it asks for a view, and keeps to it:
+    every view of one run comes from one generation, and a click costs one read, not one per view.
+    A write made by this process during the run (``db.moves_made_here``) has it read again."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return None, {}
+    # Streamlit gives each run of the page a fresh ``cursors`` dict; the one held here stays alive
+    # while it is held, so it cannot be confused with a later run's.
+    run = ctx.cursors
+    held = getattr(ctx, _READ_IN_RUN, None)
+    if held is None or held[0] is not run:
+        held = (run, {})
+        setattr(ctx, _READ_IN_RUN, held)
+    return run, held[1]
 
 
 def reader(scope: Scope | None) -> tuple:
