@@ -180,13 +180,13 @@ def whole_trust(engine: Engine) -> Dataset:
         if before is not None:
             generation.kept = _still_true(engine, before, generation, old, data)
             generation.previous = before = old = None  # the old dataset and its views can go
-            give_back_memory()
+        give_back_memory()  # and what reading the new one took while it was read
         return data
     return view(engine, None, "dataset", make)
 
 
 def give_back_memory() -> None:
-    """Hand the memory freed by an old dataset back to the system. The C library keeps what was
+    """Hand the memory freed by an old dataset, and by the reading of a new one, back to the system. The C library keeps what was
     freed for the process to reuse, in pools per thread (each session's script runs on a thread of
     its own), so without this a server's size after a few stored returns is that of several
     datasets rather than one. Only where the C library is glibc; elsewhere nothing happens."""
