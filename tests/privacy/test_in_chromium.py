@@ -91,6 +91,8 @@ ELEMENTS_JS = """() => {
 # A data grid is drawn on a canvas; what it shows is also kept, for screen readers, in a table of
 # the cells in view. Scroll it through and keep each cell by its row and column.
 GRID_JS = """async (el) => {
+  // the grid mounts its table of cells a moment after the element itself appears
+  for (let wait = 0; wait < 150 && !el.querySelector('table'); wait++) await new Promise(done => setTimeout(done, 100));
   const table = el.querySelector('table');
   const scroller = el.querySelector('.dvn-scroller') || el;
   const rows = Number(table.getAttribute('aria-rowcount')), cols = Number(table.getAttribute('aria-colcount'));
@@ -112,7 +114,9 @@ GRID_JS = """async (el) => {
 }"""
 
 
-@pytest.fixture(scope="module")
+# Session-wide, not per module: the privacy folder's files share one worker and their tests may
+# come in any order, and a module's fixtures are made again each time its tests resume.
+@pytest.fixture(scope="session")
 def served(small, tmp_path_factory):
     """The small trust behind a real dashboard, with a trustee's account."""
     from store import db
@@ -150,7 +154,7 @@ def served(small, tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shown(served, small):
     """Everything Chromium shows the trustee, as harvest Items."""
     from playwright.sync_api import sync_playwright
