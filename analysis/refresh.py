@@ -49,7 +49,7 @@ def refresh(engine: Engine, old: Dataset | None) -> Dataset:
     if len(changed) > MOST_CHANGED:
         return load_dataset(engine)
     # the newest version of each changed school-term (a school-term's versions only grow)
-    newest = stamps[_unchanged(stamps, changed) == False]  # noqa: E712 - a mask's rows
+    newest = stamps[~_unchanged(stamps, changed)]
     newest = newest.sort_values("id").drop_duplicates(KEYS, keep="last")
     ids = newest["id"].tolist()
     part = Dataset(schools=named, values=overview.value_columns(engine, only=ids),
