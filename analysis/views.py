@@ -205,9 +205,14 @@ def movements(compared: pd.DataFrame, index: int, urns, limit: int = 10) -> pd.D
     ``urns``: a school and measure only where both terms' figures are shown to the reader (so no
     movement is a difference of hidden counts), ranked by how far beyond chance it is
     (``movement_z``), at most ``limit``. Columns: MOVEMENT_COLUMNS."""
-    seen = shown_figures(compared[compared["urn"].isin(list(urns))])
-    now, before = seen[seen["term_index"] == index], seen[seen["term_index"] == index - 1]
-    both = now.merge(before, on=["urn", "indicator"], suffixes=("", "_before"))
+    wanted = list(urns)
+
+    def seen(at: int) -> pd.DataFrame:  # only the columns a movement reads: the frames are large
+        rows = compared[compared["term_index"].to_numpy() == at]
+        rows = shown_figures(rows[rows["urn"].isin(wanted)])
+        return rows[["urn", "indicator", "value", "numerator", "denominator"]]
+
+    both = seen(index).merge(seen(index - 1), on=["urn", "indicator"], suffixes=("", "_before"))
     if both.empty:
         return pd.DataFrame(columns=MOVEMENT_COLUMNS)
     per_100 = [INDICATORS_BY_ID[i].unit == PER_100 for i in both["indicator"]]
@@ -259,8 +264,19 @@ def term_changes(ctx: Context, gaps_now: pd.DataFrame, gaps_before: pd.DataFrame
     closed = before[[k not in kinds_now and k[0] in returned for k in map(tuple, before[GAP_KIND].to_numpy())]]
     waiting = sorted(u for u in set(before["urn"]) if u not in returned)
     return TermChanges(term_from_index(ctx.index - 1), new, closed,
-                       movements(pd.concat([ctx.data.compared_at(ctx.index - 1), ctx.data.compared_at(ctx.index)]),
-                                 ctx.index, urns, limit), waiting)
+                       _movements_between(ctx, urns, limit), waiting)
+
+
+def _movements_between(ctx: Context, urns, limit: int) -> pd.DataFrame:
+    """``movements`` into the context's term, from the two terms' comparisons as they are kept."""
+    terms = [ctx.data.compared_at(i) for i in (ctx.index - 1, ctx.index)]
+    return movements(_stacked(terms), ctx.index, urns, limit)
+
+
+def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Two terms' comparisons as one frame of the columns ``movements`` reads."""
+    columns = ["urn", "indicator", "term_index", "value", "numerator", "denominator", "hidden", "asked"]
+    return pd.concat([f[[c for c in columns if c in f]] for f in frames], ignore_index=True)
 
 
 # ---- one school: its trend, and its oversight checks --------------------------------------------

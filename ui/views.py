@@ -96,11 +96,25 @@ _settled = threading.Event()
 def _settle() -> None:
     """Once, before the first dataset is made: what the process holds now (the libraries, the
     pages' code) is set aside from the cyclic garbage collector, so the collection that lets an old
-    dataset go (give_back_memory) looks only at what came after, in milliseconds."""
+    dataset go (give_back_memory) looks only at what came after, in milliseconds; and Arrow's memory
+    comes from the C library (_arrow_memory_from_the_c_library)."""
     if not _settled.is_set():
         _settled.set()
+        _arrow_memory_from_the_c_library()
         gc.collect()
         gc.freeze()
+
+
+def _arrow_memory_from_the_c_library() -> None:
+    """pandas keeps text in Arrow's columns, and Arrow allocates them from a pool of its own, which
+    keeps what is freed for Arrow to reuse: while a dataset's views are made, a server's peak was
+    its data's size plus all that Arrow had freed. From the C library, what Arrow frees is reused
+    by everything else, and handed back to the system with the rest (give_back_memory)."""
+    try:
+        import pyarrow
+    except ImportError:
+        return
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
 
 
 def current(engine: Engine) -> Generation:
