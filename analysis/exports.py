@@ -209,7 +209,11 @@ def _with_index(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _guard_column(column: pd.Series) -> pd.Series:
-    return pd.Series([_csv_value(v) for v in column.tolist()], dtype=object)
+    values = column.tolist()
+    if pd.api.types.is_string_dtype(column.dtype) and all(type(v) is str for v in values):
+        # text alone (a gap list's every column): only the guard to add
+        return pd.Series([GUARD + v if needs_guard(v) else v for v in values], dtype=object)
+    return pd.Series([_csv_value(v) for v in values], dtype=object)
 
 
 def _csv_value(value):
