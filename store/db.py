@@ -108,6 +108,8 @@ def writing(engine: Engine) -> Iterator[Connection]:
     When it wrote to a table whose rows the pages show (anything but the QUIET ones), the store's
     generation moves on by one just before the commit, in the same transaction.
     """
+    global _writes
+    _writes += 1
     with engine.connect() as conn:
         conn.execution_options(store_writing=True)
         conn.info[_MOVED] = False
@@ -153,6 +155,15 @@ def bump(conn: Connection) -> int:
 
 
 _bumped = 0  # moves made by this process (counted as asked for: a move rolled back is counted too)
+
+
+_writes = 0  # write transactions begun by this process, of any table
+
+
+def writes_made_here() -> int:
+    """How many write transactions this process has begun: a change in it says something read
+    earlier in a page's run (who may sign in, say) may have changed."""
+    return _writes
 
 
 def moves_made_here() -> int:

@@ -57,7 +57,27 @@ def sso_configured() -> bool:
 
 
 def mode(engine) -> str:
-    """"sso", "local", "demo" or "locked" (real data, nobody set up to sign in)."""
+    """"sso", "local", "demo" or "locked" (real data, nobody set up to sign in): worked out once
+    in a page's run (every element that shows who is signed in asks), and again after any write this
+    process made during it (the first account added ends the demonstration)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return _mode(engine)
+    # Streamlit gives each run a fresh ``cursors`` dict, held here so no later run is taken for it
+    run, since = ctx.cursors, (str(engine.url), db.writes_made_here())
+    held = getattr(ctx, _MODE_IN_RUN, None)
+    if held is None or held[0] is not run or held[1] != since:
+        held = (run, since, _mode(engine))
+        setattr(ctx, _MODE_IN_RUN, held)
+    return held[2]
+
+
+_MODE_IN_RUN = "_dashboard_sign_in_mode"
+
+
+def _mode(engine) -> str:
     if sso_configured():
         return "sso"
     if users.has_users(engine):
