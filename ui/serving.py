@@ -29,6 +29,7 @@ import ipaddress
 import logging
 import threading
 import time
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import settings
@@ -93,10 +94,14 @@ class ForwardedClient:
         self.trusted = trusted if trusted is not None else trusted_networks()[0]
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not _asked.is_set() and not scope.get("path", "").startswith(SERVER_PATHS):
+            _asked.set()  # a browser has come for the page: the warm-up leaves it the machine
         if scope["type"] in ("http", "websocket") and scope.get("client"):
             peer = scope["client"][0]
             if _trusted(peer, self.trusted):
-                headers = [(k.lower(), v.decode("latin-1")) for k, v in scope.get("headers", ())]
+                # only the two headers read here are decoded (a page's load is a hundred requests)
+                headers = [(k.lower(), v.decode("latin-1")) for k, v in scope.get("headers", ())
+                           if k.lower() in FORWARDED_HEADERS]
                 scope = dict(scope)
                 forwarded = [v for k, v in headers if k == b"x-forwarded-for"]
                 scope["client"] = (client_address(peer, forwarded, self.trusted), 0)
@@ -107,6 +112,19 @@ class ForwardedClient:
         await self.app(scope, receive, send)
 
 
+FORWARDED_HEADERS = (b"x-forwarded-for", b"x-forwarded-proto")
+# Streamlit's own addresses (its health check, which a load balancer or a start script polls, and
+# the like): any other request is someone's browser come for the page.
+SERVER_PATHS = "/_stcore/"
+_asked = threading.Event()
+
+
+def page_asked() -> bool:
+    """Whether a browser has asked this server for the page yet."""
+    return _asked.is_set()
+
+
+@lru_cache(maxsize=1024)
 def _trusted(address: str, trusted: tuple[Network, ...]) -> bool:
     parsed = _address(address)
     return parsed is not None and any(ipaddress.ip_address(parsed) in net for net in trusted)
@@ -243,8 +261,8 @@ def warm_up() -> threading.Thread:
     """Make what the first visitor would otherwise wait for, in a thread of its own while the server
     starts: the libraries the pages use imported (pandas, plotly, the analysis), the database opened
     and brought up to date, the dataset read, and the trust leaders' views of the term shown first
-    (ui/views.py); then the trustees' too, unless a visitor has come meanwhile (their own page makes
-    what it needs, and the two would only slow each other). A visitor who comes sooner waits for the
+    (ui/views.py); then the trustees' too, unless a browser has asked for the page meanwhile (their
+    own page makes what it needs, and the warm-up would only slow the browser loading it). A visitor who comes sooner waits for the
     views being made, never makes them twice; anything that fails here is left for the first
     visitor's page to say in words."""
     thread = threading.Thread(target=_warm, name="warm-up", daemon=True)
@@ -266,7 +284,7 @@ def _warm() -> None:
         if isinstance(engine, Exception):
             return
         views.warm(engine, (Scope(TRUST_LEADER, "", None, suppress=False), Scope(TRUSTEE, "", None, suppress=True)),
-                   wanted=lambda: not shell.visited())
+                   wanted=lambda: not (shell.visited() or page_asked()))
     except Exception:  # noqa: BLE001 - the first visitor's page says what is wrong, in words
         log.warning("Could not get the dashboard ready before its first visitor", exc_info=True)
         return
