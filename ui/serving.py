@@ -262,9 +262,9 @@ def warm_up() -> threading.Thread:
     starts: the libraries the pages use imported (pandas, plotly, the analysis), the database opened
     and brought up to date, the dataset read, and the trust leaders' views of the term shown first
     (ui/views.py); then the trustees' too, unless a browser has asked for the page meanwhile (their
-    own page makes what it needs, and the warm-up would only slow the browser loading it). A visitor who comes sooner waits for the
-    views being made, never makes them twice; anything that fails here is left for the first
-    visitor's page to say in words."""
+    own page makes what it needs, and the warm-up would only slow the browser loading it). A
+    visitor who comes sooner waits for the views being made, never makes them twice; anything that
+    fails here is left for the first visitor's page to say in words."""
     thread = threading.Thread(target=_warm, name="warm-up", daemon=True)
     thread.start()
     return thread
