@@ -94,13 +94,10 @@ def pooled(values: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """The trust's pooled value per indicator and term (and per ``by``, such as a phase): total
     numerator over total denominator, over the schools where both are known. Columns: indicator,
     term_index, the ``by`` columns, numerator, denominator, value, schools."""
-    den = values["denominator"].to_numpy(dtype=float)
-    known = values[~np.isnan(values["numerator"].to_numpy(dtype=float)) & (den > 0)]
-    # schools counted by a number each: far quicker to tell apart than their URNs' text
-    school = pd.factorize(known["urn"])[0]
-    grouped = known[["indicator", "term_index", *by, "numerator", "denominator"]].assign(school=school).groupby(
-        ["indicator", "term_index", *by], as_index=False).agg(
-        numerator=("numerator", "sum"), denominator=("denominator", "sum"), schools=("school", "nunique")
+    known = values.dropna(subset=["numerator", "denominator"])
+    known = known[known["denominator"] > 0]
+    grouped = known.groupby(["indicator", "term_index", *by], as_index=False).agg(
+        numerator=("numerator", "sum"), denominator=("denominator", "sum"), schools=("urn", "nunique")
     )
     scale = grouped["indicator"].map(lambda i: 100.0 if INDICATORS_UNIT[i] == PER_100 else 1.0)
     grouped["value"] = grouped["numerator"] / grouped["denominator"] * scale
