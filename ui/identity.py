@@ -28,6 +28,7 @@ from html import escape
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import settings
 from store import db, sessions, sso, users
@@ -60,8 +61,6 @@ def mode(engine) -> str:
     """"sso", "local", "demo" or "locked" (real data, nobody set up to sign in): worked out once
     in a page's run (every element that shows who is signed in asks), and again after any write this
     process made during it (the first account added ends the demonstration)."""
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
     ctx = get_script_run_ctx(suppress_warning=True)
     if ctx is None:
         return _mode(engine)
