@@ -30,7 +30,6 @@ import pandas as pd
 from analysis import funnel
 from analysis.benchmarks import england
 from analysis.indicators import INDICATORS_BY_ID, PER_100
-from analysis.rates import pooled
 from loaders import registry, values
 
 MIN_SCHOOLS = 3  # a figure pooled from fewer schools is no fair yardstick
@@ -89,12 +88,11 @@ def compare(values: pd.DataFrame, phases: Mapping[str, str] | None = None) -> pd
     "below_95", "below_998"), or "" when it cannot be placed (value missing, indicator not
     funnel-compared, fewer than three schools pooled and no England figure). The position is read
     off the limits the charts draw."""
-    pool = pooled(values).rename(columns={"value": "trust", "schools": "trust_schools"})
-    frame = values.merge(
-        pool[["indicator", "term_index", "trust", "trust_schools"]], on=["indicator", "term_index"], how="left"
-    )
-    frame["trust_schools"] = frame["trust_schools"].astype(float)  # NaN where no school has figures
-    frame["group"], frame["target"], frame["target_schools"] = _groups(frame, values, phases or {})
+    frame = values.reset_index(drop=True)
+    pools = _Pools(frame)
+    trust, trust_schools = pools.per_row(pools.key)
+    frame["trust"], frame["trust_schools"] = trust, trust_schools  # NaN where no school has figures
+    frame["group"], frame["target"], frame["target_schools"] = _groups(frame, pools, phases or {})
     national = _per_distinct(frame["group"], is_england)
     usable = (
         _per_distinct(frame["indicator"], lambda i: INDICATORS_BY_ID[i].funnel)
@@ -143,25 +141,56 @@ def _per_distinct(column: pd.Series, fn) -> np.ndarray:
     return np.array([bool(fn(v)) for v in distinct], dtype=bool)[codes] if len(distinct) else np.zeros(0, dtype=bool)
 
 
-def _groups(frame: pd.DataFrame, values: pd.DataFrame, phases: Mapping[str, str]):
+class _Pools:
+    """Pooled figures of a frame of indicator rows, worked out on numbers: each row's indicator and
+    term as a code, what is known of each row (a numerator and a denominator above 0), and each
+    row's school as a code, so a figure is pooled by adding up within each group of codes (the
+    counts are whole numbers, so the totals are exact in any order)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        indicator = pd.factorize(frame["indicator"])[0].astype(np.int64)
+        term = pd.factorize(frame["term_index"])[0].astype(np.int64)
+        self.key = indicator * (int(term.max(initial=-1)) + 1) + term
+        self.urn, self.urns = pd.factorize(frame["urn"])
+        num = frame["numerator"].to_numpy(dtype=float)
+        den = frame["denominator"].to_numpy(dtype=float)
+        self.known = ~np.isnan(num) & ~np.isnan(den) & (den > 0)
+        self.num, self.den = num, den
+        self.scale = np.where(_per_distinct(frame["indicator"], lambda i: INDICATORS_BY_ID[i].unit == PER_100),
+                              100.0, 1.0)
+
+    def per_row(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's group's pooled value (total numerator over total denominator, over the rows
+        known) and how many schools it pools, for groups numbered by ``key`` (0 up); both NaN where
+        the group pools no school."""
+        size = int(key.max(initial=-1)) + 1
+        at = key[self.known]
+        num = np.bincount(at, weights=self.num[self.known], minlength=size)
+        den = np.bincount(at, weights=self.den[self.known], minlength=size)
+        pairs = np.unique(at * max(len(self.urns), 1) + self.urn[self.known])
+        schools = np.bincount(pairs // max(len(self.urns), 1), minlength=size).astype(float)
+        schools[schools == 0] = np.nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(np.isnan(schools), np.nan, num / den)
+        return value[key] * self.scale, schools[key]
+
+
+def _groups(frame: pd.DataFrame, pools: _Pools, phases: Mapping[str, str]):
     """Each row's comparison group, that group's pooled value and how many schools it pools."""
-    phase_by_urn = {u: phase_of(phases.get(u)) for u in pd.unique(values["urn"])}
-    phase = frame["urn"].map(phase_by_urn)
+    phase_by_urn = np.array([phase_of(phases.get(u)) for u in pools.urns], dtype=object)
+    phase = phase_by_urn[pools.urn] if len(frame) else np.array([], dtype=object)
+    known = np.array([p is not None for p in phase], dtype=bool)
     group = pd.Series(TRUST, index=frame.index, dtype=object)
     target = frame["trust"].to_numpy(dtype=float).copy()
     schools = frame["trust_schools"].to_numpy(dtype=float).copy()
-    if phase.notna().any():
-        by_phase = pooled(values.assign(phase=values["urn"].map({u: p or "" for u, p in phase_by_urn.items()})),
-                          by=("phase",))
-        by_phase = by_phase[(by_phase["phase"] != "") & (by_phase["schools"] >= MIN_SCHOOLS)]
-        found = frame[["indicator", "term_index"]].assign(phase=phase.fillna("")).merge(
-            by_phase[["indicator", "term_index", "phase", "value", "schools"]],
-            on=["indicator", "term_index", "phase"], how="left")
-        own = found["value"].notna().to_numpy()
-        group[own] = found["phase"].to_numpy()[own]
-        target[own] = found["value"].to_numpy()[own]
-        schools[own] = found["schools"].to_numpy()[own]
-        alone = phase.notna().to_numpy() & ~own
+    if known.any():
+        code, _ = pd.factorize(phase)  # every known phase's own code; no phase is -1
+        in_phase, pooled_schools = pools.per_row(np.where(known, pools.key * (code.max() + 2) + code + 1, 0))
+        own = known & (pooled_schools >= MIN_SCHOOLS)
+        group[own] = phase[own]
+        target[own] = in_phase[own]
+        schools[own] = pooled_schools[own]
+        alone = known & ~own
         group[alone] = ALONE
         target[alone] = np.nan
         schools[alone] = 0
