@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.themes import THEMES
-from charts import Chart
+from charts import Chart, laid_out
 from charts.format import axis_labels, chart_text, plural, two_lines
 from charts.palette import SEVERITY_COLOUR, SEVERITY_SYMBOL, SEVERITY_WORD, layout, text_on
 
@@ -95,17 +95,14 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str],
     columns = [t.short for t in themes]
     hover = [[f"<b>{name}</b> \u2014 {t.short}" + (f": {counts_in_words(c[2])}" if c[0] in KINDS else "")
               + f"<br>{c[1]}" for t, c in zip(themes, r)] for name, r in zip(names, rows)]
-    # plotly's checks of each property would take longer than the rest (its tests make it with them)
-    fig = go.Figure(data=[_cells(rows, columns, labels, hover), _texts(rows, columns, labels)], _validate=False)
-    fig.layout._validate = False
     key = "   ".join(f"{SEVERITY_SYMBOL[kind]} {NOUNS[kind][1]}" for kind in KINDS)
-    fig.update_layout(**layout(
+    fig = laid_out([_cells(rows, columns, labels, hover), _texts(rows, columns, labels)], layout(
         "Where the reviews' themes show a gap, by school",
         "A cell is one school in one theme, and counts every gap found there.<br>"
         f"{key}   {SEVERITY_SYMBOL['clear']} no gap   {SEVERITY_SYMBOL['no data']} {empty.lower()}",
-        height=max(300, 46 * len(rows) + 150), margin=dict(l=10, r=10, t=115, b=20), showlegend=False))
-    fig.update_yaxes(autorange="reversed", ticks="", showgrid=False, automargin=True, tickfont=dict(size=13))
-    fig.update_xaxes(side="top", ticks="", showgrid=False, automargin=True, tickangle=0, tickfont=dict(size=13))
+        height=max(300, 46 * len(rows) + 150), margin=dict(l=10, r=10, t=115, b=20), showlegend=False,
+        yaxis=dict(autorange="reversed", ticks="", showgrid=False, automargin=True, tickfont=dict(size=13)),
+        xaxis=dict(side="top", ticks="", showgrid=False, automargin=True, tickangle=0, tickfont=dict(size=13))))
     frame = pd.DataFrame([{"School": s.name, "URN": s.urn, **{t.short: cell_words(c[0], c[2], empty)
                                                                 for t, c in zip(themes, r)}}
                           for s, r in zip(ordered.itertuples(), rows)], columns=["School", "URN", *columns])

@@ -94,7 +94,7 @@ def layout(title: str, subtitle: str = "", **extra) -> dict:
         paper_bgcolor="white",
         plot_bgcolor="white",
         margin=dict(l=10, r=10, t=60, b=40),
-        hoverlabel=dict(font_size=14, bgcolor="white"),
+        hoverlabel=dict(font=dict(size=14), bgcolor="white"),
         legend=dict(font=dict(color=INK)),
         xaxis=_INKED,
         yaxis=_INKED,

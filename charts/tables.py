@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.views import NOT_YET_DUE
-from charts import Chart
+from charts import Chart, laid_out
 from charts.format import chart_text, plural
 from charts.heatmap import text_layer
 from charts.palette import AMBER, GREEN, NO_DATA, RED, SEVERITY_SYMBOL, layout
@@ -23,17 +23,17 @@ def _grid(z_levels, text, hover, x, y, title) -> go.Figure:
     rows = [chart_text(s) for s in y]
     cells = [(column, row, t, level) for row, texts, levels in zip(rows, text, z_levels)
              for column, t, level in zip(x, texts, levels)]
-    fig = go.Figure([go.Heatmap(
+    cells_layer = go.Heatmap(
         z=[[LEVELS.index(v) for v in row] for row in z_levels], x=x, y=rows,
         text=[[chart_text(t) for t in row] for row in text],  # each cell's words, as drawn over it
         customdata=[[chart_text(h) for h in row] for row in hover], hovertemplate="<b>%{y}</b> — %{x}<br>%{customdata}<extra></extra>",
-        colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3),
-        text_layer([c[0] for c in cells], [c[1] for c in cells], [chart_text(c[2]) for c in cells],
-                   [LEVEL_COLOUR[c[3]] for c in cells], size=13)])
-    fig.update_layout(**layout(title, height=max(260, 44 * len(y) + 150), margin=dict(l=10, r=10, t=110, b=20)))
-    fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True)
-    fig.update_xaxes(side="top", showgrid=False, tickangle=0, automargin=True)
-    return fig
+        colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3)
+    words = text_layer([c[0] for c in cells], [c[1] for c in cells], [chart_text(c[2]) for c in cells],
+                       [LEVEL_COLOUR[c[3]] for c in cells], size=13)
+    return laid_out([cells_layer, words], layout(
+        title, height=max(260, 44 * len(y) + 150), margin=dict(l=10, r=10, t=110, b=20),
+        yaxis=dict(autorange="reversed", showgrid=False, automargin=True),
+        xaxis=dict(side="top", showgrid=False, tickangle=0, automargin=True)))
 
 
 def _pivot(cells: pd.DataFrame, across: str, hover: str, empty: str):

@@ -10,10 +10,11 @@ import pytest
 from analysis.context import Context
 from analysis.gaps import find_gaps, gaps_frame
 from analysis.views import compliance_cells, tracker_cells
+from charts import laid_out
 from charts.format import fmt_change, fmt_count, fmt_value
 from charts.funnel import funnel_plot
 from charts.heatmap import theme_heatmap
-from charts.palette import AMBER, GREEN, RED
+from charts.palette import AMBER, GREEN, RED, layout
 from charts.tables import compliance_grid, returns_tracker
 from charts.trend import trend_chart
 from tests.analysis.conftest import TrustBuilder
@@ -102,6 +103,28 @@ def test_many_schools_trends_are_quiet_grey_lines_each_named_and_none_joined_to_
         assert lines.y[mine][terms - 1] == pytest.approx(now)  # a rate per 100, drawn as it is
     assert lines.connectgaps is False and "%{text}" in lines.hovertemplate
     assert [d.name for d in chart.figure.data][-1] == "Trust"
+
+
+@pytest.mark.parametrize("default", ["plotly", "streamlit", "none"])
+@pytest.mark.parametrize("extra", [{}, dict(height=700, showlegend=False, margin=dict(t=115),
+                                            xaxis=dict(side="top", tickfont=dict(size=13)),
+                                            yaxis=dict(autorange="reversed", showgrid=False))])
+def test_a_figure_laid_out_in_one_step_is_the_one_plotly_lays_out_itself(monkeypatch, default, extra):
+    """charts.laid_out makes a grid's figure without plotly's checks of each property: it is the
+    figure plotly makes of an empty one given the same layout by update_layout (the palette's
+    template over whichever is plotly's default), and it passes those checks."""
+    import plotly.io as pio
+    import streamlit  # noqa: F401 - the dashboard's theme adds its template to plotly's
+
+    monkeypatch.setattr(pio.templates, "default", default)
+    spec = layout("A title", "How to read it", **extra)
+    made = laid_out([go.Scatter(x=[1, 2], y=["a", "b"])], spec)
+    slow = go.Figure([go.Scatter(x=[1, 2], y=["a", "b"])])
+    slow.update_layout(**spec)
+    assert made.to_dict() == slow.to_dict()
+    assert go.Figure(made.to_plotly_json()).to_dict() == made.to_dict()
+    made.layout.template.layout.colorway = ["#000000"]  # each figure's template is its own
+    assert laid_out([], spec).to_dict()["layout"]["template"] == slow.to_dict()["layout"]["template"]
 
 
 def test_compliance_grid_and_tracker(trust_ctx):
