@@ -98,7 +98,7 @@ class Dataset:
     @cached_property
     def terms(self) -> list[tuple[str, str]]:
         """Terms with at least one return, oldest first."""
-        pairs = {(y, t) for y, t in zip(self.returns["academic_year"], self.returns["term"])}
+        pairs = set(zip(self.returns["academic_year"].tolist(), self.returns["term"].tolist()))
         return sorted(pairs, key=lambda p: term_index(*p))
 
     def latest_term(self) -> tuple[str, str] | None:
@@ -110,7 +110,7 @@ class Dataset:
         """The terms (by index) for which every school expected has returned."""
         first = self.first_return
         return frozenset(i for i, urns in self.returned_by_index.items()
-                         if {u for u in self.schools["urn"] if first.get(u, -1) <= i} <= set(urns))
+                         if {u for u in self.schools["urn"].tolist() if first.get(u, -1) <= i} <= set(urns))
 
     @cached_property
     def school_names(self) -> dict[str, str]:
@@ -133,7 +133,7 @@ class Dataset:
     def count_row_at(self) -> dict[tuple, int]:
         """(urn, year, term) to its row of ``count_grid``."""
         w = self.wide
-        return {k: i for i, k in enumerate(zip(w["urn"], w["academic_year"], w["term"]))}
+        return {k: i for i, k in enumerate(zip(w["urn"].tolist(), w["academic_year"].tolist(), w["term"].tolist()))}
 
     @cached_property
     def count_grid(self) -> tuple[np.ndarray, list[str]]:
@@ -177,7 +177,8 @@ class Dataset:
     @cached_property
     def returned_by_index(self) -> dict[int, list[str]]:
         out: dict[int, set[str]] = {}
-        for u, y, t in zip(self.returns["urn"], self.returns["academic_year"], self.returns["term"]):
+        r = self.returns
+        for u, y, t in zip(r["urn"].tolist(), r["academic_year"].tolist(), r["term"].tolist()):
             out.setdefault(term_index(y, t), set()).add(u)
         return {k: sorted(v) for k, v in out.items()}
 
@@ -192,7 +193,7 @@ class Dataset:
 
     @cached_property
     def first_return(self) -> dict[str, int]:
-        idx = [term_index(y, t) for y, t in zip(self.returns["academic_year"], self.returns["term"])]
+        idx = [term_index(y, t) for y, t in zip(self.returns["academic_year"].tolist(), self.returns["term"].tolist())]
         return pd.Series(idx, index=self.returns["urn"].to_numpy()).groupby(level=0).min().to_dict()
 
 

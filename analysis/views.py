@@ -97,14 +97,15 @@ TRACKER_COLUMNS = ["school", "urn", "academic_year", "term", "term_label", "leve
 
 
 def tracker_cells(data: Dataset, thresholds: dict | None = None, *, last: int | None = None,
-                  today: date | None = None) -> pd.DataFrame:
-    """Every expected school-term up to ``last`` (default: the latest term with a return): on
-    time, late (with how late), or missing. A return not in for a term whose deadline has not
-    passed by ``today`` (default: today) is "not yet due", in grey: never missing."""
+                  today: date | None = None, since: int | None = None) -> pd.DataFrame:
+    """Every expected school-term up to ``last`` (default: the latest term with a return), from
+    ``since`` (default: the first term with a return): on time, late (with how late), or missing.
+    A return not in for a term whose deadline has not passed by ``today`` (default: today) is "not
+    yet due", in grey: never missing."""
     if not data.terms:
         return pd.DataFrame(columns=TRACKER_COLUMNS)
     today = today or deadlines.current_date()
-    first_term = term_index(*data.terms[0])
+    first_term = max(term_index(*data.terms[0]), since if since is not None else -1)
     last = term_index(*data.terms[-1]) if last is None else last
     first = data.first_return
     rows = []
@@ -215,9 +216,10 @@ def movements(compared: pd.DataFrame, index: int, urns, limit: int = 10) -> pd.D
     both = seen(index).merge(seen(index - 1), on=["urn", "indicator"], suffixes=("", "_before"))
     if both.empty:
         return pd.DataFrame(columns=MOVEMENT_COLUMNS)
-    per_100 = [INDICATORS_BY_ID[i].unit == PER_100 for i in both["indicator"]]
+    code, ids = pd.factorize(both["indicator"])  # each measure's unit and theme looked up once
+    per_100 = np.array([INDICATORS_BY_ID[i].unit == PER_100 for i in ids], dtype=bool)[code]
     out = pd.DataFrame({
-        "urn": both["urn"], "theme": [INDICATORS_BY_ID[i].theme for i in both["indicator"]],
+        "urn": both["urn"], "theme": np.array([INDICATORS_BY_ID[i].theme for i in ids], dtype=object)[code],
         "indicator": both["indicator"], "before": both["value_before"], "now": both["value"],
         "change": both["value"] - both["value_before"],
         "z": movement_z(both["numerator_before"], both["denominator_before"], both["numerator"],

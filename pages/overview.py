@@ -158,8 +158,9 @@ def chosen_kinds(found: pd.DataFrame, levels: list[str], themes: list[str]) -> p
 def _returns_groups() -> dict[str, list[str]]:
     """The schools chosen, by whether their return for the term is missing (or, before the
     deadline, not yet due), late or on time."""
-    cells = tracker_cells(data, shell.thresholds(), last=term_index(year, term), today=ctx.today)
-    cells = cells[(cells["academic_year"] == year) & (cells["term"] == term) & cells["urn"].isin(urns)]
+    shown = term_index(year, term)
+    cells = tracker_cells(data, shell.thresholds(), last=shown, today=ctx.today, since=shown)
+    cells = cells[cells["urn"].isin(urns)]
     groups = {"missing" if ctx.past_due else NOT_YET_DUE: [], "late": [], "on time": []}
     for r in cells.itertuples():
         group = "late" if r.level == "amber" else "on time" if r.level == "clear" else r.label

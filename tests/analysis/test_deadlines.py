@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pandas as pd
 import pytest
 
 from analysis import deadlines
@@ -13,6 +14,7 @@ from analysis.dataset import chosen_term
 from analysis.gaps import find_gaps
 from analysis.thresholds import resolve
 from analysis.views import NOT_YET_DUE, returns_in, tracker_cells
+from loaders.registry import term_index
 from store.access import Scope
 from store.thresholds import load_thresholds, set_threshold
 
@@ -65,6 +67,19 @@ def test_once_the_deadline_passes_the_default_moves_and_the_rest_are_missing(tru
     assert returns_in(ctx) == (1, 12, "0 late, 11 missing")
     cells = tracker_cells(data, today=AFTER_DEADLINE)
     assert (cells[cells["term"] == NOW[1]]["label"] == "missing").sum() == 11
+
+
+def test_the_tracker_from_one_term_is_that_terms_rows_of_the_whole_tracker(trust):
+    """The Overview asks the tracker for the term shown alone (``since``): the same rows the whole
+    tracker has for that term, in the same order, and for no other term."""
+    data = early(trust)
+    whole = tracker_cells(data, today=AFTER_DEADLINE)
+    for year, term in data.terms:
+        index = term_index(year, term)
+        alone = tracker_cells(data, today=AFTER_DEADLINE, last=index, since=index)
+        mine = whole[(whole["academic_year"] == year) & (whole["term"] == term)].reset_index(drop=True)
+        assert len(alone) and len(alone) == len(mine)
+        pd.testing.assert_frame_equal(alone, mine, check_dtype=False)  # a term with none missing has whole days late
 
 
 def test_once_every_school_has_returned_the_current_term_is_the_default(trust):
