@@ -52,10 +52,11 @@ def refresh(engine: Engine, old: Dataset | None) -> Dataset:
     newest = stamps[~_unchanged(stamps, changed)]
     newest = newest.sort_values("id").drop_duplicates(KEYS, keep="last")
     ids = newest["id"].tolist()
-    part = Dataset(schools=named, values=overview.value_columns(engine, only=ids),
-                   returns=overview.submissions(engine), leads=overview.latest_leads(engine, only=ids),
-                   queries=overview.latest_queries(engine, only=ids))
-    data = Dataset(schools=named, values=_values(old.values, part.values, changed), returns=part.returns,
+    arrived = overview.submissions(engine, only=added)
+    part = Dataset(schools=named, values=overview.value_columns(engine, only=ids), returns=arrived,
+                   leads=overview.latest_leads(engine, only=ids), queries=overview.latest_queries(engine, only=ids))
+    data = Dataset(schools=named, values=_values(old.values, part.values, changed),
+                   returns=_submissions(old.returns, arrived),
                    leads=_rows(old.leads, part.leads, changed), queries=_rows(old.queries, part.queries, changed))
     data.stored = now
     data.first_changed = min(term_index(y, t) for _, y, t in changed)
@@ -85,12 +86,24 @@ def _rows(old: pd.DataFrame, new: pd.DataFrame, changed: set[tuple]) -> pd.DataF
     return both.sort_values(KEYS, kind="stable").reset_index(drop=True)
 
 
+def _submissions(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Every version stored: the old ones (none changes once stored) and the new, in the order a
+    full read gives them (school-term, then version)."""
+    if not len(old):
+        return new
+    both = pd.concat([old, new], ignore_index=True)
+    return both.sort_values([*KEYS, "version"], kind="stable").reset_index(drop=True)
+
+
 def _values(old: pd.DataFrame, new: pd.DataFrame, changed: set[tuple]) -> pd.DataFrame:
     """The long values of unchanged school-terms and of the changed ones, in the columns and
     order store.overview.value_columns gives (keys categorical in Python's order of text): the
     new rows slotted in among the old, which are in that order already."""
     keep = _unchanged(old, changed)
     names = KEYS + ["measure_id"]
+    written = _written_over(old, new, keep, names)
+    if written is not None:
+        return written
     dtypes, old_codes, new_codes = {}, [], []
     for name in names:
         before, added = _as_categorical(old[name]), _as_categorical(new[name])
@@ -113,6 +126,26 @@ def _values(old: pd.DataFrame, new: pd.DataFrame, changed: set[tuple]) -> pd.Dat
         frame[name] = pd.Series(np.insert(old[name].to_numpy()[keep], slots, new[name].to_numpy()),
                                 dtype=old[name].dtype)
     return frame
+
+
+def _written_over(old: pd.DataFrame, new: pd.DataFrame, keep: np.ndarray, names: list[str]) -> pd.DataFrame | None:
+    """``old`` with ``new``'s values written over the rows it replaces, when those rows have the
+    same keys, in the same order, as ``new``'s (a corrected return asks what the first one asked):
+    the key columns kept as they are, not made again. None when they differ."""
+    at = np.flatnonzero(~keep)
+    if len(at) != len(new) or not len(at):
+        return None
+    for name in names:
+        before, added = _as_categorical(old[name]), _as_categorical(new[name])
+        found = before.categories.get_indexer(added.categories)
+        if (added.codes < 0).any() or (found < 0).any() or not np.array_equal(before.codes[at], found[added.codes]):
+            return None
+    columns = {}
+    for name in ("value", "text"):
+        column = old[name].to_numpy().copy()
+        column[at] = new[name].to_numpy()
+        columns[name] = pd.Series(column, index=old.index, dtype=old[name].dtype)
+    return old.assign(**columns)
 
 
 def _as_categorical(column: pd.Series) -> pd.Categorical:

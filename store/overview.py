@@ -183,15 +183,23 @@ def stored_returns(engine: Engine) -> pd.DataFrame:
     """Every version ever stored, as (id, urn, academic_year, term): a return, once stored, never
     changes, so two reads with the same ids hold the same returns."""
     query = sa.select(returns.c.id, returns.c.urn, returns.c.academic_year, returns.c.term)
-    with engine.connect() as conn:
-        return _frame(conn, query, ["id", "urn", "academic_year", "term"])
+    with engine.connect() as conn:  # whole numbers and text: the driver's own rows are the same
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(_sql(engine, query))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    return pd.DataFrame(rows, columns=["id", "urn", "academic_year", "term"])
 
 
-def submissions(engine: Engine) -> pd.DataFrame:
-    """Every version ever stored, without its bytes: when each school-term first arrived, and how
-    often it was resubmitted."""
+def submissions(engine: Engine, only: Collection[int] | None = None) -> pd.DataFrame:
+    """Every version ever stored (``only``: these returns), without its bytes: when each
+    school-term first arrived, and how often it was resubmitted."""
     query = sa.select(*(returns.c[c] for c in SUBMISSION_COLUMNS)).order_by(
         returns.c.urn, returns.c.academic_year, returns.c.term, returns.c.version)
+    if only is not None:
+        query = query.where(returns.c.id.in_(sorted(int(i) for i in only)))
     with engine.connect() as conn:
         return _frame(conn, query, SUBMISSION_COLUMNS)
 

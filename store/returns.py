@@ -308,7 +308,7 @@ def schools(engine: Engine) -> pd.DataFrame:
     """Every school known to the database: urn, name, phase, created_at, by name."""
     query = sa.select(schools_table).order_by(schools_table.c.name, schools_table.c.urn)
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
+        rows = [tuple(row) for row in conn.execute(query)]  # plain tuples: pandas asks a Row what it is
     return pd.DataFrame(rows, columns=[c.name for c in schools_table.columns])
 
 
