@@ -105,6 +105,9 @@ def pooled(values: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
 
 
 
+DIRECT_SLOTS = 50_000_000  # keys (school x measure x term) few enough to look each up in an array of them
+
+
 def with_changes(values: pd.DataFrame) -> pd.DataFrame:
     """Add each value's change from last term and from the same term last year (same school)."""
     frame = values.copy()
@@ -117,7 +120,17 @@ def with_changes(values: pd.DataFrame) -> pd.DataFrame:
     terms = frame["term_index"].to_numpy(dtype=np.int64)
     low, span = terms.min() - 3, int(terms.max() - terms.min()) + 4
     indicator, kinds = pd.factorize(frame["indicator"])
-    key = (pd.factorize(frame["urn"])[0].astype(np.int64) * len(kinds) + indicator) * span + (terms - low)
+    urn, urns = pd.factorize(frame["urn"])
+    key = (urn.astype(np.int64) * len(kinds) + indicator) * span + (terms - low)
+    size = len(urns) * len(kinds) * span
+    if size <= DIRECT_SLOTS:
+        # each key's row looked up directly: the first row of each key, as a sorted search finds
+        row = np.full(size, -1, dtype=np.int64)
+        row[key[::-1]] = np.arange(len(key) - 1, -1, -1)
+        for col, back in (("change_term", 1), ("change_year", 3)):
+            at = row[key - back]  # never the block before: every term sits 3 or more above the lowest
+            frame[col] = value - np.where(at >= 0, value[at], np.nan)
+        return frame
     order = np.argsort(key, kind="stable")
     ranked = key[order]
     for col, back in (("change_term", 1), ("change_year", 3)):
