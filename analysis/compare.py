@@ -92,17 +92,19 @@ def compare(values: pd.DataFrame, phases: Mapping[str, str] | None = None) -> pd
     pools = _Pools(frame)
     trust, trust_schools = pools.per_row(pools.key)
     frame["trust"], frame["trust_schools"] = trust, trust_schools  # NaN where no school has figures
-    frame["group"], frame["target"], frame["target_schools"] = _groups(frame, pools, phases or {})
-    national = _per_distinct(frame["group"], is_england)
+    group, pooled_target, target_schools = _groups(frame, pools, phases or {})
+    national = _per_distinct(group, is_england)
+    den = frame["denominator"].to_numpy(dtype=float)
     usable = (
         _per_distinct(frame["indicator"], lambda i: INDICATORS_BY_ID[i].funnel)
-        & ((frame["target_schools"].fillna(0).to_numpy() >= MIN_SCHOOLS) | national)
-        & (frame["denominator"].fillna(0).to_numpy() > 0)
+        & ((np.nan_to_num(target_schools) >= MIN_SCHOOLS) | national)
+        & (np.nan_to_num(den) > 0)
     )
-    per_100 = _per_distinct(frame["indicator"], lambda i: INDICATORS_BY_ID[i].unit == PER_100)
-    target = np.where(usable, frame["target"].to_numpy(dtype=float), np.nan)
-    den = frame["denominator"].to_numpy(dtype=float)
-    frame["group"] = np.where(usable | (frame["group"] == ALONE), frame["group"], "")
+    per_100 = pools.per_100
+    target = np.where(usable, pooled_target, np.nan)
+    # each column made once (pandas turns a column of text into its own kind of array)
+    frame["group"] = np.where(usable | (group == ALONE), group, "")
+    frame["target"], frame["target_schools"] = pooled_target, target_schools
     frame["expected"] = funnel.expected_count(target, den, per_100)
     _place(frame, target, per_100, national, np.ones(len(frame), dtype=bool))
     return frame
@@ -156,8 +158,8 @@ class _Pools:
         den = frame["denominator"].to_numpy(dtype=float)
         self.known = ~np.isnan(num) & ~np.isnan(den) & (den > 0)
         self.num, self.den = num, den
-        self.scale = np.where(_per_distinct(frame["indicator"], lambda i: INDICATORS_BY_ID[i].unit == PER_100),
-                              100.0, 1.0)
+        self.per_100 = _per_distinct(frame["indicator"], lambda i: INDICATORS_BY_ID[i].unit == PER_100)
+        self.scale = np.where(self.per_100, 100.0, 1.0)
 
     def per_row(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each row's group's pooled value (total numerator over total denominator, over the rows
@@ -180,7 +182,7 @@ def _groups(frame: pd.DataFrame, pools: _Pools, phases: Mapping[str, str]):
     phase_by_urn = np.array([phase_of(phases.get(u)) for u in pools.urns], dtype=object)
     phase = phase_by_urn[pools.urn] if len(frame) else np.array([], dtype=object)
     known = np.array([p is not None for p in phase], dtype=bool)
-    group = pd.Series(TRUST, index=frame.index, dtype=object)
+    group = np.full(len(frame), TRUST, dtype=object)
     target = frame["trust"].to_numpy(dtype=float).copy()
     schools = frame["trust_schools"].to_numpy(dtype=float).copy()
     if known.any():
@@ -199,10 +201,10 @@ def _groups(frame: pd.DataFrame, pools: _Pools, phases: Mapping[str, str]):
             found = england(indicator, kind) if INDICATORS_BY_ID[indicator].funnel else None
             if found is not None:
                 at = np.flatnonzero(alone)[rows]
-                group.iloc[at] = england_group(kind)
+                group[at] = england_group(kind)
                 target[at] = found[0]
                 schools[at] = np.nan
-    return group.to_numpy(), target, schools
+    return group, target, schools
 
 
 def _spread(frame: pd.DataFrame, target: np.ndarray, se: np.ndarray, national: np.ndarray,

@@ -3,7 +3,6 @@ and a one-sentence summary, for screen readers and for print."""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -32,7 +31,7 @@ def laid_out(data: list, spec: dict) -> go.Figure:
     each property, which for a grid of a school a row take longer than all the rest; the charts'
     tests make every figure again with the checks on."""
     if spec.get("template") is TEMPLATE:
-        spec = {**spec, "template": copy.deepcopy(_over_default(pio.templates.default))}
+        spec = {**spec, "template": _over_default(pio.templates.default)}  # plotly copies what it is given
     return go.Figure(data=data, layout=spec, _validate=False)
 
 
