@@ -43,7 +43,7 @@ def _by_cell(gaps: pd.DataFrame) -> dict[tuple[str, str], list[tuple[str, str]]]
     out: dict[tuple[str, str], list[tuple[str, str]]] = {}
     if gaps.empty:
         return out
-    for urn, theme, severity, finding in zip(gaps["urn"], gaps["theme"], gaps["severity"], gaps["finding"]):
+    for urn, theme, severity, finding in zip(*(gaps[c].tolist() for c in ("urn", "theme", "severity", "finding"))):
         out.setdefault((urn, theme), []).append((severity, finding))
     return out
 

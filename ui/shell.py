@@ -212,7 +212,7 @@ def literal_table(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = [literal(v) if isinstance(v, str) else v for v in out[column]]
+            out[column] = [literal(v) if isinstance(v, str) else v for v in out[column].tolist()]
     out.columns = [literal(c) if isinstance(c, str) else c for c in out.columns]
     return out
 
@@ -319,14 +319,15 @@ def gap_frame(gaps: pd.DataFrame, *, items: pd.DataFrame | None = None, school: 
               question: bool = True, found: str = FOUND, keep: str | None = None) -> pd.DataFrame:
     """The table ``gap_table`` draws, every cell ready for st.table: for a page to keep in a view
     (with ``keep``, the address its links keep, from ``link_query``) and draw with ``look.table``."""
-    columns = {"Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"]]}
+    # each column read out whole (a column of text, cell by cell, is many times slower)
+    columns = {"Gap": [f"{SEVERITY_SYMBOL[s]} {SEVERITY_WORD[s]}" for s in gaps["severity"].tolist()]}
     if school:
-        columns["School"] = list(gaps["school"])
+        columns["School"] = gaps["school"].tolist()
     if theme:
-        columns["Theme"] = [short_name(t) for t in gaps["theme"]]
-    columns[found] = list(gaps["finding"])
+        columns["Theme"] = [short_name(t) for t in gaps["theme"].tolist()]
+    columns[found] = gaps["finding"].tolist()
     if question:
-        columns["A question to ask"] = list(gaps["question"])
+        columns["A question to ask"] = gaps["question"].tolist()
     table = pd.DataFrame(columns)
     if items is not None:
         from ui import board_log  # it reads the log through this module
@@ -334,7 +335,8 @@ def gap_frame(gaps: pd.DataFrame, *, items: pd.DataFrame | None = None, school: 
         table = board_log.beside(table, gaps, items)
     table = literal_table(table)
     if school:
-        table["School"] = profile_links(gaps["school"], gaps["urn"], gaps["academic_year"], gaps["term"], keep=keep)
+        table["School"] = profile_links(*(gaps[c].tolist() for c in ("school", "urn", "academic_year", "term")),
+                                        keep=keep)
     return table
 
 
