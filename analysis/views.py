@@ -206,14 +206,20 @@ def movements(compared: pd.DataFrame, index: int, urns, limit: int = 10) -> pd.D
     ``urns``: a school and measure only where both terms' figures are shown to the reader (so no
     movement is a difference of hidden counts), ranked by how far beyond chance it is
     (``movement_z``), at most ``limit``. Columns: MOVEMENT_COLUMNS."""
+    at = compared["term_index"].to_numpy()
+    return _moved(compared[at == index], compared[at == index - 1], urns, limit)
+
+
+def _moved(now: pd.DataFrame, before: pd.DataFrame, urns, limit: int) -> pd.DataFrame:
+    """``movements`` from one term's compared rows (``before``) to the next's (``now``)."""
     wanted = list(urns)
 
-    def seen(at: int) -> pd.DataFrame:  # only the columns a movement reads: the frames are large
-        rows = compared[compared["term_index"].to_numpy() == at]
+    def seen(rows: pd.DataFrame) -> pd.DataFrame:  # only the columns a movement reads: the frames are large
+        rows = rows[[c for c in ("urn", "indicator", "value", "numerator", "denominator", "hidden", "asked") if c in rows]]
         rows = shown_figures(rows[rows["urn"].isin(wanted)])
         return rows[["urn", "indicator", "value", "numerator", "denominator"]]
 
-    both = seen(index).merge(seen(index - 1), on=["urn", "indicator"], suffixes=("", "_before"))
+    both = seen(now).merge(seen(before), on=["urn", "indicator"], suffixes=("", "_before"))
     if both.empty:
         return pd.DataFrame(columns=MOVEMENT_COLUMNS)
     code, ids = pd.factorize(both["indicator"])  # each measure's unit and theme looked up once
@@ -271,14 +277,7 @@ def term_changes(ctx: Context, gaps_now: pd.DataFrame, gaps_before: pd.DataFrame
 
 def _movements_between(ctx: Context, urns, limit: int) -> pd.DataFrame:
     """``movements`` into the context's term, from the two terms' comparisons as they are kept."""
-    terms = [ctx.data.compared_at(i) for i in (ctx.index - 1, ctx.index)]
-    return movements(_stacked(terms), ctx.index, urns, limit)
-
-
-def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Two terms' comparisons as one frame of the columns ``movements`` reads."""
-    columns = ["urn", "indicator", "term_index", "value", "numerator", "denominator", "hidden", "asked"]
-    return pd.concat([f[[c for c in columns if c in f]] for f in frames], ignore_index=True)
+    return _moved(ctx.data.compared_at(ctx.index), ctx.data.compared_at(ctx.index - 1), urns, limit)
 
 
 # ---- one school: its trend, and its oversight checks --------------------------------------------
