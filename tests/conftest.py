@@ -114,15 +114,36 @@ def empty_engine(request, tmp_path):
         yield engine
 
 
+# The groups that take a worker longest, longest first (about a minute or more each in a full run
+# on two cores): handed out first, so that the many short groups after them even out the workers'
+# ends. pytest-xdist would otherwise hand groups out by their count of tests, and a long group
+# handed out late keeps one worker busy alone while the other has finished.
+LONGEST = ("privacy-readings", "tests/browser/test_browser.py", "tests/pages/test_no_stray_values.py",
+           "tests/browser/test_accessibility.py", "tests/analysis/test_cli.py", "tests/browser/test_narrow.py",
+           "tests/browser/test_signin.py", "tests/bench/test_bench.py")
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False  # the order below, not by count of tests
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Under `make test` (pytest-xdist, --dist loadgroup) a test file's tests run together on one
     worker, so what a module starts once (a Streamlit server, Chromium) is started once; files
     that share something costly made once per worker (the privacy folder's readings) name one
-    group with ``pytest.mark.xdist_group`` and run together."""
+    group with ``pytest.mark.xdist_group`` and run together. The longest groups go first."""
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    rank = {group: i for i, group in enumerate(LONGEST)}
+
+    def group(item) -> str:
+        mark = item.get_closest_marker("xdist_group")
+        return mark.args[0] if mark.args else mark.kwargs["name"]
+
+    items.sort(key=lambda item: rank.get(group(item), len(LONGEST)))  # stable: each group's own order kept
 
 
 _shared: list[Path] = []  # the folder every xdist worker of this run shares (see shared_folder)

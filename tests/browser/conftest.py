@@ -37,3 +37,27 @@ def settled(page) -> None:
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
     page.wait_for_function("!document.querySelector('[data-testid^=\"stSkeleton\"]')", timeout=60_000)
     page.wait_for_timeout(300)
+
+
+CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .every(c => c.querySelector('.main-svg'))"""
+
+
+def finished(page) -> None:
+    """Wait until the app's script has run to its end and what it sent is drawn: the script no
+    longer running, no status widget, no placeholder left, every chart drawn; then a moment more."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached",
+                           timeout=60_000)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_function("!document.querySelector('[data-testid^=\"stSkeleton\"]')", timeout=60_000)
+    page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
+    page.wait_for_timeout(150)
+
+
+def drawn(page, heading: str) -> None:
+    """Wait until the page whose h1 holds ``heading`` has run to its end and drawn everything it
+    sent (twice over, a moment apart, in case the script ran again)."""
+    page.wait_for_function("t => (document.querySelector('h1')?.innerText || '').includes(t)", arg=heading,
+                           timeout=60_000)
+    for _ in range(2):
+        finished(page)

@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import copy_sample
 from tests.helpers.network import free_port, stop
 
-from .conftest import require_chromium, settled
+from .conftest import drawn, finished, require_chromium, settled
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screens"
@@ -88,11 +88,9 @@ def _open(browser, url: str, name: str):
     page = browser.new_page(viewport={"width": 1400, "height": 2400})
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector("h1", timeout=60_000)
-    # Wait until the script has finished: Streamlit shows a status widget while it runs.
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    # Charts and some widgets load their code on first use and show a placeholder meanwhile.
-    page.wait_for_function("!document.querySelector('[data-testid^=\"stSkeleton\"]')", timeout=60_000)
-    page.wait_for_timeout(500)
+    # Wait until the script has finished and what it sent is drawn: charts and some widgets load
+    # their code on first use and show a placeholder meanwhile.
+    finished(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     return page
@@ -267,10 +265,8 @@ def test_a_dsl_signs_in_and_finds_no_other_schools_name_anywhere(signed_in_app, 
                 page.locator('[data-testid="stSidebarNav"] a').filter(has_text=NAV[name]).first.click()
                 page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')",
                                        timeout=60_000)
-            page.wait_for_timeout(1500)
-            page.wait_for_function("!document.querySelector('[data-testid^=\"stSkeleton\"]')", timeout=60_000)
-            page.wait_for_timeout(700)
             title = TITLES[name]
+            drawn(page, title)
             assert title in page.inner_text("h1"), name
             page.screenshot(path=str(SHOTS / f"signed_in_dsl_{name}.png"), full_page=True)
             _names_no_other_school(page, name, says="(DSL)")

@@ -4,8 +4,9 @@ anything is never plural ("1 gaps", "1 days").
 
 Every page each reader can open is run in AppTest for every term with a return (every school on
 the school profile, every measure on a theme page), as the privacy harvest runs them, and every
-element it sends is read. A blank figure reads "no data" (or is left empty), never "nan"; a change
-too small to show reads "0.0", never "-0.0"."""
+element it sends is read; a trustee's are the adversary's own reading of them (tests/privacy/
+conftest.py), harvested once per worker in the privacy folder's xdist group. A blank figure reads
+"no data" (or is left empty), never "nan"; a change too small to show reads "0.0", never "-0.0"."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import re
 import pandas as pd
 import pytest
 
-from tests.privacy import harvest, trusts
+from tests.privacy import harvest
+from tests.privacy.conftest import TRUSTS, Reading, get_reading
 
 LEADER_PAGES = harvest.TRUSTEE_PAGES + ("settings", "audit", "schools", "upload")
 # "nan" and "None" as words; a negative zero however it is rounded ("-0", "-0.0", "-0%")
@@ -59,18 +61,28 @@ def everything_wrong(items) -> list[str]:
 
 @pytest.fixture(scope="module")
 def trust_files(tmp_path_factory):
-    """The sample trust, and the small trust whose counts are mostly 1 to 4 (so hidden)."""
-    folder = tmp_path_factory.mktemp("stray")
-    (folder / "sample").mkdir()
-    (folder / "small").mkdir()
-    return {"sample": trusts.sample_trust(folder / "sample"), "small": trusts.small_trust(folder / "small")}
+    """The sample trust, and the small trust whose counts are mostly 1 to 4 (so hidden), for a
+    trust leader to read."""
+    return {name: make(tmp_path_factory.mktemp(name.replace(" ", "_"))) for name, make in TRUSTS.items()}
 
 
-@pytest.mark.parametrize("role, pages", [("trust_leader", LEADER_PAGES), ("trustee", harvest.TRUSTEE_PAGES)])
-@pytest.mark.parametrize("which", ["sample", "small"])
-def test_no_page_shows_nan_none_or_a_negative_zero(trust_files, which, role, pages):
-    read = harvest.harvest_pages(trust_files[which], role, pages=pages, trends=0, packs="none")
+@pytest.mark.parametrize("role, pages", [
+    ("trust_leader", LEADER_PAGES),
+    # the adversary's reading (every page, term, measure and school; the packs made too), shared
+    # with the privacy folder's tests, so on their worker
+    pytest.param("trustee", harvest.TRUSTEE_PAGES, marks=pytest.mark.xdist_group("privacy-readings")),
+])
+@pytest.mark.parametrize("which", list(TRUSTS))
+def test_no_page_shows_nan_none_or_a_negative_zero(request, tmp_path_factory, which, role, pages):
+    if role == "trustee":
+        reading = get_reading(which, tmp_path_factory)
+    else:
+        reading = Reading(which, request.getfixturevalue("trust_files")[which], role,
+                          {"pages": pages, "trends": 0, "packs": "none"})
+    read = reading.pages
     assert read.runs > len(pages)  # every page, for more than one term
+    unread = harvest.pages_not_read_every_term(read.items, pages, reading.data.terms)
+    assert not unread, f"pages not read for every term (the terms read): {unread}"
     found = everything_wrong(read.items)
     by_page: dict[str, list[str]] = {}
     for line in sorted(set(found)):

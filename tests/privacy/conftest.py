@@ -2,7 +2,9 @@
 receives, what it makes of it, and the real counts it must not be able to work out.
 
 Gathering is the slow part (the sample trust's pages, six terms of them, take about a minute and
-a half of one core; the small trust's half a minute); every test of the folder shares it."""
+a half of one core; the small trust's half a minute); every test of the folder shares it, and so
+does the check for stray values on the trustee's pages (tests/pages/test_no_stray_values.py), in
+the same xdist group."""
 
 from __future__ import annotations
 
@@ -39,8 +41,14 @@ class Reading:
             db.dispose(engine)
 
     @cached_property
+    def pages(self) -> harvest.Harvest:
+        """What the pages send the reader: every page, term, measure and school, run in AppTest."""
+        return harvest.harvest_pages(self.path, self.role, **self.kw)
+
+    @cached_property
     def items(self) -> list[harvest.Item]:
-        return harvest.everything(self.path, self.role, **self.kw)
+        """The pages' items, then the packs' and the command line's."""
+        return harvest.everything(self.path, self.role, pages=self.pages)
 
     @cached_property
     def k(self) -> knowledge.Knowledge:
@@ -61,26 +69,20 @@ class Reading:
 _READINGS: dict[str, Reading] = {}
 
 
-@pytest.fixture(scope="session")
-def trust_files(tmp_path_factory):
-    return tmp_path_factory.mktemp("adversary")
-
-
-def get_reading(name: str, folder: Path) -> Reading:
+def get_reading(name: str, tmp_path_factory: pytest.TempPathFactory) -> Reading:
+    """The trust ``name`` read by a trustee: made once per worker, in a folder of the session's."""
     if name not in _READINGS:
-        here = folder / name.replace(" ", "_")
-        here.mkdir()
-        _READINGS[name] = Reading(name, TRUSTS[name](here))
+        _READINGS[name] = Reading(name, TRUSTS[name](tmp_path_factory.mktemp(name.replace(" ", "_"))))
     return _READINGS[name]
 
 
 @pytest.fixture(scope="session", params=list(TRUSTS))
-def reading(request, trust_files) -> Reading:
+def reading(request, tmp_path_factory) -> Reading:
     """Each trust read by a trustee, gathered once per session."""
-    return get_reading(request.param, trust_files)
+    return get_reading(request.param, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
-def small(trust_files) -> Reading:
+def small(tmp_path_factory) -> Reading:
     """The small trust read by a trustee (the same reading as ``reading``'s)."""
-    return get_reading("small trust", trust_files)
+    return get_reading("small trust", tmp_path_factory)

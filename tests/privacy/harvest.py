@@ -106,9 +106,9 @@ def harvest_pages(db_path: Path, role: str, *, pages=TRUSTEE_PAGES, terms=None, 
     ``terms`` (default: every term with a return) and ``schools`` (default: every school) narrow
     what is run. The school page's term-by-term chart shows every term at once, so it is run for
     every measure on the first ``trends`` schools only (the theme pages' charts show every school's
-    terms). The pack page makes the pack for the last term only when ``packs`` is "last" (the
-    other terms' packs are made by the same call, in ``pack_files``), for every term ("all"), or never
-    ("none": the page is read, its buttons left unpressed)."""
+    terms). The pack page is read for every term; it makes the pack for the last term only when
+    ``packs`` is "last" (the other terms' packs are made by the same call, in ``pack_files``), for
+    every term ("all"), or never ("none": its buttons left unpressed)."""
     from analysis.dataset import load_dataset
     from store import db
     from store.users import User
@@ -135,12 +135,20 @@ def harvest_pages(db_path: Path, role: str, *, pages=TRUSTEE_PAGES, terms=None, 
                 state = {"year": year, "term": term}
                 last = (year, term) == terms[-1]
                 for page in pages:
-                    if page == "pack" and packs == "last" and not last:
-                        continue
                     _run_page(out, page, state, urns, last=last, trends=urns[:trends] if last else [], packs=packs)
         finally:
             st.cache_resource.clear()
             st.cache_data.clear()
+    return out
+
+
+def pages_not_read_every_term(items: list[Item], pages, terms) -> dict[str, list]:
+    """Each of ``pages`` whose items were not read for exactly the ``terms``: the terms read."""
+    out = {}
+    for page in pages:
+        read = {(i.year, i.term) for i in items if i.where.startswith(f"the {page.replace('_', ' ')} page")}
+        if read != set(terms):
+            out[page] = sorted(read)
     return out
 
 
@@ -168,7 +176,7 @@ def _run_page(out: Harvest, page: str, state: dict, urns: list[str], *, last: bo
             _collect(out, at, f"{where}, measure {option}", year, term, section=page)
     if page == "board_questions" and last:
         _run_questions(out, at, where, year, term)
-    if page == "pack" and packs != "none":
+    if page == "pack" and (packs == "all" or packs == "last" and last):
         _run_packs(out, at, where, year, term)
 
 
@@ -469,9 +477,11 @@ def pack_files(db_path: Path, role: str, terms) -> list[Item]:
     return out
 
 
-def everything(db_path: Path, role: str = "trustee", **kw) -> list[Item]:
-    """Every item a reader of ``role`` receives, from the pages, the packs and the command line."""
-    pages = harvest_pages(db_path, role, **kw)
+def everything(db_path: Path, role: str = "trustee", pages: Harvest | None = None, **kw) -> list[Item]:
+    """Every item a reader of ``role`` receives, from the pages (``pages``, when they were already
+    harvested with ``harvest_pages(db_path, role, **kw)``), the packs and the command line."""
+    if pages is None:
+        pages = harvest_pages(db_path, role, **kw)
     terms = sorted({(i.year, i.term) for i in pages.items if i.year}, key=lambda yt: term_index(*yt))
     made = {(i.year, i.term) for i in pages.items if i.kind == "file" and i.section == "pack"}
     pack_role = "trustee" if role == "trustee" else "leader"

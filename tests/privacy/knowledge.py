@@ -689,10 +689,23 @@ def _limit_lines(k: Knowledge, ind, ti, group: str, drawn: dict, route: str) -> 
         k.trust[(ti, ind.id)].append((lo, hi, route))
 
 
+_TARGETS: dict[tuple, float | None] = {}  # target_of_lines's answers, by the exact lines asked about
+
+
 def target_of_lines(drawn: dict, per_100: bool, spread: float = 0.0) -> float | None:
     """The figure whose drawn limits (``spread`` between schools allowed for) are these lines, by
     bisection on the line furthest from the figure at the largest base; None if none fits them
-    all."""
+    all. Worked out once for each set of lines (to the bit): a funnel is drawn again on many pages,
+    in each term it is shown."""
+    key = (bool(per_100), np.asarray(spread, dtype=float).tobytes(),
+           tuple(sorted((which, tuple(np.asarray(v, dtype=float).tobytes() for v in line))
+                        for which, line in drawn.items())))
+    if key not in _TARGETS:
+        _TARGETS[key] = _target_of_lines(drawn, per_100, spread)
+    return _TARGETS[key]
+
+
+def _target_of_lines(drawn: dict, per_100: bool, spread: float) -> float | None:
     lines = _DrawnLines(drawn, per_100, spread)
     # none, all, or the figure some line at its widest base is drawn from
     for target in (0.0, *([1.0] if not per_100 else []), *(lines.bisect(which) for which in LINES)):

@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import pytest
 
-from tests.browser.conftest import ARGS, CHROMIUM, require_chromium
+from tests.browser.conftest import ARGS, CHROMIUM, finished, require_chromium
 from tests.helpers.network import free_port
 from tests.privacy import attacks, harvest, knowledge
 from tests.privacy.test_adversary import check
@@ -194,9 +194,7 @@ def shown(served, small):
 def _settled(page) -> None:
     page.wait_for_selector("h1", timeout=60_000)
     for _ in range(2):  # once more after expanders open and charts load their code
-        page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-        page.wait_for_function("!document.querySelector('[data-testid^=\"stSkeleton\"]')", timeout=60_000)
-        page.wait_for_timeout(400)
+        finished(page)
         page.evaluate("""() => document.querySelectorAll('[data-testid="stExpander"] details:not([open]) > summary')
                          .forEach(summary => summary.click())""")
 
