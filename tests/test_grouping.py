@@ -6,6 +6,7 @@ starting the same servers, without failing a test. This test fails instead."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -27,7 +28,8 @@ def test_a_groups_tests_run_on_one_worker(tmp_path):
             """), encoding="utf-8")
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
                           "--dist", "loadgroup", f"--basetemp={tmp_path / 'run'}", str(tmp_path)],
-                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                         env={k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"})  # this run's options only
     assert run.returncode == 0, run.stdout + run.stderr
     workers = (tmp_path / "workers.txt").read_text().split()
     assert len(workers) == 8
