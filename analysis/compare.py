@@ -94,7 +94,7 @@ def compare(values: pd.DataFrame, phases: Mapping[str, str] | None = None) -> pd
     frame["trust"], frame["trust_schools"] = trust, trust_schools  # NaN where no school has figures
     group, pooled_target, target_schools = _groups(frame, pools, phases or {})
     national = _per_distinct(group, is_england)
-    den = frame["denominator"].to_numpy(dtype=float)
+    den = pools.den
     usable = (
         _per_distinct(frame["indicator"], lambda i: INDICATORS_BY_ID[i].funnel)
         & ((np.nan_to_num(target_schools) >= MIN_SCHOOLS) | national)
@@ -169,8 +169,9 @@ class _Pools:
         at = key[self.known]
         num = np.bincount(at, weights=self.num[self.known], minlength=size)
         den = np.bincount(at, weights=self.den[self.known], minlength=size)
-        pairs = np.unique(at * max(len(self.urns), 1) + self.urn[self.known])
-        schools = np.bincount(pairs // max(len(self.urns), 1), minlength=size).astype(float)
+        width = max(len(self.urns), 1)  # a group and a school as one number
+        pairs = np.unique(at * width + self.urn[self.known])
+        schools = np.bincount(pairs // width, minlength=size).astype(float)
         schools[schools == 0] = np.nan
         with np.errstate(invalid="ignore", divide="ignore"):
             value = np.where(np.isnan(schools), np.nan, num / den)

@@ -104,7 +104,6 @@ def pooled(values: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
     return grouped
 
 
-
 DIRECT_SLOTS = 50_000_000  # keys (school x measure x term) few enough to look each up in an array of them
 
 
