@@ -12,7 +12,7 @@ from analysis.themes import THEMES, THEMES_BY_ID
 from analysis.thresholds import listed, resolve
 from loaders.problems import CATALOGUE
 from loaders.report import ERROR
-from ui import look, shell
+from ui import shell
 
 shell.require_frame()
 
@@ -87,7 +87,7 @@ for ind in INDICATORS:
         "Compared by funnel": "yes" if ind.funnel else "no",
         "England": bench[1].citation if bench else "",
     })
-look.table(shell.literal_table(pd.DataFrame(rows)), key="measures")
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.caption("England's permanent exclusion figures count exclusions in a year per 100 pupils; the dashboard "
            "shows a third of them beside pupils excluded in a term, so read them as a rough guide, not a "
            "like-for-like comparison.")
@@ -96,12 +96,13 @@ st.header("England's figures for one phase")
 st.markdown("Used only for a school the trust has fewer than three schools like, on the measures below. Where "
             "no figure is listed for a phase and a measure, the dashboard holds no published one, and such a "
             "school is not placed on that measure.")
-look.table(shell.literal_table(pd.DataFrame([{
+st.dataframe(pd.DataFrame([{
     "Indicator": INDICATORS_BY_ID[ind_id].label, "Phase": bench.phase,
     "England": f"{value:.3g}" if INDICATORS_BY_ID[ind_id].unit == PER_100 else f"{value:.1%}",
     "Unit": "per 100 pupils a term" if INDICATORS_BY_ID[ind_id].unit == PER_100 else "share of pupils",
     "Covers": bench.period, "Source": bench.source, "How it is counted": bench.definition,
-} for ind_id, value, bench in phase_figures()])), key="england")
+} for ind_id, value, bench in phase_figures()]),
+    hide_index=True, width="stretch")
 st.caption("Permanent exclusions are counted over a year; a third of England's yearly rate is set beside a "
            "term's. England's count of pupils with one or more suspensions in a year is no termly figure (a pupil "
            "suspended in two terms counts once), so pupils suspended in a term are not set beside it.")
@@ -109,11 +110,11 @@ st.caption("Permanent exclusions are counted over a year; a third of England's y
 st.header("The lines the gap list draws")
 changed = shell.thresholds()
 current = resolve(changed)
-look.table(shell.literal_table(pd.DataFrame([{
+st.dataframe(pd.DataFrame([{
     "Setting": t.label, "Meaning": t.meaning,
     "Default": f"{t.default:.0%}" if t.unit == "share" else f"{t.default:g}",
     "This trust": f"{current[t.id]:.0%}" if t.unit == "share" else f"{current[t.id]:g}",
-} for t in listed(changed)])), key="lines")
+} for t in listed(changed)]), hide_index=True, width="stretch")
 st.caption("A trust leader can change these on the Settings page; every change is recorded.")
 
 st.header("What a check of a return can say")
@@ -121,7 +122,7 @@ st.markdown("Every return is checked when it is uploaded, and each problem found
             "blocks the return: nothing is stored until it is fixed. A **query** lets the return in and asks the "
             "school's DSL to explain it. The message a school sees names the sheet and cell; this is what each "
             "code means and what to do about it.")
-look.table(shell.literal_table(pd.DataFrame([{
+st.dataframe(pd.DataFrame([{
     "Code": kind.code, "Severity": "Error" if kind.severity == ERROR else "Query", "Problem": kind.title,
     "What to do": kind.todo,
-} for kind in CATALOGUE])), key="codes")
+} for kind in CATALOGUE]), hide_index=True, width="stretch")

@@ -377,9 +377,8 @@ class _Drawn(BaseFigure):
     megabytes of it), then writes it out as JSON; a figure kept in a view (``drawn``) hands back
     the dictionary it made, and its JSON (``_to_json``). Nothing changes either after."""
 
-    def __init__(self, spec: _Written, table: pd.DataFrame) -> None:  # noqa: D107 - not plotly's: nothing to check
+    def __init__(self, spec: _Written) -> None:  # noqa: D107 - not plotly's constructor: nothing to validate again
         object.__setattr__(self, "_spec", spec)
-        object.__setattr__(self, "shown_table", table)  # the chart's numbers as show_chart draws them
 
     def to_dict(self) -> dict:
         return self._spec
@@ -411,20 +410,17 @@ def drawn(chart):
     chart kept in a view: each run's ``show_chart`` then only sends it."""
     spec = _Written(chart.figure.to_dict())
     spec.json = _PLOTLY_TO_JSON(spec, **_AS_STREAMLIT_ASKS)
-    return replace(chart, figure=_Drawn(spec, literal_table(chart.table)))
+    return replace(chart, figure=_Drawn(spec))
 
 
 def show_chart(chart, *, key: str) -> None:
     """A figure with its one-sentence summary and, a click away, the table of its numbers. The
     summary also names the chart for screen readers; plotly's toolbar is left off, since its eight
-    buttons would each be a stop for the keyboard and the numbers are in the table below. That
-    table is a plain one (ui.look.table), every row and word of it on the page: a screen reader
-    reads it cell by cell, it prints whole, and on a phone each row is a card."""
+    buttons would each be a stop for the keyboard and the numbers are in the table below."""
     st.plotly_chart(chart.figure, width="stretch", key=key, config={"displayModeBar": False}, alt=chart.summary)
     st.caption(literal(chart.summary))  # it names schools
-    table = getattr(chart.figure, "shown_table", None)  # made once for a chart kept in a view (drawn)
     with st.expander("The numbers behind this chart"):
-        look.table(literal_table(chart.table) if table is None else table, key=f"numbers-{key}")
+        st.dataframe(chart.table, hide_index=True, width="stretch")
 
 
 def show_funnel(rows: pd.DataFrame, indicator: str, england: float | None = None, chosen: str | None = None, *,

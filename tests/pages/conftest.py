@@ -61,20 +61,6 @@ def table_as_read(frame):
     return out
 
 
-BEHIND_A_CHART = "The numbers behind this chart"
-
-
-def chart_tables(at) -> list:
-    """The tables of the charts' numbers, each in its expander under its chart, as a reader reads them."""
-    return [table_as_read(t.value) for e in at.expander if e.label == BEHIND_A_CHART for t in e.table]
-
-
-def page_tables(at) -> list:
-    """The page's own tables (st.table elements), not those of the charts' numbers."""
-    behind = {id(t) for e in at.expander if e.label == BEHIND_A_CHART for t in e.table}
-    return [t for t in at.table if id(t) not in behind]
-
-
 def assert_no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 

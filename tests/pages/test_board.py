@@ -11,7 +11,7 @@ from store import db
 from store.audit import audit_log
 from store.challenges import add_challenge, list_challenges
 
-from .conftest import assert_no_exception, open_page, page_tables, table_as_read
+from .conftest import assert_no_exception, open_page, table_as_read
 
 MINE = "990002"  # Kestrel Vale Primary School in the sample trust
 
@@ -51,8 +51,8 @@ def test_a_trust_leader_records_the_boards_question_beside_a_gap_on_the_overview
     sign_in("trust_leader", email="ceo@example.org")
     at = open_page("pages/overview.py")
     assert_no_exception(at)
-    first_gap = page_tables(at)[0].value.iloc[0]
-    assert "The board's questions" not in page_tables(at)[0].value.columns  # none asked yet
+    first_gap = at.table[0].value.iloc[0]
+    assert "The board's questions" not in at.table[0].value.columns  # none asked yet
     assert not at.text_area  # the form is drawn when asked for
     at.toggle(key="ask_overview").set_value(True).run()
     at.text_area(key="q_overview").input("What has the school done since the last meeting?")
@@ -63,7 +63,7 @@ def test_a_trust_leader_records_the_boards_question_beside_a_gap_on_the_overview
     assert_no_exception(at)
     assert any("Recorded the board's question" in s.value for s in at.success)
 
-    table = page_tables(at)[0].value
+    table = at.table[0].value
     assert table.iloc[0]["The board's questions"] == "● 1 open"  # beside the gap it was raised on
     assert table.iloc[0]["School"] == first_gap["School"]
     shown = _board_table(at)

@@ -12,7 +12,7 @@ import pytest
 from analysis.context import Context
 from analysis.gaps import find_gaps, gaps_frame
 
-from .conftest import as_read, assert_no_exception, chart_tables, open_page, page_tables, table_as_read
+from .conftest import as_read, assert_no_exception, open_page, table_as_read
 
 LINK = re.compile(r"\[(?P<name>.+)\]\((?P<url>[^()\s]+)\)")
 SUMMER, SPRING = ("2025/26", "Summer"), ("2025/26", "Spring")
@@ -48,7 +48,7 @@ def test_the_headline_counts_gaps_and_the_heatmap_cells_they_are_in(sample_app, 
     sign_in(role)
     at = open_page("pages/overview.py")
     assert_no_exception(at)
-    cells = chart_tables(at)[0].iloc[:, 2:]  # the heatmap's numbers, one cell a school and theme
+    cells = at.dataframe[0].value.iloc[:, 2:]  # the heatmap's numbers, one cell a school and theme
     gaps = reader_gaps(sample_app, role, SUMMER)
     captions = [c.value for c in at.caption]
     for label, level, symbol in (("Red gaps", "red", "✖"), ("Amber gaps", "amber", "▲"), ("Questions", "note", "?")):
@@ -90,7 +90,7 @@ def test_every_gap_row_links_to_its_schools_profile_at_its_term(sample_app, page
 
 def test_the_link_opens_the_profile_of_that_school_at_that_term(sample_app):
     at = open_page("pages/overview.py", state={"year": SPRING[0], "term": SPRING[1]})
-    name, link = link_of(page_tables(at)[0].value["School"].iloc[-1])
+    name, link = link_of(at.table[0].value["School"].iloc[-1])
     urn = re.search(r"\((\d+)\)$", link["school"]).group(1)
     profile = open_page("pages/school.py", state={"school": urn, "year": link["year"], "term": link["term"]})
     assert_no_exception(profile)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import assert_no_exception, chart_tables, open_page, page_tables, table_as_read
+from .conftest import assert_no_exception, open_page
 
 # A funnel plot counts twice: its full-width form and its phone's (ui.shell.show_funnel).
 PAGES = {
@@ -41,7 +41,7 @@ def test_overview_shows_the_heatmap_gap_list_and_returns(sample_app):
     at = open_page("pages/overview.py")
     assert_no_exception(at)
     assert "Summer 2025/26" in at.title[0].value  # the latest term by default
-    gap_table = page_tables(at)[0].value
+    gap_table = at.table[0].value
     assert list(gap_table.columns) == ["Gap", "School", "Theme", "What we found", "A question to ask"]
     assert gap_table["Gap"].str.contains("Red").any()
     assert all(q.endswith("?") for q in gap_table["A question to ask"])
@@ -58,11 +58,11 @@ def test_the_term_choice_changes_what_the_overview_shows(sample_app):
 
 def test_choosing_schools_narrows_the_gap_list(sample_app):
     at = open_page("pages/overview.py")
-    everyone = set(page_tables(at)[0].value["School"])
+    everyone = set(at.table[0].value["School"])
     first = at.multiselect(key="schools").options[0]
     at.multiselect(key="schools").select(first).run()
     assert_no_exception(at)
-    shown = set(page_tables(at)[0].value["School"]) if page_tables(at) else set()
+    shown = set(at.table[0].value["School"]) if at.table else set()
     assert shown <= everyone and len(shown) <= 1
 
 
@@ -88,7 +88,7 @@ def test_school_profile_shows_the_dsls_explanations_beside_the_numbers(sample_ap
     at = open_page("pages/school.py", state={"school": urn, "year": year, "term": term})
     assert_no_exception(at)
     assert any(term in h.value and year in h.value for h in at.header)
-    explained = page_tables(at)[-1].value
+    explained = at.table[-1].value
     assert "We run no part-time timetables." in list(explained["The DSL explained"])
     assert "— not explained —" in list(explained["The DSL explained"])
 
@@ -121,7 +121,7 @@ def test_a_trust_leader_deletes_a_schools_data_after_typing_its_urn(sample_app):
 def test_about_lists_englands_figures_for_one_phase_with_their_sources(sample_app):
     at = open_page("pages/about.py")
     assert_no_exception(at)
-    (table,) = [t for t in map(table_as_read, (t.value for t in at.table)) if "Phase" in t.columns]
+    (table,) = [d.value for d in at.dataframe if "Phase" in d.value.columns]
     assert {"Primary", "Secondary", "Special"} <= set(table["Phase"])
     assert table["Source"].str.startswith("Suspensions and permanent exclusions in England, Department for Education").any()
     assert table["Covers"].str.contains("2023/24").all() and table["How it is counted"].str.len().gt(0).all()
@@ -133,7 +133,7 @@ def test_about_lists_every_problem_code_with_its_severity_title_and_what_to_do(s
 
     at = open_page("pages/about.py")
     assert_no_exception(at)
-    (table,) = [t for t in map(table_as_read, (t.value for t in at.table)) if "Code" in t.columns]
+    (table,) = [d.value for d in at.dataframe if "Code" in d.value.columns]
     assert list(table.columns) == ["Code", "Severity", "Problem", "What to do"]
     assert list(table["Code"]) == [k.code for k in CATALOGUE]
     for k, row in zip(CATALOGUE, table.itertuples(index=False), strict=True):
@@ -144,7 +144,7 @@ def test_about_lists_every_problem_code_with_its_severity_title_and_what_to_do(s
 def funnel_table(at):
     """The numbers behind the funnel: one table, shown beside the wide chart and again beside the
     phone's (the screen's width decides which a reader sees)."""
-    tables = [t for t in chart_tables(at) if "Compared with" in t.columns]
+    tables = [d.value for d in at.dataframe if "Compared with" in d.value.columns]
     assert len(tables) == 2 and tables[0].equals(tables[1])
     return tables[0]
 

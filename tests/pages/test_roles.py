@@ -9,7 +9,7 @@ import pytest
 from store import db
 from store.sample import SAMPLE_USER
 
-from .conftest import assert_no_exception, chart_tables, open_page, page_tables, table_as_read
+from .conftest import assert_no_exception, open_page, table_as_read
 
 PAGES = ["pages/overview.py", "pages/school.py", "pages/neglect.py", "pages/adolescents.py",
          "pages/multi_agency.py", "pages/workforce.py", "pages/returns.py", "pages/upload.py",
@@ -54,7 +54,7 @@ def test_a_dsl_sees_no_other_schools_name_on_any_page(sample_app, sign_in, page)
 def test_a_dsl_sees_the_trusts_pooled_figure_for_comparison(sample_app, sign_in):
     sign_in("dsl", [MINE])
     at = open_page("pages/school.py")
-    table = chart_tables(at)[0]
+    table = at.dataframe[0].value
     assert (table["Trust"] != "no data").any()
 
 
@@ -78,7 +78,7 @@ def test_a_trustee_reads_everything_but_cannot_upload(sample_app, sign_in):
     sign_in("trustee", email="trustee@example.org")
     at = open_page("pages/overview.py")
     assert_no_exception(at)
-    assert len(set(page_tables(at)[0].value["School"])) > 1
+    assert len(set(at.table[0].value["School"])) > 1
     from streamlit.testing.v1 import AppTest
 
     from .conftest import ROOT
@@ -155,9 +155,9 @@ def test_a_trustee_sees_small_counts_as_fewer_than_5_everywhere(sample_app, sign
 
     small = re.compile(r"(?<![\d,.])[1-4] of ")
     sign_in("trust_leader")
-    leader = table_as_read(page_tables(open_page("pages/overview.py"))[0].value)
+    leader = table_as_read(open_page("pages/overview.py").table[0].value)
     sign_in("trustee", email="trustee@example.org")
-    trustee = table_as_read(page_tables(open_page("pages/overview.py"))[0].value)
+    trustee = table_as_read(open_page("pages/overview.py").table[0].value)
     # The same gaps are raised, except where the outcome turns on counts hidden from trustees:
     # then they read that the counts are too small to judge from, gap or not.
     unsure = trustee["What we found"].str.contains("too small to show")
@@ -173,7 +173,7 @@ def test_a_trustee_sees_small_counts_as_fewer_than_5_everywhere(sample_app, sign
             assert theirs != mine
     at = open_page("pages/neglect.py")
     assert_no_exception(at)
-    counts = chart_tables(at)[0]["Count"]
+    counts = at.dataframe[0].value["Count"]
     assert not counts.isin(["1", "2", "3", "4"]).any()
     assert counts.isin(["fewer than 5", "not shown"]).any()
 

@@ -11,7 +11,7 @@ import pytest
 from analysis import deadlines
 from tests.helpers.returns import write_return
 
-from .conftest import assert_no_exception, open_page, page_tables
+from .conftest import assert_no_exception, open_page
 
 EARLY = ("990001", "Larkspur Hill Primary School")  # a sample school, returning for Autumn 2026/27 early
 BEFORE_END, AFTER_DEADLINE = date(2026, 12, 7), date(2027, 1, 15)  # Autumn 2026/27 is due by 14 January 2027
@@ -99,5 +99,5 @@ def test_once_the_deadline_has_passed_the_overview_moves_to_that_term_and_counts
     assert_no_exception(at)
     assert at.title[0].value == "Trust overview: Autumn 2026/27"
     assert headline(at) == ("1 of 12", "0 late, 11 missing")
-    missing = page_tables(at)[0].value
+    missing = at.table[0].value
     assert missing["What we found"].str.contains("No return has been received").sum() == 11

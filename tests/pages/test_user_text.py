@@ -17,7 +17,7 @@ from store.challenges import add_challenge
 from store.returns import rename_school
 from ui.shell import literal
 
-from .conftest import as_read, assert_no_exception, open_page, page_tables
+from .conftest import as_read, assert_no_exception, open_page
 
 MINE = "990002"  # Kestrel Vale Primary School in the sample trust
 NAME = ("Oak ![x](http://127.0.0.1:9/x.png) [Sign in](http://127.0.0.1:9/) <img src=x onerror=alert(1)> "
@@ -148,7 +148,7 @@ def linked(cell: str) -> tuple[str, dict]:
 def test_the_overview_shows_user_text_as_typed(hostile):
     at = open_page("pages/overview.py")
     assert_literal(at, NAME, QUESTION, ANSWER, OWNER)
-    gaps = _data(page_tables(at)[0].value)
+    gaps = _data(at.table[0].value)
     links = [linked(s) for s in gaps["School"]]
     assert NAME in [words for words, _ in links]
     # the link to its profile names the school in its address as typed, and nothing else

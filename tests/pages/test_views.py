@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from .conftest import as_read, assert_no_exception, chart_tables, open_page
+from .conftest import as_read, assert_no_exception, open_page
 
 URN = "990001"
 
@@ -30,7 +30,7 @@ def _name(app_dir: Path, urn: str) -> str:
 
 
 def _heatmap_schools(at) -> list[str]:
-    return list(chart_tables(at)[0]["School"])
+    return [as_read(s) for s in at.dataframe[0].value["School"]]
 
 
 def test_a_school_renamed_on_the_schools_page_shows_at_once_on_the_overview(sample_app, sign_in):

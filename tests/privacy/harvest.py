@@ -241,8 +241,8 @@ def _collect(out: Harvest, at, where: str, year: str, term: str, *, urn: str | N
             out.add(Item(what, label, content, year, term, urn, under, section))
         children = getattr(node, "children", None)
         if children:
-            before = state.get("in_chart")  # a chart's numbers may sit in a container within its expander
-            inside = before or kind == "expander" and getattr(node, "label", "") == "The numbers behind this chart"
+            inside = kind == "expander" and getattr(node, "label", "") == "The numbers behind this chart"
+            before = state.get("in_chart")
             state["in_chart"] = inside
             for child in children.values():
                 walk(child)

@@ -210,7 +210,7 @@ def _read_page(page, where: str, year: str, term: str, section: str, urn: str | 
             figure = harvest.decode_figure(el["figure"])
             title = _unbold(figure)
             out.append(harvest.Item("chart", f"{where}: chart \"{title}\"", figure, year, term, urn, title, section))
-        elif kind in ("stTable", "stDataFrame") and not page.locator(f'[data-harvest="{el["i"]}"]').is_visible():
+        elif kind == "stDataFrame" and not page.locator(f'[data-harvest="{el["i"]}"]').is_visible():
             continue  # the phone's copy of a chart's numbers, hidden at this width (AppTest reads both)
         elif kind in ("stTable", "stDataFrame"):
             frame = _table(el["rows"]) if kind == "stTable" else _grid(page, el["i"])
