@@ -101,10 +101,22 @@ GRID_JS = """async (el) => {
     const r = tr.getAttribute('aria-rowindex');
     Array.from(tr.children).forEach(c => { cells[`${r},${c.getAttribute('aria-colindex')}`] = c.textContent; });
   });
-  const pause = () => new Promise(done => setTimeout(done, 300));
+  // after a scroll, wait until the grid has drawn the rows and columns now in view (at most 300 ms,
+  // as long as a column wider than half the view may leave them unchanged); not at all where the
+  // grid could not scroll further
+  const inView = () => Array.from(table.querySelectorAll('tr'), tr => tr.getAttribute('aria-rowindex') + ':' +
+    Array.from(tr.children, c => c.getAttribute('aria-colindex')).join(',')).join('|');
+  const frame = () => new Promise(done => requestAnimationFrame(() => done()));
+  const scrollTo = async (x, y) => {
+    const [left, top, drawn] = [scroller.scrollLeft, scroller.scrollTop, inView()];
+    scroller.scrollTo(x, y);
+    if (scroller.scrollLeft === left && scroller.scrollTop === top) return;
+    for (const start = performance.now(); inView() === drawn && performance.now() - start < 300;) await frame();
+    await frame();
+  };
   for (let y = 0; ; y += Math.max(40, scroller.clientHeight / 2)) {
     for (let x = 0; ; x += Math.max(40, scroller.clientWidth / 2)) {
-      scroller.scrollTo(x, y); await pause(); grab();
+      await scrollTo(x, y); grab();
       if (scroller.scrollLeft + scroller.clientWidth >= scroller.scrollWidth - 1) break;
     }
     if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1) break;
