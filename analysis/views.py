@@ -89,9 +89,9 @@ def returns_in(ctx: Context, urns=None) -> tuple[int, int, str]:
     returned = sum(1 for s in expected if s.returned)
     outstanding = len(expected) - returned
     if not ctx.past_due:
-        return returned, len(expected), f"{outstanding} {NOT_YET_DUE} (due by {ctx.due:%-d %B %Y})"
+        return returned, len(expected), f"{outstanding:,} {NOT_YET_DUE} (due by {ctx.due:%-d %B %Y})"
     late = sum(1 for s in expected if s.returned and (s.days_late or 0) > 0)
-    return returned, len(expected), f"{late} late, {outstanding} missing"
+    return returned, len(expected), f"{late:,} late, {outstanding:,} missing"
 
 TRACKER_COLUMNS = ["school", "urn", "academic_year", "term", "term_label", "level", "label", "days_late"]
 

@@ -69,10 +69,22 @@ def cell_words(level: str, counts: Counter, empty: str) -> str:
     return f"{SEVERITY_SYMBOL[level]} {counts_in_words(counts)}"
 
 
+def _most_serious(rows: list[list[tuple]], most: int) -> list[int]:
+    """The places in ``rows`` of the ``most`` schools whose gaps are the most serious, in their
+    order there: red in the most themes first, then amber, then questions, then the most gaps; a
+    tie goes to the school first in the list (by name)."""
+    def weight(i: int) -> tuple:
+        levels = Counter(c[0] for c in rows[i])
+        return (*(-levels[kind] for kind in KINDS), -sum(sum(c[2].values()) for c in rows[i]), i)
+    return sorted(sorted(range(len(rows)), key=weight)[:most])
+
+
 def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str], *,
-                  not_yet_due: bool = False) -> Chart:
+                  not_yet_due: bool = False, most: int | None = None) -> Chart:
     """``gaps``: the gap frame for one term; ``schools``: urn, name of every school expected;
-    ``not_yet_due``: the term's deadline has not passed, so a return not in is grey, not a gap."""
+    ``not_yet_due``: the term's deadline has not passed, so a return not in is grey, not a gap;
+    ``most``: at most this many schools, those whose gaps are the most serious (a map a trustee
+    can read, and a browser draw at once, however large the trust; the gap list has the rest)."""
     absent = "Return not yet due" if not_yet_due else "No return for this term"
     empty = "Not yet due" if not_yet_due else SEVERITY_WORD["no data"]
     themes = list(THEMES)
@@ -88,6 +100,10 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str],
             counted = Counter(severity for severity, _ in found)
             row.append((level, _findings(found, level, absent), counted, cell_text(level, counted, empty)))
         rows.append(row)
+    of = len(rows)
+    if most is not None and of > most:
+        kept = _most_serious(rows, most)
+        rows, ordered = [rows[i] for i in kept], ordered.iloc[kept]
     # The side shows each name shortened (a long one would take the chart); the hover the full name.
     names = [chart_text(s.name) for s in ordered.itertuples()]
     labels = ["<br>".join(chart_text(line) for line in label.split("\n"))
@@ -96,17 +112,26 @@ def theme_heatmap(gaps: pd.DataFrame, schools: pd.DataFrame, returned: set[str],
     hover = [[f"<b>{name}</b> \u2014 {t.short}" + (f": {counts_in_words(c[2])}" if c[0] in KINDS else "")
               + f"<br>{c[1]}" for t, c in zip(themes, r)] for name, r in zip(names, rows)]
     key = "   ".join(f"{SEVERITY_SYMBOL[kind]} {NOUNS[kind][1]}" for kind in KINDS)
+    title = "Where the reviews' themes show a gap, by school"
+    if of > len(rows):
+        title = f"Where the reviews' themes show a gap: the {len(rows)} schools with the most serious"
     fig = laid_out([_cells(rows, columns, labels, hover), _texts(rows, columns, labels)], layout(
-        "Where the reviews' themes show a gap, by school",
+        title,
         "A cell is one school in one theme, and counts every gap found there.<br>"
         f"{key}   {SEVERITY_SYMBOL['clear']} no gap   {SEVERITY_SYMBOL['no data']} {empty.lower()}",
         height=max(300, 46 * len(rows) + 150), margin=dict(l=10, r=10, t=115, b=20), showlegend=False,
-        yaxis=dict(autorange="reversed", ticks="", showgrid=False, automargin=True, tickfont=dict(size=13)),
-        xaxis=dict(side="top", ticks="", showgrid=False, automargin=True, tickangle=0, tickfont=dict(size=13))))
+        yaxis=dict(range=[len(rows) - 0.5, -0.5], ticks="", showgrid=False, automargin=True, tickfont=dict(size=13)),
+        # each axis's range set to the cells', so nothing pads the grid with empty space
+        xaxis=dict(range=[-0.5, len(columns) - 0.5], side="top", ticks="", showgrid=False, automargin=True,
+                   tickangle=0, tickfont=dict(size=13))))
     frame = pd.DataFrame([{"School": s.name, "URN": s.urn, **{t.short: cell_words(c[0], c[2], empty)
                                                                 for t, c in zip(themes, r)}}
                           for s, r in zip(ordered.itertuples(), rows)], columns=["School", "URN", *columns])
-    return Chart(fig, frame, _summary(rows, ordered, themes))
+    summary = _summary(rows, ordered, themes)
+    if of > len(rows):
+        summary = (f"The map shows the {len(rows)} of {of:,} schools whose gaps are the most serious: red in the "
+                   "most themes first, then amber, then questions. " + summary)
+    return Chart(fig, frame, summary)
 
 
 def _cells(rows, columns, labels, hover) -> go.Heatmap:

@@ -54,6 +54,8 @@ if not returned and not expected:
     st.stop()
 
 
+MAPPED = 50  # schools in the heatmap at most: those whose gaps are the most serious
+LISTED = 20  # schools named under each heading of the returns' status at most
 CELL = ("school-theme", "school-themes")  # one school and theme: one cell of the heatmap
 
 
@@ -62,13 +64,13 @@ def headline() -> None:
     two tie up: "10 red gaps in 8 school-themes, at 7 of 12 schools"."""
     n_in, n_expected, rest = shell.view("returns counted", lambda: returns_in(ctx, chosen), year, term, chosen=picked)
     cols = st.columns(4)
-    cols[0].metric("Returns in", f"{n_in} of {n_expected}",
+    cols[0].metric("Returns in", f"{n_in:,} of {n_expected:,}",
                    help="Schools expected this term: every school that had returned by then. Until the "
                         "term's deadline has passed, a return not in is not yet due.")
     cols[0].caption(rest)
     for col, (level, tally) in zip(cols[1:], tally_now.items()):
         col.metric(f"{SEVERITY_SYMBOL[level]} " + ("Questions" if level == "note" else f"{SEVERITY_WORD[level]} gaps"),
-                   tally.gaps)
+                   f"{tally.gaps:,}")
         col.caption(tally_words(level, tally))
 
 
@@ -80,14 +82,14 @@ def tally_words(level: str, tally) -> str:
         return f"at none of {plural(len(expected), 'school')}"
     cells = plural(tally.cells + tally.under_worse, *CELL)
     if tally.under_worse:
-        cells += f" ({tally.under_worse} shown {'red' if level == 'amber' else 'red or amber'})"
-    return f"in {cells}, at {tally.schools} of {plural(len(expected), 'school')}"
+        cells += f" ({tally.under_worse:,} shown {'red' if level == 'amber' else 'red or amber'})"
+    return f"in {cells}, at {tally.schools:,} of {plural(len(expected), 'school')}"
 
 
 def _heatmap_chart():
     """The heatmap drawn once, and its narrow form: a line of a list for each school."""
     schools = pd.DataFrame({"urn": [s.urn for s in expected], "name": [s.name for s in expected]})
-    chart = theme_heatmap(gaps, schools, returned, not_yet_due=not ctx.past_due)
+    chart = theme_heatmap(gaps, schools, returned, not_yet_due=not ctx.past_due, most=MAPPED)
     return shell.drawn(chart), "\n".join(_heatmap_line(row) for row in chart.table.to_dict("records"))
 
 
@@ -98,8 +100,11 @@ def heatmap() -> None:
     # the map counts school-themes, the headline gaps: how the one sits in the other
     cells = (f"So the map counts cells, not gaps: {plural(red.gaps, 'red gap')} in {plural(red.cells, 'cell')}, "
              f"and {plural(amber.gaps, 'amber gap')} in {plural(amber.cells + amber.under_worse, 'cell')}"
-             + (f", {amber.under_worse} of them shown red" if amber.under_worse else "") + ".")
+             + (f", {amber.under_worse:,} of them shown red" if amber.under_worse else "") + ".")
     chart, lines = shell.view("heatmap", _heatmap_chart, year, term, chosen=picked)
+    if len(expected) > MAPPED:
+        st.caption(f"The map shows the {MAPPED} of {len(expected):,} schools chosen whose gaps are the most "
+                   "serious. Choose schools in the sidebar to map others; the gap list below has every gap.")
     with look.wide("heatmap"):
         st.caption(f"Each cell is one school and theme (a school-theme), shown by its most serious gap: {key} {cells}")
         shell.show_chart(chart, key="heatmap")
@@ -165,9 +170,11 @@ def _returns_groups() -> dict[str, list[str]]:
     for r in cells.itertuples():
         group = "late" if r.level == "amber" else "on time" if r.level == "clear" else r.label
         groups[group].append(r.school + (f" ({r.label})" if group == "late" else ""))
-    # each group as drawn: its heading and its list
-    return {word: (f"**{word.capitalize()}: {len(names)}**",
-                   "\n".join(f"- {shell.literal(n)}" for n in names) if names else "No school.")
+    # each group as drawn: its heading and its list, the first LISTED names of a long one
+    return {word: (f"**{word.capitalize()}: {len(names):,}**",
+                   "\n".join([f"- {shell.literal(n)}" for n in names[:LISTED]]
+                             + ([f"- …and {len(names) - LISTED:,} more: the Returns page lists every school"]
+                                if len(names) > LISTED else [])) if names else "No school.")
             for word, names in groups.items()}
 
 
@@ -206,12 +213,12 @@ def changes(levels: list[str], themes: list[str]) -> None:
     shown = shell.view("changes shown", lambda: _changes_shown(made, levels, themes, before_year, before_term),
                        year, term, chosen=(picked, tuple(levels), tuple(themes), keep))
     st.caption(shown.said)
-    with st.expander(f"Gaps new this term ({shown.new} of the kinds chosen above)"):
+    with st.expander(f"Gaps new this term ({shown.new:,} of the kinds chosen above)"):
         if shown.new_table is None:
             st.caption("No gap of the kinds chosen for the list above is new this term.")
         else:
             look.table(shown.new_table, key="gaps-new")
-    with st.expander(f"Gaps closed since {before_term} {before_year} ({shown.closed} of the kinds chosen above)"):
+    with st.expander(f"Gaps closed since {before_term} {before_year} ({shown.closed:,} of the kinds chosen above)"):
         if shown.closed_table is None:
             st.caption(f"No gap of the kinds chosen for the list above is closed since {before_term} {before_year}.")
         else:

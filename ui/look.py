@@ -74,9 +74,19 @@ def _css_text(text: str) -> str:
     return "".join(f"\\{ord(c):x} " if c in '"\\\n\r<>' else c for c in str(text))
 
 
+PAGE = 100  # rows of a table shown at once: a long one is read a page at a time
+
+
 def table(frame, *, key: str) -> None:
     """``frame`` as st.table (its cells Markdown, already made literal by the caller), which on a
-    narrow screen becomes one card a row, each value under its column's name."""
+    narrow screen becomes one card a row, each value under its column's name. A table longer than
+    PAGE rows is shown PAGE rows at a time, chosen in a list above it ("101–200 of 3,295"),
+    so that a page of a large trust draws at once."""
+    rows = len(frame)
+    if rows > PAGE:
+        start = st.selectbox("Rows shown", range(0, rows, PAGE), key=f"page-{key}-{rows}", width=240,
+                             format_func=lambda at: f"{at + 1:,}–{min(at + PAGE, rows):,} of {rows:,}")
+        frame = frame.iloc[start:start + PAGE]
     names = [re.sub(r"\\(.)", r"\1", str(c)).replace("\u2060", "") for c in frame.columns]  # as read
     labels = "".join(f'[class*="st-key-cards-{key}"] td:nth-child({i}):before {{content: "{_css_text(c)}";}}'
                      for i, c in enumerate(names, start=1))

@@ -134,3 +134,15 @@ def test_the_figure_carries_its_key_for_paper():
     assert "A cell is one school in one theme" in key
     for words in ("✖ red gaps", "▲ amber gaps", "? questions", "✔ no gap", "– no data"):
         assert words in key
+
+
+def test_at_most_the_schools_whose_gaps_are_the_most_serious_in_the_order_of_names():
+    """Red in the most themes first (Ash: two), then amber (Birch: one, against Cedar's question);
+    the map says it is a selection, in its title and its summary."""
+    chart = theme_heatmap(MIXED, SCHOOLS, {"1", "2", "3", "4"}, most=2)
+    assert list(chart.table["School"]) == ["Ash", "Birch"]
+    assert {y for y, _ in cells(chart)} == {"Ash", "Birch"}
+    assert "the 2 schools with the most serious" in chart.figure.layout.title.text
+    assert chart.summary.startswith("The map shows the 2 of 4 schools whose gaps are the most serious")
+    whole = theme_heatmap(MIXED, SCHOOLS, {"1", "2", "3", "4"}, most=4)  # room for all: no selection said
+    assert len(whole.table) == 4 and not whole.summary.startswith("The map shows")
