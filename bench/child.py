@@ -15,7 +15,7 @@ from bench import core
 
 
 def figures() -> dict:
-    from bench import coldstart, dashboard, pack, returns
+    from bench import coldstart, dashboard, drawn, pack, returns
 
     return {
         "check": returns.check_figure,
@@ -27,6 +27,7 @@ def figures() -> dict:
         "rerun_postgres": dashboard.rerun_postgres_figure,
         "fresh_postgres": dashboard.fresh_postgres_figure,
         "coldstart": coldstart.figure,
+        "drawn": drawn.figure,
         "pack": pack.figure,
     }
 
