@@ -139,6 +139,11 @@ class _Table:
         self.orders: list[tuple[int, int]] = []  # (a, b): cell a holds no more than cell b
         self.order_of: dict[int, list[int]] = {}
         self.unprotected: set[int] = set()  # equations whose total must not be shown
+        # Hidden counts shown able to move (by network flows or linear programming). Hiding more only frees what a
+        # reader knows (a shown count becomes unknown; a bound from a shown partner goes, or
+        # becomes an ordering the partner may move with), so a count that could move still can:
+        # each round of ``protect`` looks again only at the counts not yet shown to move.
+        self.moving: set[int] = set()
 
     def add_row_equations(self, n_counts: int) -> None:
         self.total_j = n_counts
@@ -335,6 +340,8 @@ class _Table:
         component = _strong_components(arcs)
         pinned = []
         for cell, (tail, head, up, down) in ends.items():
+            if cell in self.moving:
+                continue  # shown to move in an earlier round: it still can
             if not (up or down):
                 pinned.append(cell)  # its bounds leave one value
                 continue
@@ -344,6 +351,8 @@ class _Table:
                 pinned.append(cell)
             elif up and down and not (_reaches(arcs, head, tail, cell) or _reaches(arcs, tail, head, cell)):
                 pinned.append(cell)
+            else:
+                self.moving.add(cell)
         return pinned
 
     def _pinned_lp(self, group: list[int], binding) -> list[int]:
@@ -370,7 +379,7 @@ class _Table:
         cone = {"A_eq": _sparse(equal, n), "b_eq": np.zeros(len(equal)) if equal else None,
                 "A_ub": _sparse(crossing, n), "b_ub": np.zeros(len(crossing)) if crossing else None,
                 "bounds": box, "method": "highs"}
-        moves = np.zeros(n, dtype=bool)
+        moves = np.array([cell in self.moving for cell in group], dtype=bool)
         fixed = np.array([low == 0 and high == 0 for low, high in box])
         rng = np.random.default_rng(len(group))
         while True:
@@ -382,29 +391,80 @@ class _Table:
             if found is None or not (np.abs(found[open_]) > 1e-7).any():
                 break
             moves |= np.abs(found) > 1e-7
+        # One count at a time, over the counts tied to it only: no equation or ordering joins
+        # counts of two parts, so the rest of the cone cannot move this count (any direction of
+        # the whole restricted to one part is allowed too), and a part's programme is small.
+        parts = _parts(n, equal + crossing)
+        rows_of = _rows_by_part(parts, equal, crossing)
+        cones: dict[int, tuple[dict[int, int], dict]] = {}
         for i in np.flatnonzero(~moves & ~fixed):
             if self.unprotected.intersection(self.member_of.get(group[i], ())):
                 continue  # given away by a total already withheld: nothing more to learn
+            if parts[i][0] not in cones:
+                cones[parts[i][0]] = _part_cone(parts[i], *rows_of.get(parts[i][0], ([], [])), box)
+            at, own = cones[parts[i][0]]
             for way in (1.0, -1.0):
-                weights = np.zeros(n)
-                weights[i] = -way
-                found = _direction(weights, cone)
-                if found is not None and abs(found[i]) > 1e-7:
+                weights = np.zeros(len(at))
+                weights[at[i]] = -way
+                found = _direction(weights, own)
+                if found is not None and abs(found[at[i]]) > 1e-7:
                     moves[i] = True
                     break
+        self.moving.update(cell for i, cell in enumerate(group) if moves[i])
         return [cell for i, cell in enumerate(group) if not moves[i]]
 
 
 # scipy's solver and graph search are imported where used: only a reader whose small numbers are
 # hidden needs them, and importing them costs a tenth of a second at every server's start.
 
-def _sparse(rows: list[list[tuple[int, int]]], n: int):
-    """The rows as a sparse matrix (scipy's csr_matrix), or None when there are none."""
+def _parts(n: int, rows: list[list[tuple[int, int]]]) -> list[list[int]]:
+    """For each of ``n`` counts, the counts joined to it by these rows (its own included, in order)."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for row in rows:
+        for j, _ in row[1:]:
+            parent[find(j)] = find(row[0][0])
+    members: dict[int, list[int]] = {}
+    for j in range(n):
+        members.setdefault(find(j), []).append(j)
+    return [members[find(j)] for j in range(n)]
+
+
+def _rows_by_part(parts: list[list[int]], equal: list, crossing: list) -> dict[int, tuple[list, list]]:
+    """Each part's equations and orderings, keyed by the part's first count."""
+    rows_of: dict[int, tuple[list, list]] = {}
+    for kind, rows in enumerate((equal, crossing)):
+        for row in rows:
+            if row:
+                rows_of.setdefault(parts[row[0][0]][0], ([], []))[kind].append(row)
+    return rows_of
+
+
+def _part_cone(members: list[int], own_equal: list, own_crossing: list, box) -> tuple[dict[int, int], dict]:
+    """The cone of allowed directions over one part's counts, given its equations and orderings:
+    each count's place in it, and the programme's constraints (as ``_Table._pinned_lp`` builds
+    them for every count)."""
+    at = {j: k for k, j in enumerate(members)}
+    return at, {"A_eq": _sparse(own_equal, len(at), at), "b_eq": np.zeros(len(own_equal)) if own_equal else None,
+                "A_ub": _sparse(own_crossing, len(at), at),
+                "b_ub": np.zeros(len(own_crossing)) if own_crossing else None,
+                "bounds": [box[j] for j in members], "method": "highs"}
+
+
+def _sparse(rows: list[list[tuple[int, int]]], n: int, at: dict[int, int] | None = None):
+    """The rows as a sparse matrix (scipy's csr_matrix), or None when there are none; ``at``
+    renumbers the columns (a part of the counts, each count's place in it)."""
     from scipy.sparse import csr_matrix
 
     if not rows:
         return None
-    entries = [(r, j, c) for r, row in enumerate(rows) for j, c in row]
+    entries = [(r, j if at is None else at[j], c) for r, row in enumerate(rows) for j, c in row]
     r, j, c = zip(*entries)
     return csr_matrix((np.array(c, dtype=float), (r, j)), shape=(len(rows), n))
 
