@@ -139,10 +139,10 @@ class _Table:
         self.orders: list[tuple[int, int]] = []  # (a, b): cell a holds no more than cell b
         self.order_of: dict[int, list[int]] = {}
         self.unprotected: set[int] = set()  # equations whose total must not be shown
-        # Hidden counts shown able to move (by network flows or linear programming). Hiding more only frees what a
-        # reader knows (a shown count becomes unknown; a bound from a shown partner goes, or
-        # becomes an ordering the partner may move with), so a count that could move still can:
-        # each round of ``protect`` looks again only at the counts not yet shown to move.
+        # Hidden counts shown able to move (by network flows or linear programming). Hiding more
+        # only frees what a reader knows (a shown count becomes unknown; a bound from a shown
+        # partner goes, or becomes an ordering the partner may move with), so a count that could
+        # move still can: each round of ``protect`` looks again only at the counts not yet shown to move.
         self.moving: set[int] = set()
 
     def add_row_equations(self, n_counts: int) -> None:

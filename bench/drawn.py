@@ -68,11 +68,11 @@ def _serve(database: Path, folder: Path) -> tuple[subprocess.Popen, str]:
                    capture_output=True)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = open(folder / "server.log", "w")  # noqa: SIM115 - open while the server runs; closed with the folder
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with open(folder / "server.log", "w") as log:  # the server writes to its own copy of the handle
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                 "--server.address", "127.0.0.1", "--server.headless", "true",
+                                 "--browser.gatherUsageStats", "false"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     _healthy(url, time.perf_counter() + 120, proc, folder / "server.log")
     return proc, url
 
